@@ -1,0 +1,76 @@
+//! `eval`: the one place where Bedside's accuracy, conformance and throughput figures are
+//! measured.
+//!
+//! `cargo run --release -p bedside-benches --bin eval -- <subcommand> [args]`
+//!
+//! Each subcommand prints whatever detail it has, then one summary line starting with
+//! `<subcommand>: `, and exits non-zero when its check fails. An unknown subcommand prints the
+//! list of known ones and exits 2. Each domain registers its subcommands in its own module.
+
+use std::process::ExitCode;
+
+mod ids;
+
+#[cfg(feature = "consent")]
+mod consent;
+#[cfg(feature = "ledger")]
+mod ledger;
+#[cfg(feature = "records")]
+mod records;
+#[cfg(feature = "schedule")]
+mod schedule;
+#[cfg(feature = "survey")]
+mod survey;
+#[cfg(feature = "vitals")]
+mod vitals;
+
+/// One eval subcommand.
+pub struct Command {
+    /// The name typed on the command line.
+    pub name: &'static str,
+    /// Usage and purpose, one line.
+    pub about: &'static str,
+    /// Runs the subcommand with the arguments after its name.
+    pub run: fn(&[String]) -> ExitCode,
+}
+
+fn commands() -> Vec<Command> {
+    let mut all = ids::commands();
+    #[cfg(feature = "records")]
+    all.extend(records::commands());
+    #[cfg(feature = "consent")]
+    all.extend(consent::commands());
+    #[cfg(feature = "schedule")]
+    all.extend(schedule::commands());
+    #[cfg(feature = "ledger")]
+    all.extend(ledger::commands());
+    #[cfg(feature = "survey")]
+    all.extend(survey::commands());
+    #[cfg(feature = "vitals")]
+    all.extend(vitals::commands());
+    all
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let all = commands();
+    let Some(name) = args.first() else {
+        print_known(&all);
+        return ExitCode::from(2);
+    };
+    match all.iter().find(|c| c.name == name.as_str()) {
+        Some(cmd) => (cmd.run)(&args[1..]),
+        None => {
+            eprintln!("eval: unknown subcommand `{name}`");
+            print_known(&all);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_known(all: &[Command]) {
+    eprintln!("usage: eval <subcommand> [args]\nknown subcommands:");
+    for c in all {
+        eprintln!("  {:<20} {}", c.name, c.about);
+    }
+}
