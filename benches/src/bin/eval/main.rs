@@ -16,6 +16,8 @@ mod consent;
 #[cfg(feature = "ledger")]
 mod ledger;
 #[cfg(feature = "records")]
+mod matching;
+#[cfg(feature = "records")]
 mod records;
 #[cfg(feature = "schedule")]
 mod schedule;
@@ -38,6 +40,8 @@ fn commands() -> Vec<Command> {
     let mut all = ids::commands();
     #[cfg(feature = "records")]
     all.extend(records::commands());
+    #[cfg(feature = "records")]
+    all.extend(matching::commands());
     #[cfg(feature = "consent")]
     all.extend(consent::commands());
     #[cfg(feature = "schedule")]

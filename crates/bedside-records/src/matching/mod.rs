@@ -1,0 +1,1 @@
+//! Patient matching (record linkage): comparators, EM-estimated weights, blocking, clusters.

@@ -1,0 +1,1 @@
+//! Fast in-memory patient search.
