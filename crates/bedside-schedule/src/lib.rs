@@ -1,4 +1,19 @@
 //! Clinic scheduling: availability, slot search, safe booking, an optimising solver, reminders and SMS replies.
 //!
-//! This crate is part of the Bedside workspace; it depends only on `bedside-core` and does no
-//! I/O of its own. Its contents arrive with the issue that specifies them.
+//! - [`solver`]: batch optimisation ([`solver::solve`]) with a lexicographic [`solver::Score`]
+//!   and per-request explanations; [`clinic_slots`] reads the `clinic-slots-v1` benchmark.
+//!
+//! ```
+//! use bedside_schedule::solver::{solve, IterationBudget, Problem, SolverConfig, SolverProvider, SolverRequest, Weights};
+//!
+//! let provider = SolverProvider { available: vec![u128::from(u32::MAX)] };
+//! let mut request = SolverRequest::new(2, vec![0]);
+//! request.preferred_window = Some((4, 6));
+//! let problem = Problem::new(1, 32, vec![provider], vec![request], Weights::default())?;
+//! let solution = solve(&problem, &SolverConfig::default(), &mut IterationBudget(100))?;
+//! assert_eq!(solution.score.objective(), 0);
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod clinic_slots;
+pub mod solver;

@@ -1,8 +1,126 @@
 //! Eval subcommands of `bedside-schedule`.
 
+use std::process::ExitCode;
+use std::time::Instant;
+
+use bedside_schedule::clinic_slots::Instance;
+use bedside_schedule::solver::{SolverConfig, solve};
+
 use crate::Command;
 
 /// The subcommands this domain registers.
 pub fn commands() -> Vec<Command> {
-    Vec::new()
+    vec![Command {
+        name: "schedule",
+        about: "schedule <instance.json> [--seconds S] [--seed N] [--out solution.json]: solve a clinic-slots-v1 instance",
+        run: run_schedule,
+    }]
+}
+
+fn run_schedule(args: &[String]) -> ExitCode {
+    let mut path = None;
+    let mut seconds = 1.0f64;
+    let mut seed = 1u64;
+    let mut out = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--seconds" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(s) => seconds = s,
+                None => return usage("--seconds needs a number"),
+            },
+            "--seed" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(s) => seed = s,
+                None => return usage("--seed needs an integer"),
+            },
+            "--out" => match it.next() {
+                Some(s) => out = Some(s.clone()),
+                None => return usage("--out needs a path"),
+            },
+            other if path.is_none() && !other.starts_with("--") => path = Some(other.to_string()),
+            other => return usage(&format!("unexpected argument `{other}`")),
+        }
+    }
+    let Some(path) = path else {
+        return usage("missing instance path");
+    };
+    let started = Instant::now();
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("schedule: cannot read `{path}`: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let instance = match Instance::from_json(&bytes) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("schedule: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let problem = match instance.to_problem() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("schedule: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The budget covers reading, solving and writing: stop the search a little early.
+    let deadline = seconds.max(0.0) * 0.97 - 0.01;
+    let search_start = Instant::now();
+    let already = search_start.duration_since(started).as_secs_f64();
+    let search_seconds = (deadline - already).max(0.0);
+    let mut budget = |_: u64| {
+        if search_seconds <= 0.0 {
+            1.0
+        } else {
+            search_start.elapsed().as_secs_f64() / search_seconds
+        }
+    };
+    let config = SolverConfig {
+        seed,
+        ..SolverConfig::default()
+    };
+    let solution = match solve(&problem, &config, &mut budget) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("schedule: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(out) = out {
+        let json = match serde_json::to_string(&instance.solution(&solution.placements)) {
+            Ok(j) => j,
+            Err(e) => {
+                eprintln!("schedule: cannot serialise the solution: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Err(e) = std::fs::write(&out, json) {
+            eprintln!("schedule: cannot write `{out}`: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let unscheduled = solution.placements.iter().filter(|p| p.is_none()).count();
+    println!(
+        "instance {path}: requests {} unscheduled {unscheduled} preference_penalty {} lower_bound {} iterations {}",
+        problem.requests().len(),
+        solution.score.soft,
+        solution.lower_bound,
+        solution.iterations
+    );
+    println!(
+        "schedule: objective {} seconds {elapsed:.3}",
+        solution.score.objective()
+    );
+    ExitCode::SUCCESS
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!(
+        "schedule: {msg}\nusage: eval schedule <instance.json> [--seconds S] [--seed N] [--out solution.json]"
+    );
+    ExitCode::from(2)
 }
