@@ -1,4 +1,54 @@
-//! Double-entry billing ledger in integer money: charges, claims, remittance, statements, payment plans, aging.
+//! Double-entry billing ledger in integer money: charges, claims, remittance, statements,
+//! payment plans, aging.
 //!
-//! This crate is part of the Bedside workspace; it depends only on `bedside-core` and does no
-//! I/O of its own. Its contents arrive with the issue that specifies them.
+//! The core is a TigerBeetle-style double-entry [`Ledger`]: accounts ([`AccountSpec`]) hold
+//! one [`Currency`]; entries ([`NewEntry`]) of two or more [`Posting`]s balance per currency
+//! and apply all-or-nothing; holds are two-phase ([`EntryKind::Pending`] then post, void or
+//! expire); corrections are reversals; every entry carries a client [`EntryId`] so retries are
+//! safe; every refusal is a typed [`Rejection`]. [`Money`] is integer minor units with checked
+//! arithmetic, [`BasisPoints`] and largest-remainder allocation. The [`codec`] writes an
+//! append-only, checksummed journal that [`replay`] turns back into an identical ledger.
+//!
+//! ```
+//! use bedside_core::AccountId;
+//! use bedside_ledger::{
+//!     AccountKind, AccountOwner, AccountSpec, Currency, EntryId, Ledger, Money, NewEntry, Posting,
+//! };
+//!
+//! let mut ledger = Ledger::new();
+//! let usd = Currency::USD;
+//! let receivable = ledger.create_account(AccountSpec::new(
+//!     AccountId::from_uuid(uuid::Uuid::from_u128(1)), AccountKind::Asset, usd, AccountOwner::Clinic))?;
+//! let revenue = ledger.create_account(AccountSpec::new(
+//!     AccountId::from_uuid(uuid::Uuid::from_u128(2)), AccountKind::Revenue, usd, AccountOwner::Clinic))?;
+//!
+//! let fee = Money::parse_decimal("150.00", usd)?;
+//! let postings = [Posting::debit(receivable, fee), Posting::credit(revenue, fee)];
+//! let at = "2026-03-02T15:00:00Z".parse()?;
+//! let first = ledger.apply(&NewEntry::posted(EntryId::new(7), at, &postings))?;
+//! // A retry with the same id and content returns the original result and changes nothing.
+//! let retry = ledger.apply(&NewEntry::posted(EntryId::new(7), at, &postings))?;
+//! assert_eq!((first.seq, retry.replayed), (retry.seq, true));
+//! assert_eq!(ledger.balance(receivable).map(|b| b.posted), Some(fee));
+//! assert!(ledger.trial_balance().is_zero());
+//!
+//! // The journal rebuilds the same ledger.
+//! let mut log = Vec::new();
+//! ledger.write_journal(&mut log);
+//! assert_eq!(bedside_ledger::replay(&log).ledger, ledger);
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod chart;
+pub mod codec;
+pub mod ledger;
+pub mod money;
+
+pub use codec::{JournalError, Replay, replay};
+pub use ledger::{
+    Account, AccountBalance, AccountIndex, AccountKind, AccountLimit, AccountOwner, AccountSpec,
+    Applied, Balances, EntryField, EntryId, EntryKind, EntryView, HistoryLine, Ledger, LedgerError,
+    MAX_POSTINGS, NewEntry, Posting, Reference, References, Rejection, Side, TrialBalance,
+    TrialLine,
+};
+pub use money::{BasisPoints, Currency, Money, MoneyError};
