@@ -22,6 +22,7 @@ fn run_schedule(args: &[String]) -> ExitCode {
     let mut seconds = 1.0f64;
     let mut seed = 1u64;
     let mut out = None;
+    let mut config = SolverConfig::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -32,6 +33,30 @@ fn run_schedule(args: &[String]) -> ExitCode {
             "--seed" => match it.next().and_then(|s| s.parse().ok()) {
                 Some(s) => seed = s,
                 None => return usage("--seed needs an integer"),
+            },
+            "--t0" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(s) => config.start_temperature = s,
+                None => return usage("--t0 needs a number"),
+            },
+            "--t1" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(s) => config.end_temperature = s,
+                None => return usage("--t1 needs a number"),
+            },
+            "--max-removed" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(s) => config.max_removed = s,
+                None => return usage("--max-removed needs an integer"),
+            },
+            "--blink" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(s) => config.blink = s,
+                None => return usage("--blink needs a number"),
+            },
+            "--cascade" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(s) => config.cascade = s,
+                None => return usage("--cascade needs a number"),
+            },
+            "--pressure" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(s) => config.pressure_weight = s,
+                None => return usage("--pressure needs an integer"),
             },
             "--out" => match it.next() {
                 Some(s) => out = Some(s.clone()),
@@ -78,10 +103,7 @@ fn run_schedule(args: &[String]) -> ExitCode {
             search_start.elapsed().as_secs_f64() / search_seconds
         }
     };
-    let config = SolverConfig {
-        seed,
-        ..SolverConfig::default()
-    };
+    config.seed = seed;
     let solution = match solve(&problem, &config, &mut budget) {
         Ok(s) => s,
         Err(e) => {

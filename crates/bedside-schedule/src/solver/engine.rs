@@ -27,6 +27,11 @@ pub(crate) struct State<'a> {
     cost: Vec<i64>,
     pub(crate) unscheduled: i64,
     pub(crate) soft: i64,
+    /// Per provider-day, prefix sums over slots of the expected demand for that slot (how many
+    /// requests would like it), scaled to integers: placements on low-pressure slots keep the
+    /// contested ones free.
+    pressure: Vec<i64>,
+    pressure_weight: i64,
 }
 
 impl<'a> State<'a> {
@@ -94,7 +99,32 @@ impl<'a> State<'a> {
             .iter()
             .map(|r| r.unscheduled_penalty)
             .collect();
+        let mut raw = vec![0f64; n_prov * days * spd];
+        for r in pb.requests() {
+            let (Some(d), Some((ws, we))) = (r.preferred_day, r.preferred_window) else {
+                continue;
+            };
+            let share = f64::from(r.duration_slots)
+                / (r.allowed_providers.len().max(1) as f64 * f64::from((we - ws).max(1)));
+            for &p in &r.allowed_providers {
+                let base = (p as usize * days + usize::from(d)) * spd;
+                for t in usize::from(ws)..usize::from(we).min(spd) {
+                    raw[base + t] += share;
+                }
+            }
+        }
+        let mut pressure = vec![0i64; n_prov * days * (spd + 1)];
+        for pd in 0..n_prov * days {
+            let mut acc = 0i64;
+            for t in 0..spd {
+                pressure[pd * (spd + 1) + t] = acc;
+                acc += (raw[pd * spd + t] * 1000.0).round() as i64;
+            }
+            pressure[pd * (spd + 1) + spd] = acc;
+        }
         Self {
+            pressure,
+            pressure_weight: 1,
             pb,
             days,
             spd,
@@ -262,7 +292,10 @@ impl<'a> State<'a> {
                 let right_bit = u32::from(k) + u32::from(dur);
                 let right = right_bit >= u32::from(self.pb.slots_per_day())
                     || blocked & (1u128 << right_bit) != 0;
-                let snug = -(i64::from(left) + i64::from(right));
+                let pbase = pd * (self.spd + 1) + usize::from(k);
+                let press = self.pressure[pbase + usize::from(dur)] - self.pressure[pbase];
+                let snug =
+                    press * self.pressure_weight - 300 * (i64::from(left) + i64::from(right));
                 match best {
                     Some((bc, bs, _)) if (c, snug) >= (bc, bs) => {}
                     _ => best = Some((c, snug, pl)),
@@ -322,6 +355,72 @@ fn base_cost(pb: &Problem, r: usize, pl: Placement) -> i64 {
     pb.placement_cost(r, pl).total() - provider_part(pb, r, pl.provider)
 }
 
+/// Removes (into `removed`) the requests around where `seed` wants to be: its preferred (or
+/// current) day and window, widened a little, on a random subset of its allowed providers (one
+/// provider only when `wide` is false).
+fn ruin_region(
+    st: &State<'_>,
+    pb: &Problem,
+    seed: usize,
+    config: &SolverConfig,
+    rng: &mut SeededRng,
+    removed: &mut Vec<usize>,
+    wide: bool,
+) {
+    let spd = usize::from(pb.slots_per_day());
+    let req = &pb.requests()[seed];
+    let cur = st.place[seed];
+    let day = match (req.preferred_day, cur) {
+        (Some(pd), Some(c)) => {
+            if rng.chance(0.75) {
+                pd
+            } else {
+                c.day
+            }
+        }
+        (Some(pd), None) => pd,
+        (None, Some(c)) => {
+            if rng.chance(0.8) {
+                c.day
+            } else {
+                rng.index(usize::from(pb.days())) as u16
+            }
+        }
+        (None, None) => rng.index(usize::from(pb.days())) as u16,
+    };
+    let (mut lo, mut hi) = match (req.preferred_window, cur) {
+        (_, Some(c)) if c.day == day && (req.preferred_window.is_none() || rng.chance(0.3)) => (
+            usize::from(c.start_slot),
+            usize::from(c.start_slot + req.duration_slots),
+        ),
+        (Some((a, b)), _) => (usize::from(a), usize::from(b)),
+        _ => {
+            let a = rng.index(spd);
+            (a, (a + usize::from(req.duration_slots)).min(spd))
+        }
+    };
+    lo = lo.saturating_sub(rng.index(config.max_extension_slots + 1));
+    hi = (hi + rng.index(config.max_extension_slots + 1)).min(spd);
+    let allowed = &req.allowed_providers;
+    if !wide {
+        let p = allowed[rng.index(allowed.len())];
+        st.owners_in(p as usize, usize::from(day), lo, hi, removed);
+        return;
+    }
+    let p_inc = 0.25 + 0.75 * rng.next_f64();
+    let mut any = false;
+    for (i, &p) in allowed.iter().enumerate() {
+        let last = i + 1 == allowed.len();
+        if rng.chance(p_inc) || (last && !any) {
+            any = true;
+            st.owners_in(p as usize, usize::from(day), lo, hi, removed);
+            if removed.len() >= config.max_removed {
+                break;
+            }
+        }
+    }
+}
+
 /// Result of a search run.
 pub(crate) struct SearchOutcome {
     pub(crate) best: Vec<Option<Placement>>,
@@ -335,6 +434,7 @@ pub(crate) fn search(
     budget: &mut dyn Budget,
 ) -> Result<SearchOutcome, super::SolverError> {
     let mut st = State::new(pb);
+    st.pressure_weight = config.pressure_weight;
     let mut rng = SeededRng::new(config.seed);
     // Pinned appointments first; they must fit.
     for (i, r) in pb.requests().iter().enumerate() {
@@ -364,7 +464,6 @@ pub(crate) fn search(
     let mut old: Vec<(usize, Placement)> = Vec::with_capacity(64);
     let mut inserted: Vec<usize> = Vec::with_capacity(64);
     let mut iterations: u64 = 0;
-    let spd = usize::from(pb.slots_per_day());
     loop {
         if iterations % 64 == 0 {
             let frac = budget.fraction_used(iterations);
@@ -387,54 +486,10 @@ pub(crate) fn search(
             }
             seed = movable[rng.index(movable.len())];
         }
-        let req = &pb.requests()[seed];
-        let cur = st.place[seed];
-        let day = match (req.preferred_day, cur) {
-            (Some(pd), Some(c)) => {
-                if rng.chance(0.75) {
-                    pd
-                } else {
-                    c.day
-                }
-            }
-            (Some(pd), None) => pd,
-            (None, Some(c)) => {
-                if rng.chance(0.8) {
-                    c.day
-                } else {
-                    rng.index(usize::from(pb.days())) as u16
-                }
-            }
-            (None, None) => rng.index(usize::from(pb.days())) as u16,
-        };
-        let (mut lo, mut hi) = match (req.preferred_window, cur) {
-            (_, Some(c)) if c.day == day && (req.preferred_window.is_none() || rng.chance(0.3)) => {
-                (
-                    usize::from(c.start_slot),
-                    usize::from(c.start_slot + req.duration_slots),
-                )
-            }
-            (Some((a, b)), _) => (usize::from(a), usize::from(b)),
-            _ => {
-                let a = rng.index(spd);
-                (a, (a + usize::from(req.duration_slots)).min(spd))
-            }
-        };
-        let ext = rng.index(config.max_extension_slots + 1);
-        lo = lo.saturating_sub(ext);
-        hi = (hi + rng.index(config.max_extension_slots + 1)).min(spd);
-        let allowed = &req.allowed_providers;
-        let p_inc = 0.25 + 0.75 * rng.next_f64();
-        let mut any = false;
-        for (i, &p) in allowed.iter().enumerate() {
-            let last = i + 1 == allowed.len();
-            if rng.chance(p_inc) || (last && !any) {
-                any = true;
-                st.owners_in(p as usize, usize::from(day), lo, hi, &mut removed);
-                if removed.len() >= config.max_removed {
-                    break;
-                }
-            }
+        ruin_region(&st, pb, seed, config, &mut rng, &mut removed, true);
+        if removed.len() > 1 && rng.chance(config.cascade) {
+            let other = removed[1 + rng.index(removed.len() - 1)];
+            ruin_region(&st, pb, other, config, &mut rng, &mut removed, false);
         }
         if !removed.contains(&seed) {
             removed.push(seed);

@@ -95,6 +95,11 @@ pub struct SolverConfig {
     pub max_removed: usize,
     /// Most slots a ruined time range is widened by on each side.
     pub max_extension_slots: usize,
+    /// Probability of also ruining around one of the removed requests' own preferred place.
+    pub cascade: f64,
+    /// Weight of slot pressure (expected demand) when breaking ties between equally cheap
+    /// placements; zero breaks ties by snugness alone.
+    pub pressure_weight: i64,
     /// Probability of skipping a feasible option while recreating (diversification).
     pub blink: f64,
 }
@@ -108,6 +113,8 @@ impl Default for SolverConfig {
             max_removed: 24,
             max_extension_slots: 3,
             blink: 0.02,
+            cascade: 0.5,
+            pressure_weight: 1,
         }
     }
 }
