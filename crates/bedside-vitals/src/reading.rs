@@ -1,0 +1,151 @@
+//! [`Reading`]: one measurement, normalised, with where it came from.
+
+use crate::kind::{ReadingContext, VitalKind};
+use crate::unit::Unit;
+use bedside_core::{DeviceId, PatientId};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+/// The measured value(s), always in the kind's canonical unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum ReadingValue {
+    /// One number (every kind except blood pressure).
+    Single {
+        /// The value.
+        value: f64,
+    },
+    /// A blood-pressure pair in mmHg.
+    BloodPressure {
+        /// Systolic pressure.
+        systolic: f64,
+        /// Diastolic pressure.
+        diastolic: f64,
+        /// Mean arterial pressure, when the device reports one.
+        mean: Option<f64>,
+    },
+}
+
+impl ReadingValue {
+    /// The value used for thresholds, trends and aggregates: the number itself, or systolic
+    /// pressure for blood pressure.
+    pub fn primary(&self) -> f64 {
+        match *self {
+            ReadingValue::Single { value } => value,
+            ReadingValue::BloodPressure { systolic, .. } => systolic,
+        }
+    }
+}
+
+/// Where a reading came from. Two readings are duplicates only when their sources are equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Source {
+    /// A connected device.
+    Device {
+        /// The device.
+        id: DeviceId,
+        /// The device model, when reported (not part of the source's identity).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+    },
+    /// A patient-facing app.
+    App {
+        /// The app's name.
+        name: String,
+    },
+    /// Typed in by the patient or a carer.
+    Manual,
+    /// Measured in clinic.
+    Clinic,
+}
+
+impl Source {
+    /// The identity used for duplicate detection and interning (`device:<id>`, `app:<name>`,
+    /// `manual`, `clinic`); the same text the NDJSON schema's `source` field takes.
+    pub fn key(&self) -> String {
+        match self {
+            Source::Device { id, .. } => format!("device:{id}"),
+            Source::App { name } => format!("app:{name}"),
+            Source::Manual => "manual".to_owned(),
+            Source::Clinic => "clinic".to_owned(),
+        }
+    }
+
+    /// Parses the `source` field of the NDJSON/CSV schema; `None` when malformed.
+    pub fn parse(text: &str) -> Option<Source> {
+        match text {
+            "manual" => Some(Source::Manual),
+            "clinic" => Some(Source::Clinic),
+            _ => {
+                if let Some(id) = text.strip_prefix("device:") {
+                    id.parse().ok().map(|id| Source::Device { id, model: None })
+                } else if let Some(name) = text.strip_prefix("app:") {
+                    (!name.is_empty() && name.len() <= 128).then(|| Source::App {
+                        name: name.to_owned(),
+                    })
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Where in the input a record was found: the batch (file or upload) and the 1-based line
+/// number or 0-based entry index within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Position {
+    /// The batch, as numbered by the store ([`crate::VitalsStore::open_batch`]).
+    pub batch: u32,
+    /// Line number (NDJSON, CSV; 1-based) or entry index (FHIR Bundle, Open mHealth; 0-based).
+    pub record: u32,
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "batch {} record {}", self.batch, self.record)
+    }
+}
+
+/// One measurement for one patient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    /// The patient.
+    pub patient: PatientId,
+    /// What was measured.
+    pub kind: VitalKind,
+    /// The value(s) in the canonical unit of `kind`.
+    pub value: ReadingValue,
+    /// The unit the value arrived in (kept so exports can say what the device said).
+    pub original_unit: Unit,
+    /// When it was measured, with the UTC offset it was reported in.
+    pub effective: DateTime<FixedOffset>,
+    /// Who or what produced it.
+    pub source: Source,
+    /// Kind-specific detail (position, site, meal, oxygen).
+    pub context: ReadingContext,
+    /// Where in the input it came from.
+    pub provenance: Position,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_keys_round_trip() {
+        for text in [
+            "manual",
+            "clinic",
+            "app:healthkit",
+            "device:0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e6f",
+        ] {
+            let s = Source::parse(text);
+            assert_eq!(s.map(|s| s.key()).as_deref(), Some(text));
+        }
+        assert_eq!(Source::parse("device:nope"), None);
+        assert_eq!(Source::parse("app:"), None);
+        assert_eq!(Source::parse("fax"), None);
+    }
+}

@@ -1,0 +1,741 @@
+//! [`VitalsStore`]: compact per-patient, per-kind time series, the admission pipeline every
+//! parser feeds (validate, normalise, dedup, store, threshold rules) and the queries.
+
+use crate::alert::ThresholdRule;
+use crate::error::{RejectReason, VitalsError};
+use crate::kind::{DIASTOLIC_RANGE_MM_HG, ReadingContext, VitalKind};
+use crate::reading::{Position, Reading, ReadingValue, Source};
+use crate::timefmt::{self, Stamp};
+use crate::unit::{Unit, UnitConfig};
+use bedside_core::{Instant, PatientId, Period, Sensitive};
+use chrono::{NaiveDate, TimeDelta, TimeZone};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// Ingestion settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngestConfig {
+    /// Two readings of the same patient, kind and source whose instants differ by at most
+    /// this many milliseconds are the same reading (default 60 000: one minute).
+    pub duplicate_tolerance_ms: i64,
+    /// How far past "now" a timestamp may be before it is rejected as in the future
+    /// (device clocks drift; default 300 000: five minutes).
+    pub future_skew_ms: i64,
+    /// Unit-conversion settings (the glucose factor).
+    pub units: UnitConfig,
+    /// Threshold rules checked on every accepted reading during ingestion.
+    pub thresholds: Vec<ThresholdRule>,
+    /// Longest accepted record (line) in bytes; longer records are rejected as
+    /// [`RejectReason::TooLong`] without being buffered whole.
+    pub max_record_bytes: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            duplicate_tolerance_ms: 60_000,
+            future_skew_ms: 300_000,
+            units: UnitConfig::default(),
+            thresholds: ThresholdRule::defaults(),
+            max_record_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// What happened to one input record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Outcome {
+    /// Stored as a new reading.
+    Accepted,
+    /// Already stored (same patient, kind and source, instant within the tolerance).
+    Duplicate,
+    /// Not stored, for this reason.
+    Rejected {
+        /// The reason.
+        reason: RejectReason,
+    },
+}
+
+/// One rejected record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// Where it was.
+    pub position: Position,
+    /// Why it was rejected.
+    pub reason: RejectReason,
+    /// A PHI-free detail (a schema path such as `effective_time_frame.time_interval`), or empty.
+    pub detail: String,
+}
+
+/// A threshold rule that fired on an accepted reading during ingestion.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdHit {
+    /// The patient.
+    pub patient: PatientId,
+    /// The kind.
+    pub kind: VitalKind,
+    /// Milliseconds since the epoch of the reading.
+    pub at_ms: i64,
+    /// Index of the rule in [`IngestConfig::thresholds`].
+    pub rule: usize,
+    /// Where the reading came from.
+    pub position: Position,
+}
+
+/// Outcome counts of one batch. Every record read is counted exactly once:
+/// `records == accepted + duplicate + rejected total`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchReport {
+    /// The batch number.
+    pub batch: u32,
+    /// Records read.
+    pub records: u64,
+    /// Records stored.
+    pub accepted: u64,
+    /// Records already stored.
+    pub duplicate: u64,
+    /// Rejected records by reason.
+    pub rejected: BTreeMap<RejectReason, u64>,
+    /// Every rejected record with its position, in input order.
+    pub rejections: Vec<Rejection>,
+    /// Threshold rules that fired on accepted readings.
+    pub threshold_hits: Vec<ThresholdHit>,
+}
+
+impl BatchReport {
+    /// The number of rejected records.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+
+    /// Records an outcome.
+    pub fn record(&mut self, position: Position, outcome: Outcome) {
+        self.record_with_detail(position, outcome, String::new());
+    }
+
+    /// Records an outcome with a PHI-free detail for rejections.
+    pub fn record_with_detail(&mut self, position: Position, outcome: Outcome, detail: String) {
+        self.records += 1;
+        match outcome {
+            Outcome::Accepted => self.accepted += 1,
+            Outcome::Duplicate => self.duplicate += 1,
+            Outcome::Rejected { reason } => {
+                *self.rejected.entry(reason).or_insert(0) += 1;
+                self.rejections.push(Rejection {
+                    position,
+                    reason,
+                    detail,
+                });
+            }
+        }
+    }
+
+    /// A plain-text summary, one `label: count` per line (no record content).
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "batch {}: {} records, {} accepted, {} duplicate, {} rejected\n",
+            self.batch,
+            self.records,
+            self.accepted,
+            self.duplicate,
+            self.rejected_total()
+        );
+        for (reason, n) in &self.rejected {
+            out.push_str(&format!("  {reason}: {n}\n"));
+        }
+        out
+    }
+}
+
+/// One stored reading, 48 bytes. Values are canonical `f64`s so normalisation stays exact;
+/// the patient and kind are implied by the series that holds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Stored {
+    pub utc_ms: i64,
+    pub v0: f64,
+    /// Diastolic pressure, or NaN for single-valued kinds.
+    pub v1: f64,
+    /// Mean arterial pressure, or NaN.
+    pub mean: f32,
+    pub source: u32,
+    pub batch: u32,
+    pub record: u32,
+    pub offset_minutes: i16,
+    pub context: u8,
+    pub unit: u8,
+}
+
+struct PatientEntry {
+    id: PatientId,
+    zone: Tz,
+    series: [Vec<Stored>; 9],
+}
+
+/// The admission input every parser builds: raw values in the unit they arrived in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate {
+    pub patient: PatientId,
+    pub kind: VitalKind,
+    pub v0: f64,
+    pub v1: Option<f64>,
+    pub mean: Option<f64>,
+    pub unit: Unit,
+    /// The unit to record as "arrived in" (normally `unit`).
+    pub original_unit: Unit,
+    pub stamp: Stamp,
+    pub source: u32,
+    pub context: ReadingContext,
+}
+
+/// Per-patient, per-kind ordered readings with de-duplication.
+///
+/// Patients must be registered ([`VitalsStore::register_patient`]) before their readings are
+/// accepted; the registration carries the patient's time zone, used for daily aggregates.
+pub struct VitalsStore {
+    config: IngestConfig,
+    patients: Vec<PatientEntry>,
+    index: HashMap<PatientId, u32>,
+    aliases: HashMap<Sensitive<String>, PatientId>,
+    sources: Vec<Source>,
+    source_index: HashMap<String, u32>,
+    batches: Vec<Sensitive<String>>,
+    stored: u64,
+}
+
+impl std::fmt::Debug for VitalsStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VitalsStore")
+            .field("patients", &self.patients.len())
+            .field("readings", &self.stored)
+            .field("batches", &self.batches.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for VitalsStore {
+    fn default() -> Self {
+        Self::new(IngestConfig::default())
+    }
+}
+
+impl VitalsStore {
+    /// An empty store with the given settings.
+    pub fn new(config: IngestConfig) -> Self {
+        Self {
+            config,
+            patients: Vec::new(),
+            index: HashMap::new(),
+            aliases: HashMap::new(),
+            sources: Vec::new(),
+            source_index: HashMap::new(),
+            batches: Vec::new(),
+            stored: 0,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &IngestConfig {
+        &self.config
+    }
+
+    /// Registers a patient and their time zone (re-registering updates the zone).
+    pub fn register_patient(&mut self, patient: PatientId, zone: Tz) {
+        if let Some(&i) = self.index.get(&patient) {
+            if let Some(e) = self.patients.get_mut(i as usize) {
+                e.zone = zone;
+            }
+            return;
+        }
+        let i = u32::try_from(self.patients.len()).unwrap_or(u32::MAX);
+        self.patients.push(PatientEntry {
+            id: patient,
+            zone,
+            series: Default::default(),
+        });
+        self.index.insert(patient, i);
+    }
+
+    /// Maps an external reference (a FHIR `Patient/…` or `urn:uuid:…` reference, an Open
+    /// mHealth user id) to a registered patient.
+    pub fn register_alias(&mut self, reference: impl Into<String>, patient: PatientId) {
+        self.aliases
+            .insert(Sensitive::new(reference.into()), patient);
+    }
+
+    /// Resolves an external reference: a registered alias, or a reference whose last path
+    /// segment (or `urn:uuid:` suffix) is a registered patient's id.
+    pub fn resolve_reference(&self, reference: &str) -> Option<PatientId> {
+        if let Some(p) = self.aliases.get(&Sensitive::new(reference.to_owned())) {
+            return Some(*p);
+        }
+        let tail = reference
+            .strip_prefix("urn:uuid:")
+            .or_else(|| reference.rsplit('/').next())?;
+        let id: PatientId = tail.parse().ok()?;
+        self.index.contains_key(&id).then_some(id)
+    }
+
+    /// Whether a patient is registered.
+    pub fn knows(&self, patient: PatientId) -> bool {
+        self.index.contains_key(&patient)
+    }
+
+    /// The registered patients, in registration order.
+    pub fn patients(&self) -> impl Iterator<Item = PatientId> + '_ {
+        self.patients.iter().map(|p| p.id)
+    }
+
+    /// A patient's time zone.
+    pub fn zone(&self, patient: PatientId) -> Option<Tz> {
+        self.entry(patient).map(|e| e.zone)
+    }
+
+    /// Starts a batch (a file, an upload) and returns its number for [`Position`]s. The label
+    /// is kept as [`Sensitive`] because file names can carry patient names.
+    pub fn open_batch(&mut self, label: impl Into<String>) -> u32 {
+        self.batches.push(Sensitive::new(label.into()));
+        u32::try_from(self.batches.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// The label of a batch.
+    pub fn batch_label(&self, batch: u32) -> Option<&Sensitive<String>> {
+        self.batches.get(batch as usize)
+    }
+
+    /// Interns a source and returns its number.
+    pub(crate) fn intern_source(&mut self, source: Source) -> u32 {
+        let key = source.key();
+        if let Some(&i) = self.source_index.get(&key) {
+            return i;
+        }
+        let i = u32::try_from(self.sources.len()).unwrap_or(u32::MAX);
+        self.sources.push(source);
+        self.source_index.insert(key, i);
+        i
+    }
+
+    /// Interns a source given in the schema's text form; `None` when the text is malformed.
+    pub(crate) fn intern_source_text(&mut self, text: &str, model: Option<&str>) -> Option<u32> {
+        if let Some(&i) = self.source_index.get(text) {
+            return Some(i);
+        }
+        let mut source = Source::parse(text)?;
+        if let (Source::Device { model: m, .. }, Some(model)) = (&mut source, model) {
+            *m = Some(model.to_owned());
+        }
+        Some(self.intern_source(source))
+    }
+
+    /// Total readings stored.
+    pub fn len(&self) -> u64 {
+        self.stored
+    }
+
+    /// Whether no reading is stored.
+    pub fn is_empty(&self) -> bool {
+        self.stored == 0
+    }
+
+    /// Bytes of heap the store holds for its readings and indexes (capacity, not length),
+    /// estimated from the sizes of the collections' elements.
+    pub fn heap_bytes(&self) -> usize {
+        let series: usize = self
+            .patients
+            .iter()
+            .flat_map(|p| p.series.iter())
+            .map(|s| s.capacity() * std::mem::size_of::<Stored>())
+            .sum();
+        let patients = self.patients.capacity() * std::mem::size_of::<PatientEntry>();
+        // A hashbrown slot holds the entry plus one control byte.
+        let index = self.index.capacity() * (std::mem::size_of::<(PatientId, u32)>() + 1);
+        let sources: usize = self.sources.capacity() * std::mem::size_of::<Source>()
+            + self
+                .source_index
+                .keys()
+                .map(|k| k.capacity() + std::mem::size_of::<(String, u32)>() + 1)
+                .sum::<usize>();
+        series + patients + index + sources
+    }
+
+    /// Releases spare capacity in every series (after a bulk load).
+    pub fn shrink_to_fit(&mut self) {
+        for p in &mut self.patients {
+            for s in &mut p.series {
+                s.shrink_to_fit();
+            }
+        }
+    }
+
+    fn entry(&self, patient: PatientId) -> Option<&PatientEntry> {
+        self.index
+            .get(&patient)
+            .and_then(|&i| self.patients.get(i as usize))
+    }
+
+    /// Validates, normalises, de-duplicates and stores one candidate; evaluates threshold
+    /// rules on acceptance. `now_ms` is the batch's "now" for the future-timestamp check.
+    pub(crate) fn admit(
+        &mut self,
+        c: &Candidate,
+        position: Position,
+        now_ms: i64,
+        report: &mut BatchReport,
+    ) -> Outcome {
+        let outcome = self.admit_inner(c, position, now_ms, report);
+        report.record(position, outcome);
+        outcome
+    }
+
+    fn admit_inner(
+        &mut self,
+        c: &Candidate,
+        position: Position,
+        now_ms: i64,
+        report: &mut BatchReport,
+    ) -> Outcome {
+        let reject = |reason| Outcome::Rejected { reason };
+        let Some(&pi) = self.index.get(&c.patient) else {
+            return reject(RejectReason::UnknownPatient);
+        };
+        let units = self.config.units;
+        let Some(v0) = units.to_canonical(c.kind, c.v0, c.unit) else {
+            return reject(RejectReason::UnknownUnit);
+        };
+        let (lo, hi) = c.kind.plausible_range();
+        if !(v0.is_finite() && v0 >= lo && v0 <= hi) {
+            return reject(RejectReason::Implausible);
+        }
+        let mut v1 = f64::NAN;
+        let mut mean = f32::NAN;
+        if c.kind == VitalKind::BloodPressure {
+            let Some(d) = c.v1.and_then(|d| units.to_canonical(c.kind, d, c.unit)) else {
+                return reject(RejectReason::MissingField(crate::error::Field::Diastolic));
+            };
+            let (dlo, dhi) = DIASTOLIC_RANGE_MM_HG;
+            if !(d.is_finite() && d >= dlo && d <= dhi && d < v0) {
+                return reject(RejectReason::Implausible);
+            }
+            v1 = d;
+            if let Some(m) = c.mean.and_then(|m| units.to_canonical(c.kind, m, c.unit)) {
+                if !(m.is_finite() && m >= d && m <= v0) {
+                    return reject(RejectReason::Implausible);
+                }
+                // Mean arterial pressure is stored to f32 precision (about 1e-5 mmHg).
+                mean = m as f32;
+            }
+        }
+        if c.stamp.utc_ms > now_ms.saturating_add(self.config.future_skew_ms) {
+            return reject(RejectReason::FutureTimestamp);
+        }
+        let tolerance = self.config.duplicate_tolerance_ms;
+        let Some(entry) = self.patients.get_mut(pi as usize) else {
+            return reject(RejectReason::UnknownPatient);
+        };
+        let series = &mut entry.series[c.kind.index()];
+        let t = c.stamp.utc_ms;
+        // Readings usually arrive in order: the common case appends without a search.
+        let at = match series.last() {
+            Some(last) if last.utc_ms <= t => series.len(),
+            None => 0,
+            Some(_) => series.partition_point(|s| s.utc_ms <= t),
+        };
+        let back = series[..at]
+            .iter()
+            .rev()
+            .take_while(|s| t - s.utc_ms <= tolerance);
+        let fwd = series[at..]
+            .iter()
+            .take_while(|s| s.utc_ms - t <= tolerance);
+        if back.chain(fwd).any(|s| s.source == c.source) {
+            return Outcome::Duplicate;
+        }
+        let stored = Stored {
+            utc_ms: t,
+            v0,
+            v1,
+            mean,
+            source: c.source,
+            batch: position.batch,
+            record: position.record,
+            offset_minutes: c.stamp.offset_minutes,
+            context: c.context.pack(),
+            unit: c.original_unit.code(),
+        };
+        series.insert(at, stored);
+        self.stored += 1;
+        for (i, rule) in self.config.thresholds.iter().enumerate() {
+            if rule.kind == c.kind && rule.fires(v0, v1) {
+                report.threshold_hits.push(ThresholdHit {
+                    patient: c.patient,
+                    kind: c.kind,
+                    at_ms: t,
+                    rule: i,
+                    position,
+                });
+            }
+        }
+        Outcome::Accepted
+    }
+
+    /// Admits an already-built reading (its values in `original_unit`'s canonical form are
+    /// taken as given) and records the outcome in `report`.
+    pub fn ingest_reading(
+        &mut self,
+        reading: &Reading,
+        now: Instant,
+        report: &mut BatchReport,
+    ) -> Outcome {
+        let source = self.intern_source(reading.source.clone());
+        let (v0, v1, mean) = match reading.value {
+            ReadingValue::Single { value } => (value, None, None),
+            ReadingValue::BloodPressure {
+                systolic,
+                diastolic,
+                mean,
+            } => (systolic, Some(diastolic), mean),
+        };
+        let canonical = reading.kind.canonical_unit();
+        let c = Candidate {
+            patient: reading.patient,
+            kind: reading.kind,
+            v0,
+            v1,
+            mean,
+            unit: canonical,
+            original_unit: reading.original_unit,
+            stamp: timefmt::from_datetime(&reading.effective),
+            source,
+            context: reading.context,
+        };
+        self.admit(&c, reading.provenance, now.timestamp_millis(), report)
+    }
+
+    fn materialise(&self, patient: PatientId, kind: VitalKind, s: &Stored) -> Option<Reading> {
+        let value = if kind == VitalKind::BloodPressure {
+            ReadingValue::BloodPressure {
+                systolic: s.v0,
+                diastolic: s.v1,
+                mean: (!s.mean.is_nan()).then_some(f64::from(s.mean)),
+            }
+        } else {
+            ReadingValue::Single { value: s.v0 }
+        };
+        Some(Reading {
+            patient,
+            kind,
+            value,
+            original_unit: Unit::from_code(s.unit).unwrap_or(kind.canonical_unit()),
+            effective: timefmt::to_datetime(Stamp {
+                utc_ms: s.utc_ms,
+                offset_minutes: s.offset_minutes,
+            })?,
+            source: self.sources.get(s.source as usize)?.clone(),
+            context: ReadingContext::unpack(s.context),
+            provenance: Position {
+                batch: s.batch,
+                record: s.record,
+            },
+        })
+    }
+
+    pub(crate) fn series(&self, patient: PatientId, kind: VitalKind) -> &[Stored] {
+        self.entry(patient)
+            .map_or(&[][..], |e| e.series[kind.index()].as_slice())
+    }
+
+    /// Readings of one kind in `period` (half-open), oldest first.
+    pub fn range(&self, patient: PatientId, kind: VitalKind, period: &Period) -> Vec<Reading> {
+        let series = self.series(patient, kind);
+        let start = period.start().timestamp_millis();
+        let end = period.end().timestamp_millis();
+        let lo = series.partition_point(|s| s.utc_ms < start);
+        let hi = series.partition_point(|s| s.utc_ms < end);
+        series[lo..hi.max(lo)]
+            .iter()
+            .filter_map(|s| self.materialise(patient, kind, s))
+            .collect()
+    }
+
+    /// Every reading of one kind, oldest first.
+    pub fn all(&self, patient: PatientId, kind: VitalKind) -> Vec<Reading> {
+        self.series(patient, kind)
+            .iter()
+            .filter_map(|s| self.materialise(patient, kind, s))
+            .collect()
+    }
+
+    /// The most recent reading of one kind.
+    pub fn latest(&self, patient: PatientId, kind: VitalKind) -> Option<Reading> {
+        self.series(patient, kind)
+            .last()
+            .and_then(|s| self.materialise(patient, kind, s))
+    }
+
+    /// The most recent reading of one kind at or before `at`.
+    pub fn latest_at(&self, patient: PatientId, kind: VitalKind, at: Instant) -> Option<Reading> {
+        let series = self.series(patient, kind);
+        let t = at.timestamp_millis();
+        let n = series.partition_point(|s| s.utc_ms <= t);
+        n.checked_sub(1)
+            .and_then(|i| series.get(i))
+            .and_then(|s| self.materialise(patient, kind, s))
+    }
+
+    /// BMI derived from the latest weight and height at or before `at` (kg/m2).
+    pub fn derived_bmi(&self, patient: PatientId, at: Instant) -> Option<f64> {
+        let w = self
+            .latest_at(patient, VitalKind::BodyWeight, at)?
+            .value
+            .primary();
+        let h = self
+            .latest_at(patient, VitalKind::BodyHeight, at)?
+            .value
+            .primary()
+            / 100.0;
+        Some(w / (h * h))
+    }
+
+    /// Daily count/min/max/mean of the primary value (systolic for BP) for each calendar day
+    /// from `first` to `last` inclusive **in the patient's time zone**; days without readings
+    /// are omitted.
+    ///
+    /// # Errors
+    /// [`VitalsError::UnknownPatient`] when the patient is not registered.
+    pub fn daily(
+        &self,
+        patient: PatientId,
+        kind: VitalKind,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<DailyAggregate>, VitalsError> {
+        let entry = self.entry(patient).ok_or(VitalsError::UnknownPatient)?;
+        let zone = entry.zone;
+        let start_of = |d: NaiveDate| -> Option<i64> {
+            let naive = d.and_hms_opt(0, 0, 0)?;
+            // On a DST gap at midnight the day starts at the first valid instant.
+            zone.from_local_datetime(&naive)
+                .earliest()
+                .or_else(|| {
+                    zone.from_local_datetime(&(naive + TimeDelta::hours(1)))
+                        .earliest()
+                })
+                .map(|t| t.timestamp_millis())
+        };
+        let series = &entry.series[kind.index()];
+        let mut out = Vec::new();
+        let mut day = first;
+        while day <= last {
+            let Some(next) = day.succ_opt() else { break };
+            if let (Some(a), Some(b)) = (start_of(day), start_of(next)) {
+                let lo = series.partition_point(|s| s.utc_ms < a);
+                let hi = series.partition_point(|s| s.utc_ms < b);
+                let values = series[lo..hi.max(lo)].iter().map(|s| s.v0);
+                if let Some(agg) = DailyAggregate::of(day, values) {
+                    out.push(agg);
+                }
+            }
+            day = next;
+        }
+        Ok(out)
+    }
+
+    /// Least-squares slope of the primary value, in canonical units per day, over readings in
+    /// `period`; `None` with fewer than two readings or all at one instant.
+    pub fn trend(&self, patient: PatientId, kind: VitalKind, period: &Period) -> Option<Trend> {
+        let series = self.series(patient, kind);
+        let start = period.start().timestamp_millis();
+        let end = period.end().timestamp_millis();
+        let lo = series.partition_point(|s| s.utc_ms < start);
+        let hi = series.partition_point(|s| s.utc_ms < end);
+        let points: Vec<(f64, f64)> = series[lo..hi.max(lo)]
+            .iter()
+            .map(|s| ((s.utc_ms - start) as f64 / 86_400_000.0, s.v0))
+            .collect();
+        Trend::fit(&points)
+    }
+}
+
+/// Count, minimum, maximum and mean of one day's readings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DailyAggregate {
+    /// The calendar day in the patient's zone.
+    pub date: NaiveDate,
+    /// Number of readings.
+    pub count: u32,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+    /// Arithmetic mean.
+    pub mean: f64,
+}
+
+impl DailyAggregate {
+    fn of(date: NaiveDate, values: impl Iterator<Item = f64>) -> Option<Self> {
+        let (mut count, mut min, mut max, mut sum) = (0u32, f64::INFINITY, f64::NEG_INFINITY, 0.0);
+        for v in values {
+            count += 1;
+            min = min.min(v);
+            max = max.max(v);
+            sum += v;
+        }
+        (count > 0).then(|| DailyAggregate {
+            date,
+            count,
+            min,
+            max,
+            mean: sum / f64::from(count),
+        })
+    }
+}
+
+/// A least-squares line through (days, value) points.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Trend {
+    /// Slope in canonical units per day.
+    pub slope_per_day: f64,
+    /// Number of points fitted.
+    pub points: u32,
+}
+
+impl Trend {
+    /// Fits `(x_days, y)` points; `None` with fewer than two points or zero spread in x.
+    pub fn fit(points: &[(f64, f64)]) -> Option<Trend> {
+        let n = points.len();
+        if n < 2 {
+            return None;
+        }
+        let nf = n as f64;
+        let mx = points.iter().map(|p| p.0).sum::<f64>() / nf;
+        let my = points.iter().map(|p| p.1).sum::<f64>() / nf;
+        let sxx: f64 = points.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
+        let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        (sxx > 0.0).then(|| Trend {
+            slope_per_day: sxy / sxx,
+            points: u32::try_from(n).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_reading_is_compact() {
+        assert_eq!(std::mem::size_of::<Stored>(), 48);
+    }
+
+    #[test]
+    fn trend_fits_a_line() {
+        let pts: Vec<(f64, f64)> = (0..5)
+            .map(|d| (f64::from(d), 80.0 + 0.5 * f64::from(d)))
+            .collect();
+        let t = Trend::fit(&pts);
+        assert!(t.is_some_and(|t| (t.slope_per_day - 0.5).abs() < 1e-12 && t.points == 5));
+        assert_eq!(Trend::fit(&[(1.0, 2.0)]), None);
+        assert_eq!(Trend::fit(&[(1.0, 2.0), (1.0, 3.0)]), None);
+    }
+}
