@@ -1,8 +1,230 @@
-//! Eval subcommands of `bedside-records`' matching and search layer.
+//! Eval subcommands of `bedside-records`' matching and search layer: `febrl` (accuracy and speed
+//! of deduplication or linkage on FEBRL files) and `patient-search` (search and `match_one`
+//! latency on a large synthetic index).
 
 use crate::Command;
+use bedside_benches::matching as workload;
+use bedside_records::matching::{Matcher, MatcherConfig, PairDecision};
+use std::collections::{HashMap, HashSet};
+use std::process::ExitCode;
+use std::time::Instant;
 
 /// The subcommands this domain registers.
 pub fn commands() -> Vec<Command> {
-    Vec::new()
+    vec![
+        Command {
+            name: "febrl",
+            about: "<a.csv> [<b.csv>] [--verbose]: deduplicate one FEBRL file or link two; score against rec_id",
+            run: febrl,
+        },
+        Command {
+            name: "patient-search",
+            about: "[--patients N] [--queries Q]: search and match_one p99 latency on a synthetic index",
+            run: patient_search,
+        },
+    ]
+}
+
+/// Precision floor for the "match" outcome on any FEBRL file.
+const PRECISION_FLOOR: f64 = 0.999;
+/// F1 floor on any FEBRL file (the issue's weakest per-file target).
+const F1_FLOOR: f64 = 0.995;
+/// Per-file F1 targets from the issue, keyed by file name; other files use [`F1_FLOOR`].
+const F1_TARGETS: [(&str, f64); 3] = [
+    ("dataset1.csv", 0.9990),
+    ("dataset2.csv", 0.9966),
+    ("dataset3.csv", 0.995),
+];
+/// The issue's speed target for one 5,000-record file, parse included.
+const SECONDS_TARGET_5000: f64 = 0.1;
+
+fn febrl(args: &[String]) -> ExitCode {
+    let verbose = args.iter().any(|a| a == "--verbose");
+    let files: Vec<&String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--match-probability"))
+        .map(|(_, a)| a)
+        .collect();
+    if files.is_empty() || files.len() > 2 {
+        eprintln!("usage: eval febrl <dataset.csv> [<dataset_b.csv>] [--verbose]");
+        return ExitCode::from(2);
+    }
+    let mut texts = Vec::new();
+    for f in &files {
+        match std::fs::read(f) {
+            Ok(t) => texts.push(t),
+            Err(e) => {
+                eprintln!("febrl: cannot read {f}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    // Timed: parse and match (file reading excluded: the issue times parse + deduplication).
+    let start = Instant::now();
+    let mut parsed = Vec::new();
+    for (f, t) in files.iter().zip(&texts) {
+        match workload::parse_febrl(t) {
+            Ok(p) => parsed.push(p),
+            Err(e) => {
+                eprintln!("febrl: {f}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let mut config = MatcherConfig::default();
+    if let Some(p) = flag_value(args, "--match-probability") {
+        config.thresholds.match_probability = p;
+    }
+    let matcher = Matcher::new(config);
+    let (predicted, possible, compared, model) = if parsed.len() == 1 {
+        let d = matcher.deduplicate(&parsed[0].records);
+        let mut pairs = HashSet::new();
+        for c in &d.clusters {
+            for (x, &i) in c.iter().enumerate() {
+                for &j in &c[x + 1..] {
+                    pairs.insert((i, j));
+                }
+            }
+        }
+        (pairs, d.possible, d.pairs_compared, d.model)
+    } else {
+        let l = matcher.link_datasets(&parsed[0].records, &parsed[1].records);
+        let pairs = l.matches.iter().map(|d| (d.left, d.right)).collect();
+        (pairs, l.possible, l.pairs_compared, l.model)
+    };
+    let seconds = start.elapsed().as_secs_f64();
+
+    // Truth from rec_id, used only now, to score.
+    let truth: HashSet<(usize, usize)> = if parsed.len() == 1 {
+        let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, e) in parsed[0].entity.iter().enumerate() {
+            groups.entry(e.as_str()).or_default().push(i);
+        }
+        let mut t = HashSet::new();
+        for g in groups.values() {
+            for (x, &i) in g.iter().enumerate() {
+                for &j in &g[x + 1..] {
+                    t.insert((i.min(j), i.max(j)));
+                }
+            }
+        }
+        t
+    } else {
+        let mut right: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (j, e) in parsed[1].entity.iter().enumerate() {
+            right.entry(e.as_str()).or_default().push(j);
+        }
+        let mut t = HashSet::new();
+        for (i, e) in parsed[0].entity.iter().enumerate() {
+            for &j in right.get(e.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                t.insert((i, j));
+            }
+        }
+        t
+    };
+    let tp = predicted.iter().filter(|p| truth.contains(p)).count();
+    let fp = predicted.len() - tp;
+    let fn_ = truth.len() - tp;
+    let precision = if predicted.is_empty() {
+        1.0
+    } else {
+        tp as f64 / predicted.len() as f64
+    };
+    let recall = if truth.is_empty() {
+        1.0
+    } else {
+        tp as f64 / truth.len() as f64
+    };
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
+    let possible_true = possible
+        .iter()
+        .filter(|d| truth.contains(&(d.left, d.right)))
+        .count();
+    println!(
+        "records: {}  true pairs: {}  predicted: {}  true positives: {tp}  false positives: {fp}  false negatives: {fn_}",
+        parsed.iter().map(|p| p.records.len()).sum::<usize>(),
+        truth.len(),
+        predicted.len()
+    );
+    println!(
+        "possible matches (for review, not counted): {} ({} true)  em iterations: {}  prior: {:.4}",
+        possible.len(),
+        possible_true,
+        model.iterations(),
+        model.prior()
+    );
+    for e in parsed.iter().flat_map(|p| &p.rejected) {
+        println!("rejected line {}: {}", e.0, e.1);
+    }
+    if verbose {
+        for f in bedside_records::matching::Field::ALL {
+            let p = model.field(f);
+            println!("  {:<13} m {:.4?}  u {:.4?}", f.name(), p.m, p.u);
+        }
+        let lookup: HashMap<(usize, usize), &PairDecision> =
+            possible.iter().map(|d| ((d.left, d.right), d)).collect();
+        for &(i, j) in truth.difference(&predicted).take(40) {
+            let (a, b) = (&parsed[0].raw[i], &parsed[parsed.len() - 1].raw[j]);
+            println!("MISSED\n  {a}\n  {b}");
+            let (ra, rb) = (&parsed[0].records[i], &parsed[parsed.len() - 1].records[j]);
+            let expl = matcher.explain(&model, ra, rb);
+            println!("  in possible: {}\n{expl}", lookup.contains_key(&(i, j)));
+        }
+        for &(i, j) in predicted.difference(&truth).take(40) {
+            let (a, b) = (&parsed[0].raw[i], &parsed[parsed.len() - 1].raw[j]);
+            println!("FALSE\n  {a}\n  {b}");
+            let (ra, rb) = (&parsed[0].records[i], &parsed[parsed.len() - 1].records[j]);
+            println!("{}", matcher.explain(&model, ra, rb));
+        }
+    }
+    println!(
+        "febrl: precision {precision:.4} recall {recall:.4} f1 {f1:.4} pairs_compared {compared} seconds {seconds:.3}"
+    );
+    let name = files
+        .last()
+        .and_then(|f| std::path::Path::new(f.as_str()).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    let f1_target = if files.len() == 1 {
+        F1_TARGETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(F1_FLOOR, |t| t.1)
+    } else {
+        F1_FLOOR
+    };
+    let records: usize = parsed.iter().map(|p| p.records.len()).sum();
+    let seconds_target = SECONDS_TARGET_5000 * (records as f64 / 5000.0).max(1.0);
+    let mut ok = true;
+    if precision < PRECISION_FLOOR {
+        eprintln!("febrl: precision {precision:.4} below {PRECISION_FLOOR}");
+        ok = false;
+    }
+    if f1 < f1_target {
+        eprintln!("febrl: f1 {f1:.4} below {f1_target}");
+        ok = false;
+    }
+    if seconds > seconds_target {
+        eprintln!("febrl: {seconds:.3} s above {seconds_target:.3} s");
+        ok = false;
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn flag_value(args: &[String], flag: &str) -> Option<f64> {
+    let i = args.iter().position(|a| a == flag)?;
+    args.get(i + 1)?.parse().ok()
+}
+
+fn patient_search(_args: &[String]) -> ExitCode {
+    ExitCode::from(2)
 }
