@@ -1,4 +1,93 @@
-//! Privacy policy and consent engine: minimum necessary, patient consents, break-glass, identity verification, tamper-evident audit.
+//! Privacy policy and consent engine: minimum necessary, patient consents, break-glass, identity
+//! verification, tamper-evident audit.
 //!
-//! This crate is part of the Bedside workspace; it depends only on `bedside-core` and does no
-//! I/O of its own. Its contents arrive with the issue that specifies them.
+//! For every access or disclosure the [`Engine`] answers "may this actor do this with this
+//! patient's data for this purpose, right now?" with a [`Decision`]: permit or deny, the
+//! [`Obligation`]s that come with it, the identity-verification steps still missing, and an
+//! [`Explanation`] naming every rule and consent provision that applied and which one decided.
+//!
+//! - [`vocab`]: actions, [`DataClass`]es, HL7 [`SecurityLabel`]s, [`Purpose`]s of use, channels,
+//!   verification steps — each a small bit set.
+//! - [`Policy`]: the organisation's rules as data ([`PolicyDocument`], JSON), validated on load:
+//!   minimum necessary by role × purpose × class, right of access, sensitive categories,
+//!   break-the-glass, identity-verification checklists.
+//! - [`Consent`] and [`ConsentStore`]: FHIR R4 `Consent` semantics with nested [`Provision`]s
+//!   (most specific wins), proxies ([`ProxyGrant`]), communication consent per channel and purpose
+//!   with [`ConsentStore::stop`]. [`fhir`] imports and exports R4 JSON.
+//! - [`decision::combine`]: the documented, deterministic combining algorithm (deny overrides
+//!   across sources); [`Explanation::replay`] reproduces every decision from its explanation.
+//! - [`AuditLog`]: a SHA-256 hash chain of [`AuditEvent`]s; [`audit::verify`] locates modified,
+//!   removed, inserted or reordered events. [`accounting`] lists disclosures per HIPAA §164.528;
+//!   [`ReviewQueue`] and [`SamplingPlan`] drive compliance review.
+//!
+//! ```
+//! use bedside_consent::{
+//!     AccessChannel, Action, Context, DataClass, DataScope, Engine, Policy, Purpose, Request,
+//!     StepSet, VerificationStep,
+//! };
+//! use bedside_core::{Actor, PatientId};
+//! use uuid::Uuid;
+//!
+//! let policy = Policy::from_json(r#"{
+//!   "rules": [{ "id": "right-of-access", "effect": "permit", "actors": ["patient"],
+//!               "actions": ["read"], "purposes": ["PATRQT"] }],
+//!   "checklists": [{ "id": "phone-caller", "actors": ["patient"], "channels": ["phone"],
+//!                    "require": [["name"], ["date-of-birth"], ["postcode", "identifier-last4"]] }]
+//! }"#)?;
+//! let engine = Engine::new(policy);
+//! let patient = PatientId::from_uuid(Uuid::from_u128(7));
+//! let mut request = Request {
+//!     actor: Actor::Patient { patient },
+//!     patient,
+//!     action: Action::Read,
+//!     data: DataScope::classes([DataClass::Appointments]),
+//!     purpose: Purpose::Patrqt,
+//!     channel: AccessChannel::Phone,
+//!     context: Context::at("2026-06-10T09:00:00Z".parse()?),
+//! };
+//! request.context.verified = [VerificationStep::Name].into_iter().collect::<StepSet>();
+//!
+//! // Not yet: the agent is told what to ask next.
+//! let decision = engine.decide(&request);
+//! assert!(!decision.is_permit());
+//! assert_eq!(decision.missing_steps.len(), 2);
+//!
+//! request.context.verified.insert(VerificationStep::DateOfBirth);
+//! request.context.verified.insert(VerificationStep::Postcode);
+//! let decision = engine.decide(&request);
+//! assert!(decision.is_permit());
+//! assert_eq!(decision.explanation.replay().effect, decision.effect);
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod audit;
+pub mod consent;
+pub mod decision;
+pub mod disclosure;
+pub mod engine;
+pub mod error;
+pub mod fhir;
+pub mod policy;
+pub mod request;
+pub mod review;
+pub mod vocab;
+
+pub use audit::{AuditEntry, AuditEvent, AuditLog, ChainError, ChainFault, Checkpoint};
+pub use consent::{
+    ActorRef, Consent, ConsentStatus, ConsentStore, Provision, ProvisionActor, ProvisionType,
+    ProxyGrant, Relationship,
+};
+pub use decision::{
+    Applied, DecidedBy, Decision, Effect, Explanation, MaskField, MissingStep, Obligation,
+    ProvisionPath, Source, Verdict, mask,
+};
+pub use disclosure::{DisclosureEntry, accounting};
+pub use engine::{CareTeam, Engine};
+pub use error::{ConsentError, PolicyProblem, ProblemKind};
+pub use policy::{Policy, PolicyDocument, RuleEffect};
+pub use request::{BreakGlass, Context, DataScope, Request};
+pub use review::{ReviewItem, ReviewQueue, ReviewStatus, SampleItem, SampleReason, SamplingPlan};
+pub use vocab::{
+    AccessChannel, Action, ActionSet, ActorKind, ChannelSet, ClassSet, Confidentiality, DataClass,
+    LabelSet, Purpose, PurposeSet, SecurityLabel, StepSet, VerificationStep,
+};

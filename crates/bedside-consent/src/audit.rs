@@ -1,0 +1,384 @@
+//! Tamper-evident audit: [`AuditEvent`]s (FHIR AuditEvent fields) in a SHA-256 hash chain, with
+//! [`verify`] locating modified, removed, inserted or reordered events, and a line-per-event text
+//! form whose every byte is covered by the chain ([`verify_serialized`]).
+//!
+//! Each [`AuditEntry`] stores its sequence number, the previous entry's hash and its own hash,
+//! `SHA-256(previous hash ‖ canonical JSON of the event)`. The canonical encoding is
+//! `serde_json` of [`AuditEvent`] with its fields in declaration order and no whitespace.
+
+use crate::decision::{Decision, Effect};
+use crate::request::Request;
+use crate::vocab::{AccessChannel, Action, ActorKind, ClassSet, Purpose};
+use bedside_core::{Actor, AuditEventId, Instant, OrganisationId, PatientId};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// The hash before the first event.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// One audited decision, with the FHIR AuditEvent fields: who, what, when, patient, purpose,
+/// outcome and the deciding rule. It contains no PHI: actors appear as id labels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEvent {
+    /// Position in the chain, from 0.
+    pub seq: u64,
+    /// Event id.
+    pub id: AuditEventId,
+    /// When the decision was made.
+    pub recorded: Instant,
+    /// Who asked (PHI-free label, e.g. `staff:<id>`).
+    pub actor: String,
+    /// The actor's kind.
+    pub actor_kind: ActorKind,
+    /// The receiving organisation for external recipients.
+    #[serde(default)]
+    pub recipient: Option<OrganisationId>,
+    /// Whose data.
+    pub patient: PatientId,
+    /// What.
+    pub action: Action,
+    /// The classes requested.
+    pub requested: ClassSet,
+    /// The classes released.
+    pub released: ClassSet,
+    /// Why.
+    pub purpose: Purpose,
+    /// How.
+    pub channel: AccessChannel,
+    /// Permit or deny.
+    pub outcome: Effect,
+    /// The deciding source, as the explanation names it.
+    pub deciding: String,
+    /// Whether break-the-glass decided.
+    pub break_glass: bool,
+    /// Whether a patient consent authorised the release.
+    pub authorised_by_consent: bool,
+}
+
+impl AuditEvent {
+    /// The event for a decision (its `seq` is set when appended).
+    pub fn from_decision(id: AuditEventId, request: &Request, decision: &Decision) -> Self {
+        let recipient = match &request.actor {
+            Actor::External { organisation } => Some(*organisation),
+            _ => None,
+        };
+        AuditEvent {
+            seq: 0,
+            id,
+            recorded: request.context.at,
+            actor: request.actor.label(),
+            actor_kind: ActorKind::of(&request.actor),
+            recipient,
+            patient: request.patient,
+            action: request.action,
+            requested: request.data.classes,
+            released: decision.permitted,
+            purpose: request.purpose,
+            channel: request.channel,
+            outcome: decision.effect,
+            deciding: decision.explanation.deciding().map_or_else(
+                || "no rule or consent permits".to_owned(),
+                |a| a.source.to_string(),
+            ),
+            break_glass: decision.broke_glass(),
+            authorised_by_consent: decision.authorised_by_consent(),
+        }
+    }
+
+    /// The canonical encoding that is hashed.
+    pub fn canonical(&self) -> Vec<u8> {
+        // Serialising a struct of plain fields to a Vec cannot fail; an empty encoding would
+        // still be chained and then fail verification, never pass it silently.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// An event with its chain links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEntry {
+    /// Previous entry's hash, lowercase hex.
+    pub prev: String,
+    /// This entry's hash, lowercase hex.
+    pub hash: String,
+    /// The event.
+    pub event: AuditEvent,
+}
+
+/// What is wrong with a chain, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audit chain broken at event {index}: {fault}")]
+pub struct ChainError {
+    /// Index of the first bad entry (line number from 0 in the text form).
+    pub index: usize,
+    /// What is wrong.
+    pub fault: ChainFault,
+}
+
+/// The kinds of chain faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChainFault {
+    /// The entry's content does not hash to its stored hash.
+    Modified,
+    /// The entry does not link to the previous entry's hash (an earlier entry was replaced).
+    BrokenLink,
+    /// Events are missing before this entry.
+    Removed {
+        /// How many.
+        missing: u64,
+    },
+    /// This entry repeats a sequence number already seen.
+    Inserted,
+    /// This entry is out of order.
+    Reordered,
+    /// The text line is not a canonical entry.
+    Malformed,
+    /// The chain does not contain a checkpoint it should.
+    CheckpointMismatch,
+}
+
+impl fmt::Display for ChainFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChainFault::Modified => f.write_str("content modified"),
+            ChainFault::BrokenLink => {
+                f.write_str("link to previous event broken (an earlier event was replaced)")
+            }
+            ChainFault::Removed { missing } => write!(f, "{missing} event(s) removed before it"),
+            ChainFault::Inserted => f.write_str("inserted (sequence number repeated)"),
+            ChainFault::Reordered => f.write_str("out of order"),
+            ChainFault::Malformed => f.write_str("not a canonical entry"),
+            ChainFault::CheckpointMismatch => f.write_str("does not match the checkpoint"),
+        }
+    }
+}
+
+/// A head of the chain, to be kept elsewhere (e.g. published daily) and checked later with
+/// [`AuditLog::verify_checkpoint`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Number of events covered.
+    pub len: u64,
+    /// Hash of the last covered event (hex).
+    pub hash: String,
+}
+
+/// An append-only audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditLog {
+    entries: Vec<AuditEntry>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+fn chain_hash(prev: &str, event: &AuditEvent) -> String {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(event.canonical());
+    hex(&h.finalize())
+}
+
+impl AuditLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends an event, setting its sequence number, and returns the entry.
+    pub fn append(&mut self, mut event: AuditEvent) -> &AuditEntry {
+        event.seq = self.entries.len() as u64;
+        let prev = self
+            .entries
+            .last()
+            .map_or_else(|| hex(&GENESIS), |e| e.hash.clone());
+        let hash = chain_hash(&prev, &event);
+        self.entries.push(AuditEntry { prev, hash, event });
+        let last = self.entries.len() - 1;
+        &self.entries[last]
+    }
+
+    /// Records a decision.
+    pub fn record(
+        &mut self,
+        id: AuditEventId,
+        request: &Request,
+        decision: &Decision,
+    ) -> &AuditEntry {
+        self.append(AuditEvent::from_decision(id, request, decision))
+    }
+
+    /// The entries.
+    pub fn entries(&self) -> &[AuditEntry] {
+        &self.entries
+    }
+
+    /// The events.
+    pub fn events(&self) -> impl Iterator<Item = &AuditEvent> {
+        self.entries.iter().map(|e| &e.event)
+    }
+
+    /// The current head.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            len: self.entries.len() as u64,
+            hash: self
+                .entries
+                .last()
+                .map_or_else(|| hex(&GENESIS), |e| e.hash.clone()),
+        }
+    }
+
+    /// Verifies the chain.
+    ///
+    /// # Errors
+    /// The first fault found.
+    pub fn verify(&self) -> Result<(), ChainError> {
+        verify(&self.entries)
+    }
+
+    /// Verifies the chain and that it still contains `checkpoint` (detects truncation and
+    /// wholesale re-hashing after the checkpoint was taken).
+    ///
+    /// # Errors
+    /// The first fault found.
+    pub fn verify_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), ChainError> {
+        verify(&self.entries)?;
+        let index = usize::try_from(checkpoint.len).unwrap_or(usize::MAX);
+        let ok = match index.checked_sub(1) {
+            None => true,
+            Some(i) => self
+                .entries
+                .get(i)
+                .is_some_and(|e| e.hash == checkpoint.hash),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ChainError {
+                index: index.saturating_sub(1).min(self.entries.len()),
+                fault: ChainFault::CheckpointMismatch,
+            })
+        }
+    }
+
+    /// The text form: one canonical JSON entry per line, each line ending in `\n`.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for e in &self.entries {
+            out.push_str(&encode_line(e));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Reads the text form and verifies it.
+    ///
+    /// # Errors
+    /// The first fault found; a line that does not parse or is not canonical is
+    /// [`ChainFault::Malformed`] at that line.
+    pub fn from_text(text: &[u8]) -> Result<Self, ChainError> {
+        let entries = parse_lines(text)?;
+        verify(&entries)?;
+        Ok(AuditLog { entries })
+    }
+}
+
+fn encode_line(e: &AuditEntry) -> String {
+    // As for `canonical`: serialising plain fields cannot fail.
+    serde_json::to_string(e).unwrap_or_default()
+}
+
+fn parse_lines(text: &[u8]) -> Result<Vec<AuditEntry>, ChainError> {
+    let mut entries = Vec::new();
+    if text.is_empty() {
+        return Ok(entries);
+    }
+    let body = match text.strip_suffix(b"\n") {
+        Some(b) => b,
+        None => {
+            return Err(ChainError {
+                index: text.split(|b| *b == b'\n').count() - 1,
+                fault: ChainFault::Malformed,
+            });
+        }
+    };
+    for (index, line) in body.split(|b| *b == b'\n').enumerate() {
+        let malformed = ChainError {
+            index,
+            fault: ChainFault::Malformed,
+        };
+        let entry: AuditEntry = serde_json::from_slice(line).map_err(|_| malformed.clone())?;
+        if encode_line(&entry).as_bytes() != line {
+            return Err(malformed);
+        }
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// Verifies the text form of a chain.
+///
+/// # Errors
+/// The first fault found.
+pub fn verify_serialized(text: &[u8]) -> Result<(), ChainError> {
+    AuditLog::from_text(text).map(|_| ())
+}
+
+/// Verifies a chain of entries starting at sequence 0.
+///
+/// # Errors
+/// The first fault found, with its index.
+pub fn verify(entries: &[AuditEntry]) -> Result<(), ChainError> {
+    let mut prev = hex(&GENESIS);
+    for (index, e) in entries.iter().enumerate() {
+        let expected = index as u64;
+        let seq = e.event.seq;
+        if seq != expected {
+            let fault = if seq > expected {
+                if entries[index + 1..]
+                    .iter()
+                    .any(|later| later.event.seq == expected)
+                {
+                    ChainFault::Reordered
+                } else {
+                    ChainFault::Removed {
+                        missing: seq - expected,
+                    }
+                }
+            } else if entries[..index]
+                .iter()
+                .any(|earlier| earlier.event.seq == seq)
+            {
+                ChainFault::Inserted
+            } else {
+                ChainFault::Reordered
+            };
+            return Err(ChainError { index, fault });
+        }
+        if e.prev != prev {
+            return Err(ChainError {
+                index,
+                fault: ChainFault::BrokenLink,
+            });
+        }
+        if chain_hash(&e.prev, &e.event) != e.hash {
+            return Err(ChainError {
+                index,
+                fault: ChainFault::Modified,
+            });
+        }
+        prev.clone_from(&e.hash);
+    }
+    Ok(())
+}

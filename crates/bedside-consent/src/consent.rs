@@ -1,0 +1,740 @@
+//! Patient consents with FHIR R4 `Consent` semantics, the per-patient [`ConsentStore`], proxy
+//! grants and communication consent.
+//!
+//! A [`Consent`] has a status (only `active` applies; `inactive` is a revocation), a root
+//! [`Provision`] that permits or denies, and nested provisions that are exceptions to their
+//! parent. A nested provision is considered only when its parent matched, so deeper provisions are
+//! more specific, and the deepest matching provision decides each data class ("most specific
+//! wins"); among matching siblings a deny beats a permit.
+//!
+//! Criteria the engine cannot evaluate (data references, a data period when the request does not
+//! say when its data was recorded) are handled conservatively: a permit provision with such a
+//! criterion does not match, a deny provision does.
+
+use crate::decision::ProvisionPath;
+use crate::error::ConsentError;
+use crate::vocab::{
+    AccessChannel, Action, ActionSet, ChannelSet, ClassSet, Confidentiality, LabelSet, Purpose,
+    PurposeSet,
+};
+use bedside_core::{
+    Actor, Coding, ConsentId, Instant, OrganisationId, PatientId, Period, ProviderId,
+    RelatedPersonId, StaffId,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// FHIR `Consent.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentStatus {
+    /// Being drafted; does not apply.
+    Draft,
+    /// Offered to the patient; does not apply.
+    Proposed,
+    /// In force.
+    Active,
+    /// Declined by the patient; does not apply.
+    Rejected,
+    /// Revoked or ended; does not apply.
+    Inactive,
+    /// Recorded by mistake; does not apply.
+    EnteredInError,
+}
+
+impl ConsentStatus {
+    /// The FHIR code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ConsentStatus::Draft => "draft",
+            ConsentStatus::Proposed => "proposed",
+            ConsentStatus::Active => "active",
+            ConsentStatus::Rejected => "rejected",
+            ConsentStatus::Inactive => "inactive",
+            ConsentStatus::EnteredInError => "entered-in-error",
+        }
+    }
+
+    /// Looks a FHIR code up.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            ConsentStatus::Draft,
+            ConsentStatus::Proposed,
+            ConsentStatus::Active,
+            ConsentStatus::Rejected,
+            ConsentStatus::Inactive,
+            ConsentStatus::EnteredInError,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+}
+
+/// FHIR `Consent.provision.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisionType {
+    /// Permit.
+    Permit,
+    /// Deny.
+    Deny,
+}
+
+/// Who a provision names (FHIR `provision.actor.reference`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum ActorRef {
+    /// A staff member.
+    Staff(StaffId),
+    /// A provider (matches the staff member whose provider record it is).
+    Provider(ProviderId),
+    /// An organisation: its staff, or the organisation as an external recipient.
+    Organisation(OrganisationId),
+    /// A related person (proxy).
+    RelatedPerson(RelatedPersonId),
+    /// The patient.
+    Patient(PatientId),
+}
+
+impl ActorRef {
+    /// Whether `actor` is (or acts for) this reference.
+    pub fn matches(&self, actor: &Actor) -> bool {
+        match (self, actor) {
+            (ActorRef::Staff(id), Actor::Staff(s)) => s.id == *id,
+            (ActorRef::Provider(id), Actor::Staff(s)) => s.provider == Some(*id),
+            (ActorRef::Organisation(id), Actor::Staff(s)) => s.organisation == *id,
+            (ActorRef::Organisation(id), Actor::External { organisation }) => organisation == id,
+            (ActorRef::RelatedPerson(id), Actor::Proxy { related_person, .. }) => {
+                related_person == id
+            }
+            (ActorRef::Patient(id), Actor::Patient { patient }) => patient == id,
+            _ => false,
+        }
+    }
+}
+
+/// A provision actor: a role (FHIR participation type) and a reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionActor {
+    /// How the actor participates (e.g. `PRCP` recipient, `CST` custodian); informational.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Coding>,
+    /// Who.
+    pub reference: ActorRef,
+}
+
+/// A data reference in a provision (FHIR `provision.data`); the engine cannot match these, so
+/// they make a permit provision inapplicable and a deny provision broader (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataReference {
+    /// `instance`, `related`, `dependents` or `authoredby`.
+    pub meaning: String,
+    /// The referenced resource, e.g. `Task/example3`.
+    pub reference: String,
+}
+
+/// A FHIR R4 consent provision.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Provision {
+    /// Permit or deny; when absent, inherits the parent's type (the root uses the consent's
+    /// default type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ProvisionType>,
+    /// When the provision is in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
+    /// Actors, any of which matches (empty = anyone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actors: Vec<ProvisionActor>,
+    /// Actions (empty = any).
+    #[serde(default)]
+    pub actions: ActionSet,
+    /// Purposes (empty = any).
+    #[serde(default)]
+    pub purposes: PurposeSet,
+    /// Data classes (empty = all).
+    #[serde(default)]
+    pub classes: ClassSet,
+    /// Security labels, any of which the data must carry (empty = any data).
+    #[serde(default)]
+    pub labels: LabelSet,
+    /// Confidentiality codes among the security labels, any of which the data must have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confidentiality: Vec<Confidentiality>,
+    /// Channels for contact (a Bedside extension; empty = any).
+    #[serde(default)]
+    pub channels: ChannelSet,
+    /// When the data was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_period: Option<Period>,
+    /// Data references (not evaluable).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<DataReference>,
+    /// Exceptions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provisions: Vec<Provision>,
+}
+
+impl Provision {
+    /// A provision of the given type with no criteria.
+    pub fn new(kind: ProvisionType) -> Self {
+        Provision {
+            kind: Some(kind),
+            ..Provision::default()
+        }
+    }
+
+    /// Adds an actor.
+    #[must_use]
+    pub fn actor(mut self, reference: ActorRef) -> Self {
+        self.actors.push(ProvisionActor {
+            role: None,
+            reference,
+        });
+        self
+    }
+
+    /// Adds an action.
+    #[must_use]
+    pub fn action(mut self, action: Action) -> Self {
+        self.actions.insert(action);
+        self
+    }
+
+    /// Adds a purpose.
+    #[must_use]
+    pub fn purpose(mut self, purpose: Purpose) -> Self {
+        self.purposes.insert(purpose);
+        self
+    }
+
+    /// Adds a data class.
+    #[must_use]
+    pub fn class(mut self, class: crate::vocab::DataClass) -> Self {
+        self.classes.insert(class);
+        self
+    }
+
+    /// Adds a security label.
+    #[must_use]
+    pub fn label(mut self, label: crate::vocab::SecurityLabel) -> Self {
+        self.labels.insert(label);
+        self
+    }
+
+    /// Adds a channel.
+    #[must_use]
+    pub fn channel(mut self, channel: AccessChannel) -> Self {
+        self.channels.insert(channel);
+        self
+    }
+
+    /// Sets the period.
+    #[must_use]
+    pub fn during(mut self, period: Period) -> Self {
+        self.period = Some(period);
+        self
+    }
+
+    /// Adds a nested exception.
+    #[must_use]
+    pub fn except(mut self, nested: Provision) -> Self {
+        self.provisions.push(nested);
+        self
+    }
+}
+
+/// FHIR fields the engine carries for faithful export but does not evaluate.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FhirExtras {
+    /// The FHIR logical id, when imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logical_id: Option<String>,
+    /// `Consent.scope`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Coding>,
+    /// `Consent.category` codings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub category: Vec<Coding>,
+    /// `Consent.dateTime` as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_time: Option<String>,
+    /// `Consent.organization` references as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organization: Vec<String>,
+    /// `Consent.policyRule` codings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_rule: Vec<Coding>,
+    /// Original reference text of ids that were not UUIDs: (UUID as text, `Organization/f001`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<(String, String)>,
+}
+
+/// A patient consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    /// Id.
+    pub id: ConsentId,
+    /// Whose consent.
+    pub patient: PatientId,
+    /// Status; only `active` applies.
+    pub status: ConsentStatus,
+    /// The type of the root provision when it does not say (FHIR `policyRule` OPTOUT = deny,
+    /// otherwise permit).
+    pub default_type: ProvisionType,
+    /// The rules.
+    pub provision: Provision,
+    /// FHIR fields kept for export.
+    #[serde(default)]
+    pub fhir: FhirExtras,
+}
+
+impl Consent {
+    /// An active consent with the given root provision.
+    pub fn new(id: ConsentId, patient: PatientId, provision: Provision) -> Self {
+        Consent {
+            id,
+            patient,
+            status: ConsentStatus::Active,
+            default_type: ProvisionType::Permit,
+            provision,
+            fhir: FhirExtras::default(),
+        }
+    }
+
+    /// Checks structure: nesting depth and fan-out within [`ProvisionPath`] limits, periods.
+    ///
+    /// # Errors
+    /// [`ConsentError::InvalidConsent`] with the path of the first offending provision.
+    pub fn validate(&self) -> Result<(), ConsentError> {
+        fn walk(p: &Provision, path: ProvisionPath) -> Result<(), ConsentError> {
+            for (i, child) in p.provisions.iter().enumerate() {
+                let Some(next) = path.child(i) else {
+                    return Err(ConsentError::InvalidConsent {
+                        path: format!("{path}.provision[{i}]"),
+                        reason: "nesting deeper than 6 levels or more than 255 exceptions".into(),
+                    });
+                };
+                walk(child, next)?;
+            }
+            Ok(())
+        }
+        walk(&self.provision, ProvisionPath::ROOT)
+    }
+
+    /// Approximate bytes this consent occupies (struct plus heap), for memory budgets.
+    pub fn approximate_bytes(&self) -> usize {
+        fn provision(p: &Provision) -> usize {
+            std::mem::size_of::<Provision>()
+                + p.actors.capacity() * std::mem::size_of::<ProvisionActor>()
+                + p.confidentiality.capacity()
+                + p.data
+                    .iter()
+                    .map(|d| {
+                        std::mem::size_of::<DataReference>()
+                            + d.meaning.capacity()
+                            + d.reference.capacity()
+                    })
+                    .sum::<usize>()
+                + p.provisions.iter().map(provision).sum::<usize>()
+                + (p.provisions.capacity() - p.provisions.len()) * std::mem::size_of::<Provision>()
+        }
+        let extras = self.fhir.category.capacity() * std::mem::size_of::<Coding>()
+            + self
+                .fhir
+                .organization
+                .iter()
+                .map(String::capacity)
+                .sum::<usize>()
+            + self
+                .fhir
+                .aliases
+                .iter()
+                .map(|(a, b)| a.capacity() + b.capacity() + 48)
+                .sum::<usize>();
+        std::mem::size_of::<Consent>() - std::mem::size_of::<Provision>()
+            + provision(&self.provision)
+            + extras
+    }
+}
+
+/// The verdict of one consent for one class, with the provision that gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClassVerdict {
+    pub kind: ProvisionType,
+    pub path: ProvisionPath,
+    pub names_purpose: bool,
+    pub names_actor: bool,
+    pub labels: LabelSet,
+}
+
+/// What the engine needs to know to match a provision.
+pub(crate) struct MatchInput<'a> {
+    pub actor: &'a Actor,
+    pub action: Action,
+    pub purpose: Purpose,
+    pub channel: AccessChannel,
+    pub labels: LabelSet,
+    pub confidentiality: Confidentiality,
+    pub data_period: Option<Period>,
+    pub at: Instant,
+}
+
+impl Provision {
+    /// Whether this provision's own criteria (not its class list) match, given its effective type.
+    fn matches(&self, kind: ProvisionType, m: &MatchInput<'_>) -> bool {
+        let deny = kind == ProvisionType::Deny;
+        if let Some(p) = self.period {
+            if !p.contains(m.at) {
+                return false;
+            }
+        }
+        if !self.actors.is_empty() && !self.actors.iter().any(|a| a.reference.matches(m.actor)) {
+            return false;
+        }
+        if !self.actions.matches(m.action)
+            || !self.purposes.matches(m.purpose)
+            || !self.channels.matches(m.channel)
+        {
+            return false;
+        }
+        if !self.labels.is_empty() && !self.labels.intersects(m.labels) {
+            return false;
+        }
+        if !self.confidentiality.is_empty() && !self.confidentiality.contains(&m.confidentiality) {
+            return false;
+        }
+        if let Some(dp) = self.data_period {
+            match m.data_period {
+                Some(rp) => {
+                    if !dp.overlaps(&rp) {
+                        return false;
+                    }
+                }
+                None => {
+                    if !deny {
+                        return false;
+                    }
+                }
+            }
+        }
+        if !self.data.is_empty() && !deny {
+            return false;
+        }
+        true
+    }
+}
+
+/// Evaluates one active consent: for each requested class, the verdict of the most specific
+/// matching provision. Classes the consent says nothing about are absent.
+pub(crate) fn evaluate(
+    consent: &Consent,
+    requested: ClassSet,
+    m: &MatchInput<'_>,
+    out: &mut Vec<(ClassSet, ClassVerdict)>,
+) {
+    let root_kind = consent.provision.kind.unwrap_or(consent.default_type);
+    let mut verdicts: [Option<ClassVerdict>; 16] = [None; 16];
+    let mut depths: [i8; 16] = [-1; 16];
+    walk(
+        &consent.provision,
+        root_kind,
+        ProvisionPath::ROOT,
+        requested,
+        false,
+        false,
+        LabelSet::EMPTY,
+        m,
+        &mut verdicts,
+        &mut depths,
+    );
+    // Group classes by identical verdict so the explanation stays short.
+    for class in requested.iter() {
+        let i = class as usize;
+        if let Some(v) = verdicts[i] {
+            if let Some(entry) = out.iter_mut().find(|(_, e)| *e == v) {
+                entry.0.insert(class);
+            } else {
+                out.push((ClassSet::from(class), v));
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // A recursive walk carrying inherited facts; a struct would only rename them.
+fn walk(
+    p: &Provision,
+    kind: ProvisionType,
+    path: ProvisionPath,
+    scope: ClassSet,
+    names_purpose: bool,
+    names_actor: bool,
+    labels: LabelSet,
+    m: &MatchInput<'_>,
+    verdicts: &mut [Option<ClassVerdict>; 16],
+    depths: &mut [i8; 16],
+) {
+    if !p.matches(kind, m) {
+        return;
+    }
+    let scope = if p.classes.is_empty() {
+        scope
+    } else {
+        scope.intersection(p.classes)
+    };
+    if scope.is_empty() {
+        return;
+    }
+    let names_purpose = names_purpose || !p.purposes.is_empty();
+    let names_actor = names_actor || !p.actors.is_empty();
+    let labels = labels.union(p.labels);
+    let depth = i8::try_from(path.depth()).unwrap_or(i8::MAX);
+    let verdict = ClassVerdict {
+        kind,
+        path,
+        names_purpose,
+        names_actor,
+        labels,
+    };
+    for class in scope.iter() {
+        let i = class as usize;
+        // Deeper wins; at equal depth (siblings) deny wins, then the earlier sibling.
+        let replace = match verdicts[i] {
+            None => true,
+            Some(old) => {
+                depth > depths[i]
+                    || (depth == depths[i]
+                        && old.kind == ProvisionType::Permit
+                        && kind == ProvisionType::Deny)
+            }
+        };
+        if replace {
+            verdicts[i] = Some(verdict);
+            depths[i] = depth;
+        }
+    }
+    for (idx, child) in p.provisions.iter().enumerate() {
+        let Some(child_path) = path.child(idx) else {
+            continue;
+        };
+        let child_kind = child.kind.unwrap_or(kind);
+        walk(
+            child,
+            child_kind,
+            child_path,
+            scope,
+            names_purpose,
+            names_actor,
+            labels,
+            m,
+            verdicts,
+            depths,
+        );
+    }
+}
+
+/// One status change of a consent, kept forever.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// The consent.
+    pub consent: ConsentId,
+    /// New status.
+    pub status: ConsentStatus,
+    /// When.
+    pub at: Instant,
+    /// Who (PHI-free actor label).
+    pub by: String,
+}
+
+/// Consents indexed by patient, with the history of every status change.
+#[derive(Debug, Clone, Default)]
+pub struct ConsentStore {
+    consents: Vec<Consent>,
+    by_id: HashMap<ConsentId, u32>,
+    by_patient: HashMap<PatientId, Vec<u32>>,
+    history: Vec<StatusChange>,
+}
+
+impl ConsentStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a consent.
+    ///
+    /// # Errors
+    /// [`ConsentError::InvalidConsent`] when the consent fails [`Consent::validate`] or its id is
+    /// already stored.
+    pub fn add(&mut self, consent: Consent, at: Instant, by: &Actor) -> Result<(), ConsentError> {
+        consent.validate()?;
+        if self.by_id.contains_key(&consent.id) {
+            return Err(ConsentError::InvalidConsent {
+                path: "id".into(),
+                reason: "a consent with this id is already stored".into(),
+            });
+        }
+        let index =
+            u32::try_from(self.consents.len()).map_err(|_| ConsentError::InvalidConsent {
+                path: "id".into(),
+                reason: "store is full".into(),
+            })?;
+        self.history.push(StatusChange {
+            consent: consent.id,
+            status: consent.status,
+            at,
+            by: by.label(),
+        });
+        self.by_id.insert(consent.id, index);
+        self.by_patient
+            .entry(consent.patient)
+            .or_default()
+            .push(index);
+        self.consents.push(consent);
+        Ok(())
+    }
+
+    /// Changes a consent's status (revocation is `Inactive`); the change is kept in the history.
+    ///
+    /// # Errors
+    /// [`ConsentError::ConsentNotFound`] for an unknown id.
+    pub fn set_status(
+        &mut self,
+        id: ConsentId,
+        status: ConsentStatus,
+        at: Instant,
+        by: &Actor,
+    ) -> Result<(), ConsentError> {
+        let index = *self
+            .by_id
+            .get(&id)
+            .ok_or_else(|| ConsentError::ConsentNotFound { id: id.to_string() })?;
+        if let Some(c) = self.consents.get_mut(index as usize) {
+            c.status = status;
+        }
+        self.history.push(StatusChange {
+            consent: id,
+            status,
+            at,
+            by: by.label(),
+        });
+        Ok(())
+    }
+
+    /// Revokes a consent.
+    ///
+    /// # Errors
+    /// [`ConsentError::ConsentNotFound`] for an unknown id.
+    pub fn revoke(&mut self, id: ConsentId, at: Instant, by: &Actor) -> Result<(), ConsentError> {
+        self.set_status(id, ConsentStatus::Inactive, at, by)
+    }
+
+    /// A consent by id.
+    pub fn get(&self, id: ConsentId) -> Option<&Consent> {
+        self.by_id
+            .get(&id)
+            .and_then(|i| self.consents.get(*i as usize))
+    }
+
+    /// Every consent of a patient, in the order they were added.
+    pub fn for_patient(&self, patient: PatientId) -> impl Iterator<Item = &Consent> {
+        self.by_patient
+            .get(&patient)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.consents.get(*i as usize))
+    }
+
+    /// Every status change, oldest first.
+    pub fn history(&self) -> &[StatusChange] {
+        &self.history
+    }
+
+    /// Number of consents.
+    pub fn len(&self) -> usize {
+        self.consents.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.consents.is_empty()
+    }
+
+    /// Records an SMS-style STOP (or any opt-out on a channel) at `at`: every active consent of
+    /// the patient whose provisions only permit contact on that channel is revoked, and a new
+    /// active consent denying all contact on the channel is added with id `new_id`.
+    ///
+    /// # Errors
+    /// [`ConsentError::InvalidConsent`] when `new_id` is already used.
+    pub fn stop(
+        &mut self,
+        patient: PatientId,
+        channel: AccessChannel,
+        new_id: ConsentId,
+        at: Instant,
+        by: &Actor,
+    ) -> Result<(), ConsentError> {
+        if self.by_id.contains_key(&new_id) {
+            return Err(ConsentError::InvalidConsent {
+                path: "id".into(),
+                reason: "a consent with this id is already stored".into(),
+            });
+        }
+        let only_this_channel: Vec<ConsentId> = self
+            .for_patient(patient)
+            .filter(|c| {
+                c.status == ConsentStatus::Active && is_contact_consent_for(&c.provision, channel)
+            })
+            .map(|c| c.id)
+            .collect();
+        for id in only_this_channel {
+            self.revoke(id, at, by)?;
+        }
+        let deny = Provision::new(ProvisionType::Deny)
+            .action(Action::Contact)
+            .channel(channel);
+        let mut consent = Consent::new(new_id, patient, deny);
+        consent.default_type = ProvisionType::Deny;
+        self.add(consent, at, by)
+    }
+}
+
+/// Whether a provision tree is a communication consent that concerns only `channel`.
+fn is_contact_consent_for(p: &Provision, channel: AccessChannel) -> bool {
+    let own =
+        p.actions == ActionSet::from(Action::Contact) && p.channels == ChannelSet::from(channel);
+    own && p.provisions.iter().all(|c| {
+        is_contact_consent_for(c, channel) || c.channels.is_subset(ChannelSet::from(channel))
+    })
+}
+
+/// A proxy's relationship to the patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Relationship {
+    /// Parent of a minor.
+    Parent,
+    /// Legal guardian.
+    Guardian,
+    /// Adult child.
+    AdultChild,
+    /// Caregiver.
+    Caregiver,
+}
+
+/// What a proxy may do for a patient, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyGrant {
+    /// The proxy.
+    pub related_person: RelatedPersonId,
+    /// The patient.
+    pub patient: PatientId,
+    /// Relationship.
+    pub relationship: Relationship,
+    /// Classes the proxy may touch.
+    pub classes: ClassSet,
+    /// Actions the proxy may take.
+    pub actions: ActionSet,
+    /// When the grant is in force.
+    pub period: Period,
+}

@@ -1,0 +1,391 @@
+//! [`Engine`]: the policy, the consent store, care teams and proxy grants, and
+//! [`Engine::decide`].
+
+use crate::consent::{
+    ConsentStatus, ConsentStore, MatchInput, ProvisionType, ProxyGrant, evaluate,
+};
+use crate::decision::{
+    Applied, DecidedBy, Decision, Effect, Explanation, MissingStep, Obligation, Source, Verdict,
+    combine,
+};
+use crate::policy::{Policy, Rule, RuleEffect};
+use crate::request::Request;
+use crate::vocab::{Action, ActorKind, ClassSet};
+use bedside_core::{Actor, PatientId, ProviderId, RelatedPersonId, StaffId};
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The staff and providers treating a patient.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CareTeam {
+    /// Staff members.
+    pub staff: Vec<StaffId>,
+    /// Providers.
+    pub providers: Vec<ProviderId>,
+}
+
+impl CareTeam {
+    /// Whether `actor` is a member.
+    pub fn includes(&self, actor: &Actor) -> bool {
+        match actor {
+            Actor::Staff(s) => {
+                self.staff.contains(&s.id)
+                    || s.provider.is_some_and(|p| self.providers.contains(&p))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The consent engine: answers [`Request`]s with [`Decision`]s.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    policy: Policy,
+    consents: ConsentStore,
+    care_teams: HashMap<PatientId, CareTeam>,
+    proxies: HashMap<(RelatedPersonId, PatientId), Vec<ProxyGrant>>,
+}
+
+impl Engine {
+    /// An engine with a policy and no consents.
+    pub fn new(policy: Policy) -> Self {
+        Engine {
+            policy,
+            consents: ConsentStore::new(),
+            care_teams: HashMap::new(),
+            proxies: HashMap::new(),
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The consents.
+    pub fn consents(&self) -> &ConsentStore {
+        &self.consents
+    }
+
+    /// The consents, for adding and revoking.
+    pub fn consents_mut(&mut self) -> &mut ConsentStore {
+        &mut self.consents
+    }
+
+    /// Sets a patient's care team.
+    pub fn set_care_team(&mut self, patient: PatientId, team: CareTeam) {
+        self.care_teams.insert(patient, team);
+    }
+
+    /// A patient's care team.
+    pub fn care_team(&self, patient: PatientId) -> Option<&CareTeam> {
+        self.care_teams.get(&patient)
+    }
+
+    /// Records a proxy grant.
+    pub fn add_proxy_grant(&mut self, grant: ProxyGrant) {
+        self.proxies
+            .entry((grant.related_person, grant.patient))
+            .or_default()
+            .push(grant);
+    }
+
+    /// Decides a request. See [`crate::decision`] for the combining algorithm.
+    pub fn decide(&self, request: &Request) -> Decision {
+        let requested = request.data.classes;
+        let kind = ActorKind::of(&request.actor);
+        let staff = request.actor.as_staff();
+        let role_bits = staff.map_or(0, |s| self.policy.role_bits(&s.roles));
+        let speaks_for_patient = request.actor.acting_for() == Some(request.patient);
+        let mut in_care_team: Option<bool> = None;
+        let mut applied: Vec<Applied> = Vec::with_capacity(8);
+        let mut rule_of_entry: Vec<(usize, usize)> = Vec::new();
+
+        for (index, rule) in self.policy.rules().iter().enumerate() {
+            if !self.rule_matches(
+                rule,
+                request,
+                kind,
+                role_bits,
+                speaks_for_patient,
+                &mut in_care_team,
+            ) {
+                continue;
+            }
+            let classes = if rule.classes.is_empty() {
+                requested
+            } else {
+                requested.intersection(rule.classes)
+            };
+            if classes.is_empty() {
+                continue;
+            }
+            let verdict = match rule.effect {
+                RuleEffect::Permit => Verdict::Permit,
+                RuleEffect::PermitWithConsent => Verdict::PermitWithConsent,
+                RuleEffect::Deny => Verdict::Deny {
+                    overridable: rule.overridable,
+                },
+            };
+            if !rule.obligations.is_empty() {
+                rule_of_entry.push((applied.len(), index));
+            }
+            applied.push(Applied {
+                source: Source::Rule {
+                    id: rule.id.clone(),
+                },
+                verdict,
+                classes,
+            });
+        }
+
+        let break_glass = self.policy.break_glass();
+        let consent_deny_overridable = break_glass.is_some_and(|b| b.overrides_consent_denies);
+        let input = MatchInput {
+            actor: &request.actor,
+            action: request.action,
+            purpose: request.purpose,
+            channel: request.channel,
+            labels: request.data.labels,
+            confidentiality: request.data.confidentiality,
+            data_period: request.data.period,
+            at: request.context.at,
+        };
+        let mut verdicts = Vec::new();
+        let consents_start = applied.len();
+        for consent in self.consents.for_patient(request.patient) {
+            if consent.status != ConsentStatus::Active {
+                continue;
+            }
+            verdicts.clear();
+            evaluate(consent, requested, &input, &mut verdicts);
+            for (classes, v) in &verdicts {
+                let verdict = match v.kind {
+                    ProvisionType::Permit => Verdict::ConsentPermit {
+                        names_purpose: v.names_purpose,
+                        names_actor: v.names_actor,
+                        labels: v.labels,
+                    },
+                    ProvisionType::Deny => Verdict::Deny {
+                        overridable: consent_deny_overridable,
+                    },
+                };
+                applied.push(Applied {
+                    source: Source::Provision {
+                        consent: consent.id,
+                        path: v.path,
+                    },
+                    verdict,
+                    classes: *classes,
+                });
+            }
+        }
+
+        // Sensitive categories: denied unless a consent explicitly names recipient, purpose and
+        // label. The patient reading their own record is not a recipient.
+        let sensitive = request
+            .data
+            .labels
+            .intersection(self.policy.sensitive_labels());
+        if !sensitive.is_empty() && kind != ActorKind::Patient {
+            for label in sensitive.iter() {
+                let mut explicit = ClassSet::EMPTY;
+                for a in &applied[consents_start..] {
+                    if let Verdict::ConsentPermit {
+                        names_purpose: true,
+                        names_actor: true,
+                        labels,
+                    } = a.verdict
+                    {
+                        if labels.contains(label) {
+                            explicit = explicit.union(a.classes);
+                        }
+                    }
+                }
+                let denied = requested.difference(explicit);
+                if !denied.is_empty() {
+                    let overridable =
+                        break_glass.is_some_and(|b| b.overridable_labels.contains(label));
+                    applied.push(Applied {
+                        source: Source::SensitiveCategory { label },
+                        verdict: Verdict::Deny { overridable },
+                        classes: denied,
+                    });
+                }
+            }
+        }
+
+        if let Actor::Proxy { related_person, .. } = &request.actor {
+            let mut allowed = ClassSet::EMPTY;
+            if speaks_for_patient {
+                for g in self
+                    .proxies
+                    .get(&(*related_person, request.patient))
+                    .into_iter()
+                    .flatten()
+                {
+                    if g.period.contains(request.context.at) && g.actions.contains(request.action) {
+                        allowed = allowed.union(g.classes);
+                    }
+                }
+            }
+            let denied = requested.difference(allowed);
+            if !denied.is_empty() {
+                applied.push(Applied {
+                    source: Source::ProxyScope,
+                    verdict: Verdict::Deny { overridable: false },
+                    classes: denied,
+                });
+            }
+        }
+
+        if let (Some(bg), Some(declared)) = (break_glass, &request.context.break_glass) {
+            let window_end = declared.started_at + TimeDelta::minutes(i64::from(bg.max_minutes));
+            let valid = request.purpose == crate::vocab::Purpose::Etreat
+                && role_bits & bg.roles != 0
+                && !declared.justification.expose().trim().is_empty()
+                && declared.started_at <= request.context.at
+                && request.context.at < window_end;
+            let classes = requested.intersection(bg.classes);
+            if valid && !classes.is_empty() {
+                applied.push(Applied {
+                    source: Source::BreakGlass,
+                    verdict: Verdict::Override,
+                    classes,
+                });
+            }
+        }
+
+        let mut missing_steps = Vec::new();
+        let verified = request.context.verified;
+        for checklist in self.policy.checklists() {
+            let applies = checklist.actors.matches(kind)
+                && checklist.channels.matches(request.channel)
+                && checklist.actions.matches(request.action)
+                && (checklist.classes.is_empty() || checklist.classes.intersects(requested));
+            if !applies {
+                continue;
+            }
+            let before = missing_steps.len();
+            for group in &checklist.require {
+                if !group.intersects(verified)
+                    && !missing_steps
+                        .iter()
+                        .any(|m: &MissingStep| m.any_of == *group)
+                {
+                    missing_steps.push(MissingStep {
+                        checklist: checklist.id.clone(),
+                        any_of: *group,
+                    });
+                }
+            }
+            let groups = missing_steps.len() - before;
+            if groups > 0 {
+                applied.push(Applied {
+                    source: Source::Checklist {
+                        id: checklist.id.clone(),
+                    },
+                    verdict: Verdict::VerificationMissing {
+                        groups: u8::try_from(groups).unwrap_or(u8::MAX),
+                    },
+                    classes: requested,
+                });
+            }
+        }
+
+        let combined = combine(requested, &applied);
+        let verification_decided = matches!(
+            (combined.decided_by, combined.effect),
+            (DecidedBy::Entry(i), Effect::Deny) if matches!(applied.get(i).map(|a| &a.verdict), Some(Verdict::VerificationMissing { .. }))
+        );
+        if !verification_decided {
+            missing_steps.clear();
+        }
+        let mut obligations = Vec::new();
+        if combined.effect == Effect::Permit {
+            for (entry, rule_index) in &rule_of_entry {
+                let contributed = applied
+                    .get(*entry)
+                    .is_some_and(|a| a.classes.intersects(combined.permitted));
+                if let (true, Some(rule)) = (contributed, self.policy.rules().get(*rule_index)) {
+                    for o in &rule.obligations {
+                        push_unique(&mut obligations, o.clone());
+                    }
+                }
+            }
+            if combined.permitted != requested {
+                push_unique(
+                    &mut obligations,
+                    Obligation::RestrictToClasses(combined.permitted),
+                );
+            }
+            let glass = matches!(combined.decided_by, DecidedBy::Entry(i) if applied.get(i).is_some_and(|a| a.source == Source::BreakGlass));
+            if glass {
+                push_unique(&mut obligations, Obligation::Audit);
+                push_unique(&mut obligations, Obligation::NotifyPatient);
+                push_unique(&mut obligations, Obligation::PostHocReview);
+            }
+            if matches!(request.action, Action::Disclose | Action::Export) {
+                push_unique(&mut obligations, Obligation::LogDisclosure);
+            }
+        }
+        Decision {
+            effect: combined.effect,
+            permitted: combined.permitted,
+            obligations,
+            missing_steps,
+            explanation: Explanation {
+                requested,
+                applied,
+                decided_by: combined.decided_by,
+            },
+        }
+    }
+
+    fn rule_matches(
+        &self,
+        rule: &Rule,
+        request: &Request,
+        kind: ActorKind,
+        role_bits: u64,
+        speaks_for_patient: bool,
+        in_care_team: &mut Option<bool>,
+    ) -> bool {
+        if !rule.actors.matches(kind)
+            || !rule.actions.matches(request.action)
+            || !rule.purposes.matches(request.purpose)
+            || !rule.channels.matches(request.channel)
+            || request.data.confidentiality > rule.max_confidentiality
+        {
+            return false;
+        }
+        if !rule.labels.is_empty() && !rule.labels.intersects(request.data.labels) {
+            return false;
+        }
+        // A patient or proxy speaks only for their own patient.
+        if matches!(kind, ActorKind::Patient | ActorKind::Proxy) && !speaks_for_patient {
+            return false;
+        }
+        if rule.roles != 0 && rule.roles & role_bits == 0 {
+            return false;
+        }
+        if rule.care_team {
+            let member = *in_care_team.get_or_insert_with(|| {
+                self.care_teams
+                    .get(&request.patient)
+                    .is_some_and(|t| t.includes(&request.actor))
+            });
+            if !member {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn push_unique(list: &mut Vec<Obligation>, o: Obligation) {
+    if !list.contains(&o) {
+        list.push(o);
+    }
+}

@@ -1,0 +1,719 @@
+//! FHIR R4 `Consent` import and export (JSON).
+//!
+//! Mapping: `status`, `scope`, `category`, `patient`, `dateTime`, `organization`, `policyRule`
+//! and the `provision` tree (`type`, `period`, `actor`, `action`, `securityLabel`, `purpose`,
+//! `class`, `dataPeriod`, `data`, nested `provision`) are kept. Actions use the FHIR
+//! `consentaction` codes (`access` = read, `collect` = create, `correct` = update, `disclose`),
+//! plus Bedside codes for `export` and `contact`; data classes and channels use Bedside code
+//! systems ([`DATA_CLASS_SYSTEM`], [`CHANNEL_EXTENSION`]). References whose id is not a UUID
+//! (`Organization/f001`) get a stable UUID derived from the reference text, and the text is kept
+//! so that export writes it back. Dates without a time are midnight UTC; a period's `end` date is
+//! inclusive in FHIR and exclusive here, so it becomes the next midnight.
+//!
+//! Not kept (reported by [`import`] as dropped paths): narrative `text`, reference `display`
+//! strings (they hold names), `identifier`, `performer`, `verification`, `source*`, `meta`,
+//! `provision.code`.
+
+use crate::consent::{
+    ActorRef, Consent, ConsentStatus, DataReference, FhirExtras, Provision, ProvisionActor,
+    ProvisionType,
+};
+use crate::error::ConsentError;
+use crate::vocab::{AccessChannel, Action, Confidentiality, DataClass, Purpose, SecurityLabel};
+use bedside_core::code::system;
+use bedside_core::{
+    Coding, ConsentId, Instant, OrganisationId, PatientId, Period, ProviderId, RelatedPersonId,
+    StaffId,
+};
+use chrono::{NaiveDate, TimeDelta};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// FHIR consent action code system.
+pub const CONSENT_ACTION_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/consentaction";
+/// Bedside action codes that FHIR lacks (`export`, `contact`).
+pub const BEDSIDE_ACTION_SYSTEM: &str = "https://bedside.example/fhir/CodeSystem/consent-action";
+/// Bedside data-class code system for `provision.class`.
+pub const DATA_CLASS_SYSTEM: &str = "https://bedside.example/fhir/CodeSystem/data-class";
+/// Extension URL carrying a contact channel on a provision.
+pub const CHANNEL_EXTENSION: &str =
+    "https://bedside.example/fhir/StructureDefinition/consent-channel";
+/// Identifier system marking a `Practitioner` reference as a Bedside staff member.
+pub const STAFF_IDENTIFIER_SYSTEM: &str = "urn:bedside:staff";
+
+/// The result of [`import`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// The consent.
+    pub consent: Consent,
+    /// Paths present in the input that the model does not keep.
+    pub dropped: Vec<String>,
+}
+
+fn err(path: &str, reason: impl Into<String>) -> ConsentError {
+    ConsentError::Fhir {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// A stable UUID for a non-UUID id: the first 16 bytes of SHA-256 of `text`, marked as UUID v8.
+pub fn derived_uuid(text: &str) -> Uuid {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    Uuid::from_bytes(bytes)
+}
+
+struct Reader {
+    dropped: Vec<String>,
+    aliases: Vec<(String, String)>,
+}
+
+impl Reader {
+    fn id(&mut self, reference: &str, id: &str) -> Uuid {
+        match Uuid::parse_str(id) {
+            Ok(u) => u,
+            Err(_) => {
+                let u = derived_uuid(reference);
+                let key = u.to_string();
+                if !self.aliases.iter().any(|(k, _)| *k == key) {
+                    self.aliases.push((key, reference.to_owned()));
+                }
+                u
+            }
+        }
+    }
+
+    fn reference(&mut self, v: &Value, path: &str) -> Result<(String, ActorRef), ConsentError> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| err(path, "expected a Reference object"))?;
+        for key in obj.keys() {
+            if key != "reference" && key != "identifier" {
+                self.dropped.push(format!("{path}.{key}"));
+            }
+        }
+        let text = obj
+            .get("reference")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err(&format!("{path}.reference"), "expected a literal reference"))?;
+        let (kind, id) = text
+            .split_once('/')
+            .ok_or_else(|| err(&format!("{path}.reference"), "expected `Type/id`"))?;
+        let staff = obj
+            .get("identifier")
+            .and_then(|i| i.get("system"))
+            .and_then(Value::as_str)
+            == Some(STAFF_IDENTIFIER_SYSTEM);
+        let uuid = self.id(text, id);
+        let actor = match kind {
+            "Practitioner" if staff => ActorRef::Staff(StaffId::from_uuid(uuid)),
+            "Practitioner" => ActorRef::Provider(ProviderId::from_uuid(uuid)),
+            "Organization" => ActorRef::Organisation(OrganisationId::from_uuid(uuid)),
+            "RelatedPerson" => ActorRef::RelatedPerson(RelatedPersonId::from_uuid(uuid)),
+            "Patient" => ActorRef::Patient(PatientId::from_uuid(uuid)),
+            other => {
+                return Err(err(
+                    &format!("{path}.reference"),
+                    format!("unsupported actor type `{other}`"),
+                ));
+            }
+        };
+        Ok((text.to_owned(), actor))
+    }
+
+    fn coding(&mut self, v: &Value, path: &str) -> Result<Coding, ConsentError> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| err(path, "expected a Coding"))?;
+        let system = obj
+            .get("system")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let code = obj
+            .get("code")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err(&format!("{path}.code"), "missing code"))?;
+        let mut c = Coding::new(system, code);
+        if let Some(d) = obj.get("display").and_then(Value::as_str) {
+            c.display = Some(d.to_owned());
+        }
+        Ok(c)
+    }
+
+    /// The codings of a CodeableConcept (each concept's codings, in order).
+    fn concept(&mut self, v: &Value, path: &str) -> Result<Vec<Coding>, ConsentError> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| err(path, "expected a CodeableConcept"))?;
+        if obj.contains_key("text") {
+            self.dropped.push(format!("{path}.text"));
+        }
+        let mut out = Vec::new();
+        for (i, c) in array(obj.get("coding"), &format!("{path}.coding"))?
+            .iter()
+            .enumerate()
+        {
+            out.push(self.coding(c, &format!("{path}.coding[{i}]"))?);
+        }
+        Ok(out)
+    }
+
+    fn provision(
+        &mut self,
+        v: &Value,
+        path: &str,
+        depth: usize,
+    ) -> Result<Provision, ConsentError> {
+        if depth > crate::decision::ProvisionPath::MAX_DEPTH {
+            return Err(err(path, "provisions nested too deeply"));
+        }
+        let obj = v
+            .as_object()
+            .ok_or_else(|| err(path, "expected a provision object"))?;
+        let mut p = Provision::default();
+        for (key, value) in obj {
+            let kpath = format!("{path}.{key}");
+            match key.as_str() {
+                "type" => {
+                    p.kind = Some(match value.as_str() {
+                        Some("permit") => ProvisionType::Permit,
+                        Some("deny") => ProvisionType::Deny,
+                        _ => return Err(err(&kpath, "expected `permit` or `deny`")),
+                    });
+                }
+                "period" => p.period = Some(period(value, &kpath)?),
+                "dataPeriod" => p.data_period = Some(period(value, &kpath)?),
+                "actor" => {
+                    for (i, a) in array(Some(value), &kpath)?.iter().enumerate() {
+                        let apath = format!("{kpath}[{i}]");
+                        let role = match a.get("role") {
+                            Some(r) => self
+                                .concept(r, &format!("{apath}.role"))?
+                                .into_iter()
+                                .next(),
+                            None => None,
+                        };
+                        let reference = a
+                            .get("reference")
+                            .ok_or_else(|| err(&format!("{apath}.reference"), "missing"))?;
+                        let (_, reference) =
+                            self.reference(reference, &format!("{apath}.reference"))?;
+                        p.actors.push(ProvisionActor { role, reference });
+                    }
+                }
+                "action" => {
+                    for (i, a) in array(Some(value), &kpath)?.iter().enumerate() {
+                        for c in self.concept(a, &format!("{kpath}[{i}]"))? {
+                            p.actions.insert(action_from(&c).ok_or_else(|| {
+                                err(
+                                    &format!("{kpath}[{i}]"),
+                                    format!("unsupported action `{}`", c.code),
+                                )
+                            })?);
+                        }
+                    }
+                }
+                "purpose" => {
+                    for (i, c) in array(Some(value), &kpath)?.iter().enumerate() {
+                        let c = self.coding(c, &format!("{kpath}[{i}]"))?;
+                        let purpose = (c.system == system::ACT_REASON)
+                            .then(|| Purpose::from_code(&c.code))
+                            .flatten()
+                            .ok_or_else(|| {
+                                err(
+                                    &format!("{kpath}[{i}]"),
+                                    format!("unsupported purpose `{}`", c.code),
+                                )
+                            })?;
+                        p.purposes.insert(purpose);
+                    }
+                }
+                "securityLabel" => {
+                    for (i, c) in array(Some(value), &kpath)?.iter().enumerate() {
+                        let c = self.coding(c, &format!("{kpath}[{i}]"))?;
+                        if c.system == system::CONFIDENTIALITY {
+                            let conf = Confidentiality::from_code(&c.code).ok_or_else(|| {
+                                err(
+                                    &format!("{kpath}[{i}]"),
+                                    format!("unsupported confidentiality `{}`", c.code),
+                                )
+                            })?;
+                            p.confidentiality.push(conf);
+                        } else {
+                            let label = (c.system == system::ACT_CODE)
+                                .then(|| SecurityLabel::from_code(&c.code))
+                                .flatten()
+                                .ok_or_else(|| {
+                                    err(
+                                        &format!("{kpath}[{i}]"),
+                                        format!("unsupported security label `{}`", c.code),
+                                    )
+                                })?;
+                            p.labels.insert(label);
+                        }
+                    }
+                }
+                "class" => {
+                    for (i, c) in array(Some(value), &kpath)?.iter().enumerate() {
+                        let c = self.coding(c, &format!("{kpath}[{i}]"))?;
+                        let class = (c.system == DATA_CLASS_SYSTEM)
+                            .then(|| DataClass::from_code(&c.code))
+                            .flatten()
+                            .ok_or_else(|| {
+                                err(
+                                    &format!("{kpath}[{i}]"),
+                                    format!("unsupported data class `{}`", c.code),
+                                )
+                            })?;
+                        p.classes.insert(class);
+                    }
+                }
+                "data" => {
+                    for (i, d) in array(Some(value), &kpath)?.iter().enumerate() {
+                        let dpath = format!("{kpath}[{i}]");
+                        let meaning = d
+                            .get("meaning")
+                            .and_then(Value::as_str)
+                            .ok_or_else(|| err(&format!("{dpath}.meaning"), "missing"))?;
+                        let reference = d
+                            .get("reference")
+                            .and_then(|r| r.get("reference"))
+                            .and_then(Value::as_str)
+                            .ok_or_else(|| err(&format!("{dpath}.reference"), "missing"))?;
+                        p.data.push(DataReference {
+                            meaning: meaning.to_owned(),
+                            reference: reference.to_owned(),
+                        });
+                    }
+                }
+                "extension" => {
+                    for (i, e) in array(Some(value), &kpath)?.iter().enumerate() {
+                        if e.get("url").and_then(Value::as_str) == Some(CHANNEL_EXTENSION) {
+                            let code = e
+                                .get("valueCode")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default();
+                            let channel = AccessChannel::from_code(code).ok_or_else(|| {
+                                err(
+                                    &format!("{kpath}[{i}]"),
+                                    format!("unsupported channel `{code}`"),
+                                )
+                            })?;
+                            p.channels.insert(channel);
+                        } else {
+                            self.dropped.push(format!("{kpath}[{i}]"));
+                        }
+                    }
+                }
+                "provision" => {
+                    for (i, child) in array(Some(value), &kpath)?.iter().enumerate() {
+                        p.provisions.push(self.provision(
+                            child,
+                            &format!("{kpath}[{i}]"),
+                            depth + 1,
+                        )?);
+                    }
+                }
+                _ => self.dropped.push(kpath),
+            }
+        }
+        Ok(p)
+    }
+}
+
+fn array<'a>(v: Option<&'a Value>, path: &str) -> Result<&'a [Value], ConsentError> {
+    match v {
+        None => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(_) => Err(err(path, "expected an array")),
+    }
+}
+
+fn action_from(c: &Coding) -> Option<Action> {
+    match (c.system.as_str(), c.code.as_str()) {
+        (CONSENT_ACTION_SYSTEM, "access") => Some(Action::Read),
+        (CONSENT_ACTION_SYSTEM, "collect") => Some(Action::Create),
+        (CONSENT_ACTION_SYSTEM, "correct") => Some(Action::Update),
+        (CONSENT_ACTION_SYSTEM, "disclose") => Some(Action::Disclose),
+        (BEDSIDE_ACTION_SYSTEM, "export") => Some(Action::Export),
+        (BEDSIDE_ACTION_SYSTEM, "contact") => Some(Action::Contact),
+        _ => None,
+    }
+}
+
+fn action_coding(a: Action) -> (&'static str, &'static str) {
+    match a {
+        Action::Read => (CONSENT_ACTION_SYSTEM, "access"),
+        Action::Create => (CONSENT_ACTION_SYSTEM, "collect"),
+        Action::Update => (CONSENT_ACTION_SYSTEM, "correct"),
+        Action::Disclose => (CONSENT_ACTION_SYSTEM, "disclose"),
+        Action::Export => (BEDSIDE_ACTION_SYSTEM, "export"),
+        Action::Contact => (BEDSIDE_ACTION_SYSTEM, "contact"),
+    }
+}
+
+fn instant(v: &str, path: &str, end: bool) -> Result<Instant, ConsentError> {
+    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        let midnight = d
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .ok_or_else(|| err(path, "invalid date"))?;
+        // FHIR period ends are inclusive; ours are exclusive.
+        return Ok(if end {
+            midnight + TimeDelta::days(1)
+        } else {
+            midnight
+        });
+    }
+    chrono::DateTime::parse_from_rfc3339(v)
+        .map(|t| t.to_utc())
+        .map_err(|_| err(path, "expected a date or dateTime"))
+}
+
+fn period(v: &Value, path: &str) -> Result<Period, ConsentError> {
+    let start = match v.get("start").and_then(Value::as_str) {
+        Some(s) => instant(s, &format!("{path}.start"), false)?,
+        None => Instant::MIN_UTC,
+    };
+    let end = match v.get("end").and_then(Value::as_str) {
+        Some(s) => instant(s, &format!("{path}.end"), true)?,
+        None => Instant::MAX_UTC,
+    };
+    Period::new(start, end).map_err(|_| err(path, "period ends before it starts"))
+}
+
+fn write_instant(t: Instant, end: bool) -> String {
+    if t.time() == chrono::NaiveTime::MIN {
+        // Midnight is written as a date; an exclusive end becomes the inclusive day before.
+        let day = if end { t - TimeDelta::days(1) } else { t };
+        day.format("%Y-%m-%d").to_string()
+    } else {
+        t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    }
+}
+
+fn write_period(p: &Period) -> Value {
+    let mut m = Map::new();
+    if p.start() != Instant::MIN_UTC {
+        m.insert(
+            "start".into(),
+            Value::String(write_instant(p.start(), false)),
+        );
+    }
+    if p.end() != Instant::MAX_UTC {
+        m.insert("end".into(), Value::String(write_instant(p.end(), true)));
+    }
+    Value::Object(m)
+}
+
+/// Imports one FHIR R4 `Consent` resource.
+///
+/// # Errors
+/// [`ConsentError::Fhir`] with the path of the first element that cannot be read (not JSON, not a
+/// Consent, unsupported codes or references).
+pub fn import(json: &[u8]) -> Result<Imported, ConsentError> {
+    let v: Value = serde_json::from_slice(json).map_err(|e| {
+        err(
+            "$",
+            format!("not json (line {} column {})", e.line(), e.column()),
+        )
+    })?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| err("$", "expected an object"))?;
+    if obj.get("resourceType").and_then(Value::as_str) != Some("Consent") {
+        return Err(err("resourceType", "expected `Consent`"));
+    }
+    let mut r = Reader {
+        dropped: Vec::new(),
+        aliases: Vec::new(),
+    };
+    let mut fhir = FhirExtras::default();
+    let mut status = None;
+    let mut patient = None;
+    let mut provision = None;
+    for (key, value) in obj {
+        match key.as_str() {
+            "resourceType" => {}
+            "id" => fhir.logical_id = value.as_str().map(str::to_owned),
+            "status" => {
+                status = Some(
+                    value
+                        .as_str()
+                        .and_then(ConsentStatus::from_code)
+                        .ok_or_else(|| err("status", "unknown status"))?,
+                );
+            }
+            "scope" => fhir.scope = r.concept(value, "scope")?.into_iter().next(),
+            "category" => {
+                for (i, c) in array(Some(value), "category")?.iter().enumerate() {
+                    fhir.category
+                        .extend(r.concept(c, &format!("category[{i}]"))?);
+                }
+            }
+            "patient" => {
+                let (_, actor) = r.reference(value, "patient")?;
+                match actor {
+                    ActorRef::Patient(p) => patient = Some(p),
+                    _ => return Err(err("patient.reference", "expected a Patient reference")),
+                }
+            }
+            "dateTime" => fhir.date_time = value.as_str().map(str::to_owned),
+            "organization" => {
+                for (i, o) in array(Some(value), "organization")?.iter().enumerate() {
+                    let (text, _) = r.reference(o, &format!("organization[{i}]"))?;
+                    fhir.organization.push(text);
+                }
+            }
+            "policyRule" => fhir.policy_rule = r.concept(value, "policyRule")?,
+            "provision" => provision = Some(r.provision(value, "provision", 0)?),
+            _ => r.dropped.push(key.clone()),
+        }
+    }
+    let id = match &fhir.logical_id {
+        Some(text) => {
+            Uuid::parse_str(text).unwrap_or_else(|_| derived_uuid(&format!("Consent/{text}")))
+        }
+        None => return Err(err("id", "missing")),
+    };
+    let default_type = if fhir.policy_rule.iter().any(|c| c.code == "OPTOUT") {
+        ProvisionType::Deny
+    } else {
+        ProvisionType::Permit
+    };
+    fhir.aliases = r.aliases;
+    let consent = Consent {
+        id: ConsentId::from_uuid(id),
+        patient: patient.ok_or_else(|| err("patient", "missing"))?,
+        status: status.ok_or_else(|| err("status", "missing"))?,
+        default_type,
+        provision: provision.unwrap_or_default(),
+        fhir,
+    };
+    consent.validate()?;
+    Ok(Imported {
+        consent,
+        dropped: r.dropped,
+    })
+}
+
+fn write_coding(c: &Coding) -> Value {
+    let mut m = Map::new();
+    m.insert("system".into(), Value::String(c.system.clone()));
+    m.insert("code".into(), Value::String(c.code.clone()));
+    if let Some(d) = &c.display {
+        m.insert("display".into(), Value::String(d.clone()));
+    }
+    Value::Object(m)
+}
+
+fn concept(codings: &[Coding]) -> Value {
+    json!({ "coding": codings.iter().map(write_coding).collect::<Vec<_>>() })
+}
+
+fn reference_text(consent: &Consent, kind: &str, uuid: Uuid) -> String {
+    let key = uuid.to_string();
+    consent
+        .fhir
+        .aliases
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or_else(|| format!("{kind}/{uuid}"), |(_, v)| v.clone())
+}
+
+fn write_actor(consent: &Consent, a: &ActorRef) -> Value {
+    let (kind, uuid) = match a {
+        ActorRef::Staff(id) => ("Practitioner", id.as_uuid()),
+        ActorRef::Provider(id) => ("Practitioner", id.as_uuid()),
+        ActorRef::Organisation(id) => ("Organization", id.as_uuid()),
+        ActorRef::RelatedPerson(id) => ("RelatedPerson", id.as_uuid()),
+        ActorRef::Patient(id) => ("Patient", id.as_uuid()),
+    };
+    let mut m = Map::new();
+    m.insert(
+        "reference".into(),
+        Value::String(reference_text(consent, kind, uuid)),
+    );
+    if matches!(a, ActorRef::Staff(_)) {
+        m.insert(
+            "identifier".into(),
+            json!({ "system": STAFF_IDENTIFIER_SYSTEM, "value": uuid.to_string() }),
+        );
+    }
+    Value::Object(m)
+}
+
+fn write_provision(consent: &Consent, p: &Provision) -> Value {
+    let mut m = Map::new();
+    if let Some(kind) = p.kind {
+        m.insert(
+            "type".into(),
+            Value::String(
+                if kind == ProvisionType::Permit {
+                    "permit"
+                } else {
+                    "deny"
+                }
+                .into(),
+            ),
+        );
+    }
+    if let Some(period) = &p.period {
+        m.insert("period".into(), write_period(period));
+    }
+    if !p.actors.is_empty() {
+        let actors = p
+            .actors
+            .iter()
+            .map(|a| {
+                let mut am = Map::new();
+                if let Some(role) = &a.role {
+                    am.insert("role".into(), concept(std::slice::from_ref(role)));
+                }
+                am.insert("reference".into(), write_actor(consent, &a.reference));
+                Value::Object(am)
+            })
+            .collect();
+        m.insert("actor".into(), Value::Array(actors));
+    }
+    if !p.actions.is_empty() {
+        let actions = p
+            .actions
+            .iter()
+            .map(|a| {
+                let (s, c) = action_coding(a);
+                json!({ "coding": [{ "system": s, "code": c }] })
+            })
+            .collect();
+        m.insert("action".into(), Value::Array(actions));
+    }
+    if !p.labels.is_empty() || !p.confidentiality.is_empty() {
+        let mut labels: Vec<Value> = p
+            .labels
+            .iter()
+            .map(|l| json!({ "system": system::ACT_CODE, "code": l.code() }))
+            .collect();
+        labels.extend(
+            p.confidentiality
+                .iter()
+                .map(|c| json!({ "system": system::CONFIDENTIALITY, "code": c.code() })),
+        );
+        m.insert("securityLabel".into(), Value::Array(labels));
+    }
+    if !p.purposes.is_empty() {
+        m.insert(
+            "purpose".into(),
+            Value::Array(
+                p.purposes
+                    .iter()
+                    .map(|x| json!({ "system": system::ACT_REASON, "code": x.code() }))
+                    .collect(),
+            ),
+        );
+    }
+    if !p.classes.is_empty() {
+        m.insert(
+            "class".into(),
+            Value::Array(
+                p.classes
+                    .iter()
+                    .map(|x| json!({ "system": DATA_CLASS_SYSTEM, "code": x.code() }))
+                    .collect(),
+            ),
+        );
+    }
+    if let Some(dp) = &p.data_period {
+        m.insert("dataPeriod".into(), write_period(dp));
+    }
+    if !p.data.is_empty() {
+        m.insert(
+            "data".into(),
+            Value::Array(p.data.iter().map(|d| json!({ "meaning": d.meaning, "reference": { "reference": d.reference } })).collect()),
+        );
+    }
+    if !p.channels.is_empty() {
+        m.insert(
+            "extension".into(),
+            Value::Array(
+                p.channels
+                    .iter()
+                    .map(|c| json!({ "url": CHANNEL_EXTENSION, "valueCode": c.code() }))
+                    .collect(),
+            ),
+        );
+    }
+    if !p.provisions.is_empty() {
+        m.insert(
+            "provision".into(),
+            Value::Array(
+                p.provisions
+                    .iter()
+                    .map(|c| write_provision(consent, c))
+                    .collect(),
+            ),
+        );
+    }
+    Value::Object(m)
+}
+
+/// Exports a consent as a FHIR R4 `Consent` resource.
+pub fn export(consent: &Consent) -> Value {
+    let mut m = Map::new();
+    m.insert("resourceType".into(), Value::String("Consent".into()));
+    let id = consent
+        .fhir
+        .logical_id
+        .clone()
+        .unwrap_or_else(|| consent.id.to_string());
+    m.insert("id".into(), Value::String(id));
+    m.insert("status".into(), Value::String(consent.status.code().into()));
+    if let Some(scope) = &consent.fhir.scope {
+        m.insert("scope".into(), concept(std::slice::from_ref(scope)));
+    }
+    if !consent.fhir.category.is_empty() {
+        m.insert(
+            "category".into(),
+            Value::Array(
+                consent
+                    .fhir
+                    .category
+                    .iter()
+                    .map(|c| concept(std::slice::from_ref(c)))
+                    .collect(),
+            ),
+        );
+    }
+    m.insert(
+        "patient".into(),
+        json!({ "reference": reference_text(consent, "Patient", consent.patient.as_uuid()) }),
+    );
+    if let Some(dt) = &consent.fhir.date_time {
+        m.insert("dateTime".into(), Value::String(dt.clone()));
+    }
+    if !consent.fhir.organization.is_empty() {
+        m.insert(
+            "organization".into(),
+            Value::Array(
+                consent
+                    .fhir
+                    .organization
+                    .iter()
+                    .map(|o| json!({ "reference": o }))
+                    .collect(),
+            ),
+        );
+    }
+    if !consent.fhir.policy_rule.is_empty() {
+        m.insert("policyRule".into(), concept(&consent.fhir.policy_rule));
+    }
+    m.insert(
+        "provision".into(),
+        write_provision(consent, &consent.provision),
+    );
+    Value::Object(m)
+}
