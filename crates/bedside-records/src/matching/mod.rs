@@ -13,23 +13,26 @@
 //!   [`Actor`](bedside_core::Actor); nothing is ever merged destructively.
 //!
 //! ```
-//! use bedside_records::matching::{BirthDate, Matcher, MatchRecord};
-//! let people = [
-//!     ("margaret", "smith", "1970-03-14", "2600"),
-//!     ("peggy", "smith", "1970-14-03", "2600"),
-//!     ("john", "citizen", "1980-01-01", "3000"),
-//! ];
-//! let records: Vec<MatchRecord> = people
-//!     .iter()
-//!     .map(|(g, f, d, p)| {
-//!         MatchRecord::new().given(g).family(f).birth_date(BirthDate::parse(d)).postcode(p)
-//!     })
-//!     .collect();
-//! let model = Matcher::default().train(&records);
-//! let a = &records[0];
-//! let b = &records[1];
-//! let explanation = Matcher::default().explain(&model, a, b);
-//! assert!(explanation.total_weight > 0.0);
+//! use bedside_records::matching::{synthetic, BirthDate, Matcher, MatchRecord, Outcome};
+//! // Estimate the model from (synthetic) registrations without any labels.
+//! let people: Vec<MatchRecord> =
+//!     synthetic::population(7, 2_000, 0.2).into_iter().map(|p| p.record).collect();
+//! let matcher = Matcher::default();
+//! let model = matcher.train(&people);
+//!
+//! // Peggy is Margaret, her birth date typed day-first: still a match, and explained.
+//! let a = MatchRecord::new().given("Margaret").family("Smith")
+//!     .birth_date(BirthDate::parse("1970-03-04")).postcode("2600");
+//! let b = MatchRecord::new().given("Peggy").family("Smith")
+//!     .birth_date(BirthDate::parse("1970-04-03")).postcode("2600");
+//! let explanation = matcher.explain(&model, &a, &b);
+//! assert_eq!(explanation.outcome, Outcome::Match);
+//! assert!(explanation.to_string().contains("Nickname"));
+//!
+//! // Batch deduplication returns clusters and how much work blocking saved.
+//! let dedup = matcher.deduplicate(&people);
+//! assert!(!dedup.clusters.is_empty());
+//! assert!(dedup.pairs_compared < people.len() * people.len() / 100);
 //! ```
 
 pub mod blocking;

@@ -435,14 +435,18 @@ pub struct EmConfig {
     pub tolerance: f64,
     /// Floor for every estimated probability, so that no weight is infinite.
     pub floor: f64,
+    /// Fewer candidate pairs than this are too little evidence for EM: the model keeps its
+    /// textbook starting values.
+    pub min_pairs: usize,
 }
 
 impl Default for EmConfig {
     fn default() -> Self {
         EmConfig {
             max_iterations: 200,
-            tolerance: 1e-7,
+            tolerance: 1e-6,
             floor: 1e-5,
+            min_pairs: 50,
         }
     }
 }
@@ -588,7 +592,7 @@ impl Model {
     ) -> Self {
         let mut model = Self::untrained(thresholds);
         let total: f64 = patterns.iter().map(|p| p.1).sum();
-        if total <= 0.0 {
+        if total <= 0.0 || total < config.min_pairs as f64 {
             return model;
         }
         for iteration in 1..=config.max_iterations {
