@@ -375,18 +375,21 @@ fn break_glass_permits_with_obligations_and_limits() {
     ));
 }
 
+/// (channel, action, class, verified, expected missing groups)
+type Case = (
+    AccessChannel,
+    Action,
+    DataClass,
+    &'static [VerificationStep],
+    &'static [&'static [VerificationStep]],
+);
+
 #[test]
 fn verification_checklists() {
     use VerificationStep::*;
     let e = engine();
     // (channel, action, class, verified, expected missing groups)
-    let cases: &[(
-        AccessChannel,
-        Action,
-        DataClass,
-        &[VerificationStep],
-        &[&[VerificationStep]],
-    )] = &[
+    let cases: &[Case] = &[
         (
             AccessChannel::Phone,
             Action::Read,
