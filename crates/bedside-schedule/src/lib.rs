@@ -15,5 +15,18 @@
 //! Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod calendar;
+pub mod clinic;
 pub mod clinic_slots;
+mod error;
 pub mod solver;
+mod status;
+
+pub use calendar::{Calendar, CalendarException, ExceptionKind, WeeklyBlock, WeeklyTemplate};
+pub use clinic::{
+    Appointment, AppointmentType, CancelReason, EquipmentId, EquipmentPool, GridConfig, HoldId,
+    Offer, OverbookPolicy, Preferences, Provider, RepairReport, RepairWeights, Room, Schedule,
+    SlotOption, SlotQuery, VisitKind, VisitMode, WaitlistEntry, WaitlistEntryId,
+};
+pub use error::ScheduleError;
+pub use status::AppointmentStatus;

@@ -1,0 +1,79 @@
+//! Errors of calendars, slot search and booking.
+
+use crate::AppointmentStatus;
+
+/// Errors of calendars, slot search, holds and booking operations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScheduleError {
+    /// Occurs when a calendar entry is inconsistent (a block ending before it starts, an empty
+    /// effective range, too many entries).
+    #[error("invalid calendar: {reason}")]
+    InvalidCalendar {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Occurs when the schedule configuration or a resource definition is unusable.
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Occurs when an appointment type code is not registered.
+    #[error("unknown appointment type `{code}`")]
+    UnknownAppointmentType {
+        /// The code asked for.
+        code: String,
+    },
+    /// Occurs when a provider, room, equipment pool, appointment, hold or waitlist entry is not
+    /// known to the schedule.
+    #[error("unknown {kind}")]
+    NotFound {
+        /// Which kind of thing.
+        kind: &'static str,
+    },
+    /// Occurs when an option is no longer free: a resource or the patient is already booked
+    /// or held, or the resource is unavailable.
+    #[error("the option is no longer available: {reason}")]
+    Conflict {
+        /// Which resource conflicts.
+        reason: &'static str,
+    },
+    /// Occurs when an option breaks the appointment type's rules (notice, horizon, skill,
+    /// capability, grid alignment).
+    #[error("the option breaks a booking rule: {reason}")]
+    RuleViolation {
+        /// Which rule.
+        reason: &'static str,
+    },
+    /// Occurs when a hold has expired before it was booked.
+    #[error("the hold has expired")]
+    HoldExpired,
+    /// Occurs when a client token already booked a different option.
+    #[error("client token already used for a different booking")]
+    TokenReused,
+    /// Occurs when an operation does not apply to an appointment in its current status.
+    #[error("cannot {action} an appointment that is {status}")]
+    InvalidTransition {
+        /// The operation attempted.
+        action: &'static str,
+        /// The appointment's status.
+        status: AppointmentStatus,
+    },
+    /// Occurs when the caller's expected version differs from the stored one (a concurrent
+    /// change happened first).
+    #[error("version conflict: expected {expected}, found {found}")]
+    VersionConflict {
+        /// Version the caller saw.
+        expected: u32,
+        /// Version stored.
+        found: u32,
+    },
+    /// Occurs when an overbooking request exceeds the policy's expected-overtime bound or is
+    /// outside a designated overbooking session.
+    #[error("overbooking not allowed: {reason}")]
+    OverbookingRefused {
+        /// Why.
+        reason: &'static str,
+    },
+}

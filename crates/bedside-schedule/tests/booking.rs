@@ -1,0 +1,457 @@
+//! Slot search, holds, idempotent booking and the booking operations.
+
+mod common;
+
+use bedside_core::{AppointmentId, PatientId};
+use bedside_schedule::{
+    AppointmentStatus, CancelReason, HoldId, OverbookPolicy, Preferences, RepairWeights,
+    ScheduleError, WaitlistEntry,
+};
+use chrono::{TimeDelta, Weekday};
+use common::*;
+
+#[test]
+fn search_respects_rules_resources_and_ranking() {
+    let c = clinic();
+    let patient: PatientId = c.ids.generate();
+    let options = c
+        .schedule
+        .find_slots(&query(&c, "derm-new", Some(patient)))
+        .unwrap();
+    assert_eq!(options.len(), 10);
+    // Earliest first: Monday 09:00 London (08:00Z) on both dermatologists, then 09:15 ...
+    assert_eq!(options[0].period.start(), at("2026-06-01T08:00:00Z"));
+    assert_eq!(options[0].period.duration(), TimeDelta::minutes(30));
+    assert!(
+        options
+            .iter()
+            .all(|o| o.room.is_some() && c.providers[..2].contains(&o.provider))
+    );
+    assert!(options.windows(2).all(|w| w[0].score <= w[1].score));
+    // Video visits need no room; the GP-only provider and the mixed one qualify.
+    let video = c.schedule.find_slots(&query(&c, "gp-video", None)).unwrap();
+    assert!(
+        video
+            .iter()
+            .all(|o| o.room.is_none() && c.providers[1..].contains(&o.provider))
+    );
+    // Lunch on Monday is blocked: no option overlaps 12:00-13:00 London (11:00-12:00Z).
+    let mut q = query(&c, "derm-new", None);
+    q.earliest = at("2026-06-01T10:30:00Z");
+    q.limit = 20;
+    let lunch = c.schedule.find_slots(&q).unwrap();
+    assert!(
+        lunch
+            .iter()
+            .all(|o| o.period.end() <= at("2026-06-01T11:00:00Z")
+                || o.period.start() >= at("2026-06-01T12:00:00Z"))
+    );
+    // Minimum notice: a query "now" at 08:30Z on Monday cannot book before 10:30Z.
+    let mut q = query(&c, "derm-new", None);
+    q.now = at("2026-06-01T08:30:00Z");
+    q.earliest = q.now;
+    assert_eq!(
+        c.schedule.find_slots(&q).unwrap()[0].period.start(),
+        at("2026-06-01T10:30:00Z")
+    );
+    // Preferences: continuity of care and a preferred weekday and time outrank earliness.
+    let mut q = query(&c, "derm-new", None);
+    q.preferences = Preferences {
+        provider: Some(c.providers[1]),
+        other_provider_penalty_minutes: 24 * 60,
+        weekdays: vec![Weekday::Wed],
+        other_weekday_penalty_minutes: 3 * 24 * 60,
+        time_of_day: Some((14 * 60, 16 * 60)),
+        other_time_penalty_minutes: 600,
+    };
+    let best = &c.schedule.find_slots(&q).unwrap()[0];
+    assert_eq!(best.provider, c.providers[1]);
+    assert_eq!(best.period.start(), at("2026-06-03T13:00:00Z"));
+    // Unknown types are errors.
+    assert!(matches!(
+        c.schedule.find_slots(&query(&c, "nope", None)),
+        Err(ScheduleError::UnknownAppointmentType { .. })
+    ));
+}
+
+#[test]
+fn holds_block_others_and_expire() {
+    let mut c = clinic();
+    let (alice, bob): (PatientId, PatientId) = (c.ids.generate(), c.ids.generate());
+    let first = c
+        .schedule
+        .find_slots(&query(&c, "derm-proc", Some(alice)))
+        .unwrap()[0]
+        .clone();
+    let hold: HoldId = c.ids.generate();
+    c.schedule
+        .hold(&first, alice, c.now, c.now + TimeDelta::minutes(10), hold)
+        .unwrap();
+    // Bob cannot take the same option: the procedure room and the only ultrasound are held.
+    assert!(matches!(
+        c.schedule.hold(
+            &first,
+            bob,
+            c.now,
+            c.now + TimeDelta::minutes(10),
+            c.ids.generate()
+        ),
+        Err(ScheduleError::Conflict { .. })
+    ));
+    let bobs = c
+        .schedule
+        .find_slots(&query(&c, "derm-proc", Some(bob)))
+        .unwrap();
+    assert!(bobs.iter().all(|o| !o.period.overlaps(&first.period)));
+    // After expiry the hold cannot be booked and the option is free again.
+    let later = c.now + TimeDelta::minutes(11);
+    let appt: AppointmentId = c.ids.generate();
+    assert_eq!(
+        c.schedule.book_hold(hold, "tok-a", appt, &staff(), later),
+        Err(ScheduleError::HoldExpired)
+    );
+    let hold2: HoldId = c.ids.generate();
+    c.schedule
+        .hold(&first, bob, later, later + TimeDelta::minutes(10), hold2)
+        .unwrap();
+    let id = c
+        .schedule
+        .book_hold(hold2, "tok-b", appt, &staff(), later)
+        .unwrap();
+    // Idempotent: the same token gives the same appointment and changes nothing.
+    assert_eq!(
+        c.schedule
+            .book_hold(hold2, "tok-b", c.ids.generate(), &staff(), later)
+            .unwrap(),
+        id
+    );
+    assert_eq!(c.schedule.appointments().count(), 1);
+    c.schedule.check_invariants().unwrap();
+}
+
+#[test]
+fn book_is_idempotent_and_never_double_books() {
+    let mut c = clinic();
+    let (alice, bob): (PatientId, PatientId) = (c.ids.generate(), c.ids.generate());
+    let o = c
+        .schedule
+        .find_slots(&query(&c, "derm-new", Some(alice)))
+        .unwrap()[0]
+        .clone();
+    let id = c
+        .schedule
+        .book(&o, alice, "client-1", c.ids.generate(), &staff(), c.now)
+        .unwrap();
+    assert_eq!(
+        c.schedule
+            .book(&o, alice, "client-1", c.ids.generate(), &staff(), c.now)
+            .unwrap(),
+        id
+    );
+    assert!(matches!(
+        c.schedule
+            .book(&o, bob, "client-2", c.ids.generate(), &staff(), c.now),
+        Err(ScheduleError::Conflict { .. })
+    ));
+    let other = c
+        .schedule
+        .find_slots(&query(&c, "derm-new", Some(alice)))
+        .unwrap()[3]
+        .clone();
+    assert_eq!(
+        c.schedule
+            .book(&other, alice, "client-1", c.ids.generate(), &staff(), c.now),
+        Err(ScheduleError::TokenReused)
+    );
+    // Alice cannot be in two places at once, even with another provider and room.
+    let mut q = query(&c, "derm-new", None);
+    q.providers = vec![c.providers[1]];
+    let clash = c
+        .schedule
+        .find_slots(&q)
+        .unwrap()
+        .into_iter()
+        .find(|x| x.period == o.period && x.provider != o.provider)
+        .unwrap();
+    assert!(matches!(
+        c.schedule
+            .book(&clash, alice, "client-3", c.ids.generate(), &staff(), c.now),
+        Err(ScheduleError::Conflict {
+            reason: "patient already booked"
+        })
+    ));
+    let found = c
+        .schedule
+        .find_slots(&query(&c, "derm-new", Some(alice)))
+        .unwrap();
+    assert!(found.iter().all(|x| !x.period.overlaps(&o.period)));
+    c.schedule.check_invariants().unwrap();
+}
+
+#[test]
+fn lifecycle_is_versioned_and_follows_fhir_statuses() {
+    let mut c = clinic();
+    let alice: PatientId = c.ids.generate();
+    let opts = c
+        .schedule
+        .find_slots(&query(&c, "derm-new", Some(alice)))
+        .unwrap();
+    let id = c
+        .schedule
+        .book(&opts[0], alice, "t1", c.ids.generate(), &staff(), c.now)
+        .unwrap();
+    // Reschedule to a free option; a stale version is refused and changes nothing.
+    let target = opts
+        .iter()
+        .find(|o| !o.period.overlaps(&opts[0].period))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        c.schedule.reschedule(id, &target, Some(7), &staff(), c.now),
+        Err(ScheduleError::VersionConflict {
+            expected: 7,
+            found: 1
+        })
+    );
+    c.schedule
+        .reschedule(id, &target, Some(1), &staff(), c.now)
+        .unwrap();
+    let ap = c.schedule.appointment(id).unwrap();
+    assert_eq!(
+        (ap.version, ap.period, ap.status),
+        (2, target.period, AppointmentStatus::Booked)
+    );
+    // The old option is free again.
+    let bob: PatientId = c.ids.generate();
+    c.schedule
+        .book(&opts[0], bob, "t2", c.ids.generate(), &staff(), c.now)
+        .unwrap();
+    // Rescheduling onto Bob's slot fails and leaves Alice where she was (all-or-nothing).
+    assert!(
+        c.schedule
+            .reschedule(id, &opts[0], None, &staff(), c.now)
+            .is_err()
+    );
+    assert_eq!(c.schedule.appointment(id).unwrap().period, target.period);
+    // No-show only after the start; check-in and fulfil follow.
+    assert!(matches!(
+        c.schedule.mark_no_show(id, &staff(), c.now),
+        Err(ScheduleError::RuleViolation { .. })
+    ));
+    c.schedule
+        .check_in(id, &staff(), target.period.start())
+        .unwrap();
+    assert!(matches!(
+        c.schedule
+            .cancel(id, CancelReason::Patient, None, &staff(), c.now),
+        Err(ScheduleError::InvalidTransition { .. })
+    ));
+    c.schedule
+        .fulfil(id, &staff(), target.period.end())
+        .unwrap();
+    let ap = c.schedule.appointment(id).unwrap();
+    assert_eq!(ap.status, AppointmentStatus::Fulfilled);
+    assert_eq!(
+        ap.history.iter().map(|h| h.version).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
+    assert!(ap.history.iter().all(|h| h.actor == staff()));
+    c.schedule.check_invariants().unwrap();
+}
+
+#[test]
+fn cancellation_feeds_ranked_waitlist_offers() {
+    let mut c = clinic();
+    let alice: PatientId = c.ids.generate();
+    let o = c
+        .schedule
+        .find_slots(&query(&c, "derm-new", Some(alice)))
+        .unwrap()[0]
+        .clone();
+    let id = c
+        .schedule
+        .book(&o, alice, "t", c.ids.generate(), &staff(), c.now)
+        .unwrap();
+    let (low, high, old, wrong): (PatientId, PatientId, PatientId, PatientId) = (
+        c.ids.generate(),
+        c.ids.generate(),
+        c.ids.generate(),
+        c.ids.generate(),
+    );
+    let entry = |p, urgency, days_ago: i64, code: &str| WaitlistEntry {
+        patient: p,
+        appointment_type: code.into(),
+        urgency,
+        added_at: c.now - TimeDelta::days(days_ago),
+        preferences: Preferences::default(),
+    };
+    let e_low = c
+        .schedule
+        .add_to_waitlist(c.ids.generate(), entry(low, 1, 1, "derm-new"));
+    let e_old = c
+        .schedule
+        .add_to_waitlist(c.ids.generate(), entry(old, 1, 20, "derm-new"));
+    let e_high = c
+        .schedule
+        .add_to_waitlist(c.ids.generate(), entry(high, 8, 0, "derm-new"));
+    c.schedule
+        .add_to_waitlist(c.ids.generate(), entry(wrong, 9, 0, "gp-video"));
+    let freed = c
+        .schedule
+        .cancel(id, CancelReason::Patient, Some(1), &staff(), c.now)
+        .unwrap();
+    let offers = c.schedule.waitlist_offers(&freed, c.now, 5).unwrap();
+    // The GP request does not fit a dermatologist's slot; urgency first, then time waited.
+    assert_eq!(
+        offers.iter().map(|o| o.entry).collect::<Vec<_>>(),
+        vec![e_high, e_old, e_low]
+    );
+    assert_eq!(offers[0].option.period, o.period);
+    let first = &offers[0];
+    c.schedule
+        .book(
+            &first.option,
+            first.patient,
+            "wl",
+            c.ids.generate(),
+            &staff(),
+            c.now,
+        )
+        .unwrap();
+    c.schedule.remove_from_waitlist(first.entry).unwrap();
+    assert_eq!(c.schedule.waitlist().count(), 3);
+}
+
+#[test]
+fn repair_moves_with_minimal_disruption_and_lists_patients() {
+    let mut c = clinic();
+    let sick = c.providers[0];
+    let mut q = query(&c, "derm-new", None);
+    q.providers = vec![sick];
+    q.limit = 30;
+    let opts = c.schedule.find_slots(&q).unwrap();
+    let mut patients = Vec::new();
+    // Fill Monday 09:00-12:00 London (08:00-11:00Z) of the provider with six 30-minute visits.
+    for (i, o) in opts
+        .iter()
+        .filter(|o| o.period.start() < at("2026-06-01T11:00:00Z"))
+        .enumerate()
+    {
+        let p: PatientId = c.ids.generate();
+        if c.schedule
+            .book(o, p, &format!("r{i}"), c.ids.generate(), &staff(), c.now)
+            .is_ok()
+        {
+            patients.push(p);
+        }
+    }
+    assert_eq!(patients.len(), 6);
+    // The other dermatologist is busy all Monday except 09:00-10:00 London.
+    let mut q2 = query(&c, "derm-new", None);
+    q2.providers = vec![c.providers[1]];
+    q2.earliest = at("2026-06-01T09:00:00Z");
+    q2.latest = at("2026-06-01T16:00:00Z");
+    q2.limit = 100;
+    for o in c.schedule.find_slots(&q2).unwrap() {
+        let _ = c.schedule.book(
+            &o,
+            c.ids.generate(),
+            &format!("x{}", o.period.start()),
+            c.ids.generate(),
+            &staff(),
+            c.now,
+        );
+    }
+    assert!(c.schedule.find_slots(&q2).unwrap().is_empty());
+    let period =
+        bedside_core::Period::new(at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")).unwrap();
+    let weights = RepairWeights {
+        same_provider_per_day: 10,
+        other_provider_same_day: 5,
+        per_hour_shift: 3,
+        search_days: 7,
+    };
+    let report = c
+        .schedule
+        .repair_unavailable(sick, period, weights, &staff(), c.now)
+        .unwrap();
+    assert_eq!(report.moved.len() + report.unplaced.len(), 6);
+    assert!(report.unplaced.is_empty());
+    assert_eq!(report.notify, patients);
+    // Two go to the other dermatologist the same day; the rest stay with their provider on Tuesday.
+    let same_day = report
+        .moved
+        .iter()
+        .filter(|(_, _, o)| o.provider == c.providers[1])
+        .count();
+    assert_eq!(same_day, 2);
+    assert_eq!(report.cost, 2 * 5 + 4 * 10);
+    for (id, _, o) in &report.moved {
+        let ap = c.schedule.appointment(*id).unwrap();
+        assert_eq!(ap.status, AppointmentStatus::Booked);
+        assert!(!o.period.overlaps(&period) || o.provider != sick);
+        assert!(matches!(
+            ap.history.last().unwrap().change,
+            bedside_schedule::clinic::Change::Repaired { .. }
+        ));
+    }
+    c.schedule.check_invariants().unwrap();
+}
+
+#[test]
+fn overbooking_is_bounded_by_expected_overtime() {
+    let mut c = clinic();
+    let gp = c.providers[2];
+    let session =
+        bedside_core::Period::new(at("2026-06-02T08:00:00Z"), at("2026-06-02T09:00:00Z")).unwrap();
+    c.schedule.set_overbook_policy(OverbookPolicy {
+        sessions: vec![(gp, session)],
+        max_expected_overtime_minutes: 5,
+    });
+    let mut q = query(&c, "gp-video", None);
+    q.providers = vec![gp];
+    q.earliest = session.start();
+    q.latest = session.end() - TimeDelta::minutes(15);
+    let opts = c.schedule.find_slots(&q).unwrap();
+    assert_eq!(opts.len(), 4);
+    for (i, o) in opts.iter().enumerate() {
+        c.schedule
+            .book(
+                o,
+                c.ids.generate(),
+                &format!("b{i}"),
+                c.ids.generate(),
+                &staff(),
+                c.now,
+            )
+            .unwrap();
+    }
+    let (p1, p2, p3): (PatientId, PatientId, PatientId) =
+        (c.ids.generate(), c.ids.generate(), c.ids.generate());
+    // With a 40% no-show rate on top of four full-show visits: expected 60 + 9 = 69 min > 65.
+    assert!(matches!(
+        c.schedule
+            .book_overbooked(&opts[0], p1, 400, "o1", c.ids.generate(), &staff(), c.now),
+        Err(ScheduleError::OverbookingRefused { .. })
+    ));
+    // A 70% no-show patient adds 4.5 expected minutes: allowed once.
+    c.schedule
+        .book_overbooked(&opts[0], p1, 700, "o2", c.ids.generate(), &staff(), c.now)
+        .unwrap();
+    assert!(matches!(
+        c.schedule
+            .book_overbooked(&opts[0], p2, 990, "o3", c.ids.generate(), &staff(), c.now),
+        Err(ScheduleError::OverbookingRefused { .. })
+    ));
+    // Outside the session: refused.
+    let mut q = query(&c, "gp-video", None);
+    q.providers = vec![gp];
+    q.earliest = at("2026-06-03T08:00:00Z");
+    let outside = c.schedule.find_slots(&q).unwrap()[0].clone();
+    assert!(matches!(
+        c.schedule
+            .book_overbooked(&outside, p3, 900, "o4", c.ids.generate(), &staff(), c.now),
+        Err(ScheduleError::OverbookingRefused { .. })
+    ));
+    c.schedule.check_invariants().unwrap();
+}
