@@ -183,6 +183,51 @@ impl<R: std::io::BufRead> LineReader<R> {
         }
     }
 
+    /// Calls `f` with every line. A line that lies whole inside the reader's buffer is passed
+    /// without copying; others are assembled in the line buffer (up to the limit).
+    pub fn for_each(&mut self, mut f: impl FnMut(u32, Line<'_>)) -> std::io::Result<()> {
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let mut used = 0;
+            let mut rest = chunk;
+            while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+                let mut line = &rest[..i];
+                if line.len() > self.max {
+                    self.line = self.line.saturating_add(1);
+                    f(self.line, Line::TooLong);
+                } else {
+                    if line.last() == Some(&b'\r') {
+                        line = &line[..line.len() - 1];
+                    }
+                    self.line = self.line.saturating_add(1);
+                    f(self.line, Line::Ok(line));
+                }
+                used += i + 1;
+                rest = &rest[i + 1..];
+                // Stop at a buffer boundary so a partial line is read by `next_line`.
+                if !rest.contains(&b'\n') {
+                    break;
+                }
+            }
+            if used > 0 {
+                self.inner.consume(used);
+                continue;
+            }
+            // No newline in the buffer: assemble this line the slow way.
+            match self.next_line()? {
+                None => return Ok(()),
+                Some((n, line)) => f(n, line),
+            }
+        }
+    }
+
     /// The next line, or `None` at end of input.
     pub fn next_line(&mut self) -> std::io::Result<Option<(u32, Line<'_>)>> {
         self.buf.clear();

@@ -129,10 +129,18 @@ impl VitalKind {
 
     /// Parses the snake_case name, or any accepted LOINC code.
     pub fn parse(text: &str) -> Option<VitalKind> {
-        VitalKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == text)
-            .or_else(|| VitalKind::from_loinc(text))
+        Some(match text {
+            "blood_pressure" => VitalKind::BloodPressure,
+            "heart_rate" => VitalKind::HeartRate,
+            "respiratory_rate" => VitalKind::RespiratoryRate,
+            "oxygen_saturation" => VitalKind::OxygenSaturation,
+            "body_temperature" => VitalKind::BodyTemperature,
+            "body_weight" => VitalKind::BodyWeight,
+            "body_height" => VitalKind::BodyHeight,
+            "bmi" => VitalKind::Bmi,
+            "blood_glucose" => VitalKind::BloodGlucose,
+            _ => return VitalKind::from_loinc(text),
+        })
     }
 
     /// The one unit values of this kind are stored in.

@@ -97,6 +97,8 @@ mod timefmt;
 pub mod unit;
 
 pub use alert::{Alert, AlertBook, CarePlan, Response, Severity, ThresholdRule};
+/// The IANA time zone type patients are registered with (re-exported from `chrono-tz`).
+pub use chrono_tz::Tz;
 pub use error::{Field, RejectReason, VitalsError};
 pub use kind::{BodyPosition, MealContext, ReadingContext, TemperatureSite, VitalKind};
 pub use news2::{News2Band, News2Input, News2Score, SpO2Scale};

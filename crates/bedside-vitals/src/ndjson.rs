@@ -242,13 +242,7 @@ pub fn ingest<R: BufRead>(
         ..BatchReport::default()
     };
     let mut lines = LineReader::new(input, store.config().max_record_bytes);
-    loop {
-        let upcoming = lines.line.saturating_add(1);
-        let next = lines.next_line().map_err(|source| VitalsError::Io {
-            record: upcoming,
-            source,
-        })?;
-        let Some((record, line)) = next else { break };
+    let result = lines.for_each(|record, line| {
         let position = Position { batch, record };
         let bytes = match line {
             Line::TooLong => {
@@ -258,12 +252,12 @@ pub fn ingest<R: BufRead>(
                         reason: RejectReason::TooLong,
                     },
                 );
-                continue;
+                return;
             }
             Line::Ok(b) => b,
         };
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
+            return;
         }
         let Ok(text) = std::str::from_utf8(bytes) else {
             report.record(
@@ -272,8 +266,9 @@ pub fn ingest<R: BufRead>(
                     reason: RejectReason::Malformed,
                 },
             );
-            continue;
+            return;
         };
+        // The record borrows the line, so it lives only for this line.
         let mut rec = FlatRecord::default();
         let candidate = parse_line(text, &mut rec).and_then(|()| rec.to_candidate(store));
         match candidate {
@@ -282,7 +277,12 @@ pub fn ingest<R: BufRead>(
             }
             Err(reason) => report.record(position, Outcome::Rejected { reason }),
         }
-    }
+    });
+    let upcoming = lines.line.saturating_add(1);
+    result.map_err(|source| VitalsError::Io {
+        record: upcoming,
+        source,
+    })?;
     Ok(report)
 }
 

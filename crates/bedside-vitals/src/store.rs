@@ -12,6 +12,41 @@ use chrono::{NaiveDate, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast, deterministic hasher for the store's in-memory indexes (keys are ids and
+/// source keys made by the store's own users, not attacker-chosen at scale; FxHash-style
+/// multiply-rotate mixing).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Ingestion settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -196,10 +231,10 @@ pub(crate) struct Candidate {
 pub struct VitalsStore {
     config: IngestConfig,
     patients: Vec<PatientEntry>,
-    index: HashMap<PatientId, u32>,
+    index: FastMap<PatientId, u32>,
     aliases: HashMap<Sensitive<String>, PatientId>,
     sources: Vec<Source>,
-    source_index: HashMap<String, u32>,
+    source_index: FastMap<String, u32>,
     batches: Vec<Sensitive<String>>,
     stored: u64,
 }
@@ -226,10 +261,10 @@ impl VitalsStore {
         Self {
             config,
             patients: Vec::new(),
-            index: HashMap::new(),
+            index: FastMap::default(),
             aliases: HashMap::new(),
             sources: Vec::new(),
-            source_index: HashMap::new(),
+            source_index: FastMap::default(),
             batches: Vec::new(),
             stored: 0,
         }

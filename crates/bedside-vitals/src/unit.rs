@@ -129,8 +129,26 @@ impl Unit {
     /// `beats/min`, `lb`, `lbs`, `F`, `degF`, `in`, `kg/m^2`, `mg/dl`, …). Matching is exact
     /// on UCUM codes and case-insensitive on the common spellings.
     pub fn parse(text: &str) -> Option<Unit> {
-        if let Some(u) = Unit::ALL.into_iter().find(|u| u.ucum() == text) {
-            return Some(u);
+        let exact = match text {
+            "mm[Hg]" => Some(Unit::MillimetreOfMercury),
+            "kPa" => Some(Unit::Kilopascal),
+            "/min" => Some(Unit::PerMinute),
+            "%" => Some(Unit::Percent),
+            "Cel" => Some(Unit::Celsius),
+            "[degF]" => Some(Unit::Fahrenheit),
+            "kg" => Some(Unit::Kilogram),
+            "g" => Some(Unit::Gram),
+            "[lb_av]" => Some(Unit::Pound),
+            "cm" => Some(Unit::Centimetre),
+            "m" => Some(Unit::Metre),
+            "[in_i]" => Some(Unit::Inch),
+            "kg/m2" => Some(Unit::KilogramPerSquareMetre),
+            "mg/dL" => Some(Unit::MilligramPerDecilitre),
+            "mmol/L" => Some(Unit::MillimolePerLitre),
+            _ => None,
+        };
+        if exact.is_some() {
+            return exact;
         }
         let lower = text.trim().to_ascii_lowercase();
         Some(match lower.as_str() {
