@@ -3,6 +3,86 @@
 //!
 //! This crate is part of the Bedside workspace; it depends only on `bedside-core` and does no
 //! I/O of its own.
+//!
+//! - [`Patient`] ([`model`]): identifiers, names, birth date, gender, addresses, telecom,
+//!   languages, per-purpose contact routes with opt-in state and quiet hours, contacts and
+//!   [`RelatedPerson`]s (with proxy scopes), [`Coverage`]s and the [`CareTeam`]. Every
+//!   identifying value is a [`bedside_core::Sensitive`], so `Debug` output is safe to log.
+//! - [`ClinicalEntry`] ([`clinical`]): allergies, conditions, medication statements,
+//!   encounters and documents, each with [`SecurityLabels`] (HL7 v3 sensitivity codes and a
+//!   [`Confidentiality`]).
+//! - [`PatientRegistry`] ([`history`]): every version kept, optimistic concurrency with
+//!   conflict details, self-service changes versus staff-approved [`ChangeRequest`]s,
+//!   [`PatientRegistry::as_of`] and [`PatientRegistry::diff`].
+//! - [`validate()`] ([`mod@validate`]): every problem with its field path — dates, E.164,
+//!   e-mail, postal codes, NHS number, NPI and MBI checks, duplicate identifiers, overlapping
+//!   primary coverage — plus warnings.
+//! - [`fhir`]: FHIR R4 JSON import and export that keeps unknown elements and extensions.
+//! - [`matching`] and [`search`]: finding the same person across records.
+//!
+//! ```
+//! use bedside_core::{Actor, Channel, IdGeneratorExt, ManualClock, SeededIdGenerator};
+//! use bedside_records::{
+//!     ContactPoint, HumanName, NameUse, Patient, PatientRegistry, Purpose, TelecomSystem,
+//!     TelecomUse,
+//! };
+//! use std::sync::Arc;
+//!
+//! let clock = Arc::new(ManualClock::new("2026-03-01T09:00:00Z".parse()?));
+//! let ids = Arc::new(SeededIdGenerator::new(clock.clone(), 7));
+//! let mut patient = Patient::new(ids.generate());
+//! patient.names.push(HumanName::new(NameUse::Official, &["Ada"], "Lovelace"));
+//! patient.birth_date = Some(bedside_core::Sensitive::new("1985-12-10".parse()?));
+//! patient.telecom.push(ContactPoint::new(
+//!     TelecomSystem::Phone,
+//!     "+447700900123",
+//!     Some(TelecomUse::Mobile),
+//! ));
+//!
+//! let mut registry = PatientRegistry::new(clock.clone(), ids.clone());
+//! let actor = Actor::system("front-desk-import");
+//! let id = patient.id;
+//! registry.register(patient, &actor, "new patient")?;
+//!
+//! // The patient changes their own phone number: applied at once as version 2.
+//! let mut edited = registry.current(id).ok_or("registered")?.clone();
+//! edited.telecom[0] = ContactPoint::new(TelecomSystem::Phone, "+447700900456", Some(TelecomUse::Mobile));
+//! let outcome = registry.update(id, 1, edited, &Actor::Patient { patient: id }, "new phone")?;
+//! assert_eq!(outcome.applied, Some(2));
+//! assert_eq!(registry.diff(id, 1, 2)?, ["telecom[0].value"]);
+//!
+//! let current = registry.current(id).ok_or("registered")?;
+//! let routes = current.contact_routes(Purpose::AppointmentReminders);
+//! assert_eq!(routes[0].channel, Channel::Sms);
+//! // No PHI in debug output.
+//! assert!(!format!("{current:?}").contains("Lovelace"));
+//!
+//! // FHIR R4 JSON out and back in.
+//! let json = current.to_fhir();
+//! let back = Patient::from_fhir(json.to_string().as_bytes(), ids.as_ref())?;
+//! assert_eq!(&back.value, current);
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod clinical;
+pub mod error;
+pub mod fhir;
+pub mod history;
+pub mod model;
+pub mod validate;
 
 pub mod matching;
 pub mod search;
+
+pub use clinical::{ClinicalEntry, ClinicalEntryId, ClinicalKind, Confidentiality, SecurityLabels};
+pub use error::{FhirError, RegistryError};
+pub use history::{
+    ChangeRequest, ChangeRequestId, PatientRegistry, RequestStatus, UpdateOutcome, Version,
+    VersionKind,
+};
+pub use model::{
+    Address, AdministrativeGender, CareTeam, Communication, ContactPoint, Coverage, CoverageRank,
+    HumanName, Identifier, IdentifierKind, NameUse, OptState, Patient, PatientContact, ProxyScope,
+    Purpose, RelatedPerson, RoutePreference, TelecomSystem, TelecomUse,
+};
+pub use validate::{Problem, ProblemKind, Report, Severity, validate};

@@ -1,0 +1,1283 @@
+//! The patient record: [`Patient`] and the parts it is made of.
+//!
+//! Every value that could identify a person (names, birth date, identifiers, addresses,
+//! telecom values, free text) is held in [`Sensitive`], so `Debug` output of any record type is
+//! safe to log. Elements that arrived in FHIR JSON but have no field here are kept verbatim in
+//! an [`Unmodelled`] map on the nearest enclosing type, so nothing is lost on a round trip.
+
+use bedside_core::{
+    Channel, CodeableConcept, ContactRoute, CoverageId, Language, PartialDate, PatientId,
+    ProviderId, QuietHours, RelatedPersonId, Sensitive, code,
+};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// HL7 v2 table 0203 (identifier type): `MR`, `NI`, `DL`, `PPN`, `MB`, …
+pub const IDENTIFIER_TYPE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
+/// HL7 v2 table 0131 (contact role): `C` is the emergency contact.
+pub const CONTACT_ROLE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-0131";
+/// The NHS number identifier system (England and Wales).
+pub const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
+/// The US National Provider Identifier system.
+pub const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
+/// The US Medicare Beneficiary Identifier system.
+pub const MBI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-mbi";
+/// The US Social Security number system.
+pub const SSN_SYSTEM: &str = "http://hl7.org/fhir/sid/us-ssn";
+
+/// Elements of a FHIR object that this model has no field for, kept verbatim so that export
+/// writes them back. The values may hold PHI, so `Debug` prints only the element names.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Unmodelled(Map<String, Value>);
+
+impl Unmodelled {
+    /// Wraps a JSON object's leftover elements.
+    pub fn new(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+
+    /// Whether nothing was left over.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The names of the kept elements.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Borrows the kept elements. Values may contain PHI.
+    pub fn expose(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    /// Unwraps the kept elements.
+    pub fn into_inner(self) -> Map<String, Value> {
+        self.0
+    }
+}
+
+impl fmt::Debug for Unmodelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// A FHIR `dateTime` (or `date`): a partial date (`2012`, `2012-06`, `2012-06-03`) or a full
+/// date-time with offset (`2012-06-03T13:28:17-05:00`). The original text is kept exactly, so
+/// precision and offset survive a round trip. `Debug` shows only the precision.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FhirDateTime(String);
+
+impl FhirDateTime {
+    /// Parses a FHIR `date` or `dateTime` lexical value.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.parse::<PartialDate>().is_ok() || DateTime::parse_from_rfc3339(text).is_ok() {
+            Some(Self(text.to_string()))
+        } else {
+            None
+        }
+    }
+
+    /// A date-time for an instant, written in UTC with a `Z`.
+    pub fn from_instant(at: DateTime<Utc>) -> Self {
+        Self(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+
+    /// A date known to the day.
+    pub fn from_date(date: NaiveDate) -> Self {
+        Self(date.format("%Y-%m-%d").to_string())
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The date-time when the value is known to the second.
+    pub fn as_date_time(&self) -> Option<DateTime<FixedOffset>> {
+        DateTime::parse_from_rfc3339(&self.0).ok()
+    }
+
+    /// The value at day (or coarser) precision.
+    pub fn date(&self) -> Option<PartialDate> {
+        match self.as_date_time() {
+            Some(dt) => Some(PartialDate::Date(dt.date_naive())),
+            None => self.0.parse().ok(),
+        }
+    }
+
+    /// The earliest instant the value can denote (partial dates are read as UTC midnight).
+    pub fn earliest(&self) -> Option<DateTime<Utc>> {
+        match self.as_date_time() {
+            Some(dt) => Some(dt.to_utc()),
+            None => self
+                .date()
+                .and_then(|d| d.earliest().and_hms_opt(0, 0, 0))
+                .map(|n| Utc.from_utc_datetime(&n)),
+        }
+    }
+
+    /// The first instant after the value (for a partial date, midnight after its last day).
+    pub fn latest_exclusive(&self) -> Option<DateTime<Utc>> {
+        match self.as_date_time() {
+            Some(dt) => Some(dt.to_utc()),
+            None => self
+                .date()
+                .and_then(|d| d.latest().succ_opt())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|n| Utc.from_utc_datetime(&n)),
+        }
+    }
+}
+
+impl fmt::Debug for FhirDateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let precision = if self.as_date_time().is_some() {
+            "instant"
+        } else {
+            match self.date() {
+                Some(PartialDate::Year(_)) => "year",
+                Some(PartialDate::YearMonth(..)) => "month",
+                _ => "day",
+            }
+        };
+        write!(f, "FhirDateTime({precision}, <redacted>)")
+    }
+}
+
+impl TryFrom<String> for FhirDateTime {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        FhirDateTime::parse(&s).ok_or_else(|| "invalid FHIR dateTime".to_string())
+    }
+}
+
+impl From<FhirDateTime> for String {
+    fn from(d: FhirDateTime) -> String {
+        d.0
+    }
+}
+
+/// A FHIR `Period`: both ends optional; unlike [`bedside_core::Period`] it may be open.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FhirPeriod {
+    /// Start, inclusive.
+    pub start: Option<FhirDateTime>,
+    /// End, inclusive at its precision (FHIR semantics).
+    pub end: Option<FhirDateTime>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+impl FhirPeriod {
+    /// A period between two optional bounds.
+    pub fn new(start: Option<FhirDateTime>, end: Option<FhirDateTime>) -> Self {
+        Self {
+            start,
+            end,
+            unmodelled: Unmodelled::default(),
+        }
+    }
+
+    /// Whether `at` lies inside the period (open ends are unbounded).
+    pub fn contains(&self, at: DateTime<Utc>) -> bool {
+        let after_start = self
+            .start
+            .as_ref()
+            .and_then(FhirDateTime::earliest)
+            .is_none_or(|s| s <= at);
+        let before_end = self
+            .end
+            .as_ref()
+            .and_then(FhirDateTime::latest_exclusive)
+            .is_none_or(|e| at < e);
+        after_start && before_end
+    }
+
+    /// Whether the two periods share an instant (open ends are unbounded).
+    pub fn overlaps(&self, other: &FhirPeriod) -> bool {
+        let start = |p: &FhirPeriod| p.start.as_ref().and_then(FhirDateTime::earliest);
+        let end = |p: &FhirPeriod| p.end.as_ref().and_then(FhirDateTime::latest_exclusive);
+        let a_before_b_ends = match (start(self), end(other)) {
+            (Some(s), Some(e)) => s < e,
+            _ => true,
+        };
+        let b_before_a_ends = match (start(other), end(self)) {
+            (Some(s), Some(e)) => s < e,
+            _ => true,
+        };
+        a_before_b_ends && b_before_a_ends
+    }
+
+    /// Whether the end, when both are known, comes before the start.
+    pub fn is_reversed(&self) -> bool {
+        match (
+            self.start.as_ref().and_then(FhirDateTime::earliest),
+            self.end.as_ref().and_then(FhirDateTime::latest_exclusive),
+        ) {
+            (Some(s), Some(e)) => e < s,
+            _ => false,
+        }
+    }
+}
+
+/// A FHIR `Reference` to another resource.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    /// Literal reference: `Patient/123`, `urn:uuid:…` or an absolute URL.
+    pub reference: Option<String>,
+    /// Text alternative (may name a person, so it is sensitive).
+    pub display: Option<Sensitive<String>>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+impl Reference {
+    /// A literal reference.
+    pub fn to(reference: impl Into<String>) -> Self {
+        Self {
+            reference: Some(reference.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The UUID the reference points at, when it is `<Type>/<uuid>` or `urn:uuid:<uuid>`.
+    pub fn target_uuid(&self) -> Option<uuid::Uuid> {
+        let r = self.reference.as_deref()?;
+        let tail = r
+            .strip_prefix("urn:uuid:")
+            .or_else(|| r.rsplit_once('/').map(|(_, t)| t))?;
+        uuid::Uuid::try_parse(tail).ok()
+    }
+}
+
+/// How a resource's FHIR logical id relates to its typed id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum LogicalId {
+    /// The FHIR id is the typed id's hyphenated UUID.
+    #[default]
+    TypedId,
+    /// The FHIR id is some other string (for example `example` or `f001`).
+    Other(String),
+    /// The resource had no id.
+    Absent,
+}
+
+impl LogicalId {
+    /// Classifies a FHIR id: a lowercase hyphenated UUID becomes the typed id.
+    pub fn classify(fhir_id: Option<&str>) -> (LogicalId, Option<uuid::Uuid>) {
+        match fhir_id {
+            None => (LogicalId::Absent, None),
+            Some(text) => match uuid::Uuid::try_parse(text).ok() {
+                Some(u) if u.hyphenated().to_string() == text => (LogicalId::TypedId, Some(u)),
+                _ => (LogicalId::Other(text.to_string()), None),
+            },
+        }
+    }
+
+    /// The FHIR id to write, given the typed id's text.
+    pub fn resolve(&self, typed: &str) -> Option<String> {
+        match self {
+            LogicalId::TypedId => Some(typed.to_string()),
+            LogicalId::Other(s) => Some(s.clone()),
+            LogicalId::Absent => None,
+        }
+    }
+}
+
+/// What an identifier identifies the patient as, derived from its type coding or system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentifierKind {
+    /// Medical record number, assigned by a provider organisation (v2-0203 `MR`).
+    MedicalRecordNumber,
+    /// A national person id such as the NHS number or SSN (`NI`, `NH`, `SS`, `SB`).
+    NationalId,
+    /// An insurance member id (`MB`, `SN`, `MC`, or the MBI system).
+    InsuranceMember,
+    /// Driver's licence (`DL`).
+    DriversLicence,
+    /// Passport (`PPN`).
+    Passport,
+    /// A provider identifier such as the NPI (`NPI`, `PRN`).
+    Provider,
+    /// Anything else.
+    Other,
+}
+
+impl IdentifierKind {
+    /// The v2-0203 code written for this kind when building identifiers in Rust.
+    pub fn type_code(&self) -> Option<&'static str> {
+        Some(match self {
+            IdentifierKind::MedicalRecordNumber => "MR",
+            IdentifierKind::NationalId => "NI",
+            IdentifierKind::InsuranceMember => "MB",
+            IdentifierKind::DriversLicence => "DL",
+            IdentifierKind::Passport => "PPN",
+            IdentifierKind::Provider => "NPI",
+            IdentifierKind::Other => return None,
+        })
+    }
+
+    fn from_type_code(code: &str) -> Option<Self> {
+        Some(match code {
+            "MR" => IdentifierKind::MedicalRecordNumber,
+            "NI" | "NH" | "SS" | "SB" | "NNxxx" => IdentifierKind::NationalId,
+            "MB" | "SN" | "MC" | "MA" => IdentifierKind::InsuranceMember,
+            "DL" => IdentifierKind::DriversLicence,
+            "PPN" => IdentifierKind::Passport,
+            "NPI" | "PRN" => IdentifierKind::Provider,
+            _ => return None,
+        })
+    }
+
+    fn from_system(system: &str) -> Option<Self> {
+        Some(match system {
+            NHS_NUMBER_SYSTEM | SSN_SYSTEM => IdentifierKind::NationalId,
+            NPI_SYSTEM => IdentifierKind::Provider,
+            MBI_SYSTEM => IdentifierKind::InsuranceMember,
+            _ => return None,
+        })
+    }
+}
+
+/// FHIR `Identifier.use`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentifierUse {
+    /// `usual`.
+    Usual,
+    /// `official`.
+    Official,
+    /// `temp`.
+    Temp,
+    /// `secondary`.
+    Secondary,
+    /// `old`.
+    Old,
+}
+
+/// An identifier of a person: kind, issuing system, value (sensitive), assigning authority.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identifier {
+    /// `use`.
+    pub use_: Option<IdentifierUse>,
+    /// The identifier type as coded (v2-0203).
+    pub type_: Option<CodeableConcept>,
+    /// The namespace URI of the value.
+    pub system: Option<String>,
+    /// The identifier itself.
+    pub value: Option<Sensitive<String>>,
+    /// When the identifier was or is valid.
+    pub period: Option<FhirPeriod>,
+    /// The assigning authority (for an MRN, the organisation that issued it).
+    pub assigner: Option<Reference>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+impl Identifier {
+    /// An identifier of `kind` in `system`, typed with the kind's v2-0203 code.
+    pub fn new(kind: IdentifierKind, system: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            use_: None,
+            type_: kind.type_code().map(|c| {
+                CodeableConcept::from_coding(bedside_core::Coding::new(IDENTIFIER_TYPE_SYSTEM, c))
+            }),
+            system: Some(system.into()),
+            value: Some(Sensitive::new(value.into())),
+            period: None,
+            assigner: None,
+            unmodelled: Unmodelled::default(),
+        }
+    }
+
+    /// Sets the assigning authority.
+    #[must_use]
+    pub fn assigned_by(mut self, assigner: Reference) -> Self {
+        self.assigner = Some(assigner);
+        self
+    }
+
+    /// The kind, from the type coding when present, else from a well-known system.
+    pub fn kind(&self) -> IdentifierKind {
+        self.type_
+            .as_ref()
+            .and_then(|t| t.coding_in(IDENTIFIER_TYPE_SYSTEM))
+            .and_then(|c| IdentifierKind::from_type_code(&c.code))
+            .or_else(|| self.system.as_deref().and_then(IdentifierKind::from_system))
+            .unwrap_or(IdentifierKind::Other)
+    }
+}
+
+/// FHIR `HumanName.use`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameUse {
+    /// `usual`: the name normally used.
+    Usual,
+    /// `official`: the registered name.
+    Official,
+    /// `temp`.
+    Temp,
+    /// `nickname`.
+    Nickname,
+    /// `anonymous`.
+    Anonymous,
+    /// `old`: no longer in use.
+    Old,
+    /// `maiden`: the name before marriage.
+    Maiden,
+}
+
+/// A person's name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HumanName {
+    /// `use`.
+    pub use_: Option<NameUse>,
+    /// The full name as text.
+    pub text: Option<Sensitive<String>>,
+    /// Family name (surname).
+    pub family: Option<Sensitive<String>>,
+    /// Given names, in order.
+    pub given: Vec<Sensitive<String>>,
+    /// Prefixes such as `Dr`.
+    pub prefix: Vec<Sensitive<String>>,
+    /// Suffixes such as `MSc`.
+    pub suffix: Vec<Sensitive<String>>,
+    /// When the name was in use.
+    pub period: Option<FhirPeriod>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+impl HumanName {
+    /// A name with a use, given names and a family name.
+    pub fn new(use_: NameUse, given: &[&str], family: &str) -> Self {
+        Self {
+            use_: Some(use_),
+            family: Some(Sensitive::new(family.to_string())),
+            given: given
+                .iter()
+                .map(|g| Sensitive::new(g.to_string()))
+                .collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether the name carries any text at all.
+    pub fn is_blank(&self) -> bool {
+        let blank = |s: &Sensitive<String>| s.expose().trim().is_empty();
+        self.text.as_ref().is_none_or(blank)
+            && self.family.as_ref().is_none_or(blank)
+            && self.given.iter().all(blank)
+    }
+}
+
+/// FHIR `AdministrativeGender`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdministrativeGender {
+    /// `male`.
+    Male,
+    /// `female`.
+    Female,
+    /// `other`.
+    Other,
+    /// `unknown`.
+    Unknown,
+}
+
+/// FHIR `Patient.deceased[x]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deceased {
+    /// `deceasedBoolean`.
+    Flag(bool),
+    /// `deceasedDateTime`.
+    At(FhirDateTime),
+}
+
+/// FHIR `Address.use`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressUse {
+    /// `home`.
+    Home,
+    /// `work`.
+    Work,
+    /// `temp`.
+    Temp,
+    /// `old`.
+    Old,
+    /// `billing`.
+    Billing,
+}
+
+/// FHIR `Address.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressType {
+    /// `postal`.
+    Postal,
+    /// `physical`.
+    Physical,
+    /// `both`.
+    Both,
+}
+
+/// A postal or physical address.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Address {
+    /// `use`.
+    pub use_: Option<AddressUse>,
+    /// `type`.
+    pub type_: Option<AddressType>,
+    /// The address as text.
+    pub text: Option<Sensitive<String>>,
+    /// Street lines.
+    pub lines: Vec<Sensitive<String>>,
+    /// City or town.
+    pub city: Option<Sensitive<String>>,
+    /// District or county.
+    pub district: Option<Sensitive<String>>,
+    /// State, province or region.
+    pub state: Option<Sensitive<String>>,
+    /// Postal code.
+    pub postal_code: Option<Sensitive<String>>,
+    /// Country (ISO 3166 code or name).
+    pub country: Option<String>,
+    /// When the address was in use.
+    pub period: Option<FhirPeriod>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+/// FHIR `ContactPoint.system`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TelecomSystem {
+    /// `phone`.
+    Phone,
+    /// `fax`.
+    Fax,
+    /// `email`.
+    Email,
+    /// `pager`.
+    Pager,
+    /// `url`.
+    Url,
+    /// `sms`.
+    Sms,
+    /// `other`.
+    Other,
+}
+
+/// FHIR `ContactPoint.use`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TelecomUse {
+    /// `home`.
+    Home,
+    /// `work`.
+    Work,
+    /// `temp`.
+    Temp,
+    /// `old`.
+    Old,
+    /// `mobile`.
+    Mobile,
+}
+
+/// Whether a telecom value has been confirmed to reach the person (a code was sent and
+/// returned, or staff confirmed it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// Not confirmed.
+    #[default]
+    Unverified,
+    /// Confirmed.
+    Verified,
+}
+
+/// A phone number, e-mail address or other telecom route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactPoint {
+    /// `system`.
+    pub system: Option<TelecomSystem>,
+    /// The number or address.
+    pub value: Option<Sensitive<String>>,
+    /// `use`.
+    pub use_: Option<TelecomUse>,
+    /// Preference order, 1 = most preferred.
+    pub rank: Option<u32>,
+    /// When the route was in use.
+    pub period: Option<FhirPeriod>,
+    /// Whether the route was confirmed (a Bedside extension in FHIR).
+    pub verification: Verification,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+impl ContactPoint {
+    /// A contact point of `system` with `value` and `use`.
+    pub fn new(system: TelecomSystem, value: impl Into<String>, use_: Option<TelecomUse>) -> Self {
+        Self {
+            system: Some(system),
+            value: Some(Sensitive::new(value.into())),
+            use_,
+            rank: None,
+            period: None,
+            verification: Verification::Unverified,
+            unmodelled: Unmodelled::default(),
+        }
+    }
+
+    /// The outreach route this contact point offers, if any: mobile phones and `sms` take
+    /// text messages, other phones voice calls, e-mail e-mail.
+    pub fn route(&self) -> Option<ContactRoute> {
+        let value = self.value.as_ref()?.expose();
+        let channel = match (self.system?, self.use_) {
+            (TelecomSystem::Sms, _) | (TelecomSystem::Phone, Some(TelecomUse::Mobile)) => {
+                Channel::Sms
+            }
+            (TelecomSystem::Phone, _) => Channel::Voice,
+            (TelecomSystem::Email, _) => Channel::Email,
+            _ => return None,
+        };
+        Some(ContactRoute::new(channel, value.clone()))
+    }
+}
+
+/// A language the patient communicates in (FHIR `Patient.communication`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Communication {
+    /// The language, as coded (BCP-47 in `urn:ietf:bcp:47`).
+    pub language: CodeableConcept,
+    /// Whether this is the preferred language.
+    pub preferred: Option<bool>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+impl Communication {
+    /// A communication entry for a BCP-47 language.
+    pub fn new(language: &Language, preferred: bool) -> Self {
+        Self {
+            language: CodeableConcept::from_coding(bedside_core::Coding::new(
+                code::system::BCP_47,
+                language.as_str(),
+            )),
+            preferred: Some(preferred),
+            unmodelled: Unmodelled::default(),
+        }
+    }
+
+    /// The language tag, when coded in BCP-47 and well formed.
+    pub fn tag(&self) -> Option<Language> {
+        self.language
+            .coding_in(code::system::BCP_47)
+            .and_then(|c| Language::new(&c.code).ok())
+    }
+}
+
+/// Why the clinic contacts a patient; preferences are kept per purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Purpose {
+    /// Appointment reminders and changes.
+    AppointmentReminders,
+    /// Statements and payment matters.
+    Billing,
+    /// Test results and clinical follow-up.
+    Results,
+    /// Experience surveys.
+    Surveys,
+    /// Marketing and newsletters: never contacted without an explicit opt-in.
+    Marketing,
+}
+
+impl Purpose {
+    /// All purposes.
+    pub const ALL: [Purpose; 5] = [
+        Purpose::AppointmentReminders,
+        Purpose::Billing,
+        Purpose::Results,
+        Purpose::Surveys,
+        Purpose::Marketing,
+    ];
+
+    /// The kebab-case code (`appointment-reminders`, …).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Purpose::AppointmentReminders => "appointment-reminders",
+            Purpose::Billing => "billing",
+            Purpose::Results => "results",
+            Purpose::Surveys => "surveys",
+            Purpose::Marketing => "marketing",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(code: &str) -> Option<Self> {
+        Purpose::ALL.into_iter().find(|p| p.as_str() == code)
+    }
+}
+
+/// Whether the patient agreed to be contacted on a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptState {
+    /// The patient asked to be contacted this way.
+    OptedIn,
+    /// The patient asked not to be contacted this way.
+    OptedOut,
+}
+
+impl OptState {
+    /// The kebab-case code.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OptState::OptedIn => "opted-in",
+            OptState::OptedOut => "opted-out",
+        }
+    }
+}
+
+/// One route in a purpose's ordered list, with its opt-in state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoutePreference {
+    /// The route.
+    pub route: ContactRoute,
+    /// Opt-in or opt-out.
+    pub state: OptState,
+}
+
+/// The patient's ordered routes for one purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PurposePreference {
+    /// The purpose.
+    pub purpose: Purpose,
+    /// Routes in order of preference.
+    pub routes: Vec<RoutePreference>,
+}
+
+/// What a related person may do on the patient's behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxyScope {
+    /// Book, move and cancel appointments.
+    Scheduling,
+    /// See statements and pay bills.
+    Billing,
+    /// See results and clinical messages.
+    Results,
+    /// See and correct the demographic record.
+    Records,
+    /// Give or withdraw consent.
+    Consent,
+}
+
+impl ProxyScope {
+    /// All scopes.
+    pub const ALL: [ProxyScope; 5] = [
+        ProxyScope::Scheduling,
+        ProxyScope::Billing,
+        ProxyScope::Results,
+        ProxyScope::Records,
+        ProxyScope::Consent,
+    ];
+
+    /// The kebab-case code.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProxyScope::Scheduling => "scheduling",
+            ProxyScope::Billing => "billing",
+            ProxyScope::Results => "results",
+            ProxyScope::Records => "records",
+            ProxyScope::Consent => "consent",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(code: &str) -> Option<Self> {
+        ProxyScope::ALL.into_iter().find(|p| p.as_str() == code)
+    }
+}
+
+fn is_emergency(relationship: &[CodeableConcept]) -> bool {
+    relationship
+        .iter()
+        .any(|r| r.has(CONTACT_ROLE_SYSTEM, "C") || r.has(CONTACT_ROLE_SYSTEM, "EP"))
+}
+
+/// A contact party listed on the patient (FHIR `Patient.contact`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PatientContact {
+    /// The relationship (v2-0131 `C` marks the emergency contact).
+    pub relationship: Vec<CodeableConcept>,
+    /// The contact's name.
+    pub name: Option<HumanName>,
+    /// How to reach them.
+    pub telecom: Vec<ContactPoint>,
+    /// Their address.
+    pub address: Option<Address>,
+    /// Their gender.
+    pub gender: Option<AdministrativeGender>,
+    /// The organisation, for an organisational contact.
+    pub organization: Option<Reference>,
+    /// When the contact is valid.
+    pub period: Option<FhirPeriod>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+impl PatientContact {
+    /// An emergency contact with a name and a phone number.
+    pub fn emergency(name: HumanName, phone: impl Into<String>) -> Self {
+        Self {
+            relationship: vec![CodeableConcept::from_coding(bedside_core::Coding::new(
+                CONTACT_ROLE_SYSTEM,
+                "C",
+            ))],
+            name: Some(name),
+            telecom: vec![ContactPoint::new(
+                TelecomSystem::Phone,
+                phone,
+                Some(TelecomUse::Mobile),
+            )],
+            ..Self::default()
+        }
+    }
+
+    /// Whether this is an emergency contact.
+    pub fn is_emergency(&self) -> bool {
+        is_emergency(&self.relationship)
+    }
+}
+
+/// A related person (FHIR `RelatedPerson`): family member, guardian or caregiver, possibly a
+/// proxy who may act for the patient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelatedPerson {
+    /// Typed id.
+    pub id: RelatedPersonId,
+    /// FHIR logical id.
+    pub logical_id: LogicalId,
+    /// Whether the record is in use.
+    pub active: Option<bool>,
+    /// The patient this person is related to.
+    pub patient: Reference,
+    /// Relationship codes (v3 RoleCode or v2-0131).
+    pub relationship: Vec<CodeableConcept>,
+    /// Names.
+    pub names: Vec<HumanName>,
+    /// Telecom.
+    pub telecom: Vec<ContactPoint>,
+    /// Gender.
+    pub gender: Option<AdministrativeGender>,
+    /// Birth date.
+    pub birth_date: Option<Sensitive<PartialDate>>,
+    /// Addresses.
+    pub addresses: Vec<Address>,
+    /// When the relationship holds.
+    pub period: Option<FhirPeriod>,
+    /// What this person may do for the patient (empty: not a proxy).
+    pub proxy_scopes: Vec<ProxyScope>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+impl RelatedPerson {
+    /// A related person for `patient`.
+    pub fn new(id: RelatedPersonId, patient: PatientId) -> Self {
+        Self {
+            id,
+            logical_id: LogicalId::TypedId,
+            active: None,
+            patient: Reference::to(format!("Patient/{patient}")),
+            relationship: Vec::new(),
+            names: Vec::new(),
+            telecom: Vec::new(),
+            gender: None,
+            birth_date: None,
+            addresses: Vec::new(),
+            period: None,
+            proxy_scopes: Vec::new(),
+            unmodelled: Unmodelled::default(),
+        }
+    }
+
+    /// Whether this is an emergency contact.
+    pub fn is_emergency(&self) -> bool {
+        is_emergency(&self.relationship)
+    }
+
+    /// Whether this person may act for the patient in `scope`.
+    pub fn may_act_for(&self, scope: ProxyScope) -> bool {
+        self.proxy_scopes.contains(&scope)
+    }
+}
+
+/// Coverage order: 1 primary, 2 secondary, 3 tertiary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageRank {
+    /// Pays first.
+    Primary,
+    /// Pays second.
+    Secondary,
+    /// Pays third.
+    Tertiary,
+}
+
+impl CoverageRank {
+    /// The FHIR `order` value.
+    pub fn order(&self) -> u32 {
+        match self {
+            CoverageRank::Primary => 1,
+            CoverageRank::Secondary => 2,
+            CoverageRank::Tertiary => 3,
+        }
+    }
+}
+
+/// One `Coverage.class` entry (`group`, `plan`, `subgroup`, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoverageClass {
+    /// The class type (coverage-class system).
+    pub type_: CodeableConcept,
+    /// The value (group number, plan id).
+    pub value: Option<String>,
+    /// Human-readable name.
+    pub name: Option<String>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+/// The coverage-class code system.
+pub const COVERAGE_CLASS_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/coverage-class";
+
+/// An insurance coverage (FHIR `Coverage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Typed id.
+    pub id: CoverageId,
+    /// FHIR logical id.
+    pub logical_id: LogicalId,
+    /// `status` code (`active`, `cancelled`, `draft`, `entered-in-error`).
+    pub status: Option<String>,
+    /// Coverage type (e.g. v3-ActCode `EHCPOL`).
+    pub type_: Option<CodeableConcept>,
+    /// The party who owns the policy.
+    pub policy_holder: Option<Reference>,
+    /// The subscriber.
+    pub subscriber: Option<Reference>,
+    /// The member id on the card (FHIR `subscriberId`).
+    pub member_id: Option<Sensitive<String>>,
+    /// The beneficiary (the patient).
+    pub beneficiary: Option<Reference>,
+    /// Dependent number.
+    pub dependent: Option<String>,
+    /// Beneficiary's relationship to the subscriber (`self`, `spouse`, `child`, …).
+    pub relationship: Option<CodeableConcept>,
+    /// When the coverage is in force.
+    pub period: Option<FhirPeriod>,
+    /// The payers.
+    pub payor: Vec<Reference>,
+    /// Group, plan and other classes.
+    pub classes: Vec<CoverageClass>,
+    /// Order of application (1 = primary).
+    pub order: Option<u32>,
+    /// Network.
+    pub network: Option<String>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+impl Coverage {
+    /// An active coverage with a payer reference and a member id.
+    pub fn new(id: CoverageId, payer: Reference, member_id: impl Into<String>) -> Self {
+        Self {
+            id,
+            logical_id: LogicalId::TypedId,
+            status: Some("active".into()),
+            type_: None,
+            policy_holder: None,
+            subscriber: None,
+            member_id: Some(Sensitive::new(member_id.into())),
+            beneficiary: None,
+            dependent: None,
+            relationship: None,
+            period: None,
+            payor: vec![payer],
+            classes: Vec::new(),
+            order: None,
+            network: None,
+            unmodelled: Unmodelled::default(),
+        }
+    }
+
+    /// The rank (primary, secondary, tertiary) when `order` is 1–3.
+    pub fn rank(&self) -> Option<CoverageRank> {
+        match self.order {
+            Some(1) => Some(CoverageRank::Primary),
+            Some(2) => Some(CoverageRank::Secondary),
+            Some(3) => Some(CoverageRank::Tertiary),
+            _ => None,
+        }
+    }
+
+    /// The value of the class of `class_code` (`group`, `plan`, …).
+    pub fn class_value(&self, class_code: &str) -> Option<&str> {
+        self.classes
+            .iter()
+            .find(|c| c.type_.has(COVERAGE_CLASS_SYSTEM, class_code))
+            .and_then(|c| c.value.as_deref())
+    }
+
+    /// The group number.
+    pub fn group(&self) -> Option<&str> {
+        self.class_value("group")
+    }
+
+    /// The plan id.
+    pub fn plan(&self) -> Option<&str> {
+        self.class_value("plan")
+    }
+
+    /// Whether the coverage is active (status `active` or absent) at `at`.
+    pub fn is_in_force(&self, at: DateTime<Utc>) -> bool {
+        self.status.as_deref().is_none_or(|s| s == "active")
+            && self.period.as_ref().is_none_or(|p| p.contains(at))
+    }
+}
+
+/// The patient's care team: general practitioners, the first being the primary provider.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CareTeam {
+    /// FHIR `Patient.generalPractitioner`, in order.
+    pub general_practitioners: Vec<Reference>,
+}
+
+impl CareTeam {
+    /// The primary provider, when the first practitioner reference is `Practitioner/<uuid>`.
+    pub fn primary_provider(&self) -> Option<ProviderId> {
+        self.general_practitioners
+            .first()
+            .filter(|r| {
+                r.reference
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("Practitioner/"))
+            })
+            .and_then(Reference::target_uuid)
+            .map(ProviderId::from_uuid)
+    }
+
+    /// Makes `provider` the primary provider, keeping the others after it.
+    pub fn set_primary_provider(&mut self, provider: ProviderId) {
+        let reference = format!("Practitioner/{provider}");
+        self.general_practitioners
+            .retain(|r| r.reference.as_deref() != Some(reference.as_str()));
+        self.general_practitioners
+            .insert(0, Reference::to(reference));
+    }
+}
+
+/// A patient's record: demographics, contact routes and preferences, contacts, related
+/// persons, coverages and care team. Clinical entries are separate ([`crate::ClinicalEntry`]).
+///
+/// Fields are public because a record has no construction invariant: [`crate::validate`]
+/// reports every problem instead, and the [`crate::PatientRegistry`] refuses to store a record
+/// with errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Patient {
+    /// Typed id.
+    pub id: PatientId,
+    /// FHIR logical id.
+    pub logical_id: LogicalId,
+    /// Whether the record is in active use.
+    pub active: Option<bool>,
+    /// Identifiers (MRNs, national ids, member ids, licences, passports).
+    pub identifiers: Vec<Identifier>,
+    /// Names.
+    pub names: Vec<HumanName>,
+    /// Birth date, possibly partial.
+    pub birth_date: Option<Sensitive<PartialDate>>,
+    /// Administrative gender.
+    pub gender: Option<AdministrativeGender>,
+    /// Deceased flag or date-time.
+    pub deceased: Option<Deceased>,
+    /// Addresses.
+    pub addresses: Vec<Address>,
+    /// Phones, e-mail addresses and other telecom.
+    pub telecom: Vec<ContactPoint>,
+    /// Languages.
+    pub communication: Vec<Communication>,
+    /// Whether an interpreter is needed (FHIR extension `patient-interpreterRequired`).
+    pub interpreter_needed: Option<bool>,
+    /// Ordered contact routes per purpose.
+    pub preferences: Vec<PurposePreference>,
+    /// When interruptive messages must not be sent.
+    pub quiet_hours: Option<QuietHours>,
+    /// Contact parties, including emergency contacts.
+    pub contacts: Vec<PatientContact>,
+    /// Related persons and proxies (separate FHIR resources).
+    pub related_persons: Vec<RelatedPerson>,
+    /// Insurance coverages (separate FHIR resources).
+    pub coverages: Vec<Coverage>,
+    /// Care team.
+    pub care_team: CareTeam,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+impl Patient {
+    /// An empty record with a typed id.
+    pub fn new(id: PatientId) -> Self {
+        Self {
+            id,
+            logical_id: LogicalId::TypedId,
+            active: None,
+            identifiers: Vec::new(),
+            names: Vec::new(),
+            birth_date: None,
+            gender: None,
+            deceased: None,
+            addresses: Vec::new(),
+            telecom: Vec::new(),
+            communication: Vec::new(),
+            interpreter_needed: None,
+            preferences: Vec::new(),
+            quiet_hours: None,
+            contacts: Vec::new(),
+            related_persons: Vec::new(),
+            coverages: Vec::new(),
+            care_team: CareTeam::default(),
+            unmodelled: Unmodelled::default(),
+        }
+    }
+
+    /// The name to address the patient by: `usual`, else `official`, else the first.
+    pub fn preferred_name(&self) -> Option<&HumanName> {
+        [NameUse::Usual, NameUse::Official]
+            .iter()
+            .find_map(|u| self.names.iter().find(|n| n.use_ == Some(*u)))
+            .or_else(|| self.names.first())
+    }
+
+    /// The preferred language: the communication entry marked preferred, else the first.
+    pub fn preferred_language(&self) -> Option<Language> {
+        self.communication
+            .iter()
+            .find(|c| c.preferred == Some(true))
+            .or_else(|| self.communication.first())
+            .and_then(Communication::tag)
+    }
+
+    /// The routes to use for `purpose`, in order: the opted-in routes of the stated preference.
+    /// Without a stated preference, every purpose except marketing falls back to the telecom
+    /// routes ordered by rank; marketing needs an explicit opt-in.
+    pub fn contact_routes(&self, purpose: Purpose) -> Vec<ContactRoute> {
+        if let Some(pref) = self.preferences.iter().find(|p| p.purpose == purpose) {
+            return pref
+                .routes
+                .iter()
+                .filter(|r| r.state == OptState::OptedIn)
+                .map(|r| r.route.clone())
+                .collect();
+        }
+        if purpose == Purpose::Marketing {
+            return Vec::new();
+        }
+        let mut ranked: Vec<(u32, usize, ContactRoute)> = self
+            .telecom
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !matches!(t.use_, Some(TelecomUse::Old)))
+            .filter_map(|(i, t)| t.route().map(|r| (t.rank.unwrap_or(u32::MAX), i, r)))
+            .collect();
+        ranked.sort_by_key(|(rank, i, _)| (*rank, *i));
+        ranked.into_iter().map(|(_, _, r)| r).collect()
+    }
+
+    /// Whether the patient opted out of `route` for `purpose`.
+    pub fn opted_out(&self, purpose: Purpose, route: &ContactRoute) -> bool {
+        self.preferences
+            .iter()
+            .filter(|p| p.purpose == purpose)
+            .flat_map(|p| &p.routes)
+            .any(|r| &r.route == route && r.state == OptState::OptedOut)
+    }
+
+    /// Sets the ordered routes for `purpose`, replacing any earlier preference.
+    pub fn set_preference(&mut self, purpose: Purpose, routes: Vec<RoutePreference>) {
+        self.preferences.retain(|p| p.purpose != purpose);
+        self.preferences.push(PurposePreference { purpose, routes });
+        self.preferences.sort_by_key(|p| p.purpose);
+    }
+
+    /// Quiet hours, when set.
+    pub fn quiet_hours(&self) -> Option<&QuietHours> {
+        self.quiet_hours.as_ref()
+    }
+
+    /// Coverages in order of application: ranked ones first (primary, secondary, …), then the rest.
+    pub fn coverages(&self) -> Vec<&Coverage> {
+        let mut all: Vec<&Coverage> = self.coverages.iter().collect();
+        all.sort_by_key(|c| c.order.unwrap_or(u32::MAX));
+        all
+    }
+
+    /// The primary coverage in force at `at`.
+    pub fn primary_coverage(&self, at: DateTime<Utc>) -> Option<&Coverage> {
+        self.coverages
+            .iter()
+            .find(|c| c.rank() == Some(CoverageRank::Primary) && c.is_in_force(at))
+    }
+
+    /// The care team.
+    pub fn care_team(&self) -> &CareTeam {
+        &self.care_team
+    }
+
+    /// Emergency contacts, from `contact` entries and related persons.
+    pub fn has_emergency_contact(&self) -> bool {
+        self.contacts.iter().any(PatientContact::is_emergency)
+            || self.related_persons.iter().any(RelatedPerson::is_emergency)
+    }
+
+    /// The related persons who may act for the patient in `scope`.
+    pub fn proxies_for(&self, scope: ProxyScope) -> Vec<&RelatedPerson> {
+        self.related_persons
+            .iter()
+            .filter(|r| r.may_act_for(scope))
+            .collect()
+    }
+}
+
+/// Parses an `HH:MM[:SS]` local time.
+pub(crate) fn parse_time(s: &str) -> Option<NaiveTime> {
+    NaiveTime::parse_from_str(s, "%H:%M:%S")
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M"))
+        .ok()
+}
