@@ -193,7 +193,7 @@ pub(crate) struct Stored {
     /// Diastolic pressure, or NaN for single-valued kinds.
     pub v1: f64,
     /// Mean arterial pressure, or NaN.
-    pub mean: f32,
+    pub mean: f64,
     pub source: u32,
     pub batch: u32,
     pub record: u32,
@@ -443,7 +443,7 @@ impl VitalsStore {
             return reject(RejectReason::Implausible);
         }
         let mut v1 = f64::NAN;
-        let mut mean = f32::NAN;
+        let mut mean = f64::NAN;
         if c.kind == VitalKind::BloodPressure {
             let Some(d) = c.v1.and_then(|d| units.to_canonical(c.kind, d, c.unit)) else {
                 return reject(RejectReason::MissingField(crate::error::Field::Diastolic));
@@ -457,8 +457,7 @@ impl VitalsStore {
                 if !(m.is_finite() && m >= d && m <= v0) {
                     return reject(RejectReason::Implausible);
                 }
-                // Mean arterial pressure is stored to f32 precision (about 1e-5 mmHg).
-                mean = m as f32;
+                mean = m;
             }
         }
         if c.stamp.utc_ms > now_ms.saturating_add(self.config.future_skew_ms) {
@@ -552,7 +551,7 @@ impl VitalsStore {
             ReadingValue::BloodPressure {
                 systolic: s.v0,
                 diastolic: s.v1,
-                mean: (!s.mean.is_nan()).then_some(f64::from(s.mean)),
+                mean: (!s.mean.is_nan()).then_some(s.mean),
             }
         } else {
             ReadingValue::Single { value: s.v0 }

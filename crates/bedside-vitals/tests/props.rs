@@ -1,0 +1,69 @@
+//! Properties: every record has exactly one outcome; ingesting the same input twice changes
+//! nothing; unit conversions round-trip.
+
+use bedside_core::ManualClock;
+use bedside_vitals::{IngestConfig, Tz, UnitConfig, VitalKind, VitalsStore, ndjson};
+use proptest::prelude::*;
+
+const PATIENTS: [&str; 2] = [
+    "0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e6f",
+    "0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e70",
+];
+
+fn line_strategy() -> impl Strategy<Value = String> {
+    let good = (0usize..3, 0u32..5, 0u32..3, 30u32..250, prop::bool::ANY).prop_map(|(p, minute, kind, v, app)| {
+        let patient = PATIENTS.get(p).copied().unwrap_or("0190f5a4-6b2e-7c3d-8e4f-000000000000");
+        let source = if app { "app:a" } else { "manual" };
+        match kind {
+            0 => format!(r#"{{"patient":"{patient}","kind":"heart_rate","at":"2026-03-01T08:0{minute}:00Z","value":{v},"unit":"/min","source":"{source}"}}"#),
+            1 => format!(r#"{{"patient":"{patient}","kind":"blood_pressure","at":"2026-03-01T08:0{minute}:00+02:00","systolic":{v},"diastolic":60,"unit":"mmHg","source":"{source}"}}"#),
+            _ => format!(r#"{{"patient":"{patient}","kind":"body_weight","at":"2026-03-0{}T08:00:00Z","value":{v},"unit":"[lb_av]","source":"{source}"}}"#, minute + 1),
+        }
+    });
+    prop_oneof![4 => good, 1 => "[ -~]{0,40}"]
+}
+
+fn new_store() -> VitalsStore {
+    let mut s = VitalsStore::new(IngestConfig::default());
+    for p in PATIENTS {
+        if let Ok(id) = p.parse() {
+            s.register_patient(id, Tz::UTC);
+        }
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn outcomes_add_up_and_reingest_changes_nothing(lines in prop::collection::vec(line_strategy(), 0..40)) {
+        let clock = ManualClock::new("2026-04-01T00:00:00Z".parse().unwrap_or_default());
+        let input = lines.join("\n");
+        let records = lines.iter().filter(|l| !l.trim().is_empty()).count() as u64;
+        let mut s = new_store();
+        let first = ndjson::ingest(&mut s, input.as_bytes(), "a", &clock).unwrap_or_default();
+        prop_assert_eq!(first.records, records);
+        prop_assert_eq!(first.accepted + first.duplicate + first.rejected_total(), records);
+        prop_assert_eq!(first.rejections.len() as u64, first.rejected_total());
+        prop_assert_eq!(s.len(), first.accepted);
+        let before: Vec<_> = PATIENTS.iter().filter_map(|p| p.parse().ok()).flat_map(|p| VitalKind::ALL.map(|k| s.all(p, k))).collect();
+        let second = ndjson::ingest(&mut s, input.as_bytes(), "b", &clock).unwrap_or_default();
+        prop_assert_eq!(second.accepted, 0);
+        prop_assert_eq!(second.duplicate, first.accepted + first.duplicate);
+        prop_assert_eq!(second.rejected_total(), first.rejected_total());
+        let after: Vec<_> = PATIENTS.iter().filter_map(|p| p.parse().ok()).flat_map(|p| VitalKind::ALL.map(|k| s.all(p, k))).collect();
+        prop_assert_eq!(before, after);
+    }
+
+    #[test]
+    fn unit_conversions_round_trip(kind_i in 0usize..9, unit_i in 0usize..3, value in -1.0e6f64..1.0e6, factor in 17.0f64..19.0) {
+        let kind = VitalKind::ALL[kind_i];
+        let units = kind.allowed_units();
+        let unit = units[unit_i % units.len()];
+        let config = UnitConfig { glucose_mg_dl_per_mmol_l: factor };
+        let there = config.to_canonical(kind, value, unit);
+        let back = there.and_then(|c| config.from_canonical(kind, c, unit));
+        prop_assert!(back.is_some_and(|b| (b - value).abs() <= 1e-9 * value.abs().max(1.0)), "{kind} {unit} {value} -> {there:?} -> {back:?}");
+    }
+}
