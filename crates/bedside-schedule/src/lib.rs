@@ -23,6 +23,7 @@ pub mod solver;
 mod status;
 
 pub use calendar::{Calendar, CalendarException, ExceptionKind, WeeklyBlock, WeeklyTemplate};
+pub use chrono_tz::Tz;
 pub use clinic::{
     Appointment, AppointmentType, CancelReason, EquipmentId, EquipmentPool, GridConfig, HoldId,
     Offer, OverbookPolicy, Preferences, Provider, RepairReport, RepairWeights, Room, Schedule,

@@ -6,15 +6,28 @@ use std::time::Instant;
 use bedside_schedule::clinic_slots::Instance;
 use bedside_schedule::solver::{SolverConfig, solve};
 
+use std::sync::Arc;
+
+use bedside_benches::schedule::{build_clinic, queries};
+use bedside_benches::timing::{quantile, timed};
+use bedside_core::{ManualClock, SeededIdGenerator};
+
 use crate::Command;
 
 /// The subcommands this domain registers.
 pub fn commands() -> Vec<Command> {
-    vec![Command {
-        name: "schedule",
-        about: "schedule <instance.json> [--seconds S] [--seed N] [--out solution.json]: solve a clinic-slots-v1 instance",
-        run: run_schedule,
-    }]
+    vec![
+        Command {
+            name: "schedule",
+            about: "schedule <instance.json> [--seconds S] [--seed N] [--out solution.json]: solve a clinic-slots-v1 instance",
+            run: run_schedule,
+        },
+        Command {
+            name: "slot-search",
+            about: "slot-search [--queries N]: top-10 search latency on a 50-provider, 20-room, 90-day, 5-minute clinic at 80% utilisation",
+            run: run_slot_search,
+        },
+    ]
 }
 
 fn run_schedule(args: &[String]) -> ExitCode {
@@ -137,6 +150,79 @@ fn run_schedule(args: &[String]) -> ExitCode {
         "schedule: objective {} seconds {elapsed:.3}",
         solution.score.objective()
     );
+    ExitCode::SUCCESS
+}
+
+fn run_slot_search(args: &[String]) -> ExitCode {
+    let mut count = 20_000usize;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next().and_then(|s| s.parse().ok())) {
+            ("--queries", Some(n)) => count = n,
+            _ => {
+                eprintln!("slot-search: usage: eval slot-search [--queries N]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let clock = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH));
+    let ids = SeededIdGenerator::new(clock, 5);
+    let (clinic, build) = timed(|| build_clinic(1, 0.80, &ids));
+    let clinic = match clinic {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("slot-search: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "clinic: 50 providers, 20 rooms, 90 days, 5-minute slots; {} appointments, provider utilisation {:.1}% (built in {:.2} s)",
+        clinic.booked,
+        clinic.utilisation * 100.0,
+        build.as_secs_f64()
+    );
+    let queries = queries(&clinic, 2, count, &ids);
+    // Warm up caches and the allocator.
+    let mut warm = 0usize;
+    for q in queries.iter().take(500) {
+        warm += clinic.schedule.find_slots(q).map_or(0, |v| v.len());
+    }
+    std::hint::black_box(warm);
+    let mut found = 0usize;
+    let mut samples = Vec::with_capacity(queries.len());
+    let mut empty = 0usize;
+    for q in &queries {
+        let (res, dt) = timed(|| clinic.schedule.find_slots(q));
+        match res {
+            Ok(v) => {
+                if v.is_empty() {
+                    empty += 1;
+                }
+                found += v.len();
+            }
+            Err(e) => {
+                eprintln!("slot-search: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        samples.push(dt);
+    }
+    let p50 = quantile(&mut samples, 0.50);
+    let p99 = quantile(&mut samples, 0.99);
+    let max = quantile(&mut samples, 1.0);
+    println!(
+        "queries {count}: options returned {found}, queries with no option {empty}, max_us {:.1}",
+        max.as_secs_f64() * 1e6
+    );
+    println!(
+        "slot-search: p50_us {:.1} p99_us {:.1}",
+        p50.as_secs_f64() * 1e6,
+        p99.as_secs_f64() * 1e6
+    );
+    if clinic.utilisation < 0.75 || empty * 2 > count {
+        eprintln!("slot-search: workload out of shape (utilisation or empty results)");
+        return ExitCode::FAILURE;
+    }
     ExitCode::SUCCESS
 }
 
