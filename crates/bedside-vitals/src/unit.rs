@@ -1,6 +1,6 @@
 //! UCUM units and exact conversion to each kind's canonical unit.
 //!
-//! Factors are the exact published definitions: 1 [lb_av] = 0.45359237 kg, 1 [in_i] = 2.54 cm,
+//! Factors are the exact published definitions: 1 `[lb_av]` = 0.45359237 kg, 1 `[in_i]` = 2.54 cm,
 //! °C = (°F − 32) × 5/9, 1 kPa = 7.50062 mmHg. Glucose has no exact factor: mg/dL = mmol/L ×
 //! [`GLUCOSE_MG_DL_PER_MMOL_L`] (18.0182) unless [`UnitConfig`] says otherwise.
 
