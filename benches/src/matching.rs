@@ -86,3 +86,96 @@ pub fn parse_febrl(bytes: &[u8]) -> Result<FebrlFile, String> {
     }
     Ok(out)
 }
+
+use bedside_core::{ManualClock, PatientId, SeededIdGenerator, SeededRng};
+use bedside_records::matching::synthetic::{SyntheticPerson, population};
+use bedside_records::matching::{MatchIndex, Matcher, MatcherConfig};
+use bedside_records::search::{PatientIndex, PatientQuery};
+use std::sync::Arc;
+
+/// An indexed synthetic population with queries whose right answers are known.
+pub struct SearchWorkload {
+    /// The search index over the originals.
+    pub index: PatientIndex,
+    /// The match index over the originals.
+    pub match_index: MatchIndex,
+    /// Search queries and the patient each is looking for.
+    pub search_queries: Vec<(PatientQuery, PatientId)>,
+    /// Registration-time candidates (corrupted duplicates) and the patient each should match.
+    pub match_queries: Vec<(MatchRecord, PatientId)>,
+}
+
+/// Builds the workload: `patients` originals indexed for search and matching (the matching
+/// model is estimated with EM on the first 20,000 records), `queries` search queries of mixed
+/// kinds and `queries` match candidates. Deterministic for a seed.
+pub fn search_workload(patients: usize, queries: usize, seed: u64) -> SearchWorkload {
+    let people = population(seed, patients, 0.02);
+    let sample: Vec<MatchRecord> = people
+        .iter()
+        .take(20_000)
+        .map(|p| p.record.clone())
+        .collect();
+    let config = MatcherConfig::default();
+    let model = Matcher::new(config.clone()).train(&sample);
+    let mut index = PatientIndex::new();
+    let mut match_index = MatchIndex::new(model, config);
+    let mut originals: Vec<(&SyntheticPerson, PatientId)> = Vec::with_capacity(patients);
+    let mut duplicates: Vec<(&SyntheticPerson, PatientId)> = Vec::new();
+    let clock = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH));
+    let ids = SeededIdGenerator::new(clock, seed);
+    let mut last_entity = u32::MAX;
+    let mut last_id: PatientId = ids.generate();
+    for p in &people {
+        if p.entity != last_entity {
+            last_entity = p.entity;
+            last_id = ids.generate();
+            index.upsert(last_id, &p.record);
+            match_index.upsert(last_id, &p.record);
+            originals.push((p, last_id));
+        } else {
+            duplicates.push((p, last_id));
+        }
+    }
+    let mut rng = SeededRng::new(seed ^ 0x5eed);
+    let mut search_queries = Vec::with_capacity(queries);
+    for q in 0..queries {
+        let (p, id) = originals[rng.index(originals.len())];
+        let f = &p.fields;
+        let prefix = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+        let query = match q % 7 {
+            0 => PatientQuery::new().name(&format!("{} {}", f.family, prefix(&f.given, 3))),
+            1 => {
+                // One typo: swap two inner letters of the family name.
+                let mut b: Vec<char> = f.family.chars().collect();
+                if b.len() >= 4 {
+                    b.swap(1, 2);
+                }
+                PatientQuery::new().name(&format!("{} {}", b.iter().collect::<String>(), f.given))
+            }
+            2 => PatientQuery::new()
+                .name(&prefix(&f.family, 4))
+                .birth_date(f.birth),
+            3 => PatientQuery::new().identifier(&f.mrn),
+            4 => PatientQuery::new().phone(&f.phone),
+            5 => PatientQuery::new().name(&f.family).postcode(&f.postcode),
+            _ => PatientQuery::new()
+                .name(&format!("{} {}", f.given, f.family))
+                .birth_date(f.birth),
+        };
+        search_queries.push((query, id));
+    }
+    let mut match_queries = Vec::with_capacity(queries);
+    for _ in 0..queries.min(duplicates.len().max(1)) {
+        if duplicates.is_empty() {
+            break;
+        }
+        let (p, id) = duplicates[rng.index(duplicates.len())];
+        match_queries.push((p.record.clone(), id));
+    }
+    SearchWorkload {
+        index,
+        match_index,
+        search_queries,
+        match_queries,
+    }
+}

@@ -237,20 +237,32 @@ fn address_level(a: &Prepared, b: &Prepared) -> (u8, Reason) {
     if a.address_compact == b.address_compact {
         return (0, Reason::Equal);
     }
-    // Counted from both sides and the smaller kept, so that the comparison is symmetric.
-    let covered = |x: &[String], y: &[String]| {
-        x.iter()
-            .filter(|t| {
-                y.iter()
-                    .any(|u| t == &u || jaro_winkler(t.as_bytes(), u.as_bytes()) >= 0.9)
-            })
-            .count()
-    };
-    let matched = covered(&a.address_tokens, &b.address_tokens)
-        .min(covered(&b.address_tokens, &a.address_tokens));
-    let denominator = a.address_tokens.len().max(b.address_tokens.len());
-    let jw = jaro_winkler(a.address_compact.as_bytes(), b.address_compact.as_bytes());
-    if jw >= 0.95 || matched * 4 >= denominator * 3 {
+    // Token agreement is computed once as a small matrix, then counted from both sides and
+    // the smaller kept, so that the comparison is symmetric.
+    let (xa, xb) = (&a.address_tokens, &b.address_tokens);
+    let (na, nb) = (xa.len().min(16), xb.len().min(16));
+    let mut row_hit = [false; 16];
+    let mut col_hit = [false; 16];
+    for (r, t) in xa.iter().take(na).enumerate() {
+        for (c, u) in xb.iter().take(nb).enumerate() {
+            if (row_hit[r] && col_hit[c])
+                || !(t == u || jaro_winkler(t.as_bytes(), u.as_bytes()) >= 0.9)
+            {
+                continue;
+            }
+            row_hit[r] = true;
+            col_hit[c] = true;
+        }
+    }
+    let matched = row_hit[..na]
+        .iter()
+        .filter(|h| **h)
+        .count()
+        .min(col_hit[..nb].iter().filter(|h| **h).count());
+    let denominator = na.max(nb);
+    if matched * 4 >= denominator * 3
+        || jaro_winkler(a.address_compact.as_bytes(), b.address_compact.as_bytes()) >= 0.95
+    {
         return (1, Reason::MostTokens);
     }
     if matched * 3 >= denominator {
