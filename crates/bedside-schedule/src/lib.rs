@@ -19,6 +19,8 @@ pub mod calendar;
 pub mod clinic;
 pub mod clinic_slots;
 mod error;
+pub mod reminders;
+pub mod replies;
 pub mod solver;
 mod status;
 
@@ -30,4 +32,5 @@ pub use clinic::{
     SlotOption, SlotQuery, VisitKind, VisitMode, WaitlistEntry, WaitlistEntryId,
 };
 pub use error::ScheduleError;
+pub use replies::{ReplyIntent, parse_reply};
 pub use status::AppointmentStatus;
