@@ -645,6 +645,11 @@ impl ConsentStore {
             .filter_map(|i| self.consents.get(*i as usize))
     }
 
+    /// Every consent, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = &Consent> {
+        self.consents.iter()
+    }
+
     /// Every status change, oldest first.
     pub fn history(&self) -> &[StatusChange] {
         &self.history

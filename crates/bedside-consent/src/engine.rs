@@ -244,6 +244,7 @@ impl Engine {
             let window_end = declared.started_at + TimeDelta::minutes(i64::from(bg.max_minutes));
             let valid = request.purpose == crate::vocab::Purpose::Etreat
                 && role_bits & bg.roles != 0
+                && bg.actions.matches(request.action)
                 && !declared.justification.expose().trim().is_empty()
                 && declared.started_at <= request.context.at
                 && request.context.at < window_end;

@@ -124,6 +124,9 @@ pub struct BreakGlassSpec {
     pub roles: Vec<String>,
     /// Classes break-the-glass releases.
     pub classes: Vec<String>,
+    /// Actions break-the-glass allows (empty = any; normally `read`).
+    #[serde(default)]
+    pub actions: Vec<String>,
     /// How long a declaration lasts, in minutes (1 to 1440).
     pub max_minutes: u32,
     /// Whether break-the-glass lifts consent denies.
@@ -218,6 +221,8 @@ pub struct BreakGlassPolicy {
     pub roles: u64,
     /// Classes released.
     pub classes: ClassSet,
+    /// Actions allowed (empty = any).
+    pub actions: ActionSet,
     /// Window length in minutes.
     pub max_minutes: u32,
     /// Whether consent denies are lifted.
@@ -319,6 +324,7 @@ impl Policy {
                     &bg.classes,
                     "data class",
                 ),
+                actions: cx.set::<Action, ActionSet>("break_glass.actions", &bg.actions, "action"),
                 max_minutes: bg.max_minutes,
                 overrides_consent_denies: bg.overrides_consent_denies,
                 overridable_labels: cx.set::<SecurityLabel, LabelSet>(
