@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod clinic;
 pub mod clinic_slots;
 mod error;
+pub mod fhir;
 pub mod reminders;
 pub mod replies;
 pub mod solver;

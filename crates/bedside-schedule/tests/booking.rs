@@ -455,3 +455,40 @@ fn overbooking_is_bounded_by_expected_overtime() {
     ));
     c.schedule.check_invariants().unwrap();
 }
+
+#[test]
+fn fhir_export_of_booked_schedule() {
+    use bedside_schedule::fhir::{
+        RoundTrip, appointment_to_fhir, free_slots_to_fhir, provider_schedule_to_fhir, round_trip,
+    };
+    let mut c = clinic();
+    let alice: PatientId = c.ids.generate();
+    let o = c
+        .schedule
+        .find_slots(&query(&c, "derm-proc", Some(alice)))
+        .unwrap()[0]
+        .clone();
+    let id = c
+        .schedule
+        .book(&o, alice, "f", c.ids.generate(), &staff(), c.now)
+        .unwrap();
+    let appt = appointment_to_fhir(c.schedule.appointment(id).unwrap());
+    let json = serde_json::to_value(&appt).unwrap();
+    // What we export, we import again without loss.
+    assert_eq!(
+        round_trip(json.to_string().as_bytes()).unwrap().1,
+        RoundTrip::Exact
+    );
+    let horizon =
+        bedside_core::Period::new(at("2026-06-01T08:00:00Z"), at("2026-06-01T09:00:00Z")).unwrap();
+    let sched = provider_schedule_to_fhir(&c.schedule, 0, horizon).unwrap();
+    let slots = free_slots_to_fhir(&c.schedule, 0, "derm-new", horizon, 3).unwrap();
+    assert!(slots.iter().all(|s| s.status == "free"));
+    insta::assert_json_snapshot!("fhir_export", (json, sched, slots), {
+        "[0].id" => "[id]",
+        "[0].participant[].actor.reference" => "[reference]",
+        "[1].id" => "[id]",
+        "[1].actor[].reference" => "[reference]",
+        "[2][].schedule.reference" => "[reference]",
+    });
+}

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use bedside_schedule::clinic_slots::Instance;
+use bedside_schedule::fhir;
 use bedside_schedule::solver::{SolverConfig, solve};
 
 use std::sync::Arc;
@@ -21,6 +22,11 @@ pub fn commands() -> Vec<Command> {
             name: "schedule",
             about: "schedule <instance.json> [--seconds S] [--seed N] [--out solution.json]: solve a clinic-slots-v1 instance",
             run: run_schedule,
+        },
+        Command {
+            name: "fhir-schedule",
+            about: "fhir-schedule <dir>: import and round-trip every FHIR R4 Schedule, Slot and Appointment",
+            run: run_fhir_schedule,
         },
         Command {
             name: "slot-search",
@@ -221,6 +227,71 @@ fn run_slot_search(args: &[String]) -> ExitCode {
     );
     if clinic.utilisation < 0.75 || empty * 2 > count {
         eprintln!("slot-search: workload out of shape (utilisation or empty results)");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_fhir_schedule(args: &[String]) -> ExitCode {
+    let [dir] = args else {
+        eprintln!("fhir-schedule: usage: eval fhir-schedule <dir>");
+        return ExitCode::from(2);
+    };
+    let mut files: Vec<std::path::PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect(),
+        Err(e) => {
+            eprintln!("fhir-schedule: cannot read `{dir}`: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    files.sort();
+    let (mut ok, mut lossy, mut failed) = (0usize, 0usize, 0usize);
+    for path in files {
+        let Ok(bytes) = std::fs::read(&path) else {
+            eprintln!("{}: unreadable", path.display());
+            failed += 1;
+            continue;
+        };
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            eprintln!("{}: not JSON", path.display());
+            failed += 1;
+            continue;
+        };
+        // Top-level resources and the resources of a Bundle's entries.
+        let mut resources = vec![value.clone()];
+        if let Some(entries) = value.get("entry").and_then(|e| e.as_array()) {
+            resources.extend(entries.iter().filter_map(|e| e.get("resource").cloned()));
+        }
+        for (i, res) in resources.iter().enumerate() {
+            let rt = res
+                .get("resourceType")
+                .and_then(|r| r.as_str())
+                .unwrap_or_default();
+            if !matches!(rt, "Schedule" | "Slot" | "Appointment") {
+                continue;
+            }
+            let label = format!("{}#{i} {rt}", path.display());
+            match fhir::round_trip(res.to_string().as_bytes()) {
+                Ok((_, fhir::RoundTrip::Exact)) => {
+                    ok += 1;
+                    println!("{label}: ok");
+                }
+                Ok((_, fhir::RoundTrip::Lossy { paths })) => {
+                    lossy += 1;
+                    println!("{label}: lossy ({})", paths.join(", "));
+                }
+                Err(e) => {
+                    failed += 1;
+                    println!("{label}: failed: {e}");
+                }
+            }
+        }
+    }
+    println!("fhir-schedule: {ok} ok, {lossy} lossy, {failed} failed");
+    if failed > 0 || ok + lossy == 0 {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
