@@ -44,8 +44,8 @@ pub const MAX_POSTINGS: usize = 32;
 /// Largest value a balance counter may reach (so net balances always fit in `i64`).
 const COUNTER_MAX: u64 = i64::MAX as u64;
 
-/// A fast, non-cryptographic hasher for 128-bit entry ids (a 64-bit finaliser over both
-/// halves). Ids come from the clinic's own systems, so hash flooding is not a threat model here.
+/// A fast, non-cryptographic hasher for 128-bit entry ids. Ids come from the clinic's own
+/// systems, so hash flooding is not in the threat model.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct IdHasher(u64);
 
@@ -67,9 +67,12 @@ impl Hasher for IdHasher {
         }
     }
     fn write_u128(&mut self, v: u128) {
-        let lo = v as u64;
-        let hi = (v >> 64) as u64;
-        self.0 = mix64(self.0 ^ lo ^ hi.rotate_left(29).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let x = (v as u64) ^ ((v >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // The low bits pick the bucket, so time-ordered or sequential ids fill neighbouring
+        // buckets (cache-friendly inserts and lookups); the top seven bits, which the table
+        // uses as a tag while probing, come from a full mix so probes stay selective.
+        const LOW: u64 = u64::MAX >> 7;
+        self.0 = (x & LOW) | (mix64(x) & !LOW);
     }
     fn write_u64(&mut self, v: u64) {
         self.0 = mix64(self.0 ^ v);
@@ -84,6 +87,111 @@ impl Hasher for IdHasher {
 
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
+/// One slot of the [`IdTable`]. `seq == NONE` marks an empty slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    key: [u64; 2],
+    seq: u32,
+}
+
+const EMPTY_SLOT: Slot = Slot {
+    key: [0, 0],
+    seq: u32::MAX,
+};
+
+/// The idempotency index: an open-addressing table (linear probing, load at most one half)
+/// from entry id to entry position. Lookup and insert share one probe: [`IdTable::find`]
+/// returns either the entry or the empty slot where it goes. Buckets keep the order of the
+/// ids' low bits, so sequential or time-ordered ids fill neighbouring slots (every other one)
+/// and the table is written and read almost sequentially.
+#[derive(Debug, Clone, Default)]
+struct IdTable {
+    slots: Vec<Slot>,
+    len: usize,
+}
+
+impl IdTable {
+    fn with_capacity(entries: usize) -> Self {
+        let cap = entries.saturating_mul(2).next_power_of_two().max(16);
+        // `vec![EMPTY_SLOT; cap]` writes every slot, so the memory is faulted in up front
+        // (like TigerBeetle's static allocation) rather than on the hot path.
+        Self {
+            slots: vec![EMPTY_SLOT; cap],
+            len: 0,
+        }
+    }
+
+    fn key(id: EntryId) -> [u64; 2] {
+        [id.0 as u64, (id.0 >> 64) as u64]
+    }
+
+    fn home(key: [u64; 2], mask: usize) -> usize {
+        // Fold each half onto itself so ids that vary only in high bits still vary in low
+        // bits; consecutive ids keep consecutive values. Neighbouring ids then go to every
+        // other slot: dense runs would leave no room for a displaced key and make probes long.
+        let fold = |v: u64| v ^ v.rotate_right(32);
+        let x = fold(key[0]) ^ fold(key[1].wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        (x << 1) as usize & mask
+    }
+
+    /// `Ok(seq)` when the id is present, else `Err(slot)` for [`IdTable::insert_at`].
+    fn find(&self, id: EntryId) -> Result<u32, usize> {
+        if self.slots.is_empty() {
+            return Err(usize::MAX);
+        }
+        let key = Self::key(id);
+        let mask = self.slots.len() - 1;
+        let mut i = Self::home(key, mask);
+        loop {
+            let s = self.slots[i];
+            if s.seq == NONE {
+                return Err(i);
+            }
+            if s.key == key {
+                return Ok(s.seq);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn get(&self, id: EntryId) -> Option<u32> {
+        self.find(id).ok()
+    }
+
+    /// Inserts at the slot `find` returned (re-probing after growth).
+    fn insert_at(&mut self, slot: usize, id: EntryId, seq: u32) {
+        if slot == usize::MAX || (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+            if let Err(s) = self.find(id) {
+                self.slots[s] = Slot {
+                    key: Self::key(id),
+                    seq,
+                };
+                self.len += 1;
+            }
+            return;
+        }
+        self.slots[slot] = Slot {
+            key: Self::key(id),
+            seq,
+        };
+        self.len += 1;
+    }
+
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY_SLOT; cap]);
+        let mask = cap - 1;
+        for s in old.into_iter().filter(|s| s.seq != NONE) {
+            let mut i = Self::home(s.key, mask);
+            while self.slots[i].seq != NONE {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+}
+
 /// A client-supplied entry id (128 bits, never zero). Retrying with the same id is safe.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EntryId(u128);
@@ -97,6 +205,11 @@ impl EntryId {
     /// The raw value.
     pub const fn get(self) -> u128 {
         self.0
+    }
+
+    /// The id as a UUID, handy for deriving stable typed ids from natural keys.
+    pub fn to_uuid(self) -> uuid::Uuid {
+        uuid::Uuid::from_u128(self.0)
     }
 
     /// Derives a stable id from natural-key parts (128-bit FNV-1a over length-prefixed parts),
@@ -296,8 +409,8 @@ pub struct Balances {
     pub credits_pending: u64,
 }
 
-/// An account's state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An account's state (a copy; see [`Ledger::account`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Account {
     spec: AccountSpec,
     closed: bool,
@@ -699,7 +812,7 @@ pub struct Applied {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StoredKind {
     Posted,
-    Pending { expires_at: Option<Instant> },
+    Pending,
     PostPending { pending: u32 },
     VoidPending { pending: u32 },
     ExpirePending { pending: u32 },
@@ -708,10 +821,11 @@ enum StoredKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct EntryRecord {
-    id: EntryId,
+    /// The id as two halves, so the record is 8-byte aligned and stays small (the hot path
+    /// writes one record per entry).
+    id: [u64; 2],
     at: Instant,
     kind: StoredKind,
-    refs: References,
     code: u16,
     start: u32,
     len: u16,
@@ -811,6 +925,31 @@ pub(crate) enum Op {
     Entry(u32),
 }
 
+impl EntryRecord {
+    fn id(&self) -> EntryId {
+        EntryId((u128::from(self.id[1]) << 64) | u128::from(self.id[0]))
+    }
+}
+
+/// Per stored posting: its entry and the previous posting of the same account (a per-account
+/// linked list, so applying an entry writes nothing outside the sequential arenas and the
+/// touched accounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Link {
+    entry: u32,
+    prev: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hot {
+    balances: Balances,
+    currency: Currency,
+    limit: AccountLimit,
+    closed: bool,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Delta {
     account: u32,
@@ -824,16 +963,23 @@ struct Delta {
 /// of checks.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
-    accounts: Vec<Account>,
+    /// Cold account data (queries, journal).
+    specs: Vec<AccountSpec>,
+    /// Hot account data, 40 bytes each, all the apply path reads and writes.
+    hot: Vec<Hot>,
     account_ids: HashMap<AccountId, u32>,
     entries: Vec<EntryRecord>,
     postings: Vec<Posting>,
-    posting_entry: Vec<u32>,
-    history: Vec<Vec<u32>>,
-    by_id: FastMap<EntryId, u32>,
+    links: Vec<Link>,
+    /// Last stored posting of each account (`NONE` when none).
+    last_posting: Vec<u32>,
+    by_id: IdTable,
     by_ref: HashMap<Reference, Vec<u32>>,
+    refs: FastMap<u32, References>,
+    expiries: FastMap<u32, Instant>,
     open_expiring: Vec<u32>,
-    ops: Vec<Op>,
+    /// Account openings and closings with the number of entries applied before each.
+    account_ops: Vec<(u32, Op)>,
     last_at: Option<Instant>,
     scratch: Vec<(u32, Balances)>,
     deltas: Vec<Delta>,
@@ -843,10 +989,13 @@ impl PartialEq for Ledger {
     /// Two ledgers are equal when their accounts, entries and postings are equal (indices and
     /// scratch space are derived from those).
     fn eq(&self, other: &Self) -> bool {
-        self.accounts == other.accounts
+        self.specs == other.specs
+            && self.hot == other.hot
             && self.entries == other.entries
             && self.postings == other.postings
-            && self.ops == other.ops
+            && self.account_ops == other.account_ops
+            && self.refs == other.refs
+            && self.expiries == other.expiries
     }
 }
 
@@ -857,15 +1006,43 @@ impl Ledger {
     }
 
     /// An empty ledger with room for `accounts` accounts and `entries` two-posting entries.
+    /// The memory is reserved and written once up front (like TigerBeetle's static
+    /// allocation), so applying entries takes no page faults until the capacity is used.
     pub fn with_capacity(accounts: usize, entries: usize) -> Self {
+        fn prefaulted<T: Clone>(n: usize, fill: T) -> Vec<T> {
+            let mut v = vec![fill; n];
+            v.clear();
+            v
+        }
+        let no_posting = Posting {
+            account: AccountIndex(NONE),
+            side: Side::Credit,
+            amount: Money::new(-1, Currency::USD),
+        };
+        let no_entry = EntryRecord {
+            id: [u64::MAX; 2],
+            at: Instant::MAX_UTC,
+            kind: StoredKind::Reversal { of: NONE },
+            code: u16::MAX,
+            start: NONE,
+            len: u16::MAX,
+            derived: true,
+            resolution: Some(NONE),
+        };
         Self {
-            accounts: Vec::with_capacity(accounts),
-            history: Vec::with_capacity(accounts),
-            entries: Vec::with_capacity(entries),
-            postings: Vec::with_capacity(entries * 2),
-            posting_entry: Vec::with_capacity(entries * 2),
-            by_id: FastMap::with_capacity_and_hasher(entries, BuildHasherDefault::default()),
-            ops: Vec::with_capacity(entries + accounts),
+            specs: Vec::with_capacity(accounts),
+            hot: Vec::with_capacity(accounts),
+            last_posting: Vec::with_capacity(accounts),
+            entries: prefaulted(entries, no_entry),
+            postings: prefaulted(entries * 2, no_posting),
+            links: prefaulted(
+                entries * 2,
+                Link {
+                    entry: NONE,
+                    prev: NONE,
+                },
+            ),
+            by_id: IdTable::with_capacity(entries),
             ..Self::default()
         }
     }
@@ -876,21 +1053,24 @@ impl Ledger {
     /// [`LedgerError::AccountExists`] when the id exists with a different spec.
     pub fn create_account(&mut self, spec: AccountSpec) -> Result<AccountIndex, LedgerError> {
         if let Some(&i) = self.account_ids.get(&spec.id) {
-            return if self.accounts[i as usize].spec == spec {
+            return if self.specs[i as usize] == spec {
                 Ok(AccountIndex(i))
             } else {
                 Err(LedgerError::AccountExists)
             };
         }
-        let i = u32::try_from(self.accounts.len()).map_err(|_| LedgerError::TooManyAccounts)?;
-        self.accounts.push(Account {
-            spec,
-            closed: false,
+        let i = u32::try_from(self.specs.len()).map_err(|_| LedgerError::TooManyAccounts)?;
+        self.specs.push(spec);
+        self.hot.push(Hot {
             balances: Balances::default(),
+            currency: spec.currency,
+            limit: spec.limit,
+            closed: false,
         });
-        self.history.push(Vec::new());
+        self.last_posting.push(NONE);
         self.account_ids.insert(spec.id, i);
-        self.ops.push(Op::Open(i));
+        self.account_ops
+            .push((self.entries.len() as u32, Op::Open(i)));
         Ok(AccountIndex(i))
     }
 
@@ -901,7 +1081,7 @@ impl Ledger {
     /// [`LedgerError::PendingOnClose`] when holds are still open on it.
     pub fn close_account(&mut self, account: AccountIndex) -> Result<(), LedgerError> {
         let a = self
-            .accounts
+            .hot
             .get_mut(account.0 as usize)
             .ok_or(LedgerError::UnknownAccount)?;
         if a.closed {
@@ -911,13 +1091,19 @@ impl Ledger {
             return Err(LedgerError::PendingOnClose);
         }
         a.closed = true;
-        self.ops.push(Op::Close(account.0));
+        self.account_ops
+            .push((self.entries.len() as u32, Op::Close(account.0)));
         Ok(())
     }
 
     /// The account at an index.
-    pub fn account(&self, account: AccountIndex) -> Option<&Account> {
-        self.accounts.get(account.0 as usize)
+    pub fn account(&self, account: AccountIndex) -> Option<Account> {
+        let i = account.0 as usize;
+        Some(Account {
+            spec: *self.specs.get(i)?,
+            closed: self.hot.get(i)?.closed,
+            balances: self.hot.get(i)?.balances,
+        })
     }
 
     /// The index of an account id.
@@ -927,7 +1113,7 @@ impl Ledger {
 
     /// Number of accounts.
     pub fn account_count(&self) -> usize {
-        self.accounts.len()
+        self.specs.len()
     }
 
     /// Number of applied entries.
@@ -943,13 +1129,14 @@ impl Ledger {
         if entry.id.0 == 0 {
             return Err(Rejection::ZeroId);
         }
-        if let Some(&seq) = self.by_id.get(&entry.id) {
-            return self.compare_retry(seq, entry);
-        }
+        let slot = match self.by_id.find(entry.id) {
+            Ok(seq) => return self.compare_retry(seq, entry),
+            Err(slot) => slot,
+        };
         if matches!(entry.kind, EntryKind::ExpirePending { .. }) {
             return Err(Rejection::InvalidKind);
         }
-        self.apply_new(entry)
+        self.apply_new(entry, slot)
     }
 
     /// Resolves every open hold whose expiry is at or before `at`, writing one
@@ -963,16 +1150,21 @@ impl Ledger {
             .filter(|&i| {
                 let e = &self.entries[i as usize];
                 e.resolution.is_none()
-                    && matches!(e.kind, StoredKind::Pending { expires_at: Some(x) } if x <= at)
+                    && matches!(e.kind, StoredKind::Pending)
+                    && self.expiries.get(&i).is_some_and(|x| *x <= at)
             })
             .collect();
         let mut expired = Vec::new();
         for i in due {
-            let pending = self.entries[i as usize].id;
+            let pending = self.entries[i as usize].id();
             let id = EntryId::derive(&[b"expire", &pending.0.to_le_bytes()]);
             let at = self.last_at.map_or(at, |l| l.max(at));
             let e = NewEntry::linked(id, at, EntryKind::ExpirePending { pending });
-            if self.apply_new(&e).is_ok() {
+            let applied = match self.by_id.find(id) {
+                Ok(_) => false,
+                Err(slot) => self.apply_new(&e, slot).is_ok(),
+            };
+            if applied {
                 expired.push(pending);
             }
         }
@@ -986,10 +1178,11 @@ impl Ledger {
         if entry.id.0 == 0 {
             return Err(Rejection::ZeroId);
         }
-        if let Some(&seq) = self.by_id.get(&entry.id) {
-            return self.compare_retry(seq, entry);
-        }
-        let out = self.apply_new(entry)?;
+        let slot = match self.by_id.find(entry.id) {
+            Ok(seq) => return self.compare_retry(seq, entry),
+            Err(slot) => slot,
+        };
+        let out = self.apply_new(entry, slot)?;
         if matches!(entry.kind, EntryKind::ExpirePending { .. }) {
             self.open_expiring
                 .retain(|&i| self.entries[i as usize].resolution.is_none());
@@ -997,11 +1190,13 @@ impl Ledger {
         Ok(out)
     }
 
-    fn public_kind(&self, kind: StoredKind) -> EntryKind {
-        let id = |i: u32| self.entries[i as usize].id;
-        match kind {
+    fn public_kind(&self, seq: u32) -> EntryKind {
+        let id = |i: u32| self.entries[i as usize].id();
+        match self.entries[seq as usize].kind {
             StoredKind::Posted => EntryKind::Posted,
-            StoredKind::Pending { expires_at } => EntryKind::Pending { expires_at },
+            StoredKind::Pending => EntryKind::Pending {
+                expires_at: self.expiries.get(&seq).copied(),
+            },
             StoredKind::PostPending { pending } => EntryKind::PostPending {
                 pending: id(pending),
             },
@@ -1018,19 +1213,20 @@ impl Ledger {
     fn compare_retry(&self, seq: u32, e: &NewEntry<'_>) -> Result<Applied, Rejection> {
         let r = &self.entries[seq as usize];
         let differ = |field| Err(Rejection::DuplicateIdDifferentContent { field });
-        if self.public_kind(r.kind) != e.kind {
+        if self.public_kind(seq) != e.kind {
             return differ(EntryField::Kind);
         }
         if r.code != e.code {
             return differ(EntryField::Code);
         }
-        if r.refs.patient != e.refs.patient {
+        let refs = self.refs.get(&seq).copied().unwrap_or_default();
+        if refs.patient != e.refs.patient {
             return differ(EntryField::Patient);
         }
-        if r.refs.claim != e.refs.claim {
+        if refs.claim != e.refs.claim {
             return differ(EntryField::Claim);
         }
-        if r.refs.encounter != e.refs.encounter {
+        if refs.encounter != e.refs.encounter {
             return differ(EntryField::Encounter);
         }
         let stored: &[Posting] = if r.derived {
@@ -1060,13 +1256,13 @@ impl Ledger {
 
     fn check_postings(&self, postings: &[Posting]) -> Result<(), Rejection> {
         for (i, p) in postings.iter().enumerate() {
-            let Some(a) = self.accounts.get(p.account.0 as usize) else {
+            let Some(a) = self.hot.get(p.account.0 as usize) else {
                 return Err(Rejection::UnknownAccount { posting: i });
             };
             if p.amount.amount_minor() <= 0 {
                 return Err(Rejection::NonPositiveAmount { posting: i });
             }
-            if p.amount.currency() != a.spec.currency {
+            if p.amount.currency() != a.currency {
                 return Err(Rejection::CurrencyMismatch { posting: i });
             }
             if a.closed {
@@ -1113,7 +1309,7 @@ impl Ledger {
         Ok(())
     }
 
-    fn apply_new(&mut self, e: &NewEntry<'_>) -> Result<Applied, Rejection> {
+    fn apply_new(&mut self, e: &NewEntry<'_>, slot: usize) -> Result<Applied, Rejection> {
         let n = e.postings.len();
         match e.kind {
             EntryKind::Posted | EntryKind::Pending { .. } => {
@@ -1166,7 +1362,7 @@ impl Ledger {
 
         // Commit: nothing below can fail.
         for &(acct, b) in scratch.iter() {
-            self.accounts[acct as usize].balances = b;
+            self.hot[acct as usize].balances = b;
         }
         scratch.clear();
         self.scratch = scratch;
@@ -1175,7 +1371,7 @@ impl Ledger {
         let derived = n == 0;
         let stored_kind = match (e.kind, target) {
             (EntryKind::Posted, _) => StoredKind::Posted,
-            (EntryKind::Pending { expires_at }, _) => StoredKind::Pending { expires_at },
+            (EntryKind::Pending { .. }, _) => StoredKind::Pending,
             (EntryKind::PostPending { .. }, Some(t)) => StoredKind::PostPending { pending: t },
             (EntryKind::VoidPending { .. }, Some(t)) => StoredKind::VoidPending { pending: t },
             (EntryKind::ExpirePending { .. }, Some(t)) => StoredKind::ExpirePending { pending: t },
@@ -1201,33 +1397,34 @@ impl Ledger {
         }
         let len = self.postings.len() as u32 - start;
         for j in start..start + len {
-            self.posting_entry.push(seq);
             let acct = self.postings[j as usize].account.0 as usize;
-            self.history[acct].push(j);
+            let prev = std::mem::replace(&mut self.last_posting[acct], j);
+            self.links.push(Link { entry: seq, prev });
         }
         if let Some(t) = target {
             self.entries[t as usize].resolution = Some(seq);
         }
-        if matches!(
-            e.kind,
-            EntryKind::Pending {
-                expires_at: Some(_)
-            }
-        ) {
+        if let EntryKind::Pending {
+            expires_at: Some(x),
+        } = e.kind
+        {
             self.open_expiring.push(seq);
+            self.expiries.insert(seq, x);
+        }
+        if e.refs != References::default() {
+            self.refs.insert(seq, e.refs);
         }
         self.entries.push(EntryRecord {
-            id: e.id,
+            id: [e.id.0 as u64, (e.id.0 >> 64) as u64],
             at: e.at,
             kind: stored_kind,
-            refs: e.refs,
             code: e.code,
             start,
             len: len as u16,
             derived,
             resolution: None,
         });
-        self.by_id.insert(e.id, seq);
+        self.by_id.insert_at(slot, e.id, seq);
         if let Some(p) = e.refs.patient {
             self.by_ref
                 .entry(Reference::Patient(p))
@@ -1246,7 +1443,6 @@ impl Ledger {
                 .or_default()
                 .push(seq);
         }
-        self.ops.push(Op::Entry(seq));
         self.last_at = Some(e.at);
         self.deltas = deltas;
         Ok(Applied {
@@ -1262,15 +1458,16 @@ impl Ledger {
         deltas: &mut Vec<Delta>,
     ) -> Result<Option<u32>, Rejection> {
         let resolve_pending = |id: EntryId| -> Result<(u32, &EntryRecord), Rejection> {
-            let &t = self.by_id.get(&id).ok_or(Rejection::PendingNotFound)?;
+            let t = self.by_id.get(id).ok_or(Rejection::PendingNotFound)?;
             let r = &self.entries[t as usize];
-            let StoredKind::Pending { expires_at } = r.kind else {
+            let StoredKind::Pending = r.kind else {
                 return Err(Rejection::NotPending);
             };
+            let expires_at = self.expiries.get(&t);
             if r.resolution.is_some() {
                 return Err(Rejection::PendingAlreadyResolved);
             }
-            let expired = expires_at.is_some_and(|x| e.at >= x);
+            let expired = expires_at.is_some_and(|x| e.at >= *x);
             let is_expiry = matches!(e.kind, EntryKind::ExpirePending { .. });
             if expired != is_expiry {
                 return Err(Rejection::PendingExpired);
@@ -1279,7 +1476,7 @@ impl Ledger {
         };
         let check_open = |postings: &[Posting]| -> Result<(), Rejection> {
             for (i, p) in postings.iter().enumerate() {
-                if self.accounts[p.account.0 as usize].closed {
+                if self.hot[p.account.0 as usize].closed {
                     return Err(Rejection::AccountClosed { posting: i });
                 }
             }
@@ -1360,7 +1557,7 @@ impl Ledger {
                 Ok(Some(t))
             }
             EntryKind::Reversal { of } => {
-                let &t = self.by_id.get(&of).ok_or(Rejection::OriginalNotFound)?;
+                let t = self.by_id.get(of).ok_or(Rejection::OriginalNotFound)?;
                 let r = &self.entries[t as usize];
                 if !matches!(r.kind, StoredKind::Posted | StoredKind::PostPending { .. }) {
                     return Err(Rejection::NotReversible);
@@ -1391,7 +1588,7 @@ impl Ledger {
                 let slot = match scratch.iter().position(|s| s.0 == d.account) {
                     Some(k) => k,
                     None => {
-                        scratch.push((d.account, self.accounts[d.account as usize].balances));
+                        scratch.push((d.account, self.hot[d.account as usize].balances));
                         scratch.len() - 1
                     }
                 };
@@ -1416,11 +1613,11 @@ impl Ledger {
                 if !grows {
                     continue;
                 }
-                let a = &self.accounts[d.account as usize];
+                let a = &self.hot[d.account as usize];
                 let Some(b) = scratch.iter().find(|s| s.0 == d.account).map(|s| s.1) else {
                     continue;
                 };
-                let broken = match (a.spec.limit, d.side) {
+                let broken = match (a.limit, d.side) {
                     (AccountLimit::DebitsMustNotExceedCredits, Side::Debit) => {
                         u128::from(b.debits_posted) + u128::from(b.debits_pending)
                             > u128::from(b.credits_posted)
@@ -1450,20 +1647,20 @@ impl Ledger {
         let r = &self.entries[seq as usize];
         EntryView {
             seq,
-            id: r.id,
+            id: r.id(),
             at: r.at,
-            kind: self.public_kind(r.kind),
+            kind: self.public_kind(seq),
             postings: &self.postings[r.start as usize..r.start as usize + r.len as usize],
             derived: r.derived,
-            refs: r.refs,
+            refs: self.refs.get(&seq).copied().unwrap_or_default(),
             code: r.code,
-            resolved_by: r.resolution.map(|i| self.entries[i as usize].id),
+            resolved_by: r.resolution.map(|i| self.entries[i as usize].id()),
         }
     }
 
     /// The entry with an id.
     pub fn entry(&self, id: EntryId) -> Option<EntryView<'_>> {
-        self.by_id.get(&id).map(|&s| self.view(s))
+        self.by_id.get(id).map(|s| self.view(s))
     }
 
     /// All entries in order.
@@ -1481,14 +1678,13 @@ impl Ledger {
 
     /// The current balance of an account.
     pub fn balance(&self, account: AccountIndex) -> Option<AccountBalance> {
-        self.accounts
-            .get(account.0 as usize)
-            .map(|a| balance_view(&a.spec, a.balances))
+        let i = account.0 as usize;
+        Some(balance_view(self.specs.get(i)?, self.hot.get(i)?.balances))
     }
 
     /// How one stored posting changes counters: (posted_add, pending_add, pending_sub).
     fn effect(&self, j: u32) -> (u64, u64, u64) {
-        let seq = self.posting_entry[j as usize];
+        let seq = self.links[j as usize].entry;
         let r = &self.entries[seq as usize];
         let amount = self.postings[j as usize].amount.amount_minor() as u64;
         let held = |t: u32| {
@@ -1498,45 +1694,62 @@ impl Ledger {
         };
         match r.kind {
             StoredKind::Posted | StoredKind::Reversal { .. } => (amount, 0, 0),
-            StoredKind::Pending { .. } => (0, amount, 0),
+            StoredKind::Pending => (0, amount, 0),
             StoredKind::PostPending { pending } => (amount, 0, held(pending)),
             StoredKind::VoidPending { .. } | StoredKind::ExpirePending { .. } => (0, 0, amount),
         }
     }
 
+    /// Stored posting indices of an account, oldest first.
+    fn account_postings(&self, account: AccountIndex) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut j = self
+            .last_posting
+            .get(account.0 as usize)
+            .copied()
+            .unwrap_or(NONE);
+        while j != NONE {
+            out.push(j);
+            j = self.links[j as usize].prev;
+        }
+        out.reverse();
+        out
+    }
+
     /// The balance of an account including only entries at or before `at`.
     pub fn balance_as_of(&self, account: AccountIndex, at: Instant) -> Option<AccountBalance> {
-        let a = self.accounts.get(account.0 as usize)?;
+        let a = self.specs.get(account.0 as usize)?;
         let mut b = Balances::default();
-        for &j in &self.history[account.0 as usize] {
-            let seq = self.posting_entry[j as usize];
+        for j in self.account_postings(account) {
+            let seq = self.links[j as usize].entry;
             if self.entries[seq as usize].at > at {
                 break;
             }
             apply_effect(&mut b, self.postings[j as usize].side, self.effect(j));
         }
-        Some(balance_view(&a.spec, b))
+        Some(balance_view(a, b))
     }
 
     /// The account's postings in order with the running balance after each.
     pub fn history(&self, account: AccountIndex) -> Vec<HistoryLine> {
-        let Some(a) = self.accounts.get(account.0 as usize) else {
+        let Some(a) = self.specs.get(account.0 as usize) else {
             return Vec::new();
         };
         let mut b = Balances::default();
-        let mut out = Vec::with_capacity(self.history[account.0 as usize].len());
-        for &j in &self.history[account.0 as usize] {
-            let seq = self.posting_entry[j as usize];
+        let indices = self.account_postings(account);
+        let mut out = Vec::with_capacity(indices.len());
+        for j in indices {
+            let seq = self.links[j as usize].entry;
             let r = &self.entries[seq as usize];
             let p = self.postings[j as usize];
             apply_effect(&mut b, p.side, self.effect(j));
             out.push(HistoryLine {
-                entry: r.id,
+                entry: r.id(),
                 at: r.at,
-                kind: self.public_kind(r.kind),
+                kind: self.public_kind(seq),
                 side: p.side,
                 amount: p.amount,
-                balance: balance_view(&a.spec, b),
+                balance: balance_view(a, b),
             });
         }
         out
@@ -1545,12 +1758,12 @@ impl Ledger {
     /// Posted postings of an account at or before `at`, as (instant, signed normal-side amount).
     /// Used by aging.
     pub fn posted_movements(&self, account: AccountIndex, at: Instant) -> Vec<(Instant, i64)> {
-        let Some(a) = self.accounts.get(account.0 as usize) else {
+        let Some(a) = self.specs.get(account.0 as usize) else {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for &j in &self.history[account.0 as usize] {
-            let seq = self.posting_entry[j as usize];
+        for j in self.account_postings(account) {
+            let seq = self.links[j as usize].entry;
             let r = &self.entries[seq as usize];
             if r.at > at {
                 break;
@@ -1561,7 +1774,7 @@ impl Ledger {
             }
             let p = self.postings[j as usize];
             let v = posted as i64;
-            let normal = (p.side == Side::Debit) == a.spec.kind.is_debit_normal();
+            let normal = (p.side == Side::Debit) == a.kind.is_debit_normal();
             out.push((r.at, if normal { v } else { -v }));
         }
         out
@@ -1570,8 +1783,8 @@ impl Ledger {
     /// The trial balance over all accounts.
     pub fn trial_balance(&self) -> TrialBalance {
         let mut lines: Vec<TrialLine> = Vec::new();
-        for a in &self.accounts {
-            let c = a.spec.currency;
+        for a in &self.hot {
+            let c = a.currency;
             let idx = match lines.iter().position(|l| l.currency == c) {
                 Some(i) => i,
                 None => {
@@ -1595,8 +1808,22 @@ impl Ledger {
         TrialBalance { lines }
     }
 
-    pub(crate) fn ops(&self) -> &[Op] {
-        &self.ops
+    /// Every operation in order: openings, closings and entries.
+    pub(crate) fn ops(&self) -> Vec<Op> {
+        let mut out = Vec::with_capacity(self.entries.len() + self.account_ops.len());
+        let mut next = 0u32;
+        for &(before, op) in &self.account_ops {
+            while next < before {
+                out.push(Op::Entry(next));
+                next += 1;
+            }
+            out.push(op);
+        }
+        while (next as usize) < self.entries.len() {
+            out.push(Op::Entry(next));
+            next += 1;
+        }
+        out
     }
 
     /// Rebuilds the request that produced entry `seq` (for the journal).

@@ -39,12 +39,26 @@
 //! Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod books;
+pub mod charge;
 pub mod chart;
+pub mod claim;
 pub mod codec;
+pub mod coverage;
 pub mod ledger;
 pub mod money;
+pub mod remit;
+pub mod x12;
 
+pub use books::{Books, ClinicAccounts};
+pub use charge::{
+    BillTo, Charge, ChargeError, ChargeId, ChargeRequest, FeeSchedule, Modifier, ProcedureCode,
+};
+pub use claim::{
+    Adjudication, Claim, ClaimBook, ClaimDraft, ClaimError, ClaimStatus, PatientShare,
+};
 pub use codec::{JournalError, Replay, replay};
+pub use coverage::{Accumulators, Benefits, Estimate, Responsibility};
 pub use ledger::{
     Account, AccountBalance, AccountIndex, AccountKind, AccountLimit, AccountOwner, AccountSpec,
     Applied, Balances, EntryField, EntryId, EntryKind, EntryView, HistoryLine, Ledger, LedgerError,
@@ -52,3 +66,8 @@ pub use ledger::{
     TrialLine,
 };
 pub use money::{BasisPoints, Currency, Money, MoneyError};
+pub use remit::{
+    ClaimMatcher, ClaimTarget, PostingSummary, RemitError, RemittancePoster, WorkItem, WorkReason,
+};
+/// Re-exported so callers can name the UUIDs behind derived ids.
+pub use uuid::Uuid;

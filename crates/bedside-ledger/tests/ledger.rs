@@ -571,7 +571,7 @@ fn torn_and_corrupt_tails_are_reported_not_applied() {
     let r = replay(&log[..log.len() - (log.len() - r.consumed) + 5]);
     assert!(matches!(
         r.stopped,
-        Some(JournalError::TornTail { needed: 8, .. })
+        Some(JournalError::TornTail { needed: 12, .. })
     ));
 
     // Flip one payload bit in the last record.
