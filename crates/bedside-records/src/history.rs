@@ -606,3 +606,81 @@ impl PatientRegistry {
         self.records.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use bedside_core::{CoverageId, PartialDate, ProviderId, RelatedPersonId};
+
+    #[test]
+    fn section_of_paths() {
+        assert_eq!(section_of("names[0].family"), "names");
+        assert_eq!(section_of("birth_date"), "birth_date");
+        assert_eq!(section_of("care_team.general_practitioners"), "care_team");
+    }
+
+    /// Every serialised top-level field except `id` can be copied section by section, so
+    /// approvals and split updates never silently drop a changed field.
+    #[test]
+    fn every_section_can_be_copied() {
+        let id = PatientId::from_uuid(uuid::Uuid::nil());
+        let mut full = Patient::new(id);
+        full.logical_id = LogicalId::Other("x".into());
+        full.active = Some(true);
+        full.identifiers
+            .push(Identifier::new(IdentifierKind::Other, "urn:x", "1"));
+        full.names.push(HumanName::new(NameUse::Usual, &["A"], "B"));
+        full.birth_date = Some(Sensitive::new(PartialDate::Year(1990)));
+        full.gender = Some(AdministrativeGender::Other);
+        full.deceased = Some(Deceased::Flag(false));
+        full.addresses.push(Address::default());
+        full.telecom
+            .push(ContactPoint::new(TelecomSystem::Email, "a@b.org", None));
+        full.communication.push(Communication {
+            language: bedside_core::CodeableConcept::default(),
+            preferred: None,
+            unmodelled: Unmodelled::default(),
+        });
+        full.interpreter_needed = Some(true);
+        full.set_preference(Purpose::Surveys, Vec::new());
+        full.quiet_hours = Some(bedside_core::QuietHours::new(
+            chrono_tz::UTC,
+            chrono::NaiveTime::MIN,
+            chrono::NaiveTime::MIN,
+        ));
+        full.contacts.push(PatientContact::default());
+        full.related_persons.push(RelatedPerson::new(
+            RelatedPersonId::from_uuid(uuid::Uuid::max()),
+            id,
+        ));
+        full.coverages.push(Coverage::new(
+            CoverageId::from_uuid(uuid::Uuid::max()),
+            Reference::default(),
+            "m",
+        ));
+        full.care_team
+            .set_primary_provider(ProviderId::from_uuid(uuid::Uuid::max()));
+        let mut kept = serde_json::Map::new();
+        kept.insert("text".into(), serde_json::Value::Bool(true));
+        full.unmodelled = Unmodelled::new(kept);
+
+        let empty = Patient::new(id);
+        let changed = diff(&empty, &full);
+        let all = sections(&changed);
+        let keys = match serde_json::to_value(&full) {
+            Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        assert_eq!(all.len(), keys.len() - 1, "every field but the id differs");
+        for section in all {
+            let mut dst = empty.clone();
+            copy_section(&mut dst, &full, section);
+            let left = diff(&dst, &full);
+            assert!(
+                left.iter().all(|p| section_of(p) != section),
+                "section `{section}` was not copied"
+            );
+        }
+    }
+}

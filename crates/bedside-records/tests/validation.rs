@@ -136,12 +136,22 @@ fn date_sanity() {
         },
         &[],
     );
-    // An end of 2019-12-31 runs through that day, so a start of 2020 is not before it.
+    // An end of 2019-12-31 is over before a start of 2020 begins.
     check(
         |p| {
             p.names[0].period = Some(FhirPeriod::new(
                 FhirDateTime::parse("2020"),
                 FhirDateTime::parse("2019-12-31"),
+            ))
+        },
+        &[(E, K::PeriodReversed, "patient.name[0].period")],
+    );
+    // A zero-length period at an instant is fine.
+    check(
+        |p| {
+            p.names[0].period = Some(FhirPeriod::new(
+                FhirDateTime::parse("2020-01-01T10:00:00Z"),
+                FhirDateTime::parse("2020-01-01T10:00:00Z"),
             ))
         },
         &[],

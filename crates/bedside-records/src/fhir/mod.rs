@@ -4,7 +4,7 @@
 //!
 //! Import never drops anything: elements the model has no field for, and elements whose value
 //! does not have the shape the model expects, are kept verbatim in the nearest
-//! [`Unmodelled`](crate::model::Unmodelled) map and written back on export. Their paths are
+//! [`Unmodelled`] map and written back on export. Their paths are
 //! reported in [`Imported::unmodelled`]. Resources of other types inside a bundle are carried
 //! through unchanged as [`Resource::Other`].
 //!
