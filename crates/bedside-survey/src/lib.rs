@@ -1,4 +1,86 @@
-//! Patient and staff surveys: definitions, branching, validation, scoring, analytics and FHIR Questionnaire.
+//! Patient and staff surveys: definitions, branching, validation, scoring, analytics and FHIR
+//! Questionnaire.
 //!
-//! This crate is part of the Bedside workspace; it depends only on `bedside-core` and does no
-//! I/O of its own. Its contents arrive with the issue that specifies them.
+//! Clinics survey patients after scheduling, visits and discharge, run clinical questionnaires
+//! (PHQ-9, GAD-7) and check in weekly on their staff's wellbeing. This crate defines those
+//! instruments, checks answers, scores them and turns them into numbers a manager acts on. It
+//! depends only on `bedside-core` and does no I/O: the built-in library is compiled in.
+//!
+//! - [`SurveyDefinition`]: a versioned survey with [`Texts`] in several languages (BCP-47
+//!   fallback through [`bedside_core::Language`]), nested [`Item`]s of every [`ItemKind`]
+//!   (choice, numbers, dates, text, Likert, NPS, star rating, Likert matrix), `enable_when`
+//!   [`Condition`]s with FHIR semantics ([`enable`]), scoring [`Scale`]s and [`FlagRule`]s.
+//! - [`check_definition`] returns every [`DefinitionProblem`]; [`validate()`] (or a reusable
+//!   [`Validator`]) returns every [`ResponseProblem`] of a [`SurveyResponse`], with paths.
+//! - [`score`] computes a [`ScoreSheet`]: sums or means, reverse scoring, subscales, bands,
+//!   proration of missing items and flags such as PHQ-9 item 9.
+//! - [`Builtin`]: NPS, CSAT, post-visit, post-discharge, HCAHPS-style communication, PHQ-9,
+//!   GAD-7 and weekly staff wellbeing, as data files checked by tests.
+//! - [`distribution`]: pure planning of which survey goes to whom, when and how.
+//! - [`analytics`]: distributions, boxes, NPS with confidence interval, CSAT, scale bands, by
+//!   any dimension, with small-cell suppression; [`report`] renders it for a manager.
+//! - [`fhir`]: FHIR R4 `Questionnaire`/`QuestionnaireResponse` import and export, lossless for
+//!   elements it does not model.
+//!
+//! Scoring sources: PHQ-9 — Kroenke, Spitzer and Williams (2001); GAD-7 — Spitzer, Kroenke,
+//! Williams and Löwe (2006); NPS — promoters 9–10, passives 7–8, detractors 0–6; HCAHPS answer
+//! scales and boxes — CMS (raw shares, no patient-mix or mode adjustment).
+//!
+//! ```
+//! use bedside_survey::{AnswerValue, Builtin, ResponseBuilder, Severity, score, validate};
+//!
+//! let phq9 = Builtin::Phq9.definition()?;
+//! let mut response = ResponseBuilder::new(&phq9);
+//! for (item, points) in [1, 2, 1, 1, 0, 1, 2, 0, 1].iter().enumerate() {
+//!     response = response.answer(&format!("phq9-{}", item + 1), AnswerValue::code(points.to_string()));
+//! }
+//! let response = response.build();
+//! assert!(validate(&phq9, &response).is_empty());
+//!
+//! let sheet = score(&phq9, &response)?;
+//! let total = sheet.scale("total").ok_or("no total")?;
+//! assert_eq!(total.score, Some(9.0));
+//! assert_eq!(total.band.as_deref(), Some("mild"));
+//! // Item 9 (thoughts of self-harm) above 0 raises an urgent flag whatever the total.
+//! assert!(sheet.has_flag_at_least(Severity::Urgent));
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod analytics;
+pub mod check;
+pub mod definition;
+pub mod distribution;
+pub mod enable;
+pub mod error;
+pub mod extra;
+pub mod fhir;
+mod index;
+pub mod library;
+pub mod report;
+pub mod response;
+pub mod scoring;
+pub mod text;
+pub mod validate;
+
+pub use analytics::{
+    Aggregator, AnalyticsConfig, AnalyticsReport, CellReport, Dimension, ItemStats, Nps, analyse,
+};
+pub use check::{DefinitionProblem, DefinitionProblemKind, check_definition};
+pub use definition::{
+    AnswerOption, Condition, DefinitionStatus, EnableBehavior, Item, ItemKind, MatrixRow, Operator,
+    OptionType, Reporting, SurveyDefinition, SurveyRef,
+};
+pub use enable::{condition_holds, enabled_items};
+pub use error::SurveyError;
+pub use extra::FhirExtra;
+pub use library::{Builtin, parse_definition};
+pub use response::{
+    Answer, AnswerCoding, AnswerValue, ResponseBuilder, ResponseItem, ResponseStatus,
+    SurveyResponse,
+};
+pub use scoring::{
+    Band, FlagRule, FlagTrigger, RaisedFlag, Scale, ScaleScore, ScoreError, ScoreMethod,
+    ScoreSheet, Severity, score,
+};
+pub use text::Texts;
+pub use validate::{ResponseProblem, ResponseProblemKind, Validator, validate};
