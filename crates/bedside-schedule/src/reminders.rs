@@ -125,11 +125,14 @@ fn fit(
     now: Instant,
     quiet: Option<&QuietHours>,
 ) -> Option<Instant> {
+    // An offset already in the past is dropped: a later offset covers it.
+    if ideal < now {
+        return None;
+    }
     let Some(q) = quiet else {
-        return (ideal >= now && ideal <= latest).then_some(ideal);
+        return (ideal <= latest).then_some(ideal);
     };
-    let start = ideal.max(now);
-    let forward = q.next_allowed(start);
+    let forward = q.next_allowed(ideal);
     if forward <= latest {
         return Some(forward);
     }
