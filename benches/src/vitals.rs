@@ -161,3 +161,25 @@ pub fn serde_baseline(ndjson: &[u8]) -> usize {
         .filter(|l| serde_json::from_slice::<PlainReading<'_>>(l).is_ok())
         .count()
 }
+
+/// CPU time this thread has run, from `/proc/thread-self/schedstat` (Linux; nanosecond
+/// precision). `None` elsewhere. On a shared machine wall time includes waiting for a core,
+/// so per-core throughput is measured in CPU time.
+pub fn thread_cpu_time() -> Option<std::time::Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(std::time::Duration::from_nanos(ns))
+}
+
+/// Runs `f` and returns its result, wall time and CPU time (CPU time falls back to wall).
+pub fn timed_cpu<T>(f: impl FnOnce() -> T) -> (T, std::time::Duration, std::time::Duration) {
+    let cpu0 = thread_cpu_time();
+    let wall0 = std::time::Instant::now();
+    let out = f();
+    let wall = wall0.elapsed();
+    let cpu = match (cpu0, thread_cpu_time()) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => wall,
+    };
+    (out, wall, cpu)
+}

@@ -138,7 +138,7 @@ impl<'a> FlatRecord<'a> {
         };
         let model = self.text(Field::DeviceModel)?;
         let source = store
-            .intern_source_text(self.required_text(Field::Source)?, model)
+            .intern_source_text(self.required_text(Field::Source)?, model, patient)
             .ok_or(RejectReason::InvalidField(Field::Source))?;
         Ok(Candidate {
             patient,

@@ -203,9 +203,14 @@ pub(crate) struct Stored {
 }
 
 struct PatientEntry {
-    id: PatientId,
     zone: Tz,
     series: [Vec<Stored>; 9],
+    /// The newest instant in each series (`i64::MIN` when empty), kept beside the vectors so
+    /// an in-order reading is checked for duplicates without reading the series' memory.
+    newest_ms: [i64; 9],
+    /// The device last seen for this patient and its source number: most patients use one
+    /// device, so the device index is skipped on the hot path.
+    last_device: Option<(u128, u32)>,
 }
 
 /// The admission input every parser builds: raw values in the unit they arrived in.
@@ -230,10 +235,13 @@ pub(crate) struct Candidate {
 /// accepted; the registration carries the patient's time zone, used for daily aggregates.
 pub struct VitalsStore {
     config: IngestConfig,
-    patients: Vec<PatientEntry>,
-    index: FastMap<PatientId, u32>,
+    /// Entries live inline in the map so admission costs one lookup, not two.
+    patients: FastMap<PatientId, PatientEntry>,
+    order: Vec<PatientId>,
     aliases: HashMap<Sensitive<String>, PatientId>,
     sources: Vec<Source>,
+    /// Device sources by UUID (no string hashing or heap key comparison on the hot path).
+    device_index: FastMap<u128, u32>,
     source_index: FastMap<String, u32>,
     batches: Vec<Sensitive<String>>,
     stored: u64,
@@ -260,10 +268,11 @@ impl VitalsStore {
     pub fn new(config: IngestConfig) -> Self {
         Self {
             config,
-            patients: Vec::new(),
-            index: FastMap::default(),
+            patients: FastMap::default(),
+            order: Vec::new(),
             aliases: HashMap::new(),
             sources: Vec::new(),
+            device_index: FastMap::default(),
             source_index: FastMap::default(),
             batches: Vec::new(),
             stored: 0,
@@ -277,19 +286,20 @@ impl VitalsStore {
 
     /// Registers a patient and their time zone (re-registering updates the zone).
     pub fn register_patient(&mut self, patient: PatientId, zone: Tz) {
-        if let Some(&i) = self.index.get(&patient) {
-            if let Some(e) = self.patients.get_mut(i as usize) {
-                e.zone = zone;
-            }
+        if let Some(e) = self.patients.get_mut(&patient) {
+            e.zone = zone;
             return;
         }
-        let i = u32::try_from(self.patients.len()).unwrap_or(u32::MAX);
-        self.patients.push(PatientEntry {
-            id: patient,
-            zone,
-            series: Default::default(),
-        });
-        self.index.insert(patient, i);
+        self.patients.insert(
+            patient,
+            PatientEntry {
+                zone,
+                series: Default::default(),
+                newest_ms: [i64::MIN; 9],
+                last_device: None,
+            },
+        );
+        self.order.push(patient);
     }
 
     /// Maps an external reference (a FHIR `Patient/…` or `urn:uuid:…` reference, an Open
@@ -309,17 +319,17 @@ impl VitalsStore {
             .strip_prefix("urn:uuid:")
             .or_else(|| reference.rsplit('/').next())?;
         let id: PatientId = tail.parse().ok()?;
-        self.index.contains_key(&id).then_some(id)
+        self.patients.contains_key(&id).then_some(id)
     }
 
     /// Whether a patient is registered.
     pub fn knows(&self, patient: PatientId) -> bool {
-        self.index.contains_key(&patient)
+        self.patients.contains_key(&patient)
     }
 
     /// The registered patients, in registration order.
     pub fn patients(&self) -> impl Iterator<Item = PatientId> + '_ {
-        self.patients.iter().map(|p| p.id)
+        self.order.iter().copied()
     }
 
     /// A patient's time zone.
@@ -341,19 +351,50 @@ impl VitalsStore {
 
     /// Interns a source and returns its number.
     pub(crate) fn intern_source(&mut self, source: Source) -> u32 {
+        let device = match &source {
+            Source::Device { id, .. } => Some(id.as_uuid().as_u128()),
+            _ => None,
+        };
         let key = source.key();
-        if let Some(&i) = self.source_index.get(&key) {
+        let found = match device {
+            Some(d) => self.device_index.get(&d),
+            None => self.source_index.get(&key),
+        };
+        if let Some(&i) = found {
             return i;
         }
         let i = u32::try_from(self.sources.len()).unwrap_or(u32::MAX);
         self.sources.push(source);
-        self.source_index.insert(key, i);
+        match device {
+            Some(d) => self.device_index.insert(d, i),
+            None => self.source_index.insert(key, i),
+        };
         i
     }
 
     /// Interns a source given in the schema's text form; `None` when the text is malformed.
-    pub(crate) fn intern_source_text(&mut self, text: &str, model: Option<&str>) -> Option<u32> {
-        if let Some(&i) = self.source_index.get(text) {
+    pub(crate) fn intern_source_text(
+        &mut self,
+        text: &str,
+        model: Option<&str>,
+        patient: PatientId,
+    ) -> Option<u32> {
+        if let Some(id) = text.strip_prefix("device:") {
+            let device = uuid::Uuid::try_parse(id).ok()?.as_u128();
+            // Looking the patient up here also brings its entry into cache for admission.
+            let entry = self.patients.get(&patient);
+            if let Some((d, i)) = entry.as_ref().and_then(|e| e.last_device) {
+                if d == device {
+                    return Some(i);
+                }
+            }
+            if let Some(&i) = self.device_index.get(&device) {
+                if let Some(e) = self.patients.get_mut(&patient) {
+                    e.last_device = Some((device, i));
+                }
+                return Some(i);
+            }
+        } else if let Some(&i) = self.source_index.get(text) {
             return Some(i);
         }
         let mut source = Source::parse(text)?;
@@ -378,13 +419,15 @@ impl VitalsStore {
     pub fn heap_bytes(&self) -> usize {
         let series: usize = self
             .patients
-            .iter()
+            .values()
             .flat_map(|p| p.series.iter())
             .map(|s| s.capacity() * std::mem::size_of::<Stored>())
             .sum();
-        let patients = self.patients.capacity() * std::mem::size_of::<PatientEntry>();
         // A hashbrown slot holds the entry plus one control byte.
-        let index = self.index.capacity() * (std::mem::size_of::<(PatientId, u32)>() + 1);
+        let patients =
+            self.patients.capacity() * (std::mem::size_of::<(PatientId, PatientEntry)>() + 1);
+        let index = self.order.capacity() * std::mem::size_of::<PatientId>()
+            + self.device_index.capacity() * (std::mem::size_of::<(u128, u32)>() + 1);
         let sources: usize = self.sources.capacity() * std::mem::size_of::<Source>()
             + self
                 .source_index
@@ -396,7 +439,7 @@ impl VitalsStore {
 
     /// Releases spare capacity in every series (after a bulk load).
     pub fn shrink_to_fit(&mut self) {
-        for p in &mut self.patients {
+        for p in self.patients.values_mut() {
             for s in &mut p.series {
                 s.shrink_to_fit();
             }
@@ -404,9 +447,7 @@ impl VitalsStore {
     }
 
     fn entry(&self, patient: PatientId) -> Option<&PatientEntry> {
-        self.index
-            .get(&patient)
-            .and_then(|&i| self.patients.get(i as usize))
+        self.patients.get(&patient)
     }
 
     /// Validates, normalises, de-duplicates and stores one candidate; evaluates threshold
@@ -431,9 +472,9 @@ impl VitalsStore {
         report: &mut BatchReport,
     ) -> Outcome {
         let reject = |reason| Outcome::Rejected { reason };
-        let Some(&pi) = self.index.get(&c.patient) else {
+        if !self.patients.contains_key(&c.patient) {
             return reject(RejectReason::UnknownPatient);
-        };
+        }
         let units = self.config.units;
         let Some(v0) = units.to_canonical(c.kind, c.v0, c.unit) else {
             return reject(RejectReason::UnknownUnit);
@@ -464,26 +505,37 @@ impl VitalsStore {
             return reject(RejectReason::FutureTimestamp);
         }
         let tolerance = self.config.duplicate_tolerance_ms;
-        let Some(entry) = self.patients.get_mut(pi as usize) else {
+        let Some(entry) = self.patients.get_mut(&c.patient) else {
             return reject(RejectReason::UnknownPatient);
         };
-        let series = &mut entry.series[c.kind.index()];
+        let k = c.kind.index();
+        let newest = entry.newest_ms[k];
+        let series = &mut entry.series[k];
         let t = c.stamp.utc_ms;
-        // Readings usually arrive in order: the common case appends without a search.
-        let at = match series.last() {
-            Some(last) if last.utc_ms <= t => series.len(),
-            None => 0,
-            Some(_) => series.partition_point(|s| s.utc_ms <= t),
+        // Readings usually arrive in order and far apart: then nothing stored can be within
+        // the tolerance, and the reading is appended without reading the series.
+        let at = if newest == i64::MIN || t.saturating_sub(newest) > tolerance {
+            series.len()
+        } else {
+            let at = if newest <= t {
+                series.len()
+            } else {
+                series.partition_point(|s| s.utc_ms <= t)
+            };
+            let back = series[..at]
+                .iter()
+                .rev()
+                .take_while(|s| t - s.utc_ms <= tolerance);
+            let fwd = series[at..]
+                .iter()
+                .take_while(|s| s.utc_ms - t <= tolerance);
+            if back.chain(fwd).any(|s| s.source == c.source) {
+                return Outcome::Duplicate;
+            }
+            at
         };
-        let back = series[..at]
-            .iter()
-            .rev()
-            .take_while(|s| t - s.utc_ms <= tolerance);
-        let fwd = series[at..]
-            .iter()
-            .take_while(|s| s.utc_ms - t <= tolerance);
-        if back.chain(fwd).any(|s| s.source == c.source) {
-            return Outcome::Duplicate;
+        if t > newest {
+            entry.newest_ms[k] = t;
         }
         let stored = Stored {
             utc_ms: t,

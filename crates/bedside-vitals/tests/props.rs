@@ -67,3 +67,31 @@ proptest! {
         prop_assert!(back.is_some_and(|b| (b - value).abs() <= 1e-9 * value.abs().max(1.0)), "{kind} {unit} {value} -> {there:?} -> {back:?}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The same property the fuzz targets check, on arbitrary bytes: no parser panics and every
+    /// record read gets exactly one outcome.
+    #[test]
+    fn parsers_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400), json_ish in "[{}\\[\\]\":,a-z0-9 .\\-]{0,200}") {
+        let clock = ManualClock::new("2026-04-01T00:00:00Z".parse().unwrap_or_default());
+        for input in [bytes.as_slice(), json_ish.as_bytes()] {
+            let mut s = new_store();
+            if let Ok(r) = ndjson::ingest(&mut s, input, "n", &clock) {
+                prop_assert_eq!(r.accepted + r.duplicate + r.rejected_total(), r.records);
+            }
+            let mapping = bedside_vitals::csv::CsvMapping::identity();
+            let csv_input = [&b"patient,kind,at,value,unit,source\n"[..], input].concat();
+            if let Ok(r) = bedside_vitals::csv::ingest(&mut s, csv_input.as_slice(), &mapping, "c", &clock) {
+                prop_assert_eq!(r.accepted + r.duplicate + r.rejected_total(), r.records);
+            }
+            if let Ok(r) = bedside_vitals::fhir::ingest(&mut s, input, "f", &bedside_vitals::Source::Clinic, &clock) {
+                prop_assert_eq!(r.report.accepted + r.report.duplicate + r.report.rejected_total(), r.report.records);
+            }
+            if let Ok(r) = bedside_vitals::omh::ingest(&mut s, input, "o", &clock) {
+                prop_assert_eq!(r.accepted + r.duplicate + r.rejected_total(), r.records);
+            }
+        }
+    }
+}
