@@ -7,6 +7,9 @@
 //! memory together), then [`Aggregator::finish`] into an [`AnalyticsReport`]. Responses are
 //! assumed to have passed [`crate::validate()`]; answers are counted as given.
 //!
+//! Means use the raw item score; top/middle/bottom boxes and CSAT use the score after the
+//! item's own reverse flag, so the top box is always the most positive answer.
+//!
 //! Small cells: a cell (or an item within a cell) with fewer than `min_cell_size` responses
 //! (default 5) has its figures withheld, so a report never singles out a patient or a staff
 //! member.
@@ -253,6 +256,8 @@ struct Contribution {
     /// Index in the item's distribution, if any.
     bucket: Option<u32>,
     score: Option<f64>,
+    /// The score after the item's own reverse flag: higher is always more positive.
+    oriented: Option<f64>,
 }
 
 #[derive(Clone, Default)]
@@ -443,19 +448,19 @@ impl<'a> Aggregator<'a> {
                 }
                 (_, v) => (None, entry.score_of(v)),
             };
+            let oriented = score.map(|s| match (entry.reverse(), entry.range) {
+                (true, Some((lo, hi))) => lo + hi - s,
+                _ => s,
+            });
+            // Reverse-scored items enter scales reversed, as in `score`.
             if first_score[e].is_none() {
-                if let Some(s) = score {
-                    // Reverse-scored items enter scales reversed, as in `score`.
-                    first_score[e] = Some(match (entry.reverse(), entry.range) {
-                        (true, Some((lo, hi))) => lo + hi - s,
-                        _ => s,
-                    });
-                }
+                first_score[e] = oriented;
             }
             buffer.push(Contribution {
                 entry: e as u32,
                 bucket,
                 score,
+                oriented,
             });
         });
 
@@ -728,10 +733,12 @@ fn apply(
         if let Some(b) = c.bucket {
             a.distribution[b as usize] += 1;
         }
-        if let Some(s) = c.score {
+        if let (Some(s), Some(o)) = (c.score, c.oriented) {
             a.sum += s;
             a.scored += 1;
             if let Some(r) = &plan.reporting {
+                // Boxes and CSAT use the oriented score: the top box is the most positive answer.
+                let s = o;
                 let b = if s >= r.top_at_least {
                     0
                 } else if s >= r.middle_at_least {

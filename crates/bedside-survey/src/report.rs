@@ -233,6 +233,7 @@ fn table(out: &mut String, rows: &[Vec<String>], format: Format) {
                 .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
                 .max()
                 .unwrap_or(0)
+                .max(3)
         })
         .collect();
     let pad = |s: &str, w: usize, right: bool| {

@@ -39,6 +39,12 @@ pub enum ResponseProblemKind {
         /// The id.
         item: String,
     },
+    /// Occurs when a non-repeating item appears more than once.
+    #[error("item `{item}` appears more than once")]
+    Repeated {
+        /// The id.
+        item: String,
+    },
     /// Occurs when a disabled item has answers.
     #[error("item `{item}` is disabled but answered")]
     AnsweredWhileDisabled {
@@ -157,6 +163,7 @@ impl<'a> Validator<'a> {
             enabled: &enabled,
             out: &mut out,
             path: String::with_capacity(32),
+            seen: vec![false; index.entries.len()],
         };
         ctx.items(&response.items, None);
 
@@ -226,6 +233,8 @@ struct Walk<'v, 'a> {
     enabled: &'v [bool],
     out: &'v mut Vec<ResponseProblem>,
     path: String,
+    /// Entries already met, to catch non-repeating items given twice.
+    seen: Vec<bool>,
 }
 
 impl Walk<'_, '_> {
@@ -234,6 +243,20 @@ impl Walk<'_, '_> {
             path: self.path.clone(),
             kind,
         });
+    }
+
+    /// Whether entry `i` or an ancestor repeats, so `i` may legitimately appear again.
+    fn may_repeat(&self, mut i: usize) -> bool {
+        loop {
+            let e = &self.index.entries[i];
+            if e.item.repeats && e.row.is_none() {
+                return true;
+            }
+            match e.parent {
+                Some(p) => i = p,
+                None => return false,
+            }
+        }
     }
 
     /// Walks sibling items whose enclosing definition entry is `parent`.
@@ -263,6 +286,12 @@ impl Walk<'_, '_> {
                 item: id.to_string(),
             });
         }
+        if self.seen[i] && !self.may_repeat(i) {
+            self.problem(ResponseProblemKind::Repeated {
+                item: id.to_string(),
+            });
+        }
+        self.seen[i] = true;
         if !item.answers.is_empty() {
             if !entry.is_question() {
                 self.problem(ResponseProblemKind::NotAQuestion {
