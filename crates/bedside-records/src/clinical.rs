@@ -200,6 +200,8 @@ pub struct Encounter {
     pub class: Option<Coding>,
     /// Encounter types.
     pub types: Vec<CodeableConcept>,
+    /// Who took part (practitioners, with their role).
+    pub participants: Vec<EncounterParticipant>,
     /// Admission to discharge.
     pub period: Option<FhirPeriod>,
     /// Reasons.
@@ -215,6 +217,20 @@ pub struct Encounter {
     /// Unmodelled parts of `hospitalization`.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
     pub hospitalization_unmodelled: Unmodelled,
+}
+
+/// Someone who took part in an encounter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EncounterParticipant {
+    /// Their role (v3-ParticipationType: `ATND`, `PPRF`, …).
+    pub types: Vec<CodeableConcept>,
+    /// The practitioner or related person.
+    pub individual: Option<Reference>,
+    /// When they took part.
+    pub period: Option<FhirPeriod>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
 }
 
 /// A document about the patient (letter, discharge summary, scanned form).

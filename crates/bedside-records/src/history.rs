@@ -165,6 +165,12 @@ fn copy_section(dst: &mut Patient, src: &Patient, section: &str) {
         "birth_date" => dst.birth_date = src.birth_date,
         "gender" => dst.gender = src.gender,
         "deceased" => dst.deceased = src.deceased.clone(),
+        "marital_status" => dst.marital_status = src.marital_status.clone(),
+        "multiple_birth" => dst.multiple_birth = src.multiple_birth,
+        "managing_organization" => {
+            dst.managing_organization = src.managing_organization.clone();
+        }
+        "links" => dst.links = src.links.clone(),
         "addresses" => dst.addresses = src.addresses.clone(),
         "telecom" => dst.telecom = src.telecom.clone(),
         "communication" => dst.communication = src.communication.clone(),
@@ -634,6 +640,14 @@ mod tests {
         full.birth_date = Some(Sensitive::new(PartialDate::Year(1990)));
         full.gender = Some(AdministrativeGender::Other);
         full.deceased = Some(Deceased::Flag(false));
+        full.marital_status = Some(bedside_core::CodeableConcept::default());
+        full.multiple_birth = Some(MultipleBirth::Order(2));
+        full.managing_organization = Some(Reference::default());
+        full.links.push(PatientLink {
+            other: Reference::to("Patient/1"),
+            type_: LinkType::Seealso,
+            unmodelled: Unmodelled::default(),
+        });
         full.addresses.push(Address::default());
         full.telecom
             .push(ContactPoint::new(TelecomSystem::Email, "a@b.org", None));

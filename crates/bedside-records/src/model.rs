@@ -988,6 +988,8 @@ pub struct Coverage {
     pub id: CoverageId,
     /// FHIR logical id.
     pub logical_id: LogicalId,
+    /// Business identifiers of the coverage (policy or certificate numbers).
+    pub identifiers: Vec<Identifier>,
     /// `status` code (`active`, `cancelled`, `draft`, `entered-in-error`).
     pub status: Option<String>,
     /// Coverage type (e.g. v3-ActCode `EHCPOL`).
@@ -1025,6 +1027,7 @@ impl Coverage {
         Self {
             id,
             logical_id: LogicalId::TypedId,
+            identifiers: Vec::new(),
             status: Some("active".into()),
             type_: None,
             policy_holder: None,
@@ -1132,6 +1135,10 @@ pub struct Patient {
     pub gender: Option<AdministrativeGender>,
     /// Deceased flag or date-time.
     pub deceased: Option<Deceased>,
+    /// Marital status (v3-MaritalStatus).
+    pub marital_status: Option<CodeableConcept>,
+    /// Whether the patient is part of a multiple birth, or their birth order.
+    pub multiple_birth: Option<MultipleBirth>,
     /// Addresses.
     pub addresses: Vec<Address>,
     /// Phones, e-mail addresses and other telecom.
@@ -1152,6 +1159,46 @@ pub struct Patient {
     pub coverages: Vec<Coverage>,
     /// Care team.
     pub care_team: CareTeam,
+    /// The organisation that is the custodian of the record.
+    pub managing_organization: Option<Reference>,
+    /// Links to other patient records for the same person (duplicates, replacements).
+    pub links: Vec<PatientLink>,
+    /// Elements not modelled.
+    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
+    pub unmodelled: Unmodelled,
+}
+
+/// FHIR `Patient.multipleBirth[x]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MultipleBirth {
+    /// `multipleBirthBoolean`.
+    Flag(bool),
+    /// `multipleBirthInteger`: the birth order.
+    Order(u32),
+}
+
+/// FHIR `Patient.link.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkType {
+    /// `replaced-by`: this record is replaced by the other.
+    ReplacedBy,
+    /// `replaces`: this record replaces the other.
+    Replaces,
+    /// `refer`: the other record holds the information.
+    Refer,
+    /// `seealso`: the other record is the same person.
+    Seealso,
+}
+
+/// A link from this patient record to another record of the same person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatientLink {
+    /// The other record.
+    pub other: Reference,
+    /// How they relate.
+    pub type_: LinkType,
     /// Elements not modelled.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
     pub unmodelled: Unmodelled,
@@ -1169,6 +1216,8 @@ impl Patient {
             birth_date: None,
             gender: None,
             deceased: None,
+            marital_status: None,
+            multiple_birth: None,
             addresses: Vec::new(),
             telecom: Vec::new(),
             communication: Vec::new(),
@@ -1179,6 +1228,8 @@ impl Patient {
             related_persons: Vec::new(),
             coverages: Vec::new(),
             care_team: CareTeam::default(),
+            managing_organization: None,
+            links: Vec::new(),
             unmodelled: Unmodelled::default(),
         }
     }

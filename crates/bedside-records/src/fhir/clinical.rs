@@ -159,6 +159,12 @@ fn read_encounter(r: &mut Reader<'_>) -> Encounter {
         status: r.string("status"),
         class: r.coding("class"),
         types: r.concepts("type"),
+        participants: r.objects("participant", |mut p| EncounterParticipant {
+            types: p.concepts("type"),
+            individual: p.reference("individual"),
+            period: p.period("period"),
+            unmodelled: p.finish(),
+        }),
         period: r.period("period"),
         reasons: r.concepts("reasonCode"),
         discharge_disposition,
@@ -181,6 +187,19 @@ fn write_encounter(w: &mut Writer, e: &Encounter) {
     w.str("status", e.status.as_deref());
     w.value("class", e.class.as_ref().map(coding_to_json));
     w.concepts("type", &e.types);
+    w.list(
+        "participant",
+        e.participants
+            .iter()
+            .map(|p| {
+                let mut pw = Writer::new();
+                pw.concepts("type", &p.types);
+                pw.reference("individual", p.individual.as_ref());
+                pw.period("period", p.period.as_ref());
+                pw.finish(&p.unmodelled)
+            })
+            .collect(),
+    );
     w.period("period", e.period.as_ref());
     w.concepts("reasonCode", &e.reasons);
     if e.discharge_disposition.is_some() || !e.hospitalization_unmodelled.is_empty() {

@@ -378,6 +378,10 @@ pub(crate) fn read_patient(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Patient 
         r.give_back("extension", Value::Array(rejected));
     }
 
+    let multiple_birth = r
+        .boolean("multipleBirthBoolean")
+        .map(MultipleBirth::Flag)
+        .or_else(|| r.uint("multipleBirthInteger").map(MultipleBirth::Order));
     let deceased = r
         .boolean("deceasedBoolean")
         .map(Deceased::Flag)
@@ -394,6 +398,8 @@ pub(crate) fn read_patient(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Patient 
             .map(Sensitive::new),
         gender: r.parsed("gender", |s| from_code(GENDER, s)),
         deceased,
+        marital_status: r.concept("maritalStatus"),
+        multiple_birth,
         addresses: r.objects("address", read_address),
         telecom: r.objects("telecom", read_contact_point),
         communication: read_communications(&mut r),
@@ -406,6 +412,8 @@ pub(crate) fn read_patient(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Patient 
         care_team: CareTeam {
             general_practitioners: r.references("generalPractitioner"),
         },
+        managing_organization: r.reference("managingOrganization"),
+        links: read_links(&mut r),
         unmodelled: r.finish(),
     }
 }
@@ -437,6 +445,56 @@ fn read_communications(r: &mut Reader<'_>) -> Vec<Communication> {
         r.give_back("communication", original);
     }
     out
+}
+
+const LINK_TYPE: &[(LinkType, &str)] = &[
+    (LinkType::ReplacedBy, "replaced-by"),
+    (LinkType::Replaces, "replaces"),
+    (LinkType::Refer, "refer"),
+    (LinkType::Seealso, "seealso"),
+];
+
+/// Links need a reference and a known type; otherwise the whole array stays unmodelled.
+fn read_links(r: &mut Reader<'_>) -> Vec<PatientLink> {
+    let parse = |v: &Value| -> Option<PatientLink> {
+        let o = v.as_object()?;
+        let type_ = from_code(LINK_TYPE, o.get("type")?.as_str()?)?;
+        let mut map = o.clone();
+        map.remove("type");
+        let Value::Object(other) = map.remove("other")? else {
+            return None;
+        };
+        let mut scratch = Vec::new();
+        let mut other_reader = Reader::new(other, String::new(), &mut scratch);
+        let other = Reference {
+            reference: other_reader.string("reference"),
+            display: other_reader.sensitive("display"),
+            unmodelled: other_reader.finish(),
+        };
+        Some(PatientLink {
+            other,
+            type_,
+            unmodelled: Unmodelled::new(map),
+        })
+    };
+    let Some(Value::Array(items)) = r.peek("link") else {
+        return Vec::new();
+    };
+    let parsed: Option<Vec<PatientLink>> = items.iter().map(parse).collect();
+    match parsed {
+        Some(links) if !links.is_empty() => {
+            r.take_if("link", |_| true);
+            links
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn write_link(l: &PatientLink) -> Value {
+    let mut w = Writer::new();
+    w.reference("other", Some(&l.other));
+    w.str("type", Some(to_code(LINK_TYPE, &l.type_)));
+    w.finish(&l.unmodelled)
 }
 
 pub(crate) fn write_patient(p: &Patient) -> Value {
@@ -473,6 +531,12 @@ pub(crate) fn write_patient(p: &Patient) -> Value {
         Some(Deceased::At(d)) => w.date_time("deceasedDateTime", Some(d)),
         None => {}
     }
+    w.concept("maritalStatus", p.marital_status.as_ref());
+    match p.multiple_birth {
+        Some(MultipleBirth::Flag(b)) => w.boolean("multipleBirthBoolean", Some(b)),
+        Some(MultipleBirth::Order(n)) => w.uint("multipleBirthInteger", Some(n)),
+        None => {}
+    }
     w.list("address", p.addresses.iter().map(write_address).collect());
     w.list("contact", p.contacts.iter().map(write_contact).collect());
     w.list(
@@ -480,6 +544,8 @@ pub(crate) fn write_patient(p: &Patient) -> Value {
         p.communication.iter().map(write_communication).collect(),
     );
     w.references("generalPractitioner", &p.care_team.general_practitioners);
+    w.reference("managingOrganization", p.managing_organization.as_ref());
+    w.list("link", p.links.iter().map(write_link).collect());
     w.finish(&p.unmodelled)
 }
 
@@ -607,6 +673,7 @@ pub(crate) fn read_coverage(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Coverag
     Coverage {
         id: uuid.map_or_else(|| ids.generate(), CoverageId::from_uuid),
         logical_id,
+        identifiers: r.objects("identifier", read_identifier),
         status: r.string("status"),
         type_: r.concept("type"),
         policy_holder: r.reference("policyHolder"),
@@ -627,6 +694,10 @@ pub(crate) fn read_coverage(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Coverag
 pub(crate) fn write_coverage(c: &Coverage) -> Value {
     let mut w = Writer::resource("Coverage");
     w.str("id", c.logical_id.resolve(&c.id.to_string()).as_deref());
+    w.list(
+        "identifier",
+        c.identifiers.iter().map(write_identifier).collect(),
+    );
     w.str("status", c.status.as_deref());
     w.concept("type", c.type_.as_ref());
     w.reference("policyHolder", c.policy_holder.as_ref());

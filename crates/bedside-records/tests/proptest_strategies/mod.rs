@@ -275,12 +275,35 @@ pub fn patient() -> impl Strategy<Value = Patient> {
             option::of(quiet_hours()),
             vec(reference(), 0..2),
             any::<bool>(),
+            option::of(prop_oneof![
+                any::<bool>().prop_map(MultipleBirth::Flag),
+                (1u32..4).prop_map(MultipleBirth::Order),
+            ]),
+            vec(
+                (
+                    reference(),
+                    prop::sample::select(vec![LinkType::Seealso, LinkType::ReplacedBy]),
+                ),
+                0..2,
+            ),
         ),
     )
         .prop_map(
             |(
                 (id, active, identifiers, names, birth, gender),
-                (deceased, addresses, telecom, langs, interpreter, preferences, quiet, gps, kin),
+                (
+                    deceased,
+                    addresses,
+                    telecom,
+                    langs,
+                    interpreter,
+                    preferences,
+                    quiet,
+                    gps,
+                    kin,
+                    births,
+                    links,
+                ),
             )| {
                 let mut p = Patient::new(PatientId::from_uuid(id));
                 p.active = active;
@@ -310,6 +333,16 @@ pub fn patient() -> impl Strategy<Value = Patient> {
                     )];
                 }
                 p.care_team.general_practitioners = gps;
+                p.multiple_birth = births;
+                p.managing_organization = p.care_team.general_practitioners.first().cloned();
+                p.links = links
+                    .into_iter()
+                    .map(|(other, type_)| PatientLink {
+                        other,
+                        type_,
+                        unmodelled: Default::default(),
+                    })
+                    .collect();
                 p
             },
         )
@@ -402,6 +435,10 @@ pub fn clinical(patient: PatientId) -> impl Strategy<Value = ClinicalEntry> {
             .prop_map(|(period, di, fu)| {
                 ClinicalKind::Encounter(bedside_records::clinical::Encounter {
                     status: Some("finished".into()),
+                    participants: vec![bedside_records::clinical::EncounterParticipant {
+                        individual: Some(Reference::to("Practitioner/1")),
+                        ..Default::default()
+                    }],
                     period,
                     discharge_instructions: di,
                     follow_up_plan: fu,
