@@ -183,3 +183,33 @@ pub fn timed_cpu<T>(f: impl FnOnce() -> T) -> (T, std::time::Duration, std::time
     };
     (out, wall, cpu)
 }
+
+/// The same plain struct with owned strings, as a typical application would write it.
+#[derive(Debug, Deserialize)]
+pub struct OwnedPlainReading {
+    /// Patient id text.
+    pub patient: String,
+    /// Kind name.
+    pub kind: String,
+    /// Timestamp text.
+    pub at: String,
+    /// Single value.
+    pub value: Option<f64>,
+    /// Systolic.
+    pub systolic: Option<f64>,
+    /// Diastolic.
+    pub diastolic: Option<f64>,
+    /// Unit text.
+    pub unit: String,
+    /// Source text.
+    pub source: String,
+}
+
+/// Parses every line with `serde_json` into [`OwnedPlainReading`]; returns how many parsed.
+pub fn serde_owned_baseline(ndjson: &[u8]) -> usize {
+    ndjson
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .filter(|l| serde_json::from_slice::<OwnedPlainReading>(l).is_ok())
+        .count()
+}

@@ -44,6 +44,23 @@ impl<'a> Cursor<'a> {
             return None;
         }
         let start = self.i;
+        // Skip plain bytes eight at a time (SWAR): stop at a word holding `"`, `\\` or a
+        // control byte, then finish byte by byte.
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        while let Some(chunk) = self.b.get(self.i..self.i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            let v = u64::from_le_bytes(w);
+            let has = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+            let quote = has(v ^ (ONES * u64::from(b'"')));
+            let backslash = has(v ^ (ONES * u64::from(b'\\')));
+            let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
+            if quote | backslash | control != 0 {
+                break;
+            }
+            self.i += 8;
+        }
         loop {
             match *self.b.get(self.i)? {
                 b'"' => {
@@ -310,6 +327,15 @@ mod tests {
         check(r#"{"kind":"\ud83d"}"#, false);
         check(r#"{"on_oxygen":tru}"#, false);
         check("", false);
+        // Long strings take the eight-bytes-at-a-time path.
+        check(
+            r#"{"source":"app:abcdefghijklmnopqrstuvwxyz0123456789"}"#,
+            true,
+        );
+        check("{\"source\":\"app:abcdefghij\u{1}klmnop\"}", false);
+        check(r#"{"source":"app:abcdefghijklmno\"pq"}"#, true);
+        check(r#"{"source":"app:abcdefghijklmnopé€😀xyz"}"#, true);
+        check(r#"{"source":"app:abcdefghijklmnop"#, false);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::Command;
 use bedside_benches::timing::{per_second, timed};
-use bedside_benches::vitals::{generate, serde_baseline, timed_cpu};
+use bedside_benches::vitals::{generate, serde_baseline, serde_owned_baseline, timed_cpu};
 use bedside_core::{ManualClock, PatientId, SystemClock};
 use bedside_vitals::news2::{self, Consciousness, News2Input, SpO2Scale};
 use bedside_vitals::omh::{self, OmhSchema};
@@ -445,6 +445,15 @@ fn run_throughput(args: &[String]) -> ExitCode {
     // Per-core throughput: CPU time of this thread (the machine may be shared).
     let pipeline_rate = per_second(report.records, ingest_cpu);
     let serde_rate = per_second(w.lines as u64, serde_cpu);
+    // For context only: the same parse into owned `String` fields. The summary's ratio uses
+    // the stricter borrowed-`&str` baseline above.
+    let (_, _, owned_cpu) = timed_cpu(|| serde_owned_baseline(&w.ndjson));
+    let owned_rate = per_second(w.lines as u64, owned_cpu);
+    println!(
+        "context: serde into owned Strings {:.0}/s cpu, pipeline/owned ratio {:.2}",
+        owned_rate,
+        pipeline_rate / owned_rate
+    );
     let before = store.heap_bytes();
     store.shrink_to_fit();
     let after = store.heap_bytes();
