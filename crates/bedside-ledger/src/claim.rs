@@ -184,8 +184,23 @@ impl PatientShare {
     }
 }
 
+/// The payer's decision on one service line (from an 835 SVC loop).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineAdjudication {
+    /// Procedure code as the payer returned it.
+    pub code: String,
+    /// Line charge.
+    pub charge: Money,
+    /// Line payment.
+    pub paid: Money,
+    /// Contractual, other and payer-initiated adjustments on the line.
+    pub adjusted: Money,
+    /// Patient share on the line.
+    pub patient: Money,
+}
+
 /// The payer's decision on a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Adjudication {
     /// Charge the payer saw.
     pub charge: Money,
@@ -201,6 +216,8 @@ pub struct Adjudication {
     pub denied: bool,
     /// CLP02 = 22 (this adjudication reverses an earlier one).
     pub reversal: bool,
+    /// Per-line decisions, when the payer reported service lines.
+    pub lines: Vec<LineAdjudication>,
 }
 
 /// A claim.
@@ -376,7 +393,7 @@ impl ClaimBook {
             ClaimStatus::PartiallyPaid
         };
         // Re-importing the same remittance must not fail or add history.
-        if c.status == to && c.adjudication == Some(adjudication) {
+        if c.status == to && c.adjudication.as_ref() == Some(&adjudication) {
             return Ok(to);
         }
         self.transition(id, to, at)?;
@@ -400,7 +417,7 @@ impl ClaimBook {
         at: Instant,
     ) -> Result<ClaimId, ClaimError> {
         let p = self.claims.get(&primary).ok_or(ClaimError::UnknownClaim)?;
-        let share = match (&p.adjudication, p.status.is_adjudicated()) {
+        let share = match (p.adjudication.as_ref(), p.status.is_adjudicated()) {
             (Some(a), true) => a.patient.total()?,
             _ => return Err(ClaimError::NothingForSecondary),
         };

@@ -39,6 +39,7 @@
 //! Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod aging;
 pub mod books;
 pub mod charge;
 pub mod chart;
@@ -47,9 +48,13 @@ pub mod codec;
 pub mod coverage;
 pub mod ledger;
 pub mod money;
+pub mod outreach;
+pub mod patient;
 pub mod remit;
+pub mod statement;
 pub mod x12;
 
+pub use aging::{AgedBalance, AgingReport, Party, aging};
 pub use books::{Books, ClinicAccounts};
 pub use charge::{
     BillTo, Charge, ChargeError, ChargeId, ChargeRequest, FeeSchedule, Modifier, ProcedureCode,
@@ -66,8 +71,13 @@ pub use ledger::{
     TrialLine,
 };
 pub use money::{BasisPoints, Currency, Money, MoneyError};
+pub use patient::{
+    PatientError, PatientPayment, PaymentId, PaymentMethod, PaymentPlan, PlanInterval, PlanStatus,
+    PlanTerms, RefundItem,
+};
 pub use remit::{
     ClaimMatcher, ClaimTarget, PostingSummary, RemitError, RemittancePoster, WorkItem, WorkReason,
 };
+pub use statement::{Statement, StatementInput, StatementLine};
 /// Re-exported so callers can name the UUIDs behind derived ids.
 pub use uuid::Uuid;

@@ -14,7 +14,7 @@
 
 use crate::books::ClinicAccounts;
 use crate::chart;
-use crate::claim::{Adjudication, PatientShare};
+use crate::claim::{Adjudication, LineAdjudication, PatientShare};
 use crate::ledger::{
     AccountIndex, EntryId, EntryKind, Ledger, NewEntry, Posting, References, Rejection, Side,
 };
@@ -331,9 +331,29 @@ impl RemittancePoster {
                 _ => other = other.checked_add(a.amount)?,
             }
         }
+        let mut line_results = Vec::with_capacity(clp.services.len());
+        for svc in &clp.services {
+            let mut adjusted = zero;
+            let mut patient = zero;
+            for a in &svc.adjustments {
+                if a.group == GroupCode::PR {
+                    patient = patient.checked_add(a.amount)?;
+                } else {
+                    adjusted = adjusted.checked_add(a.amount)?;
+                }
+            }
+            line_results.push(LineAdjudication {
+                code: svc.procedure.code.clone(),
+                charge: svc.charge,
+                paid: svc.paid,
+                adjusted,
+                patient,
+            });
+        }
         summary.adjudications.push((
             target.claim,
             Adjudication {
+                lines: line_results,
                 charge: clp.charge,
                 paid: clp.paid,
                 contractual,

@@ -153,7 +153,7 @@ fn run_file(bytes: &[u8]) -> Result<FileResult, String> {
             })?;
         for (claim, adjudication) in &summary.adjudications {
             claims
-                .record_adjudication(*claim, *adjudication, at())
+                .record_adjudication(*claim, adjudication.clone(), at())
                 .map_err(|e| e.to_string())?;
         }
         payment = payment.checked_add(tx.payment).map_err(|e| e.to_string())?;
