@@ -46,6 +46,7 @@ pub mod chart;
 pub mod claim;
 pub mod codec;
 pub mod coverage;
+pub mod fhir;
 pub mod ledger;
 pub mod money;
 pub mod outreach;

@@ -423,3 +423,36 @@ fn payment_plan_aging_refunds_and_outreach() {
         OutreachPlan::Paused { .. }
     ));
 }
+
+#[test]
+fn fhir_export_of_the_cycle_round_trips() {
+    use bedside_ledger::fhir::{self, BillingResource};
+    let (c, s) = statement_after_visit();
+    let claim = c
+        .claims
+        .get(c.claim)
+        .cloned()
+        .unwrap_or_else(|| panic!("claim"));
+    let adjudication = claim
+        .adjudication
+        .clone()
+        .unwrap_or_else(|| panic!("adjudication"));
+    let resources = [
+        BillingResource::Claim(fhir::export_claim(&claim)),
+        BillingResource::ClaimResponse(fhir::export_claim_response(&claim, &adjudication)),
+        BillingResource::ExplanationOfBenefit(fhir::export_explanation_of_benefit(
+            &claim,
+            &adjudication,
+        )),
+        BillingResource::Invoice(fhir::export_invoice(c.patient, &s)),
+        BillingResource::Account(fhir::export_account(c.patient, s.amount_due)),
+    ];
+    for r in &resources {
+        let json = r.to_json();
+        let back = fhir::round_trip(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert!(back.stable, "{}", r.resource_type());
+        assert_eq!(back.lost, Vec::<String>::new(), "{}", r.resource_type());
+        assert_eq!(&back.resource, r);
+    }
+    insta::assert_json_snapshot!("claim_response", resources[1].to_json());
+}

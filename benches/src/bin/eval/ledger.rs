@@ -20,6 +20,11 @@ pub fn commands() -> Vec<Command> {
             run: x12_835,
         },
         Command {
+            name: "fhir-billing",
+            about: "<dir>: round-trip the FHIR R4 billing resources (Account, ChargeItem, Claim, ClaimResponse, ExplanationOfBenefit, Invoice)",
+            run: fhir_billing,
+        },
+        Command {
             name: "ledger-throughput",
             about: "[--entries N]: ledger apply, journal encode+replay and 1M-entry recovery rates",
             run: bedside_benches::ledger::throughput_command,
@@ -257,6 +262,102 @@ fn x12_835(args: &[String]) -> ExitCode {
     println!("trial balance: zero in every file's ledger (checked per file)");
     println!("x12-835: {ok} ok, {failed} failed");
     if failed == 0 && ok > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+const BILLING_TYPES: [&str; 6] = [
+    "Account",
+    "ChargeItem",
+    "Claim",
+    "ClaimResponse",
+    "ExplanationOfBenefit",
+    "Invoice",
+];
+
+fn fhir_billing(args: &[String]) -> ExitCode {
+    use bedside_ledger::fhir::round_trip;
+    let Some(dir) = args.first() else {
+        eprintln!("usage: eval fhir-billing <dir>");
+        return ExitCode::from(2);
+    };
+    let mut files: Vec<_> = match std::fs::read_dir(Path::new(dir)) {
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect(),
+        Err(e) => {
+            eprintln!("fhir-billing: cannot read `{dir}`: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    files.sort();
+    let (mut ok, mut lossy, mut failed) = (0, 0, 0);
+    for path in &files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let value: serde_json::Value = match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
+            Ok(v) => v,
+            Err(e) => {
+                failed += 1;
+                println!("{name}: failed: {e}");
+                continue;
+            }
+        };
+        let kind = value
+            .get("resourceType")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        if !BILLING_TYPES.contains(&kind) {
+            continue;
+        }
+        match round_trip(&value) {
+            Ok(r) if !r.stable => {
+                failed += 1;
+                println!("{name}: failed: re-import differs from import");
+            }
+            Ok(r) if r.lost.is_empty() => {
+                ok += 1;
+                println!("{name}: ok");
+            }
+            Ok(r) => {
+                lossy += 1;
+                let mut tops: Vec<String> = r
+                    .lost
+                    .iter()
+                    .map(|p| {
+                        p.trim_start_matches('.')
+                            .split(['.', '['])
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    })
+                    .collect();
+                tops.dedup();
+                tops.sort();
+                tops.dedup();
+                println!(
+                    "{name}: lossy: {} element values not modelled (under {})",
+                    r.lost.len(),
+                    tops.join(", ")
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                println!("{name}: failed: {e}");
+            }
+        }
+    }
+    println!("fhir-billing: {ok} ok, {lossy} lossy, {failed} failed");
+    if failed == 0 && ok + lossy > 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
