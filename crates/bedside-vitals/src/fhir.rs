@@ -289,6 +289,7 @@ fn observation_candidate(
         original_unit: unit,
         stamp,
         source,
+        device: 0,
         context,
     })
 }

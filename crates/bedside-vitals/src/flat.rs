@@ -137,8 +137,8 @@ impl<'a> FlatRecord<'a> {
             _ => ReadingContext::None,
         };
         let model = self.text(Field::DeviceModel)?;
-        let source = store
-            .intern_source_text(self.required_text(Field::Source)?, model, patient)
+        let (source, device) = store
+            .intern_source_text(self.required_text(Field::Source)?, model)
             .ok_or(RejectReason::InvalidField(Field::Source))?;
         Ok(Candidate {
             patient,
@@ -150,6 +150,7 @@ impl<'a> FlatRecord<'a> {
             original_unit: unit,
             stamp,
             source,
+            device,
             context,
         })
     }
@@ -211,10 +212,6 @@ impl<R: std::io::BufRead> LineReader<R> {
                 }
                 used += i + 1;
                 rest = &rest[i + 1..];
-                // Stop at a buffer boundary so a partial line is read by `next_line`.
-                if !rest.contains(&b'\n') {
-                    break;
-                }
             }
             if used > 0 {
                 self.inner.consume(used);

@@ -8,7 +8,10 @@
 use crate::error::{Field, RejectReason, VitalsError};
 use crate::flat::{FlatRecord, Line, LineReader, Val};
 use crate::reading::Position;
-use crate::store::{BatchReport, Outcome, VitalsStore};
+use crate::store::{BatchReport, Candidate, Outcome, VitalsStore};
+
+/// Candidates admitted together (see [`ingest`]).
+const ADMIT_BATCH: usize = 32;
 use bedside_core::Clock;
 use std::borrow::Cow;
 use std::io::BufRead;
@@ -259,6 +262,17 @@ pub fn ingest<R: BufRead>(
         ..BatchReport::default()
     };
     let mut lines = LineReader::new(input, store.config().max_record_bytes);
+    // Parsed candidates wait in a small batch so the store's entries for all of them can be
+    // loaded together (overlapping cache misses) before they are admitted in input order.
+    let mut pending: Vec<(Candidate, Position)> = Vec::with_capacity(ADMIT_BATCH);
+    let flush = |store: &mut VitalsStore,
+                 pending: &mut Vec<(Candidate, Position)>,
+                 report: &mut BatchReport| {
+        std::hint::black_box(store.warm(pending));
+        for (c, position) in pending.drain(..) {
+            store.admit(&c, position, now_ms, report);
+        }
+    };
     let result = lines.for_each(|record, line| {
         let position = Position { batch, record };
         let bytes = match line {
@@ -290,11 +304,18 @@ pub fn ingest<R: BufRead>(
         let candidate = parse_line(text, &mut rec).and_then(|()| rec.to_candidate(store));
         match candidate {
             Ok(c) => {
-                store.admit(&c, position, now_ms, &mut report);
+                pending.push((c, position));
+                if pending.len() == ADMIT_BATCH {
+                    flush(store, &mut pending, &mut report);
+                }
             }
             Err(reason) => report.record(position, Outcome::Rejected { reason }),
         }
     });
+    flush(store, &mut pending, &mut report);
+    // Parse-time rejections were recorded before the admissions of earlier lines in their
+    // batch; restore input order (the sort is stable and positions are unique).
+    report.rejections.sort_by_key(|r| r.position.record);
     let upcoming = lines.line.saturating_add(1);
     result.map_err(|source| VitalsError::Io {
         record: upcoming,

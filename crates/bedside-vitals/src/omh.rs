@@ -622,6 +622,7 @@ fn data_point_candidate(
         original_unit: m.unit,
         stamp,
         source,
+        device: 0,
         context: m.context,
     })
 }

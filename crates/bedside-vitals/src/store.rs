@@ -225,9 +225,16 @@ pub(crate) struct Candidate {
     /// The unit to record as "arrived in" (normally `unit`).
     pub original_unit: Unit,
     pub stamp: Stamp,
+    /// The interned source, or [`DEFERRED_SOURCE`] when `device` names a device source to
+    /// be resolved at admission (where the patient's entry is at hand).
     pub source: u32,
+    /// The device UUID of a deferred device source.
+    pub device: u128,
     pub context: ReadingContext,
 }
+
+/// [`Candidate::source`] value meaning "device source in [`Candidate::device`]".
+pub(crate) const DEFERRED_SOURCE: u32 = u32::MAX;
 
 /// Per-patient, per-kind ordered readings with de-duplication.
 ///
@@ -377,31 +384,56 @@ impl VitalsStore {
         &mut self,
         text: &str,
         model: Option<&str>,
-        patient: PatientId,
-    ) -> Option<u32> {
-        if let Some(id) = text.strip_prefix("device:") {
+    ) -> Option<(u32, u128)> {
+        if let (Some(id), None) = (text.strip_prefix("device:"), model) {
+            // Resolved at admission: most patients use one device, cached in their entry.
             let device = uuid::Uuid::try_parse(id).ok()?.as_u128();
-            // Looking the patient up here also brings its entry into cache for admission.
-            let entry = self.patients.get(&patient);
-            if let Some((d, i)) = entry.as_ref().and_then(|e| e.last_device) {
-                if d == device {
-                    return Some(i);
-                }
-            }
-            if let Some(&i) = self.device_index.get(&device) {
-                if let Some(e) = self.patients.get_mut(&patient) {
-                    e.last_device = Some((device, i));
-                }
-                return Some(i);
-            }
-        } else if let Some(&i) = self.source_index.get(text) {
-            return Some(i);
+            return Some((DEFERRED_SOURCE, device));
+        }
+        if let Some(&i) = self.source_index.get(text) {
+            return Some((i, 0));
         }
         let mut source = Source::parse(text)?;
         if let (Source::Device { model: m, .. }, Some(model)) = (&mut source, model) {
             *m = Some(model.to_owned());
         }
-        Some(self.intern_source(source))
+        Some((self.intern_source(source), 0))
+    }
+
+    /// The source number of a device for a patient: the patient's last device when it is
+    /// the same, else the device index, else a newly interned device source.
+    fn resolve_device(&mut self, patient: PatientId, device: u128) -> u32 {
+        if let Some((d, i)) = self.patients.get(&patient).and_then(|e| e.last_device) {
+            if d == device {
+                return i;
+            }
+        }
+        let i = match self.device_index.get(&device) {
+            Some(&i) => i,
+            None => self.intern_source(Source::Device {
+                id: bedside_core::DeviceId::from_uuid(uuid::Uuid::from_u128(device)),
+                model: None,
+            }),
+        };
+        if let Some(e) = self.patients.get_mut(&patient) {
+            e.last_device = Some((device, i));
+        }
+        i
+    }
+
+    /// Reads the entries a batch of candidates will touch, so their cache misses overlap
+    /// (independent loads) instead of stalling admission one by one. Returns a value only
+    /// so the loads are not optimised away.
+    pub(crate) fn warm(&self, batch: &[(Candidate, Position)]) -> i64 {
+        let mut acc = 0i64;
+        for (c, _) in batch {
+            if let Some(e) = self.patients.get(&c.patient) {
+                let k = c.kind.index();
+                let series = &e.series[k];
+                acc ^= e.newest_ms[k] ^ series.last().map_or(0, |s| s.utc_ms);
+            }
+        }
+        acc
     }
 
     /// Total readings stored.
@@ -475,6 +507,11 @@ impl VitalsStore {
         if !self.patients.contains_key(&c.patient) {
             return reject(RejectReason::UnknownPatient);
         }
+        let source = if c.source == DEFERRED_SOURCE {
+            self.resolve_device(c.patient, c.device)
+        } else {
+            c.source
+        };
         let units = self.config.units;
         let Some(v0) = units.to_canonical(c.kind, c.v0, c.unit) else {
             return reject(RejectReason::UnknownUnit);
@@ -529,7 +566,7 @@ impl VitalsStore {
             let fwd = series[at..]
                 .iter()
                 .take_while(|s| s.utc_ms - t <= tolerance);
-            if back.chain(fwd).any(|s| s.source == c.source) {
+            if back.chain(fwd).any(|s| s.source == source) {
                 return Outcome::Duplicate;
             }
             at
@@ -542,7 +579,7 @@ impl VitalsStore {
             v0,
             v1,
             mean,
-            source: c.source,
+            source,
             batch: position.batch,
             record: position.record,
             offset_minutes: c.stamp.offset_minutes,
@@ -593,6 +630,7 @@ impl VitalsStore {
             original_unit: reading.original_unit,
             stamp: timefmt::from_datetime(&reading.effective),
             source,
+            device: 0,
             context: reading.context,
         };
         self.admit(&c, reading.provenance, now.timestamp_millis(), report)
