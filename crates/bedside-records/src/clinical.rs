@@ -278,7 +278,10 @@ impl ClinicalKind {
 }
 
 /// A clinical summary entry linked to a patient, with security labels.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows the id, resource type and labels but not the content: diagnoses, substances
+/// and their free-text descriptions are themselves sensitive.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClinicalEntry {
     /// Typed id.
     pub id: ClinicalEntryId,
@@ -296,6 +299,19 @@ pub struct ClinicalEntry {
     /// Unmodelled parts of `meta` (everything except recognised security labels).
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
     pub meta_unmodelled: Unmodelled,
+}
+
+impl std::fmt::Debug for ClinicalEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClinicalEntry")
+            .field("id", &self.id)
+            .field("logical_id", &self.logical_id)
+            .field("resource_type", &self.content.resource_type())
+            .field("security", &self.security)
+            .field("content", &bedside_core::REDACTED)
+            .field("unmodelled", &self.unmodelled)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClinicalEntry {

@@ -101,3 +101,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn debug_of_a_clinical_entry_hides_its_content() -> Result<(), bedside_records::FhirError> {
+    let input = r#"{"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p"},
+        "code": {"text": "Burnt left ear at work"},
+        "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"}]}}"#;
+    let entry = bedside_records::ClinicalEntry::from_fhir(input.as_bytes(), &ids())?.value;
+    let debug = format!("{entry:?}");
+    assert!(!debug.contains("Burnt"), "{debug}");
+    assert!(
+        debug.contains("Condition") && debug.contains("PSY"),
+        "{debug}"
+    );
+    Ok(())
+}

@@ -47,13 +47,14 @@ fn subject_key(resource_type: &str) -> &'static str {
 /// unrecognised labels first, then sensitivity, then confidentiality; an input ordered
 /// differently is kept verbatim instead, so the round trip stays exact.
 fn read_meta(r: &mut Reader<'_>) -> (SecurityLabels, Unmodelled) {
-    let Some(Value::Object(mut meta)) = r.take_if("meta", Value::is_object) else {
+    let non_empty_object = |v: &Value| v.as_object().is_some_and(|o| !o.is_empty());
+    let Some(Value::Object(mut meta)) = r.take_if("meta", non_empty_object) else {
         return (SecurityLabels::default(), Unmodelled::default());
     };
     let mut labels = SecurityLabels::default();
-    if let Some(Value::Array(items)) = meta.remove("security") {
+    if let Some(Value::Array(items)) = meta.get("security") {
         let mut rest = Vec::new();
-        for item in &items {
+        for item in items {
             match coding_from_json(item) {
                 Some(c) if c.system == code::system::ACT_CODE => labels.sensitivity.push(c),
                 Some(c)
@@ -72,13 +73,16 @@ fn read_meta(r: &mut Reader<'_>) -> (SecurityLabels, Unmodelled) {
         if let Some(level) = labels.confidentiality {
             expected.push(coding_to_json(&level.coding()));
         }
-        if expected == items {
-            if !rest.is_empty() {
+        let claimed_any = rest.len() < items.len();
+        if claimed_any && &expected == items {
+            if rest.is_empty() {
+                meta.remove("security");
+            } else {
                 meta.insert("security".into(), Value::Array(rest));
             }
         } else {
+            // Nothing recognised, or an order export would not reproduce: keep it verbatim.
             labels = SecurityLabels::default();
-            meta.insert("security".into(), Value::Array(items));
         }
     }
     (labels, Unmodelled::new(meta))
@@ -148,12 +152,20 @@ fn read_encounter(r: &mut Reader<'_>) -> Encounter {
         r.give_back("extension", Value::Array(claimed));
     }
     let mut hospitalization_unmodelled = Unmodelled::default();
-    let discharge_disposition = r
-        .object("hospitalization", |mut h| {
-            let d = h.concept("dischargeDisposition");
-            hospitalization_unmodelled = h.finish();
-            d
+    // An empty `hospitalization` would not be written back, so it stays unmodelled.
+    let has_hospitalization = r
+        .peek("hospitalization")
+        .and_then(Value::as_object)
+        .is_some_and(|o| !o.is_empty());
+    let discharge_disposition = has_hospitalization
+        .then(|| {
+            r.object("hospitalization", |mut h| {
+                let d = h.concept("dischargeDisposition");
+                hospitalization_unmodelled = h.finish();
+                d
+            })
         })
+        .flatten()
         .flatten();
     Encounter {
         status: r.string("status"),
@@ -256,7 +268,7 @@ fn read_document(r: &mut Reader<'_>) -> DocumentReference {
                     only_keys(att, &["contentType", "url"])
                         && att
                             .as_object()
-                            .is_some_and(|o| o.values().all(Value::is_string))
+                            .is_some_and(|o| !o.is_empty() && o.values().all(Value::is_string))
                 })
         })
     };

@@ -218,7 +218,9 @@ impl<'n> Reader<'n> {
 
     /// Takes the extensions whose `url` satisfies `claim`, leaving the others in place.
     pub(crate) fn claim_extensions(&mut self, claim: impl Fn(&str) -> bool) -> Vec<Value> {
-        let Some(Value::Array(items)) = self.map.remove("extension") else {
+        let Some(Value::Array(items)) =
+            self.take_if("extension", |v| v.as_array().is_some_and(|a| !a.is_empty()))
+        else {
             return Vec::new();
         };
         let (claimed, rest): (Vec<Value>, Vec<Value>) = items
