@@ -3,7 +3,7 @@
 //! [`Bundle::records`] assembles the entries into patient records by resolving references.
 
 use super::json::{Reader, Writer};
-use super::{MAX_BUNDLE_ENTRIES, OtherResource, Resource, read_resource};
+use super::{MAX_BUNDLE_ENTRIES, OtherResource, Resource, is_modelled_type, read_resource};
 use crate::clinical::ClinicalEntry;
 use crate::error::FhirError;
 use crate::model::{Patient, Reference, Unmodelled};
@@ -95,6 +95,23 @@ pub(crate) fn read_bundle(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Result<Bu
         let full_url = e.string("fullUrl");
         let request = e.object_try("request", read_request);
         let resource = match e.take_if("resource", Value::is_object) {
+            Some(Value::Object(map))
+                if map
+                    .get("resourceType")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| !is_modelled_type(t)) =>
+            {
+                // Carried through without a copy: most of a Synthea bundle is Observations,
+                // Claims and the like.
+                Some(Resource::Other(OtherResource {
+                    resource_type: map
+                        .get("resourceType")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    content: Unmodelled::new(map),
+                }))
+            }
             Some(Value::Object(map)) => {
                 let path = format!("{base}.entry[{i}].resource");
                 match read_resource(Value::Object(map.clone()), path, ids, e.notes_mut()) {

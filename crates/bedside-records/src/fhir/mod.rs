@@ -233,7 +233,7 @@ pub(crate) fn read_resource(
     })
 }
 
-fn is_modelled_type(t: &str) -> bool {
+pub(crate) fn is_modelled_type(t: &str) -> bool {
     matches!(t, "Patient" | "RelatedPerson" | "Coverage" | "Bundle")
         || clinical::CLINICAL_TYPES.contains(&t)
 }
