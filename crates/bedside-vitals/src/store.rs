@@ -184,6 +184,9 @@ impl BatchReport {
     }
 }
 
+/// The least a full series grows by, in readings.
+const SERIES_MIN_GROWTH: usize = 16;
+
 /// One stored reading, 48 bytes. Values are canonical `f64`s so normalisation stays exact;
 /// the patient and kind are implied by the series that holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -586,6 +589,11 @@ impl VitalsStore {
             context: c.context.pack(),
             unit: c.original_unit.code(),
         };
+        if series.len() == series.capacity() {
+            // Grow in bigger steps than a small vector's default: fewer reallocations, each of
+            // which copies the series (shrink_to_fit returns the slack after a bulk load).
+            series.reserve(series.len().max(SERIES_MIN_GROWTH));
+        }
         series.insert(at, stored);
         self.stored += 1;
         for (i, rule) in self.config.thresholds.iter().enumerate() {
