@@ -36,10 +36,26 @@ pub fn condition_holds(condition: &Condition, answers: &[&AnswerValue]) -> bool 
     })
 }
 
+/// Answers grouped by index entry, in two flat vectors (one allocation each, whatever the
+/// number of items): the answers of entry `i` are `values[offsets[i]..offsets[i + 1]]`.
+#[derive(Debug)]
+pub(crate) struct AnswerTable<'r> {
+    offsets: Vec<u32>,
+    values: Vec<&'r AnswerValue>,
+}
+
+impl<'r> std::ops::Index<usize> for AnswerTable<'r> {
+    type Output = [&'r AnswerValue];
+    fn index(&self, i: usize) -> &Self::Output {
+        let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        &self.values[a..b]
+    }
+}
+
 /// Per-entry enablement, in index order. `answers[i]` are the answers given under entry `i`.
-pub(crate) fn enabled_entries(index: &Index<'_>, answers: &[Vec<&AnswerValue>]) -> Vec<bool> {
+pub(crate) fn enabled_entries(index: &Index<'_>, answers: &AnswerTable<'_>) -> Vec<bool> {
     let mut enabled = vec![false; index.entries.len()];
-    let none: Vec<&AnswerValue> = Vec::new();
+    let none: &[&AnswerValue] = &[];
     for (i, entry) in index.entries.iter().enumerate() {
         let parent_ok = entry.parent.is_none_or(|p| enabled[p]);
         if !parent_ok {
@@ -58,7 +74,7 @@ pub(crate) fn enabled_entries(index: &Index<'_>, answers: &[Vec<&AnswerValue>]) 
             // Answers of disabled or later items count as absent.
             let given = match index.get(&c.question) {
                 Some((q, _)) if q < i && enabled[q] => &answers[q],
-                _ => &none,
+                _ => none,
             };
             condition_holds(c, given)
         };
@@ -74,14 +90,32 @@ pub(crate) fn enabled_entries(index: &Index<'_>, answers: &[Vec<&AnswerValue>]) 
 pub(crate) fn answers_by_entry<'r>(
     index: &Index<'_>,
     response: &'r SurveyResponse,
-) -> Vec<Vec<&'r AnswerValue>> {
-    let mut out: Vec<Vec<&AnswerValue>> = vec![Vec::new(); index.entries.len()];
+) -> AnswerTable<'r> {
+    let n = index.entries.len();
+    // First pass: the entry of each answer (responses usually follow definition order, so the
+    // next entry is tried before hashing) and counts per entry.
+    let mut tagged: Vec<(u32, &AnswerValue)> = Vec::with_capacity(n + 4);
+    let mut offsets = vec![0u32; n + 1];
+    let mut hint = 0usize;
     response.for_each_answer(|id, v| {
-        if let Some(&i) = index.by_id.get(id) {
-            out[i].push(v);
+        if let Some(i) = index.find_hinted(id, hint) {
+            hint = i + 1;
+            tagged.push((i as u32, v));
+            offsets[i + 1] += 1;
         }
     });
-    out
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    // Second pass: place each answer at its entry's next free slot (a stable counting sort).
+    let mut next = offsets.clone();
+    let mut values: Vec<&AnswerValue> = tagged.iter().map(|(_, v)| *v).collect();
+    for (i, v) in &tagged {
+        let slot = &mut next[*i as usize];
+        values[*slot as usize] = v;
+        *slot += 1;
+    }
+    AnswerTable { offsets, values }
 }
 
 /// The ids of the items (and matrix rows) enabled for `response`, in definition order.

@@ -251,7 +251,7 @@ pub(crate) fn score_indexed(
                 missing += 1;
                 continue;
             };
-            let given = if enabled[i] { &answers[i][..] } else { &[] };
+            let given = if enabled[i] { &answers[i] } else { &[] };
             if given.is_empty() {
                 missing += 1;
                 continue;

@@ -162,7 +162,7 @@ impl<'a> Validator<'a> {
             index,
             enabled: &enabled,
             out: &mut out,
-            path: String::with_capacity(32),
+            path: Vec::with_capacity(8),
             seen: vec![false; index.entries.len()],
         };
         ctx.items(&response.items, None);
@@ -228,11 +228,36 @@ fn id_chain(index: &Index<'_>, mut i: usize) -> String {
         .join(".")
 }
 
+/// One step of a response path.
+#[derive(Clone, Copy)]
+enum Step {
+    Item,
+    Answer,
+}
+
+fn format_path(steps: &[(Step, usize)]) -> String {
+    let mut out = String::with_capacity(steps.len() * 10);
+    for (k, (step, n)) in steps.iter().enumerate() {
+        if k > 0 {
+            out.push('.');
+        }
+        out.push_str(match step {
+            Step::Item => "item[",
+            Step::Answer => "answer[",
+        });
+        out.push_str(&n.to_string());
+        out.push(']');
+    }
+    out
+}
+
 struct Walk<'v, 'a> {
     index: &'v Index<'a>,
     enabled: &'v [bool],
     out: &'v mut Vec<ResponseProblem>,
-    path: String,
+    /// The current position as (`item` or `answer`, index) steps; formatted only when a
+    /// problem is reported, so valid responses build no strings.
+    path: Vec<(Step, usize)>,
     /// Entries already met, to catch non-repeating items given twice.
     seen: Vec<bool>,
 }
@@ -240,7 +265,7 @@ struct Walk<'v, 'a> {
 impl Walk<'_, '_> {
     fn problem(&mut self, kind: ResponseProblemKind) {
         self.out.push(ResponseProblem {
-            path: self.path.clone(),
+            path: format_path(&self.path),
             kind,
         });
     }
@@ -261,15 +286,10 @@ impl Walk<'_, '_> {
 
     /// Walks sibling items whose enclosing definition entry is `parent`.
     fn items(&mut self, items: &[ResponseItem], parent: Option<usize>) {
-        let base = self.path.len();
         for (n, item) in items.iter().enumerate() {
-            use std::fmt::Write;
-            if base > 0 {
-                self.path.push('.');
-            }
-            let _ = write!(self.path, "item[{n}]");
+            self.path.push((Step::Item, n));
             self.item(item, parent);
-            self.path.truncate(base);
+            self.path.pop();
         }
     }
 
@@ -308,24 +328,20 @@ impl Walk<'_, '_> {
                         count: item.answers.len(),
                     });
                 }
-                let base = self.path.len();
                 for (a, answer) in item.answers.iter().enumerate() {
-                    use std::fmt::Write;
-                    let _ = write!(self.path, ".answer[{a}]");
                     if let Some(kind) = check_value(entry, &answer.value) {
+                        self.path.push((Step::Answer, a));
                         self.problem(kind);
+                        self.path.pop();
                     }
-                    self.path.truncate(base);
                 }
             }
         }
-        let base = self.path.len();
         for (a, answer) in item.answers.iter().enumerate() {
             if !answer.items.is_empty() {
-                use std::fmt::Write;
-                let _ = write!(self.path, ".answer[{a}]");
+                self.path.push((Step::Answer, a));
                 self.items(&answer.items, Some(i));
-                self.path.truncate(base);
+                self.path.pop();
             }
         }
         self.items(&item.items, Some(i));
