@@ -105,6 +105,17 @@ pub struct SearchWorkload {
     pub match_queries: Vec<(MatchRecord, PatientId)>,
 }
 
+/// The kinds of search query in the workload, in the order they cycle.
+pub const SEARCH_KINDS: [&str; 7] = [
+    "family+given-prefix",
+    "family-typo+given",
+    "family-prefix+birth",
+    "identifier",
+    "phone",
+    "family+postcode",
+    "given+family+birth",
+];
+
 /// Builds the workload: `patients` originals indexed for search and matching (the matching
 /// model is estimated with EM on the first 20,000 records), `queries` search queries of mixed
 /// kinds and `queries` match candidates. Deterministic for a seed.
@@ -142,7 +153,7 @@ pub fn search_workload(patients: usize, queries: usize, seed: u64) -> SearchWork
         let (p, id) = originals[rng.index(originals.len())];
         let f = &p.fields;
         let prefix = |s: &str, n: usize| s.chars().take(n).collect::<String>();
-        let query = match q % 7 {
+        let query = match q % SEARCH_KINDS.len() {
             0 => PatientQuery::new().name(&format!("{} {}", f.family, prefix(&f.given, 3))),
             1 => {
                 // One typo: swap two inner letters of the family name.

@@ -70,6 +70,9 @@ pub fn bounded_edit_distance(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
     if a == b {
         return Some(0);
     }
+    if max <= 1 {
+        return (max == 1 && one_edit_apart(a, b)).then_some(1);
+    }
     let n = b.len();
     // Three rolling rows of the classic dynamic programme; inputs here are short identifiers
     // and names, so the quadratic cost stays tiny, and the early exit bounds it further.
@@ -96,6 +99,27 @@ pub fn bounded_edit_distance(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
     }
     let d = prev[n];
     (d <= max).then_some(d)
+}
+
+/// Whether two different strings are exactly one edit apart (one substitution, insertion,
+/// deletion or adjacent transposition), without allocating.
+fn one_edit_apart(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let i = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    match long.len() - short.len() {
+        0 => {
+            if i == short.len() {
+                return false;
+            }
+            short[i + 1..] == long[i + 1..]
+                || (i + 1 < short.len()
+                    && short[i] == long[i + 1]
+                    && short[i + 1] == long[i]
+                    && short[i + 2..] == long[i + 2..])
+        }
+        1 => short[i..] == long[i + 1..],
+        _ => false,
+    }
 }
 
 /// The American Soundex code of a normalised name: a letter and three digits, e.g. `R163` for
@@ -321,6 +345,16 @@ mod tests {
             ("1234567", "7654321", 2, None),
             ("kitten", "sitting", 3, Some(3)),
             ("", "ab", 1, None),
+            ("", "a", 1, Some(1)),
+            ("abcd", "abdc", 1, Some(1)),
+            ("abcd", "abcd", 0, Some(0)),
+            ("abcd", "abce", 0, None),
+            ("abcd", "bacd", 1, Some(1)),
+            ("abcd", "acbe", 1, None),
+            ("abcd", "abd", 1, Some(1)),
+            ("abcd", "xabcd", 1, Some(1)),
+            ("abcd", "abxcd", 1, Some(1)),
+            ("abcd", "dcba", 1, None),
         ];
         for (a, b, max, want) in cases {
             assert_eq!(

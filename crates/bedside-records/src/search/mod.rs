@@ -40,7 +40,7 @@ pub const DEFAULT_LIMIT: usize = 20;
 /// Most results any query returns.
 pub const MAX_LIMIT: usize = 1000;
 /// Most dictionary words one prefix expands to (a one-letter prefix would otherwise touch the
-/// whole dictionary); the most common words are kept.
+/// whole dictionary); the first in alphabetical order are kept.
 pub const MAX_PREFIX_TERMS: usize = 256;
 /// Most candidate records examined by one query. A query whose most selective criterion still
 /// matches more records than this is answered from the first ones examined, and says so.
@@ -159,10 +159,16 @@ pub struct SearchHit {
 
 type TermId = u32;
 
+/// Most name words kept per patient (given and family together).
+const MAX_NAME_WORDS: usize = 6;
+/// Marks an unused entry of [`Doc::terms`].
+const NO_TERM: TermId = TermId::MAX;
+
 #[derive(Clone)]
 struct Doc {
     patient: PatientId,
-    terms: Vec<TermId>,
+    /// Name words, inline so that checking a candidate touches one allocation.
+    terms: [TermId; MAX_NAME_WORDS],
     birth: BirthDate,
     identifiers: Vec<String>,
     phone: String,
@@ -288,6 +294,7 @@ impl PatientIndex {
         }
         terms.sort_unstable();
         terms.dedup();
+        terms.truncate(MAX_NAME_WORDS);
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -324,9 +331,11 @@ impl PatientIndex {
                 .or_default()
                 .push(slot);
         }
+        let mut inline = [NO_TERM; MAX_NAME_WORDS];
+        inline[..terms.len()].copy_from_slice(&terms);
         self.docs[slot as usize] = Some(Doc {
             patient,
-            terms,
+            terms: inline,
             birth,
             identifiers,
             phone,
@@ -341,7 +350,7 @@ impl PatientIndex {
             return false;
         };
         if let Some(doc) = self.docs[slot as usize].take() {
-            for t in doc.terms {
+            for t in doc.terms.into_iter().filter(|&t| t != NO_TERM) {
                 remove_from(self.term_postings.get_mut(t as usize), slot);
             }
             if doc.birth.day().is_some() {
@@ -361,8 +370,8 @@ impl PatientIndex {
     }
 
     /// The dictionary words a query word matches, with how, and whether the list is complete
-    /// (a short prefix can match more than [`MAX_PREFIX_TERMS`] words; then only the most common
-    /// are listed).
+    /// (a short prefix can match more than [`MAX_PREFIX_TERMS`] words; then only the first are
+    /// listed).
     fn expand(&self, word: &str) -> (Vec<(TermId, WordMatch)>, bool) {
         let mut out: Vec<(TermId, WordMatch)> = Vec::new();
         if let Some(&id) = self.term_ids.get(word) {
@@ -373,19 +382,17 @@ impl PatientIndex {
         {
             out.extend(ids.iter().map(|&id| (id, WordMatch::Nickname)));
         }
+        // Stop one past the cap: an incomplete list only drives a query when nothing else can,
+        // and walking a long range for a one-letter prefix would cost more than the search.
         let mut prefixed: Vec<TermId> = self
             .sorted_terms
-            .range(word.to_owned()..)
+            .range::<str, _>((std::ops::Bound::Included(word), std::ops::Bound::Unbounded))
             .take_while(|(t, _)| t.starts_with(word))
+            .take(MAX_PREFIX_TERMS + 1)
             .map(|(_, &id)| id)
             .collect();
         let complete = prefixed.len() <= MAX_PREFIX_TERMS;
-        if !complete {
-            prefixed.sort_unstable_by_key(|&id| {
-                std::cmp::Reverse(self.term_postings[id as usize].len())
-            });
-            prefixed.truncate(MAX_PREFIX_TERMS);
-        }
+        prefixed.truncate(MAX_PREFIX_TERMS);
         out.extend(prefixed.into_iter().map(|id| (id, WordMatch::Prefix)));
         if word.len() >= MIN_TYPO_LEN {
             for k in deletion_keys(word) {
@@ -526,12 +533,22 @@ impl PatientIndex {
                 }
                 score += 10;
             }
-            for (word, group) in words.iter().zip(&groups) {
-                let best = doc
-                    .terms
-                    .iter()
-                    .filter_map(|&t| self.word_match(t, word, *group))
-                    .min();
+            for ((word, group), (expansion, complete)) in words.iter().zip(&groups).zip(&expansions)
+            {
+                let live = doc.terms.iter().copied().filter(|&t| t != NO_TERM);
+                // A complete expansion answers from its sorted list without touching the words'
+                // text; an incomplete one checks the text.
+                let best = if *complete {
+                    live.filter_map(|t| {
+                        expansion
+                            .binary_search_by_key(&t, |e| e.0)
+                            .ok()
+                            .map(|i| expansion[i].1)
+                    })
+                    .min()
+                } else {
+                    live.filter_map(|t| self.word_match(t, word, *group)).min()
+                };
                 match best {
                     Some(m) => score += m.points(),
                     None => continue 'candidates,
