@@ -184,6 +184,25 @@ impl BatchReport {
     }
 }
 
+/// The source number of a device, interning it on first sight (a free function so it can
+/// run while a patient's entry is borrowed from the store).
+fn intern_device(
+    sources: &mut Vec<Source>,
+    device_index: &mut FastMap<u128, u32>,
+    device: u128,
+) -> u32 {
+    if let Some(&i) = device_index.get(&device) {
+        return i;
+    }
+    let i = u32::try_from(sources.len()).unwrap_or(u32::MAX);
+    sources.push(Source::Device {
+        id: bedside_core::DeviceId::from_uuid(uuid::Uuid::from_u128(device)),
+        model: None,
+    });
+    device_index.insert(device, i);
+    i
+}
+
 /// The least a full series grows by, in readings.
 const SERIES_MIN_GROWTH: usize = 16;
 
@@ -403,27 +422,6 @@ impl VitalsStore {
         Some((self.intern_source(source), 0))
     }
 
-    /// The source number of a device for a patient: the patient's last device when it is
-    /// the same, else the device index, else a newly interned device source.
-    fn resolve_device(&mut self, patient: PatientId, device: u128) -> u32 {
-        if let Some((d, i)) = self.patients.get(&patient).and_then(|e| e.last_device) {
-            if d == device {
-                return i;
-            }
-        }
-        let i = match self.device_index.get(&device) {
-            Some(&i) => i,
-            None => self.intern_source(Source::Device {
-                id: bedside_core::DeviceId::from_uuid(uuid::Uuid::from_u128(device)),
-                model: None,
-            }),
-        };
-        if let Some(e) = self.patients.get_mut(&patient) {
-            e.last_device = Some((device, i));
-        }
-        i
-    }
-
     /// Reads the entries a batch of candidates will touch, so their cache misses overlap
     /// (independent loads) instead of stalling admission one by one. Returns a value only
     /// so the loads are not optimised away.
@@ -507,14 +505,6 @@ impl VitalsStore {
         report: &mut BatchReport,
     ) -> Outcome {
         let reject = |reason| Outcome::Rejected { reason };
-        if !self.patients.contains_key(&c.patient) {
-            return reject(RejectReason::UnknownPatient);
-        }
-        let source = if c.source == DEFERRED_SOURCE {
-            self.resolve_device(c.patient, c.device)
-        } else {
-            c.source
-        };
         let units = self.config.units;
         let Some(v0) = units.to_canonical(c.kind, c.v0, c.unit) else {
             return reject(RejectReason::UnknownUnit);
@@ -545,8 +535,21 @@ impl VitalsStore {
             return reject(RejectReason::FutureTimestamp);
         }
         let tolerance = self.config.duplicate_tolerance_ms;
+        // One lookup of the patient's entry serves the source, duplicate check and insert.
         let Some(entry) = self.patients.get_mut(&c.patient) else {
             return reject(RejectReason::UnknownPatient);
+        };
+        let source = if c.source == DEFERRED_SOURCE {
+            match entry.last_device {
+                Some((d, i)) if d == c.device => i,
+                _ => {
+                    let i = intern_device(&mut self.sources, &mut self.device_index, c.device);
+                    entry.last_device = Some((c.device, i));
+                    i
+                }
+            }
+        } else {
+            c.source
         };
         let k = c.kind.index();
         let newest = entry.newest_ms[k];
