@@ -1287,3 +1287,55 @@ pub fn first_difference(a: &Value, b: &Value) -> Option<String> {
     }
     go(a, b, &mut String::new())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_references() {
+        let cases = [
+            ("Questionnaire/gcs", ("gcs", "")),
+            (
+                "http://example.org/Questionnaire/phq-9|1.0.0",
+                ("phq-9", "1.0.0"),
+            ),
+            ("phq-9", ("phq-9", "")),
+        ];
+        for (input, (id, version)) in cases {
+            let r = parse_canonical(input);
+            assert_eq!(
+                (r.id.as_str(), r.version.as_str()),
+                (id, version),
+                "{input}"
+            );
+        }
+        let r = SurveyRef {
+            id: "nps".into(),
+            version: "2".into(),
+        };
+        assert_eq!(canonical_of(&r), "Questionnaire/nps|2");
+    }
+
+    #[test]
+    fn differences_ignore_key_order_and_number_form() {
+        let a = json!({"a": 1, "b": [1, {"c": 4}]});
+        let same = json!({"b": [1.0, {"c": 4.0}], "a": 1});
+        assert_eq!(first_difference(&a, &same), None);
+        let cases = [
+            (json!({"a": 1, "b": [1, {"c": 5}]}), ".b[1].c"),
+            (json!({"a": 1, "b": [1]}), ".b (length 2 vs 1)"),
+            (json!({"a": 1}), ".b"),
+            (json!({"a": "1", "b": [1, {"c": 4}]}), ".a"),
+        ];
+        for (other, at) in cases {
+            assert_eq!(first_difference(&a, &other).as_deref(), Some(at), "{other}");
+        }
+    }
+
+    #[test]
+    fn whole_decimals_are_written_as_integers() {
+        assert_eq!(f64_value(4.0), json!(4));
+        assert_eq!(f64_value(3.25), json!(3.25));
+    }
+}

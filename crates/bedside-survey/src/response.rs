@@ -37,8 +37,9 @@ impl AnswerCoding {
     }
 }
 
-/// One answer value. Free text is PHI and is held as [`Sensitive`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One answer value. Free text is PHI and is held as [`Sensitive`]; `Debug` also redacts dates,
+/// date-times and times (an answer may be a birth date).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnswerValue {
     /// Yes/no.
@@ -66,6 +67,24 @@ pub enum AnswerValue {
         /// The element's JSON.
         value: Sensitive<Value>,
     },
+}
+
+impl std::fmt::Debug for AnswerValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AnswerValue::Boolean(b) => write!(f, "Boolean({b})"),
+            AnswerValue::Integer(i) => write!(f, "Integer({i})"),
+            AnswerValue::Decimal(d) => write!(f, "Decimal({d})"),
+            AnswerValue::Date(d) => write!(f, "Date({d:?})"),
+            AnswerValue::DateTime(_) => write!(f, "DateTime({})", bedside_core::REDACTED),
+            AnswerValue::Time(_) => write!(f, "Time({})", bedside_core::REDACTED),
+            AnswerValue::String(s) => write!(f, "String({s:?})"),
+            AnswerValue::Coding(c) => write!(f, "Coding({c:?})"),
+            AnswerValue::Other { element, .. } => {
+                write!(f, "Other({element}, {})", bedside_core::REDACTED)
+            }
+        }
+    }
 }
 
 impl AnswerValue {
@@ -450,4 +469,46 @@ fn place(items: &mut Vec<ResponseItem>, chain: &[Ancestor], link_id: &str, value
         _ => &mut node.items,
     };
     place(children, rest, link_id, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::definition::{Condition, Item, Operator};
+    use crate::text::Texts;
+
+    #[test]
+    fn builder_nests_like_the_definition() {
+        let mut def = SurveyDefinition::new("n", "1", Texts::en("Nesting"));
+        def.items = vec![Item::new("g", "Group", ItemKind::Group).with_items(vec![
+            Item::new("q", "Question", ItemKind::Boolean).with_items(vec![
+                Item::new("f", "Follow-up", ItemKind::Date).enabled_when(Condition::new(
+                    "q",
+                    Operator::Equal,
+                    AnswerValue::Boolean(true),
+                )),
+            ]),
+        ])];
+        let r = ResponseBuilder::new(&def)
+            .answer("q", AnswerValue::Boolean(true))
+            .answer(
+                "f",
+                AnswerValue::Date(bedside_core::PartialDate::Year(2026)),
+            )
+            .answer("x", AnswerValue::Integer(1))
+            .build();
+        let mut paths = Vec::new();
+        r.visit(|path, item| paths.push(format!("{path}={}", item.link_id)));
+        assert_eq!(
+            paths,
+            [
+                "item[0]=g",
+                "item[0].item[0]=q",
+                "item[0].item[0].answer[0].item[0]=f",
+                "item[1]=x"
+            ]
+        );
+        assert_eq!(r.answers_to("f").len(), 1);
+        assert_eq!(r.month(), None);
+    }
 }

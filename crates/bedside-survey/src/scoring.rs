@@ -351,3 +351,74 @@ fn compare_holds(op: Operator, lhs: &AnswerValue, rhs: &AnswerValue) -> bool {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scale(bands: &[(f64, f64, &str)]) -> Scale {
+        Scale {
+            id: "s".into(),
+            title: Texts::default(),
+            method: ScoreMethod::Sum,
+            items: vec![],
+            reverse: vec![],
+            max_missing: 0,
+            bands: bands
+                .iter()
+                .map(|(min, max, code)| Band {
+                    min: *min,
+                    max: *max,
+                    code: (*code).into(),
+                    label: Texts::default(),
+                })
+                .collect(),
+            parent: None,
+        }
+    }
+
+    #[test]
+    fn band_of_covers_the_range_without_gaps() {
+        let s = scale(&[(0.0, 4.0, "a"), (5.0, 9.0, "b"), (10.0, 27.0, "c")]);
+        let cases = [
+            (-1.0, None),
+            (0.0, Some("a")),
+            (4.0, Some("a")),
+            (4.5, Some("a")),
+            (5.0, Some("b")),
+            (9.99, Some("b")),
+            (10.0, Some("c")),
+            (27.0, Some("c")),
+            (27.5, None),
+        ];
+        for (score, expected) in cases {
+            assert_eq!(
+                s.band_of(score).map(|b| b.code.as_str()),
+                expected,
+                "{score}"
+            );
+        }
+        assert_eq!(scale(&[]).band_of(3.0), None);
+    }
+
+    #[test]
+    fn comparisons() {
+        use AnswerValue::{Decimal as D, Integer as I};
+        let cases = [
+            (Operator::Greater, I(1), I(0), true),
+            (Operator::GreaterOrEqual, D(2.0), I(2), true),
+            (Operator::Less, I(1), I(1), false),
+            (Operator::LessOrEqual, I(1), I(1), true),
+            (Operator::Equal, D(1.0), I(1), true),
+            (Operator::NotEqual, I(2), I(1), true),
+            (Operator::Greater, AnswerValue::code("a"), I(0), false),
+        ];
+        for (op, lhs, rhs, expected) in cases {
+            assert_eq!(
+                compare_holds(op, &lhs, &rhs),
+                expected,
+                "{op} {lhs:?} {rhs:?}"
+            );
+        }
+    }
+}

@@ -480,6 +480,13 @@ fn messages_never_echo_free_text() {
         );
     }
     assert!(!format!("{r:?}").contains("Ada"));
+    let when = AnswerValue::DateTime("1970-01-02T03:04:05Z".into());
+    let born = AnswerValue::Date(
+        "1970-01-02"
+            .parse()
+            .unwrap_or(bedside_core::PartialDate::Year(1)),
+    );
+    assert!(!format!("{when:?} {born:?}").contains("1970"));
 }
 
 #[test]
