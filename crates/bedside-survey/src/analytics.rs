@@ -20,7 +20,7 @@
 
 use crate::definition::{ItemKind, SurveyDefinition, SurveyRef};
 use crate::index::{FastMap, Index};
-use crate::response::{AnswerValue, SurveyResponse};
+use crate::response::{AnswerValue, ResponseStatus, SurveyResponse};
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
@@ -249,6 +249,24 @@ pub struct AnalyticsReport {
     pub breakdowns: Vec<BreakdownReport>,
 }
 
+impl AnalyticsReport {
+    /// The trend of `item` over time: one `(month, figures)` pair per month of the `[month]`
+    /// breakdown, oldest first; figures are `None` where withheld. Empty when no such breakdown
+    /// was configured.
+    pub fn trend(&self, item: &str) -> Vec<(&str, Option<&ItemStats>)> {
+        self.breakdowns
+            .iter()
+            .find(|b| b.dimensions.len() == 1 && b.dimensions[0] == Dimension::Month.name())
+            .map(|b| {
+                b.cells
+                    .iter()
+                    .map(|c| (c.key[0].1.as_str(), c.item(item)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// What one answer contributes.
 #[derive(Clone, Copy)]
 struct Contribution {
@@ -405,10 +423,15 @@ impl<'a> Aggregator<'a> {
         })
     }
 
-    /// Adds one response. Responses to another survey or version are counted as skipped.
+    /// Adds one response. Responses to another survey or version, and responses that are not
+    /// completed or amended (in progress, stopped, entered in error), are counted as skipped.
     pub fn add(&mut self, response: &SurveyResponse) {
         if response.survey.id != self.index.definition.id
             || response.survey.version != self.index.definition.version
+            || !matches!(
+                response.status,
+                ResponseStatus::Completed | ResponseStatus::Amended
+            )
         {
             self.skipped += 1;
             return;

@@ -137,6 +137,9 @@ fn trends_by_month_and_two_dimension_breakdowns() -> R {
     let mut other = responses[0].clone();
     other.survey.version = "0.9".into();
     responses.push(other);
+    let mut mistaken = responses[0].clone();
+    mistaken.status = bedside_survey::ResponseStatus::EnteredInError;
+    responses.push(mistaken);
     let config = AnalyticsConfig {
         min_cell_size: 1,
         breakdowns: vec![
@@ -145,7 +148,20 @@ fn trends_by_month_and_two_dimension_breakdowns() -> R {
         ],
     };
     let report = analyse(&def, &responses, config)?;
-    assert_eq!(report.skipped, 1);
+    assert_eq!(report.skipped, 2);
+    let trend: Vec<(&str, Option<f64>)> = report
+        .trend("recommend")
+        .into_iter()
+        .map(|(m, s)| (m, s.and_then(|s| s.nps).map(|n| n.score)))
+        .collect();
+    assert_eq!(
+        trend,
+        [
+            ("(none)", None),
+            ("2026-01", Some(100.0)),
+            ("2026-02", Some(-50.0))
+        ]
+    );
     let months: Vec<(String, Option<f64>)> = report.breakdowns[0]
         .cells
         .iter()

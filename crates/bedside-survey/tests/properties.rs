@@ -370,3 +370,139 @@ fn generated_responses_are_often_accepted() {
     assert!(accepted >= 40, "{accepted}");
     assert!(wild_rejected >= 150, "{wild_rejected}");
 }
+
+/// JSON shaped roughly like FHIR, with the keys and values the importers look at.
+fn fhirish_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-20i64..20).prop_map(Value::from),
+        (-5.0f64..5.0).prop_map(Value::from),
+        prop::sample::select(vec![
+            "Questionnaire",
+            "QuestionnaireResponse",
+            "choice",
+            "open-choice",
+            "group",
+            "integer",
+            "decimal",
+            "string",
+            "text",
+            "boolean",
+            "date",
+            "dateTime",
+            "time",
+            "display",
+            "quantity",
+            "=",
+            "!=",
+            ">",
+            "exists",
+            "all",
+            "any",
+            "#vs",
+            "draft",
+            "completed",
+            "a",
+            "b",
+            "1",
+            "2026-01-02",
+            "10:00:00",
+            "2026-01-02T10:00:00Z",
+            "lang",
+            "content",
+            "http://hl7.org/fhir/StructureDefinition/ordinalValue",
+            "http://hl7.org/fhir/StructureDefinition/translation",
+            "https://bedside.example/fhir/StructureDefinition/survey-item-kind",
+            "likert",
+            "nps",
+            "star-rating",
+            "likert-matrix",
+            "matrix-row",
+        ])
+        .prop_map(|s| Value::String(s.to_string())),
+    ];
+    leaf.prop_recursive(4, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "resourceType",
+                        "id",
+                        "status",
+                        "item",
+                        "linkId",
+                        "type",
+                        "text",
+                        "_text",
+                        "required",
+                        "repeats",
+                        "answerOption",
+                        "answerValueSet",
+                        "valueCoding",
+                        "valueInteger",
+                        "valueString",
+                        "valueBoolean",
+                        "valueDate",
+                        "valueDecimal",
+                        "code",
+                        "system",
+                        "display",
+                        "enableWhen",
+                        "enableBehavior",
+                        "question",
+                        "operator",
+                        "answerBoolean",
+                        "answerCoding",
+                        "answerInteger",
+                        "extension",
+                        "url",
+                        "valueCode",
+                        "answer",
+                        "contained",
+                        "compose",
+                        "include",
+                        "concept",
+                        "maxLength",
+                        "title",
+                        "_title",
+                        "language",
+                        "questionnaire",
+                        "authored",
+                        "version",
+                    ]),
+                    inner,
+                ),
+                0..6,
+            )
+            .prop_map(|kv| {
+                serde_json::Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Importers never panic on arbitrary input, and whatever they accept exports and imports
+    /// again.
+    #[test]
+    fn importers_never_panic(mut json in fhirish_json(), as_response in any::<bool>()) {
+        if let serde_json::Value::Object(m) = &mut json {
+            let t = if as_response { "QuestionnaireResponse" } else { "Questionnaire" };
+            m.insert("resourceType".into(), serde_json::Value::String(t.into()));
+        }
+        if let Ok(def) = import_questionnaire(&json) {
+            let again = import_questionnaire(&export_questionnaire(&def));
+            prop_assert!(again.is_ok(), "{:?}", again.err());
+            let _ = check_definition(&def);
+        }
+        if let Ok(r) = import_questionnaire_response(&json) {
+            let again = import_questionnaire_response(&export_questionnaire_response(&r));
+            prop_assert!(again.is_ok(), "{:?}", again.err());
+        }
+    }
+}
