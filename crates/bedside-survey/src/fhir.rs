@@ -276,9 +276,17 @@ pub fn import_questionnaire(resource: &Value) -> Result<SurveyDefinition, Survey
     check_type(&o, "Questionnaire")?;
     o.remove("resourceType");
     let path = "Questionnaire";
-    let language = match o.get("language").and_then(Value::as_str) {
-        Some(tag) => Language::new(tag).unwrap_or_else(|_| english()),
-        None => english(),
+    // The resource language is the primary language of every text. Export writes it back from
+    // the title's primary language when that is not English, so only then is it taken out of
+    // the preserved elements (an explicit `en` stays verbatim).
+    let language = match o.get("language").and_then(Value::as_str).map(Language::new) {
+        Some(Ok(l)) => {
+            if l.as_str() != "en" {
+                o.remove("language");
+            }
+            l
+        }
+        _ => english(),
     };
     let id = take_str(&mut o, "id", path)?.unwrap_or_default();
     let version = take_str(&mut o, "version", path)?.unwrap_or_default();

@@ -184,6 +184,32 @@ fn rejected_resources_say_why_and_where() {
 }
 
 #[test]
+fn resource_language_is_the_primary_language_of_texts() -> R {
+    for json in [
+        r#"{"resourceType":"Questionnaire","language":"es","title":"Su visita","_title":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/translation","extension":[{"url":"lang","valueCode":"en"},{"url":"content","valueString":"Your visit"}]}]},"status":"draft","item":[{"linkId":"a","text":"¿Algo más?","type":"string"}]}"#,
+        r#"{"resourceType":"Questionnaire","language":"en","title":"Your visit","status":"draft"}"#,
+        r#"{"resourceType":"Questionnaire","title":"Your visit","status":"draft"}"#,
+    ] {
+        let input = parse_json(json.as_bytes())?;
+        let def = import_questionnaire(&input)?;
+        assert_eq!(
+            first_difference(&input, &export_questionnaire(&def)),
+            None,
+            "{json}"
+        );
+        assert_eq!(import_questionnaire(&export_questionnaire(&def))?, def);
+    }
+    let es = import_questionnaire(&parse_json(
+        br#"{"resourceType":"Questionnaire","language":"es","title":"Su visita","status":"draft","item":[{"linkId":"a","text":"Hola","type":"display"}]}"#,
+    )?)?;
+    let english = bedside_core::Language::new("en")?;
+    assert_eq!(es.title.primary_language().map(|l| l.as_str()), Some("es"));
+    assert_eq!(es.title_in(&english), "Su visita");
+    assert_eq!(es.items[0].text_in(&english), "Hola");
+    Ok(())
+}
+
+#[test]
 fn nps_questionnaire_snapshot() -> R {
     let def = Builtin::Nps.definition()?;
     insta::assert_json_snapshot!("nps_questionnaire", export_questionnaire(&def));
