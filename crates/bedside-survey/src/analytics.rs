@@ -249,7 +249,35 @@ pub struct AnalyticsReport {
     pub breakdowns: Vec<BreakdownReport>,
 }
 
+/// A hook for adjusting box shares after aggregation, such as the CMS HCAHPS patient-mix and
+/// survey-mode adjustments. Bedside computes raw shares; an adjustment model supplied by the
+/// caller changes them cell by cell.
+pub trait BoxAdjustment {
+    /// Returns the adjusted shares for `item` in the cell with `key` (empty for overall).
+    fn adjust(&self, item: &str, key: &[(String, String)], raw: Boxes) -> Boxes;
+}
+
 impl AnalyticsReport {
+    /// Applies `adjustment` to every box share in the report (overall and every cell), in
+    /// place. Shares are clamped to [0, 100].
+    pub fn adjust_boxes(&mut self, adjustment: &dyn BoxAdjustment) {
+        let cells = std::iter::once(&mut self.overall)
+            .chain(self.breakdowns.iter_mut().flat_map(|b| b.cells.iter_mut()));
+        for cell in cells {
+            let key = cell.key.clone();
+            for item in &mut cell.items {
+                if let Some(raw) = item.boxes {
+                    let a = adjustment.adjust(&item.item, &key, raw);
+                    item.boxes = Some(Boxes {
+                        top: a.top.clamp(0.0, 100.0),
+                        middle: a.middle.clamp(0.0, 100.0),
+                        bottom: a.bottom.clamp(0.0, 100.0),
+                    });
+                }
+            }
+        }
+    }
+
     /// The trend of `item` over time: one `(month, figures)` pair per month of the `[month]`
     /// breakdown, oldest first; figures are `None` where withheld. Empty when no such breakdown
     /// was configured.

@@ -63,7 +63,8 @@ pub mod text;
 pub mod validate;
 
 pub use analytics::{
-    Aggregator, AnalyticsConfig, AnalyticsReport, CellReport, Dimension, ItemStats, Nps, analyse,
+    Aggregator, AnalyticsConfig, AnalyticsReport, BoxAdjustment, Boxes, CellReport, Dimension,
+    ItemStats, Nps, analyse,
 };
 pub use check::{DefinitionProblem, DefinitionProblemKind, check_definition};
 pub use definition::{

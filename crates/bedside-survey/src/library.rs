@@ -4,7 +4,7 @@
 //! Scoring rules follow the published sources: PHQ-9 (Kroenke, Spitzer and Williams, 2001),
 //! GAD-7 (Spitzer, Kroenke, Williams and Löwe, 2006), NPS (promoters 9–10, passives 7–8,
 //! detractors 0–6) and CMS HCAHPS answer scales and top/middle/bottom boxes (raw shares; patient
-//! mix and mode adjustment are left to the caller).
+//! mix and mode adjustment plug in through [`crate::BoxAdjustment`]).
 
 use crate::definition::SurveyDefinition;
 use crate::error::SurveyError;

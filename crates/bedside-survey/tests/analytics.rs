@@ -304,3 +304,66 @@ fn staff_wellbeing_report_withholds_small_teams() -> R {
     insta::assert_snapshot!("staff_wellbeing_markdown", text);
     Ok(())
 }
+
+/// A toy mode adjustment: phone-mode cells get 3 points moved from top box to middle box.
+struct PhoneMode;
+
+impl bedside_survey::BoxAdjustment for PhoneMode {
+    fn adjust(
+        &self,
+        _item: &str,
+        key: &[(String, String)],
+        raw: bedside_survey::Boxes,
+    ) -> bedside_survey::Boxes {
+        if key.iter().any(|(d, v)| d == "mode" && v == "phone") {
+            bedside_survey::Boxes {
+                top: raw.top - 3.0,
+                middle: raw.middle + 3.0,
+                bottom: raw.bottom,
+            }
+        } else {
+            raw
+        }
+    }
+}
+
+#[test]
+fn hcahps_boxes_take_an_adjustment_hook() -> R {
+    let def = Builtin::HcahpsCommunication.definition()?;
+    let responses: Vec<SurveyResponse> = (0..10)
+        .map(|i| {
+            ResponseBuilder::new(&def)
+                .dimension("mode", if i < 5 { "phone" } else { "mail" })
+                .answer(
+                    "nurse-courtesy",
+                    AnswerValue::code(if i % 2 == 0 { "always" } else { "usually" }),
+                )
+                .answer("hospital-recommend", AnswerValue::code("definitely-yes"))
+                .build()
+        })
+        .collect();
+    let config = AnalyticsConfig::default().by(vec![Dimension::attribute("mode")]);
+    let mut report = analyse(&def, &responses, config)?;
+    let raw = report
+        .overall
+        .item("nurse-courtesy")
+        .and_then(|s| s.boxes)
+        .ok_or("no boxes")?;
+    assert_eq!((raw.top, raw.middle, raw.bottom), (50.0, 50.0, 0.0));
+    report.adjust_boxes(&PhoneMode);
+    let cells = &report.breakdowns[0].cells;
+    let phone = cells[1]
+        .item("hospital-recommend")
+        .and_then(|s| s.boxes)
+        .ok_or("no boxes")?;
+    let mail = cells[0]
+        .item("hospital-recommend")
+        .and_then(|s| s.boxes)
+        .ok_or("no boxes")?;
+    assert_eq!(
+        (cells[1].value_of("mode"), phone.top, phone.middle),
+        (Some("phone"), 97.0, 3.0)
+    );
+    assert_eq!(mail.top, 100.0);
+    Ok(())
+}
