@@ -166,6 +166,20 @@ fn febrl(args: &[String]) -> ExitCode {
         model.iterations(),
         model.prior()
     );
+    if parsed.len() == 1 {
+        // Diagnostics outside the timed run: how many true pairs blocking let through.
+        let blocked: HashSet<(usize, usize)> = matcher
+            .blocked_pairs(&parsed[0].records)
+            .into_iter()
+            .collect();
+        let kept = truth.iter().filter(|p| blocked.contains(p)).count();
+        println!(
+            "blocking: {} candidate pairs, recall {:.4} ({kept} of {} true pairs)",
+            blocked.len(),
+            kept as f64 / truth.len().max(1) as f64,
+            truth.len()
+        );
+    }
     for e in parsed.iter().flat_map(|p| &p.rejected) {
         println!("rejected line {}: {}", e.0, e.1);
     }

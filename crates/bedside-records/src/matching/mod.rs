@@ -1,8 +1,9 @@
 //! Patient matching (a master patient index): probabilistic record linkage in the
 //! Fellegi–Sunter tradition.
 //!
-//! - [`MatchRecord`] holds the normalised person fields; [`compare`](self::compare) has the
-//!   comparators (Jaro–Winkler, Soundex, nicknames, bounded edit distance).
+//! - [`MatchRecord`] holds the normalised person fields (built field by field, or from a
+//!   [`Patient`](crate::Patient) with `MatchRecord::from(&patient)`); [`compare`](self::compare)
+//!   has the comparators (Jaro–Winkler, Soundex, nicknames, bounded edit distance).
 //! - [`Matcher`] blocks with several unioned [`BlockingKey`]s, compares candidate pairs field by
 //!   field, estimates m/u with EM ([`Model::estimate`], no labels) and decides [`Outcome::Match`],
 //!   [`Outcome::PossibleMatch`] or [`Outcome::NonMatch`]. [`Matcher::deduplicate`] returns
@@ -40,6 +41,7 @@ pub mod compare;
 mod index;
 mod links;
 mod model;
+mod patient;
 mod record;
 pub mod synthetic;
 
@@ -140,6 +142,17 @@ impl Matcher {
     /// The configuration.
     pub fn config(&self) -> &MatcherConfig {
         &self.config
+    }
+
+    /// The candidate pairs `(i, j)`, `i < j`, blocking gives for one set: every pair sharing at
+    /// least one blocking key (blocks above the size limit skipped). These are the pairs
+    /// [`deduplicate`](Self::deduplicate) compares.
+    pub fn blocked_pairs(&self, records: &[MatchRecord]) -> Vec<(usize, usize)> {
+        let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
+        self.candidate_pairs(&prepared)
+            .into_iter()
+            .map(|(i, j)| (i as usize, j as usize))
+            .collect()
     }
 
     /// Candidate pairs `(i, j)`, `i < j`, of one set: every pair sharing a blocking key.
