@@ -478,7 +478,11 @@ fn random_request(
         } else {
             pools.staff[rng.index(pools.staff.len())].clone()
         };
-        let action = Action::ALL[rng.index(Action::ALL.len())];
+        let action = if rng.chance(0.6) {
+            Action::Read
+        } else {
+            Action::ALL[rng.index(Action::ALL.len())]
+        };
         let channel = if action == Action::Contact {
             [AccessChannel::Sms, AccessChannel::Email][rng.index(2)]
         } else {
@@ -533,10 +537,26 @@ fn random_request(
     if rng.chance(0.07) {
         labels.insert(SecurityLabel::Hiv);
     }
+    // Mostly the purpose the actor's role would plausibly give, so that permits are common and
+    // agreement is tested on both outcomes; the rest uniformly random.
+    let plausible = rng.chance(0.7);
     let purpose = match &actor {
-        Actor::Patient { .. } if rng.chance(0.8) => Purpose::Patrqt,
-        Actor::Staff(s) if s.roles[0] == Role::CLINICIAN && rng.chance(0.3) => Purpose::Etreat,
-        _ => PURPOSES[rng.index(PURPOSES.len())],
+        _ if !plausible => PURPOSES[rng.index(PURPOSES.len())],
+        Actor::Patient { .. } => Purpose::Patrqt,
+        Actor::Staff(s) => match s.roles[0].as_str() {
+            "clinician" => [Purpose::Treat, Purpose::Etreat][rng.index(2)],
+            "nurse" => Purpose::Treat,
+            "billing" => Purpose::Hpaymt,
+            "scheduler" | "reception" => [Purpose::Hoperat, Purpose::Treat][rng.index(2)],
+            _ => Purpose::Hoperat,
+        },
+        Actor::External { .. } => [
+            Purpose::Treat,
+            Purpose::Hpaymt,
+            Purpose::Pubhlth,
+            Purpose::Hresch,
+        ][rng.index(4)],
+        _ => [Purpose::Treat, Purpose::Markt][rng.index(2)],
     };
     let at = scenario_now() + TimeDelta::seconds(i64::try_from(rng.below(3_600)).unwrap_or(0));
     let mut context = Context::at(at);

@@ -13,6 +13,7 @@
 
 use crate::decision::ProvisionPath;
 use crate::error::ConsentError;
+use crate::idmap::IdMap;
 use crate::vocab::{
     AccessChannel, Action, ActionSet, ChannelSet, ClassSet, Confidentiality, LabelSet, Purpose,
     PurposeSet,
@@ -22,7 +23,6 @@ use bedside_core::{
     RelatedPersonId, StaffId,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// FHIR `Consent.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -116,9 +116,10 @@ impl ActorRef {
 /// A provision actor: a role (FHIR participation type) and a reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvisionActor {
-    /// How the actor participates (e.g. `PRCP` recipient, `CST` custodian); informational.
+    /// How the actor participates (e.g. `PRCP` recipient, `CST` custodian); informational, and
+    /// boxed because it is rare and the engine never reads it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<Coding>,
+    pub role: Option<Box<Coding>>,
     /// Who.
     pub reference: ActorRef,
 }
@@ -284,9 +285,9 @@ pub struct Consent {
     pub default_type: ProvisionType,
     /// The rules.
     pub provision: Provision,
-    /// FHIR fields kept for export.
-    #[serde(default)]
-    pub fhir: FhirExtras,
+    /// FHIR fields kept for export (boxed: only imported consents have them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fhir: Option<Box<FhirExtras>>,
 }
 
 impl Consent {
@@ -298,7 +299,7 @@ impl Consent {
             status: ConsentStatus::Active,
             default_type: ProvisionType::Permit,
             provision,
-            fhir: FhirExtras::default(),
+            fhir: None,
         }
     }
 
@@ -327,6 +328,8 @@ impl Consent {
         fn provision(p: &Provision) -> usize {
             std::mem::size_of::<Provision>()
                 + p.actors.capacity() * std::mem::size_of::<ProvisionActor>()
+                + p.actors.iter().filter(|a| a.role.is_some()).count()
+                    * std::mem::size_of::<Coding>()
                 + p.confidentiality.capacity()
                 + p.data
                     .iter()
@@ -339,19 +342,15 @@ impl Consent {
                 + p.provisions.iter().map(provision).sum::<usize>()
                 + (p.provisions.capacity() - p.provisions.len()) * std::mem::size_of::<Provision>()
         }
-        let extras = self.fhir.category.capacity() * std::mem::size_of::<Coding>()
-            + self
-                .fhir
-                .organization
-                .iter()
-                .map(String::capacity)
-                .sum::<usize>()
-            + self
-                .fhir
-                .aliases
-                .iter()
-                .map(|(a, b)| a.capacity() + b.capacity() + 48)
-                .sum::<usize>();
+        let extras = self.fhir.as_deref().map_or(0, |f| {
+            std::mem::size_of::<FhirExtras>()
+                + f.category.capacity() * std::mem::size_of::<Coding>()
+                + f.organization.iter().map(String::capacity).sum::<usize>()
+                + f.aliases
+                    .iter()
+                    .map(|(a, b)| a.capacity() + b.capacity() + 48)
+                    .sum::<usize>()
+        });
         std::mem::size_of::<Consent>() - std::mem::size_of::<Provision>()
             + provision(&self.provision)
             + extras
@@ -384,14 +383,7 @@ impl Provision {
     /// Whether this provision's own criteria (not its class list) match, given its effective type.
     fn matches(&self, kind: ProvisionType, m: &MatchInput<'_>) -> bool {
         let deny = kind == ProvisionType::Deny;
-        if let Some(p) = self.period {
-            if !p.contains(m.at) {
-                return false;
-            }
-        }
-        if !self.actors.is_empty() && !self.actors.iter().any(|a| a.reference.matches(m.actor)) {
-            return false;
-        }
+        // Inline bit-set tests first: they reject most provisions without touching the heap.
         if !self.actions.matches(m.action)
             || !self.purposes.matches(m.purpose)
             || !self.channels.matches(m.channel)
@@ -399,6 +391,14 @@ impl Provision {
             return false;
         }
         if !self.labels.is_empty() && !self.labels.intersects(m.labels) {
+            return false;
+        }
+        if let Some(p) = self.period {
+            if !p.contains(m.at) {
+                return false;
+            }
+        }
+        if !self.actors.is_empty() && !self.actors.iter().any(|a| a.reference.matches(m.actor)) {
             return false;
         }
         if !self.confidentiality.is_empty() && !self.confidentiality.contains(&m.confidentiality) {
@@ -546,12 +546,12 @@ pub struct StatusChange {
     pub by: String,
 }
 
-/// Consents indexed by patient, with the history of every status change.
+/// Consents indexed by patient, with the history of every status change. A patient's consents
+/// are stored together, so a decision touches one contiguous block.
 #[derive(Debug, Clone, Default)]
 pub struct ConsentStore {
-    consents: Vec<Consent>,
-    by_id: HashMap<ConsentId, u32>,
-    by_patient: HashMap<PatientId, Vec<u32>>,
+    by_patient: IdMap<PatientId, Vec<Consent>>,
+    by_id: IdMap<ConsentId, PatientId>,
     history: Vec<StatusChange>,
 }
 
@@ -574,23 +574,17 @@ impl ConsentStore {
                 reason: "a consent with this id is already stored".into(),
             });
         }
-        let index =
-            u32::try_from(self.consents.len()).map_err(|_| ConsentError::InvalidConsent {
-                path: "id".into(),
-                reason: "store is full".into(),
-            })?;
         self.history.push(StatusChange {
             consent: consent.id,
             status: consent.status,
             at,
             by: by.label(),
         });
-        self.by_id.insert(consent.id, index);
+        self.by_id.insert(consent.id, consent.patient);
         self.by_patient
             .entry(consent.patient)
             .or_default()
-            .push(index);
-        self.consents.push(consent);
+            .push(consent);
         Ok(())
     }
 
@@ -605,13 +599,14 @@ impl ConsentStore {
         at: Instant,
         by: &Actor,
     ) -> Result<(), ConsentError> {
-        let index = *self
-            .by_id
-            .get(&id)
-            .ok_or_else(|| ConsentError::ConsentNotFound { id: id.to_string() })?;
-        if let Some(c) = self.consents.get_mut(index as usize) {
-            c.status = status;
-        }
+        let not_found = || ConsentError::ConsentNotFound { id: id.to_string() };
+        let patient = *self.by_id.get(&id).ok_or_else(not_found)?;
+        let consent = self
+            .by_patient
+            .get_mut(&patient)
+            .and_then(|list| list.iter_mut().find(|c| c.id == id))
+            .ok_or_else(not_found)?;
+        consent.status = status;
         self.history.push(StatusChange {
             consent: id,
             status,
@@ -631,23 +626,18 @@ impl ConsentStore {
 
     /// A consent by id.
     pub fn get(&self, id: ConsentId) -> Option<&Consent> {
-        self.by_id
-            .get(&id)
-            .and_then(|i| self.consents.get(*i as usize))
+        let patient = self.by_id.get(&id)?;
+        self.by_patient.get(patient)?.iter().find(|c| c.id == id)
     }
 
     /// Every consent of a patient, in the order they were added.
-    pub fn for_patient(&self, patient: PatientId) -> impl Iterator<Item = &Consent> {
-        self.by_patient
-            .get(&patient)
-            .into_iter()
-            .flatten()
-            .filter_map(|i| self.consents.get(*i as usize))
+    pub fn for_patient(&self, patient: PatientId) -> &[Consent] {
+        self.by_patient.get(&patient).map_or(&[], Vec::as_slice)
     }
 
-    /// Every consent, in the order they were added.
+    /// Every consent, grouped by patient (patients in no particular order).
     pub fn iter(&self) -> impl Iterator<Item = &Consent> {
-        self.consents.iter()
+        self.by_patient.values().flatten()
     }
 
     /// Every status change, oldest first.
@@ -657,12 +647,12 @@ impl ConsentStore {
 
     /// Number of consents.
     pub fn len(&self) -> usize {
-        self.consents.len()
+        self.by_id.len()
     }
 
     /// Whether the store is empty.
     pub fn is_empty(&self) -> bool {
-        self.consents.is_empty()
+        self.by_id.is_empty()
     }
 
     /// Records an SMS-style STOP (or any opt-out on a channel) at `at`: every active consent of
@@ -687,6 +677,7 @@ impl ConsentStore {
         }
         let only_this_channel: Vec<ConsentId> = self
             .for_patient(patient)
+            .iter()
             .filter(|c| {
                 c.status == ConsentStatus::Active && is_contact_consent_for(&c.provision, channel)
             })

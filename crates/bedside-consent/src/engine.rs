@@ -8,13 +8,13 @@ use crate::decision::{
     Applied, DecidedBy, Decision, Effect, Explanation, MissingStep, Obligation, Source, Verdict,
     combine,
 };
+use crate::idmap::IdMap;
 use crate::policy::{Policy, Rule, RuleEffect};
 use crate::request::Request;
 use crate::vocab::{Action, ActorKind, ClassSet};
 use bedside_core::{Actor, PatientId, ProviderId, RelatedPersonId, StaffId};
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// The staff and providers treating a patient.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,8 +43,8 @@ impl CareTeam {
 pub struct Engine {
     policy: Policy,
     consents: ConsentStore,
-    care_teams: HashMap<PatientId, CareTeam>,
-    proxies: HashMap<(RelatedPersonId, PatientId), Vec<ProxyGrant>>,
+    care_teams: IdMap<PatientId, CareTeam>,
+    proxies: IdMap<(RelatedPersonId, PatientId), Vec<ProxyGrant>>,
 }
 
 impl Engine {
@@ -53,8 +53,8 @@ impl Engine {
         Engine {
             policy,
             consents: ConsentStore::new(),
-            care_teams: HashMap::new(),
-            proxies: HashMap::new(),
+            care_teams: IdMap::default(),
+            proxies: IdMap::default(),
         }
     }
 

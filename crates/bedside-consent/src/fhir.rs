@@ -203,7 +203,10 @@ impl Reader {
                             .ok_or_else(|| err(&format!("{apath}.reference"), "missing"))?;
                         let (_, reference) =
                             self.reference(reference, &format!("{apath}.reference"))?;
-                        p.actors.push(ProvisionActor { role, reference });
+                        p.actors.push(ProvisionActor {
+                            role: role.map(Box::new),
+                            reference,
+                        });
                     }
                 }
                 "action" => {
@@ -493,7 +496,7 @@ pub fn import(json: &[u8]) -> Result<Imported, ConsentError> {
         status: status.ok_or_else(|| err("status", "missing"))?,
         default_type,
         provision: provision.unwrap_or_default(),
-        fhir,
+        fhir: Some(Box::new(fhir)),
     };
     consent.validate()?;
     Ok(Imported {
@@ -520,8 +523,9 @@ fn reference_text(consent: &Consent, kind: &str, uuid: Uuid) -> String {
     let key = uuid.to_string();
     consent
         .fhir
-        .aliases
-        .iter()
+        .as_deref()
+        .into_iter()
+        .flat_map(|f| f.aliases.iter())
         .find(|(k, _)| *k == key)
         .map_or_else(|| format!("{kind}/{uuid}"), |(_, v)| v.clone())
 }
@@ -573,7 +577,7 @@ fn write_provision(consent: &Consent, p: &Provision) -> Value {
             .map(|a| {
                 let mut am = Map::new();
                 if let Some(role) = &a.role {
-                    am.insert("role".into(), concept(std::slice::from_ref(role)));
+                    am.insert("role".into(), concept(std::slice::from_ref(role.as_ref())));
                 }
                 am.insert("reference".into(), write_actor(consent, &a.reference));
                 Value::Object(am)
@@ -665,22 +669,22 @@ fn write_provision(consent: &Consent, p: &Provision) -> Value {
 pub fn export(consent: &Consent) -> Value {
     let mut m = Map::new();
     m.insert("resourceType".into(), Value::String("Consent".into()));
-    let id = consent
-        .fhir
+    let no_extras = FhirExtras::default();
+    let extras = consent.fhir.as_deref().unwrap_or(&no_extras);
+    let id = extras
         .logical_id
         .clone()
         .unwrap_or_else(|| consent.id.to_string());
     m.insert("id".into(), Value::String(id));
     m.insert("status".into(), Value::String(consent.status.code().into()));
-    if let Some(scope) = &consent.fhir.scope {
+    if let Some(scope) = &extras.scope {
         m.insert("scope".into(), concept(std::slice::from_ref(scope)));
     }
-    if !consent.fhir.category.is_empty() {
+    if !extras.category.is_empty() {
         m.insert(
             "category".into(),
             Value::Array(
-                consent
-                    .fhir
+                extras
                     .category
                     .iter()
                     .map(|c| concept(std::slice::from_ref(c)))
@@ -692,15 +696,14 @@ pub fn export(consent: &Consent) -> Value {
         "patient".into(),
         json!({ "reference": reference_text(consent, "Patient", consent.patient.as_uuid()) }),
     );
-    if let Some(dt) = &consent.fhir.date_time {
+    if let Some(dt) = &extras.date_time {
         m.insert("dateTime".into(), Value::String(dt.clone()));
     }
-    if !consent.fhir.organization.is_empty() {
+    if !extras.organization.is_empty() {
         m.insert(
             "organization".into(),
             Value::Array(
-                consent
-                    .fhir
+                extras
                     .organization
                     .iter()
                     .map(|o| json!({ "reference": o }))
@@ -708,8 +711,8 @@ pub fn export(consent: &Consent) -> Value {
             ),
         );
     }
-    if !consent.fhir.policy_rule.is_empty() {
-        m.insert("policyRule".into(), concept(&consent.fhir.policy_rule));
+    if !extras.policy_rule.is_empty() {
+        m.insert("policyRule".into(), concept(&extras.policy_rule));
     }
     m.insert(
         "provision".into(),

@@ -67,6 +67,7 @@ pub mod disclosure;
 pub mod engine;
 pub mod error;
 pub mod fhir;
+mod idmap;
 pub mod policy;
 pub mod request;
 pub mod review;
