@@ -2,7 +2,7 @@
 //! Fellegi–Sunter tradition.
 //!
 //! - [`MatchRecord`] holds the normalised person fields (built field by field, or from a
-//!   [`Patient`](crate::Patient) with `MatchRecord::from(&patient)`); [`compare`](self::compare)
+//!   [`Patient`](crate::Patient) with `MatchRecord::from(&patient)`); [`compare`]
 //!   has the comparators (Jaro–Winkler, Soundex, nicknames, bounded edit distance).
 //! - [`Matcher`] blocks with several unioned [`BlockingKey`]s, compares candidate pairs field by
 //!   field, estimates m/u with EM ([`Model::estimate`], no labels) and decides [`Outcome::Match`],
@@ -52,7 +52,9 @@ pub use model::{
     Agreement, Comparison, EmConfig, Explanation, FIELD_COUNT, Field, FieldExplanation,
     FieldProbabilities, LEVEL_COUNT, Model, Outcome, Reason, Thresholds,
 };
-pub use record::{BirthDate, MatchIdentifier, MatchRecord, Sex, digits_only, normalise_text};
+pub use record::{
+    BirthDate, MAX_FIELD_BYTES, MatchIdentifier, MatchRecord, Sex, digits_only, normalise_text,
+};
 
 use record::Prepared;
 use serde::{Deserialize, Serialize};
