@@ -80,6 +80,13 @@ fn obj<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, SurveyErr
         .ok_or_else(|| SurveyError::fhir(path, "expected an object"))
 }
 
+fn into_obj(v: Value, path: &str) -> Result<Map<String, Value>, SurveyError> {
+    match v {
+        Value::Object(m) => Ok(m),
+        _ => Err(SurveyError::fhir(path, "expected an object")),
+    }
+}
+
 fn check_type(o: &Map<String, Value>, expected: &str) -> Result<(), SurveyError> {
     let found = o.get("resourceType").and_then(Value::as_str).unwrap_or("");
     if found == expected {
@@ -315,7 +322,7 @@ pub fn import_questionnaire(resource: &Value) -> Result<SurveyDefinition, Survey
     };
     let contained = o.get("contained").cloned();
     let items = take_array(&mut o, "item", path)?
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, v)| {
             import_item(
@@ -356,12 +363,12 @@ fn take_bound(o: &mut Map<String, Value>, url: &str) -> Option<Value> {
 }
 
 fn import_item(
-    v: &Value,
+    v: Value,
     path: &str,
     language: &Language,
     contained: Option<&Value>,
 ) -> Result<Item, SurveyError> {
-    let mut o = obj(v, path)?.clone();
+    let mut o = into_obj(v, path)?;
     let id = take_str(&mut o, "linkId", path)?
         .ok_or_else(|| SurveyError::fhir(path, "item has no linkId"))?;
     let text = take_texts(&mut o, "text", language, path)?;
@@ -398,12 +405,12 @@ fn import_item(
             ));
         }
     };
-    let children = take_array(&mut o, "item", path)?;
+    let mut children = take_array(&mut o, "item", path)?;
     let is_choice = matches!(fhir_type.as_str(), "choice" | "open-choice");
     let (options, value_set) = if is_choice {
         let value_set = take_str(&mut o, "answerValueSet", path)?;
         let mut options = take_array(&mut o, "answerOption", path)?
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, a)| import_option(a, &format!("{path}.answerOption[{i}]"), language))
             .collect::<Result<Vec<_>, _>>()?;
@@ -449,7 +456,7 @@ fn import_item(
     let kind = match (fhir_type.as_str(), marker.as_deref()) {
         ("group", Some("likert-matrix")) => {
             let mut points = Vec::new();
-            for (i, c) in children.iter().enumerate() {
+            for (i, c) in std::mem::take(&mut children).into_iter().enumerate() {
                 let cpath = format!("{path}.item[{i}]");
                 let row = import_item(c, &cpath, language, contained)?;
                 let is_row = row
@@ -542,7 +549,7 @@ fn import_item(
     };
     if !matches!(kind, ItemKind::LikertMatrix { .. }) {
         items = children
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, c)| import_item(c, &format!("{path}.item[{i}]"), language, contained))
             .collect::<Result<Vec<_>, _>>()?;
@@ -608,12 +615,12 @@ fn resolve_value_set(reference: &str, contained: Option<&Value>) -> Vec<AnswerOp
     out
 }
 
-fn import_option(v: &Value, path: &str, language: &Language) -> Result<AnswerOption, SurveyError> {
-    let mut o = obj(v, path)?.clone();
+fn import_option(v: Value, path: &str, language: &Language) -> Result<AnswerOption, SurveyError> {
+    let mut o = into_obj(v, path)?;
     let mut score =
         take_extension(&mut o, ORDINAL_VALUE).and_then(|e| e.get("valueDecimal").and_then(number));
     let (code, system, display, value_type) = if let Some(c) = o.remove("valueCoding") {
-        let mut c = obj(&c, path)?.clone();
+        let mut c = into_obj(c, path)?;
         let cpath = format!("{path}.valueCoding");
         if score.is_none() {
             score = take_extension(&mut c, ORDINAL_VALUE)
@@ -665,12 +672,12 @@ fn import_condition(v: &Value, path: &str) -> Result<Condition, SurveyError> {
         .iter()
         .find(|(k, _)| k.starts_with("answer"))
         .ok_or_else(|| SurveyError::fhir(path, "enableWhen has no answer[x]"))?;
-    let answer = import_value(&key["answer".len()..], value, path)?;
+    let answer = import_value(&key["answer".len()..], value.clone(), path)?;
     Ok(Condition::new(question, operator, answer))
 }
 
 /// Imports a `value[x]`/`answer[x]` given its type suffix (`Coding`, `Integer`).
-fn import_value(suffix: &str, v: &Value, path: &str) -> Result<AnswerValue, SurveyError> {
+fn import_value(suffix: &str, v: Value, path: &str) -> Result<AnswerValue, SurveyError> {
     let bad = || SurveyError::fhir(path, format!("malformed {suffix} value"));
     Ok(match suffix {
         "Boolean" => AnswerValue::Boolean(v.as_bool().ok_or_else(bad)?),
@@ -685,7 +692,9 @@ fn import_value(suffix: &str, v: &Value, path: &str) -> Result<AnswerValue, Surv
         "Time" => AnswerValue::Time(v.as_str().ok_or_else(bad)?.to_string()),
         "String" => AnswerValue::String(Sensitive::new(v.as_str().ok_or_else(bad)?.to_string())),
         "Coding" => {
-            let mut c = v.as_object().ok_or_else(bad)?.clone();
+            let Value::Object(mut c) = v else {
+                return Err(bad());
+            };
             let take = |c: &mut Map<String, Value>, k: &str| match c.remove(k) {
                 None => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s)),
@@ -700,7 +709,7 @@ fn import_value(suffix: &str, v: &Value, path: &str) -> Result<AnswerValue, Surv
         }
         other => AnswerValue::Other {
             element: format!("value{other}"),
-            value: Sensitive::new(v.clone()),
+            value: Sensitive::new(v),
         },
     })
 }
@@ -1132,27 +1141,27 @@ fn canonical_of(r: &SurveyRef) -> String {
 
 fn import_response_items(items: Vec<Value>, path: &str) -> Result<Vec<ResponseItem>, SurveyError> {
     items
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, v)| {
             let ipath = format!("{path}.item[{i}]");
-            let mut o = obj(v, &ipath)?.clone();
+            let mut o = into_obj(v, &ipath)?;
             let link_id = take_str(&mut o, "linkId", &ipath)?
                 .ok_or_else(|| SurveyError::fhir(&ipath, "item has no linkId"))?;
             let text = take_str(&mut o, "text", &ipath)?;
             let answers = take_array(&mut o, "answer", &ipath)?
-                .iter()
+                .into_iter()
                 .enumerate()
                 .map(|(j, a)| {
                     let apath = format!("{ipath}.answer[{j}]");
-                    let mut a = obj(a, &apath)?.clone();
+                    let mut a = into_obj(a, &apath)?;
                     let key = a
                         .keys()
                         .find(|k| k.starts_with("value"))
                         .cloned()
                         .ok_or_else(|| SurveyError::fhir(&apath, "answer has no value[x]"))?;
                     let raw = a.remove(&key).unwrap_or(Value::Null);
-                    let value = import_value(&key["value".len()..], &raw, &apath)?;
+                    let value = import_value(&key["value".len()..], raw, &apath)?;
                     let items = import_response_items(take_array(&mut a, "item", &apath)?, &apath)?;
                     Ok(Answer {
                         value,
