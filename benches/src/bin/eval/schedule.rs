@@ -42,6 +42,7 @@ fn run_schedule(args: &[String]) -> ExitCode {
     let mut seed = 1u64;
     let mut out = None;
     let mut config = SolverConfig::default();
+    let mut iterations: Option<u64> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -76,6 +77,10 @@ fn run_schedule(args: &[String]) -> ExitCode {
             "--pressure" => match it.next().and_then(|s| s.parse().ok()) {
                 Some(s) => config.pressure_weight = s,
                 None => return usage("--pressure needs an integer"),
+            },
+            "--iterations" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(n) => iterations = Some(n),
+                None => return usage("--iterations needs an integer"),
             },
             "--out" => match it.next() {
                 Some(s) => out = Some(s.clone()),
@@ -115,12 +120,11 @@ fn run_schedule(args: &[String]) -> ExitCode {
     let search_start = Instant::now();
     let already = search_start.duration_since(started).as_secs_f64();
     let search_seconds = (deadline - already).max(0.0);
-    let mut budget = |_: u64| {
-        if search_seconds <= 0.0 {
-            1.0
-        } else {
-            search_start.elapsed().as_secs_f64() / search_seconds
-        }
+    // With --iterations the run is deterministic (and --seconds is ignored).
+    let mut budget = |done: u64| match iterations {
+        Some(n) => done as f64 / n.max(1) as f64,
+        None if search_seconds <= 0.0 => 1.0,
+        None => search_start.elapsed().as_secs_f64() / search_seconds,
     };
     config.seed = seed;
     let solution = match solve(&problem, &config, &mut budget) {
