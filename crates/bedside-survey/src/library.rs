@@ -94,7 +94,26 @@ impl fmt::Display for Builtin {
     }
 }
 
-/// Parses a definition from this crate's JSON format (the format of the library files).
+/// Parses a definition from this crate's JSON format (the format of the library files): the
+/// serde form of [`SurveyDefinition`], with each item's kind in a `kind` member and texts as
+/// objects from language tag to text.
+///
+/// ```
+/// use bedside_survey::{check_definition, parse_definition};
+///
+/// let def = parse_definition(r#"{
+///   "id": "pain", "version": "1", "title": {"en": "Pain check", "fr": "Douleur"},
+///   "items": [
+///     {"id": "score", "text": {"en": "Pain today, 0–10"}, "kind": "integer",
+///      "min": 0, "max": 10, "required": true},
+///     {"id": "where", "text": {"en": "Where does it hurt?"}, "kind": "short_text",
+///      "enable_when": [{"question": "score", "operator": ">", "answer": {"integer": 0}}]}
+///   ]
+/// }"#)?;
+/// assert!(check_definition(&def).is_empty());
+/// assert_eq!(def.title_in(&"fr-CA".parse()?), "Douleur");
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 /// [`SurveyError::Json`] with the position of the first malformed element.
