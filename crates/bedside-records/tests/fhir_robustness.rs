@@ -265,6 +265,14 @@ fn edge_shapes_round_trip_exactly() {
         r#"{"resourceType": "Patient", "extension": [{"url": "https://fhir.bedside.invalid/StructureDefinition/quiet-hours", "extension": []}]}"#,
         r#"{"resourceType": "Patient", "telecom": [{"extension": [{"url": "https://fhir.bedside.invalid/StructureDefinition/contact-point-verified", "valueBoolean": false}]}]}"#,
         r#"{"resourceType": "Bundle", "entry": [{"request": {"method": "POST"}}, {"resource": 5}]}"#,
+        // Bedside's extensions before a foreign one, out of canonical order, duplicated or
+        // partly malformed: all kept verbatim.
+        r#"{"resourceType": "Patient", "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired", "valueBoolean": true}, {"url": "http://x"}]}"#,
+        r#"{"resourceType": "Patient", "extension": [{"url": "https://fhir.bedside.invalid/StructureDefinition/quiet-hours", "extension": [{"url": "zone", "valueCode": "UTC"}, {"url": "start", "valueTime": "21:00:00"}, {"url": "end", "valueTime": "07:00:00"}]}, {"url": "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired", "valueBoolean": true}]}"#,
+        r#"{"resourceType": "Patient", "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired", "valueBoolean": true}, {"url": "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired", "valueBoolean": false}]}"#,
+        r#"{"resourceType": "Patient", "extension": [{"url": "https://fhir.bedside.invalid/StructureDefinition/communication-preference", "extension": [{"url": "purpose", "valueCode": "surveys"}]}, {"url": "https://fhir.bedside.invalid/StructureDefinition/communication-preference", "extension": [{"url": "purpose", "valueCode": "billing"}]}]}"#,
+        r#"{"resourceType": "RelatedPerson", "patient": {}, "extension": [{"url": "https://fhir.bedside.invalid/StructureDefinition/proxy-scope", "valueCode": "billing"}, {"url": "https://fhir.bedside.invalid/StructureDefinition/proxy-scope", "valueCode": "everything"}]}"#,
+        r#"{"resourceType": "Patient", "telecom": [{"extension": [{"url": "https://fhir.bedside.invalid/StructureDefinition/contact-point-verified", "valueBoolean": true}, {"url": "https://fhir.bedside.invalid/StructureDefinition/contact-point-verified", "valueBoolean": true}]}]}"#,
     ];
     for case in cases {
         let outcome = fhir::round_trip(case.as_bytes(), &ids()).map(|(_, o)| o);

@@ -217,17 +217,29 @@ impl<'n> Reader<'n> {
     }
 
     /// Takes the extensions whose `url` satisfies `claim`, leaving the others in place.
+    ///
+    /// Export writes kept extensions first and Bedside's after them, so the claimed ones are
+    /// taken only when they already form the tail of the array; otherwise nothing is taken and
+    /// the array stays verbatim. A caller that cannot parse what it took must hand *all* of it
+    /// back with [`Reader::give_back`] so the order is restored.
     pub(crate) fn claim_extensions(&mut self, claim: impl Fn(&str) -> bool) -> Vec<Value> {
-        let Some(Value::Array(items)) =
-            self.take_if("extension", |v| v.as_array().is_some_and(|a| !a.is_empty()))
-        else {
+        let is_claimed = |e: &Value| e.get("url").and_then(Value::as_str).is_some_and(&claim);
+        let Some(Value::Array(items)) = self.map.get("extension") else {
             return Vec::new();
         };
-        let (claimed, rest): (Vec<Value>, Vec<Value>) = items
-            .into_iter()
-            .partition(|e| e.get("url").and_then(Value::as_str).is_some_and(&claim));
-        if !rest.is_empty() {
-            self.map.insert("extension".into(), Value::Array(rest));
+        let first = items.iter().position(is_claimed);
+        let Some(first) = first else {
+            return Vec::new();
+        };
+        if !items[first..].iter().all(is_claimed) {
+            return Vec::new();
+        }
+        let Some(Value::Array(mut items)) = self.map.remove("extension") else {
+            return Vec::new();
+        };
+        let claimed = items.split_off(first);
+        if !items.is_empty() {
+            self.map.insert("extension".into(), Value::Array(items));
         }
         claimed
     }

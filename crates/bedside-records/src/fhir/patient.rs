@@ -157,16 +157,16 @@ pub(crate) fn write_address(a: &Address) -> Value {
 
 pub(crate) fn read_contact_point(mut r: Reader<'_>) -> ContactPoint {
     let url = ext_verified();
-    let mut verification = Verification::Unverified;
-    for ext in r.claim_extensions(|u| u == url) {
-        let is_true = ext_url_only(&ext, &["valueBoolean"])
-            && ext.get("valueBoolean") == Some(&Value::Bool(true));
-        if is_true && verification == Verification::Unverified {
-            verification = Verification::Verified;
-        } else {
-            r.give_back("extension", Value::Array(vec![ext]));
-        }
-    }
+    let claimed = r.claim_extensions(|u| u == url);
+    let canonical = [json!({"url": ext_verified(), "valueBoolean": true})];
+    let verification = if claimed.is_empty() {
+        Verification::Unverified
+    } else if claimed == canonical {
+        Verification::Verified
+    } else {
+        r.give_back("extension", Value::Array(claimed));
+        Verification::Unverified
+    };
     ContactPoint {
         system: r.parsed("system", |s| from_code(TELECOM_SYSTEM, s)),
         value: r.sensitive("value"),
@@ -336,46 +336,38 @@ pub(crate) fn read_patient(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Patient 
     let mut preferences: Vec<PurposePreference> = Vec::new();
     let mut quiet_hours = None;
     let mut interpreter_needed = None;
-    let mut rejected = Vec::new();
-    for ext in claimed {
+    let mut parsed_all = true;
+    for ext in &claimed {
         let url = ext.get("url").and_then(Value::as_str).unwrap_or_default();
-        let taken = if url == pref_url {
-            match parse_preference(&ext) {
-                Some(p) if !preferences.iter().any(|q| q.purpose == p.purpose) => {
-                    preferences.push(p);
-                    true
-                }
-                _ => false,
+        if url == pref_url {
+            match parse_preference(ext) {
+                Some(p) => preferences.push(p),
+                None => parsed_all = false,
             }
         } else if url == quiet_url {
-            match (quiet_hours.is_none(), parse_quiet_hours(&ext)) {
-                (true, Some(q)) => {
-                    quiet_hours = Some(q);
-                    true
-                }
-                _ => false,
+            match parse_quiet_hours(ext) {
+                Some(q) if quiet_hours.is_none() => quiet_hours = Some(q),
+                _ => parsed_all = false,
             }
         } else {
             match ext.get("valueBoolean").and_then(Value::as_bool) {
-                Some(b)
-                    if interpreter_needed.is_none() && ext_url_only(&ext, &["valueBoolean"]) =>
-                {
+                Some(b) if interpreter_needed.is_none() && ext_url_only(ext, &["valueBoolean"]) => {
                     interpreter_needed = Some(b);
-                    true
                 }
-                _ => false,
+                _ => parsed_all = false,
             }
-        };
-        if !taken {
-            rejected.push(ext);
         }
     }
-    // Preferences are written back in purpose order; keep the order only if it already was.
-    if preferences.windows(2).any(|w| w[0].purpose > w[1].purpose) {
-        rejected.extend(preferences.drain(..).map(|p| write_preference(&p)));
-    }
-    if !rejected.is_empty() {
-        r.give_back("extension", Value::Array(rejected));
+    // Keep the parsed values only if export would write exactly what was read (one of each,
+    // purposes in order, canonical element order); otherwise keep everything verbatim.
+    let rendered = patient_extensions(interpreter_needed, &preferences, quiet_hours.as_ref());
+    if !parsed_all || rendered != claimed {
+        preferences.clear();
+        quiet_hours = None;
+        interpreter_needed = None;
+        if !claimed.is_empty() {
+            r.give_back("extension", Value::Array(claimed));
+        }
     }
 
     let multiple_birth = r
@@ -497,18 +489,30 @@ fn write_link(l: &PatientLink) -> Value {
     w.finish(&l.unmodelled)
 }
 
+/// The extensions export writes for a patient, in order.
+fn patient_extensions(
+    interpreter_needed: Option<bool>,
+    preferences: &[PurposePreference],
+    quiet_hours: Option<&QuietHours>,
+) -> Vec<Value> {
+    let mut exts = Vec::new();
+    if let Some(b) = interpreter_needed {
+        exts.push(json!({"url": INTERPRETER_REQUIRED, "valueBoolean": b}));
+    }
+    exts.extend(preferences.iter().map(write_preference));
+    if let Some(q) = quiet_hours {
+        exts.push(write_quiet_hours(q));
+    }
+    exts
+}
+
 pub(crate) fn write_patient(p: &Patient) -> Value {
     let mut w = Writer::resource("Patient");
     w.str("id", p.logical_id.resolve(&p.id.to_string()).as_deref());
-    let mut exts = Vec::new();
-    if let Some(b) = p.interpreter_needed {
-        exts.push(json!({"url": INTERPRETER_REQUIRED, "valueBoolean": b}));
-    }
-    exts.extend(p.preferences.iter().map(write_preference));
-    if let Some(q) = &p.quiet_hours {
-        exts.push(write_quiet_hours(q));
-    }
-    w.list("extension", exts);
+    w.list(
+        "extension",
+        patient_extensions(p.interpreter_needed, &p.preferences, p.quiet_hours.as_ref()),
+    );
     w.boolean("active", p.active);
     w.list(
         "identifier",
@@ -558,22 +562,23 @@ pub(crate) fn read_related_person(
     let patient = r.reference("patient")?;
     let (logical_id, uuid) = LogicalId::classify(r.string("id").as_deref());
     let scope_url = ext_proxy_scope();
-    let mut proxy_scopes = Vec::new();
-    let mut rejected = Vec::new();
-    for ext in r.claim_extensions(|u| u == scope_url) {
-        let scope = ext
-            .get("valueCode")
-            .and_then(Value::as_str)
-            .and_then(ProxyScope::parse)
-            .filter(|s| ext_url_only(&ext, &["valueCode"]) && !proxy_scopes.contains(s));
-        match scope {
-            Some(s) => proxy_scopes.push(s),
-            None => rejected.push(ext),
-        }
-    }
-    if !rejected.is_empty() {
-        r.give_back("extension", Value::Array(rejected));
-    }
+    let claimed = r.claim_extensions(|u| u == scope_url);
+    let proxy_scopes: Vec<ProxyScope> = claimed
+        .iter()
+        .filter(|e| ext_url_only(e, &["valueCode"]))
+        .filter_map(|e| {
+            e.get("valueCode")
+                .and_then(Value::as_str)
+                .and_then(ProxyScope::parse)
+        })
+        .collect();
+    let rendered: Vec<Value> = proxy_scopes.iter().map(|s| write_proxy_scope(*s)).collect();
+    let proxy_scopes = if rendered == claimed {
+        proxy_scopes
+    } else {
+        r.give_back("extension", Value::Array(claimed));
+        Vec::new()
+    };
     Some(RelatedPerson {
         id: uuid.map_or_else(|| ids.generate(), RelatedPersonId::from_uuid),
         logical_id,
@@ -593,6 +598,10 @@ pub(crate) fn read_related_person(
     })
 }
 
+fn write_proxy_scope(scope: ProxyScope) -> Value {
+    json!({"url": ext_proxy_scope(), "valueCode": scope.as_str()})
+}
+
 pub(crate) fn write_related_person(p: &RelatedPerson) -> Value {
     let mut w = Writer::resource("RelatedPerson");
     w.str("id", p.logical_id.resolve(&p.id.to_string()).as_deref());
@@ -600,7 +609,7 @@ pub(crate) fn write_related_person(p: &RelatedPerson) -> Value {
         "extension",
         p.proxy_scopes
             .iter()
-            .map(|s| json!({"url": ext_proxy_scope(), "valueCode": s.as_str()}))
+            .map(|s| write_proxy_scope(*s))
             .collect(),
     );
     w.boolean("active", p.active);
