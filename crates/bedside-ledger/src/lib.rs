@@ -9,6 +9,26 @@
 //! arithmetic, [`BasisPoints`] and largest-remainder allocation. The [`codec`] writes an
 //! append-only, checksummed journal that [`replay`] turns back into an identical ledger.
 //!
+//! The revenue cycle sits on top, in [`Books`] (a ledger with the clinic's chart of accounts
+//! and one receivable per patient and per payer):
+//! - [`charge`]: CPT/HCPCS charges priced from a [`FeeSchedule`] and captured to receivables;
+//! - [`coverage`]: deductible, copay, coinsurance and out-of-pocket maximum, pre-visit
+//!   estimates and the No Surprises Act good-faith estimate with its $400 dispute flag;
+//! - [`claim`]: the [`ClaimBook`] lifecycle (draft → submitted → accepted/rejected →
+//!   paid/partially paid/denied → appealed/closed) and secondary claims;
+//! - [`x12`] and [`remit`]: a tolerant X12 835 reader, its balancing validator, and
+//!   [`RemittancePoster`], which posts payments and adjustments by group code, reverses on
+//!   CLP02 = 22, posts PLB adjustments, is idempotent on re-import and queues unmatched claims;
+//! - [`patient`]: payments, the refund queue for credit balances, [`PaymentPlan`]s;
+//! - [`aging`](mod@aging), [`outreach`] and [`statement`]: aging by payer and patient as of any
+//!   instant, the collections outreach plan, and plain-language statements in text and Markdown;
+//! - [`fhir`]: FHIR R4 `Account`, `ChargeItem`, `Claim`, `ClaimResponse`,
+//!   `ExplanationOfBenefit` and `Invoice` import and export.
+//!
+//! Invariants: money is never a float; the trial balance is zero per currency after any
+//! sequence of operations; nothing is edited or deleted (`bedside-ledger` never deletes an
+//! entry; corrections are reversals); parsers never panic.
+//!
 //! ```
 //! use bedside_core::AccountId;
 //! use bedside_ledger::{

@@ -115,6 +115,7 @@ fn seed_claims(
 
 struct FileResult {
     line: String,
+    notes: Vec<String>,
     ok: bool,
 }
 
@@ -214,6 +215,11 @@ fn run_file(bytes: &[u8]) -> Result<FileResult, String> {
             payment.format_decimal(),
             poster.work_queue().len(),
         ),
+        notes: remittance
+            .diagnostics
+            .iter()
+            .map(|d| d.to_string())
+            .collect(),
         ok: true,
     })
 }
@@ -248,6 +254,9 @@ fn x12_835(args: &[String]) -> ExitCode {
             Ok(r) if r.ok => {
                 ok += 1;
                 println!("{name}: {}, ok", r.line);
+                for n in &r.notes {
+                    println!("  {n}");
+                }
             }
             Ok(r) => {
                 failed += 1;
