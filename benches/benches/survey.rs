@@ -11,7 +11,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use std::hint::black_box;
 
 fn survey(c: &mut Criterion) {
-    let Ok(workload) = PostVisitWorkload::new(1) else {
+    let Ok(workload) = PostVisitWorkload::new() else {
         return;
     };
     let responses = workload.responses(10_000, 7);

@@ -24,7 +24,7 @@ impl PostVisitWorkload {
     ///
     /// # Errors
     /// If the built-in definition does not parse.
-    pub fn new(_seed: u64) -> Result<Self, SurveyError> {
+    pub fn new() -> Result<Self, SurveyError> {
         Ok(Self {
             definition: Builtin::PostVisit.definition()?,
             providers: (0..PROVIDERS).map(|p| format!("provider-{p:02}")).collect(),

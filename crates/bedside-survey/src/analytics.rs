@@ -304,6 +304,9 @@ struct Contribution {
     score: Option<f64>,
     /// The score after the item's own reverse flag: higher is always more positive.
     oriented: Option<f64>,
+    /// Whether this is the response's first answer to the entry (answers count once per
+    /// response; a multiple-choice item adds one distribution count per option chosen).
+    first: bool,
 }
 
 #[derive(Clone, Default)]
@@ -331,12 +334,41 @@ struct CellAcc {
     scales: Vec<ScaleAcc>,
 }
 
+impl CellAcc {
+    /// Adds another cell's counts to this one.
+    fn merge(&mut self, other: &CellAcc) {
+        self.responses += other.responses;
+        for (a, b) in self.items.iter_mut().zip(&other.items) {
+            a.answered += b.answered;
+            for (x, y) in a.distribution.iter_mut().zip(&b.distribution) {
+                *x += y;
+            }
+            a.sum += b.sum;
+            a.scored += b.scored;
+            for k in 0..3 {
+                a.boxes[k] += b.boxes[k];
+                a.nps[k] += b.nps[k];
+            }
+            a.satisfied += b.satisfied;
+        }
+        for (a, b) in self.scales.iter_mut().zip(&other.scales) {
+            a.scored += b.scored;
+            a.sum += b.sum;
+            for (x, y) in a.bands.iter_mut().zip(&b.bands) {
+                *x += y;
+            }
+        }
+    }
+}
+
 /// How an entry is reported.
 struct EntryPlan {
     /// Distribution labels (option codes or numeric values).
     labels: Vec<String>,
     /// For numeric distributions, the value of bucket 0.
     numeric_base: Option<i64>,
+    /// Whether the entry is a yes/no item (distribution `no`, `yes`).
+    boolean: bool,
     nps: bool,
     reporting: Option<crate::definition::Reporting>,
     /// Whether the entry is reported at all (questions only).
@@ -365,8 +397,14 @@ pub struct Aggregator<'a> {
     breakdowns: Vec<Breakdown>,
     skipped: u64,
     buffer: Vec<Contribution>,
-    first_score: Vec<Option<f64>>,
+    /// Per entry: this response's item score (summed over its answers, reversed as scales
+    /// need); reset after each response.
+    item_score: Vec<Option<f64>>,
     scale_scores: Vec<Option<f64>>,
+    /// Per entry: the number of the last response that answered it.
+    seen: Vec<u64>,
+    /// Responses added so far, including skipped ones (the stamp for `seen`).
+    stamp: u64,
 }
 
 impl std::fmt::Debug for Aggregator<'_> {
@@ -446,7 +484,9 @@ impl<'a> Aggregator<'a> {
             breakdowns,
             skipped: 0,
             buffer: Vec::with_capacity(16),
-            first_score: vec![None; n],
+            item_score: vec![None; n],
+            seen: vec![u64::MAX; n],
+            stamp: 0,
             scale_scores: Vec::new(),
         })
     }
@@ -465,10 +505,13 @@ impl<'a> Aggregator<'a> {
             return;
         }
         self.buffer.clear();
+        self.stamp += 1;
+        let stamp = self.stamp;
         let index = &self.index;
         let plans = &self.plans;
         let buffer = &mut self.buffer;
-        let first_score = &mut self.first_score;
+        let item_score = &mut self.item_score;
+        let seen = &mut self.seen;
         let mut hint = 0usize;
         response.for_each_answer(|id, value| {
             let Some(e) = index.find_hinted(id, hint) else {
@@ -490,6 +533,9 @@ impl<'a> Aggregator<'a> {
                         Some(*v as f64),
                     )
                 }
+                (None, AnswerValue::Boolean(b)) if plan.boolean => {
+                    (Some(u32::from(*b)), Some(if *b { 1.0 } else { 0.0 }))
+                }
                 (None, v) if !plan.labels.is_empty() => {
                     let options = entry.item.kind.options().unwrap_or_default();
                     match options.iter().position(|o| o.matches(v)) {
@@ -503,19 +549,23 @@ impl<'a> Aggregator<'a> {
                 (true, Some((lo, hi))) => lo + hi - s,
                 _ => s,
             });
-            // Reverse-scored items enter scales reversed, as in `score`.
-            if first_score[e].is_none() {
-                first_score[e] = oriented;
+            // Reverse-scored items enter scales reversed, and several answers add up, as in
+            // `score`.
+            if let Some(o) = oriented {
+                item_score[e] = Some(item_score[e].unwrap_or(0.0) + o);
             }
+            let first = seen[e] != stamp;
+            seen[e] = stamp;
             buffer.push(Contribution {
                 entry: e as u32,
                 bucket,
                 score,
                 oriented,
+                first,
             });
         });
 
-        // Scale scores for this response, from the first score of each item.
+        // Scale scores for this response, from the item scores gathered above.
         let mut scale_scores = std::mem::take(&mut self.scale_scores);
         scale_scores.clear();
         scale_scores.resize(self.scale_items.len(), None);
@@ -530,7 +580,7 @@ impl<'a> Aggregator<'a> {
             let mut sum = 0.0;
             let mut answered = 0u32;
             for &e in items {
-                if let Some(v) = self.first_score[e] {
+                if let Some(v) = self.item_score[e] {
                     let v = if scale.reverse.iter().any(|r| r == self.index.entries[e].id)
                         && !self.index.entries[e].reverse()
                     {
@@ -556,17 +606,21 @@ impl<'a> Aggregator<'a> {
             }
         }
         for c in &self.buffer {
-            self.first_score[c.entry as usize] = None;
+            self.item_score[c.entry as usize] = None;
         }
 
         let scales = &self.index.definition.scales;
-        apply(
-            &mut self.overall,
-            &self.buffer,
-            plans,
-            &scale_scores,
-            scales,
-        );
+        // With a breakdown, every response lands in exactly one of its cells, so the overall
+        // figures are the sum of that breakdown's cells and are merged at the end instead.
+        if self.breakdowns.is_empty() {
+            apply(
+                &mut self.overall,
+                &self.buffer,
+                plans,
+                &scale_scores,
+                scales,
+            );
+        }
         for b in &mut self.breakdowns {
             let mut key = [NO_VALUE; MAX_BREAKDOWN_DIMENSIONS];
             for (d, dim) in b.dimensions.iter().enumerate() {
@@ -604,7 +658,14 @@ impl<'a> Aggregator<'a> {
     }
 
     /// Finishes the aggregation.
-    pub fn finish(self) -> AnalyticsReport {
+    pub fn finish(mut self) -> AnalyticsReport {
+        if let Some(first) = self.breakdowns.first() {
+            let mut overall = self.empty.clone();
+            for acc in &first.accs {
+                overall.merge(acc);
+            }
+            self.overall = overall;
+        }
         let k = self.config.min_cell_size;
         let def = self.index.definition;
         let overall = self.cell_report(Vec::new(), &self.overall, k);
@@ -759,9 +820,16 @@ fn plan_entry(entry: &crate::index::Entry<'_>) -> EntryPlan {
             None,
         ),
     };
+    let boolean = matches!(entry.item.kind, ItemKind::Boolean);
+    let labels = if boolean {
+        vec!["no".to_string(), "yes".to_string()]
+    } else {
+        labels
+    };
     EntryPlan {
         labels,
         numeric_base,
+        boolean,
         nps: matches!(entry.item.kind, ItemKind::Nps),
         reporting: entry.item.reporting,
         reported,
@@ -780,7 +848,9 @@ fn apply(
         let e = c.entry as usize;
         let plan = &plans[e];
         let a = &mut acc.items[e];
-        a.answered += 1;
+        if c.first {
+            a.answered += 1;
+        }
         if let Some(b) = c.bucket {
             a.distribution[b as usize] += 1;
         }

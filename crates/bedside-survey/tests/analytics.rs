@@ -367,3 +367,47 @@ fn hcahps_boxes_take_an_adjustment_hook() -> R {
     assert_eq!(mail.top, 100.0);
     Ok(())
 }
+
+#[test]
+fn yes_no_distribution_and_multiple_choice_counted_once_per_response() -> R {
+    use bedside_survey::{AnswerOption, Item, ItemKind, Texts};
+    let mut def = SurveyDefinition::new("mc", "1", Texts::en("Multiple"));
+    def.items = vec![
+        Item::new("ok", "OK?", ItemKind::Boolean),
+        Item::new(
+            "symptoms",
+            "Symptoms",
+            ItemKind::MultipleChoice {
+                options: vec![
+                    AnswerOption::scored("cough", "Cough", 1.0),
+                    AnswerOption::scored("fever", "Fever", 1.0),
+                ],
+                value_set: None,
+            },
+        ),
+    ];
+    let responses: Vec<SurveyResponse> = (0..6)
+        .map(|i| {
+            let mut b = ResponseBuilder::new(&def)
+                .answer("ok", AnswerValue::Boolean(i % 3 == 0))
+                .answer("symptoms", AnswerValue::code("cough"));
+            if i % 2 == 0 {
+                b = b.answer("symptoms", AnswerValue::code("fever"));
+            }
+            b.build()
+        })
+        .collect();
+    let report = analyse(&def, &responses, AnalyticsConfig::default())?;
+    let ok = report.overall.item("ok").ok_or("no ok")?;
+    assert_eq!(
+        ok.distribution,
+        [("no".to_string(), 4), ("yes".to_string(), 2)]
+    );
+    let symptoms = report.overall.item("symptoms").ok_or("no symptoms")?;
+    assert_eq!(symptoms.answered, 6);
+    assert_eq!(
+        symptoms.distribution,
+        [("cough".to_string(), 6), ("fever".to_string(), 3)]
+    );
+    Ok(())
+}

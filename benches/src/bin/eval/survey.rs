@@ -200,7 +200,7 @@ fn survey_throughput(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let workload = match PostVisitWorkload::new(42) {
+    let workload = match PostVisitWorkload::new() {
         Ok(w) => w,
         Err(e) => {
             eprintln!("survey-throughput: {e}");
