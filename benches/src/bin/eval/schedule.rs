@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use bedside_schedule::clinic_slots::Instance;
 use bedside_schedule::fhir;
-use bedside_schedule::solver::{SolverConfig, solve};
+use bedside_schedule::solver::{SolverConfig, explain, solve};
 
 use std::sync::Arc;
 
@@ -148,6 +148,21 @@ fn run_schedule(args: &[String]) -> ExitCode {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    if let Ok(ex) = explain(&problem, &solution.placements) {
+        let sum = |f: fn(&bedside_schedule::solver::PlacementCost) -> i64| -> i64 {
+            ex.requests.iter().map(|r| f(&r.cost)).sum()
+        };
+        let penalised = ex.requests.iter().filter(|r| r.cost.total() > 0).count();
+        println!(
+            "explanation: window {} day {} provider {} late {} unscheduled {} ({} requests penalised)",
+            sum(|c| c.window),
+            sum(|c| c.day),
+            sum(|c| c.provider),
+            sum(|c| c.late),
+            ex.score.unscheduled,
+            penalised
+        );
+    }
     let unscheduled = solution.placements.iter().filter(|p| p.is_none()).count();
     println!(
         "instance {path}: requests {} unscheduled {unscheduled} preference_penalty {} lower_bound {} iterations {}",
