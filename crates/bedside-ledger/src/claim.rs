@@ -509,3 +509,65 @@ mod tests {
         }
     }
 }
+
+/// Entry id of the expected-payment hold for a claim.
+pub fn expected_payment_id(claim: ClaimId) -> EntryId {
+    EntryId::derive(&[b"expected-payment", claim.as_uuid().as_bytes()])
+}
+
+impl Books {
+    /// Records the payment a payer is expected to make on a claim as a two-phase pending hold
+    /// (debit cash, credit the payer's receivable), expiring at `expires_at`. The hold shows in
+    /// pending balances, so expected insurer cash can be forecast without posting it.
+    ///
+    /// # Errors
+    /// [`ClaimError::Rejected`] when the ledger refuses the hold.
+    pub fn expect_payment(
+        &mut self,
+        claim: &Claim,
+        amount: Money,
+        expires_at: Instant,
+        at: Instant,
+    ) -> Result<EntryId, ClaimError> {
+        let id = expected_payment_id(claim.id);
+        let postings = [
+            Posting::debit(self.clinic.cash, amount),
+            Posting::credit(claim.payer_account, amount),
+        ];
+        let entry = NewEntry::posted(id, at, &postings)
+            .with_kind(crate::ledger::EntryKind::Pending {
+                expires_at: Some(expires_at),
+            })
+            .with_refs(References {
+                patient: Some(claim.patient),
+                claim: Some(claim.id),
+                encounter: None,
+            })
+            .with_code(chart::entry::EXPECTED_PAYMENT);
+        self.ledger.apply(&entry)?;
+        Ok(id)
+    }
+
+    /// Releases a claim's expected-payment hold once the remittance has been posted (the
+    /// payment itself posts through the remittance). Releasing twice is a no-op.
+    ///
+    /// # Errors
+    /// [`ClaimError::Rejected`], for example [`Rejection::PendingExpired`] when the hold has
+    /// already lapsed (see [`crate::Ledger::expire_pending`]).
+    pub fn release_expected_payment(
+        &mut self,
+        claim: ClaimId,
+        at: Instant,
+    ) -> Result<(), ClaimError> {
+        let pending = expected_payment_id(claim);
+        let id = EntryId::derive(&[b"expected-payment-release", claim.as_uuid().as_bytes()]);
+        let entry = NewEntry::linked(id, at, crate::ledger::EntryKind::VoidPending { pending })
+            .with_refs(References {
+                claim: Some(claim),
+                ..References::default()
+            })
+            .with_code(chart::entry::EXPECTED_PAYMENT);
+        self.ledger.apply(&entry)?;
+        Ok(())
+    }
+}

@@ -1106,6 +1106,42 @@ SVC*HC:99213:25*100.00*80.00**1~DTM*472*20251220~CAS*PR*3*20.00~SE*12*0001~GE*1*
         ));
     }
 
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+                let r = parse(&bytes);
+                for t in &r.transactions {
+                    let _ = validate(t);
+                }
+            }
+
+            #[test]
+            fn mutated_remittances_never_panic_and_stay_checked(
+                edits in proptest::collection::vec((0usize..MINI.len(), any::<u8>()), 1..8),
+            ) {
+                let mut bytes = MINI.as_bytes().to_vec();
+                for (i, b) in edits {
+                    bytes[i] = b;
+                }
+                let r = parse(&bytes);
+                for t in &r.transactions {
+                    // A transaction that validates really does balance.
+                    if validate(t).is_empty() {
+                        let paid: i64 = t.claims.iter().map(|c| c.paid.amount_minor()).sum();
+                        let plb: i64 = t.provider_adjustments.iter().map(|p| p.amount.amount_minor()).sum();
+                        prop_assert_eq!(paid - plb, t.payment.amount_minor());
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn garbage_never_panics() {
         for input in [

@@ -184,11 +184,43 @@ fn remittance_posts_by_group_code_and_reimport_is_a_no_op() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(balance(&c, payer_ar), 33_000);
 
+    // Expected insurer payment as a pending hold until the remittance arrives.
+    let claim = c
+        .claims
+        .get(c.claim)
+        .cloned()
+        .unwrap_or_else(|| panic!("claim"));
+    let hold = c.books.expect_payment(
+        &claim,
+        usd(20_000),
+        at("2026-03-01T00:00:00Z"),
+        at("2026-01-06T09:00:00Z"),
+    );
+    assert!(hold.is_ok(), "{hold:?}");
+    let cash = c
+        .books
+        .ledger
+        .balance(c.books.clinic.cash)
+        .map(|b| (b.posted, b.pending));
+    assert_eq!(cash, Some((usd(0), usd(20_000))));
+
     let s = post(&mut c, "visit.835", "2026-01-20T10:00:00Z").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         (s.entries_applied, s.claims_matched, s.claims_unmatched),
         (3, 1, 1)
     );
+    for _ in 0..2 {
+        let released = c
+            .books
+            .release_expected_payment(c.claim, at("2026-01-20T10:00:00Z"));
+        assert!(released.is_ok(), "{released:?}");
+    }
+    let pending = c
+        .books
+        .ledger
+        .balance(c.books.clinic.cash)
+        .map(|b| b.pending);
+    assert_eq!(pending, Some(usd(0)));
     assert_eq!(
         (s.deductible, s.coinsurance, s.copay),
         (usd(5_000), usd(3_100), usd(2_500))
@@ -219,7 +251,7 @@ fn remittance_posts_by_group_code_and_reimport_is_a_no_op() {
         .books
         .ledger
         .entries_by_reference(Reference::Claim(c.claim));
-    assert_eq!(claim_entries.len(), 1);
+    assert_eq!(claim_entries.len(), 3, "hold, remittance posting, release");
 }
 
 #[test]
@@ -455,4 +487,82 @@ fn fhir_export_of_the_cycle_round_trips() {
         assert_eq!(&back.resource, r);
     }
     insta::assert_json_snapshot!("claim_response", resources[1].to_json());
+}
+
+#[test]
+fn claim_lifecycle_and_secondary_claim() {
+    let mut c = clinic();
+    // A claim that is not adjudicated has nothing to pass on.
+    let secondary_payer = OrganisationId::from_uuid(EntryId::new(7).to_uuid());
+    let draft = |id: u128, control: &str| ClaimDraft {
+        id: ClaimId::from_uuid(EntryId::new(id).to_uuid()),
+        payer: secondary_payer,
+        coverage: CoverageId::from_uuid(EntryId::new(8).to_uuid()),
+        control_number: control.into(),
+        charges: &[],
+    };
+    let early = c.claims.build_secondary(
+        &mut c.books,
+        c.claim,
+        draft(9, "BSD0001-2"),
+        at("2026-01-10T00:00:00Z"),
+    );
+    assert_eq!(early, Err(bedside_ledger::ClaimError::NothingForSecondary));
+    // Invalid transitions are refused with both states named.
+    let refused = c
+        .claims
+        .transition(c.claim, ClaimStatus::Closed, at("2026-01-10T00:00:00Z"));
+    assert_eq!(
+        refused.map_err(|e| e.to_string()),
+        Err("cannot move a claim from submitted to closed".to_string())
+    );
+
+    assert!(post(&mut c, "visit.835", "2026-01-20T10:00:00Z").is_ok());
+    let patient_ar = c
+        .books
+        .patient_account(c.patient)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(balance(&c, patient_ar), 10_600);
+    let secondary = c
+        .claims
+        .build_secondary(
+            &mut c.books,
+            c.claim,
+            draft(9, "BSD0001-2"),
+            at("2026-01-22T00:00:00Z"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = c
+        .claims
+        .get(secondary)
+        .cloned()
+        .unwrap_or_else(|| panic!("secondary"));
+    assert_eq!(s.billed_to_payer, usd(10_600));
+    assert_eq!(s.status, ClaimStatus::Draft);
+    assert!(matches!(
+        s.sequence,
+        bedside_ledger::claim::PayerSequence::Secondary { .. }
+    ));
+    // The patient's share moved to the secondary payer's receivable.
+    assert_eq!(balance(&c, patient_ar), 0);
+    let secondary_ar = c
+        .books
+        .payer_account(secondary_payer)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(balance(&c, secondary_ar), 10_600);
+    assert!(c.books.ledger.trial_balance().is_zero());
+    // Appeal and close the primary.
+    for to in [
+        ClaimStatus::Appealed,
+        ClaimStatus::Paid,
+        ClaimStatus::Closed,
+    ] {
+        assert!(
+            c.claims
+                .transition(c.claim, to, at("2026-02-01T00:00:00Z"))
+                .is_ok(),
+            "{to}"
+        );
+    }
+    assert_eq!(c.claims.get(c.claim).map(|k| k.transitions.len()), Some(6));
 }
