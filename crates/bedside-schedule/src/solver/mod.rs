@@ -339,9 +339,10 @@ pub fn explain(
     })
 }
 
-/// A lower bound on the objective: each request at its cheapest placement allowed on its own
-/// (overlaps ignored), or unscheduled if nothing is allowed, whichever is cheaper; plus, per
-/// day and skill-identical provider pool, nothing more (the relaxation drops capacity).
+/// A lower bound on the objective from the relaxation that drops every capacity constraint:
+/// each request at its cheapest placement allowed on its own (or unscheduled if cheaper).
+/// Weak where demand concentrates (it ignores that two requests cannot share a slot), but
+/// always valid, so the reported gap is an upper bound on the true gap.
 pub fn lower_bound(problem: &Problem) -> i64 {
     let mut total = 0;
     for (i, r) in problem.requests().iter().enumerate() {
