@@ -578,3 +578,44 @@ proptest! {
         prop_assert_eq!(links.clusters(), before);
     }
 }
+
+#[test]
+fn model_survives_serde_with_identical_decisions() -> Result<(), serde_json::Error> {
+    let (model, people) = trained();
+    let json = serde_json::to_string(model)?;
+    let back: Model = serde_json::from_str(&json)?;
+    let m = Matcher::default();
+    for pair in people.windows(2).take(50) {
+        let a = m.explain(model, &pair[0].record, &pair[1].record);
+        let b = m.explain(&back, &pair[0].record, &pair[1].record);
+        assert_eq!(a.probability.to_bits(), b.probability.to_bits());
+    }
+    Ok(())
+}
+
+#[test]
+fn match_index_upsert_replaces_the_previous_record() {
+    let (model, _) = trained();
+    let p = ids(2);
+    let mut index = MatchIndex::new(model.clone(), MatcherConfig::default());
+    let old = person("Margaret", "Smith", "1970-03-14")
+        .postcode("2600")
+        .identifier("mrn", "1");
+    let new = person("Aroha", "Te Whare", "2001-01-20")
+        .postcode("6011")
+        .identifier("mrn", "2");
+    index.upsert(p[0], &old);
+    index.upsert(p[1], &new);
+    let similar = person("Aroha", "Te Whare", "2001-01-20")
+        .postcode("6011")
+        .identifier("mrn", "9");
+    index.upsert(p[0], &similar);
+    assert_eq!(index.len(), 2);
+    assert!(index.match_one(&old, 5).is_empty());
+    let found: Vec<PatientId> = index.match_one(&new, 5).iter().map(|m| m.patient).collect();
+    assert_eq!(found.len(), 2);
+    assert_eq!(
+        found[0], p[1],
+        "the exact copy, identifier included, ranks first"
+    );
+}

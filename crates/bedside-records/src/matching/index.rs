@@ -174,13 +174,15 @@ impl MatchIndex {
         }
         slots.sort_unstable();
         slots.dedup();
+        // Ranked by log-odds, which keeps ordering strong candidates whose probabilities
+        // all round to 1.0; ties by slot keep results reproducible.
         let mut scored: Vec<(f64, u32, model::Comparison)> = Vec::new();
         for s in slots {
             if let Some((_, stored, _)) = &self.slots[s as usize] {
                 let c = model::compare(&prepared, stored);
-                let p = self.model.probability(&c);
-                if self.model.outcome(p) != Outcome::NonMatch {
-                    scored.push((p, s, c));
+                let log_odds = self.model.log_odds(&c);
+                if self.model.outcome(self.model.probability(&c)) != Outcome::NonMatch {
+                    scored.push((log_odds, s, c));
                 }
             }
         }
@@ -188,9 +190,10 @@ impl MatchIndex {
         scored.truncate(limit);
         scored
             .into_iter()
-            .filter_map(|(p, s, c)| {
+            .filter_map(|(_, s, c)| {
                 let (patient, _, _) = self.slots[s as usize].as_ref()?;
                 let explanation = self.model.explain(&c);
+                let p = explanation.probability;
                 Some(RankedMatch {
                     patient: *patient,
                     score: p,

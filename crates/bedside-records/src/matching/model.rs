@@ -657,10 +657,15 @@ impl Model {
         sum_weights(&self.weights, levels)
     }
 
+    /// The posterior log-odds (natural log) that the records are the same person. Unlike the
+    /// probability it does not saturate at 1.0, so it ranks strong candidates.
+    pub fn log_odds(&self, comparison: &Comparison) -> f64 {
+        (self.prior / (1.0 - self.prior)).ln() + self.log_likelihood_ratio(&comparison.levels)
+    }
+
     /// The posterior match probability of a comparison.
     pub fn probability(&self, comparison: &Comparison) -> f64 {
-        let log_prior = (self.prior / (1.0 - self.prior)).ln();
-        sigmoid(log_prior + self.log_likelihood_ratio(&comparison.levels))
+        sigmoid(self.log_odds(comparison))
     }
 
     /// The decision for a probability.
