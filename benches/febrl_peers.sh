@@ -24,7 +24,7 @@ EVAL="${CARGO_TARGET_DIR:-target}/release/eval"
 
 for f in "$@"; do
   echo "== $(basename "$f")"
-  "$PYTHON" - "$f" <<'PY'
+  ( "$PYTHON" - "$f" <<'PY'
 import sys, time, warnings
 warnings.filterwarnings("ignore")
 import pandas as pd
@@ -80,7 +80,13 @@ for members in groups.values():
 print(f"recordlinkage blocking: pairs_compared {len(candidates)} blocking recall {len(pairs_of(candidates) & truth) / len(truth):.4f}")
 score(ecm_pairs, truth, ecm_seconds, "ECM")
 score(sum_pairs, truth, sum_seconds, "sum>3")
+print(f"recordlinkage fastest seconds {min(ecm_seconds, sum_seconds):.3f}")
 PY
-  ours=$("$EVAL" febrl "$f" | tail -n 1)
-  echo "bedside $ours"
+  ) | tee /tmp/febrl_peers.$$
+  peer=$(awk '/^recordlinkage fastest seconds/ {print $4}' /tmp/febrl_peers.$$)
+  rm -f /tmp/febrl_peers.$$
+  ours=$("$EVAL" febrl "$f" | tail -n 2)
+  echo "$ours" | sed 's/^/bedside /'
+  wall=$(echo "$ours" | awk '/^febrl:/ {print $NF}')
+  awk -v p="$peer" -v o="$wall" 'BEGIN { if (o > 0) printf "ratio: recordlinkage fastest / bedside (wall) = %.1fx\n", p / o }'
 done
