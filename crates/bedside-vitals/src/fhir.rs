@@ -14,6 +14,7 @@
 //! (mean). The subject reference is resolved with [`VitalsStore::resolve_reference`].
 
 use crate::error::{Field, RejectReason, VitalsError};
+use crate::flat::{LimitedReader, ResourceBudget};
 use crate::kind::{
     LOINC_DIASTOLIC, LOINC_MEAN_BP, LOINC_SYSTOLIC, LOINC_VITAL_SIGNS_PANEL, ReadingContext,
     TemperatureSite, VitalKind,
@@ -108,20 +109,33 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
 
 /// Streams the resources of one FHIR JSON document (a resource, or a Bundle's entries) to
 /// `on(index, resource)`.
-fn stream_resources<R: Read>(input: R, on: &mut OnResource<'_>) -> Result<(), VitalsError> {
-    let reader = std::io::BufReader::new(input);
+fn stream_resources<R: Read>(
+    input: R,
+    max_resource_bytes: usize,
+    on: &mut OnResource<'_>,
+) -> Result<(), VitalsError> {
+    let budget = ResourceBudget::new(max_resource_bytes);
+    let reader = std::io::BufReader::new(LimitedReader::new(input, budget.clone()));
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let top = TopSeed { on: &mut *on }
+    let mut each = |i: u32, v: Value| {
+        on(i, v);
+        budget.reset();
+    };
+    let top = TopSeed { on: &mut each }
         .deserialize(&mut de)
         .and_then(|top| de.end().map(|()| top))
         .map_err(|e| VitalsError::Format {
             format: "fhir json",
-            detail: format!(
-                "{} at line {} column {}",
-                classify(&e),
-                e.line(),
-                e.column()
-            ),
+            detail: if budget.exceeded() {
+                format!("a resource exceeds {max_resource_bytes} bytes")
+            } else {
+                format!(
+                    "{} at line {} column {}",
+                    classify(&e),
+                    e.line(),
+                    e.column()
+                )
+            },
         })?;
     if top.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
         on(0, Value::Object(top));
@@ -145,14 +159,18 @@ fn classify(e: &serde_json::Error) -> &'static str {
 /// [`VitalsError::Format`] when the input is not a JSON object.
 pub fn patient_references<R: Read>(input: R) -> Result<Vec<String>, VitalsError> {
     let mut out = Vec::new();
-    stream_resources(input, &mut |_, resource| {
-        if resource.get("resourceType").and_then(Value::as_str) == Some("Patient") {
-            if let Some(id) = resource.get("id").and_then(Value::as_str) {
-                out.push(format!("Patient/{id}"));
-                out.push(format!("urn:uuid:{id}"));
+    stream_resources(
+        input,
+        crate::store::DEFAULT_MAX_RESOURCE_BYTES,
+        &mut |_, resource| {
+            if resource.get("resourceType").and_then(Value::as_str) == Some("Patient") {
+                if let Some(id) = resource.get("id").and_then(Value::as_str) {
+                    out.push(format!("Patient/{id}"));
+                    out.push(format!("urn:uuid:{id}"));
+                }
             }
-        }
-    })?;
+        },
+    )?;
     Ok(out)
 }
 
@@ -317,7 +335,8 @@ pub fn ingest<R: Read>(
         },
         ..FhirReport::default()
     };
-    stream_resources(input, &mut |index, resource| {
+    let max = store.config().max_resource_bytes;
+    stream_resources(input, max, &mut |index, resource| {
         if resource.get("resourceType").and_then(Value::as_str) != Some("Observation") {
             out.skipped_resources += 1;
             return;
@@ -445,7 +464,7 @@ mod tests {
             {"fullUrl":"x","resource":{"resourceType":"Observation","id":"o"}}
         ]}"#;
         let mut seen = Vec::new();
-        let r = stream_resources(doc.as_bytes(), &mut |i, v| {
+        let r = stream_resources(doc.as_bytes(), 1 << 20, &mut |i, v| {
             seen.push((i, v["resourceType"].as_str().unwrap_or("").to_owned()))
         });
         assert!(r.is_ok());
@@ -453,8 +472,15 @@ mod tests {
             seen,
             vec![(0, "Patient".to_owned()), (1, "Observation".to_owned())]
         );
-        assert!(stream_resources(&b"[1,2]"[..], &mut |_, _| {}).is_err());
-        assert!(stream_resources(&b"{\"a\":1} x"[..], &mut |_, _| {}).is_err());
+        assert!(stream_resources(&b"[1,2]"[..], 1 << 20, &mut |_, _| {}).is_err());
+        assert!(stream_resources(&b"{\"a\":1} x"[..], 1 << 20, &mut |_, _| {}).is_err());
+        // One entry far over the limit stops the document instead of being buffered.
+        let big = format!(
+            r#"{{"resourceType":"Bundle","entry":[{{"resource":{{"resourceType":"Basic","text":"{}"}}}}]}}"#,
+            "x".repeat(100_000)
+        );
+        let r = stream_resources(big.as_bytes(), 20_000, &mut |_, _| {});
+        assert!(matches!(r, Err(VitalsError::Format { detail, .. }) if detail.contains("exceeds")));
         let refs = patient_references(doc.as_bytes());
         assert_eq!(
             refs.ok(),

@@ -270,3 +270,56 @@ impl<R: std::io::BufRead> LineReader<R> {
         Ok(Some((self.line, Line::Ok(&self.buf))))
     }
 }
+
+/// A reader that fails once more than `max` bytes have been read since the last
+/// [`ResourceBudget::reset`]: it bounds the memory one JSON resource (a Bundle entry, an
+/// Open mHealth data point) can take while a document streams.
+pub(crate) struct LimitedReader<R> {
+    inner: R,
+    budget: ResourceBudget,
+}
+
+/// The shared byte counter of a [`LimitedReader`].
+#[derive(Clone)]
+pub(crate) struct ResourceBudget {
+    used: std::rc::Rc<std::cell::Cell<usize>>,
+    max: usize,
+}
+
+impl ResourceBudget {
+    pub fn new(max: usize) -> Self {
+        Self {
+            used: std::rc::Rc::new(std::cell::Cell::new(0)),
+            max,
+        }
+    }
+
+    /// Starts counting the next resource.
+    pub fn reset(&self) {
+        self.used.set(0);
+    }
+
+    /// Whether the limit was passed.
+    pub fn exceeded(&self) -> bool {
+        self.used.get() > self.max
+    }
+}
+
+impl<R> LimitedReader<R> {
+    pub fn new(inner: R, budget: ResourceBudget) -> Self {
+        Self { inner, budget }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LimitedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.budget.exceeded() {
+            return Err(std::io::Error::other("resource exceeds the size limit"));
+        }
+        let n = self.inner.read(buf)?;
+        self.budget
+            .used
+            .set(self.budget.used.get().saturating_add(n));
+        Ok(n)
+    }
+}

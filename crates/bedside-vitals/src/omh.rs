@@ -679,7 +679,9 @@ pub fn ingest<R: Read>(
         batch,
         ..BatchReport::default()
     };
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(input));
+    let budget = crate::flat::ResourceBudget::new(store.config().max_resource_bytes);
+    let reader = crate::flat::LimitedReader::new(input, budget.clone());
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
     let result = Points {
         on: &mut |i, dp| {
             let position = Position { batch, record: i };
@@ -691,13 +693,18 @@ pub fn ingest<R: Read>(
                     report.record_with_detail(position, Outcome::Rejected { reason }, detail)
                 }
             }
+            budget.reset();
         },
     }
     .deserialize(&mut de)
     .and_then(|()| de.end());
     result.map_err(|e| VitalsError::Format {
         format: "open mhealth json",
-        detail: format!("error at line {} column {}", e.line(), e.column()),
+        detail: if budget.exceeded() {
+            "a data point exceeds the size limit".to_owned()
+        } else {
+            format!("error at line {} column {}", e.line(), e.column())
+        },
     })?;
     Ok(report)
 }

@@ -64,7 +64,14 @@ pub struct IngestConfig {
     /// Longest accepted record (line) in bytes; longer records are rejected as
     /// [`RejectReason::TooLong`] without being buffered whole.
     pub max_record_bytes: usize,
+    /// Largest JSON resource (a FHIR Bundle entry, an Open mHealth data point) read while a
+    /// document streams, in bytes (approximate to one 8 KiB read buffer); a larger one stops
+    /// the document with [`VitalsError::Format`]. Default 4 MiB.
+    pub max_resource_bytes: usize,
 }
+
+/// Default of [`IngestConfig::max_resource_bytes`].
+pub const DEFAULT_MAX_RESOURCE_BYTES: usize = 4 * 1024 * 1024;
 
 impl Default for IngestConfig {
     fn default() -> Self {
@@ -74,6 +81,7 @@ impl Default for IngestConfig {
             units: UnitConfig::default(),
             thresholds: ThresholdRule::defaults(),
             max_record_bytes: 16 * 1024,
+            max_resource_bytes: DEFAULT_MAX_RESOURCE_BYTES,
         }
     }
 }
