@@ -476,40 +476,6 @@ impl ClaimMatcher for ClaimBook {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ClaimStatus::*;
-
-    #[test]
-    fn lifecycle_transitions() {
-        let allowed = [
-            (Draft, Submitted),
-            (Submitted, Accepted),
-            (Submitted, Rejected),
-            (Rejected, Submitted),
-            (Accepted, Paid),
-            (Accepted, PartiallyPaid),
-            (Accepted, Denied),
-            (Denied, Appealed),
-            (Appealed, Paid),
-            (Paid, Closed),
-        ];
-        for (a, b) in allowed {
-            assert!(a.can_move_to(b), "{a} -> {b}");
-        }
-        let refused = [
-            (Draft, Paid),
-            (Closed, Submitted),
-            (Draft, Accepted),
-            (Appealed, Draft),
-        ];
-        for (a, b) in refused {
-            assert!(!a.can_move_to(b), "{a} -> {b}");
-        }
-    }
-}
-
 /// Entry id of the expected-payment hold for a claim.
 pub fn expected_payment_id(claim: ClaimId) -> EntryId {
     EntryId::derive(&[b"expected-payment", claim.as_uuid().as_bytes()])
@@ -569,5 +535,39 @@ impl Books {
             .with_code(chart::entry::EXPECTED_PAYMENT);
         self.ledger.apply(&entry)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ClaimStatus::*;
+
+    #[test]
+    fn lifecycle_transitions() {
+        let allowed = [
+            (Draft, Submitted),
+            (Submitted, Accepted),
+            (Submitted, Rejected),
+            (Rejected, Submitted),
+            (Accepted, Paid),
+            (Accepted, PartiallyPaid),
+            (Accepted, Denied),
+            (Denied, Appealed),
+            (Appealed, Paid),
+            (Paid, Closed),
+        ];
+        for (a, b) in allowed {
+            assert!(a.can_move_to(b), "{a} -> {b}");
+        }
+        let refused = [
+            (Draft, Paid),
+            (Closed, Submitted),
+            (Draft, Accepted),
+            (Appealed, Draft),
+        ];
+        for (a, b) in refused {
+            assert!(!a.can_move_to(b), "{a} -> {b}");
+        }
     }
 }
