@@ -141,7 +141,9 @@ pub struct BatchReport {
     pub duplicate: u64,
     /// Rejected records by reason.
     pub rejected: BTreeMap<RejectReason, u64>,
-    /// Every rejected record with its position, in input order.
+    /// Every rejected record with its position, in input order. It grows with the number
+    /// of rejected records (about 40 bytes each): reporting each one is the contract, so
+    /// callers ingesting untrusted feeds should size batches accordingly.
     pub rejections: Vec<Rejection>,
     /// Threshold rules that fired on accepted readings.
     pub threshold_hits: Vec<ThresholdHit>,
