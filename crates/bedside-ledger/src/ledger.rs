@@ -1848,3 +1848,19 @@ fn apply_effect(b: &mut Balances, side: Side, (posted, add, sub): (u64, u64, u64
     *p = p.saturating_add(posted);
     *q = q.saturating_add(add).saturating_sub(sub);
 }
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn hot_records_stay_small() {
+        // The apply path writes one entry record, two postings and two links per entry, and
+        // reads one hot account record per posting; keep them compact.
+        assert_eq!(std::mem::size_of::<EntryRecord>(), 56);
+        assert_eq!(std::mem::size_of::<Hot>(), 40);
+        assert_eq!(std::mem::size_of::<Posting>(), 24);
+        assert_eq!(std::mem::size_of::<Link>(), 8);
+        assert_eq!(std::mem::size_of::<Slot>(), 24);
+    }
+}
