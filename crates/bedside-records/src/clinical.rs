@@ -78,6 +78,14 @@ impl SecurityLabels {
             .any(|c| c.is(bedside_core::code::system::ACT_CODE, code))
     }
 
+    /// Every label as a [`Coding`]: the sensitivity codes, then the confidentiality code, as
+    /// FHIR `meta.security` carries them.
+    pub fn codings(&self) -> Vec<Coding> {
+        let mut all = self.sensitivity.clone();
+        all.extend(self.confidentiality.map(|c| c.coding()));
+        all
+    }
+
     /// The confidentiality to apply: the labelled one, else restricted when any sensitivity
     /// label is present, else normal.
     pub fn effective_confidentiality(&self) -> Confidentiality {
@@ -349,5 +357,71 @@ impl ClinicalEntry {
     /// The security labels.
     pub fn security(&self) -> &SecurityLabels {
         &self.security
+    }
+
+    /// The entry's main code: the condition, the allergy's substance, the medication, the
+    /// encounter's first type, or the document type.
+    pub fn code(&self) -> Option<&CodeableConcept> {
+        match &self.content {
+            ClinicalKind::Allergy(a) => a.code.as_ref(),
+            ClinicalKind::Condition(c) => c.code.as_ref(),
+            ClinicalKind::Medication(m) => m.medication.as_ref(),
+            ClinicalKind::Encounter(e) => e.types.first(),
+            ClinicalKind::Document(d) => d.type_.as_ref(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_and_codes() {
+        let labels = SecurityLabels::new(&["HIV", "ETH"], None);
+        assert!(labels.has_sensitivity("HIV"));
+        assert!(!labels.has_sensitivity("PSY"));
+        assert_eq!(
+            labels.effective_confidentiality(),
+            Confidentiality::Restricted
+        );
+        assert_eq!(
+            SecurityLabels::default().effective_confidentiality(),
+            Confidentiality::Normal
+        );
+        let with_level = SecurityLabels::new(&["PSY"], Some(Confidentiality::VeryRestricted));
+        let codes: Vec<(String, String)> = with_level
+            .codings()
+            .into_iter()
+            .map(|c| (c.system, c.code))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (code::system::ACT_CODE.to_string(), "PSY".to_string()),
+                (code::system::CONFIDENTIALITY.to_string(), "V".to_string())
+            ]
+        );
+        assert_eq!(
+            Confidentiality::from_code("R"),
+            Some(Confidentiality::Restricted)
+        );
+        assert_eq!(Confidentiality::from_code("X"), None);
+
+        let hiv = CodeableConcept::from_coding(Coding::new(code::system::SNOMED_CT, "86406008"));
+        let entry = ClinicalEntry::new(
+            ClinicalEntryId::from_uuid(uuid::Uuid::nil()),
+            PatientId::from_uuid(uuid::Uuid::max()),
+            ClinicalKind::Condition(Condition {
+                code: Some(hiv.clone()),
+                ..Condition::default()
+            }),
+        );
+        assert_eq!(entry.code(), Some(&hiv));
+        assert_eq!(
+            entry.patient_id(),
+            Some(PatientId::from_uuid(uuid::Uuid::max()))
+        );
+        assert_eq!(entry.encounter_id(), None);
     }
 }
