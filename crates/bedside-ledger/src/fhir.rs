@@ -714,11 +714,28 @@ pub enum BillingResource {
     Invoice(Invoice),
 }
 
+/// Drops anything serde quotes from the input (`invalid type: string "…"`), keeping element
+/// names (in backticks) and expected types, so messages never carry PHI.
+fn redact_message(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for ch in message.chars() {
+        if ch == '"' {
+            if !quoted {
+                out.push_str("\"<redacted>\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(ch);
+        }
+    }
+    out
+}
+
 fn typed<T: for<'de> Deserialize<'de>>(v: Value, resource: &'static str) -> Result<T, FhirError> {
     serde_json::from_value(v).map_err(|e| FhirError::Invalid {
         resource,
-        // serde messages name the element and the expected type, not the data.
-        message: e.to_string(),
+        message: redact_message(&e.to_string()),
     })
 }
 
@@ -1103,6 +1120,20 @@ mod tests {
         let v = json!({"resourceType": "Account", "id": "a", "status": "active", "partOf": {"reference": "Account/b"}});
         let r = round_trip(&v).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.lost, vec![".partOf.reference".to_string()]);
+    }
+
+    #[test]
+    fn error_messages_never_echo_values() {
+        let v = json!({"resourceType": "Account", "name": ["Peter Chalmers"]});
+        let err = round_trip(&v).map(|_| ()).unwrap_err().to_string();
+        assert!(!err.contains("Peter"), "{err}");
+        let v = json!({"resourceType": "Account", "status": {"x": "Peter Chalmers"}});
+        let err = round_trip(&v).map(|_| ()).unwrap_err().to_string();
+        assert!(!err.contains("Peter"), "{err}");
+        assert_eq!(
+            redact_message(r#"invalid type: string "Jane", expected u32"#),
+            r#"invalid type: string "<redacted>", expected u32"#
+        );
     }
 
     #[test]
