@@ -141,7 +141,8 @@ pub fn encode_close(account: AccountIndex, out: &mut Vec<u8>) {
     });
 }
 
-/// Appends an entry record.
+/// Appends an entry record. An entry with more postings than [`crate::MAX_POSTINGS`] cannot
+/// be applied anyway; its record keeps at most 255 postings and replay reports it rejected.
 pub fn encode_entry(e: &NewEntry<'_>, out: &mut Vec<u8>) {
     frame(out, |o| {
         o.push(TAG_ENTRY);
