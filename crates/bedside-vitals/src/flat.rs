@@ -156,6 +156,25 @@ impl<'a> FlatRecord<'a> {
     }
 }
 
+/// The index of the first `\n` in `bytes`, scanning eight bytes at a time (SWAR).
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w) ^ (ONES * u64::from(b'\n'));
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            // The lowest flagged byte is a true match (borrows only propagate upwards).
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|&b| b == b'\n').map(|p| i + p)
+}
+
 /// Reads records line by line from a `BufRead`, never holding more than `max` bytes of one
 /// line; over-long lines are skipped to their end and reported.
 pub(crate) struct LineReader<R> {
@@ -198,7 +217,7 @@ impl<R: std::io::BufRead> LineReader<R> {
             }
             let mut used = 0;
             let mut rest = chunk;
-            while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+            while let Some(i) = find_newline(rest) {
                 let mut line = &rest[..i];
                 if line.len() > self.max {
                     self.line = self.line.saturating_add(1);
@@ -321,5 +340,30 @@ impl<R: std::io::Read> std::io::Read for LimitedReader<R> {
             .used
             .set(self.budget.used.get().saturating_add(n));
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_newline;
+
+    #[test]
+    fn newline_search_matches_position() {
+        let cases: [&[u8]; 6] = [
+            b"",
+            b"\n",
+            b"abcdefgh\n",
+            b"abcdefghijklmnop",
+            b"\x80\x81\n\n",
+            b"0123456789abcd\nx",
+        ];
+        for c in cases {
+            assert_eq!(find_newline(c), c.iter().position(|&b| b == b'\n'), "{c:?}");
+        }
+        for n in 0..40 {
+            let mut v = vec![b'x'; 40];
+            v[n] = b'\n';
+            assert_eq!(find_newline(&v), Some(n));
+        }
     }
 }
