@@ -546,11 +546,41 @@ pub struct StatusChange {
     pub by: String,
 }
 
-/// Consents indexed by patient, with the history of every status change. A patient's consents
+/// The staff and providers treating a patient (the engine's care-team rules match on it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CareTeam {
+    /// Staff members.
+    pub staff: Vec<StaffId>,
+    /// Providers.
+    pub providers: Vec<ProviderId>,
+}
+
+impl CareTeam {
+    /// Whether `actor` is a member.
+    pub fn includes(&self, actor: &Actor) -> bool {
+        match actor {
+            Actor::Staff(s) => {
+                self.staff.contains(&s.id)
+                    || s.provider.is_some_and(|p| self.providers.contains(&p))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What the store keeps per patient: their consents and care team, side by side so that one
+/// lookup serves a decision.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PatientEntry {
+    pub consents: Vec<Consent>,
+    pub care_team: Option<CareTeam>,
+}
+
+/// Consents (and care teams) indexed by patient, with the history of every status change. A patient's consents
 /// are stored together, so a decision touches one contiguous block.
 #[derive(Debug, Clone, Default)]
 pub struct ConsentStore {
-    by_patient: IdMap<PatientId, Vec<Consent>>,
+    by_patient: IdMap<PatientId, PatientEntry>,
     by_id: IdMap<ConsentId, PatientId>,
     history: Vec<StatusChange>,
 }
@@ -584,6 +614,7 @@ impl ConsentStore {
         self.by_patient
             .entry(consent.patient)
             .or_default()
+            .consents
             .push(consent);
         Ok(())
     }
@@ -604,7 +635,7 @@ impl ConsentStore {
         let consent = self
             .by_patient
             .get_mut(&patient)
-            .and_then(|list| list.iter_mut().find(|c| c.id == id))
+            .and_then(|e| e.consents.iter_mut().find(|c| c.id == id))
             .ok_or_else(not_found)?;
         consent.status = status;
         self.history.push(StatusChange {
@@ -627,17 +658,37 @@ impl ConsentStore {
     /// A consent by id.
     pub fn get(&self, id: ConsentId) -> Option<&Consent> {
         let patient = self.by_id.get(&id)?;
-        self.by_patient.get(patient)?.iter().find(|c| c.id == id)
+        self.by_patient
+            .get(patient)?
+            .consents
+            .iter()
+            .find(|c| c.id == id)
     }
 
     /// Every consent of a patient, in the order they were added.
     pub fn for_patient(&self, patient: PatientId) -> &[Consent] {
-        self.by_patient.get(&patient).map_or(&[], Vec::as_slice)
+        self.by_patient
+            .get(&patient)
+            .map_or(&[], |e| e.consents.as_slice())
     }
 
     /// Every consent, grouped by patient (patients in no particular order).
     pub fn iter(&self) -> impl Iterator<Item = &Consent> {
-        self.by_patient.values().flatten()
+        self.by_patient.values().flat_map(|e| e.consents.iter())
+    }
+
+    /// Sets a patient's care team.
+    pub fn set_care_team(&mut self, patient: PatientId, team: CareTeam) {
+        self.by_patient.entry(patient).or_default().care_team = Some(team);
+    }
+
+    /// A patient's care team.
+    pub fn care_team(&self, patient: PatientId) -> Option<&CareTeam> {
+        self.by_patient.get(&patient)?.care_team.as_ref()
+    }
+
+    pub(crate) fn entry(&self, patient: PatientId) -> Option<&PatientEntry> {
+        self.by_patient.get(&patient)
     }
 
     /// Every status change, oldest first.

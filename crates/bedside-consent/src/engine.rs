@@ -2,7 +2,7 @@
 //! [`Engine::decide`].
 
 use crate::consent::{
-    ConsentStatus, ConsentStore, MatchInput, ProvisionType, ProxyGrant, evaluate,
+    CareTeam, ConsentStatus, ConsentStore, MatchInput, ProvisionType, ProxyGrant, evaluate,
 };
 use crate::decision::{
     Applied, DecidedBy, Decision, Effect, Explanation, MissingStep, Obligation, Source, Verdict,
@@ -12,38 +12,14 @@ use crate::idmap::IdMap;
 use crate::policy::{Policy, Rule, RuleEffect};
 use crate::request::Request;
 use crate::vocab::{Action, ActorKind, ClassSet};
-use bedside_core::{Actor, PatientId, ProviderId, RelatedPersonId, StaffId};
+use bedside_core::{Actor, PatientId, RelatedPersonId};
 use chrono::TimeDelta;
-use serde::{Deserialize, Serialize};
-
-/// The staff and providers treating a patient.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CareTeam {
-    /// Staff members.
-    pub staff: Vec<StaffId>,
-    /// Providers.
-    pub providers: Vec<ProviderId>,
-}
-
-impl CareTeam {
-    /// Whether `actor` is a member.
-    pub fn includes(&self, actor: &Actor) -> bool {
-        match actor {
-            Actor::Staff(s) => {
-                self.staff.contains(&s.id)
-                    || s.provider.is_some_and(|p| self.providers.contains(&p))
-            }
-            _ => false,
-        }
-    }
-}
 
 /// The consent engine: answers [`Request`]s with [`Decision`]s.
 #[derive(Debug, Clone)]
 pub struct Engine {
     policy: Policy,
     consents: ConsentStore,
-    care_teams: IdMap<PatientId, CareTeam>,
     proxies: IdMap<(RelatedPersonId, PatientId), Vec<ProxyGrant>>,
 }
 
@@ -53,7 +29,6 @@ impl Engine {
         Engine {
             policy,
             consents: ConsentStore::new(),
-            care_teams: IdMap::default(),
             proxies: IdMap::default(),
         }
     }
@@ -75,12 +50,12 @@ impl Engine {
 
     /// Sets a patient's care team.
     pub fn set_care_team(&mut self, patient: PatientId, team: CareTeam) {
-        self.care_teams.insert(patient, team);
+        self.consents.set_care_team(patient, team);
     }
 
     /// A patient's care team.
     pub fn care_team(&self, patient: PatientId) -> Option<&CareTeam> {
-        self.care_teams.get(&patient)
+        self.consents.care_team(patient)
     }
 
     /// Records a proxy grant.
@@ -99,16 +74,21 @@ impl Engine {
         let role_bits = staff.map_or(0, |s| self.policy.role_bits(&s.roles));
         let speaks_for_patient = request.actor.acting_for() == Some(request.patient);
         let mut in_care_team: Option<bool> = None;
+        // One lookup gives the patient's consents and care team together.
+        let patient_entry = self.consents.entry(request.patient);
+        let care_team = patient_entry.and_then(|e| e.care_team.as_ref());
+        let patient_consents = patient_entry.map_or(&[][..], |e| e.consents.as_slice());
         let mut applied: Vec<Applied> = Vec::with_capacity(8);
         let mut rule_of_entry: Vec<(usize, usize)> = Vec::new();
 
         for (index, rule) in self.policy.rules().iter().enumerate() {
-            if !self.rule_matches(
+            if !Self::rule_matches(
                 rule,
                 request,
                 kind,
                 role_bits,
                 speaks_for_patient,
+                care_team,
                 &mut in_care_team,
             ) {
                 continue;
@@ -154,7 +134,7 @@ impl Engine {
         };
         let mut verdicts = Vec::new();
         let consents_start = applied.len();
-        for consent in self.consents.for_patient(request.patient) {
+        for consent in patient_consents {
             if consent.status != ConsentStatus::Active {
                 continue;
             }
@@ -345,12 +325,12 @@ impl Engine {
     }
 
     fn rule_matches(
-        &self,
         rule: &Rule,
         request: &Request,
         kind: ActorKind,
         role_bits: u64,
         speaks_for_patient: bool,
+        care_team: Option<&CareTeam>,
         in_care_team: &mut Option<bool>,
     ) -> bool {
         if !rule.actors.matches(kind)
@@ -372,11 +352,8 @@ impl Engine {
             return false;
         }
         if rule.care_team {
-            let member = *in_care_team.get_or_insert_with(|| {
-                self.care_teams
-                    .get(&request.patient)
-                    .is_some_and(|t| t.includes(&request.actor))
-            });
+            let member = *in_care_team
+                .get_or_insert_with(|| care_team.is_some_and(|t| t.includes(&request.actor)));
             if !member {
                 return false;
             }

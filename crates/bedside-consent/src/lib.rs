@@ -75,15 +75,15 @@ pub mod vocab;
 
 pub use audit::{AuditEntry, AuditEvent, AuditLog, ChainError, ChainFault, Checkpoint};
 pub use consent::{
-    ActorRef, Consent, ConsentStatus, ConsentStore, Provision, ProvisionActor, ProvisionType,
-    ProxyGrant, Relationship,
+    ActorRef, CareTeam, Consent, ConsentStatus, ConsentStore, Provision, ProvisionActor,
+    ProvisionType, ProxyGrant, Relationship,
 };
 pub use decision::{
     Applied, DecidedBy, Decision, Effect, Explanation, MaskField, MissingStep, Obligation,
     ProvisionPath, Source, Verdict, mask,
 };
 pub use disclosure::{DisclosureEntry, accounting};
-pub use engine::{CareTeam, Engine};
+pub use engine::Engine;
 pub use error::{ConsentError, PolicyProblem, ProblemKind};
 pub use policy::{Policy, PolicyDocument, RuleEffect};
 pub use request::{BreakGlass, Context, DataScope, Request};
