@@ -190,3 +190,25 @@ pub fn search_workload(patients: usize, queries: usize, seed: u64) -> SearchWork
         match_queries,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn febrl_parse_reports_rejected_lines() {
+        let text = "rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, state, date_of_birth, soc_sec_id\n\
+                    rec-1-org, kayla, harrington, 6, maltby circuit, coaling, coolaroo, 3465, nsw, 19150612, 9004242\n\
+                    rec-1-dup-0, , harrington, , maltby circuit, , coolaroo, 3465, nsw, 19151206, 9004242\n\
+                    too, few, fields\n\
+                    xyz-2-org, a, b, 1, c, d, e, 2000, nsw, 19700101, 1\n";
+        let parsed = parse_febrl(text.as_bytes()).unwrap_or_default();
+        assert_eq!(parsed.records.len(), 2);
+        assert_eq!(parsed.entity, vec!["1", "1"]);
+        assert_eq!(parsed.records[1].given_name().expose(), "");
+        let lines: Vec<usize> = parsed.rejected.iter().map(|r| r.0).collect();
+        assert_eq!(lines, vec![4, 5]);
+        assert!(parse_febrl(b"a,b\n").is_err());
+        assert!(parse_febrl(&[0xff, 0xfe]).is_err());
+    }
+}
