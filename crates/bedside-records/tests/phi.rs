@@ -116,3 +116,18 @@ fn debug_of_a_clinical_entry_hides_its_content() -> Result<(), bedside_records::
     );
     Ok(())
 }
+
+#[test]
+fn errors_do_not_echo_input_text() {
+    let err = Patient::from_fhir(br#"{"resourceType": "Mrs Jane Quayle"}"#, &ids())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert_eq!(err, "`$` is a `<unrecognised>`, expected `Patient`");
+    let err = Patient::from_fhir(b"{\"name\": \"Quayle\" ", &ids())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.starts_with("invalid JSON at line 1"), "{err}");
+    assert!(!err.contains("Quayle"), "{err}");
+}

@@ -245,7 +245,17 @@ fn typed<T>(
     pick: impl FnOnce(Resource) -> Option<T>,
 ) -> Result<Imported<T>, FhirError> {
     let imported = import(input, ids)?;
-    let found = imported.value.resource_type().to_string();
+    // A resource type is echoed only when it looks like one, so input text never reaches
+    // the error.
+    let raw = imported.value.resource_type();
+    let plausible = raw.len() <= 64
+        && raw.starts_with(|c: char| c.is_ascii_uppercase())
+        && raw.chars().all(|c| c.is_ascii_alphanumeric());
+    let found = if plausible {
+        raw.to_string()
+    } else {
+        "<unrecognised>".to_string()
+    };
     match pick(imported.value) {
         Some(value) => Ok(Imported {
             value,
