@@ -13,6 +13,8 @@ use crate::Command;
 use bedside_benches::timing::{per_second, timed};
 use bedside_core::{ManualClock, SeededIdGenerator};
 use bedside_records::fhir::{self, Resource, RoundTrip};
+use bedside_records::validate;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -55,6 +57,18 @@ struct Totals {
     links_expected: usize,
     links_resolved: usize,
     bytes: usize,
+    patients_validated: usize,
+    problems: BTreeMap<String, usize>,
+}
+
+/// Validates a patient as of a fixed instant and tallies the problems by severity and kind.
+fn tally(t: &mut Totals, patient: &bedside_records::Patient) {
+    let at: bedside_core::Instant = "2026-01-01T00:00:00Z".parse().unwrap_or_default();
+    t.patients_validated += 1;
+    for p in validate(patient, at).problems {
+        let key = format!("{:?} {:?}", p.severity, p.kind);
+        *t.problems.entry(key).or_default() += 1;
+    }
 }
 
 fn count_links(bundle: &fhir::Bundle) -> (usize, usize, usize) {
@@ -132,6 +146,9 @@ fn fhir_records(args: &[String]) -> ExitCode {
                         t.modelled += m;
                         t.carried += c;
                         t.resources += m + c;
+                        for record in b.records() {
+                            tally(&mut t, &record.patient);
+                        }
                         let (records, expected, resolved) = count_links(b);
                         t.records += records;
                         t.links_expected += expected;
@@ -143,6 +160,9 @@ fn fhir_records(args: &[String]) -> ExitCode {
                             .collect();
                     }
                     r => {
+                        if let Resource::Patient(p) = r {
+                            tally(&mut t, p);
+                        }
                         t.resources += 1;
                         if r.is_modelled() {
                             t.modelled += 1;
@@ -180,6 +200,16 @@ fn fhir_records(args: &[String]) -> ExitCode {
         t.links_resolved,
         t.links_expected,
         per_second(t.bytes as u64, elapsed) / 1e6,
+    );
+    let problems: Vec<String> = t.problems.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!(
+        "validation (as of 2026-01-01) of {} imported patients: {}",
+        t.patients_validated,
+        if problems.is_empty() {
+            "no problems".to_string()
+        } else {
+            problems.join(", ")
+        }
     );
     println!(
         "fhir-records: {} ok, {} lossy, {} failed",
