@@ -1,0 +1,2245 @@
+//! [`Clinic`]: the application services. Plain Rust, testable without HTTP.
+//!
+//! Every command is a [`Command`] value: it is applied to the in-memory domain state (each
+//! domain operation is all-or-nothing) and, if accepted, journaled with its side effects in one
+//! store transaction. Should the transaction fail, the state is rebuilt from the store, so
+//! memory never runs ahead of disk. Every read of patient data asks the consent engine with the
+//! caller's actor and purpose and appends the decision to the audit chain before answering.
+
+use crate::auth::{Principal, hash_token, new_token};
+use crate::error::{ClinicError, StoreError};
+use crate::notify::Notifier;
+use crate::store::{Batch, OutboxMessage, Store, TokenRow};
+use bedside_consent::{
+    AccessChannel, Action, AuditLog, BreakGlass, CareTeam, ClassSet, Context, DataClass, DataScope,
+    Engine, Policy, ProxyGrant, Purpose as ConsentPurpose, Relationship, Request, ReviewQueue,
+    accounting,
+};
+use bedside_core::{
+    Actor, AlertId, AppointmentId, Channel, Clock, Instant, Language, ManualClock, OrganisationId,
+    PatientId, Period, ProviderId, RelatedPersonId, Role, RoomId, SeededIdGenerator, Sensitive,
+    StaffId,
+};
+use bedside_records::history::ChangeRequestId;
+use bedside_records::{OptState, Patient, PatientRegistry, Purpose as ContactPurpose};
+use bedside_schedule::reminders::{
+    ContactPreferences, MessageContext, ReminderConfig, ReminderSubject, plan_reminders, render,
+};
+use bedside_schedule::{
+    AppointmentStatus, AppointmentType, Calendar, CancelReason, GridConfig, Preferences, Provider,
+    ReplyIntent, Room, Schedule, SlotOption, SlotQuery, WeeklyBlock, WeeklyTemplate, parse_reply,
+};
+use bedside_vitals::{AlertBook, CarePlan, IngestConfig, VitalsStore, alert, ndjson};
+use chrono::{NaiveTime, TimeDelta, Weekday};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The clinic's consent policy (minimum necessary, right of access, proxies, break-the-glass).
+pub const DEFAULT_POLICY: &str = include_str!("policy.json");
+
+/// Most options a slot search returns.
+pub const MAX_SLOT_RESULTS: usize = 20;
+
+/// Static configuration of a clinic.
+#[derive(Debug, Clone)]
+pub struct ClinicConfig {
+    /// The organisation id used in staff actors.
+    pub organisation: OrganisationId,
+    /// Name shown in messages.
+    pub name: String,
+    /// Phone number shown in messages.
+    pub phone: String,
+    /// Consent policy document (JSON).
+    pub policy_json: String,
+    /// How long issued tokens live.
+    pub token_ttl: TimeDelta,
+}
+
+impl Default for ClinicConfig {
+    fn default() -> Self {
+        Self {
+            organisation: OrganisationId::from_uuid(uuid::Uuid::from_u128(0xC11_41C)),
+            name: "Riverside Clinic".into(),
+            phone: "+1 212 555 0100".into(),
+            policy_json: DEFAULT_POLICY.into(),
+            token_ttl: TimeDelta::days(30),
+        }
+    }
+}
+
+/// A provider in the set-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderSpec {
+    /// Id.
+    pub id: ProviderId,
+    /// Display name (staff, not PHI).
+    pub name: String,
+    /// Skill code matched by appointment types.
+    pub skill: String,
+    /// Working hours, local (start, end), Monday to Friday; lunch 12–13 is blocked.
+    pub hours: (u32, u32),
+}
+
+/// The clinic set-up: zone, grid, providers, rooms and visit types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetupSpec {
+    /// Grid (origin, granularity, horizon, zone).
+    pub grid: GridConfig,
+    /// Providers.
+    pub providers: Vec<ProviderSpec>,
+    /// Exam rooms (all with the `exam` capability, open 8–18 on weekdays).
+    pub rooms: Vec<RoomId>,
+    /// Visit types.
+    pub appointment_types: Vec<AppointmentType>,
+    /// Monitoring plan for discharged patients.
+    pub care_plan: CarePlan,
+}
+
+/// One journaled command.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Command {
+    /// Configure the clinic (first command).
+    Setup(Box<SetupSpec>),
+    /// Register a patient.
+    Register {
+        /// The record.
+        patient: Box<Patient>,
+        /// Who.
+        by: Actor,
+        /// A possible duplicate found at registration, to be resolved by staff.
+        possible_duplicate: Option<PatientId>,
+    },
+    /// Update a patient (self-service parts apply, identity parts become a request).
+    Update {
+        /// The patient.
+        patient: PatientId,
+        /// Version the edit is based on.
+        base_version: u32,
+        /// The edited record.
+        record: Box<Patient>,
+        /// Who.
+        by: Actor,
+    },
+    /// Approve a change request.
+    Approve {
+        /// The request.
+        request: ChangeRequestId,
+        /// The reviewer.
+        by: Actor,
+    },
+    /// Resolve a possible duplicate found at registration.
+    ResolveDuplicate {
+        /// The newly registered patient.
+        patient: PatientId,
+        /// Whether staff found them to be the same person as the existing record.
+        same_person: bool,
+        /// Who.
+        by: Actor,
+    },
+    /// Book a slot.
+    Book {
+        /// The option chosen.
+        option: SlotOption,
+        /// The patient.
+        patient: PatientId,
+        /// Idempotency token.
+        client_token: String,
+        /// New appointment id.
+        id: AppointmentId,
+        /// Who.
+        by: Actor,
+    },
+    /// Cancel an appointment.
+    Cancel {
+        /// The appointment.
+        id: AppointmentId,
+        /// Who.
+        by: Actor,
+    },
+    /// Move an appointment.
+    Reschedule {
+        /// The appointment.
+        id: AppointmentId,
+        /// The new option.
+        option: SlotOption,
+        /// Who.
+        by: Actor,
+    },
+    /// The patient confirmed they will come.
+    Confirm {
+        /// The appointment.
+        id: AppointmentId,
+        /// Who.
+        by: Actor,
+    },
+    /// The patient replied STOP: no more SMS.
+    StopSms {
+        /// The patient.
+        patient: PatientId,
+    },
+    /// A provider is unavailable (sick): repair the affected appointments.
+    Unavailable {
+        /// The provider.
+        provider: ProviderId,
+        /// When.
+        period: Period,
+        /// Who.
+        by: Actor,
+    },
+    /// The patient grants a proxy access.
+    GrantProxy {
+        /// The grant.
+        grant: ProxyGrant,
+    },
+    /// A clinician writes a note.
+    AddNote {
+        /// The patient.
+        patient: PatientId,
+        /// The text.
+        text: Sensitive<String>,
+        /// Who.
+        by: Actor,
+    },
+    /// The patient is discharged to home monitoring.
+    Discharge {
+        /// The patient.
+        patient: PatientId,
+    },
+    /// Home vitals upload (NDJSON).
+    Vitals {
+        /// The patient uploading.
+        patient: PatientId,
+        /// Upload label.
+        label: String,
+        /// The NDJSON text.
+        body: String,
+    },
+    /// A nurse acknowledges an alert.
+    AckAlert {
+        /// The alert.
+        alert: AlertId,
+        /// Who.
+        by: Actor,
+    },
+}
+
+impl Command {
+    fn kind(&self) -> &'static str {
+        match self {
+            Command::Setup(_) => "setup",
+            Command::Register { .. } => "register",
+            Command::Update { .. } => "update",
+            Command::Approve { .. } => "approve",
+            Command::ResolveDuplicate { .. } => "resolve_duplicate",
+            Command::Book { .. } => "book",
+            Command::Cancel { .. } => "cancel",
+            Command::Reschedule { .. } => "reschedule",
+            Command::Confirm { .. } => "confirm",
+            Command::StopSms { .. } => "stop_sms",
+            Command::Unavailable { .. } => "unavailable",
+            Command::GrantProxy { .. } => "grant_proxy",
+            Command::AddNote { .. } => "add_note",
+            Command::Discharge { .. } => "discharge",
+            Command::Vitals { .. } => "vitals",
+            Command::AckAlert { .. } => "ack_alert",
+        }
+    }
+}
+
+/// A clinical note (kept by the clinic; the consent class is `clinical-notes`).
+#[derive(Debug, Clone, Serialize)]
+struct Note {
+    at: Instant,
+    author: String,
+    text: Sensitive<String>,
+}
+
+/// A possible duplicate registration waiting for staff.
+#[derive(Debug, Clone, Serialize)]
+struct DuplicateCase {
+    patient: PatientId,
+    existing: PatientId,
+    status: &'static str,
+}
+
+/// Side effects of an accepted command.
+#[derive(Default)]
+struct Effects {
+    outbox: Vec<OutboxMessage>,
+    withdraw: Vec<String>,
+    value: Value,
+}
+
+/// The in-memory domain state, rebuilt from the journal at start-up.
+struct State {
+    clock: Arc<ManualClock>,
+    setup: Option<SetupSpec>,
+    registry: PatientRegistry,
+    schedule: Option<Schedule>,
+    engine: Engine,
+    audit: AuditLog,
+    reviews: ReviewQueue,
+    vitals: VitalsStore,
+    alerts: AlertBook,
+    discharged: BTreeMap<PatientId, Instant>,
+    confirmed: BTreeMap<AppointmentId, Instant>,
+    care_teams: HashMap<PatientId, BTreeSet<ProviderId>>,
+    notes: HashMap<PatientId, Vec<Note>>,
+    duplicates: Vec<DuplicateCase>,
+    phones: HashMap<String, PatientId>,
+}
+
+impl State {
+    fn new(policy: &str) -> Result<Self, ClinicError> {
+        let clock = Arc::new(ManualClock::new(Instant::UNIX_EPOCH));
+        // A fixed seed: replaying the same journal regenerates the same internal ids.
+        let ids = Arc::new(SeededIdGenerator::new(clock.clone(), 0x5eed));
+        let policy = Policy::from_json(policy)
+            .map_err(|e| ClinicError::bad(format!("consent policy: {e}")))?;
+        Ok(State {
+            registry: PatientRegistry::new(clock.clone(), ids),
+            clock,
+            setup: None,
+            schedule: None,
+            engine: Engine::new(policy),
+            audit: AuditLog::new(),
+            reviews: ReviewQueue::new(),
+            vitals: VitalsStore::new(IngestConfig::default()),
+            alerts: AlertBook::new(),
+            discharged: BTreeMap::new(),
+            confirmed: BTreeMap::new(),
+            care_teams: HashMap::new(),
+            notes: HashMap::new(),
+            duplicates: Vec::new(),
+            phones: HashMap::new(),
+        })
+    }
+
+    fn schedule(&self) -> Result<&Schedule, ClinicError> {
+        self.schedule
+            .as_ref()
+            .ok_or_else(|| ClinicError::conflict("the clinic is not set up"))
+    }
+
+    fn schedule_mut(&mut self) -> Result<&mut Schedule, ClinicError> {
+        self.schedule
+            .as_mut()
+            .ok_or_else(|| ClinicError::conflict("the clinic is not set up"))
+    }
+
+    fn zone(&self) -> chrono_tz::Tz {
+        self.setup.as_ref().map_or(chrono_tz::UTC, |s| s.grid.zone)
+    }
+
+    fn index_phones(&mut self, id: PatientId) {
+        self.phones.retain(|_, p| *p != id);
+        if let Some(p) = self.registry.current(id) {
+            for t in &p.telecom {
+                if let Some(v) = &t.value {
+                    self.phones.insert(normalise_phone(v.expose()), id);
+                }
+            }
+        }
+    }
+
+    fn apply(
+        &mut self,
+        command: &Command,
+        at: Instant,
+        config: &ClinicConfig,
+    ) -> Result<Effects, ClinicError> {
+        self.clock.set(at);
+        let mut fx = Effects::default();
+        match command {
+            Command::Setup(spec) => {
+                if self.setup.is_some() {
+                    return Err(ClinicError::conflict("the clinic is already set up"));
+                }
+                let schedule = build_schedule(spec)?;
+                self.schedule = Some(schedule);
+                self.setup = Some((**spec).clone());
+            }
+            Command::Register {
+                patient,
+                by,
+                possible_duplicate,
+            } => {
+                let id = patient.id;
+                let version = self
+                    .registry
+                    .register((**patient).clone(), by, "registration")?;
+                self.index_phones(id);
+                if let Some(existing) = possible_duplicate {
+                    self.duplicates.push(DuplicateCase {
+                        patient: id,
+                        existing: *existing,
+                        status: "pending",
+                    });
+                }
+                fx.value = json!({ "patient": id, "version": version,
+                    "possible_duplicate": possible_duplicate.is_some() });
+            }
+            Command::Update {
+                patient,
+                base_version,
+                record,
+                by,
+            } => {
+                let outcome = self.registry.update(
+                    *patient,
+                    *base_version,
+                    (**record).clone(),
+                    by,
+                    "edit",
+                )?;
+                self.index_phones(*patient);
+                fx.value = json!({ "applied_version": outcome.applied,
+                    "pending_request": outcome.pending });
+            }
+            Command::Approve { request, by } => {
+                let patient = self.registry.request(*request).map(|r| r.patient).ok_or(
+                    ClinicError::NotFound {
+                        kind: "change request",
+                    },
+                )?;
+                let version = self.registry.approve(*request, by, "approved by staff")?;
+                self.index_phones(patient);
+                fx.value = json!({ "patient": patient, "version": version });
+            }
+            Command::ResolveDuplicate {
+                patient,
+                same_person,
+                by: _,
+            } => {
+                let case = self
+                    .duplicates
+                    .iter_mut()
+                    .find(|c| c.patient == *patient && c.status == "pending")
+                    .ok_or(ClinicError::NotFound {
+                        kind: "duplicate case",
+                    })?;
+                case.status = if *same_person {
+                    "same-person"
+                } else {
+                    "different-person"
+                };
+                fx.value = json!({ "patient": patient, "existing": case.existing,
+                    "status": case.status });
+            }
+            Command::Book {
+                option,
+                patient,
+                client_token,
+                id,
+                by,
+            } => {
+                if self.registry.current(*patient).is_none() {
+                    return Err(ClinicError::NotFound { kind: "patient" });
+                }
+                let booked =
+                    self.schedule_mut()?
+                        .book(option, *patient, client_token, *id, by, at)?;
+                self.care_teams
+                    .entry(*patient)
+                    .or_default()
+                    .insert(option.provider);
+                self.sync_care_team(*patient);
+                fx.outbox = self.plan_reminders(booked, at, config)?;
+                fx.value = json!({ "appointment": booked });
+            }
+            Command::Cancel { id, by } => {
+                self.schedule_mut()?
+                    .cancel(*id, CancelReason::Patient, None, by, at)?;
+                fx.withdraw.push(id.to_string());
+                fx.value = json!({ "appointment": id, "status": "cancelled" });
+            }
+            Command::Reschedule { id, option, by } => {
+                self.schedule_mut()?.reschedule(*id, option, None, by, at)?;
+                fx.withdraw.push(id.to_string());
+                fx.outbox = self.plan_reminders(*id, at, config)?;
+                fx.value = json!({ "appointment": id, "start": option.period.start() });
+            }
+            Command::Confirm { id, by: _ } => {
+                let ap = self
+                    .schedule()?
+                    .appointment(*id)
+                    .ok_or(ClinicError::NotFound {
+                        kind: "appointment",
+                    })?;
+                if ap.status != AppointmentStatus::Booked {
+                    return Err(ClinicError::conflict(
+                        "only a booked appointment is confirmed",
+                    ));
+                }
+                self.confirmed.insert(*id, at);
+                fx.value = json!({ "appointment": id, "confirmed": true });
+            }
+            Command::StopSms { patient } => {
+                let current = self
+                    .registry
+                    .current_version(*patient)
+                    .ok_or(ClinicError::NotFound { kind: "patient" })?;
+                let base = current.number;
+                let mut record = current.record.clone();
+                for purpose in ContactPurpose::ALL {
+                    let mut prefs: Vec<_> = record
+                        .preferences
+                        .iter()
+                        .find(|p| p.purpose == purpose)
+                        .map(|p| p.routes.clone())
+                        .unwrap_or_default();
+                    let mut changed = false;
+                    for r in &mut prefs {
+                        if r.route.channel == Channel::Sms && r.state != OptState::OptedOut {
+                            r.state = OptState::OptedOut;
+                            changed = true;
+                        }
+                    }
+                    if changed {
+                        record.set_preference(purpose, prefs);
+                    }
+                }
+                let me = Actor::Patient { patient: *patient };
+                // An already opted-out patient changes nothing: STOP is idempotent.
+                match self
+                    .registry
+                    .update(*patient, base, record, &me, "sms stop")
+                {
+                    Ok(_) | Err(bedside_records::RegistryError::NoChange) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                fx.withdraw.push(format!("sms:{patient}"));
+                fx.value = json!({ "patient": patient, "sms": "opted-out" });
+            }
+            Command::Unavailable {
+                provider,
+                period,
+                by,
+            } => {
+                let report = self.schedule_mut()?.repair_unavailable(
+                    *provider,
+                    *period,
+                    bedside_schedule::RepairWeights::default(),
+                    by,
+                    at,
+                )?;
+                for (id, _, _) in &report.moved {
+                    fx.withdraw.push(id.to_string());
+                    fx.outbox.extend(self.plan_reminders(*id, at, config)?);
+                }
+                for patient in &report.notify {
+                    fx.outbox.extend(self.notice(
+                        *patient,
+                        "Your appointment had to change because your clinician is unavailable. Reply C to confirm the new time or R for other times.",
+                        at,
+                        config,
+                    ));
+                }
+                fx.value = json!({
+                    "moved": report.moved.iter().map(|(id, _, o)| json!({"appointment": id, "start": o.period.start(), "provider": o.provider})).collect::<Vec<_>>(),
+                    "unplaced": report.unplaced,
+                    "notified": report.notify.len(),
+                });
+            }
+            Command::GrantProxy { grant } => {
+                if self.registry.current(grant.patient).is_none() {
+                    return Err(ClinicError::NotFound { kind: "patient" });
+                }
+                self.engine.add_proxy_grant(grant.clone());
+                fx.value =
+                    json!({ "related_person": grant.related_person, "patient": grant.patient });
+            }
+            Command::AddNote { patient, text, by } => {
+                if self.registry.current(*patient).is_none() {
+                    return Err(ClinicError::NotFound { kind: "patient" });
+                }
+                self.notes.entry(*patient).or_default().push(Note {
+                    at,
+                    author: by.label(),
+                    text: text.clone(),
+                });
+                fx.value = json!({ "patient": patient, "notes": self.notes.get(patient).map_or(0, Vec::len) });
+            }
+            Command::Discharge { patient } => {
+                if self.registry.current(*patient).is_none() {
+                    return Err(ClinicError::NotFound { kind: "patient" });
+                }
+                let zone = self.zone();
+                self.vitals.register_patient(*patient, zone);
+                self.discharged.entry(*patient).or_insert(at);
+                fx.value = json!({ "patient": patient, "monitoring": true });
+            }
+            Command::Vitals {
+                patient,
+                label,
+                body,
+            } => {
+                let since = *self.discharged.get(patient).ok_or_else(|| {
+                    ClinicError::conflict("the patient is not under home monitoring")
+                })?;
+                let report = ndjson::ingest(&mut self.vitals, body.as_bytes(), label, &*self.clock)
+                    .map_err(|e| ClinicError::bad(e.to_string()))?;
+                let mut plan = self
+                    .setup
+                    .as_ref()
+                    .map(|s| s.care_plan.clone())
+                    .unwrap_or_default();
+                plan.monitoring_start = Some(since);
+                let window = Period::new(since, at.max(since) + TimeDelta::seconds(1))
+                    .map_err(|e| ClinicError::bad(e.to_string()))?;
+                let found = alert::evaluate(&self.vitals, *patient, &plan, &window);
+                let before: BTreeSet<AlertId> =
+                    self.alerts.open().iter().map(|r| r.alert.id).collect();
+                let new_count = self.alerts.merge(found);
+                let mut raised = Vec::new();
+                for rec in self.alerts.open() {
+                    if rec.alert.patient == *patient && !before.contains(&rec.alert.id) {
+                        raised.push(json!({"alert": rec.alert.id, "rule": rec.alert.rule,
+                            "severity": format!("{:?}", rec.alert.severity)}));
+                        fx.outbox.push(OutboxMessage {
+                            id: 0,
+                            created_at: at.to_rfc3339(),
+                            send_at: at.to_rfc3339(),
+                            patient: patient.to_string(),
+                            purpose: "nurse-alert".into(),
+                            channel: "internal".into(),
+                            address: "nurse-queue".into(),
+                            body: format!(
+                                "alert {} ({}) for patient {}",
+                                rec.alert.rule,
+                                format!("{:?}", rec.alert.severity).to_lowercase(),
+                                patient
+                            ),
+                            status: "pending".into(),
+                        });
+                    }
+                }
+                fx.value = json!({
+                    "records": report.records,
+                    "accepted": report.accepted,
+                    "duplicate": report.duplicate,
+                    "rejected": report.rejected_total(),
+                    "rejections": report.rejections.iter().take(100).map(|r| json!({"record": r.position.record, "reason": r.reason.to_string()})).collect::<Vec<_>>(),
+                    "new_alerts": new_count,
+                    "alerts": raised,
+                });
+            }
+            Command::AckAlert { alert, by } => {
+                self.alerts
+                    .acknowledge(*alert, by, at)
+                    .map_err(|_| ClinicError::NotFound { kind: "alert" })?;
+                fx.value = json!({ "alert": alert, "acknowledged": true });
+            }
+        }
+        Ok(fx)
+    }
+
+    fn sync_care_team(&mut self, patient: PatientId) {
+        let providers = self
+            .care_teams
+            .get(&patient)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        self.engine.set_care_team(
+            patient,
+            CareTeam {
+                staff: Vec::new(),
+                providers,
+            },
+        );
+    }
+
+    /// Reminder messages for an appointment, on the patient's preferred channels, outside
+    /// quiet hours.
+    fn plan_reminders(
+        &self,
+        id: AppointmentId,
+        at: Instant,
+        config: &ClinicConfig,
+    ) -> Result<Vec<OutboxMessage>, ClinicError> {
+        let ap = self
+            .schedule()?
+            .appointment(id)
+            .ok_or(ClinicError::NotFound {
+                kind: "appointment",
+            })?;
+        let Some(patient) = self.registry.current(ap.patient) else {
+            return Ok(Vec::new());
+        };
+        let zone = self.zone();
+        let routes = patient.contact_routes(ContactPurpose::AppointmentReminders);
+        let sms_opted_out = patient.preferences.iter().any(|p| {
+            p.routes
+                .iter()
+                .any(|r| r.route.channel == Channel::Sms && r.state == OptState::OptedOut)
+        });
+        let Some(language) = patient_language(patient) else {
+            return Ok(Vec::new());
+        };
+        let contact = ContactPreferences {
+            routes: routes.clone(),
+            quiet_hours: patient.quiet_hours,
+            language: language.clone(),
+            sms_opted_out,
+        };
+        let subject = ReminderSubject {
+            appointment: id,
+            status: ap.status,
+            start: ap.period.start(),
+            zone,
+        };
+        let visit = self
+            .schedule()?
+            .appointment_type(&ap.appointment_type)
+            .map_or("visit", |t| match t.kind {
+                bedside_schedule::VisitKind::FollowUp => "follow-up visit",
+                _ => "visit",
+            });
+        let ctx = MessageContext {
+            clinic_name: config.name.clone(),
+            clinic_phone: config.phone.clone(),
+            visit_label: visit.into(),
+        };
+        let plan = plan_reminders(&subject, &contact, &ReminderConfig::default(), at);
+        let mut out = Vec::new();
+        for r in plan {
+            let Some(route) = routes.iter().find(|x| x.channel == r.channel) else {
+                continue;
+            };
+            let message = render(&subject, r.channel, &language, &ctx);
+            out.push(OutboxMessage {
+                id: 0,
+                created_at: at.to_rfc3339(),
+                send_at: r.send_at.to_rfc3339(),
+                patient: ap.patient.to_string(),
+                purpose: format!("appointment-reminders:{id}"),
+                channel: r.channel.as_str().into(),
+                address: route.address.expose().clone(),
+                body: message.body,
+                status: "pending".into(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// A one-off notice on the patient's first reminder route.
+    fn notice(
+        &self,
+        patient: PatientId,
+        text: &str,
+        at: Instant,
+        _config: &ClinicConfig,
+    ) -> Option<OutboxMessage> {
+        let record = self.registry.current(patient)?;
+        let route = record
+            .contact_routes(ContactPurpose::AppointmentReminders)
+            .into_iter()
+            .next()?;
+        Some(OutboxMessage {
+            id: 0,
+            created_at: at.to_rfc3339(),
+            send_at: at.to_rfc3339(),
+            patient: patient.to_string(),
+            purpose: "notice".into(),
+            channel: route.channel.as_str().into(),
+            address: route.address.expose().clone(),
+            body: text.into(),
+            status: "pending".into(),
+        })
+    }
+}
+
+fn patient_language(p: &Patient) -> Option<Language> {
+    p.communication
+        .iter()
+        .find_map(|c| {
+            c.language
+                .coding
+                .first()
+                .and_then(|code| Language::new(&code.code).ok())
+        })
+        .or_else(|| Language::new("en").ok())
+}
+
+fn intent_code(intent: ReplyIntent) -> &'static str {
+    match intent {
+        ReplyIntent::Confirm => "confirm",
+        ReplyIntent::Cancel => "cancel",
+        ReplyIntent::Reschedule => "reschedule",
+        ReplyIntent::OptOut => "stop",
+        ReplyIntent::Help => "help",
+        _ => "unknown",
+    }
+}
+
+/// Digits of a phone number with a leading `+` kept, for matching inbound SMS senders.
+pub fn normalise_phone(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for (i, c) in raw.trim().chars().enumerate() {
+        if c.is_ascii_digit() || (i == 0 && c == '+') {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn weekday_calendar(
+    zone: chrono_tz::Tz,
+    from: u32,
+    to: u32,
+    lunch: bool,
+) -> Result<Calendar, ClinicError> {
+    let bad = |e: bedside_schedule::ScheduleError| ClinicError::bad(e.to_string());
+    let hm = |h: u32| {
+        NaiveTime::from_hms_opt(h, 0, 0).ok_or_else(|| ClinicError::bad("hour out of range"))
+    };
+    let mut c = Calendar::new(zone);
+    let mut blocks = Vec::new();
+    for w in [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ] {
+        blocks.push(WeeklyBlock::new(w, hm(from)?, hm(to)?).map_err(bad)?);
+        if lunch {
+            c.add_blocked(WeeklyBlock::new(w, hm(12)?, hm(13)?).map_err(bad)?)
+                .map_err(bad)?;
+        }
+    }
+    c.add_template(WeeklyTemplate {
+        effective_from: chrono::NaiveDate::MIN,
+        effective_until: None,
+        blocks,
+    })
+    .map_err(bad)?;
+    Ok(c)
+}
+
+fn build_schedule(spec: &SetupSpec) -> Result<Schedule, ClinicError> {
+    let mut s = Schedule::new(spec.grid)?;
+    for p in &spec.providers {
+        s.add_provider(Provider {
+            id: p.id,
+            skills: BTreeSet::from([p.skill.clone()]),
+            calendar: weekday_calendar(spec.grid.zone, p.hours.0, p.hours.1, true)?,
+        })?;
+    }
+    for r in &spec.rooms {
+        s.add_room(Room {
+            id: *r,
+            capabilities: BTreeSet::from(["exam".to_string()]),
+            calendar: weekday_calendar(spec.grid.zone, 8, 18, false)?,
+        })?;
+    }
+    for t in &spec.appointment_types {
+        s.add_appointment_type(t.clone())?;
+    }
+    Ok(s)
+}
+
+struct Inner {
+    store: Box<dyn Store>,
+    state: State,
+}
+
+/// The clinic: domain state, store and clock behind one lock.
+pub struct Clinic {
+    inner: Mutex<Inner>,
+    clock: Arc<dyn Clock>,
+    config: ClinicConfig,
+}
+
+impl std::fmt::Debug for Clinic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clinic")
+            .field("name", &self.config.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Search parameters for open slots.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlotSearch {
+    /// Visit type code.
+    pub appointment_type: String,
+    /// Earliest start (default: now).
+    pub from: Option<Instant>,
+    /// Latest start (default: from + 14 days).
+    pub to: Option<Instant>,
+    /// Only this provider.
+    pub provider: Option<ProviderId>,
+    /// How many (default 5, at most [`MAX_SLOT_RESULTS`]).
+    pub limit: Option<usize>,
+}
+
+/// Input of self-registration (the portal form).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// Given names.
+    pub given: Vec<String>,
+    /// Family name.
+    pub family: String,
+    /// Birth date `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// Mobile phone (E.164).
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// Whether the patient wants SMS reminders (default true when a phone is given).
+    pub sms_reminders: Option<bool>,
+    /// Preferred language (BCP-47).
+    pub language: Option<String>,
+}
+
+impl Registration {
+    /// The record this form describes.
+    ///
+    /// # Errors
+    /// [`ClinicError::BadRequest`] listing every field problem (paths only).
+    pub fn to_patient(&self, id: PatientId) -> Result<Patient, ClinicError> {
+        use bedside_records::{
+            ContactPoint, HumanName, NameUse, RoutePreference, TelecomSystem, TelecomUse,
+        };
+        let mut problems = Vec::new();
+        if self.family.trim().is_empty() || self.family.len() > 200 {
+            problems.push("family: required, at most 200 characters".to_string());
+        }
+        if self.given.is_empty()
+            || self
+                .given
+                .iter()
+                .any(|g| g.trim().is_empty() || g.len() > 200)
+        {
+            problems.push(
+                "given: at least one non-empty name, each at most 200 characters".to_string(),
+            );
+        }
+        let birth = self.birth_date.parse::<bedside_core::PartialDate>();
+        if birth.is_err() {
+            problems.push("birth_date: expected YYYY-MM-DD".to_string());
+        }
+        let language = match &self.language {
+            Some(l) => match Language::new(l) {
+                Ok(l) => Some(l),
+                Err(_) => {
+                    problems.push("language: expected a BCP-47 tag".to_string());
+                    None
+                }
+            },
+            None => None,
+        };
+        if !problems.is_empty() {
+            return Err(ClinicError::BadRequest {
+                message: format!("{} problem(s) in the registration", problems.len()),
+                details: problems,
+            });
+        }
+        let mut p = Patient::new(id);
+        let given: Vec<&str> = self.given.iter().map(String::as_str).collect();
+        p.names.push(HumanName::new(
+            NameUse::Official,
+            &given,
+            self.family.trim(),
+        ));
+        p.birth_date = birth.ok().map(Sensitive::new);
+        let mut routes = Vec::new();
+        if let Some(phone) = &self.phone {
+            p.telecom.push(ContactPoint::new(
+                TelecomSystem::Phone,
+                phone.clone(),
+                Some(TelecomUse::Mobile),
+            ));
+            routes.push(RoutePreference {
+                route: bedside_core::ContactRoute::new(Channel::Sms, phone.clone()),
+                state: if self.sms_reminders.unwrap_or(true) {
+                    OptState::OptedIn
+                } else {
+                    OptState::OptedOut
+                },
+            });
+        }
+        if let Some(email) = &self.email {
+            p.telecom
+                .push(ContactPoint::new(TelecomSystem::Email, email.clone(), None));
+            routes.push(RoutePreference {
+                route: bedside_core::ContactRoute::new(Channel::Email, email.clone()),
+                state: OptState::OptedIn,
+            });
+        }
+        if !routes.is_empty() {
+            p.set_preference(ContactPurpose::AppointmentReminders, routes);
+        }
+        if let Some(code) = &self.postal_code {
+            p.addresses.push(bedside_records::model::Address {
+                use_: Some(bedside_records::model::AddressUse::Home),
+                postal_code: Some(Sensitive::new(code.clone())),
+                ..Default::default()
+            });
+        }
+        if let Some(l) = language {
+            p.communication
+                .push(bedside_records::model::Communication::new(&l, true));
+        }
+        Ok(p)
+    }
+}
+
+/// A self-service change to the patient's own contact details.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileChange {
+    /// The version the edit is based on (optimistic concurrency).
+    pub base_version: u32,
+    /// New home address lines, city and postal code.
+    pub address: Option<AddressChange>,
+    /// SMS reminders on or off.
+    pub sms_reminders: Option<bool>,
+    /// E-mail reminders on or off.
+    pub email_reminders: Option<bool>,
+    /// Quiet hours, local `HH:MM` start and end.
+    pub quiet_hours: Option<(String, String)>,
+    /// A new legal name (becomes a request staff approve).
+    pub name: Option<NameChange>,
+}
+
+/// A new address.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressChange {
+    /// Street lines.
+    pub lines: Vec<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+}
+
+/// A new name.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameChange {
+    /// Given names.
+    pub given: Vec<String>,
+    /// Family name.
+    pub family: String,
+}
+
+impl Clinic {
+    /// Opens a clinic on a store: replays the journal and verifies the audit chain.
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when the store cannot be read or the journal does not replay.
+    pub fn open(
+        store: Box<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: ClinicConfig,
+    ) -> Result<Self, ClinicError> {
+        let state = State::new(&config.policy_json)?;
+        let mut inner = Inner { store, state };
+        Self::reload(&mut inner, &config)?;
+        Ok(Clinic {
+            inner: Mutex::new(inner),
+            clock,
+            config,
+        })
+    }
+
+    fn reload(inner: &mut Inner, config: &ClinicConfig) -> Result<(), ClinicError> {
+        let loaded = inner.store.load()?;
+        let mut state = State::new(&config.policy_json)?;
+        for (i, (at, _kind, body)) in loaded.commands.iter().enumerate() {
+            let corrupt = |m: String| StoreError::Corrupt {
+                table: "commands",
+                message: format!("command {}: {m}", i + 1),
+            };
+            let at: Instant = at.parse().map_err(|_| corrupt("bad instant".into()))?;
+            let cmd: Command = serde_json::from_str(body).map_err(|e| corrupt(e.to_string()))?;
+            state
+                .apply(&cmd, at, config)
+                .map_err(|e| corrupt(format!("does not replay: {e}")))?;
+        }
+        let mut text = String::new();
+        for line in &loaded.audit {
+            text.push_str(line);
+            text.push('\n');
+        }
+        state.audit = AuditLog::from_text(text.as_bytes()).map_err(|e| StoreError::Corrupt {
+            table: "audit",
+            message: e.to_string(),
+        })?;
+        for (seq, justification) in loaded.reviews {
+            if let Some(entry) = state.audit.entries().iter().find(|e| e.event.seq == seq) {
+                state
+                    .reviews
+                    .enqueue(&entry.event, Sensitive::new(justification));
+            }
+        }
+        inner.state = state;
+        Ok(())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave half-applied state behind (commands
+        // are atomic and the store rolls back), so a poisoned lock is safe to reuse.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClinicConfig {
+        &self.config
+    }
+
+    /// The current instant from the clinic's clock.
+    pub fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// Applies and journals a command.
+    ///
+    /// # Errors
+    /// The command's refusal, or [`ClinicError::Storage`] (the command is then not applied).
+    pub fn execute(&self, command: Command) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        self.execute_locked(&mut inner, command)
+    }
+
+    fn execute_locked(&self, inner: &mut Inner, command: Command) -> Result<Value, ClinicError> {
+        let at = self.clock.now();
+        let fx = inner.state.apply(&command, at, &self.config)?;
+        let body = serde_json::to_string(&command).map_err(|e| StoreError::Corrupt {
+            table: "commands",
+            message: e.to_string(),
+        })?;
+        let batch = Batch {
+            command: Some((at.to_rfc3339(), command.kind().to_string(), body)),
+            outbox: fx.outbox,
+            withdraw: fx.withdraw,
+            ..Batch::default()
+        };
+        if let Err(e) = inner.store.commit(&batch) {
+            // Memory ran ahead of disk: rebuild it from what is stored.
+            let _ = Self::reload(inner, &self.config);
+            return Err(e.into());
+        }
+        Ok(fx.value)
+    }
+
+    /// Issues a bearer token for a principal; only its hash is stored.
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when it cannot be stored.
+    pub fn issue_token(&self, principal: &Principal) -> Result<String, ClinicError> {
+        let prefix = match principal {
+            Principal::Staff { .. } => "st",
+            Principal::Patient { .. } => "pt",
+            Principal::Proxy { .. } => "px",
+        };
+        let token = new_token(prefix);
+        self.store_token(&token, principal, self.now() + self.config.token_ttl)?;
+        Ok(token)
+    }
+
+    /// Stores a known token (demo seeding and tests), valid until `expires_at`.
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when it cannot be stored.
+    pub fn store_token(
+        &self,
+        token: &str,
+        principal: &Principal,
+        expires_at: Instant,
+    ) -> Result<(), ClinicError> {
+        let principal = serde_json::to_string(principal).map_err(|e| StoreError::Corrupt {
+            table: "tokens",
+            message: e.to_string(),
+        })?;
+        let batch = Batch {
+            tokens: vec![TokenRow {
+                hash: hash_token(token),
+                principal,
+                expires_at: expires_at.to_rfc3339(),
+            }],
+            ..Batch::default()
+        };
+        self.lock().store.commit(&batch)?;
+        Ok(())
+    }
+
+    /// Who holds this token.
+    ///
+    /// # Errors
+    /// [`ClinicError::Unauthenticated`] for an unknown or expired token.
+    pub fn authenticate(&self, token: &str) -> Result<Principal, ClinicError> {
+        let row = self
+            .lock()
+            .store
+            .token(&hash_token(token))?
+            .ok_or(ClinicError::Unauthenticated)?;
+        let expires: Instant = row
+            .expires_at
+            .parse()
+            .map_err(|_| ClinicError::Unauthenticated)?;
+        if expires <= self.now() {
+            return Err(ClinicError::Unauthenticated);
+        }
+        serde_json::from_str(&row.principal).map_err(|_| ClinicError::Unauthenticated)
+    }
+
+    fn actor(&self, p: &Principal) -> Actor {
+        p.actor(self.config.organisation)
+    }
+
+    fn require_role(p: &Principal, roles: &[Role]) -> Result<(), ClinicError> {
+        if p.has_any_role(roles) {
+            Ok(())
+        } else {
+            Err(ClinicError::forbidden("role"))
+        }
+    }
+
+    /// Asks the consent engine, records the decision in the audit chain (and the review queue
+    /// for break-the-glass), and refuses on deny.
+    fn authorize(
+        &self,
+        inner: &mut Inner,
+        principal: &Principal,
+        patient: PatientId,
+        action: Action,
+        classes: &[DataClass],
+        break_glass: Option<&str>,
+    ) -> Result<(), ClinicError> {
+        if inner.state.registry.current(patient).is_none() {
+            // Do not reveal whether a patient id exists to a patient or proxy for another.
+            if principal.acting_for().is_some_and(|p| p != patient) {
+                return Err(ClinicError::forbidden("own record only"));
+            }
+            return Err(ClinicError::NotFound { kind: "patient" });
+        }
+        let actor = self.actor(principal);
+        let (purpose, channel) = match principal {
+            Principal::Patient { .. } => (ConsentPurpose::Patrqt, AccessChannel::Portal),
+            Principal::Proxy { .. } => (ConsentPurpose::Famrqt, AccessChannel::Portal),
+            Principal::Staff { roles, .. } => {
+                let p = if break_glass.is_some() {
+                    ConsentPurpose::Etreat
+                } else if roles.contains(&Role::CLINICIAN) || roles.contains(&Role::NURSE) {
+                    ConsentPurpose::Treat
+                } else if roles.contains(&Role::BILLING) {
+                    ConsentPurpose::Hpaymt
+                } else {
+                    ConsentPurpose::Hoperat
+                };
+                (p, AccessChannel::Internal)
+            }
+        };
+        let now = self.now();
+        let mut context = Context::at(now);
+        if let Some(j) = break_glass {
+            context.break_glass = Some(BreakGlass {
+                justification: Sensitive::new(j.to_string()),
+                started_at: now,
+            });
+        }
+        let request = Request {
+            actor,
+            patient,
+            action,
+            data: DataScope::classes(classes.iter().copied()),
+            purpose,
+            channel,
+            context,
+        };
+        let decision = inner.state.engine.decide(&request);
+        let event_id = bedside_core::AuditEventId::from_uuid(uuid::Uuid::now_v7());
+        let entry = inner
+            .state
+            .audit
+            .record(event_id, &request, &decision)
+            .clone();
+        let line = serde_json::to_string(&entry).map_err(|e| StoreError::Corrupt {
+            table: "audit",
+            message: e.to_string(),
+        })?;
+        let mut batch = Batch {
+            audit: vec![(entry.event.seq, line)],
+            ..Batch::default()
+        };
+        let permitted =
+            decision.is_permit() && classes.iter().all(|c| decision.permitted.contains(*c));
+        if permitted && let Some(j) = break_glass {
+            inner
+                .state
+                .reviews
+                .enqueue(&entry.event, Sensitive::new(j.to_string()));
+            batch.reviews.push((entry.event.seq, j.to_string()));
+        }
+        if let Err(e) = inner.store.commit(&batch) {
+            let _ = Self::reload(inner, &self.config);
+            return Err(e.into());
+        }
+        if permitted {
+            Ok(())
+        } else {
+            Err(ClinicError::forbidden("consent"))
+        }
+    }
+
+    // ---- set-up --------------------------------------------------------------------------
+
+    /// Whether the clinic has been set up.
+    pub fn is_set_up(&self) -> bool {
+        self.lock().state.setup.is_some()
+    }
+
+    /// The providers (public directory).
+    pub fn providers(&self) -> Vec<Value> {
+        let inner = self.lock();
+        inner
+            .state
+            .setup
+            .as_ref()
+            .map(|s| {
+                s.providers
+                    .iter()
+                    .map(|p| json!({"id": p.id, "name": p.name, "skill": p.skill}))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    // ---- patients ------------------------------------------------------------------------
+
+    /// Self-registration (or front-desk registration): validates, checks for a possible
+    /// duplicate (same birth date, similar names), registers, and for a self-registration
+    /// issues the patient's token.
+    ///
+    /// # Errors
+    /// [`ClinicError::BadRequest`] with every problem, or a registry refusal.
+    pub fn register(
+        &self,
+        form: &Registration,
+        by: Option<&Principal>,
+    ) -> Result<Value, ClinicError> {
+        let id = PatientId::from_uuid(uuid::Uuid::now_v7());
+        let patient = form.to_patient(id)?;
+        let report = bedside_records::validate(&patient, self.now());
+        let errors: Vec<String> = report
+            .problems
+            .iter()
+            .filter(|p| p.severity == bedside_records::Severity::Error)
+            .map(|p| p.to_string())
+            .collect();
+        if !errors.is_empty() {
+            return Err(ClinicError::BadRequest {
+                message: format!("{} problem(s) in the registration", errors.len()),
+                details: errors,
+            });
+        }
+        let mut inner = self.lock();
+        let possible_duplicate = find_duplicate(&inner.state.registry, &patient);
+        let actor = match by {
+            Some(p) => {
+                Self::require_role(p, &[Role::RECEPTION, Role::SCHEDULER, Role::ADMIN])?;
+                self.actor(p)
+            }
+            None => Actor::Patient { patient: id },
+        };
+        let mut value = self.execute_locked(
+            &mut inner,
+            Command::Register {
+                patient: Box::new(patient),
+                by: actor,
+                possible_duplicate,
+            },
+        )?;
+        drop(inner);
+        if by.is_none() {
+            let token = self.issue_token(&Principal::Patient { patient: id })?;
+            value["token"] = json!(token);
+        }
+        Ok(value)
+    }
+
+    /// Possible duplicates awaiting staff.
+    ///
+    /// # Errors
+    /// [`ClinicError::Forbidden`] unless reception, scheduler or admin.
+    pub fn duplicates(&self, principal: &Principal) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::RECEPTION, Role::SCHEDULER, Role::ADMIN])?;
+        let inner = self.lock();
+        Ok(json!(inner.state.duplicates))
+    }
+
+    /// Staff decide whether a possible duplicate is the same person.
+    ///
+    /// # Errors
+    /// [`ClinicError::Forbidden`] unless reception, scheduler or admin; not found.
+    pub fn resolve_duplicate(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        same_person: bool,
+    ) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::RECEPTION, Role::SCHEDULER, Role::ADMIN])?;
+        self.execute(Command::ResolveDuplicate {
+            patient,
+            same_person,
+            by: self.actor(principal),
+        })
+    }
+
+    /// The patient's record (FHIR R4 JSON), through the consent engine.
+    ///
+    /// # Errors
+    /// [`ClinicError::Forbidden`] when consent denies; not found.
+    pub fn patient(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        break_glass: Option<&str>,
+    ) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        self.authorize(
+            &mut inner,
+            principal,
+            patient,
+            Action::Read,
+            &[DataClass::Demographics, DataClass::Contact],
+            break_glass,
+        )?;
+        let v = inner
+            .state
+            .registry
+            .current_version(patient)
+            .ok_or(ClinicError::NotFound { kind: "patient" })?;
+        Ok(json!({
+            "version": v.number,
+            "pending_requests": inner.state.registry.pending_requests(patient).len(),
+            "resource": v.record.to_fhir(),
+        }))
+    }
+
+    /// A self-service change: contact details apply at once, a name change becomes a request.
+    ///
+    /// # Errors
+    /// Forbidden for anyone but the patient (or a proxy allowed to update contact details);
+    /// conflict on a stale `base_version`; bad request on invalid values.
+    pub fn change_profile(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        change: &ProfileChange,
+    ) -> Result<Value, ClinicError> {
+        use bedside_records::{HumanName, NameUse, RoutePreference};
+        let mut inner = self.lock();
+        if principal.acting_for() != Some(patient) {
+            return Err(ClinicError::forbidden("own record only"));
+        }
+        self.authorize(
+            &mut inner,
+            principal,
+            patient,
+            Action::Read,
+            &[DataClass::Contact],
+            None,
+        )?;
+        let mut record = inner
+            .state
+            .registry
+            .version(patient, change.base_version)
+            .map(|v| v.record.clone())
+            .ok_or_else(|| ClinicError::conflict("unknown base_version"))?;
+        if let Some(a) = &change.address {
+            if a.lines.len() > 4 || a.lines.iter().any(|l| l.len() > 200) {
+                return Err(ClinicError::bad(
+                    "address.lines: at most 4 lines of 200 characters",
+                ));
+            }
+            record
+                .addresses
+                .retain(|x| x.use_ != Some(bedside_records::model::AddressUse::Home));
+            record.addresses.insert(
+                0,
+                bedside_records::model::Address {
+                    use_: Some(bedside_records::model::AddressUse::Home),
+                    lines: a.lines.iter().cloned().map(Sensitive::new).collect(),
+                    city: a.city.clone().map(Sensitive::new),
+                    postal_code: a.postal_code.clone().map(Sensitive::new),
+                    ..Default::default()
+                },
+            );
+        }
+        for (flag, channel) in [
+            (change.sms_reminders, Channel::Sms),
+            (change.email_reminders, Channel::Email),
+        ] {
+            let Some(on) = flag else { continue };
+            let mut routes: Vec<RoutePreference> = record
+                .preferences
+                .iter()
+                .find(|p| p.purpose == ContactPurpose::AppointmentReminders)
+                .map(|p| p.routes.clone())
+                .unwrap_or_default();
+            let mut found = false;
+            for r in &mut routes {
+                if r.route.channel == channel {
+                    r.state = if on {
+                        OptState::OptedIn
+                    } else {
+                        OptState::OptedOut
+                    };
+                    found = true;
+                }
+            }
+            if !found {
+                return Err(ClinicError::bad(format!(
+                    "{}_reminders: no {} address on file",
+                    channel.as_str(),
+                    channel.as_str()
+                )));
+            }
+            record.set_preference(ContactPurpose::AppointmentReminders, routes);
+        }
+        if let Some((start, end)) = &change.quiet_hours {
+            let parse = |s: &str| NaiveTime::parse_from_str(s, "%H:%M");
+            match (parse(start), parse(end)) {
+                (Ok(a), Ok(b)) => {
+                    record.quiet_hours =
+                        Some(bedside_core::QuietHours::new(inner.state.zone(), a, b));
+                }
+                _ => {
+                    return Err(ClinicError::bad(
+                        "quiet_hours: expected [\"HH:MM\", \"HH:MM\"]",
+                    ));
+                }
+            }
+        }
+        if let Some(n) = &change.name {
+            if n.family.trim().is_empty() || n.given.is_empty() {
+                return Err(ClinicError::bad("name: given and family are required"));
+            }
+            let given: Vec<&str> = n.given.iter().map(String::as_str).collect();
+            for old in &mut record.names {
+                if old.use_ == Some(NameUse::Official) {
+                    old.use_ = Some(NameUse::Old);
+                }
+            }
+            record.names.insert(
+                0,
+                HumanName::new(NameUse::Official, &given, n.family.trim()),
+            );
+        }
+        let by = self.actor(principal);
+        self.execute_locked(
+            &mut inner,
+            Command::Update {
+                patient,
+                base_version: change.base_version,
+                record: Box::new(record),
+                by,
+            },
+        )
+    }
+
+    /// Pending change requests of a patient (staff).
+    ///
+    /// # Errors
+    /// Forbidden unless reception, scheduler or admin.
+    pub fn change_requests(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+    ) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::RECEPTION, Role::SCHEDULER, Role::ADMIN])?;
+        let inner = self.lock();
+        let list: Vec<Value> = inner
+            .state
+            .registry
+            .pending_requests(patient)
+            .iter()
+            .map(|r| json!({"request": r.id, "patient": r.patient, "fields": r.changed}))
+            .collect();
+        Ok(json!(list))
+    }
+
+    /// Staff approve a change request.
+    ///
+    /// # Errors
+    /// Forbidden unless reception or admin; not found; already decided.
+    pub fn approve_request(
+        &self,
+        principal: &Principal,
+        request: ChangeRequestId,
+    ) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::RECEPTION, Role::ADMIN])?;
+        self.execute(Command::Approve {
+            request,
+            by: self.actor(principal),
+        })
+    }
+
+    // ---- scheduling ----------------------------------------------------------------------
+
+    /// Open slots (no patient data: no consent check needed).
+    ///
+    /// # Errors
+    /// Bad request for an unknown visit type or an inverted window.
+    pub fn find_slots(&self, search: &SlotSearch) -> Result<Vec<SlotOption>, ClinicError> {
+        let now = self.now();
+        let from = search.from.unwrap_or(now).max(now);
+        let to = search.to.unwrap_or(from + TimeDelta::days(14));
+        if to < from {
+            return Err(ClinicError::bad("to: must not be before from"));
+        }
+        let limit = search.limit.unwrap_or(5).clamp(1, MAX_SLOT_RESULTS);
+        let query = SlotQuery {
+            appointment_type: search.appointment_type.clone(),
+            patient: None,
+            now,
+            earliest: from,
+            latest: to,
+            providers: search.provider.into_iter().collect(),
+            preferences: Preferences::default(),
+            limit,
+            self_booking: true,
+        };
+        let inner = self.lock();
+        Ok(inner.state.schedule()?.find_slots(&query)?)
+    }
+
+    /// Books a slot for a patient (the patient themself, a proxy with the appointments
+    /// grant, or scheduling staff).
+    ///
+    /// # Errors
+    /// Conflict when the slot is gone; forbidden; bad request.
+    pub fn book(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        option: SlotOption,
+        client_token: &str,
+    ) -> Result<Value, ClinicError> {
+        if client_token.is_empty() || client_token.len() > 100 {
+            return Err(ClinicError::bad("client_token: 1 to 100 characters"));
+        }
+        let mut inner = self.lock();
+        if principal.acting_for().is_some_and(|p| p != patient) {
+            return Err(ClinicError::forbidden("own record only"));
+        }
+        if matches!(principal, Principal::Staff { .. }) {
+            Self::require_role(principal, &[Role::SCHEDULER, Role::RECEPTION, Role::ADMIN])?;
+        } else {
+            self.authorize(
+                &mut inner,
+                principal,
+                patient,
+                Action::Read,
+                &[DataClass::Appointments],
+                None,
+            )?;
+        }
+        let by = self.actor(principal);
+        self.execute_locked(
+            &mut inner,
+            Command::Book {
+                option,
+                patient,
+                client_token: client_token.to_string(),
+                id: AppointmentId::from_uuid(uuid::Uuid::now_v7()),
+                by,
+            },
+        )
+    }
+
+    /// A patient's appointments, through the consent engine.
+    ///
+    /// # Errors
+    /// Forbidden; not found.
+    pub fn appointments(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+    ) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        self.authorize(
+            &mut inner,
+            principal,
+            patient,
+            Action::Read,
+            &[DataClass::Appointments],
+            None,
+        )?;
+        let s = inner.state.schedule()?;
+        let list: Vec<Value> = s
+            .appointments()
+            .filter(|a| a.patient == patient)
+            .map(|a| {
+                json!({
+                    "id": a.id, "type": a.appointment_type, "provider": a.provider,
+                    "start": a.period.start(), "end": a.period.end(), "status": a.status.code(),
+                    "version": a.version, "confirmed": inner.state.confirmed.contains_key(&a.id),
+                })
+            })
+            .collect();
+        Ok(json!(list))
+    }
+
+    fn appointment_patient(
+        &self,
+        inner: &Inner,
+        id: AppointmentId,
+    ) -> Result<PatientId, ClinicError> {
+        inner
+            .state
+            .schedule()?
+            .appointment(id)
+            .map(|a| a.patient)
+            .ok_or(ClinicError::NotFound {
+                kind: "appointment",
+            })
+    }
+
+    /// Cancels an appointment (its patient, a proxy, or scheduling staff).
+    ///
+    /// # Errors
+    /// Forbidden; not found; conflict.
+    pub fn cancel(&self, principal: &Principal, id: AppointmentId) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        let patient = self.appointment_patient(&inner, id)?;
+        self.check_appointment_access(principal, patient)?;
+        let by = self.actor(principal);
+        self.execute_locked(&mut inner, Command::Cancel { id, by })
+    }
+
+    /// Moves an appointment to another option.
+    ///
+    /// # Errors
+    /// Forbidden; not found; conflict.
+    pub fn reschedule(
+        &self,
+        principal: &Principal,
+        id: AppointmentId,
+        option: SlotOption,
+    ) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        let patient = self.appointment_patient(&inner, id)?;
+        self.check_appointment_access(principal, patient)?;
+        let by = self.actor(principal);
+        self.execute_locked(&mut inner, Command::Reschedule { id, option, by })
+    }
+
+    fn check_appointment_access(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+    ) -> Result<(), ClinicError> {
+        match principal {
+            Principal::Staff { .. } => {
+                Self::require_role(principal, &[Role::SCHEDULER, Role::RECEPTION, Role::ADMIN])
+            }
+            other if other.acting_for() == Some(patient) => Ok(()),
+            // Someone else's appointment looks like a missing one.
+            _ => Err(ClinicError::NotFound {
+                kind: "appointment",
+            }),
+        }
+    }
+
+    /// A provider calls in sick for `period`: affected appointments are moved (or left
+    /// pending for staff) and the patients notified.
+    ///
+    /// # Errors
+    /// Forbidden unless scheduler or admin; not found.
+    pub fn provider_unavailable(
+        &self,
+        principal: &Principal,
+        provider: ProviderId,
+        period: Period,
+    ) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::SCHEDULER, Role::ADMIN])?;
+        self.execute(Command::Unavailable {
+            provider,
+            period,
+            by: self.actor(principal),
+        })
+    }
+
+    /// An inbound SMS from the gateway: C confirms, X cancels, R offers new times (queued as
+    /// an SMS), STOP opts out of SMS. Unknown senders are acknowledged and ignored.
+    ///
+    /// # Errors
+    /// Forbidden unless the caller has the `sms-gateway` role.
+    pub fn inbound_sms(
+        &self,
+        principal: &Principal,
+        from: &str,
+        body: &str,
+    ) -> Result<Value, ClinicError> {
+        let gateway = Role::new("sms-gateway").map_err(|e| ClinicError::bad(e.to_string()))?;
+        Self::require_role(principal, &[gateway])?;
+        if body.len() > bedside_schedule::replies::MAX_REPLY_CHARS {
+            return Err(ClinicError::bad("body: too long for an SMS reply"));
+        }
+        let intent = parse_reply(body);
+        let mut inner = self.lock();
+        let Some(&patient) = inner.state.phones.get(&normalise_phone(from)) else {
+            return Ok(
+                json!({ "intent": intent_code(intent), "applied": false, "reason": "unknown sender" }),
+            );
+        };
+        let now = self.now();
+        let next = inner
+            .state
+            .schedule()?
+            .appointments()
+            .filter(|a| {
+                a.patient == patient
+                    && a.status == AppointmentStatus::Booked
+                    && a.period.start() > now
+            })
+            .min_by_key(|a| a.period.start())
+            .map(|a| (a.id, a.appointment_type.clone(), a.period.end()));
+        let me = Actor::Patient { patient };
+        let intent_code = intent_code(intent);
+        let result = match (intent, next) {
+            (ReplyIntent::OptOut, _) => {
+                self.execute_locked(&mut inner, Command::StopSms { patient })?
+            }
+            (ReplyIntent::Confirm, Some((id, _, _))) => {
+                self.execute_locked(&mut inner, Command::Confirm { id, by: me })?
+            }
+            (ReplyIntent::Cancel, Some((id, _, _))) => {
+                self.execute_locked(&mut inner, Command::Cancel { id, by: me })?
+            }
+            (ReplyIntent::Reschedule, Some((id, kind, end))) => {
+                let query = SlotQuery {
+                    appointment_type: kind,
+                    patient: Some(patient),
+                    now,
+                    earliest: end,
+                    latest: end + TimeDelta::days(14),
+                    providers: Vec::new(),
+                    preferences: Preferences::default(),
+                    limit: 3,
+                    self_booking: true,
+                };
+                let options = inner.state.schedule()?.find_slots(&query)?;
+                let zone = inner.state.zone();
+                let mut text = String::from("New times available:");
+                for (i, o) in options.iter().enumerate() {
+                    text.push_str(&format!(
+                        " {}) {}",
+                        i + 1,
+                        o.period
+                            .start()
+                            .with_timezone(&zone)
+                            .format("%a %d %b %H:%M")
+                    ));
+                }
+                text.push_str(". Book online or call us.");
+                let offer = inner.state.notice(patient, &text, now, &self.config);
+                let batch = Batch {
+                    outbox: offer.into_iter().collect(),
+                    ..Batch::default()
+                };
+                inner.store.commit(&batch)?;
+                json!({ "appointment": id, "options": options })
+            }
+            (_, None) => json!({ "reason": "no upcoming appointment" }),
+            (_, Some(_)) => json!({ "reason": "reply not understood" }),
+        };
+        Ok(json!({ "intent": intent_code, "applied": true, "result": result }))
+    }
+
+    // ---- consent -------------------------------------------------------------------------
+
+    /// The patient grants a related person proxy access to some classes, for a year; returns
+    /// the proxy's token.
+    ///
+    /// # Errors
+    /// Forbidden unless the patient themself; bad request for unknown classes.
+    pub fn grant_proxy(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        classes: &[String],
+        relationship: Relationship,
+    ) -> Result<Value, ClinicError> {
+        if *principal != (Principal::Patient { patient }) {
+            return Err(ClinicError::forbidden(
+                "only the patient grants proxy access",
+            ));
+        }
+        let mut set = ClassSet::default();
+        let mut unknown = Vec::new();
+        for c in classes {
+            match DataClass::from_code(c) {
+                Some(dc) => {
+                    set.insert(dc);
+                }
+                None => unknown.push(format!("classes: unknown class `{c}`")),
+            }
+        }
+        if !unknown.is_empty() || set.is_empty() {
+            return Err(ClinicError::BadRequest {
+                message: "classes: give one or more known data classes".into(),
+                details: unknown,
+            });
+        }
+        let related_person = RelatedPersonId::from_uuid(uuid::Uuid::now_v7());
+        let now = self.now();
+        let grant = ProxyGrant {
+            related_person,
+            patient,
+            relationship,
+            classes: set,
+            actions: [Action::Read].into_iter().collect(),
+            period: Period::starting_at(now, TimeDelta::days(365)),
+        };
+        let mut value = self.execute(Command::GrantProxy { grant })?;
+        let token = self.issue_token(&Principal::Proxy {
+            related_person,
+            patient,
+        })?;
+        value["token"] = json!(token);
+        Ok(value)
+    }
+
+    /// A clinician adds a note (consent: create clinical notes).
+    ///
+    /// # Errors
+    /// Forbidden.
+    pub fn add_note(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        text: &str,
+    ) -> Result<Value, ClinicError> {
+        if text.trim().is_empty() || text.len() > 20_000 {
+            return Err(ClinicError::bad("text: 1 to 20000 characters"));
+        }
+        Self::require_role(principal, &[Role::CLINICIAN, Role::NURSE])?;
+        let mut inner = self.lock();
+        self.authorize(
+            &mut inner,
+            principal,
+            patient,
+            Action::Create,
+            &[DataClass::ClinicalNotes],
+            None,
+        )?;
+        let by = self.actor(principal);
+        self.execute_locked(
+            &mut inner,
+            Command::AddNote {
+                patient,
+                text: Sensitive::new(text.to_string()),
+                by,
+            },
+        )
+    }
+
+    /// Clinical notes, through the consent engine (break-the-glass when `break_glass` holds a
+    /// justification).
+    ///
+    /// # Errors
+    /// Forbidden when consent denies.
+    pub fn notes(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        break_glass: Option<&str>,
+    ) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        self.authorize(
+            &mut inner,
+            principal,
+            patient,
+            Action::Read,
+            &[DataClass::ClinicalNotes],
+            break_glass,
+        )?;
+        let list: Vec<Value> = inner
+            .state
+            .notes
+            .get(&patient)
+            .map(|v| {
+                v.iter()
+                    .map(|n| json!({"at": n.at, "author": n.author, "text": n.text.expose()}))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(json!(list))
+    }
+
+    /// The break-the-glass review queue (privacy officer).
+    ///
+    /// # Errors
+    /// Forbidden unless privacy officer.
+    pub fn reviews(&self, principal: &Principal) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::PRIVACY_OFFICER])?;
+        let inner = self.lock();
+        let list: Vec<Value> = inner
+            .state
+            .reviews
+            .pending()
+            .map(|r| json!({"event": r.event, "seq": r.seq, "actor": r.actor, "patient": r.patient, "at": r.at, "justification": r.justification.expose()}))
+            .collect();
+        Ok(json!(list))
+    }
+
+    /// The patient's accounting of disclosures and of every access decision about them.
+    ///
+    /// # Errors
+    /// Forbidden unless the patient themself.
+    pub fn disclosures(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+    ) -> Result<Value, ClinicError> {
+        if *principal != (Principal::Patient { patient }) {
+            return Err(ClinicError::forbidden("own record only"));
+        }
+        let mut inner = self.lock();
+        self.authorize(
+            &mut inner,
+            principal,
+            patient,
+            Action::Read,
+            &[DataClass::Demographics],
+            None,
+        )?;
+        let now = self.now();
+        let disclosures: Vec<Value> = accounting(inner.state.audit.events(), patient, now)
+            .into_iter()
+            .map(|d| json!({"at": d.at, "recipient": d.recipient, "purpose": d.purpose, "data": d.data}))
+            .collect();
+        let accesses: Vec<Value> = inner
+            .state
+            .audit
+            .entries()
+            .iter()
+            .filter(|e| e.event.patient == patient)
+            .map(|e| json!({"seq": e.event.seq, "at": e.event.recorded, "actor": e.event.actor, "action": e.event.action, "outcome": e.event.outcome, "break_glass": e.event.break_glass}))
+            .collect();
+        Ok(json!({ "disclosures": disclosures, "accesses": accesses }))
+    }
+
+    /// Verifies the audit chain end to end.
+    ///
+    /// # Errors
+    /// Forbidden unless privacy officer or admin; conflict if the chain is broken.
+    pub fn verify_audit(&self, principal: &Principal) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::PRIVACY_OFFICER, Role::ADMIN])?;
+        let inner = self.lock();
+        inner
+            .state
+            .audit
+            .verify()
+            .map_err(|e| ClinicError::conflict(e.to_string()))?;
+        Ok(json!({ "events": inner.state.audit.entries().len(), "verified": true }))
+    }
+
+    // ---- vitals --------------------------------------------------------------------------
+
+    /// Discharge to home monitoring (clinician or nurse).
+    ///
+    /// # Errors
+    /// Forbidden; not found.
+    pub fn discharge(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+    ) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::CLINICIAN, Role::NURSE])?;
+        self.execute(Command::Discharge { patient })
+    }
+
+    /// Home vitals upload (NDJSON) by the patient: every line must be about the caller.
+    ///
+    /// # Errors
+    /// Forbidden for someone else's readings; conflict if not under monitoring.
+    pub fn upload_vitals(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        body: &str,
+    ) -> Result<Value, ClinicError> {
+        if principal.acting_for() != Some(patient) {
+            return Err(ClinicError::forbidden("own record only"));
+        }
+        // Each record must name the caller: cheap check on the raw line, the parser then
+        // validates the field properly.
+        let own = format!("\"patient\":\"{patient}\"");
+        for (i, line) in body.lines().enumerate() {
+            if !line.trim().is_empty() && !line.contains(&own) {
+                return Err(ClinicError::BadRequest {
+                    message: "every reading must be about the uploading patient".into(),
+                    details: vec![format!("line {}: patient", i + 1)],
+                });
+            }
+        }
+        let label = format!("upload-{}", uuid::Uuid::now_v7().simple());
+        self.execute(Command::Vitals {
+            patient,
+            label,
+            body: body.to_string(),
+        })
+    }
+
+    /// The nurse queue: open alerts, most severe first.
+    ///
+    /// # Errors
+    /// Forbidden unless nurse or clinician.
+    pub fn alerts(&self, principal: &Principal) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::NURSE, Role::CLINICIAN])?;
+        let inner = self.lock();
+        let list: Vec<Value> = inner
+            .state
+            .alerts
+            .open()
+            .iter()
+            .map(|r| {
+                json!({"alert": r.alert.id, "patient": r.alert.patient, "rule": r.alert.rule,
+                "severity": format!("{:?}", r.alert.severity).to_lowercase(),
+                "response": format!("{:?}", r.alert.response).to_lowercase(),
+                "triggered_at": r.alert.triggered_at, "message": r.alert.message})
+            })
+            .collect();
+        Ok(json!(list))
+    }
+
+    /// A nurse acknowledges an alert.
+    ///
+    /// # Errors
+    /// Forbidden; not found.
+    pub fn acknowledge_alert(
+        &self,
+        principal: &Principal,
+        alert: AlertId,
+    ) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::NURSE, Role::CLINICIAN])?;
+        self.execute(Command::AckAlert {
+            alert,
+            by: self.actor(principal),
+        })
+    }
+
+    // ---- outbox --------------------------------------------------------------------------
+
+    /// Outbox messages (staff: all; patient: their own).
+    ///
+    /// # Errors
+    /// Storage.
+    pub fn outbox(
+        &self,
+        principal: &Principal,
+        status: Option<&str>,
+    ) -> Result<Vec<OutboxMessage>, ClinicError> {
+        let patient = match principal {
+            Principal::Staff { .. } => {
+                Self::require_role(principal, &[Role::ADMIN, Role::SCHEDULER, Role::NURSE])?;
+                None
+            }
+            other => other.acting_for().map(|p| p.to_string()),
+        };
+        Ok(self.lock().store.outbox(status, patient.as_deref(), 1000)?)
+    }
+
+    /// Delivers due messages through `notifier` and marks them sent.
+    ///
+    /// # Errors
+    /// Storage; a notifier failure stops the run (undelivered messages stay pending).
+    pub fn deliver_due(&self, notifier: &dyn Notifier) -> Result<usize, ClinicError> {
+        let now = self.now();
+        let due: Vec<OutboxMessage> = self
+            .lock()
+            .store
+            .outbox(Some("pending"), None, 500)?
+            .into_iter()
+            .filter(|m| m.send_at.parse::<Instant>().is_ok_and(|t| t <= now))
+            .collect();
+        let mut sent = Vec::new();
+        let mut failure = None;
+        for m in &due {
+            match notifier.deliver(m) {
+                Ok(()) => sent.push(m.id),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        self.lock().store.mark_sent(&sent, &now.to_rfc3339())?;
+        match failure {
+            Some(e) => Err(ClinicError::Storage(StoreError::Io(e))),
+            None => Ok(sent.len()),
+        }
+    }
+
+    /// Checks that no provider, room or patient is double-booked.
+    ///
+    /// # Errors
+    /// [`ClinicError::Conflict`] naming the broken invariant.
+    pub fn check_invariants(&self) -> Result<(), ClinicError> {
+        let inner = self.lock();
+        inner
+            .state
+            .schedule()?
+            .check_invariants()
+            .map_err(ClinicError::conflict)
+    }
+
+    /// Ids of the staff for demo seeding and tests: a new staff principal.
+    pub fn staff_principal(roles: &[Role], provider: Option<ProviderId>) -> Principal {
+        Principal::Staff {
+            id: StaffId::from_uuid(uuid::Uuid::now_v7()),
+            roles: roles.to_vec(),
+            provider,
+        }
+    }
+}
+
+/// A possible duplicate: same birth date and a similar family and given name.
+fn find_duplicate(registry: &PatientRegistry, candidate: &Patient) -> Option<PatientId> {
+    use bedside_records::matching::compare::{jaro_winkler, nickname_equivalent};
+    let birth = *candidate.birth_date.as_ref()?.expose();
+    let name = candidate.names.first()?;
+    let family = name.family.as_ref()?.expose().to_lowercase();
+    let given = name
+        .given
+        .first()
+        .map(|g| g.expose().to_lowercase())
+        .unwrap_or_default();
+    registry.patients().find(|&id| {
+        let Some(p) = registry.current(id) else {
+            return false;
+        };
+        if p.birth_date.as_ref().map(|b| b.expose()) != Some(&birth) {
+            return false;
+        }
+        p.names.iter().any(|n| {
+            let f = n
+                .family
+                .as_ref()
+                .map(|f| f.expose().to_lowercase())
+                .unwrap_or_default();
+            let g = n
+                .given
+                .first()
+                .map(|g| g.expose().to_lowercase())
+                .unwrap_or_default();
+            jaro_winkler(f.as_bytes(), family.as_bytes()) >= 0.9
+                && (jaro_winkler(g.as_bytes(), given.as_bytes()) >= 0.85
+                    || nickname_equivalent(&g, &given))
+        })
+    })
+}

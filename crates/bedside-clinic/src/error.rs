@@ -1,0 +1,173 @@
+//! [`ClinicError`]: every refusal of the clinic services, with its HTTP status and a stable code.
+
+use serde_json::{Value, json};
+
+/// Why a clinic command or query was refused.
+///
+/// Messages never contain PHI: they name fields, ids of the caller's own request and rule
+/// codes, never names, dates of birth, contact details or free text.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClinicError {
+    /// Occurs when the request body or a parameter is malformed or fails validation.
+    #[error("invalid request: {message}")]
+    BadRequest {
+        /// What is wrong (field paths, never values).
+        message: String,
+        /// Every problem found, with its path.
+        details: Vec<String>,
+    },
+    /// Occurs when no valid bearer token was presented, or it has expired.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Occurs when the caller may not do this (role, own data only, or a consent decision).
+    #[error("forbidden: {reason}")]
+    Forbidden {
+        /// The rule or check that refused (codes only).
+        reason: String,
+    },
+    /// Occurs when the named resource does not exist (or is not visible to the caller).
+    #[error("{kind} not found")]
+    NotFound {
+        /// The kind of resource.
+        kind: &'static str,
+    },
+    /// Occurs when the command conflicts with the current state (slot taken, stale version).
+    #[error("conflict: {message}")]
+    Conflict {
+        /// What conflicted.
+        message: String,
+    },
+    /// Occurs when the request body is larger than the configured limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// Occurs when the database fails; the command was not applied.
+    #[error("storage failure")]
+    Storage(#[from] StoreError),
+}
+
+/// A failure of the persistence layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Occurs when SQLite reports an error.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Occurs when a stored row cannot be decoded.
+    #[error("corrupt row in `{table}`: {message}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What could not be decoded.
+        message: String,
+    },
+    /// Occurs when the database was written by a newer schema than this build knows.
+    #[error("database schema version {found} is newer than supported {supported}")]
+    SchemaTooNew {
+        /// Version found in the file.
+        found: i64,
+        /// Newest version this build applies.
+        supported: i64,
+    },
+    /// Occurs when the file system refuses (data directory, notifier file).
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ClinicError {
+    /// A bad request with one detail.
+    pub fn bad(message: impl Into<String>) -> Self {
+        let message = message.into();
+        ClinicError::BadRequest {
+            details: vec![message.clone()],
+            message,
+        }
+    }
+
+    /// A refusal with a reason code.
+    pub fn forbidden(reason: impl Into<String>) -> Self {
+        ClinicError::Forbidden {
+            reason: reason.into(),
+        }
+    }
+
+    /// A conflict.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        ClinicError::Conflict {
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        match self {
+            ClinicError::BadRequest { .. } => 400,
+            ClinicError::Unauthenticated => 401,
+            ClinicError::Forbidden { .. } => 403,
+            ClinicError::NotFound { .. } => 404,
+            ClinicError::Conflict { .. } => 409,
+            ClinicError::PayloadTooLarge => 413,
+            ClinicError::Storage(_) => 503,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClinicError::BadRequest { .. } => "bad_request",
+            ClinicError::Unauthenticated => "unauthenticated",
+            ClinicError::Forbidden { .. } => "forbidden",
+            ClinicError::NotFound { .. } => "not_found",
+            ClinicError::Conflict { .. } => "conflict",
+            ClinicError::PayloadTooLarge => "payload_too_large",
+            ClinicError::Storage(_) => "unavailable",
+        }
+    }
+
+    /// The JSON body `{ "error": { "code", "message", "details" } }`.
+    pub fn to_json(&self) -> Value {
+        let details = match self {
+            ClinicError::BadRequest { details, .. } => json!(details),
+            _ => json!([]),
+        };
+        // Storage errors are not described to the client: the cause is logged server-side.
+        let message = match self {
+            ClinicError::Storage(_) => {
+                "storage unavailable, the command was not applied".to_string()
+            }
+            other => other.to_string(),
+        };
+        json!({ "error": { "code": self.code(), "message": message, "details": details } })
+    }
+}
+
+impl From<bedside_schedule::ScheduleError> for ClinicError {
+    fn from(e: bedside_schedule::ScheduleError) -> Self {
+        use bedside_schedule::ScheduleError as S;
+        match e {
+            S::Conflict { .. }
+            | S::TokenReused
+            | S::HoldExpired
+            | S::VersionConflict { .. }
+            | S::InvalidTransition { .. } => ClinicError::conflict(e.to_string()),
+            S::NotFound { kind } => ClinicError::NotFound { kind },
+            other => ClinicError::bad(other.to_string()),
+        }
+    }
+}
+
+impl From<bedside_records::RegistryError> for ClinicError {
+    fn from(e: bedside_records::RegistryError) -> Self {
+        use bedside_records::RegistryError as R;
+        match &e {
+            R::Conflict { .. } => ClinicError::conflict(e.to_string()),
+            R::UnknownPatient(_) => ClinicError::NotFound { kind: "patient" },
+            R::UnknownRequest(_) => ClinicError::NotFound {
+                kind: "change request",
+            },
+            R::AlreadyDecided(_) => ClinicError::conflict("change request already decided"),
+            R::Forbidden { .. } => ClinicError::forbidden("registry"),
+            _ => ClinicError::bad(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,543 @@
+//! The HTTP JSON API (axum). Every handler authenticates, parses its input itself (so every
+//! refusal is the JSON error shape, never a 500 and never an echo of the input), and calls
+//! the [`Clinic`] services. See `docs/API.md`.
+
+use crate::auth::Principal;
+use crate::clinic::{Clinic, ProfileChange, Registration, SlotSearch};
+use crate::error::ClinicError;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bedside_consent::Relationship;
+use bedside_core::{AlertId, AppointmentId, Instant, PatientId, Period, ProviderId};
+use bedside_records::history::ChangeRequestId;
+use bedside_schedule::SlotOption;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Largest JSON body accepted.
+pub const MAX_JSON_BYTES: usize = 64 * 1024;
+/// Largest vitals upload accepted (NDJSON).
+pub const MAX_VITALS_BYTES: usize = 8 * 1024 * 1024;
+
+type Shared = Arc<Clinic>;
+
+impl IntoResponse for ClinicError {
+    fn into_response(self) -> Response {
+        if let ClinicError::Storage(e) = &self {
+            eprintln!("storage failure: {e}");
+        }
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        (status, axum::Json(self.to_json())).into_response()
+    }
+}
+
+type ApiResult = Result<Response, ClinicError>;
+
+fn ok(value: Value) -> ApiResult {
+    Ok((StatusCode::OK, axum::Json(value)).into_response())
+}
+
+fn created(value: Value) -> ApiResult {
+    Ok((StatusCode::CREATED, axum::Json(value)).into_response())
+}
+
+/// The router over a clinic.
+pub fn router(clinic: Arc<Clinic>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/register", post(self_register))
+        .route("/v1/patients", post(staff_register))
+        .route("/v1/patients/{id}", get(patient).patch(change_profile))
+        .route(
+            "/v1/patients/{id}/appointments",
+            get(appointments).post(book),
+        )
+        .route("/v1/patients/{id}/notes", get(notes).post(add_note))
+        .route("/v1/patients/{id}/proxies", post(grant_proxy))
+        .route("/v1/patients/{id}/disclosures", get(disclosures))
+        .route("/v1/patients/{id}/change-requests", get(change_requests))
+        .route("/v1/patients/{id}/discharge", post(discharge))
+        .route("/v1/patients/{id}/vitals", post(upload_vitals))
+        .route("/v1/change-requests/{id}/approve", post(approve))
+        .route("/v1/duplicates", get(duplicates))
+        .route("/v1/duplicates/{id}/resolve", post(resolve_duplicate))
+        .route("/v1/slots", get(slots))
+        .route("/v1/providers", get(providers))
+        .route("/v1/providers/{id}/unavailable", post(unavailable))
+        .route("/v1/appointments/{id}/cancel", post(cancel))
+        .route("/v1/appointments/{id}/reschedule", post(reschedule))
+        .route("/v1/sms/inbound", post(inbound_sms))
+        .route("/v1/reviews", get(reviews))
+        .route("/v1/audit/verify", get(verify_audit))
+        .route("/v1/alerts", get(alerts))
+        .route("/v1/alerts/{id}/ack", post(ack_alert))
+        .route("/v1/outbox", get(outbox))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(clinic)
+}
+
+async fn not_found() -> ApiResult {
+    Err(ClinicError::NotFound { kind: "route" })
+}
+
+async fn method_not_allowed() -> Response {
+    let body = json!({ "error": { "code": "method_not_allowed", "message": "method not allowed on this route", "details": [] } });
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}
+
+fn principal(clinic: &Clinic, headers: &HeaderMap) -> Result<Principal, ClinicError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ClinicError::Unauthenticated)?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .ok_or(ClinicError::Unauthenticated)?
+        .trim();
+    if token.is_empty() || token.len() > 200 {
+        return Err(ClinicError::Unauthenticated);
+    }
+    clinic.authenticate(token)
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ClinicError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ClinicError::PayloadTooLarge)
+}
+
+/// Parses JSON without echoing any of the input in the error.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ClinicError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "malformed JSON"
+            }
+            serde_json::error::Category::Data => {
+                "a field has the wrong type, is missing or is unknown"
+            }
+            serde_json::error::Category::Io => "unreadable body",
+        };
+        ClinicError::BadRequest {
+            message: format!("{what} at line {} column {}", e.line(), e.column()),
+            details: vec![what.to_string()],
+        }
+    })
+}
+
+fn parse_id<T: std::str::FromStr>(raw: &str, kind: &str) -> Result<T, ClinicError> {
+    raw.parse()
+        .map_err(|_| ClinicError::bad(format!("{kind}: expected a UUID")))
+}
+
+fn break_glass(headers: &HeaderMap) -> Result<Option<String>, ClinicError> {
+    match headers.get("x-break-glass") {
+        None => Ok(None),
+        Some(v) => {
+            let s = v
+                .to_str()
+                .map_err(|_| ClinicError::bad("x-break-glass: must be visible ASCII"))?
+                .trim();
+            if s.len() < 10 || s.len() > 500 {
+                return Err(ClinicError::bad(
+                    "x-break-glass: a justification of 10 to 500 characters",
+                ));
+            }
+            Ok(Some(s.to_string()))
+        }
+    }
+}
+
+/// Minimal `a=b&c=d` parsing with percent-decoding.
+fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ClinicError> {
+    let mut out = Vec::new();
+    for part in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        out.push((percent_decode(k)?, percent_decode(v)?));
+    }
+    Ok(out)
+}
+
+fn percent_decode(s: &str) -> Result<String, ClinicError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| ClinicError::bad("query: bad percent-encoding"))?;
+                out.push(hex);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| ClinicError::bad("query: not UTF-8"))
+}
+
+async fn health(State(clinic): State<Shared>) -> ApiResult {
+    ok(json!({ "status": "ok", "set_up": clinic.is_set_up() }))
+}
+
+async fn self_register(State(clinic): State<Shared>, body: Body) -> ApiResult {
+    let form: Registration = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    created(clinic.register(&form, None)?)
+}
+
+async fn staff_register(State(clinic): State<Shared>, headers: HeaderMap, body: Body) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let form: Registration = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    created(clinic.register(&form, Some(&who))?)
+}
+
+async fn patient(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: PatientId = parse_id(&id, "patient")?;
+    ok(clinic.patient(&who, id, break_glass(&headers)?.as_deref())?)
+}
+
+async fn change_profile(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: PatientId = parse_id(&id, "patient")?;
+    let change: ProfileChange = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    ok(clinic.change_profile(&who, id, &change)?)
+}
+
+async fn appointments(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.appointments(&who, parse_id(&id, "patient")?)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BookBody {
+    option: SlotOption,
+    client_token: String,
+}
+
+async fn book(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: PatientId = parse_id(&id, "patient")?;
+    let b: BookBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    created(clinic.book(&who, id, b.option, &b.client_token)?)
+}
+
+async fn notes(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.notes(
+        &who,
+        parse_id(&id, "patient")?,
+        break_glass(&headers)?.as_deref(),
+    )?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    text: String,
+}
+
+async fn add_note(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: PatientId = parse_id(&id, "patient")?;
+    let b: NoteBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    created(clinic.add_note(&who, id, &b.text)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProxyBody {
+    classes: Vec<String>,
+    relationship: Relationship,
+}
+
+async fn grant_proxy(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: PatientId = parse_id(&id, "patient")?;
+    let b: ProxyBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    created(clinic.grant_proxy(&who, id, &b.classes, b.relationship)?)
+}
+
+async fn disclosures(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.disclosures(&who, parse_id(&id, "patient")?)?)
+}
+
+async fn change_requests(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.change_requests(&who, parse_id(&id, "patient")?)?)
+}
+
+async fn approve(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: ChangeRequestId = parse_id(&id, "change request")?;
+    ok(clinic.approve_request(&who, id)?)
+}
+
+async fn duplicates(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.duplicates(&who)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveBody {
+    same_person: bool,
+}
+
+async fn resolve_duplicate(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: PatientId = parse_id(&id, "patient")?;
+    let b: ResolveBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    ok(clinic.resolve_duplicate(&who, id, b.same_person)?)
+}
+
+async fn discharge(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.discharge(&who, parse_id(&id, "patient")?)?)
+}
+
+async fn upload_vitals(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: PatientId = parse_id(&id, "patient")?;
+    let bytes = read_body(body, MAX_VITALS_BYTES).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ClinicError::bad("body: not UTF-8"))?;
+    ok(clinic.upload_vitals(&who, id, text)?)
+}
+
+async fn slots(State(clinic): State<Shared>, RawQuery(query): RawQuery) -> ApiResult {
+    let mut search = SlotSearch::default();
+    for (k, v) in query_pairs(query.as_deref())? {
+        match k.as_str() {
+            "appointment_type" => search.appointment_type = v,
+            "from" => {
+                search.from = Some(
+                    v.parse::<Instant>()
+                        .map_err(|_| ClinicError::bad("from: expected an RFC 3339 instant"))?,
+                )
+            }
+            "to" => {
+                search.to = Some(
+                    v.parse::<Instant>()
+                        .map_err(|_| ClinicError::bad("to: expected an RFC 3339 instant"))?,
+                )
+            }
+            "provider" => search.provider = Some(parse_id(&v, "provider")?),
+            "limit" => {
+                search.limit = Some(
+                    v.parse()
+                        .map_err(|_| ClinicError::bad("limit: expected a number"))?,
+                )
+            }
+            _ => {
+                return Err(ClinicError::bad(format!(
+                    "unknown query parameter `{}`",
+                    k.chars().take(40).collect::<String>()
+                )));
+            }
+        }
+    }
+    if search.appointment_type.is_empty() {
+        return Err(ClinicError::bad("appointment_type: required"));
+    }
+    let options = clinic.find_slots(&search)?;
+    ok(json!(options))
+}
+
+async fn providers(State(clinic): State<Shared>) -> ApiResult {
+    ok(json!(clinic.providers()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeriodBody {
+    start: Instant,
+    end: Instant,
+}
+
+async fn unavailable(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: ProviderId = parse_id(&id, "provider")?;
+    let b: PeriodBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    let period =
+        Period::new(b.start, b.end).map_err(|_| ClinicError::bad("end: must be after start"))?;
+    ok(clinic.provider_unavailable(&who, id, period)?)
+}
+
+async fn cancel(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: AppointmentId = parse_id(&id, "appointment")?;
+    ok(clinic.cancel(&who, id)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RescheduleBody {
+    option: SlotOption,
+}
+
+async fn reschedule(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: AppointmentId = parse_id(&id, "appointment")?;
+    let b: RescheduleBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    ok(clinic.reschedule(&who, id, b.option)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmsBody {
+    from: String,
+    body: String,
+}
+
+async fn inbound_sms(State(clinic): State<Shared>, headers: HeaderMap, body: Body) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let b: SmsBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    ok(clinic.inbound_sms(&who, &b.from, &b.body)?)
+}
+
+async fn reviews(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.reviews(&who)?)
+}
+
+async fn verify_audit(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.verify_audit(&who)?)
+}
+
+async fn alerts(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.alerts(&who)?)
+}
+
+async fn ack_alert(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: AlertId = parse_id(&id, "alert")?;
+    ok(clinic.acknowledge_alert(&who, id)?)
+}
+
+async fn outbox(
+    State(clinic): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let mut status = None;
+    for (k, v) in query_pairs(query.as_deref())? {
+        match (k.as_str(), v.as_str()) {
+            ("status", "pending" | "sent" | "withdrawn") => status = Some(v),
+            ("status", _) => return Err(ClinicError::bad("status: pending, sent or withdrawn")),
+            _ => return Err(ClinicError::bad("unknown query parameter")),
+        }
+    }
+    ok(json!(clinic.outbox(&who, status.as_deref())?))
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+///
+/// # Errors
+/// An I/O error from the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    clinic: Arc<Clinic>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(clinic))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
