@@ -1775,6 +1775,25 @@ impl Schedule {
         Ok(id)
     }
 
+    /// The free (available and not busy) slots of provider `p` in the `len` slots from `from`,
+    /// as a day mask (bit `k` = slot `k` after `from`).
+    pub(crate) fn free_mask(&self, p: usize, from: Instant, len: u16) -> u128 {
+        let Some(track) = self.provider_tracks.get(p) else {
+            return 0;
+        };
+        let Some(base) = self.slot_floor(from) else {
+            return 0;
+        };
+        let mut m = 0u128;
+        for k in 0..usize::from(len).min(128) {
+            let s = base + k;
+            if s < self.slots && track.free_word(s / 64) >> (s % 64) & 1 == 1 {
+                m |= 1u128 << k;
+            }
+        }
+        m
+    }
+
     /// Verifies the schedule's invariant from scratch: no provider, room or patient has two
     /// resource-holding appointments or holds at once (designated overbookings aside), and
     /// equipment use never exceeds a pool. Returns a description of the first violation.

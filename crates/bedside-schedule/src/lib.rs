@@ -47,6 +47,7 @@ pub mod reminders;
 pub mod replies;
 pub mod solver;
 mod status;
+pub mod waitlist_plan;
 
 pub use calendar::{Calendar, CalendarException, ExceptionKind, WeeklyBlock, WeeklyTemplate};
 pub use chrono_tz::Tz;
@@ -58,3 +59,4 @@ pub use clinic::{
 pub use error::ScheduleError;
 pub use replies::{ReplyIntent, parse_reply};
 pub use status::AppointmentStatus;
+pub use waitlist_plan::{PlanWindow, WaitlistPlan};

@@ -492,3 +492,76 @@ fn fhir_export_of_booked_schedule() {
         "[2][].schedule.reference" => "[reference]",
     });
 }
+
+#[test]
+fn the_optimiser_fills_the_waitlist_without_collisions() {
+    use bedside_schedule::PlanWindow;
+    use bedside_schedule::solver::{IterationBudget, SolverConfig};
+    let mut c = clinic();
+    let mut entries = Vec::new();
+    for i in 0..14u8 {
+        let patient: PatientId = c.ids.generate();
+        let prefs = Preferences {
+            provider: (i % 2 == 0).then_some(c.providers[1]),
+            time_of_day: Some((9 * 60, 11 * 60)),
+            ..Preferences::default()
+        };
+        let code = if i % 5 == 4 { "gp-video" } else { "derm-new" };
+        let id = c.schedule.add_to_waitlist(
+            c.ids.generate(),
+            WaitlistEntry {
+                patient,
+                appointment_type: code.into(),
+                urgency: i % 4,
+                added_at: c.now,
+                preferences: prefs,
+            },
+        );
+        entries.push(id);
+    }
+    let window = PlanWindow {
+        first_day: "2026-06-02".parse().unwrap(),
+        days: 2,
+        open: t(9, 0),
+        close: t(17, 0),
+    };
+    let plan = c
+        .schedule
+        .plan_waitlist(window, &SolverConfig::default(), &mut IterationBudget(2000))
+        .unwrap();
+    assert_eq!(plan.proposals.len(), 14, "unplaced: {:?}", plan.unplaced);
+    assert!(plan.lower_bound <= plan.score.objective());
+    // Even-numbered entries asked for the second dermatologist and get them: there is room.
+    for (entry, _, option) in &plan.proposals {
+        let i = entries.iter().position(|e| e == entry).unwrap();
+        if i % 2 == 0 && i % 5 != 4 {
+            assert_eq!(option.provider, c.providers[1]);
+        }
+        assert!(
+            option.period.start() >= at("2026-06-02T08:00:00Z")
+                && option.period.end() <= at("2026-06-03T16:00:00Z")
+        );
+    }
+    // The proposals book together in the real schedule.
+    for (k, (entry, patient, option)) in plan.proposals.iter().enumerate() {
+        c.schedule
+            .book(
+                option,
+                *patient,
+                &format!("plan{k}"),
+                c.ids.generate(),
+                &staff(),
+                c.now,
+            )
+            .unwrap();
+        c.schedule.remove_from_waitlist(*entry).unwrap();
+    }
+    c.schedule.check_invariants().unwrap();
+    assert_eq!(c.schedule.waitlist().count(), 0);
+    let bad = PlanWindow { days: 0, ..window };
+    assert!(
+        c.schedule
+            .plan_waitlist(bad, &SolverConfig::default(), &mut IterationBudget(10))
+            .is_err()
+    );
+}

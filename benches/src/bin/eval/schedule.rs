@@ -82,6 +82,10 @@ fn run_schedule(args: &[String]) -> ExitCode {
                 Some(n) => iterations = Some(n),
                 None => return usage("--iterations needs an integer"),
             },
+            "--seed-first" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(s) => config.seed_first = s,
+                None => return usage("--seed-first needs a number"),
+            },
             "--out" => match it.next() {
                 Some(s) => out = Some(s.clone()),
                 None => return usage("--out needs a path"),

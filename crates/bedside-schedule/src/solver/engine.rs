@@ -523,6 +523,13 @@ pub(crate) fn search(
                 removed.sort_by_key(|&r| std::cmp::Reverse(reqs[r].unscheduled_penalty));
             }
         }
+        if config.seed_first > 0.0
+            && rng.chance(config.seed_first)
+            && let Some(pos) = removed.iter().position(|&r| r == seed)
+        {
+            let first = removed.remove(pos);
+            removed.insert(0, first);
+        }
         let blink = if rng.chance(0.5) { config.blink } else { 0.0 };
         for &r in &removed {
             if let Some((_, pl)) = st.best_insertion(r, &mut rng, blink) {

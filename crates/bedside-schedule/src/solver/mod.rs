@@ -100,6 +100,8 @@ pub struct SolverConfig {
     /// Weight of slot pressure (expected demand) when breaking ties between equally cheap
     /// placements; zero breaks ties by snugness alone.
     pub pressure_weight: i64,
+    /// Probability of re-inserting the ruin's seed request (the costly one) first.
+    pub seed_first: f64,
     /// Probability of skipping a feasible option while recreating (diversification).
     pub blink: f64,
 }
@@ -114,6 +116,7 @@ impl Default for SolverConfig {
             max_extension_slots: 3,
             blink: 0.02,
             cascade: 0.5,
+            seed_first: 0.0,
             pressure_weight: 1,
         }
     }
