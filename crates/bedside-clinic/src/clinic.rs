@@ -217,6 +217,27 @@ pub enum Command {
         /// The NDJSON text.
         body: String,
     },
+    /// The patient arrived (reception).
+    CheckIn {
+        /// The appointment.
+        id: AppointmentId,
+        /// Who.
+        by: Actor,
+    },
+    /// The visit took place: the post-visit survey is planned by the distribution rules.
+    Complete {
+        /// The appointment.
+        id: AppointmentId,
+        /// Who.
+        by: Actor,
+    },
+    /// A survey response from an invited patient.
+    SurveyAnswer {
+        /// The invitation (the appointment id).
+        invitation: AppointmentId,
+        /// The answers by item id.
+        answers: Vec<(String, SurveyAnswerValue)>,
+    },
     /// A nurse acknowledges an alert.
     AckAlert {
         /// The alert.
@@ -245,8 +266,32 @@ impl Command {
             Command::Discharge { .. } => "discharge",
             Command::Vitals { .. } => "vitals",
             Command::AckAlert { .. } => "ack_alert",
+            Command::CheckIn { .. } => "check_in",
+            Command::Complete { .. } => "complete",
+            Command::SurveyAnswer { .. } => "survey_answer",
         }
     }
+}
+
+/// One survey answer as the portal sends it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SurveyAnswerValue {
+    /// Yes/no.
+    Boolean(bool),
+    /// A number (NPS, counts).
+    Integer(i64),
+    /// A choice code, or free text for text items.
+    Text(Sensitive<String>),
+}
+
+/// A survey invitation sent after a visit.
+#[derive(Debug, Clone, Serialize)]
+struct Invitation {
+    patient: PatientId,
+    provider: ProviderId,
+    sent_at: Instant,
+    answered: bool,
 }
 
 /// A clinical note (kept by the clinic; the consent class is `clinical-notes`).
@@ -290,6 +335,9 @@ struct State {
     notes: HashMap<PatientId, Vec<Note>>,
     duplicates: Vec<DuplicateCase>,
     phones: HashMap<String, PatientId>,
+    survey: bedside_survey::SurveyDefinition,
+    invitations: BTreeMap<AppointmentId, Invitation>,
+    responses: Vec<bedside_survey::SurveyResponse>,
 }
 
 impl State {
@@ -315,6 +363,11 @@ impl State {
             notes: HashMap::new(),
             duplicates: Vec::new(),
             phones: HashMap::new(),
+            survey: bedside_survey::Builtin::PostVisit
+                .definition()
+                .map_err(|e| ClinicError::bad(format!("post-visit survey: {e}")))?,
+            invitations: BTreeMap::new(),
+            responses: Vec::new(),
         })
     }
 
@@ -627,6 +680,69 @@ impl State {
                     "alerts": raised,
                 });
             }
+            Command::CheckIn { id, by } => {
+                self.schedule_mut()?.check_in(*id, by, at)?;
+                fx.value = json!({ "appointment": id, "status": "arrived" });
+            }
+            Command::Complete { id, by } => {
+                self.schedule_mut()?.fulfil(*id, by, at)?;
+                fx.withdraw.push(id.to_string());
+                fx.outbox = self.plan_survey(*id, at)?;
+                fx.value = json!({ "appointment": id, "status": "fulfilled",
+                    "survey_invitations": fx.outbox.len() });
+            }
+            Command::SurveyAnswer {
+                invitation,
+                answers,
+            } => {
+                let inv = self
+                    .invitations
+                    .get(invitation)
+                    .ok_or(ClinicError::NotFound {
+                        kind: "survey invitation",
+                    })?;
+                if inv.answered {
+                    return Err(ClinicError::conflict("the survey was already answered"));
+                }
+                let provider = inv.provider;
+                let mut b = bedside_survey::ResponseBuilder::new(&self.survey)
+                    .authored(at.fixed_offset())
+                    .dimension("provider", provider.to_string());
+                for (item, value) in answers {
+                    let v = match value {
+                        SurveyAnswerValue::Boolean(x) => bedside_survey::AnswerValue::Boolean(*x),
+                        SurveyAnswerValue::Integer(n) => bedside_survey::AnswerValue::Integer(*n),
+                        SurveyAnswerValue::Text(t) => {
+                            let is_text = self.survey.item(item).is_some_and(|i| {
+                                matches!(
+                                    i.kind,
+                                    bedside_survey::ItemKind::LongText { .. }
+                                        | bedside_survey::ItemKind::ShortText { .. }
+                                )
+                            });
+                            if is_text {
+                                bedside_survey::AnswerValue::text(t.expose().clone())
+                            } else {
+                                bedside_survey::AnswerValue::code(t.expose().clone())
+                            }
+                        }
+                    };
+                    b = b.answer(item, v);
+                }
+                let response = b.build();
+                let problems = bedside_survey::validate(&self.survey, &response);
+                if !problems.is_empty() {
+                    return Err(ClinicError::BadRequest {
+                        message: format!("{} problem(s) in the survey response", problems.len()),
+                        details: problems.iter().map(|p| p.to_string()).collect(),
+                    });
+                }
+                self.responses.push(response);
+                if let Some(inv) = self.invitations.get_mut(invitation) {
+                    inv.answered = true;
+                }
+                fx.value = json!({ "invitation": invitation, "recorded": true });
+            }
             Command::AckAlert { alert, by } => {
                 self.alerts
                     .acknowledge(*alert, by, at)
@@ -721,6 +837,107 @@ impl State {
                 body: message.body,
                 status: "pending".into(),
             });
+        }
+        Ok(out)
+    }
+
+    /// Plans the post-visit survey for a fulfilled appointment by the distribution rules
+    /// (2 hours after the visit, SMS or e-mail, not twice within the fatigue window, not to
+    /// patients who opted out of surveys) and records the invitation.
+    fn plan_survey(
+        &mut self,
+        id: AppointmentId,
+        at: Instant,
+    ) -> Result<Vec<OutboxMessage>, ClinicError> {
+        use bedside_survey::distribution::{
+            DistributionRule, FatiguePolicy, Recipient, SurveyConsent, TriggerEvent, TriggerKind,
+            plan,
+        };
+        let ap = self
+            .schedule()?
+            .appointment(id)
+            .ok_or(ClinicError::NotFound {
+                kind: "appointment",
+            })?
+            .clone();
+        let Some(record) = self.registry.current(ap.patient) else {
+            return Ok(Vec::new());
+        };
+        let mut routes = record.contact_routes(ContactPurpose::Surveys);
+        if routes.is_empty() {
+            routes = record.contact_routes(ContactPurpose::AppointmentReminders);
+        }
+        let opted_out = record.preferences.iter().any(|p| {
+            p.purpose == ContactPurpose::Surveys
+                && !p.routes.is_empty()
+                && p.routes.iter().all(|r| r.state == OptState::OptedOut)
+        });
+        let last_surveyed = self
+            .invitations
+            .values()
+            .filter(|i| i.patient == ap.patient)
+            .map(|i| i.sent_at)
+            .max();
+        let recipient = Recipient {
+            patient: ap.patient,
+            consent: if opted_out {
+                SurveyConsent::OptedOut
+            } else {
+                SurveyConsent::Accepts
+            },
+            routes: routes.clone(),
+            quiet_hours: record.quiet_hours,
+            last_surveyed,
+        };
+        let rule = DistributionRule {
+            survey: self.survey.reference(),
+            trigger: TriggerKind::AppointmentCompleted,
+            delay_minutes: 120,
+            sampling_rate: 1.0,
+            channels: vec![Channel::Sms, Channel::Email],
+            reminder_after_minutes: None,
+            expires_after_minutes: 7 * 24 * 60,
+        };
+        let event = TriggerEvent {
+            kind: TriggerKind::AppointmentCompleted,
+            patient: ap.patient,
+            at,
+        };
+        // The seed is the appointment id, so replay plans the same sends.
+        let seed = (id.as_uuid().as_u128() & u128::from(u64::MAX)) as u64;
+        let planned = plan(
+            &[rule],
+            &[event],
+            &[recipient],
+            &FatiguePolicy::default(),
+            seed,
+        );
+        let mut out = Vec::new();
+        for send in planned.sends {
+            let Some(route) = routes.iter().find(|r| r.channel == send.channel) else {
+                continue;
+            };
+            self.invitations.insert(
+                id,
+                Invitation {
+                    patient: ap.patient,
+                    provider: ap.provider,
+                    sent_at: send.send_at,
+                    answered: false,
+                },
+            );
+            out.push(OutboxMessage {
+                id: 0,
+                created_at: at.to_rfc3339(),
+                send_at: send.send_at.to_rfc3339(),
+                patient: ap.patient.to_string(),
+                purpose: "survey".into(),
+                channel: send.channel.as_str().into(),
+                address: route.address.expose().clone(),
+                body: format!("How was your visit? Tell us in two minutes: survey code {id}"),
+                status: "pending".into(),
+            });
+            break;
         }
         Ok(out)
     }
@@ -2131,6 +2348,90 @@ impl Clinic {
             alert,
             by: self.actor(principal),
         })
+    }
+
+    // ---- visits and surveys -------------------------------------------------------------
+
+    /// Reception checks the patient in.
+    ///
+    /// # Errors
+    /// Forbidden unless reception or scheduler; not found; conflict.
+    pub fn check_in(&self, principal: &Principal, id: AppointmentId) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::RECEPTION, Role::SCHEDULER])?;
+        self.execute(Command::CheckIn {
+            id,
+            by: self.actor(principal),
+        })
+    }
+
+    /// The clinician completes the visit; the survey is planned.
+    ///
+    /// # Errors
+    /// Forbidden unless clinician or nurse; not found; conflict.
+    pub fn complete(&self, principal: &Principal, id: AppointmentId) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::CLINICIAN, Role::NURSE])?;
+        self.execute(Command::Complete {
+            id,
+            by: self.actor(principal),
+        })
+    }
+
+    /// The patient answers their survey invitation.
+    ///
+    /// # Errors
+    /// Not found for someone else's invitation; bad request with every validation problem;
+    /// conflict when already answered.
+    pub fn answer_survey(
+        &self,
+        principal: &Principal,
+        invitation: AppointmentId,
+        answers: Vec<(String, SurveyAnswerValue)>,
+    ) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        let owner = inner.state.invitations.get(&invitation).map(|i| i.patient);
+        if owner.is_none()
+            || principal.acting_for() != owner
+            || !matches!(principal, Principal::Patient { .. })
+        {
+            return Err(ClinicError::NotFound {
+                kind: "survey invitation",
+            });
+        }
+        if answers.len() > 100 {
+            return Err(ClinicError::bad("answers: at most 100"));
+        }
+        self.execute_locked(
+            &mut inner,
+            Command::SurveyAnswer {
+                invitation,
+                answers,
+            },
+        )
+    }
+
+    /// The manager's report of the post-visit survey, by provider (small cells suppressed).
+    ///
+    /// # Errors
+    /// Forbidden unless manager or admin.
+    pub fn survey_report(&self, principal: &Principal) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::MANAGER, Role::ADMIN])?;
+        let inner = self.lock();
+        let s = &inner.state;
+        let config = bedside_survey::AnalyticsConfig::default()
+            .by(vec![bedside_survey::Dimension::attribute("provider")]);
+        let report = bedside_survey::analyse(&s.survey, &s.responses, config)
+            .map_err(|e| ClinicError::conflict(e.to_string()))?;
+        let markdown = bedside_survey::report::render(
+            &s.survey,
+            &report,
+            bedside_survey::report::Format::Markdown,
+        );
+        Ok(json!({
+            "survey": s.survey.id,
+            "invited": s.invitations.len(),
+            "responses": s.responses.len(),
+            "report": markdown,
+        }))
     }
 
     // ---- outbox --------------------------------------------------------------------------

@@ -72,6 +72,10 @@ pub fn router(clinic: Arc<Clinic>) -> Router {
         .route("/v1/providers/{id}/unavailable", post(unavailable))
         .route("/v1/appointments/{id}/cancel", post(cancel))
         .route("/v1/appointments/{id}/reschedule", post(reschedule))
+        .route("/v1/appointments/{id}/check-in", post(check_in))
+        .route("/v1/appointments/{id}/complete", post(complete))
+        .route("/v1/surveys/{id}/response", post(answer_survey))
+        .route("/v1/surveys/report", get(survey_report))
         .route("/v1/sms/inbound", post(inbound_sms))
         .route("/v1/reviews", get(reviews))
         .route("/v1/audit/verify", get(verify_audit))
@@ -471,6 +475,72 @@ async fn reschedule(
     let id: AppointmentId = parse_id(&id, "appointment")?;
     let b: RescheduleBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     ok(clinic.reschedule(&who, id, b.option)?)
+}
+
+async fn check_in(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.check_in(&who, parse_id(&id, "appointment")?)?)
+}
+
+async fn complete(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.complete(&who, parse_id(&id, "appointment")?)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SurveyBody {
+    answers: serde_json::Map<String, Value>,
+}
+
+async fn answer_survey(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    use crate::clinic::SurveyAnswerValue as A;
+    let who = principal(&clinic, &headers)?;
+    let id: AppointmentId = parse_id(&id, "survey invitation")?;
+    let b: SurveyBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    let mut answers = Vec::new();
+    let mut problems = Vec::new();
+    for (item, value) in b.answers {
+        let item_path: String = item.chars().take(64).collect();
+        match value {
+            Value::Bool(x) => answers.push((item, A::Boolean(x))),
+            Value::Number(n) => match n.as_i64() {
+                Some(n) => answers.push((item, A::Integer(n))),
+                None => problems.push(format!("answers.{item_path}: expected an integer")),
+            },
+            Value::String(t) if t.len() <= 2000 => {
+                answers.push((item, A::Text(bedside_core::Sensitive::new(t))));
+            }
+            _ => problems.push(format!(
+                "answers.{item_path}: expected a code, text, integer or boolean"
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ClinicError::BadRequest {
+            message: format!("{} problem(s) in the answers", problems.len()),
+            details: problems,
+        });
+    }
+    created(clinic.answer_survey(&who, id, answers)?)
+}
+
+async fn survey_report(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.survey_report(&who)?)
 }
 
 #[derive(Deserialize)]

@@ -21,13 +21,14 @@ pub struct Demo {
 }
 
 /// Fixed, well-known demo tokens (only for the local demo database).
-pub const DEMO_TOKENS: [(&str, &str); 7] = [
+pub const DEMO_TOKENS: [(&str, &str); 8] = [
     ("reception", "demo-reception"),
     ("scheduler", "demo-scheduler"),
     ("clinician", "demo-clinician"),
     ("nurse", "demo-nurse"),
     ("privacy-officer", "demo-privacy"),
     ("admin", "demo-admin"),
+    ("manager", "demo-manager"),
     ("sms-gateway", "demo-sms-gateway"),
 ];
 
@@ -112,6 +113,7 @@ pub fn demo_staff(role: &str) -> Result<Principal, ClinicError> {
         "nurse" => (24, None),
         "privacy-officer" => (25, None),
         "admin" => (26, None),
+        "manager" => (28, None),
         _ => (27, None),
     };
     Ok(Principal::Staff {

@@ -1202,3 +1202,110 @@ async fn bad_input_gets_the_right_4xx_without_echoing_phi() -> TestResult {
     }
     Ok(())
 }
+
+/// Journey 6: check-in → visit completed → post-visit survey planned by the distribution rules
+/// → the patient's response (validated) → the manager's report.
+#[tokio::test]
+async fn journey_post_visit_survey_and_manager_report() -> TestResult {
+    let api = Api::new()?;
+    let (id, token) = api.patient(0);
+    let t = Some(token.as_str());
+    let (_, list) = api
+        .call("GET", &format!("/v1/patients/{id}/appointments"), t, None)
+        .await?;
+    let appointment = list[0]["id"].as_str().ok_or("id")?.to_string();
+    let start: Instant = list[0]["start"].as_str().ok_or("start")?.parse()?;
+    api.clock.set(start - TimeDelta::minutes(10));
+
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/v1/appointments/{appointment}/complete"),
+            Some("demo-clinician"),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 409, "cannot complete before check-in");
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/v1/appointments/{appointment}/check-in"),
+            Some("demo-reception"),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 200);
+    api.clock.set(start + TimeDelta::minutes(20));
+    let (status, done) = api
+        .call(
+            "POST",
+            &format!("/v1/appointments/{appointment}/complete"),
+            Some("demo-clinician"),
+            None,
+        )
+        .await?;
+    assert_eq!((status, &done["survey_invitations"]), (200, &json!(1)));
+    let (_, outbox) = api
+        .call("GET", "/v1/outbox?status=pending", t, None)
+        .await?;
+    let invite = outbox
+        .as_array()
+        .ok_or("array")?
+        .iter()
+        .find(|m| m["purpose"] == "survey")
+        .ok_or("no survey invitation")?;
+    let send_at: Instant = invite["send_at"].as_str().ok_or("send_at")?.parse()?;
+    assert!(send_at >= start + TimeDelta::minutes(20) + TimeDelta::hours(2));
+
+    // Incomplete: every missing required item reported by path.
+    let uri = format!("/v1/surveys/{appointment}/response");
+    let (status, err) = api
+        .call(
+            "POST",
+            &uri,
+            t,
+            Some(json!({"answers": {"scheduling-ease": "5"}})),
+        )
+        .await?;
+    assert_eq!(status, 400);
+    assert!(err["error"]["details"].as_array().ok_or("details")?.len() >= 4);
+    // Someone else cannot answer it.
+    let other_token = api.demo.patients[1].1.clone();
+    let (status, _) = api
+        .call(
+            "POST",
+            &uri,
+            Some(&other_token),
+            Some(json!({"answers": {}})),
+        )
+        .await?;
+    assert_eq!(status, 404);
+
+    let answers = json!({"answers": {
+        "scheduling-ease": "5", "wait": "5-15", "concerns-addressed": "completely",
+        "explain-better": false, "staff-comfort": "4", "recommend": 9,
+        "comment": "Friendly front desk."
+    }});
+    let (status, _) = api.call("POST", &uri, t, Some(answers.clone())).await?;
+    assert_eq!(status, 201);
+    let (status, _) = api.call("POST", &uri, t, Some(answers)).await?;
+    assert_eq!(status, 409);
+
+    let (status, _) = api.call("GET", "/v1/surveys/report", t, None).await?;
+    assert_eq!(status, 403);
+    let (status, report) = api
+        .call("GET", "/v1/surveys/report", Some("demo-manager"), None)
+        .await?;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (report["invited"].as_u64(), report["responses"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let text = report["report"].as_str().ok_or("report")?;
+    assert!(!text.is_empty());
+    assert!(
+        !text.contains("Friendly front desk"),
+        "free text must not reach the report"
+    );
+    Ok(())
+}
