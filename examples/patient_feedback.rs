@@ -216,13 +216,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         reminder_after_minutes: Some(48 * 60),
         expires_after_minutes: 7 * 24 * 60,
     };
-    let sends = plan(&[rule], &events, &recipients, &FatiguePolicy::default(), 42);
+    let sends = plan(&[rule], &events, &recipients, &FatiguePolicy::default(), 3);
     println!(
         "== distribution: {} events, {} surveys planned, {} skipped",
         events.len(),
         sends.sends.len(),
         sends.skipped.len()
     );
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+    for s in &sends.skipped {
+        *reasons.entry(format!("{:?}", s.reason)).or_default() += 1;
+    }
+    for (reason, n) in &reasons {
+        println!("  skipped {n:>2}: {reason}");
+    }
+    if let Some(first) = sends.sends.first() {
+        println!(
+            "  first send: {} by {} at {}, reminder {:?}, expires {}",
+            first.survey, first.channel, first.send_at, first.reminder_at, first.expires_at
+        );
+    }
 
     // A few hundred responses across six providers of different quality (generated, seeded).
     let providers = [
