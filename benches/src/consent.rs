@@ -16,7 +16,7 @@
 
 use bedside_consent::{
     AccessChannel, Action, ActorRef, BreakGlass, CareTeam, Consent, Context, DataClass, DataScope,
-    Engine, LabelSet, Policy, Provision, ProvisionType, Purpose, Request, SecurityLabel, StepSet,
+    Engine, LabelSet, Policy, Provision, ProvisionType, Purpose, Request, SecurityLabel,
     VerificationStep,
 };
 use bedside_core::{
@@ -259,17 +259,14 @@ impl ConsentShape {
     }
 }
 
-fn uid(kind: &str, id: &str) -> EntityUid {
-    EntityUid::from_type_name_and_id(
-        cedar_policy::EntityTypeName::from_str(kind).unwrap_or_else(|_| unreachable_type()),
-        cedar_policy::EntityId::new(id),
-    )
-}
-
-fn unreachable_type() -> cedar_policy::EntityTypeName {
-    // The type names used here are literals that always parse; this fallback keeps the
-    // scenario code free of `unwrap`.
-    cedar_policy::EntityTypeName::from_str("Unknown").unwrap_or_else(|_| unreachable_type())
+/// An entity uid of one of the scenario's literal Cedar types.
+fn uid(kind: &'static str, id: &str) -> EntityUid {
+    // Proof: `kind` is always one of the literal type names of this module (`Staff`, `Org`,
+    // `Patient`, `System`, `Proxy`, `Action`), each a valid Cedar identifier, so parsing cannot
+    // fail.
+    #[allow(clippy::expect_used)]
+    let kind = cedar_policy::EntityTypeName::from_str(kind).expect("literal Cedar type name");
+    EntityUid::from_type_name_and_id(kind, cedar_policy::EntityId::new(id))
 }
 
 fn org_uid(o: OrganisationId) -> EntityUid {
@@ -786,9 +783,4 @@ pub fn cedar_permits(side: &CedarSide, i: usize, authorizer: &cedar_policy::Auth
             .decision()
             == cedar_policy::Decision::Allow
     })
-}
-
-/// A verified-steps helper kept public for benches that build single requests.
-pub fn all_steps() -> StepSet {
-    VerificationStep::ALL.iter().copied().collect()
 }
