@@ -5,6 +5,9 @@
 //! Each [`AuditEntry`] stores its sequence number, the previous entry's hash and its own hash,
 //! `SHA-256(previous hash ‖ canonical JSON of the event)`. The canonical encoding is
 //! `serde_json` of [`AuditEvent`] with its fields in declaration order and no whitespace.
+//!
+//! A chain alone cannot catch someone who rewrites it from some point on and re-hashes the rest;
+//! periodic [`Checkpoint`]s kept elsewhere, signed with HMAC-SHA256 ([`SignedCheckpoint`]), can.
 
 use crate::decision::{Decision, Effect};
 use crate::request::Request;
@@ -166,6 +169,63 @@ pub struct Checkpoint {
     pub hash: String,
 }
 
+impl Checkpoint {
+    /// Signs the checkpoint with HMAC-SHA256 under `key` (a secret the privacy officer keeps
+    /// apart from the log), so that whoever can rewrite the log cannot forge the checkpoint.
+    pub fn sign(&self, key: &[u8]) -> SignedCheckpoint {
+        SignedCheckpoint {
+            checkpoint: self.clone(),
+            mac: hex(&hmac_sha256(key, &self.message())),
+        }
+    }
+
+    fn message(&self) -> Vec<u8> {
+        format!("bedside-audit-checkpoint:{}:{}", self.len, self.hash).into_bytes()
+    }
+}
+
+/// A [`Checkpoint`] with an HMAC-SHA256 tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedCheckpoint {
+    /// The checkpoint.
+    pub checkpoint: Checkpoint,
+    /// HMAC-SHA256 of the checkpoint under the signing key (hex).
+    pub mac: String,
+}
+
+impl SignedCheckpoint {
+    /// Whether the tag is valid for `key`.
+    pub fn is_authentic(&self, key: &[u8]) -> bool {
+        let expected = hex(&hmac_sha256(key, &self.checkpoint.message()));
+        // Compare without an early exit so timing does not reveal how much of a forgery matched.
+        expected.len() == self.mac.len()
+            && expected
+                .bytes()
+                .zip(self.mac.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104) over SHA-256.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut block_key = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block_key[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block_key[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(block_key.map(|b| b ^ 0x36));
+    inner.update(message);
+    let inner = inner.finalize();
+    let mut outer = Sha256::new();
+    outer.update(block_key.map(|b| b ^ 0x5c));
+    outer.update(inner);
+    outer.finalize().into()
+}
+
 /// An append-only audit log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditLog {
@@ -270,6 +330,22 @@ impl AuditLog {
                 fault: ChainFault::CheckpointMismatch,
             })
         }
+    }
+
+    /// Verifies the chain against a signed checkpoint: the tag must be authentic under `key` and
+    /// the chain must contain the checkpoint.
+    ///
+    /// # Errors
+    /// The first chain fault, or [`ChainFault::CheckpointMismatch`] for a forged tag.
+    pub fn verify_signed(&self, signed: &SignedCheckpoint, key: &[u8]) -> Result<(), ChainError> {
+        if !signed.is_authentic(key) {
+            let index = usize::try_from(signed.checkpoint.len).unwrap_or(usize::MAX);
+            return Err(ChainError {
+                index: index.saturating_sub(1).min(self.entries.len()),
+                fault: ChainFault::CheckpointMismatch,
+            });
+        }
+        self.verify_checkpoint(&signed.checkpoint)
     }
 
     /// The text form: one canonical JSON entry per line, each line ending in `\n`.
@@ -381,4 +457,38 @@ pub fn verify(entries: &[AuditEntry]) -> Result<(), ChainError> {
         prev.clone_from(&e.hash);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            hex(&mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn signed_checkpoints() {
+        let cp = Checkpoint {
+            len: 0,
+            hash: hex(&GENESIS),
+        };
+        let signed = cp.sign(b"officer key");
+        assert!(signed.is_authentic(b"officer key"));
+        assert!(!signed.is_authentic(b"other key"));
+        let log = AuditLog::new();
+        assert!(log.verify_signed(&signed, b"officer key").is_ok());
+        let mut forged = signed.clone();
+        forged.checkpoint.len = 1;
+        assert_eq!(
+            log.verify_signed(&forged, b"officer key")
+                .map_err(|e| e.fault),
+            Err(ChainFault::CheckpointMismatch)
+        );
+    }
 }

@@ -17,7 +17,8 @@
 //! - [`decision::combine`]: the documented, deterministic combining algorithm (deny overrides
 //!   across sources); [`Explanation::replay`] reproduces every decision from its explanation.
 //! - [`AuditLog`]: a SHA-256 hash chain of [`AuditEvent`]s; [`audit::verify`] locates modified,
-//!   removed, inserted or reordered events. [`accounting`] lists disclosures per HIPAA §164.528;
+//!   removed, inserted or reordered events, and HMAC-signed [`SignedCheckpoint`]s catch
+//!   truncation and wholesale re-hashing. [`accounting`] lists disclosures per HIPAA §164.528;
 //!   [`ReviewQueue`] and [`SamplingPlan`] drive compliance review.
 //!
 //! ```
@@ -73,7 +74,9 @@ pub mod request;
 pub mod review;
 pub mod vocab;
 
-pub use audit::{AuditEntry, AuditEvent, AuditLog, ChainError, ChainFault, Checkpoint};
+pub use audit::{
+    AuditEntry, AuditEvent, AuditLog, ChainError, ChainFault, Checkpoint, SignedCheckpoint,
+};
 pub use consent::{
     ActorRef, CareTeam, Consent, ConsentStatus, ConsentStore, Provision, ProvisionActor,
     ProvisionType, ProxyGrant, Relationship,
