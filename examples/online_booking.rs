@@ -15,10 +15,11 @@ use bedside::schedule::reminders::{
     ContactPreferences, MessageContext, ReminderConfig, ReminderSubject, diff_plans,
     plan_reminders, render,
 };
+use bedside::schedule::solver::{IterationBudget, SolverConfig};
 use bedside::schedule::{
-    AppointmentType, Calendar, CancelReason, GridConfig, Preferences, Provider, RepairWeights,
-    ReplyIntent, Room, Schedule, SlotQuery, VisitKind, VisitMode, WaitlistEntry, WeeklyBlock,
-    WeeklyTemplate, parse_reply,
+    AppointmentType, Calendar, CancelReason, GridConfig, PlanWindow, Preferences, Provider,
+    RepairWeights, ReplyIntent, Room, Schedule, SlotQuery, VisitKind, VisitMode, WaitlistEntry,
+    WeeklyBlock, WeeklyTemplate, parse_reply,
 };
 use chrono::{NaiveTime, TimeDelta, Weekday};
 
@@ -346,6 +347,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         schedule.remove_from_waitlist(first.entry)?;
         println!("  the most urgent patient took it");
+    }
+
+    // 7. The rest of the waitlist, plus a few new requests, is planned at once by the
+    //    optimiser over Wednesday to Friday, then booked.
+    for i in 0..6 {
+        let p: PatientId = ids.generate();
+        schedule.add_to_waitlist(
+            ids.generate(),
+            WaitlistEntry {
+                patient: p,
+                appointment_type: "derm-follow-up".into(),
+                urgency: (i % 3) as u8,
+                added_at: now,
+                preferences: Preferences {
+                    provider: Some(providers[i % 2]),
+                    time_of_day: Some((9 * 60, 12 * 60)),
+                    ..Preferences::default()
+                },
+            },
+        );
+    }
+    let window = PlanWindow {
+        first_day: "2026-06-10".parse()?,
+        days: 3,
+        open: hm(9, 0)?,
+        close: hm(17, 0)?,
+    };
+    let plan = schedule.plan_waitlist(
+        window,
+        &SolverConfig::default(),
+        &mut IterationBudget(5_000),
+    )?;
+    println!(
+        "\nOptimiser: {} waitlisted requests placed, {} left; soft cost {} (lower bound {})",
+        plan.proposals.len(),
+        plan.unplaced.len(),
+        plan.score.soft,
+        plan.lower_bound
+    );
+    for (k, (entry, patient, option)) in plan.proposals.iter().enumerate() {
+        schedule.book(
+            option,
+            *patient,
+            &format!("plan-{k}"),
+            ids.generate(),
+            &desk,
+            now,
+        )?;
+        schedule.remove_from_waitlist(*entry)?;
+        println!("  booked {}", local(option.period.start()));
     }
     schedule.check_invariants()?;
     println!("\nNo resource or patient is double-booked.");
