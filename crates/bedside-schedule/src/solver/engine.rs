@@ -258,6 +258,10 @@ impl<'a> State<'a> {
         let allowed = &req.allowed_providers;
         let n = allowed.len();
         let rot = if n > 1 { rng.index(n) } else { 0 };
+        // Without gap or overload terms the cost is the base plus the provider part.
+        let separable = w.idle_gap_slot == 0 && w.overload_slot == 0;
+        let preferred = req.preferred_provider;
+        let spd = u32::from(self.pb.slots_per_day());
         let mut best: Option<(i64, i64, Placement)> = None;
         for &(base, d, k) in &self.cands[r] {
             if let Some((bc, _, _)) = best
@@ -271,9 +275,9 @@ impl<'a> State<'a> {
             {
                 continue;
             }
-            for i in 0..n {
-                let p = allowed[(i + rot) % n];
-                let pd = p as usize * self.days + usize::from(d);
+            let day_off = usize::from(d);
+            for &p in allowed[rot..].iter().chain(allowed[..rot].iter()) {
+                let pd = p as usize * self.days + day_off;
                 let blocked = self.occ[pd] | !self.avail[pd];
                 if blocked & m != 0 {
                     continue;
@@ -286,12 +290,24 @@ impl<'a> State<'a> {
                     day: d,
                     start_slot: k,
                 };
-                let c = self.insert_soft_delta(r, base, pl);
+                let c = if separable {
+                    base + if preferred.is_some_and(|pp| pp != p) {
+                        w.provider
+                    } else {
+                        0
+                    }
+                } else {
+                    self.insert_soft_delta(r, base, pl)
+                };
+                if let Some((bc, _, _)) = best
+                    && c > bc
+                {
+                    continue;
+                }
                 // Snugness: an occupied or unavailable neighbour on each side is better.
                 let left = k == 0 || blocked & (1u128 << (k - 1)) != 0;
                 let right_bit = u32::from(k) + u32::from(dur);
-                let right = right_bit >= u32::from(self.pb.slots_per_day())
-                    || blocked & (1u128 << right_bit) != 0;
+                let right = right_bit >= spd || blocked & (1u128 << right_bit) != 0;
                 let pbase = pd * (self.spd + 1) + usize::from(k);
                 let press = self.pressure[pbase + usize::from(dur)] - self.pressure[pbase];
                 let snug =
