@@ -15,13 +15,13 @@
 //! passed as epoch seconds (`context.now`, `context.bg_start`).
 
 use bedside_consent::{
-    AccessChannel, Action, ActorRef, BreakGlass, CareTeam, Consent, Context, DataClass, DataScope,
-    Engine, LabelSet, Policy, Provision, ProvisionType, Purpose, Request, SecurityLabel,
-    VerificationStep,
+    AccessChannel, Action, ActionSet, ActorRef, BreakGlass, CareTeam, Consent, Context, DataClass,
+    DataScope, Engine, LabelSet, Policy, Provision, ProvisionType, ProxyGrant, Purpose,
+    Relationship, Request, SecurityLabel, VerificationStep,
 };
 use bedside_core::{
-    Actor, ConsentId, Instant, ManualClock, OrganisationId, PatientId, Role, SeededIdGenerator,
-    SeededRng, Sensitive, Staff, StaffId,
+    Actor, ConsentId, Instant, ManualClock, OrganisationId, PatientId, Period, Role,
+    SeededIdGenerator, SeededRng, Sensitive, Staff, StaffId,
 };
 use cedar_policy::{
     Context as CedarContext, Entities, Entity, EntityUid, PolicyId, PolicySet,
@@ -52,8 +52,7 @@ pub const POLICY_JSON: &str = r#"{
       "classes": ["demographics", "lab-results", "problems"] },
     { "id": "research-with-consent", "effect": "permit-with-consent", "actors": ["external"], "actions": ["disclose"], "purposes": ["HRESCH"] },
     { "id": "communication-consent", "effect": "permit-with-consent", "actors": ["system", "staff"], "actions": ["contact"], "classes": ["contact"] },
-    { "id": "manager-operations", "effect": "permit", "actors": ["staff"], "roles": ["manager"], "actions": ["read"], "purposes": ["HOPERAT"],
-      "classes": ["appointments", "billing"] },
+    { "id": "proxy-access", "effect": "permit", "actors": ["proxy"], "actions": ["read", "update"], "purposes": ["FAMRQT", "PATRQT"] },
     { "id": "no-psychotherapy-notes-outside", "effect": "deny", "actors": ["external"], "labels": ["PSYTHPN"], "break_glass": "never" },
     { "id": "no-hiv-to-payers", "effect": "deny", "actors": ["external"], "purposes": ["HPAYMT"], "labels": ["HIV"], "break_glass": "never" }
   ],
@@ -118,9 +117,9 @@ permit(principal is Org, action == Action::"disclose", resource is Patient)
 when {{ context.purpose == "PUBHLTH" && ["demographics", "lab-results", "problems"].contains(context.class) }}
 unless {{ {SENS} }};
 
-@id("manager-operations")
-permit(principal is Staff, action == Action::"read", resource is Patient)
-when {{ principal.roles.contains("manager") && context.purpose == "HOPERAT" && ["appointments", "billing"].contains(context.class) }}
+@id("proxy-access")
+permit(principal is Proxy, action in [Action::"read", Action::"update"], resource is Patient)
+when {{ principal.patient == resource && ["FAMRQT", "PATRQT"].contains(context.purpose) && principal.classes.contains(context.class) && principal.actions.contains(action) && principal.start <= context.now && context.now < principal.end }}
 unless {{ {SENS} }};
 
 @id("no-psychotherapy-notes-outside")
@@ -437,11 +436,41 @@ impl Scenario {
                 .map_err(|e| e.to_string())?;
             shapes.push((patient, id, shape));
         }
+        // A proxy (one grant, one patient) for about a third of the patients; some grants have
+        // expired or not yet begun.
+        let mut proxies: Vec<ProxyGrant> = Vec::new();
+        for p in &patients {
+            if !rng.chance(0.3) {
+                continue;
+            }
+            let classes = (0..4)
+                .map(|_| DataClass::ALL[rng.index(DataClass::ALL.len())])
+                .collect();
+            let actions = if rng.chance(0.5) {
+                ActionSet::from(Action::Read)
+            } else {
+                [Action::Read, Action::Update].into_iter().collect()
+            };
+            let start = at - TimeDelta::days(i64::try_from(rng.below(400)).unwrap_or(0));
+            let length = TimeDelta::days(30 + i64::try_from(rng.below(800)).unwrap_or(0));
+            let grant = ProxyGrant {
+                related_person: ids.generate(),
+                patient: *p,
+                relationship: Relationship::Caregiver,
+                classes,
+                actions,
+                period: Period::starting_at(start, length),
+            };
+            engine.add_proxy_grant(grant.clone());
+            proxies.push(grant);
+        }
         let requests: Vec<Request> = (0..config.requests)
-            .map(|_| random_request(&mut rng, &pools, &patients, &care, &named_orgs))
+            .map(|_| random_request(&mut rng, &pools, &patients, &care, &named_orgs, &proxies))
             .collect();
         let cedar = if config.cedar {
-            Some(build_cedar(&pools, &patients, &care, &shapes, &requests)?)
+            Some(build_cedar(
+                &pools, &patients, &care, &shapes, &proxies, &requests,
+            )?)
         } else {
             None
         };
@@ -459,8 +488,9 @@ fn random_request(
     patients: &[PatientId],
     care: &HashMap<PatientId, Vec<StaffId>>,
     named_orgs: &HashMap<PatientId, Vec<OrganisationId>>,
+    proxies: &[ProxyGrant],
 ) -> Request {
-    let patient = patients[rng.index(patients.len())];
+    let mut patient = patients[rng.index(patients.len())];
     let roll = rng.below(100);
     let (actor, action, channel) = if roll < 50 {
         let staff = if rng.chance(0.5) {
@@ -501,7 +531,19 @@ fn random_request(
             action,
             AccessChannel::Internal,
         )
-    } else if roll < 85 {
+    } else if roll < 88 && roll >= 80 && !proxies.is_empty() {
+        let grant = &proxies[rng.index(proxies.len())];
+        // Mostly about the proxy's own patient; sometimes about someone else's record.
+        if rng.chance(0.9) {
+            patient = grant.patient;
+        }
+        let actor = Actor::Proxy {
+            related_person: grant.related_person,
+            patient: grant.patient,
+        };
+        let action = [Action::Read, Action::Update, Action::Export][rng.index(3)];
+        (actor, action, AccessChannel::Portal)
+    } else if roll < 88 {
         let who = if rng.chance(0.85) {
             patient
         } else {
@@ -540,6 +582,7 @@ fn random_request(
     let purpose = match &actor {
         _ if !plausible => PURPOSES[rng.index(PURPOSES.len())],
         Actor::Patient { .. } => Purpose::Patrqt,
+        Actor::Proxy { .. } => [Purpose::Famrqt, Purpose::Patrqt][rng.index(2)],
         Actor::Staff(s) => match s.roles[0].as_str() {
             "clinician" => [Purpose::Treat, Purpose::Etreat][rng.index(2)],
             "nurse" => Purpose::Treat,
@@ -633,6 +676,7 @@ fn build_cedar(
     patients: &[PatientId],
     care: &HashMap<PatientId, Vec<StaffId>>,
     shapes: &[(PatientId, ConsentId, ConsentShape)],
+    proxies: &[ProxyGrant],
     requests: &[Request],
 ) -> Result<CedarSide, String> {
     let mut policies = cedar_policy_set()?;
@@ -664,6 +708,42 @@ fn build_cedar(
         entities.push(
             Entity::new(uid("Staff", &s.id.to_string()), attrs, HashSet::new())
                 .map_err(|e| e.to_string())?,
+        );
+    }
+    for g in proxies {
+        let attrs = HashMap::from([
+            (
+                "patient".to_owned(),
+                RestrictedExpression::new_entity_uid(uid("Patient", &g.patient.to_string())),
+            ),
+            (
+                "classes".to_owned(),
+                set_of_strings(g.classes.iter().map(DataClass::code)),
+            ),
+            (
+                "actions".to_owned(),
+                RestrictedExpression::new_set(
+                    g.actions
+                        .iter()
+                        .map(|a| RestrictedExpression::new_entity_uid(uid("Action", a.code()))),
+                ),
+            ),
+            (
+                "start".to_owned(),
+                RestrictedExpression::new_long(g.period.start().timestamp()),
+            ),
+            (
+                "end".to_owned(),
+                RestrictedExpression::new_long(g.period.end().timestamp()),
+            ),
+        ]);
+        entities.push(
+            Entity::new(
+                uid("Proxy", &g.related_person.to_string()),
+                attrs,
+                HashSet::new(),
+            )
+            .map_err(|e| e.to_string())?,
         );
     }
     for o in pools.orgs.iter().chain(std::iter::once(&pools.clinic)) {

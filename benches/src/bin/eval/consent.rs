@@ -124,6 +124,7 @@ fn round_trip(path: &Path) -> Result<Vec<String>, String> {
 
 struct Measured {
     permits: usize,
+    proxy_permits: usize,
     agree: usize,
     n: usize,
     ours_ns: f64,
@@ -175,6 +176,11 @@ fn measure(label: &str, scenario: &Scenario) -> Result<Measured, String> {
     let cedar_ns = cedar_cpu / n.max(1) as f64;
     Ok(Measured {
         permits: ours.iter().filter(|p| **p).count(),
+        proxy_permits: ours
+            .iter()
+            .zip(&scenario.requests)
+            .filter(|(p, r)| **p && matches!(r.actor, bedside_core::Actor::Proxy { .. }))
+            .count(),
         agree,
         n,
         ours_ns,
@@ -324,8 +330,9 @@ fn run(requests: usize, seed: u64) -> Result<bool, String> {
     let fixed = Scenario::build(config)?;
     let s = measure("static", &fixed)?;
     println!(
-        "static-12-rules: permits {} agree {}/{} ours_ns {:.0} cedar_ns {:.0} speedup {:.1} (target ours <= 1000 ns: {})",
+        "static-12-rules: permits {} (proxy {}) agree {}/{} ours_ns {:.0} cedar_ns {:.0} speedup {:.1} (target ours <= 1000 ns: {})",
         s.permits,
+        s.proxy_permits,
         s.agree,
         s.n,
         s.ours_ns,
@@ -342,8 +349,9 @@ fn run(requests: usize, seed: u64) -> Result<bool, String> {
     let links = with_consents.cedar.as_ref().map_or(0, |c| c.links);
     let c = measure("consents", &with_consents)?;
     println!(
-        "static+{links}-consents: permits {} agree {}/{} ours_ns {:.0} cedar_ns {:.0} speedup {:.1}",
+        "static+{links}-consents: permits {} (proxy {}) agree {}/{} ours_ns {:.0} cedar_ns {:.0} speedup {:.1}",
         c.permits,
+        c.proxy_permits,
         c.agree,
         c.n,
         c.ours_ns,
