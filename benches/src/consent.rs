@@ -531,7 +531,7 @@ fn random_request(
             action,
             AccessChannel::Internal,
         )
-    } else if roll < 88 && roll >= 80 && !proxies.is_empty() {
+    } else if (80..88).contains(&roll) && !proxies.is_empty() {
         let grant = &proxies[rng.index(proxies.len())];
         // Mostly about the proxy's own patient; sometimes about someone else's record.
         if rng.chance(0.9) {
