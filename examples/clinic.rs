@@ -97,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("  curl -H 'Authorization: Bearer demo-nurse' http://{addr}/v1/alerts");
     println!(
-        "Demo tokens: demo-reception, demo-scheduler, demo-clinician, demo-nurse, demo-privacy, demo-admin, demo-manager, demo-sms-gateway, demo-patient-1..6"
+        "Demo tokens: demo-reception, demo-scheduler, demo-clinician, demo-nurse, demo-privacy, demo-admin, demo-manager, demo-billing, demo-sms-gateway, demo-patient-1..6"
     );
     http::serve(listener, clinic, async {
         let _ = tokio::signal::ctrl_c().await;

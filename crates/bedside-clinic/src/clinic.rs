@@ -238,6 +238,31 @@ pub enum Command {
         /// The answers by item id.
         answers: Vec<(String, SurveyAnswerValue)>,
     },
+    /// Visit charges from the fee schedule, billed to the payer as one claim.
+    Charge {
+        /// The appointment (arrived or fulfilled).
+        appointment: AppointmentId,
+        /// Procedure codes.
+        codes: Vec<String>,
+        /// New charge ids, one per code.
+        charge_ids: Vec<bedside_ledger::ChargeId>,
+        /// New claim id.
+        claim: bedside_core::ClaimId,
+    },
+    /// An X12 835 remittance file posted to the ledger.
+    Remittance {
+        /// The file's text.
+        body: String,
+    },
+    /// A patient payment.
+    Payment {
+        /// The patient.
+        patient: PatientId,
+        /// Amount in cents.
+        amount_minor: i64,
+        /// Payment id (idempotency).
+        id: bedside_ledger::PaymentId,
+    },
     /// A nurse acknowledges an alert.
     AckAlert {
         /// The alert.
@@ -269,6 +294,9 @@ impl Command {
             Command::CheckIn { .. } => "check_in",
             Command::Complete { .. } => "complete",
             Command::SurveyAnswer { .. } => "survey_answer",
+            Command::Charge { .. } => "charge",
+            Command::Remittance { .. } => "remittance",
+            Command::Payment { .. } => "payment",
         }
     }
 }
@@ -338,6 +366,63 @@ struct State {
     survey: bedside_survey::SurveyDefinition,
     invitations: BTreeMap<AppointmentId, Invitation>,
     responses: Vec<bedside_survey::SurveyResponse>,
+    billing: Billing,
+}
+
+/// The clinic's books: ledger with chart of accounts, fee schedule, claims, remittance poster.
+struct Billing {
+    books: bedside_ledger::Books,
+    fees: bedside_ledger::FeeSchedule,
+    claims: bedside_ledger::ClaimBook,
+    poster: bedside_ledger::RemittancePoster,
+    payments: HashMap<PatientId, i64>,
+}
+
+/// The demo payer every claim goes to.
+pub const DEMO_PAYER: u128 = 0x0190_0000_0000_7000_8000_0000_0000_0099;
+
+fn usd(minor: i64) -> bedside_ledger::Money {
+    bedside_ledger::Money::new(minor, bedside_ledger::Currency::USD)
+}
+
+impl Billing {
+    fn new() -> Result<Self, ClinicError> {
+        let books = bedside_ledger::Books::open(bedside_ledger::Currency::USD)
+            .map_err(|e| ClinicError::bad(format!("books: {e}")))?;
+        let mut fees = bedside_ledger::FeeSchedule::new();
+        for (code, minor, text) in [
+            (
+                "99213",
+                15_000,
+                "Office visit, established patient, low complexity",
+            ),
+            (
+                "99214",
+                25_000,
+                "Office visit, established patient, moderate complexity",
+            ),
+            ("93000", 8_000, "Heart tracing (ECG)"),
+        ] {
+            let code = bedside_ledger::ProcedureCode::parse(code)
+                .map_err(|e| ClinicError::bad(e.to_string()))?;
+            fees.set(code, None, usd(minor), text);
+        }
+        let poster = bedside_ledger::RemittancePoster::new(books.clinic);
+        Ok(Billing {
+            books,
+            fees,
+            claims: bedside_ledger::ClaimBook::new(),
+            poster,
+            payments: HashMap::new(),
+        })
+    }
+
+    fn patient_balance_minor(&self, patient: PatientId) -> i64 {
+        self.books
+            .existing_patient_account(patient)
+            .and_then(|a| self.books.ledger.balance(a))
+            .map_or(0, |b| b.posted.amount_minor())
+    }
 }
 
 impl State {
@@ -368,6 +453,7 @@ impl State {
                 .map_err(|e| ClinicError::bad(format!("post-visit survey: {e}")))?,
             invitations: BTreeMap::new(),
             responses: Vec::new(),
+            billing: Billing::new()?,
         })
     }
 
@@ -742,6 +828,178 @@ impl State {
                     inv.answered = true;
                 }
                 fx.value = json!({ "invitation": invitation, "recorded": true });
+            }
+            Command::Charge {
+                appointment,
+                codes,
+                charge_ids,
+                claim,
+            } => {
+                let ap = self
+                    .schedule()?
+                    .appointment(*appointment)
+                    .ok_or(ClinicError::NotFound {
+                        kind: "appointment",
+                    })?
+                    .clone();
+                if !matches!(
+                    ap.status,
+                    AppointmentStatus::Arrived | AppointmentStatus::Fulfilled
+                ) {
+                    return Err(ClinicError::conflict("charges need a checked-in visit"));
+                }
+                if codes.is_empty() || codes.len() != charge_ids.len() || codes.len() > 20 {
+                    return Err(ClinicError::bad("codes: 1 to 20 procedure codes"));
+                }
+                let zone = self.zone();
+                let encounter = bedside_core::EncounterId::from_uuid(ap.id.as_uuid());
+                let mut charges = Vec::new();
+                let mut problems = Vec::new();
+                for (i, (code, id)) in codes.iter().zip(charge_ids).enumerate() {
+                    let parsed = match bedside_ledger::ProcedureCode::parse(code) {
+                        Ok(c) => c,
+                        Err(_) => {
+                            problems.push(format!("codes[{i}]: not a procedure code"));
+                            continue;
+                        }
+                    };
+                    match self.billing.fees.price(
+                        *id,
+                        bedside_ledger::ChargeRequest {
+                            patient: ap.patient,
+                            encounter,
+                            code: parsed,
+                            modifiers: vec![],
+                            units: 1,
+                            date_of_service: ap.period.start().with_timezone(&zone).date_naive(),
+                            rendering_provider: ap.provider,
+                            diagnosis_pointers: vec![1],
+                        },
+                    ) {
+                        Ok(c) => charges.push(c),
+                        Err(_) => problems.push(format!("codes[{i}]: not in the fee schedule")),
+                    }
+                }
+                if !problems.is_empty() {
+                    return Err(ClinicError::BadRequest {
+                        message: format!("{} problem(s) in the charges", problems.len()),
+                        details: problems,
+                    });
+                }
+                // Check the claim can be built before touching the ledger, so a refusal leaves
+                // nothing behind: the only failure left is a ledger fault on a fresh entry.
+                let payer = OrganisationId::from_uuid(uuid::Uuid::from_u128(DEMO_PAYER));
+                let control = format!("BSD{:04}", self.billing.claims.iter().count() + 1);
+                let mut ledger_before = None;
+                for c in &charges {
+                    if ledger_before.is_none() {
+                        ledger_before = Some(self.billing.books.clone());
+                    }
+                    if let Err(e) = self.billing.books.capture_charge(
+                        c,
+                        bedside_ledger::BillTo::Payer(payer),
+                        at,
+                    ) {
+                        if let Some(b) = ledger_before {
+                            self.billing.books = b;
+                        }
+                        return Err(ClinicError::conflict(e.to_string()));
+                    }
+                }
+                let built = self.billing.claims.build(
+                    &mut self.billing.books,
+                    bedside_ledger::ClaimDraft {
+                        id: *claim,
+                        payer,
+                        coverage: bedside_core::CoverageId::from_uuid(claim.as_uuid()),
+                        control_number: control.clone(),
+                        charges: &charges,
+                    },
+                    at,
+                );
+                if let Err(e) = built {
+                    if let Some(b) = ledger_before {
+                        self.billing.books = b;
+                    }
+                    return Err(ClinicError::conflict(e.to_string()));
+                }
+                let _ = self.billing.claims.transition(
+                    *claim,
+                    bedside_ledger::ClaimStatus::Submitted,
+                    at,
+                );
+                let total: i64 = charges.iter().map(|c| c.amount.amount_minor()).sum();
+                fx.value = json!({ "claim": claim, "control_number": control,
+                    "charges": charges.len(), "total_minor": total });
+            }
+            Command::Remittance { body } => {
+                let parsed = bedside_ledger::x12::parse(body.as_bytes());
+                if parsed.has_errors() || parsed.transactions.is_empty() {
+                    return Err(ClinicError::BadRequest {
+                        message: "the 835 file has errors".into(),
+                        details: parsed
+                            .diagnostics
+                            .iter()
+                            .take(50)
+                            .map(|d| d.to_string())
+                            .collect(),
+                    });
+                }
+                let before = (
+                    self.billing.books.clone(),
+                    self.billing.claims.clone(),
+                    self.billing.poster.clone(),
+                );
+                let mut applied = 0;
+                let mut matched = 0;
+                let mut unmatched = 0;
+                for tx in &parsed.transactions {
+                    let summary = match self.billing.poster.post(
+                        &mut self.billing.books.ledger,
+                        tx,
+                        &self.billing.claims,
+                        at,
+                    ) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            (self.billing.books, self.billing.claims, self.billing.poster) = before;
+                            return Err(ClinicError::bad(e.to_string()));
+                        }
+                    };
+                    for (claim, adj) in &summary.adjudications {
+                        let _ = self
+                            .billing
+                            .claims
+                            .record_adjudication(*claim, adj.clone(), at);
+                    }
+                    applied += summary.entries_applied;
+                    matched += summary.claims_matched;
+                    unmatched += summary.claims_unmatched;
+                }
+                fx.value = json!({ "entries_applied": applied, "claims_matched": matched, "claims_unmatched": unmatched });
+            }
+            Command::Payment {
+                patient,
+                amount_minor,
+                id,
+            } => {
+                if *amount_minor <= 0 || *amount_minor > 10_000_000 {
+                    return Err(ClinicError::bad("amount_minor: 1 to 10000000"));
+                }
+                self.billing
+                    .books
+                    .record_patient_payment(&bedside_ledger::PatientPayment {
+                        id: *id,
+                        patient: *patient,
+                        amount: usd(*amount_minor),
+                        method: bedside_ledger::PaymentMethod::Card {
+                            reference: Sensitive::new(id.to_string()),
+                        },
+                        received_at: at,
+                    })
+                    .map_err(|e| ClinicError::conflict(e.to_string()))?;
+                *self.billing.payments.entry(*patient).or_default() += amount_minor;
+                fx.value = json!({ "payment": id, "balance_minor": self.billing.patient_balance_minor(*patient) });
             }
             Command::AckAlert { alert, by } => {
                 self.alerts
@@ -2431,6 +2689,133 @@ impl Clinic {
             "invited": s.invitations.len(),
             "responses": s.responses.len(),
             "report": markdown,
+        }))
+    }
+
+    // ---- billing -----------------------------------------------------------------------
+
+    /// Billing staff post visit charges for a checked-in visit and submit the claim.
+    ///
+    /// # Errors
+    /// Forbidden unless billing or reception; bad request for unknown codes; conflict.
+    pub fn charge_visit(
+        &self,
+        principal: &Principal,
+        appointment: AppointmentId,
+        codes: &[String],
+    ) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::BILLING, Role::RECEPTION])?;
+        self.execute(Command::Charge {
+            appointment,
+            codes: codes.to_vec(),
+            charge_ids: codes
+                .iter()
+                .map(|_| bedside_ledger::ChargeId::from_uuid(uuid::Uuid::now_v7()))
+                .collect(),
+            claim: bedside_core::ClaimId::from_uuid(uuid::Uuid::now_v7()),
+        })
+    }
+
+    /// Billing staff post an 835 remittance.
+    ///
+    /// # Errors
+    /// Forbidden unless billing; bad request with the parser's diagnostics.
+    pub fn post_remittance(&self, principal: &Principal, body: &str) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::BILLING])?;
+        self.execute(Command::Remittance {
+            body: body.to_string(),
+        })
+    }
+
+    /// The patient's plain-language statement and balance, through the consent engine.
+    ///
+    /// # Errors
+    /// Forbidden when consent denies.
+    pub fn statement(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+    ) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        self.authorize(
+            &mut inner,
+            principal,
+            patient,
+            Action::Read,
+            &[DataClass::Billing],
+            None,
+        )?;
+        let b = &inner.state.billing;
+        let claims: Vec<&bedside_ledger::Claim> =
+            b.claims.iter().filter(|c| c.patient == patient).collect();
+        let now = self.now();
+        let statement = bedside_ledger::statement::build(
+            &bedside_ledger::statement::StatementInput {
+                claims: &claims,
+                self_pay: &[],
+                payments: usd(b.payments.get(&patient).copied().unwrap_or(0)),
+                statement_date: now.with_timezone(&inner.state.zone()).date_naive(),
+                due_in_days: 30,
+                how_to_pay: vec![
+                    "Online: use the payment link in your text or e-mail".into(),
+                    "Need more time? Ask for a payment plan — no interest, no fees".into(),
+                ],
+                note: None,
+            },
+            bedside_ledger::Currency::USD,
+        )
+        .map_err(|e| ClinicError::conflict(e.to_string()))?;
+        Ok(json!({
+            "balance_minor": b.patient_balance_minor(patient),
+            "amount_due_minor": statement.amount_due.amount_minor(),
+            "text": statement.render_text(),
+        }))
+    }
+
+    /// A payment by the patient (or a proxy with billing access) or by billing staff.
+    ///
+    /// # Errors
+    /// Forbidden; bad amount.
+    pub fn pay(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        amount_minor: i64,
+    ) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        if !principal.has_any_role(&[Role::BILLING]) {
+            self.authorize(
+                &mut inner,
+                principal,
+                patient,
+                Action::Read,
+                &[DataClass::Billing],
+                None,
+            )?;
+        }
+        self.execute_locked(
+            &mut inner,
+            Command::Payment {
+                patient,
+                amount_minor,
+                id: bedside_ledger::PaymentId::from_uuid(uuid::Uuid::now_v7()),
+            },
+        )
+    }
+
+    /// Accounts-receivable aging by payer and by patient.
+    ///
+    /// # Errors
+    /// Forbidden unless billing or manager.
+    pub fn aging(&self, principal: &Principal) -> Result<Value, ClinicError> {
+        Self::require_role(principal, &[Role::BILLING, Role::MANAGER])?;
+        let inner = self.lock();
+        let report = bedside_ledger::aging(&inner.state.billing.books, self.now())
+            .map_err(|e| ClinicError::conflict(e.to_string()))?;
+        Ok(json!({
+            "patients_total_minor": report.patients.total.amount_minor(),
+            "payers_total_minor": report.payers.total.amount_minor(),
+            "text": report.render_totals(),
         }))
     }
 

@@ -76,6 +76,11 @@ pub fn router(clinic: Arc<Clinic>) -> Router {
         .route("/v1/appointments/{id}/complete", post(complete))
         .route("/v1/surveys/{id}/response", post(answer_survey))
         .route("/v1/surveys/report", get(survey_report))
+        .route("/v1/appointments/{id}/charges", post(charge_visit))
+        .route("/v1/billing/remittance", post(post_remittance))
+        .route("/v1/billing/aging", get(aging))
+        .route("/v1/patients/{id}/statement", get(statement))
+        .route("/v1/patients/{id}/payments", post(pay))
         .route("/v1/sms/inbound", post(inbound_sms))
         .route("/v1/reviews", get(reviews))
         .route("/v1/audit/verify", get(verify_audit))
@@ -536,6 +541,67 @@ async fn answer_survey(
         });
     }
     created(clinic.answer_survey(&who, id, answers)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChargeBody {
+    codes: Vec<String>,
+}
+
+async fn charge_visit(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: AppointmentId = parse_id(&id, "appointment")?;
+    let b: ChargeBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    created(clinic.charge_visit(&who, id, &b.codes)?)
+}
+
+async fn post_remittance(
+    State(clinic): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let bytes = read_body(body, MAX_VITALS_BYTES).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ClinicError::bad("body: not UTF-8"))?;
+    ok(clinic.post_remittance(&who, text)?)
+}
+
+async fn aging(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.aging(&who)?)
+}
+
+async fn statement(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.statement(&who, parse_id(&id, "patient")?)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentBody {
+    amount_minor: i64,
+}
+
+async fn pay(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    let id: PatientId = parse_id(&id, "patient")?;
+    let b: PaymentBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    created(clinic.pay(&who, id, b.amount_minor)?)
 }
 
 async fn survey_report(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {

@@ -3,8 +3,9 @@
 //!
 //! - [`Clinic`] ([`clinic`]): the application services — registration with a duplicate check,
 //!   self-service and staff-approved changes, slot search and booking with reminders, inbound
-//!   SMS replies, sick-day repair, proxies, break-the-glass, accounting of disclosures, home
-//!   vitals with NEWS2 alerts. Every read of patient data asks the consent engine with the
+//!   SMS replies, sick-day repair, proxies, break-the-glass, accounting of disclosures,
+//!   check-in, charges, claims, 835 remittance, statements, payments and aging, post-visit
+//!   surveys with a manager report, home vitals with NEWS2 alerts. Every read of patient data asks the consent engine with the
 //!   caller's actor and purpose and appends the decision to the audit chain.
 //! - [`Store`] ([`store`]): the persistence port; [`SqliteStore`] keeps a command journal,
 //!   the audit chain, the outbox and hashed tokens in SQLite (WAL, versioned migrations, one

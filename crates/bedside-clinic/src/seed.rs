@@ -21,7 +21,7 @@ pub struct Demo {
 }
 
 /// Fixed, well-known demo tokens (only for the local demo database).
-pub const DEMO_TOKENS: [(&str, &str); 8] = [
+pub const DEMO_TOKENS: [(&str, &str); 9] = [
     ("reception", "demo-reception"),
     ("scheduler", "demo-scheduler"),
     ("clinician", "demo-clinician"),
@@ -29,6 +29,7 @@ pub const DEMO_TOKENS: [(&str, &str); 8] = [
     ("privacy-officer", "demo-privacy"),
     ("admin", "demo-admin"),
     ("manager", "demo-manager"),
+    ("billing", "demo-billing"),
     ("sms-gateway", "demo-sms-gateway"),
 ];
 
@@ -114,6 +115,7 @@ pub fn demo_staff(role: &str) -> Result<Principal, ClinicError> {
         "privacy-officer" => (25, None),
         "admin" => (26, None),
         "manager" => (28, None),
+        "billing" => (29, None),
         _ => (27, None),
     };
     Ok(Principal::Staff {

@@ -359,6 +359,11 @@ async fn journey_consent_proxy_break_glass_and_disclosures() -> TestResult {
         .await?;
     assert_eq!(status, 200);
     assert_eq!(list.as_array().ok_or("array")?.len(), 1);
+    // Billing was granted too: the statement is readable.
+    let (status, _) = api
+        .call("GET", &format!("/v1/patients/{id}/statement"), p, None)
+        .await?;
+    assert_eq!(status, 200);
     let (status, refused) = api
         .call("GET", &format!("/v1/patients/{id}/notes"), p, None)
         .await?;
@@ -1307,5 +1312,168 @@ async fn journey_post_visit_survey_and_manager_report() -> TestResult {
         !text.contains("Friendly front desk"),
         "free text must not reach the report"
     );
+    Ok(())
+}
+
+/// Journey 5: check-in → visit charges → claim → remittance (835) posted → patient statement
+/// → payment → balance zero; aging report.
+#[tokio::test]
+async fn journey_charges_claim_remittance_statement_payment() -> TestResult {
+    let api = Api::new()?;
+    let (id, token) = api.patient(0);
+    let t = Some(token.as_str());
+    let (_, list) = api
+        .call("GET", &format!("/v1/patients/{id}/appointments"), t, None)
+        .await?;
+    let appointment = list[0]["id"].as_str().ok_or("id")?.to_string();
+    let start: Instant = list[0]["start"].as_str().ok_or("start")?.parse()?;
+    let charge_uri = format!("/v1/appointments/{appointment}/charges");
+    let codes = json!({"codes": ["99214", "93000"]});
+
+    let (status, _) = api
+        .call(
+            "POST",
+            &charge_uri,
+            Some("demo-billing"),
+            Some(codes.clone()),
+        )
+        .await?;
+    assert_eq!(status, 409, "no charges before check-in");
+    api.clock.set(start - TimeDelta::minutes(5));
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/v1/appointments/{appointment}/check-in"),
+            Some("demo-reception"),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 200);
+    let (status, err) = api
+        .call(
+            "POST",
+            &charge_uri,
+            Some("demo-billing"),
+            Some(json!({"codes": ["99999", "abc"]})),
+        )
+        .await?;
+    assert_eq!(
+        (status, err["error"]["details"].as_array().map(Vec::len)),
+        (400, Some(2))
+    );
+    let (status, _) = api
+        .call("POST", &charge_uri, t, Some(codes.clone()))
+        .await?;
+    assert_eq!(status, 403);
+    let (status, claim) = api
+        .call("POST", &charge_uri, Some("demo-billing"), Some(codes))
+        .await?;
+    assert_eq!(status, 201, "{claim}");
+    assert_eq!(
+        (
+            claim["control_number"].as_str(),
+            claim["total_minor"].as_i64()
+        ),
+        (Some("BSD0001"), Some(33_000))
+    );
+
+    // Before the remittance the payer owes everything.
+    let (_, aging) = api
+        .call("GET", "/v1/billing/aging", Some("demo-billing"), None)
+        .await?;
+    assert_eq!(
+        (
+            aging["payers_total_minor"].as_i64(),
+            aging["patients_total_minor"].as_i64()
+        ),
+        (Some(33_000), Some(0))
+    );
+
+    // A broken 835 is refused whole; the real one posts.
+    api.clock.advance(TimeDelta::days(7));
+    let (status, _) = api
+        .raw(
+            "POST",
+            "/v1/billing/remittance",
+            Some("demo-billing"),
+            &[],
+            b"ISA*00*garbage~".to_vec(),
+        )
+        .await?;
+    assert_eq!(status, 400);
+    let remit = include_bytes!("data/visit.835").to_vec();
+    let (status, posted) = api
+        .raw(
+            "POST",
+            "/v1/billing/remittance",
+            Some("demo-billing"),
+            &[],
+            remit,
+        )
+        .await?;
+    assert_eq!(status, 200, "{posted}");
+    assert_eq!(posted["claims_matched"], 1);
+
+    // The patient's statement: 46.00 left after insurance.
+    let (status, st) = api
+        .call("GET", &format!("/v1/patients/{id}/statement"), t, None)
+        .await?;
+    assert_eq!(status, 200, "{st}");
+    assert_eq!(
+        (
+            st["amount_due_minor"].as_i64(),
+            st["balance_minor"].as_i64()
+        ),
+        (Some(4_600), Some(4_600))
+    );
+    assert!(st["text"].as_str().is_some_and(|s| s.contains("46.00")));
+    // Another patient cannot see it.
+    let other = api.demo.patients[1].1.clone();
+    let (status, _) = api
+        .call(
+            "GET",
+            &format!("/v1/patients/{id}/statement"),
+            Some(&other),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 403);
+
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/v1/patients/{id}/payments"),
+            t,
+            Some(json!({"amount_minor": -5})),
+        )
+        .await?;
+    assert_eq!(status, 400);
+    let (status, paid) = api
+        .call(
+            "POST",
+            &format!("/v1/patients/{id}/payments"),
+            t,
+            Some(json!({"amount_minor": 4_600})),
+        )
+        .await?;
+    assert_eq!((status, paid["balance_minor"].as_i64()), (201, Some(0)));
+    let (_, st) = api
+        .call("GET", &format!("/v1/patients/{id}/statement"), t, None)
+        .await?;
+    assert_eq!(st["balance_minor"].as_i64(), Some(0));
+
+    let (status, aging) = api
+        .call("GET", "/v1/billing/aging", Some("demo-billing"), None)
+        .await?;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            aging["payers_total_minor"].as_i64(),
+            aging["patients_total_minor"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+    let (status, _) = api.call("GET", "/v1/billing/aging", t, None).await?;
+    assert_eq!(status, 403);
     Ok(())
 }
