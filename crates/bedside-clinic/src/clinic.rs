@@ -215,7 +215,7 @@ pub enum Command {
         /// Upload label.
         label: String,
         /// The NDJSON text.
-        body: String,
+        body: Sensitive<String>,
     },
     /// The patient arrived (reception).
     CheckIn {
@@ -252,7 +252,7 @@ pub enum Command {
     /// An X12 835 remittance file posted to the ledger.
     Remittance {
         /// The file's text.
-        body: String,
+        body: Sensitive<String>,
     },
     /// A patient payment.
     Payment {
@@ -719,8 +719,13 @@ impl State {
                 let since = *self.discharged.get(patient).ok_or_else(|| {
                     ClinicError::conflict("the patient is not under home monitoring")
                 })?;
-                let report = ndjson::ingest(&mut self.vitals, body.as_bytes(), label, &*self.clock)
-                    .map_err(|e| ClinicError::bad(e.to_string()))?;
+                let report = ndjson::ingest(
+                    &mut self.vitals,
+                    body.expose().as_bytes(),
+                    label,
+                    &*self.clock,
+                )
+                .map_err(|e| ClinicError::bad(e.to_string()))?;
                 let mut plan = self
                     .setup
                     .as_ref()
@@ -933,7 +938,7 @@ impl State {
                     "charges": charges.len(), "total_minor": total });
             }
             Command::Remittance { body } => {
-                let parsed = bedside_ledger::x12::parse(body.as_bytes());
+                let parsed = bedside_ledger::x12::parse(body.expose().as_bytes());
                 if parsed.has_errors() || parsed.transactions.is_empty() {
                     return Err(ClinicError::BadRequest {
                         message: "the 835 file has errors".into(),
@@ -1353,7 +1358,7 @@ pub struct SlotSearch {
 }
 
 /// Input of self-registration (the portal form).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
     /// Given names.
@@ -1468,7 +1473,7 @@ impl Registration {
 }
 
 /// A self-service change to the patient's own contact details.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileChange {
     /// The version the edit is based on (optimistic concurrency).
@@ -1486,7 +1491,7 @@ pub struct ProfileChange {
 }
 
 /// A new address.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddressChange {
     /// Street lines.
@@ -1498,7 +1503,7 @@ pub struct AddressChange {
 }
 
 /// A new name.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NameChange {
     /// Given names.
@@ -2566,7 +2571,7 @@ impl Clinic {
         self.execute(Command::Vitals {
             patient,
             label,
-            body: body.to_string(),
+            body: Sensitive::new(body.to_string()),
         })
     }
 
@@ -2723,7 +2728,7 @@ impl Clinic {
     pub fn post_remittance(&self, principal: &Principal, body: &str) -> Result<Value, ClinicError> {
         Self::require_role(principal, &[Role::BILLING])?;
         self.execute(Command::Remittance {
-            body: body.to_string(),
+            body: Sensitive::new(body.to_string()),
         })
     }
 
@@ -2928,4 +2933,55 @@ fn find_duplicate(registry: &PatientRegistry, candidate: &Patient) -> Option<Pat
                     || nickname_equivalent(&g, &given))
         })
     })
+}
+
+/// Debug output without the personal data these forms carry.
+macro_rules! redacted_debug {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($t), " { <redacted> }"))
+            }
+        }
+    )*};
+}
+redacted_debug!(Registration, ProfileChange, AddressChange, NameChange);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_carries_no_personal_data() {
+        let form = Registration {
+            given: vec!["Zelda".into()],
+            family: "Quartermaine".into(),
+            birth_date: "1961-04-02".into(),
+            phone: Some("+12125550199".into()),
+            email: None,
+            postal_code: None,
+            sms_reminders: None,
+            language: None,
+        };
+        let text = format!("{form:?}");
+        assert!(!text.contains("Zelda") && !text.contains("1961") && !text.contains("555"));
+        let command = Command::Vitals {
+            patient: PatientId::from_uuid(uuid::Uuid::from_u128(1)),
+            label: "upload".into(),
+            body: Sensitive::new("{\"value\":142}".into()),
+        };
+        assert!(!format!("{command:?}").contains("142"));
+    }
+
+    #[test]
+    fn phone_numbers_normalise_for_sender_matching() {
+        for (raw, want) in [
+            ("+1 (212) 555-0146", "+12125550146"),
+            ("  +12125550146 ", "+12125550146"),
+            ("212.555.0146", "2125550146"),
+            ("", ""),
+        ] {
+            assert_eq!(normalise_phone(raw), want, "{raw}");
+        }
+    }
 }

@@ -37,8 +37,8 @@ const MIGRATIONS: [&str; 2] = [
      CREATE INDEX outbox_patient ON outbox (patient);",
 ];
 
-/// An outbound message waiting in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// An outbound message waiting in the outbox. `Debug` omits the address and text.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OutboxMessage {
     /// Row id (0 until stored).
     pub id: i64,
@@ -58,6 +58,18 @@ pub struct OutboxMessage {
     pub body: String,
     /// `pending`, `sent` or `withdrawn`.
     pub status: String,
+}
+
+impl std::fmt::Debug for OutboxMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxMessage")
+            .field("id", &self.id)
+            .field("send_at", &self.send_at)
+            .field("purpose", &self.purpose)
+            .field("channel", &self.channel)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A stored bearer token (only its SHA-256 hash is kept).
