@@ -1,6 +1,7 @@
 //! A simulated day at the clinic: the journeys run in-process against a temporary database
 //! through the application services (the same calls the HTTP API makes), printing what each
-//! actor did, what was refused and why, survey results and alerts.
+//! actor did, what was refused and why, the claim, statement and balance, survey results and
+//! alerts.
 //!
 //! Run with `cargo run --example clinic_day`.
 
@@ -263,18 +264,76 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("     {line}");
     }
 
-    println!("\n== 6. Discharge, home vitals, nurse alert");
+    println!("\n== 6. Charges, claim, remittance, statement, payment");
+    let billing = seed::demo_staff("billing")?;
+    let claim = clinic.charge_visit(&billing, visit, &["99214".into(), "93000".into()])?;
+    println!(
+        "   billing charges the visit: claim {} for {} cents",
+        claim["control_number"], claim["total_minor"]
+    );
+    refused(
+        "the proxy daughter charging a visit",
+        clinic.charge_visit(&daughter, visit, &["99213".into()]),
+    );
+    clock.set(at + TimeDelta::days(7));
+    let posted = clinic.post_remittance(
+        &billing,
+        include_str!("../crates/bedside-clinic/tests/data/visit.835"),
+    )?;
+    println!(
+        "   the insurer's 835 arrives: {} entries posted, {} claim matched",
+        posted["entries_applied"], posted["claims_matched"]
+    );
+    let statement = clinic.statement(&daughter, maria)?;
+    println!(
+        "   the daughter opens Maria's statement: {} cents due",
+        statement["amount_due_minor"]
+    );
+    for line in statement["text"]
+        .as_str()
+        .unwrap_or_default()
+        .lines()
+        .take(8)
+    {
+        println!("     {line}");
+    }
+    let paid = clinic.pay(
+        &maria_p,
+        maria,
+        statement["amount_due_minor"].as_i64().unwrap_or(0),
+    )?;
+    println!(
+        "   Maria pays online: balance now {} cents",
+        paid["balance_minor"]
+    );
+    let aging = clinic.aging(&billing)?;
+    println!(
+        "   aging: payers {} cents, patients {} cents outstanding",
+        aging["payers_total_minor"], aging["patients_total_minor"]
+    );
+
+    println!("\n== 7. Discharge, home vitals, nurse alert");
     let (james, _) = demo.patients[1];
-    clock.set("2026-06-08T13:00:00Z".parse()?);
     clinic.discharge(&nurse, james)?;
-    clock.set("2026-06-08T13:10:00Z".parse()?);
+    clock.advance(TimeDelta::minutes(10));
+    let reading_at = (clinic.now() - TimeDelta::minutes(5)).to_rfc3339();
     let lines: Vec<String> = [
         ("respiratory_rate", r#""value":27,"unit":"/min""#),
         ("oxygen_saturation", r#""value":89,"unit":"%""#),
         ("heart_rate", r#""value":128,"unit":"/min""#),
         ("body_temperature", r#""value":39.4,"unit":"Cel""#),
-        ("blood_pressure", r#""systolic":92,"diastolic":58,"unit":"mm[Hg]""#),
-    ].iter().map(|(k, f)| format!(r#"{{"patient":"{james}","kind":"{k}","at":"2026-06-08T09:05:00-04:00",{f},"source":"app:home"}}"#)).collect();
+        (
+            "blood_pressure",
+            r#""systolic":92,"diastolic":58,"unit":"mm[Hg]""#,
+        ),
+    ]
+    .iter()
+    .map(|(k, f)| {
+        format!(
+            r#"{{"patient":"{james}","kind":"{k}","at":"{reading_at}",{f},"source":"app:home"}}"#
+        )
+    })
+    .collect();
     let up = clinic.upload_vitals(
         &Principal::Patient { patient: james },
         james,
@@ -300,7 +359,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!("\n== Outbox");
-    clock.set("2026-07-10T12:00:00Z".parse()?);
+    clock.advance(TimeDelta::days(30));
     let notifier = MemoryNotifier::default();
     let sent = clinic.deliver_due(&notifier)?;
     let mut by_purpose = std::collections::BTreeMap::new();
@@ -310,9 +369,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .or_insert(0) += 1;
     }
     println!("   {sent} messages delivered: {by_purpose:?}");
-    println!(
-        "\nNot simulated: billing (charges, claims, remittance, statements, payments) is not in the backend yet."
-    );
     drop(clinic);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
