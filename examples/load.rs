@@ -4,7 +4,8 @@
 //! Starts the backend in-process on an ephemeral port with a fresh database in a temporary
 //! directory, seeds the demo clinic, then drives it with a small keep-alive HTTP/1.1 client
 //! (plain `std::net`, no client crate) from several threads, each with a bounded number of
-//! requests. Run with `cargo run --release --example load [-- --threads N]`.
+//! requests. Run with `cargo run --release --example load [-- --threads N] [--fsync]`
+//! (`--fsync`: `synchronous=FULL`, every commit flushed to disk).
 
 use bedside::core::SystemClock;
 use bedside_clinic::{
@@ -165,16 +166,18 @@ where
 
 fn main() -> Result<(), BoxError> {
     let mut threads = 8;
+    let mut durability = Durability::Normal;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--threads" => threads = args.next().ok_or("--threads needs a number")?.parse()?,
+            "--fsync" => durability = Durability::Full,
             other => return Err(format!("unknown argument `{other}`").into()),
         }
     }
     let dir = std::env::temp_dir().join(format!("bedside-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let store = SqliteStore::open(&dir.join("clinic.db"), Durability::Normal)?;
+    let store = SqliteStore::open(&dir.join("clinic.db"), durability)?;
     let clinic = Arc::new(Clinic::open(
         Box::new(store),
         Arc::new(SystemClock),
@@ -192,7 +195,7 @@ fn main() -> Result<(), BoxError> {
         let _ = http::serve(listener, server, std::future::pending()).await;
     });
     println!(
-        "clinic on http://{addr}, {threads} client threads, database in {}",
+        "clinic on http://{addr}, {threads} client threads, {durability:?} durability, database in {}",
         dir.display()
     );
 
