@@ -2075,7 +2075,12 @@ impl Clinic {
     pub fn find_slots(&self, search: &SlotSearch) -> Result<Vec<SlotOption>, ClinicError> {
         let now = self.now();
         let from = search.from.unwrap_or(now).max(now);
-        let to = search.to.unwrap_or(from + TimeDelta::days(14));
+        let to = match search.to {
+            Some(to) => to,
+            None => from
+                .checked_add_signed(TimeDelta::days(14))
+                .ok_or_else(|| ClinicError::bad("from: out of range"))?,
+        };
         if to < from {
             return Err(ClinicError::bad("to: must not be before from"));
         }

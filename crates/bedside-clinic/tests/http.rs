@@ -1176,12 +1176,35 @@ async fn bad_input_gets_the_right_4xx_without_echoing_phi() -> TestResult {
         ("GET", "/v1/slots?appointment_type=gp-visit&from=yesterday".into(), None, Vec::new(), 400),
         ("GET", "/v1/slots?appointment_type=gp-visit&limit=many".into(), None, Vec::new(), 400),
         ("GET", "/v1/slots?appointment_type=gp-visit&from=%ZZ".into(), None, Vec::new(), 400),
+        ("GET", "/v1/slots?appointment_type=gp-visit&from=2026-07-01T00:00:00Z&to=2026-06-20T00:00:00Z".into(), None, Vec::new(), 400),
         ("GET", "/v1/outbox?status=lost".into(), Some(t), Vec::new(), 400),
         ("POST", "/v1/sms/inbound".into(), Some("demo-sms-gateway"), br#"{"from": "+12125550142"}"#.to_vec(), 400),
         ("POST", "/v1/providers/x/unavailable".into(), Some("demo-scheduler"), br#"{"start": "2026-06-09T10:00:00Z", "end": "2026-06-09T09:00:00Z"}"#.to_vec(), 400),
         ("DELETE", "/health".into(), None, Vec::new(), 405),
         ("GET", "/v2/nothing".into(), None, Vec::new(), 404),
     ];
+    // Extreme but well-formed input is answered, never a server error.
+    for uri in [
+        "/v1/slots?appointment_type=gp-visit&from=9999-12-31T00:00:00Z",
+        "/v1/slots?appointment_type=gp-visit&from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z&limit=100000",
+    ] {
+        let (status, _) = api.raw("GET", uri, None, &[], Vec::new()).await?;
+        assert!(status == 200 || status == 400, "{uri}: {status}");
+    }
+    let provider = api.demo.providers[0];
+    let (status, _) = api
+        .raw(
+            "POST",
+            &format!("/v1/providers/{provider}/unavailable"),
+            Some("demo-scheduler"),
+            &[],
+            br#"{"start": "0001-01-01T00:00:00Z", "end": "9999-12-31T00:00:00Z"}"#.to_vec(),
+        )
+        .await?;
+    assert!(
+        status == 200 || status == 400,
+        "far unavailability: {status}"
+    );
     for (method, uri, token, body, expected) in cases {
         let (status, value) = api
             .raw(
