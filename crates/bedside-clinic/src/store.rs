@@ -308,6 +308,22 @@ impl Store for SqliteStore {
             tx.prepare_cached("INSERT INTO reviews (audit_seq, justification) VALUES (?1, ?2)")?
                 .execute(params![seq, text])?;
         }
+        // Withdraw first: a re-planned appointment withdraws its old reminders and queues
+        // new ones in the same batch.
+        for reference in &batch.withdraw {
+            if let Some(patient) = reference.strip_prefix("sms:") {
+                tx.prepare_cached(
+                    "UPDATE outbox SET status = 'withdrawn'
+                     WHERE patient = ?1 AND channel = 'sms' AND status = 'pending'",
+                )?
+                .execute(params![patient])?;
+            } else {
+                tx.prepare_cached(
+                    "UPDATE outbox SET status = 'withdrawn' WHERE purpose = ?1 AND status = 'pending'",
+                )?
+                .execute(params![format!("appointment-reminders:{reference}")])?;
+            }
+        }
         for m in &batch.outbox {
             tx.prepare_cached(
                 "INSERT INTO outbox (created_at, send_at, patient, purpose, channel, address, body, status)
@@ -323,20 +339,6 @@ impl Store for SqliteStore {
                 m.body,
                 m.status
             ])?;
-        }
-        for reference in &batch.withdraw {
-            if let Some(patient) = reference.strip_prefix("sms:") {
-                tx.prepare_cached(
-                    "UPDATE outbox SET status = 'withdrawn'
-                     WHERE patient = ?1 AND channel = 'sms' AND status = 'pending'",
-                )?
-                .execute(params![patient])?;
-            } else {
-                tx.prepare_cached(
-                    "UPDATE outbox SET status = 'withdrawn' WHERE purpose = ?1 AND status = 'pending'",
-                )?
-                .execute(params![format!("appointment-reminders:{reference}")])?;
-            }
         }
         for t in &batch.tokens {
             tx.prepare_cached(

@@ -1500,3 +1500,99 @@ async fn journey_charges_claim_remittance_statement_payment() -> TestResult {
     assert_eq!(status, 403);
     Ok(())
 }
+
+/// Rescheduling and cancelling over HTTP: reminders follow the appointment; someone else's
+/// appointment looks missing.
+#[tokio::test]
+async fn reschedule_and_cancel_move_the_reminders() -> TestResult {
+    let api = Api::new()?;
+    let (id, token) = api.patient(5);
+    let t = Some(token.as_str());
+    let (_, slots) = api
+        .call(
+            "GET",
+            "/v1/slots?appointment_type=gp-visit&limit=1&from=2026-06-15T14:00:00Z",
+            t,
+            None,
+        )
+        .await?;
+    let (_, later) = api
+        .call(
+            "GET",
+            "/v1/slots?appointment_type=gp-visit&limit=1&from=2026-06-18T14:00:00Z",
+            t,
+            None,
+        )
+        .await?;
+    let (status, booked) = api
+        .call(
+            "POST",
+            &format!("/v1/patients/{id}/appointments"),
+            t,
+            Some(json!({"option": slots[0], "client_token": "r-1"})),
+        )
+        .await?;
+    assert_eq!(status, 201);
+    let ap = booked["appointment"].as_str().ok_or("id")?.to_string();
+    let purpose = format!("appointment-reminders:{ap}");
+    let pending = |outbox: &Value| -> Vec<String> {
+        outbox
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["purpose"] == purpose.as_str())
+            .filter_map(|m| m["send_at"].as_str().map(str::to_string))
+            .collect()
+    };
+    let (_, before) = api
+        .call("GET", "/v1/outbox?status=pending", t, None)
+        .await?;
+    let before = pending(&before);
+    assert!(!before.is_empty());
+
+    let other = api.demo.patients[0].1.clone();
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/v1/appointments/{ap}/reschedule"),
+            Some(&other),
+            Some(json!({"option": later[0]})),
+        )
+        .await?;
+    assert_eq!(status, 404);
+    let (status, moved) = api
+        .call(
+            "POST",
+            &format!("/v1/appointments/{ap}/reschedule"),
+            t,
+            Some(json!({"option": later[0]})),
+        )
+        .await?;
+    assert_eq!(status, 200, "{moved}");
+    let (_, after) = api
+        .call("GET", "/v1/outbox?status=pending", t, None)
+        .await?;
+    let after = pending(&after);
+    assert!(
+        !after.is_empty() && after != before,
+        "reminders re-planned for the new time"
+    );
+    let (_, withdrawn) = api
+        .call("GET", "/v1/outbox?status=withdrawn", t, None)
+        .await?;
+    assert_eq!(pending(&withdrawn).len(), before.len());
+
+    let (status, _) = api
+        .call("POST", &format!("/v1/appointments/{ap}/cancel"), t, None)
+        .await?;
+    assert_eq!(status, 200);
+    let (_, left) = api
+        .call("GET", "/v1/outbox?status=pending", t, None)
+        .await?;
+    assert!(pending(&left).is_empty());
+    let (status, _) = api
+        .call("POST", &format!("/v1/appointments/{ap}/cancel"), t, None)
+        .await?;
+    assert_eq!(status, 409);
+    Ok(())
+}
