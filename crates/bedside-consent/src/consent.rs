@@ -20,7 +20,7 @@ use crate::vocab::{
 };
 use bedside_core::{
     Actor, Coding, ConsentId, Instant, OrganisationId, PatientId, Period, ProviderId,
-    RelatedPersonId, StaffId,
+    RelatedPersonId, Sensitive, StaffId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -269,6 +269,12 @@ pub struct FhirExtras {
     /// Original reference text of ids that were not UUIDs: (UUID as text, `Organization/f001`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<(String, String)>,
+    /// The imported resource, verbatim. Export writes the modelled elements from the model and
+    /// takes everything the model does not hold (narrative, `display` strings, attachments,
+    /// extensions, unknown elements, the original spelling of dates and codes) from here. It
+    /// holds names and free text, so it is [`Sensitive`] and never printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Sensitive<serde_json::Value>>,
 }
 
 /// A patient consent.
@@ -350,6 +356,7 @@ impl Consent {
                     .iter()
                     .map(|(a, b)| a.capacity() + b.capacity() + 48)
                     .sum::<usize>()
+                + f.source.as_ref().map_or(0, |v| json_bytes(v.expose()))
         });
         std::mem::size_of::<Consent>() - std::mem::size_of::<Provision>()
             + provision(&self.provision)
@@ -459,6 +466,18 @@ pub(crate) fn evaluate(
             }
         }
     }
+}
+
+/// Approximate heap bytes of a JSON value (strings, containers, one word per node).
+fn json_bytes(v: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    std::mem::size_of::<Value>()
+        + match v {
+            Value::String(s) => s.capacity(),
+            Value::Array(a) => a.iter().map(json_bytes).sum(),
+            Value::Object(m) => m.iter().map(|(k, v)| k.capacity() + json_bytes(v)).sum(),
+            Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+        }
 }
 
 #[allow(clippy::too_many_arguments)] // A recursive walk carrying inherited facts; a struct would only rename them.

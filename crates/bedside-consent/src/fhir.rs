@@ -10,9 +10,16 @@
 //! so that export writes it back. Dates without a time are midnight UTC; a period's `end` date is
 //! inclusive in FHIR and exclusive here, so it becomes the next midnight.
 //!
-//! Not kept (reported by [`import`] as dropped paths): narrative `text`, reference `display`
-//! strings (they hold names), `identifier`, `performer`, `verification`, `source*`, `meta`,
-//! `provision.code`.
+//! Everything else is kept verbatim, not evaluated: narrative `text`, reference `display` strings,
+//! `identifier`, `performer`, `verification`, `source*`, `meta`, extensions, `provision.code`,
+//! elements this module has never heard of, and the original spelling of modelled values (a
+//! `dateTime` with an offset, a second coding). [`import`] stores the resource in
+//! [`FhirExtras::source`] (as [`Sensitive`]: it holds names and free text) and lists the paths
+//! the engine does not evaluate in [`Imported::unmodelled`]. [`export`] writes the model and
+//! merges it three ways with the stored resource: whatever the model still says as it did when
+//! imported is written as the original spelled it, whatever changed since (a revoked status, a
+//! removed or added provision) is written from the model, and unmodelled elements stay where
+//! they were. Import followed by export therefore reproduces the resource exactly.
 
 use crate::consent::{
     ActorRef, Consent, ConsentStatus, DataReference, FhirExtras, Provision, ProvisionActor,
@@ -23,7 +30,7 @@ use crate::vocab::{AccessChannel, Action, Confidentiality, DataClass, Purpose, S
 use bedside_core::code::system;
 use bedside_core::{
     Coding, ConsentId, Instant, OrganisationId, PatientId, Period, ProviderId, RelatedPersonId,
-    StaffId,
+    Sensitive, StaffId,
 };
 use chrono::{NaiveDate, TimeDelta};
 use serde_json::{Map, Value, json};
@@ -47,8 +54,9 @@ pub const STAFF_IDENTIFIER_SYSTEM: &str = "urn:bedside:staff";
 pub struct Imported {
     /// The consent.
     pub consent: Consent,
-    /// Paths present in the input that the model does not keep.
-    pub dropped: Vec<String>,
+    /// Paths present in the input that the engine does not evaluate. They are kept verbatim in
+    /// [`FhirExtras::source`] and written back by [`export`].
+    pub unmodelled: Vec<String>,
 }
 
 fn err(path: &str, reason: impl Into<String>) -> ConsentError {
@@ -69,7 +77,7 @@ pub fn derived_uuid(text: &str) -> Uuid {
 }
 
 struct Reader {
-    dropped: Vec<String>,
+    unmodelled: Vec<String>,
     aliases: Vec<(String, String)>,
 }
 
@@ -94,7 +102,7 @@ impl Reader {
             .ok_or_else(|| err(path, "expected a Reference object"))?;
         for key in obj.keys() {
             if key != "reference" && key != "identifier" {
-                self.dropped.push(format!("{path}.{key}"));
+                self.unmodelled.push(format!("{path}.{key}"));
             }
         }
         let text = obj
@@ -130,6 +138,11 @@ impl Reader {
         let obj = v
             .as_object()
             .ok_or_else(|| err(path, "expected a Coding"))?;
+        for key in obj.keys() {
+            if !matches!(key.as_str(), "system" | "code" | "display") {
+                self.unmodelled.push(format!("{path}.{key}"));
+            }
+        }
         let system = obj
             .get("system")
             .and_then(Value::as_str)
@@ -151,7 +164,7 @@ impl Reader {
             .as_object()
             .ok_or_else(|| err(path, "expected a CodeableConcept"))?;
         if obj.contains_key("text") {
-            self.dropped.push(format!("{path}.text"));
+            self.unmodelled.push(format!("{path}.text"));
         }
         let mut out = Vec::new();
         for (i, c) in array(obj.get("coding"), &format!("{path}.coding"))?
@@ -309,7 +322,7 @@ impl Reader {
                             })?;
                             p.channels.insert(channel);
                         } else {
-                            self.dropped.push(format!("{kpath}[{i}]"));
+                            self.unmodelled.push(format!("{kpath}[{i}]"));
                         }
                     }
                 }
@@ -322,7 +335,7 @@ impl Reader {
                         )?);
                     }
                 }
-                _ => self.dropped.push(kpath),
+                _ => self.unmodelled.push(kpath),
             }
         }
         Ok(p)
@@ -426,6 +439,15 @@ pub fn import(json: &[u8]) -> Result<Imported, ConsentError> {
             format!("not json (line {} column {})", e.line(), e.column()),
         )
     })?;
+    let mut imported = read(&v)?;
+    if let Some(extras) = imported.consent.fhir.as_deref_mut() {
+        extras.source = Some(Sensitive::new(v));
+    }
+    Ok(imported)
+}
+
+/// Reads the model from a parsed resource (without storing the source).
+fn read(v: &Value) -> Result<Imported, ConsentError> {
     let obj = v
         .as_object()
         .ok_or_else(|| err("$", "expected an object"))?;
@@ -433,7 +455,7 @@ pub fn import(json: &[u8]) -> Result<Imported, ConsentError> {
         return Err(err("resourceType", "expected `Consent`"));
     }
     let mut r = Reader {
-        dropped: Vec::new(),
+        unmodelled: Vec::new(),
         aliases: Vec::new(),
     };
     let mut fhir = FhirExtras::default();
@@ -475,7 +497,7 @@ pub fn import(json: &[u8]) -> Result<Imported, ConsentError> {
             }
             "policyRule" => fhir.policy_rule = r.concept(value, "policyRule")?,
             "provision" => provision = Some(r.provision(value, "provision", 0)?),
-            _ => r.dropped.push(key.clone()),
+            _ => r.unmodelled.push(key.clone()),
         }
     }
     let id = match &fhir.logical_id {
@@ -501,7 +523,7 @@ pub fn import(json: &[u8]) -> Result<Imported, ConsentError> {
     consent.validate()?;
     Ok(Imported {
         consent,
-        dropped: r.dropped,
+        unmodelled: r.unmodelled,
     })
 }
 
@@ -666,7 +688,89 @@ fn write_provision(consent: &Consent, p: &Provision) -> Value {
 }
 
 /// Exports a consent as a FHIR R4 `Consent` resource.
+///
+/// An imported consent keeps its source resource: the result is the model merged into it (see
+/// the [module documentation](self)), so unchanged consents come back exactly as imported.
 pub fn export(consent: &Consent) -> Value {
+    let ours = write(consent);
+    let Some(source) = consent.fhir.as_deref().and_then(|f| f.source.as_ref()) else {
+        return ours;
+    };
+    let source = source.expose();
+    // The model as it was imported, written the same way: the common ancestor of `ours` and
+    // `source`. A source that no longer imports (edited by hand after storage) cannot be merged
+    // safely, so the model alone is written.
+    match read(source) {
+        Ok(base) => merge(&write(&base.consent), &ours, source),
+        Err(_) => ours,
+    }
+}
+
+/// Three-way merge of JSON values: `base` is the model as imported (written), `ours` the model
+/// now (written) and `theirs` the imported resource. Where the model did not change, `theirs`
+/// wins (its spelling and its unmodelled elements); where it changed, `ours` wins; unmodelled
+/// members (in `theirs`, never written from the model) are kept inside objects that survive.
+fn merge(base: &Value, ours: &Value, theirs: &Value) -> Value {
+    if ours == base {
+        return theirs.clone();
+    }
+    match (base, ours, theirs) {
+        (Value::Object(b), Value::Object(o), Value::Object(t)) => {
+            let mut out = Map::new();
+            // The source's member order first, then members only the model has.
+            for (k, tv) in t {
+                match (b.get(k), o.get(k)) {
+                    // Unmodelled: the model never wrote it.
+                    (None, None) => {
+                        out.insert(k.clone(), tv.clone());
+                    }
+                    (None, Some(ov)) => {
+                        out.insert(k.clone(), ov.clone());
+                    }
+                    (Some(bv), Some(ov)) => {
+                        out.insert(k.clone(), merge(bv, ov, tv));
+                    }
+                    // Modelled and removed from the model since.
+                    (Some(_), None) => {}
+                }
+            }
+            for (k, ov) in o {
+                if t.contains_key(k) {
+                    continue;
+                }
+                // Written from the model but absent in the source: keep it only if the model
+                // changed it (otherwise the source's omission was its spelling).
+                if b.get(k) != Some(ov) {
+                    out.insert(k.clone(), ov.clone());
+                }
+            }
+            Value::Object(out)
+        }
+        (Value::Array(b), Value::Array(o), Value::Array(t)) if b.len() == t.len() => {
+            let mut used = vec![false; b.len()];
+            let positional = b.len() == o.len();
+            let mut out = Vec::with_capacity(o.len());
+            for (j, ov) in o.iter().enumerate() {
+                // An item the model still has unchanged: the source's item, wherever it was.
+                if let Some(i) = (0..b.len()).find(|&i| !used[i] && b[i] == *ov) {
+                    used[i] = true;
+                    out.push(t[i].clone());
+                } else if positional && !used[j] {
+                    // Same length: the item at the same place changed inside.
+                    used[j] = true;
+                    out.push(merge(&b[j], ov, &t[j]));
+                } else {
+                    out.push(ov.clone());
+                }
+            }
+            Value::Array(out)
+        }
+        _ => ours.clone(),
+    }
+}
+
+/// Writes the model alone.
+fn write(consent: &Consent) -> Value {
     let mut m = Map::new();
     m.insert("resourceType".into(), Value::String("Consent".into()));
     let no_extras = FhirExtras::default();

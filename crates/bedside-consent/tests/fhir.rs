@@ -15,7 +15,7 @@ const PART2: &str = include_str!("data/Consent-part2-referral.json");
 #[test]
 fn round_trip_is_lossless_for_modelled_fields() {
     let imported = import(PART2.as_bytes()).unwrap();
-    assert!(imported.dropped.is_empty(), "{:?}", imported.dropped);
+    assert!(imported.unmodelled.is_empty(), "{:?}", imported.unmodelled);
     let c = &imported.consent;
     assert_eq!(c.status, ConsentStatus::Active);
     assert_eq!(c.provision.provisions.len(), 2);
@@ -93,4 +93,166 @@ fn rejects_with_paths() {
             other => panic!("{json}: {other:?}"),
         }
     }
+}
+
+const NARRATIVE: &str = include_str!("data/Consent-narrative-extensions.json");
+
+/// The names, numbers and free text in `Consent-narrative-extensions.json`.
+const PHI: [&str; 8] = [
+    "Zora",
+    "Quillfeather",
+    "Orrin",
+    "Blackwood",
+    "07700",
+    "Lakeside",
+    "Riverside",
+    "CNS-4471",
+];
+
+fn parsed(json: &str) -> serde_json::Value {
+    serde_json::from_str(json).unwrap()
+}
+
+#[test]
+fn round_trip_keeps_narrative_extensions_and_unknown_elements() {
+    let imported = import(NARRATIVE.as_bytes()).unwrap();
+    let exported = export(&imported.consent);
+    // Exact: member order aside (serde_json compares objects as maps), every element and value.
+    assert_eq!(exported, parsed(NARRATIVE));
+    // And again from the export.
+    let again = import(exported.to_string().as_bytes()).unwrap();
+    assert_eq!(export(&again.consent), parsed(NARRATIVE));
+    assert_eq!(again.consent, imported.consent);
+    // The model itself was read: the unmodelled parts did not stop it.
+    let c = &imported.consent;
+    let notes = &c.provision.provisions[0];
+    assert!(notes.labels.contains(SecurityLabel::Psy));
+    assert!(notes.purposes.contains(Purpose::Hoperat));
+    assert!(
+        c.provision.provisions[1]
+            .channels
+            .contains(AccessChannel::Sms)
+    );
+}
+
+#[test]
+fn unmodelled_paths_are_reported() {
+    let imported = import(NARRATIVE.as_bytes()).unwrap();
+    let want = [
+        "meta",
+        "text",
+        "extension",
+        "identifier",
+        "scope.text",
+        "category[0].coding[0].userSelected",
+        "patient.display",
+        "patient.type",
+        "performer",
+        "organization[0].display",
+        "sourceAttachment",
+        "verification",
+        "futureElement",
+        "provision.provision[0].actor[0].reference.display",
+        "provision.provision[0].action[0].text",
+        "provision.provision[0].code",
+        "provision.provision[0].modifierNote",
+        "provision.provision[1].extension[1]",
+    ];
+    let mut got = imported.unmodelled.clone();
+    got.sort();
+    let mut want: Vec<String> = want.iter().map(|s| (*s).to_owned()).collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn debug_of_an_imported_consent_shows_no_narrative_or_names() {
+    let imported = import(NARRATIVE.as_bytes()).unwrap();
+    for out in [
+        format!("{:?}", imported.consent),
+        format!("{:#?}", imported.consent),
+        format!("{imported:?}"),
+    ] {
+        for phi in PHI {
+            assert!(!out.contains(phi), "`{phi}` in {out}");
+        }
+        assert!(!out.contains("xhtml"), "narrative in {out}");
+        assert!(out.contains(bedside_core::REDACTED), "{out}");
+    }
+}
+
+#[test]
+fn import_errors_show_no_narrative_or_names() {
+    // The same resource with one unsupported purpose: the error names the path only.
+    let bad = NARRATIVE.replace("\"HOPERAT\"", "\"NOPE\"");
+    let e = import(bad.as_bytes()).unwrap_err();
+    let text = format!("{e} {e:?}");
+    assert!(text.contains("provision.provision[0].purpose[1]"), "{text}");
+    for phi in PHI {
+        assert!(!text.contains(phi), "`{phi}` in {text}");
+    }
+}
+
+#[test]
+fn export_writes_model_changes_and_keeps_unmodelled_elements() {
+    let mut c = import(NARRATIVE.as_bytes()).unwrap().consent;
+    // Revoke, and drop the marketing exception.
+    c.status = ConsentStatus::Inactive;
+    c.provision.provisions.pop();
+    let out = export(&c);
+    let mut want = parsed(NARRATIVE);
+    want["status"] = "inactive".into();
+    want["provision"]["provision"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(1);
+    assert_eq!(out, want);
+
+    // A new exception is written from the model, next to the kept ones.
+    let mut c = import(NARRATIVE.as_bytes()).unwrap().consent;
+    c.provision.provisions[0].purposes.insert(Purpose::Hpaymt);
+    let out = export(&c);
+    let notes = &out["provision"]["provision"][0];
+    assert_eq!(notes["modifierNote"], "unknown element inside a provision");
+    assert_eq!(notes["code"][0]["text"], "Consult note");
+    let codes: Vec<&str> = notes["purpose"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"HPAYMT"), "{codes:?}");
+    assert_eq!(out["text"], parsed(NARRATIVE)["text"]);
+    let back = import(out.to_string().as_bytes()).unwrap().consent;
+    assert!(
+        back.provision.provisions[0]
+            .purposes
+            .contains(Purpose::Hpaymt)
+    );
+}
+
+#[test]
+fn consent_built_in_code_exports_the_model_alone() {
+    let mut c = import(NARRATIVE.as_bytes()).unwrap().consent;
+    if let Some(f) = c.fhir.as_deref_mut() {
+        f.source = None;
+    }
+    let out = export(&c);
+    for key in [
+        "text",
+        "meta",
+        "extension",
+        "futureElement",
+        "sourceAttachment",
+    ] {
+        assert!(out.get(key).is_none(), "{key}");
+    }
+    assert!(out["patient"].get("display").is_none());
+    assert_eq!(
+        import(out.to_string().as_bytes())
+            .unwrap()
+            .consent
+            .provision,
+        c.provision
+    );
 }
