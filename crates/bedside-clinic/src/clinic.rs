@@ -1325,6 +1325,8 @@ fn build_schedule(spec: &SetupSpec) -> Result<Schedule, ClinicError> {
 struct Inner {
     store: Box<dyn Store>,
     state: State,
+    /// A permitted decision whose audit entry rides in the next command's transaction.
+    deferred: Batch,
 }
 
 /// The clinic: domain state, store and clock behind one lock.
@@ -1523,7 +1525,11 @@ impl Clinic {
         config: ClinicConfig,
     ) -> Result<Self, ClinicError> {
         let state = State::new(&config.policy_json)?;
-        let mut inner = Inner { store, state };
+        let mut inner = Inner {
+            store,
+            state,
+            deferred: Batch::default(),
+        };
         Self::reload(&mut inner, &config)?;
         Ok(Clinic {
             inner: Mutex::new(inner),
@@ -1593,13 +1599,26 @@ impl Clinic {
 
     fn execute_locked(&self, inner: &mut Inner, command: Command) -> Result<Value, ClinicError> {
         let at = self.clock.now();
-        let fx = inner.state.apply(&command, at, &self.config)?;
+        let deferred = std::mem::take(&mut inner.deferred);
+        let fx = match inner.state.apply(&command, at, &self.config) {
+            Ok(fx) => fx,
+            Err(refused) => {
+                // The decision that let the caller try is still recorded.
+                if let Err(e) = inner.store.commit(&deferred) {
+                    let _ = Self::reload(inner, &self.config);
+                    return Err(e.into());
+                }
+                return Err(refused);
+            }
+        };
         let body = serde_json::to_string(&command).map_err(|e| StoreError::Corrupt {
             table: "commands",
             message: e.to_string(),
         })?;
         let batch = Batch {
             command: Some((at.to_rfc3339(), command.kind().to_string(), body)),
+            audit: deferred.audit,
+            reviews: deferred.reviews,
             outbox: fx.outbox,
             withdraw: fx.withdraw,
             ..Batch::default()
@@ -1696,6 +1715,41 @@ impl Clinic {
         classes: &[DataClass],
         break_glass: Option<&str>,
     ) -> Result<(), ClinicError> {
+        self.decide(
+            inner,
+            principal,
+            patient,
+            action,
+            classes,
+            break_glass,
+            false,
+        )
+    }
+
+    /// As [`Self::authorize`], but a permit's audit entry is written in the transaction of the
+    /// command that must follow at once ([`Self::execute_locked`]); a deny is written now.
+    fn authorize_command(
+        &self,
+        inner: &mut Inner,
+        principal: &Principal,
+        patient: PatientId,
+        action: Action,
+        classes: &[DataClass],
+    ) -> Result<(), ClinicError> {
+        self.decide(inner, principal, patient, action, classes, None, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &self,
+        inner: &mut Inner,
+        principal: &Principal,
+        patient: PatientId,
+        action: Action,
+        classes: &[DataClass],
+        break_glass: Option<&str>,
+        defer: bool,
+    ) -> Result<(), ClinicError> {
         if inner.state.registry.current(patient).is_none() {
             // Do not reveal whether a patient id exists to a patient or proxy for another.
             if principal.acting_for().is_some_and(|p| p != patient) {
@@ -1761,7 +1815,16 @@ impl Clinic {
                 .enqueue(&entry.event, Sensitive::new(j.to_string()));
             batch.reviews.push((entry.event.seq, j.to_string()));
         }
-        if let Err(e) = inner.store.commit(&batch) {
+        if permitted && defer {
+            inner.deferred.audit.append(&mut batch.audit);
+            inner.deferred.reviews.append(&mut batch.reviews);
+            return Ok(());
+        }
+        // Anything deferred and not yet written goes first, keeping the chain contiguous.
+        let mut all = std::mem::take(&mut inner.deferred);
+        all.audit.append(&mut batch.audit);
+        all.reviews.append(&mut batch.reviews);
+        if let Err(e) = inner.store.commit(&all) {
             let _ = Self::reload(inner, &self.config);
             return Err(e.into());
         }
@@ -2122,13 +2185,12 @@ impl Clinic {
         if matches!(principal, Principal::Staff { .. }) {
             Self::require_role(principal, &[Role::SCHEDULER, Role::RECEPTION, Role::ADMIN])?;
         } else {
-            self.authorize(
+            self.authorize_command(
                 &mut inner,
                 principal,
                 patient,
                 Action::Read,
                 &[DataClass::Appointments],
-                None,
             )?;
         }
         let by = self.actor(principal);
@@ -2794,13 +2856,12 @@ impl Clinic {
     ) -> Result<Value, ClinicError> {
         let mut inner = self.lock();
         if !principal.has_any_role(&[Role::BILLING]) {
-            self.authorize(
+            self.authorize_command(
                 &mut inner,
                 principal,
                 patient,
                 Action::Read,
                 &[DataClass::Billing],
-                None,
             )?;
         }
         self.execute_locked(

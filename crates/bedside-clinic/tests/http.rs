@@ -978,9 +978,9 @@ async fn crash_mid_write_keeps_acknowledged_commands_only() -> TestResult {
     {
         let api = Api::with_store(Box::new(FailingStore {
             inner: SqliteStore::open(&path, Durability::Full)?,
-            // seed commits, then: booking 1 (audit + command = 2 commits), booking 2's audit,
-            // and booking 2's command fails.
-            fail_on: commits_during_seed + 4,
+            // Seed commits, then booking 1 (its consent decision and the command in one
+            // transaction); booking 2's transaction fails.
+            fail_on: commits_during_seed + 2,
             commits: 0,
         }))?;
         let (id, tok) = api.patient(5);
