@@ -256,3 +256,83 @@ fn consent_built_in_code_exports_the_model_alone() {
         c.provision
     );
 }
+
+/// Imports the narrative fixture, applies `change` to the model, exports, and compares with the
+/// fixture after `expect` edits it.
+fn check_change(
+    change: impl FnOnce(&mut bedside_consent::Consent),
+    expect: impl FnOnce(&mut serde_json::Value),
+) {
+    let mut c = import(NARRATIVE.as_bytes()).unwrap().consent;
+    change(&mut c);
+    let out = export(&c);
+    let mut want = parsed(NARRATIVE);
+    expect(&mut want);
+    assert_eq!(out, want);
+    // What was written reads back as the changed model.
+    let back = import(out.to_string().as_bytes()).unwrap().consent;
+    assert_eq!(back.provision, c.provision);
+    assert_eq!(back.status, c.status);
+    assert_eq!(back.patient, c.patient);
+}
+
+#[test]
+fn model_changes_merge_into_the_kept_resource() {
+    // A channel removed: the unknown extension beside it stays.
+    check_change(
+        |c| c.provision.provisions[1].channels = Default::default(),
+        |w| {
+            let ext = &mut w["provision"]["provision"][1]["extension"];
+            let kept = ext[1].clone();
+            *ext = serde_json::json!([kept]);
+        },
+    );
+    // A label removed from a set the source lists in another order: the other keeps its spelling.
+    check_change(
+        |c| {
+            c.provision.provisions[0].labels = Default::default();
+        },
+        |w| {
+            let labels = &mut w["provision"]["provision"][0]["securityLabel"];
+            let confidentiality = labels[0].clone();
+            *labels = serde_json::json!([confidentiality]);
+        },
+    );
+    // An actor's role changed: the role is written from the model, the reference (and its
+    // display) is kept.
+    check_change(
+        |c| {
+            c.provision.provisions[0].actors[0].role = Some(Box::new(bedside_core::Coding::new(
+                "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                "IRCP",
+            )));
+        },
+        |w| {
+            w["provision"]["provision"][0]["actor"][0]["role"]["coding"][0]["code"] = "IRCP".into();
+        },
+    );
+    // Another patient: the old display name must not follow the new reference.
+    let other = bedside_core::PatientId::from_uuid(uuid_of(7));
+    check_change(
+        |c| c.patient = other,
+        |w| w["patient"] = serde_json::json!({ "reference": format!("Patient/{other}") }),
+    );
+    // A channel added where the source had no extension.
+    check_change(
+        |c| {
+            c.provision.provisions[0]
+                .channels
+                .insert(AccessChannel::Portal)
+        },
+        |w| {
+            w["provision"]["provision"][0]["extension"] = serde_json::json!([{
+                "url": bedside_consent::fhir::CHANNEL_EXTENSION,
+                "valueCode": AccessChannel::Portal.code(),
+            }]);
+        },
+    );
+}
+
+fn uuid_of(n: u8) -> uuid::Uuid {
+    uuid::Uuid::from_bytes([n; 16])
+}
