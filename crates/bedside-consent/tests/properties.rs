@@ -258,3 +258,72 @@ proptest! {
         prop_assert_eq!(err.index, line);
     }
 }
+
+/// Adds unmodelled content to an exported consent: a narrative, a display name on every
+/// reference and, where `mask` has the bit, a note on a provision. Returns how many notes.
+fn decorate(v: &mut serde_json::Value, mask: u64) -> usize {
+    fn walk(v: &mut serde_json::Value, mask: u64, next: &mut u32, notes: &mut usize) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if m.get("reference").is_some_and(serde_json::Value::is_string) {
+                    m.insert("display".into(), "Ada Example".into());
+                }
+                for (k, child) in m.iter_mut() {
+                    let is_provision = k == "provision";
+                    let items: Vec<&mut serde_json::Value> = match child {
+                        serde_json::Value::Array(a) if is_provision => a.iter_mut().collect(),
+                        other if is_provision => vec![other],
+                        other => {
+                            walk(other, mask, next, notes);
+                            continue;
+                        }
+                    };
+                    for p in items {
+                        if mask >> (*next % 64) & 1 == 1 {
+                            if let Some(pm) = p.as_object_mut() {
+                                pm.insert("modifierNote".into(), format!("note {next}").into());
+                                *notes += 1;
+                            }
+                        }
+                        *next += 1;
+                        walk(p, mask, next, notes);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for x in a {
+                    walk(x, mask, next, notes);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut notes = 0;
+    walk(v, mask, &mut 0, &mut notes);
+    v["text"] =
+        serde_json::json!({ "status": "generated", "div": "<div>Ada Example, born 1970</div>" });
+    notes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn fhir_round_trip_keeps_every_unmodelled_element(root in s::provision(), mask in any::<u64>()) {
+        let c = Consent::new(ConsentId::from_uuid(Uuid::from_u128(9)), patient(), root);
+        let mut resource = bedside_consent::fhir::export(&c);
+        let notes = decorate(&mut resource, mask);
+        let imported = bedside_consent::fhir::import(resource.to_string().as_bytes()).unwrap();
+        prop_assert_eq!(&imported.consent.provision, &c.provision);
+        prop_assert_eq!(bedside_consent::fhir::export(&imported.consent), resource.clone());
+        let debug = format!("{:?}", imported.consent);
+        prop_assert!(!debug.contains("Ada"), "name in Debug");
+        // A model change (revocation) is written; every unmodelled element stays.
+        let mut revoked = imported.consent.clone();
+        revoked.status = ConsentStatus::Inactive;
+        let out = bedside_consent::fhir::export(&revoked);
+        let mut want = resource;
+        want["status"] = "inactive".into();
+        prop_assert_eq!(&out, &want);
+        prop_assert_eq!(out.to_string().matches("modifierNote").count(), notes);
+    }
+}
