@@ -5,7 +5,7 @@
 //! `clinic-data`), `--listen ADDR` (default `127.0.0.1:8080`), `--reset` to start from an
 //! empty database). The API is described in `docs/API.md`.
 
-use bedside::core::SystemClock;
+use bedside::core::{Clock, SystemClock};
 use bedside_clinic::{
     Clinic, ClinicConfig, Durability, FileNotifier, Notifier, SqliteStore, http, seed,
 };
@@ -53,20 +53,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = std::fs::remove_file(args.data_dir.join("outbox.jsonl"));
     }
     let store = SqliteStore::open(&db, Durability::Normal)?;
-    let clinic = Arc::new(Clinic::open(
+    let mut clinic = Clinic::open(
         Box::new(store),
         Arc::new(SystemClock),
         ClinicConfig::default(),
-    )?);
-    let first_run = !clinic.is_set_up();
-    if first_run {
-        let demo = seed::seed(&clinic)?;
+    )?;
+    if !clinic.is_set_up() {
+        // First run: write the demo clinic with its back-dated history (past visits, claims,
+        // a remittance and a payment), then reopen on the system clock.
+        let store = clinic.into_store()?;
+        let (store, demo) = seed::seed_demo(store, ClinicConfig::default(), SystemClock.now())?;
+        clinic = Clinic::open(store, Arc::new(SystemClock), ClinicConfig::default())?;
         println!(
-            "Seeded a demo clinic: {} providers, {} patients.",
+            "Seeded a demo clinic: {} providers, {} patients, {} days of history with open balances.",
             demo.providers.len(),
-            demo.patients.len()
+            demo.patients.len(),
+            seed::HISTORY_DAYS
         );
     }
+    let clinic = Arc::new(clinic);
 
     // Deliver due outbox messages every few seconds to a file (a stand-in for SMS/e-mail).
     let notifier = FileNotifier::new(args.data_dir.join("outbox.jsonl"));
@@ -93,8 +98,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  curl 'http://{addr}/v1/slots?appointment_type=gp-visit&limit=3'");
     println!(
         "  curl -H 'Authorization: Bearer demo-patient-1' http://{addr}/v1/patients/{}/appointments",
-        seed_patient(&clinic)
+        demo_patient(&clinic, "demo-patient-1")
     );
+    println!(
+        "  curl -H 'Authorization: Bearer demo-patient-5' http://{addr}/v1/patients/{}/statement",
+        demo_patient(&clinic, "demo-patient-5")
+    );
+    println!("  curl -H 'Authorization: Bearer demo-billing' http://{addr}/v1/billing/aging");
     println!("  curl -H 'Authorization: Bearer demo-nurse' http://{addr}/v1/alerts");
     println!(
         "Demo tokens: demo-reception, demo-scheduler, demo-clinician, demo-nurse, demo-privacy, demo-admin, demo-manager, demo-billing, demo-sms-gateway, demo-patient-1..6"
@@ -106,10 +116,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The first demo patient's id (their token is `demo-patient-1`).
-fn seed_patient(clinic: &Clinic) -> String {
+/// The id of the demo patient behind a token.
+fn demo_patient(clinic: &Clinic, token: &str) -> String {
     clinic
-        .authenticate("demo-patient-1")
+        .authenticate(token)
         .ok()
         .and_then(|p| p.acting_for())
         .map_or_else(|| "<patient-id>".into(), |p| p.to_string())

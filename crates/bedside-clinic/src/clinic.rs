@@ -1572,6 +1572,20 @@ impl Clinic {
         Ok(())
     }
 
+    /// Closes the clinic and hands back its store (so it can be reopened with another
+    /// clock, as the demo seed does after writing its back-dated history).
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when a pending audit entry cannot be written.
+    pub fn into_store(self) -> Result<Box<dyn Store>, ClinicError> {
+        let mut inner = self.inner.into_inner().unwrap_or_else(|p| p.into_inner());
+        let deferred = std::mem::take(&mut inner.deferred);
+        if !deferred.is_empty() {
+            inner.store.commit(&deferred)?;
+        }
+        Ok(inner.store)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave half-applied state behind (commands
         // are atomic and the store rolls back), so a poisoned lock is safe to reuse.
