@@ -66,6 +66,19 @@ impl Engine {
             .push(grant);
     }
 
+    /// Removes every proxy grant of `related_person` for `patient` (the patient revoked the
+    /// proxy); returns how many were removed. Later requests by that proxy are decided as if
+    /// no grant had ever existed.
+    pub fn revoke_proxy_grants(
+        &mut self,
+        related_person: RelatedPersonId,
+        patient: PatientId,
+    ) -> usize {
+        self.proxies
+            .remove(&(related_person, patient))
+            .map_or(0, |grants| grants.len())
+    }
+
     /// Decides a request. See [`crate::decision`] for the combining algorithm.
     pub fn decide(&self, request: &Request) -> Decision {
         let requested = request.data.classes;

@@ -1219,6 +1219,12 @@ impl Schedule {
         );
     }
 
+    /// The appointment a `client_token` booked, if any (so a caller can recognise a retried
+    /// request before re-checking the option).
+    pub fn appointment_for_token(&self, client_token: &str) -> Option<AppointmentId> {
+        self.tokens.get(client_token).copied()
+    }
+
     /// Books `option` directly (staff booking, or self-booking without a hold), idempotent by
     /// `client_token`.
     ///

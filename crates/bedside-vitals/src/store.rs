@@ -147,6 +147,11 @@ pub struct BatchReport {
     pub rejections: Vec<Rejection>,
     /// Threshold rules that fired on accepted readings.
     pub threshold_hits: Vec<ThresholdHit>,
+    /// Record numbers of the accepted records, in input order (so a caller can keep exactly
+    /// what was stored — a journal, say — and drop duplicates and rejections). Not serialised:
+    /// the counts above are the report of record.
+    #[serde(skip)]
+    pub accepted_records: Vec<u32>,
 }
 
 impl BatchReport {
@@ -164,7 +169,10 @@ impl BatchReport {
     pub fn record_with_detail(&mut self, position: Position, outcome: Outcome, detail: String) {
         self.records += 1;
         match outcome {
-            Outcome::Accepted => self.accepted += 1,
+            Outcome::Accepted => {
+                self.accepted += 1;
+                self.accepted_records.push(position.record);
+            }
             Outcome::Duplicate => self.duplicate += 1,
             Outcome::Rejected { reason } => {
                 *self.rejected.entry(reason).or_insert(0) += 1;
