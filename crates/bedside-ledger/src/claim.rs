@@ -1,17 +1,34 @@
 //! Claims: built from charges and coverage, with the lifecycle draft → submitted →
-//! accepted/rejected → adjudicated (paid, partially paid, denied) → appealed/closed, and
-//! secondary claims after the primary is adjudicated.
+//! accepted/rejected → adjudicated (paid, partially paid, denied) → appealed/closed,
+//! secondary claims after the primary is adjudicated, and replacement (corrected) claims.
+//!
+//! A visit is billed once: [`ClaimBook::for_encounter`] finds the current primary claim of an
+//! encounter, and a visit is billed again only through [`ClaimBook::build_replacement`], which
+//! reverses the replaced claim's charge captures in the ledger (so the payer receivable is not
+//! counted twice) and marks it [`ClaimStatus::Replaced`]. Only a claim no remittance has
+//! posted against can be replaced (draft, submitted, accepted — which includes a claim whose
+//! payment the payer reversed — or rejected): a remittance has already credited an adjudicated
+//! claim's charge to the payer receivable, so a paid, partially paid, denied, appealed or
+//! closed claim is corrected by the payer's own process (a CLP02 = 22 reversal reopens it, and
+//! it can be replaced after that). The replacement tells the payer it replaces a claim it holds
+//! (X12 837 CLM05-3 = `7`, [`ClaimFrequency::Replacement`]) when the original was submitted or
+//! accepted; a draft or front-door rejected original never reached adjudication, so its
+//! replacement goes out as an original (`1`).
 
 use crate::books::Books;
-use crate::charge::{Charge, ChargeId, Modifier, ProcedureCode};
+use crate::charge::{Charge, ChargeId, Modifier, ProcedureCode, capture_entry_id};
 use crate::chart;
-use crate::ledger::{AccountIndex, EntryId, LedgerError, NewEntry, Posting, References, Rejection};
+use crate::ledger::{
+    AccountIndex, EntryId, EntryKind, LedgerError, NewEntry, Posting, References, Rejection,
+};
 use crate::money::{Money, MoneyError};
 use crate::remit::{ClaimMatcher, ClaimTarget};
-use bedside_core::{ClaimId, CoverageId, Instant, OrganisationId, PatientId, Sensitive};
+use bedside_core::{
+    ClaimId, CoverageId, EncounterId, Instant, OrganisationId, PatientId, Sensitive,
+};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// Errors of claim operations.
@@ -42,6 +59,32 @@ pub enum ClaimError {
     /// nothing is left for a secondary payer.
     #[error("primary claim has no remaining patient responsibility to bill")]
     NothingForSecondary,
+    /// Occurs when a replacement is requested for a claim that was already replaced; replace
+    /// the current claim (`by`) instead.
+    #[error("claim was already replaced by claim `{by}`")]
+    AlreadyReplaced {
+        /// The claim that replaced it (an id, not PHI).
+        by: ClaimId,
+    },
+    /// Occurs when a replacement is requested for a claim a remittance has posted against
+    /// (paid, partially paid, denied, appealed or closed): the payer corrects it, with a
+    /// CLP02 = 22 reversal after which the claim can be replaced.
+    #[error("a {status} claim cannot be replaced; the payer must reverse its adjudication first")]
+    NotReplaceable {
+        /// The claim's status.
+        status: ClaimStatus,
+    },
+    /// Occurs when a replacement is requested for a secondary claim; correct the primary and
+    /// build the secondary again from its adjudication.
+    #[error("a secondary claim cannot be replaced; replace the primary claim")]
+    SecondaryNotReplaceable,
+    /// Occurs when a replacement's charges belong to another patient than the original claim.
+    #[error("replacement charges belong to another patient than the original claim")]
+    ReplacementPatientMismatch,
+    /// Occurs when a replacement names another payer than the original claim (a replacement
+    /// is sent to the payer that holds the original).
+    #[error("a replacement claim goes to the payer of the original claim")]
+    ReplacementPayerMismatch,
     /// Occurs on money errors.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -75,6 +118,9 @@ pub enum ClaimStatus {
     Appealed,
     /// Finished.
     Closed,
+    /// Superseded by a replacement (corrected) claim; its charge captures were reversed.
+    /// Reached only through [`ClaimBook::build_replacement`] and final.
+    Replaced,
 }
 
 impl fmt::Display for ClaimStatus {
@@ -89,6 +135,7 @@ impl fmt::Display for ClaimStatus {
             ClaimStatus::Denied => "denied",
             ClaimStatus::Appealed => "appealed",
             ClaimStatus::Closed => "closed",
+            ClaimStatus::Replaced => "replaced",
         })
     }
 }
@@ -101,10 +148,25 @@ impl ClaimStatus {
         )
     }
 
-    /// Whether moving to `to` is allowed.
+    /// Whether a claim in this status can be replaced by a corrected claim: no remittance has
+    /// posted against it (see the [module documentation](self)).
+    pub fn can_be_replaced(self) -> bool {
+        matches!(
+            self,
+            ClaimStatus::Draft
+                | ClaimStatus::Submitted
+                | ClaimStatus::Accepted
+                | ClaimStatus::Rejected
+        )
+    }
+
+    /// Whether moving to `to` is allowed. Never into or out of [`ClaimStatus::Replaced`]:
+    /// replacing goes through [`ClaimBook::build_replacement`], which also reverses the
+    /// charges, and a replaced claim is final.
     pub fn can_move_to(self, to: ClaimStatus) -> bool {
         use ClaimStatus::*;
         match (self, to) {
+            (Replaced, _) | (_, Replaced) => false,
             (Draft, Submitted) | (Submitted, Accepted | Rejected) | (Rejected, Submitted) => true,
             // Payers often remit without a separate acceptance, so adjudication may follow
             // submission directly; an appeal can be re-adjudicated; a reversal reopens.
@@ -130,11 +192,36 @@ pub enum PayerSequence {
     },
 }
 
+/// What a claim is to the payer: the X12 837 claim frequency type code (CLM05-3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ClaimFrequency {
+    /// `1`: a claim the payer has not seen before.
+    #[default]
+    Original,
+    /// `7`: replaces a claim the payer holds (a corrected claim).
+    Replacement,
+}
+
+impl ClaimFrequency {
+    /// The CLM05-3 code: `1` original, `7` replacement.
+    pub fn code(self) -> char {
+        match self {
+            ClaimFrequency::Original => '1',
+            ClaimFrequency::Replacement => '7',
+        }
+    }
+}
+
 /// One claim line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimLine {
     /// The charge.
     pub charge: ChargeId,
+    /// The encounter of the charge (absent in data written before it was recorded).
+    #[serde(default)]
+    pub encounter: Option<EncounterId>,
     /// Procedure.
     pub code: ProcedureCode,
     /// Modifiers.
@@ -252,13 +339,51 @@ pub struct Claim {
     pub payer_account: AccountIndex,
     /// Patient receivable account.
     pub patient_account: AccountIndex,
+    /// The claim this one replaces (see [`ClaimBook::build_replacement`]).
+    #[serde(default)]
+    pub replaces: Option<ClaimId>,
+    /// The claim that replaced this one, once [`ClaimStatus::Replaced`].
+    #[serde(default)]
+    pub replaced_by: Option<ClaimId>,
+    /// What the payer is told this claim is (CLM05-3).
+    #[serde(default)]
+    pub frequency: ClaimFrequency,
 }
 
-/// All claims, indexed by id and control number.
+impl Claim {
+    /// The X12 837 claim frequency type code (CLM05-3): `1` original, `7` replacement.
+    pub fn frequency_code(&self) -> char {
+        self.frequency.code()
+    }
+
+    /// The distinct encounters of the claim's lines, in line order.
+    pub fn encounters(&self) -> Vec<EncounterId> {
+        let mut out: Vec<EncounterId> = Vec::new();
+        for e in self.lines.iter().filter_map(|l| l.encounter) {
+            if !out.contains(&e) {
+                out.push(e);
+            }
+        }
+        out
+    }
+}
+
+/// All claims, indexed by id, control number and encounter.
 #[derive(Debug, Clone, Default)]
 pub struct ClaimBook {
     claims: HashMap<ClaimId, Claim>,
     by_control: HashMap<String, ClaimId>,
+    /// The current (not replaced) primary claim per encounter; the first one built wins.
+    by_encounter: HashMap<EncounterId, ClaimId>,
+}
+
+/// Entry id of the reversal of a charge's capture when `claim` is replaced.
+pub fn replacement_reversal_id(claim: ClaimId, charge: ChargeId) -> EntryId {
+    EntryId::derive(&[
+        b"replacement-reversal",
+        claim.as_uuid().as_bytes(),
+        charge.as_uuid().as_bytes(),
+    ])
 }
 
 /// What to build a claim from.
@@ -292,6 +417,16 @@ impl ClaimBook {
         self.claims.values()
     }
 
+    /// The current primary claim of an encounter: not replaced (after a replacement, the
+    /// replacement). `None` when no claim was built from the encounter's charges. If several
+    /// primary claims were built for one encounter ([`ClaimBook::build`] does not refuse
+    /// that), the first one built.
+    pub fn for_encounter(&self, encounter: EncounterId) -> Option<&Claim> {
+        self.by_encounter
+            .get(&encounter)
+            .and_then(|id| self.claims.get(id))
+    }
+
     /// Builds a draft primary claim from charges.
     ///
     /// # Errors
@@ -303,21 +438,156 @@ impl ClaimBook {
         draft: ClaimDraft<'_>,
         at: Instant,
     ) -> Result<ClaimId, ClaimError> {
-        let first = draft.charges.first().ok_or(ClaimError::NoCharges)?;
-        let patient = first.request.patient;
-        if draft.charges.iter().any(|c| c.request.patient != patient) {
-            return Err(ClaimError::MixedPatients);
-        }
         if self.claims.contains_key(&draft.id)
             || self.by_control.contains_key(&draft.control_number)
         {
             return Err(ClaimError::Duplicate);
         }
+        let claim = Self::draft_claim(books, &draft, at)?;
+        self.insert(claim);
+        Ok(draft.id)
+    }
+
+    /// Builds a replacement (corrected) claim for `original` from `draft` and marks the
+    /// original [`ClaimStatus::Replaced`].
+    ///
+    /// The original's charge captures (entry ids from [`capture_entry_id`]) are reversed with
+    /// ledger [`EntryKind::Reversal`] entries ([`replacement_reversal_id`]), so its receivable
+    /// is not counted twice; nothing is deleted. Charges the draft carries over (same
+    /// [`ChargeId`]) keep their capture, and captures that were never made or are already
+    /// reversed have nothing to reverse. Capture the draft's new charges with
+    /// [`Books::capture_charge`], as for [`ClaimBook::build`]. The original's expected-payment
+    /// hold, if still pending, is voided.
+    ///
+    /// The draft may reuse the original's control number (CLM01): remittances for it then
+    /// match the replacement. Remittances for a replaced claim's own control number match
+    /// nothing ([`ClaimMatcher::find`]) and go to the work queue.
+    ///
+    /// Every check runs before any entry is applied. Should the ledger still refuse a
+    /// reversal (a closed account), the reversals already applied stay (their ids are
+    /// derived, so nothing is reversed twice) and calling again after the fix completes it.
+    ///
+    /// # Errors
+    /// [`ClaimError::UnknownClaim`]; [`ClaimError::AlreadyReplaced`];
+    /// [`ClaimError::SecondaryNotReplaceable`]; [`ClaimError::NotReplaceable`] for a claim a
+    /// remittance has posted against; [`ClaimError::NoCharges`];
+    /// [`ClaimError::ReplacementPatientMismatch`]; [`ClaimError::ReplacementPayerMismatch`];
+    /// [`ClaimError::Duplicate`] when the new id, or a control number other than the
+    /// original's, is taken; money, account and ledger errors.
+    pub fn build_replacement(
+        &mut self,
+        books: &mut Books,
+        original: ClaimId,
+        draft: ClaimDraft<'_>,
+        at: Instant,
+    ) -> Result<ClaimId, ClaimError> {
+        let orig = self.claims.get(&original).ok_or(ClaimError::UnknownClaim)?;
+        if let Some(by) = orig.replaced_by {
+            return Err(ClaimError::AlreadyReplaced { by });
+        }
+        if orig.sequence != PayerSequence::Primary {
+            return Err(ClaimError::SecondaryNotReplaceable);
+        }
+        if !orig.status.can_be_replaced() {
+            return Err(ClaimError::NotReplaceable {
+                status: orig.status,
+            });
+        }
+        if draft.charges.is_empty() {
+            return Err(ClaimError::NoCharges);
+        }
+        if draft
+            .charges
+            .iter()
+            .any(|c| c.request.patient != orig.patient)
+        {
+            return Err(ClaimError::ReplacementPatientMismatch);
+        }
+        if draft.payer != orig.payer {
+            return Err(ClaimError::ReplacementPayerMismatch);
+        }
+        let control_taken = self
+            .by_control
+            .get(&draft.control_number)
+            .is_some_and(|&c| c != original);
+        if self.claims.contains_key(&draft.id) || control_taken {
+            return Err(ClaimError::Duplicate);
+        }
+        let mut claim = Self::draft_claim(books, &draft, at)?;
+        claim.replaces = Some(original);
+        // The payer holds a submitted or accepted claim; a draft or a front-door rejection
+        // never reached adjudication, so its correction is a new original to the payer.
+        claim.frequency = match orig.status {
+            ClaimStatus::Submitted | ClaimStatus::Accepted => ClaimFrequency::Replacement,
+            _ => ClaimFrequency::Original,
+        };
+        let kept: HashSet<ChargeId> = draft.charges.iter().map(|c| c.id).collect();
+        let reversals: Vec<(EntryId, EntryId, Option<EncounterId>)> = orig
+            .lines
+            .iter()
+            .filter(|l| !kept.contains(&l.charge))
+            .filter_map(|l| {
+                let capture = capture_entry_id(l.charge);
+                let reverse = replacement_reversal_id(original, l.charge);
+                books.ledger.entry(capture).and_then(|v| {
+                    let open = v.kind == EntryKind::Posted && v.resolved_by.is_none();
+                    open.then_some((capture, reverse, l.encounter))
+                })
+            })
+            .collect();
+        let hold = expected_payment_id(original);
+        let hold_open = books.ledger.entry(hold).is_some_and(|v| {
+            v.resolved_by.is_none()
+                && matches!(v.kind, EntryKind::Pending { expires_at }
+                    if expires_at.is_none_or(|x| at < x))
+        });
+        let patient = orig.patient;
+        for (capture, reverse, encounter) in reversals {
+            let entry = NewEntry::linked(reverse, at, EntryKind::Reversal { of: capture })
+                .with_refs(References {
+                    patient: Some(patient),
+                    claim: Some(original),
+                    encounter,
+                })
+                .with_code(chart::entry::CHARGE);
+            books.ledger.apply(&entry)?;
+        }
+        if hold_open {
+            books.release_expected_payment(original, at)?;
+        }
+        let id = claim.id;
+        let control = claim.control_number.expose().clone();
+        if let Some(o) = self.claims.get_mut(&original) {
+            for e in o.encounters() {
+                if self.by_encounter.get(&e) == Some(&original) {
+                    self.by_encounter.remove(&e);
+                }
+            }
+            o.status = ClaimStatus::Replaced;
+            o.transitions.push((at, ClaimStatus::Replaced));
+            o.replaced_by = Some(id);
+        }
+        self.by_control.insert(control, id);
+        self.insert(claim);
+        Ok(id)
+    }
+
+    /// Validates a draft and prices it into a draft primary claim (opening receivables).
+    fn draft_claim(
+        books: &mut Books,
+        draft: &ClaimDraft<'_>,
+        at: Instant,
+    ) -> Result<Claim, ClaimError> {
+        let first = draft.charges.first().ok_or(ClaimError::NoCharges)?;
+        let patient = first.request.patient;
+        if draft.charges.iter().any(|c| c.request.patient != patient) {
+            return Err(ClaimError::MixedPatients);
+        }
         let mut total = Money::zero(first.amount.currency());
         for c in draft.charges {
             total = total.checked_add(c.amount)?;
         }
-        let claim = Claim {
+        Ok(Claim {
             id: draft.id,
             patient,
             payer: draft.payer,
@@ -329,6 +599,7 @@ impl ClaimBook {
                 .iter()
                 .map(|c| ClaimLine {
                     charge: c.id,
+                    encounter: Some(c.request.encounter),
                     code: c.request.code.clone(),
                     modifiers: c.request.modifiers.clone(),
                     units: c.request.units,
@@ -344,10 +615,20 @@ impl ClaimBook {
             adjudication: None,
             payer_account: books.payer_account(draft.payer)?,
             patient_account: books.patient_account(patient)?,
-        };
-        self.by_control.insert(draft.control_number, draft.id);
-        self.claims.insert(draft.id, claim);
-        Ok(draft.id)
+            replaces: None,
+            replaced_by: None,
+            frequency: ClaimFrequency::Original,
+        })
+    }
+
+    /// Adds a new primary claim to the indexes (its control number is free or its own).
+    fn insert(&mut self, claim: Claim) {
+        for e in claim.encounters() {
+            self.by_encounter.entry(e).or_insert(claim.id);
+        }
+        self.by_control
+            .insert(claim.control_number.expose().clone(), claim.id);
+        self.claims.insert(claim.id, claim);
     }
 
     /// Moves a claim to a new status.
@@ -440,6 +721,9 @@ impl ClaimBook {
         claim.status = ClaimStatus::Draft;
         claim.transitions = vec![(at, ClaimStatus::Draft)];
         claim.adjudication = None;
+        claim.replaces = None;
+        claim.replaced_by = None;
+        claim.frequency = ClaimFrequency::Original;
         claim.payer_account = payer_account;
         let postings = [
             Posting::debit(payer_account, share),
@@ -464,9 +748,14 @@ impl ClaimBook {
 }
 
 impl ClaimMatcher for ClaimBook {
+    /// The claim of a control number; a replaced claim matches nothing, so a payment for it
+    /// waits in the work queue instead of posting against a superseded claim.
     fn find(&self, control_number: &str) -> Option<ClaimTarget> {
         let id = self.by_control.get(control_number)?;
-        let c = self.claims.get(id)?;
+        let c = self
+            .claims
+            .get(id)
+            .filter(|c| c.status != ClaimStatus::Replaced)?;
         Some(ClaimTarget {
             claim: c.id,
             patient: c.patient,
@@ -565,9 +854,495 @@ mod tests {
             (Closed, Submitted),
             (Draft, Accepted),
             (Appealed, Draft),
+            (Draft, Replaced),
+            (Submitted, Replaced),
+            (Replaced, Submitted),
+            (Replaced, Draft),
         ];
         for (a, b) in refused {
             assert!(!a.can_move_to(b), "{a} -> {b}");
         }
+    }
+
+    use crate::charge::{BillTo, ChargeRequest, FeeSchedule};
+    use crate::money::Currency;
+    use bedside_core::ProviderId;
+
+    fn at(s: &str) -> Instant {
+        s.parse().unwrap_or_default()
+    }
+
+    fn uuid(n: u128) -> uuid::Uuid {
+        uuid::Uuid::from_u128(n)
+    }
+
+    const PAYER: u128 = 2;
+    const OTHER_PAYER: u128 = 9;
+    const ORIGINAL: u128 = 50;
+    const VISIT: u128 = 3;
+
+    struct Fixture {
+        books: Books,
+        claims: ClaimBook,
+        fees: FeeSchedule,
+        /// Minutes since the start of the test; every ledger write takes the next instant.
+        clock: i64,
+    }
+
+    impl Fixture {
+        fn tick(&mut self) -> Instant {
+            self.clock += 1;
+            at("2026-01-05T09:00:00Z") + chrono::Duration::minutes(self.clock)
+        }
+
+        /// A charge of `code` for `patient` at `encounter`, captured to the payer.
+        fn charge(&mut self, id: u128, code: &str, patient: u128, encounter: u128) -> Charge {
+            let code = ProcedureCode::parse(code).unwrap_or_else(|e| panic!("{e}"));
+            let c = self
+                .fees
+                .price(
+                    ChargeId::from_uuid(uuid(id)),
+                    ChargeRequest {
+                        patient: PatientId::from_uuid(uuid(patient)),
+                        encounter: EncounterId::from_uuid(uuid(encounter)),
+                        code,
+                        modifiers: vec![],
+                        units: 1,
+                        date_of_service: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default(),
+                        rendering_provider: ProviderId::from_uuid(uuid(4)),
+                        diagnosis_pointers: vec![1],
+                    },
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+            let payer = OrganisationId::from_uuid(uuid(PAYER));
+            let now = self.tick();
+            let captured = self.books.capture_charge(&c, BillTo::Payer(payer), now);
+            assert!(captured.is_ok(), "{captured:?}");
+            c
+        }
+
+        fn payer_receivable(&mut self) -> i64 {
+            let a = self
+                .books
+                .payer_account(OrganisationId::from_uuid(uuid(PAYER)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            self.books
+                .ledger
+                .balance(a)
+                .map_or(i64::MIN, |b| b.posted.amount_minor())
+        }
+
+        fn replace(
+            &mut self,
+            original: u128,
+            id: u128,
+            control_number: &str,
+            charges: &[Charge],
+        ) -> Result<ClaimId, ClaimError> {
+            let now = self.tick();
+            self.claims.build_replacement(
+                &mut self.books,
+                ClaimId::from_uuid(uuid(original)),
+                draft(id, PAYER, control_number, charges),
+                now,
+            )
+        }
+    }
+
+    fn draft<'a>(id: u128, payer: u128, control: &str, charges: &'a [Charge]) -> ClaimDraft<'a> {
+        ClaimDraft {
+            id: ClaimId::from_uuid(uuid(id)),
+            payer: OrganisationId::from_uuid(uuid(payer)),
+            coverage: CoverageId::from_uuid(uuid(6)),
+            control_number: control.into(),
+            charges,
+        }
+    }
+
+    /// Claim `ORIGINAL` (control `BSD0001`) for patient 1's visit: 99214 (charge 100) and
+    /// 93000 (charge 101), 330.00 captured to the payer, moved along `path`.
+    fn fixture(path: &[ClaimStatus]) -> (Fixture, Vec<Charge>) {
+        let mut fees = FeeSchedule::new();
+        let usd = |m| Money::new(m, Currency::USD);
+        for (code, price) in [("99214", 25_000), ("93000", 8_000), ("99215", 30_000)] {
+            let code = ProcedureCode::parse(code).unwrap_or_else(|e| panic!("{e}"));
+            fees.set(code, None, usd(price), "service");
+        }
+        let mut f = Fixture {
+            books: Books::open(Currency::USD).unwrap_or_else(|e| panic!("{e}")),
+            claims: ClaimBook::new(),
+            fees,
+            clock: 0,
+        };
+        let charges = vec![
+            f.charge(100, "99214", 1, VISIT),
+            f.charge(101, "93000", 1, VISIT),
+        ];
+        let now = f.tick();
+        let built = f.claims.build(
+            &mut f.books,
+            draft(ORIGINAL, PAYER, "BSD0001", &charges),
+            now,
+        );
+        assert_eq!(built, Ok(ClaimId::from_uuid(uuid(ORIGINAL))));
+        for &to in path {
+            let now = f.tick();
+            let moved = f
+                .claims
+                .transition(ClaimId::from_uuid(uuid(ORIGINAL)), to, now);
+            assert!(moved.is_ok(), "{to}: {moved:?}");
+        }
+        (f, charges)
+    }
+
+    #[test]
+    fn replacement_reverses_dropped_charges_and_takes_over_the_visit() {
+        let (mut f, charges) = fixture(&[Submitted]);
+        assert_eq!(f.payer_receivable(), 33_000);
+        let original = ClaimId::from_uuid(uuid(ORIGINAL));
+        let visit = EncounterId::from_uuid(uuid(VISIT));
+        assert_eq!(f.claims.for_encounter(visit).map(|c| c.id), Some(original));
+        assert_eq!(f.claims.get(original).map(Claim::frequency_code), Some('1'));
+
+        // The visit was a 99215, not a 99214; the ECG line is carried over unchanged.
+        let corrected = vec![f.charge(102, "99215", 1, VISIT), charges[1].clone()];
+        let replaced = f.replace(ORIGINAL, 51, "BSD0001", &corrected);
+        let new = ClaimId::from_uuid(uuid(51));
+        assert_eq!(replaced, Ok(new));
+        assert_eq!(f.payer_receivable(), 38_000, "330 reversed 250, added 300");
+        assert!(f.books.ledger.trial_balance().is_zero());
+
+        let old = f.claims.get(original).cloned();
+        assert_eq!(
+            old.as_ref().map(|c| (c.status, c.replaced_by)),
+            Some((Replaced, Some(new)))
+        );
+        assert_eq!(
+            old.and_then(|c| c.transitions.last().map(|t| t.1)),
+            Some(Replaced)
+        );
+        let claim = f.claims.get(new).cloned();
+        assert_eq!(
+            claim
+                .as_ref()
+                .map(|c| (c.replaces, c.frequency, c.frequency_code(), c.status)),
+            Some((
+                Some(original),
+                ClaimFrequency::Replacement,
+                '7',
+                ClaimStatus::Draft
+            ))
+        );
+        assert_eq!(claim.map(|c| c.total.amount_minor()), Some(38_000));
+        assert_eq!(f.claims.for_encounter(visit).map(|c| c.id), Some(new));
+        assert_eq!(f.claims.find("BSD0001").map(|t| t.claim), Some(new));
+
+        // The dropped charge's capture is reversed, not deleted; the kept one stands.
+        let dropped = f.books.ledger.entry(capture_entry_id(charges[0].id));
+        assert_eq!(
+            dropped.and_then(|v| v.resolved_by),
+            Some(replacement_reversal_id(original, charges[0].id))
+        );
+        let kept = f.books.ledger.entry(capture_entry_id(charges[1].id));
+        assert_eq!(kept.map(|v| v.resolved_by), Some(None));
+
+        // Replacing the replaced claim again is refused and changes nothing.
+        let before = f.books.ledger.clone();
+        assert_eq!(
+            f.replace(ORIGINAL, 52, "BSD0002", &corrected),
+            Err(ClaimError::AlreadyReplaced { by: new })
+        );
+        assert_eq!(f.books.ledger, before);
+        // The replacement itself can be replaced in turn.
+        let again = vec![f.charge(103, "99214", 1, VISIT)];
+        assert_eq!(
+            f.replace(51, 52, "BSD0001", &again),
+            Ok(ClaimId::from_uuid(uuid(52)))
+        );
+        assert_eq!(f.payer_receivable(), 25_000);
+        assert_eq!(
+            f.claims.for_encounter(visit).map(|c| c.id),
+            Some(ClaimId::from_uuid(uuid(52)))
+        );
+    }
+
+    #[test]
+    fn replacement_frequency_follows_what_the_payer_holds() {
+        let cases: &[(&[ClaimStatus], char)] = &[
+            (&[], '1'),
+            (&[Submitted], '7'),
+            (&[Submitted, Accepted], '7'),
+            (&[Submitted, Rejected], '1'),
+            // A payer reversal (CLP02 = 22) reopens a paid claim to accepted.
+            (&[Submitted, Paid, Accepted], '7'),
+        ];
+        for (path, code) in cases {
+            let (mut f, _) = fixture(path);
+            let corrected = vec![f.charge(102, "99215", 1, VISIT)];
+            let r = f.replace(ORIGINAL, 51, "BSD0001", &corrected);
+            assert!(r.is_ok(), "{path:?}: {r:?}");
+            let got = f
+                .claims
+                .get(ClaimId::from_uuid(uuid(51)))
+                .map(Claim::frequency_code);
+            assert_eq!(got, Some(*code), "{path:?}");
+            assert_eq!(f.payer_receivable(), 30_000, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn replacement_refusals_leave_everything_untouched() {
+        struct Case {
+            name: &'static str,
+            path: &'static [ClaimStatus],
+            original: u128,
+            id: u128,
+            payer: u128,
+            control: &'static str,
+            /// (charge id, patient); empty for no charges.
+            charges: &'static [(u128, u128)],
+            expected: ClaimError,
+        }
+        let base = Case {
+            name: "",
+            path: &[Submitted],
+            original: ORIGINAL,
+            id: 51,
+            payer: PAYER,
+            control: "BSD0001",
+            charges: &[(102, 1)],
+            expected: ClaimError::UnknownClaim,
+        };
+        let cases = [
+            Case {
+                name: "unknown original",
+                original: 77,
+                ..base
+            },
+            Case {
+                name: "paid original",
+                path: &[Submitted, Paid],
+                expected: ClaimError::NotReplaceable { status: Paid },
+                ..base
+            },
+            Case {
+                name: "partially paid original",
+                path: &[Submitted, PartiallyPaid],
+                expected: ClaimError::NotReplaceable {
+                    status: PartiallyPaid,
+                },
+                ..base
+            },
+            Case {
+                name: "denied original",
+                path: &[Submitted, Denied],
+                expected: ClaimError::NotReplaceable { status: Denied },
+                ..base
+            },
+            Case {
+                name: "appealed original",
+                path: &[Submitted, Denied, Appealed],
+                expected: ClaimError::NotReplaceable { status: Appealed },
+                ..base
+            },
+            Case {
+                name: "closed original",
+                path: &[Submitted, Paid, Closed],
+                expected: ClaimError::NotReplaceable { status: Closed },
+                ..base
+            },
+            Case {
+                name: "another patient's charges",
+                charges: &[(102, 1), (103, 8)],
+                expected: ClaimError::ReplacementPatientMismatch,
+                ..base
+            },
+            Case {
+                name: "another payer",
+                payer: OTHER_PAYER,
+                expected: ClaimError::ReplacementPayerMismatch,
+                ..base
+            },
+            Case {
+                name: "no charges",
+                charges: &[],
+                expected: ClaimError::NoCharges,
+                ..base
+            },
+            Case {
+                name: "claim id taken",
+                id: ORIGINAL,
+                expected: ClaimError::Duplicate,
+                ..base
+            },
+        ];
+        for case in cases {
+            let (mut f, _) = fixture(case.path);
+            let charges: Vec<Charge> = case
+                .charges
+                .iter()
+                .map(|&(id, patient)| f.charge(id, "99215", patient, VISIT))
+                .collect();
+            let before = (
+                f.books.ledger.clone(),
+                f.claims.get(ClaimId::from_uuid(uuid(ORIGINAL))).cloned(),
+            );
+            let now = f.tick();
+            let r = f.claims.build_replacement(
+                &mut f.books,
+                ClaimId::from_uuid(uuid(case.original)),
+                draft(case.id, case.payer, case.control, &charges),
+                now,
+            );
+            assert_eq!(r, Err(case.expected), "{}", case.name);
+            let after = (
+                f.books.ledger.clone(),
+                f.claims.get(ClaimId::from_uuid(uuid(ORIGINAL))).cloned(),
+            );
+            assert!(after == before, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn replacement_control_number_of_another_claim_is_refused() {
+        let (mut f, _) = fixture(&[Submitted]);
+        let other = vec![f.charge(110, "99214", 1, 30)];
+        let now = f.tick();
+        let built = f
+            .claims
+            .build(&mut f.books, draft(60, PAYER, "BSD0009", &other), now);
+        assert!(built.is_ok());
+        let corrected = vec![f.charge(102, "99215", 1, VISIT)];
+        assert_eq!(
+            f.replace(ORIGINAL, 51, "BSD0009", &corrected),
+            Err(ClaimError::Duplicate)
+        );
+    }
+
+    #[test]
+    fn secondary_claim_cannot_be_replaced() {
+        let (mut f, _) = fixture(&[Submitted]);
+        let original = ClaimId::from_uuid(uuid(ORIGINAL));
+        let usd = |m| Money::new(m, Currency::USD);
+        let share = PatientShare {
+            deductible: usd(5_000),
+            ..PatientShare::zero(Currency::USD)
+        };
+        let adjudication = Adjudication {
+            charge: usd(33_000),
+            paid: usd(20_000),
+            contractual: usd(8_000),
+            other_adjustments: usd(0),
+            patient: share,
+            denied: false,
+            reversal: false,
+            lines: vec![],
+        };
+        let when = f.tick();
+        assert_eq!(
+            f.claims.record_adjudication(original, adjudication, when),
+            Ok(Paid)
+        );
+        let secondary = f.claims.build_secondary(
+            &mut f.books,
+            original,
+            draft(70, OTHER_PAYER, "BSD0001-2", &[]),
+            when,
+        );
+        assert!(secondary.is_ok(), "{secondary:?}");
+        let visit = EncounterId::from_uuid(uuid(VISIT));
+        assert_eq!(
+            f.claims.for_encounter(visit).map(|c| c.id),
+            Some(original),
+            "the encounter's claim is the primary"
+        );
+        let corrected = vec![f.charge(102, "99215", 1, VISIT)];
+        assert_eq!(
+            f.replace(70, 51, "BSD0001-2", &corrected),
+            Err(ClaimError::SecondaryNotReplaceable)
+        );
+    }
+
+    #[test]
+    fn replaced_claim_matches_no_remittance_and_its_hold_is_voided() {
+        let (mut f, _) = fixture(&[Submitted]);
+        let original = ClaimId::from_uuid(uuid(ORIGINAL));
+        let claim = f.claims.get(original).cloned();
+        let Some(claim) = claim else { panic!("claim") };
+        let now = f.tick();
+        let hold = f.books.expect_payment(
+            &claim,
+            Money::new(20_000, Currency::USD),
+            at("2026-03-01T00:00:00Z"),
+            now,
+        );
+        assert!(hold.is_ok(), "{hold:?}");
+        let corrected = vec![f.charge(102, "99215", 1, VISIT)];
+        // A new control number: the old one then names only the replaced claim.
+        assert!(f.replace(ORIGINAL, 51, "BSD0002", &corrected).is_ok());
+        assert_eq!(f.claims.find("BSD0001"), None);
+        assert_eq!(
+            f.claims.find("BSD0002").map(|t| t.claim),
+            Some(ClaimId::from_uuid(uuid(51)))
+        );
+        let pending = f
+            .books
+            .ledger
+            .balance(f.books.clinic.cash)
+            .map(|b| b.pending.amount_minor());
+        assert_eq!(pending, Some(0));
+        let now = f.tick();
+        assert_eq!(
+            f.claims.transition(original, Submitted, now),
+            Err(ClaimError::InvalidTransition {
+                from: Replaced,
+                to: Submitted
+            })
+        );
+    }
+
+    #[test]
+    fn for_encounter_of_an_unbilled_visit_is_none() {
+        let (f, _) = fixture(&[]);
+        assert!(
+            f.claims
+                .for_encounter(EncounterId::from_uuid(uuid(999)))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn older_claims_decode_and_replaced_round_trips() {
+        let (f, _) = fixture(&[Submitted]);
+        let claim = f.claims.get(ClaimId::from_uuid(uuid(ORIGINAL))).cloned();
+        let mut json = serde_json::to_value(&claim).unwrap_or_default();
+        if let Some(o) = json.as_object_mut() {
+            for field in ["replaces", "replaced_by", "frequency"] {
+                assert!(o.remove(field).is_some(), "{field}");
+            }
+        }
+        if let Some(lines) = json["lines"].as_array_mut() {
+            for l in lines {
+                if let Some(o) = l.as_object_mut() {
+                    o.remove("encounter");
+                }
+            }
+        }
+        let old: Option<Claim> = serde_json::from_value(json).ok();
+        assert_eq!(
+            old.as_ref()
+                .map(|c| (c.replaces, c.replaced_by, c.frequency_code())),
+            Some((None, None, '1'))
+        );
+        assert_eq!(old.map(|c| c.encounters()), Some(vec![]));
+        assert_eq!(
+            serde_json::to_string(&Replaced).ok(),
+            Some(r#""replaced""#.into())
+        );
+        assert_eq!(
+            serde_json::from_str::<ClaimStatus>(r#""replaced""#).ok(),
+            Some(Replaced)
+        );
+        assert_eq!(Replaced.to_string(), "replaced");
     }
 }

@@ -898,10 +898,11 @@ pub fn export_claim(claim: &Claim) -> FhirClaim {
     FhirClaim {
         id: Some(claim.id.to_string()),
         status: Some(
-            if claim.status == ClaimStatus::Draft {
-                "draft"
-            } else {
-                "active"
+            match claim.status {
+                ClaimStatus::Draft => "draft",
+                // Superseded by a corrected claim: no longer in force.
+                ClaimStatus::Replaced => "cancelled",
+                _ => "active",
             }
             .into(),
         ),

@@ -15,10 +15,13 @@
 //! - [`coverage`]: deductible, copay, coinsurance and out-of-pocket maximum, pre-visit
 //!   estimates and the No Surprises Act good-faith estimate with its $400 dispute flag;
 //! - [`claim`]: the [`ClaimBook`] lifecycle (draft → submitted → accepted/rejected →
-//!   paid/partially paid/denied → appealed/closed) and secondary claims;
+//!   paid/partially paid/denied → appealed/closed), secondary claims, and replacement
+//!   (corrected) claims that reverse the replaced claim's charges, one current claim per
+//!   encounter;
 //! - [`x12`] and [`remit`]: a tolerant X12 835 reader, its balancing validator, and
 //!   [`RemittancePoster`], which posts payments and adjustments by group code, reverses on
-//!   CLP02 = 22, posts PLB adjustments, is idempotent on re-import and queues unmatched claims;
+//!   CLP02 = 22, posts PLB adjustments, is idempotent on re-import, and queues unmatched
+//!   claims and payments for a claim already paid under another trace number;
 //! - [`patient`]: payments, the refund queue for credit balances, [`PaymentPlan`]s;
 //! - [`aging`](mod@aging), [`outreach`] and [`statement`]: aging by payer and patient as of any
 //!   instant, the collections outreach plan, and plain-language statements in text and Markdown;
@@ -81,7 +84,8 @@ pub use charge::{
     BillTo, Charge, ChargeError, ChargeId, ChargeRequest, FeeSchedule, Modifier, ProcedureCode,
 };
 pub use claim::{
-    Adjudication, Claim, ClaimBook, ClaimDraft, ClaimError, ClaimStatus, PatientShare,
+    Adjudication, Claim, ClaimBook, ClaimDraft, ClaimError, ClaimFrequency, ClaimStatus,
+    PatientShare,
 };
 pub use codec::{JournalError, Replay, replay};
 pub use coverage::{Accumulators, Benefits, Estimate, Responsibility};

@@ -87,7 +87,12 @@ pub struct StatementInput<'a> {
 pub fn build(input: &StatementInput<'_>, currency: Currency) -> Result<Statement, MoneyError> {
     let zero = Money::zero(currency);
     let mut lines = Vec::new();
-    for claim in input.claims {
+    // A replaced claim's charges were reversed and are billed on its replacement.
+    for claim in input
+        .claims
+        .iter()
+        .filter(|c| c.status != ClaimStatus::Replaced)
+    {
         let weights: Vec<u64> = claim
             .lines
             .iter()
