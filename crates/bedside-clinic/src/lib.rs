@@ -40,6 +40,7 @@ pub mod auth;
 pub mod clinic;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod notify;
 pub mod seed;
 pub mod store;
