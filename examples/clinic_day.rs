@@ -136,16 +136,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let option = slots.first().ok_or("no slot")?.clone();
     let booked = clinic.book(&me, grace, option.clone(), "checkout-1")?;
     println!("   Grace books {}", local(option.period.start()));
-    for m in clinic.outbox(&me, Some("pending"))? {
+    for m in clinic.outbox(&me, Some("pending"), None)? {
         println!(
             "   reminder planned: {} at {}",
             m.channel,
             local(m.send_at.parse()?)
         );
     }
-    let r = clinic.inbound_sms(&gateway, "+12125550146", "C")?;
+    let r = clinic.inbound_sms(&gateway, "gw-1", "+12125550146", "C")?;
     println!("   she replies \"C\": {}", r["intent"]);
-    let r = clinic.inbound_sms(&gateway, "+12125550146", "R")?;
+    let r = clinic.inbound_sms(&gateway, "gw-2", "+12125550146", "R")?;
     println!(
         "   she replies \"R\": {} new times offered by SMS",
         r["result"]["options"].as_array().map_or(0, Vec::len)
@@ -162,12 +162,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report["unplaced"].as_array().map_or(0, Vec::len),
         report["notified"]
     );
-    let r = clinic.inbound_sms(&gateway, "+12125550146", "STOP")?;
+    let r = clinic.inbound_sms(&gateway, "gw-3", "+12125550146", "STOP")?;
     println!(
         "   she replies \"STOP\": {}; pending SMS withdrawn: {}",
         r["intent"],
         clinic
-            .outbox(&me, Some("pending"))?
+            .outbox(&me, Some("pending"), None)?
             .iter()
             .all(|m| m.channel != "sms")
     );
@@ -266,14 +266,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n== 6. Charges, claim, remittance, statement, payment");
     let billing = seed::demo_staff("billing")?;
-    let claim = clinic.charge_visit(&billing, visit, &["99214".into(), "93000".into()])?;
+    let claim = clinic.charge_visit(&billing, visit, &["99214".into(), "93000".into()], None)?;
     println!(
         "   billing charges the visit: claim {} for {} cents",
         claim["control_number"], claim["total_minor"]
     );
     refused(
         "the proxy daughter charging a visit",
-        clinic.charge_visit(&daughter, visit, &["99213".into()]),
+        clinic.charge_visit(&daughter, visit, &["99213".into()], None),
     );
     clock.set(at + TimeDelta::days(7));
     let posted = clinic.post_remittance(
@@ -300,7 +300,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let paid = clinic.pay(
         &maria_p,
         maria,
-        statement["amount_due_minor"].as_i64().unwrap_or(0),
+        &bedside_clinic::PaymentRequest {
+            amount_minor: statement["amount_due_minor"].as_i64().unwrap_or(0),
+            client_token: Some("statement-1".into()),
+            credit: false,
+        },
     )?;
     println!(
         "   Maria pays online: balance now {} cents",

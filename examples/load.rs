@@ -192,7 +192,13 @@ fn main() -> Result<(), BoxError> {
     let addr = listener.local_addr()?;
     let server = clinic.clone();
     runtime.spawn(async move {
-        let _ = http::serve(listener, server, std::future::pending()).await;
+        let _ = http::serve_with(
+            listener,
+            server,
+            &bedside_clinic::limits::RateLimits::disabled(),
+            std::future::pending(),
+        )
+        .await;
     });
     println!(
         "clinic on http://{addr}, {threads} client threads, {durability:?} durability, database in {}",

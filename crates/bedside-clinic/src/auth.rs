@@ -77,21 +77,55 @@ impl Principal {
 
 /// Hex SHA-256 of a token: the only form stored.
 pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Bytes of OS randomness in a token: 256 bits, far above the 128-bit floor, and independent
+/// of every id the clinic hands out.
+pub const TOKEN_RANDOM_BYTES: usize = 32;
+
+/// `n` bytes from the operating system's CSPRNG.
+///
+/// # Errors
+/// The OS refused (no entropy source); the caller must not fall back to anything weaker.
+pub fn os_random(n: usize) -> Result<Vec<u8>, getrandom::Error> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
         out.push_str(&format!("{b:02x}"));
     }
     out
 }
 
-/// A fresh random token: two UUIDv7s' random bits (148 bits from the OS generator) with a
-/// readable prefix.
-pub fn new_token(prefix: &str) -> String {
-    let a = uuid::Uuid::now_v7().simple().to_string();
-    let b = uuid::Uuid::now_v7().simple().to_string();
-    // The first 12 hex digits of a UUIDv7 are the timestamp: keep only the random part.
-    format!("{prefix}_{}{}", &a[12..], &b[12..])
+/// A fresh random token: [`TOKEN_RANDOM_BYTES`] bytes from the OS CSPRNG, hex, behind a
+/// readable prefix (`pt_`, `px_`, `st_`).
+///
+/// # Errors
+/// The OS refused to give randomness.
+pub fn new_token(prefix: &str) -> Result<String, getrandom::Error> {
+    Ok(format!("{prefix}_{}", hex(&os_random(TOKEN_RANDOM_BYTES)?)))
+}
+
+/// A six-digit one-time code from the OS CSPRNG (rejection sampling, so every code is
+/// equally likely).
+///
+/// # Errors
+/// The OS refused to give randomness.
+pub fn new_code() -> Result<String, getrandom::Error> {
+    loop {
+        let b = os_random(4)?;
+        let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        // 4_294_000_000 is the largest multiple of 1_000_000 below 2^32.
+        if n < 4_294_000_000 {
+            return Ok(format!("{:06}", n % 1_000_000));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -100,12 +134,22 @@ mod tests {
 
     #[test]
     fn tokens_are_distinct_and_hash_stably() {
-        let a = new_token("pt");
-        let b = new_token("pt");
+        let a = new_token("pt").unwrap_or_default();
+        let b = new_token("pt").unwrap_or_default();
+        // 3 prefix characters and 64 hex digits: 256 random bits.
+        assert_eq!(a.len(), 3 + 2 * TOKEN_RANDOM_BYTES);
         assert_ne!(a, b);
         assert!(a.starts_with("pt_"));
         assert_eq!(hash_token(&a), hash_token(&a));
         assert_eq!(hash_token(&a).len(), 64);
         assert_ne!(hash_token(&a), hash_token(&b));
+    }
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..50 {
+            let c = new_code().unwrap_or_default();
+            assert!(c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()), "{c}");
+        }
     }
 }

@@ -6,7 +6,8 @@
 //! memory never runs ahead of disk. Every read of patient data asks the consent engine with the
 //! caller's actor and purpose and appends the decision to the audit chain before answering.
 
-use crate::auth::{Principal, hash_token, new_token};
+use crate::access::{self, Endpoint};
+use crate::auth::{Principal, hash_token, new_code, new_token};
 use crate::error::{ClinicError, StoreError};
 use crate::notify::Notifier;
 use crate::store::{Batch, OutboxMessage, Store, TokenRow};
@@ -33,7 +34,7 @@ use bedside_vitals::{AlertBook, CarePlan, IngestConfig, VitalsStore, alert, ndjs
 use chrono::{NaiveTime, TimeDelta, Weekday};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The clinic's consent policy (minimum necessary, right of access, proxies, break-the-glass).
@@ -55,6 +56,13 @@ pub struct ClinicConfig {
     pub policy_json: String,
     /// How long issued tokens live.
     pub token_ttl: TimeDelta,
+    /// Most units of one procedure code on one claim line, by code (repeated codes in a
+    /// charge request aggregate into units); codes not listed use `default_max_units`.
+    pub max_units: BTreeMap<String, u32>,
+    /// Per-line unit cap for codes not in `max_units`.
+    pub default_max_units: u32,
+    /// Most home-vitals uploads one patient may send per day (UTC); more get 429.
+    pub vitals_uploads_per_day: u32,
 }
 
 impl Default for ClinicConfig {
@@ -65,6 +73,14 @@ impl Default for ClinicConfig {
             phone: "+1 212 555 0100".into(),
             policy_json: DEFAULT_POLICY.into(),
             token_ttl: TimeDelta::days(30),
+            // Office visits are billed once per day (the CMS "medically unlikely edit" is 1).
+            max_units: BTreeMap::from([
+                ("99213".to_string(), 1),
+                ("99214".to_string(), 1),
+                ("93000".to_string(), 1),
+            ]),
+            default_max_units: 4,
+            vitals_uploads_per_day: 24,
         }
     }
 }
@@ -111,6 +127,48 @@ pub enum Command {
         by: Actor,
         /// A possible duplicate found at registration, to be resolved by staff.
         possible_duplicate: Option<PatientId>,
+        /// Whether the mobile number is a verified SMS identity (staff registration). Absent
+        /// in journals written before verification existed: then staff registrations count as
+        /// verified and self-registrations do not.
+        #[serde(default)]
+        phone_verified: Option<bool>,
+        /// The one-time code sent to the number of a self-registration (its hash only).
+        #[serde(default)]
+        phone_code: Option<PhoneCode>,
+    },
+    /// A new mobile number: verified when staff register it, otherwise a code is sent to it.
+    SetPhone {
+        /// The patient.
+        patient: PatientId,
+        /// The number (E.164).
+        phone: Sensitive<String>,
+        /// Whether staff vouch for it.
+        verified: bool,
+        /// The code sent to it (hash), for a patient's own change.
+        code: Option<PhoneCode>,
+        /// Who.
+        by: Actor,
+    },
+    /// The patient entered a one-time code for their number (failed attempts count too).
+    VerifyPhone {
+        /// The patient.
+        patient: PatientId,
+        /// Whether the code matched.
+        success: bool,
+    },
+    /// An inbound SMS, with what the service decided it means.
+    InboundSms {
+        /// The gateway's message id (a replay with the same id does nothing).
+        message_id: String,
+        /// The decided action.
+        action: SmsAction,
+    },
+    /// The patient revokes a proxy.
+    RevokeProxy {
+        /// The proxy.
+        related_person: RelatedPersonId,
+        /// The patient.
+        patient: PatientId,
     },
     /// Update a patient (self-service parts apply, identity parts become a request).
     Update {
@@ -248,6 +306,12 @@ pub enum Command {
         charge_ids: Vec<bedside_ledger::ChargeId>,
         /// New claim id.
         claim: bedside_core::ClaimId,
+        /// Units per code (parallel to `codes`; absent in older journals: one each).
+        #[serde(default)]
+        units: Vec<u32>,
+        /// The claim this one corrects (a replacement claim, frequency 7).
+        #[serde(default)]
+        replaces: Option<bedside_core::ClaimId>,
     },
     /// An X12 835 remittance file posted to the ledger.
     Remittance {
@@ -260,8 +324,14 @@ pub enum Command {
         patient: PatientId,
         /// Amount in cents.
         amount_minor: i64,
-        /// Payment id (idempotency).
+        /// Payment id.
         id: bedside_ledger::PaymentId,
+        /// The caller's idempotency key, scoped to the patient.
+        #[serde(default)]
+        client_token: Option<String>,
+        /// Billing staff record more than the balance as a credit.
+        #[serde(default)]
+        credit: bool,
     },
     /// A nurse acknowledges an alert.
     AckAlert {
@@ -297,8 +367,65 @@ impl Command {
             Command::Charge { .. } => "charge",
             Command::Remittance { .. } => "remittance",
             Command::Payment { .. } => "payment",
+            Command::SetPhone { .. } => "set_phone",
+            Command::VerifyPhone { .. } => "verify_phone",
+            Command::InboundSms { .. } => "inbound_sms",
+            Command::RevokeProxy { .. } => "revoke_proxy",
         }
     }
+}
+
+/// A one-time code sent to a phone number: only its hash is kept, with an expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneCode {
+    /// Hex SHA-256 of the patient id and the code.
+    pub hash: String,
+    /// When the code stops working.
+    pub expires_at: Instant,
+}
+
+/// What an inbound SMS was decided to mean.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SmsAction {
+    /// Not acted on (unverified sender, not understood, nothing upcoming): logged only.
+    Ignored {
+        /// A code: `unverified-sender`, `not-understood`, `no-upcoming-appointment`.
+        reason: String,
+    },
+    /// STOP: every patient on the number is opted out of SMS.
+    Stop {
+        /// The patients sharing the number.
+        patients: Vec<PatientId>,
+    },
+    /// C / YES for one appointment.
+    Confirm {
+        /// The appointment.
+        appointment: AppointmentId,
+        /// Its patient.
+        patient: PatientId,
+    },
+    /// X / CANCEL for one appointment.
+    Cancel {
+        /// The appointment.
+        appointment: AppointmentId,
+        /// Its patient.
+        patient: PatientId,
+    },
+    /// R: new times are offered by SMS.
+    Offer {
+        /// The appointment.
+        appointment: AppointmentId,
+        /// Its patient.
+        patient: PatientId,
+    },
+    /// Several appointments on a shared number and no way to tell which: ask.
+    Ask {
+        /// The appointments, numbered in this order in the question.
+        appointments: Vec<AppointmentId>,
+        /// The patient the question is filed under.
+        patient: PatientId,
+    },
 }
 
 /// One survey answer as the portal sends it.
@@ -330,6 +457,43 @@ struct Note {
     text: Sensitive<String>,
 }
 
+/// A code sent to a number awaiting verification.
+#[derive(Debug, Clone)]
+struct PendingCode {
+    phone: String,
+    hash: String,
+    expires_at: Instant,
+    attempts: u32,
+}
+
+/// Most wrong codes before a new one must be requested.
+const MAX_CODE_ATTEMPTS: u32 = 5;
+
+/// Outbox purpose of one-time codes: delivered to the phone, never listed by the API.
+pub const PHONE_VERIFICATION: &str = "phone-verification";
+
+/// How long a one-time code works.
+const CODE_TTL_MINUTES: i64 = 15;
+
+/// A proxy grant as the patient's access history shows it.
+#[derive(Debug, Clone)]
+struct ProxyRecord {
+    patient: PatientId,
+    relationship: Relationship,
+    classes: ClassSet,
+    granted_at: Instant,
+    until: Instant,
+    revoked_at: Option<Instant>,
+}
+
+/// A payment made under an idempotency key.
+#[derive(Debug, Clone)]
+struct PaymentRecord {
+    amount_minor: i64,
+    credit: bool,
+    answer: Value,
+}
+
 /// A possible duplicate registration waiting for staff.
 #[derive(Debug, Clone, Serialize)]
 struct DuplicateCase {
@@ -344,6 +508,9 @@ struct Effects {
     outbox: Vec<OutboxMessage>,
     withdraw: Vec<String>,
     value: Value,
+    /// What to journal instead of the command as given (a vitals upload keeps only the
+    /// records it stored).
+    journal: Option<Command>,
 }
 
 /// The in-memory domain state, rebuilt from the journal at start-up.
@@ -362,7 +529,23 @@ struct State {
     care_teams: HashMap<PatientId, BTreeSet<ProviderId>>,
     notes: HashMap<PatientId, Vec<Note>>,
     duplicates: Vec<DuplicateCase>,
-    phones: HashMap<String, PatientId>,
+    /// Verified SMS identities: E.164 number → the patients sharing it (a family phone).
+    phones: HashMap<String, BTreeSet<PatientId>>,
+    /// Each patient's verified mobile number.
+    verified_phone: HashMap<PatientId, String>,
+    /// Codes sent to numbers awaiting verification.
+    phone_codes: HashMap<PatientId, PendingCode>,
+    /// Every proxy ever granted, revoked ones included (the access history shows both).
+    proxies: BTreeMap<RelatedPersonId, ProxyRecord>,
+    /// Gateway message ids of inbound SMS already handled.
+    sms_seen: HashSet<String>,
+    /// Payments by (patient, idempotency key): the request and the first answer.
+    payment_keys: HashMap<(PatientId, String), PaymentRecord>,
+    /// Home-vitals uploads per patient per UTC day.
+    vitals_uploads: HashMap<(PatientId, chrono::NaiveDate), u32>,
+    /// When each appointment's SMS reminders go out, and to which number, so a reply on a
+    /// shared number can be matched to the reminder it answers.
+    sms_reminders: HashMap<AppointmentId, Vec<(String, Instant)>>,
     survey: bedside_survey::SurveyDefinition,
     invitations: BTreeMap<AppointmentId, Invitation>,
     responses: Vec<bedside_survey::SurveyResponse>,
@@ -448,6 +631,13 @@ impl State {
             notes: HashMap::new(),
             duplicates: Vec::new(),
             phones: HashMap::new(),
+            verified_phone: HashMap::new(),
+            phone_codes: HashMap::new(),
+            proxies: BTreeMap::new(),
+            sms_seen: HashSet::new(),
+            payment_keys: HashMap::new(),
+            vitals_uploads: HashMap::new(),
+            sms_reminders: HashMap::new(),
             survey: bedside_survey::Builtin::PostVisit
                 .definition()
                 .map_err(|e| ClinicError::bad(format!("post-visit survey: {e}")))?,
@@ -473,14 +663,74 @@ impl State {
         self.setup.as_ref().map_or(chrono_tz::UTC, |s| s.grid.zone)
     }
 
+    /// Re-indexes a patient's verified number: it stays an SMS identity only while it is
+    /// still the mobile number on file.
     fn index_phones(&mut self, id: PatientId) {
-        self.phones.retain(|_, p| *p != id);
-        if let Some(p) = self.registry.current(id) {
-            for t in &p.telecom {
-                if let Some(v) = &t.value {
-                    self.phones.insert(normalise_phone(v.expose()), id);
-                }
+        for set in self.phones.values_mut() {
+            set.remove(&id);
+        }
+        self.phones.retain(|_, set| !set.is_empty());
+        let Some(verified) = self.verified_phone.get(&id).cloned() else {
+            return;
+        };
+        if self.mobile_on_file(id).as_deref() == Some(verified.as_str()) {
+            self.phones.entry(verified).or_default().insert(id);
+        } else {
+            self.verified_phone.remove(&id);
+        }
+    }
+
+    /// The patient's mobile number on file, in E.164.
+    fn mobile_on_file(&self, id: PatientId) -> Option<String> {
+        let record = self.registry.current(id)?;
+        record
+            .telecom
+            .iter()
+            .filter(|t| t.system == Some(bedside_records::TelecomSystem::Phone))
+            .find_map(|t| t.value.as_ref().and_then(|v| e164(v.expose())))
+    }
+
+    /// Marks the patient's number on file verified (or starts a verification with `code`).
+    fn set_phone_state(&mut self, id: PatientId, verified: bool, code: Option<&PhoneCode>) {
+        self.verified_phone.remove(&id);
+        self.phone_codes.remove(&id);
+        if let Some(phone) = self.mobile_on_file(id) {
+            if verified {
+                self.verified_phone.insert(id, phone);
+            } else if let Some(c) = code {
+                self.phone_codes.insert(
+                    id,
+                    PendingCode {
+                        phone,
+                        hash: c.hash.clone(),
+                        expires_at: c.expires_at,
+                        attempts: 0,
+                    },
+                );
             }
+        }
+        self.index_phones(id);
+    }
+
+    /// The classes of a proxy's live grant (empty when revoked, expired or unknown).
+    fn proxy_classes(&self, principal: &Principal, now: Instant) -> ClassSet {
+        let Principal::Proxy {
+            related_person,
+            patient,
+        } = principal
+        else {
+            return ClassSet::default();
+        };
+        match self.proxies.get(related_person) {
+            Some(r)
+                if r.patient == *patient
+                    && r.revoked_at.is_none()
+                    && r.granted_at <= now
+                    && now < r.until =>
+            {
+                r.classes
+            }
+            _ => ClassSet::default(),
         }
     }
 
@@ -505,12 +755,15 @@ impl State {
                 patient,
                 by,
                 possible_duplicate,
+                phone_verified,
+                phone_code,
             } => {
                 let id = patient.id;
                 let version = self
                     .registry
                     .register((**patient).clone(), by, "registration")?;
-                self.index_phones(id);
+                let verified = phone_verified.unwrap_or(matches!(by, Actor::Staff(_)));
+                self.set_phone_state(id, verified, phone_code.as_ref());
                 if let Some(existing) = possible_duplicate {
                     self.duplicates.push(DuplicateCase {
                         patient: id,
@@ -587,11 +840,13 @@ impl State {
                     .insert(option.provider);
                 self.sync_care_team(*patient);
                 fx.outbox = self.plan_reminders(booked, at, config)?;
+                self.note_sms_reminders(booked, &fx.outbox);
                 fx.value = json!({ "appointment": booked });
             }
             Command::Cancel { id, by } => {
                 self.schedule_mut()?
                     .cancel(*id, CancelReason::Patient, None, by, at)?;
+                self.sms_reminders.remove(id);
                 fx.withdraw.push(id.to_string());
                 fx.value = json!({ "appointment": id, "status": "cancelled" });
             }
@@ -599,58 +854,74 @@ impl State {
                 self.schedule_mut()?.reschedule(*id, option, None, by, at)?;
                 fx.withdraw.push(id.to_string());
                 fx.outbox = self.plan_reminders(*id, at, config)?;
+                self.note_sms_reminders(*id, &fx.outbox);
                 fx.value = json!({ "appointment": id, "start": option.period.start() });
             }
             Command::Confirm { id, by: _ } => {
-                let ap = self
-                    .schedule()?
-                    .appointment(*id)
-                    .ok_or(ClinicError::NotFound {
-                        kind: "appointment",
-                    })?;
-                if ap.status != AppointmentStatus::Booked {
-                    return Err(ClinicError::conflict(
-                        "only a booked appointment is confirmed",
-                    ));
-                }
-                self.confirmed.insert(*id, at);
+                self.confirm(*id, at)?;
                 fx.value = json!({ "appointment": id, "confirmed": true });
             }
-            Command::StopSms { patient } => {
+            Command::SetPhone {
+                patient,
+                phone,
+                verified,
+                code,
+                by,
+            } => {
                 let current = self
                     .registry
                     .current_version(*patient)
                     .ok_or(ClinicError::NotFound { kind: "patient" })?;
                 let base = current.number;
                 let mut record = current.record.clone();
-                for purpose in ContactPurpose::ALL {
-                    let mut prefs: Vec<_> = record
-                        .preferences
-                        .iter()
-                        .find(|p| p.purpose == purpose)
-                        .map(|p| p.routes.clone())
-                        .unwrap_or_default();
-                    let mut changed = false;
-                    for r in &mut prefs {
-                        if r.route.channel == Channel::Sms && r.state != OptState::OptedOut {
-                            r.state = OptState::OptedOut;
-                            changed = true;
-                        }
-                    }
-                    if changed {
-                        record.set_preference(purpose, prefs);
-                    }
-                }
-                let me = Actor::Patient { patient: *patient };
-                // An already opted-out patient changes nothing: STOP is idempotent.
-                match self
-                    .registry
-                    .update(*patient, base, record, &me, "sms stop")
-                {
+                replace_mobile(&mut record, phone.expose());
+                match self.registry.update(*patient, base, record, by, "phone") {
                     Ok(_) | Err(bedside_records::RegistryError::NoChange) => {}
                     Err(e) => return Err(e.into()),
                 }
-                fx.withdraw.push(format!("sms:{patient}"));
+                self.set_phone_state(*patient, *verified, code.as_ref());
+                fx.value = json!({ "patient": patient, "verified": verified });
+            }
+            Command::VerifyPhone { patient, success } => {
+                let pending = self
+                    .phone_codes
+                    .get_mut(patient)
+                    .ok_or_else(|| ClinicError::conflict("no phone verification is pending"))?;
+                if *success {
+                    let phone = pending.phone.clone();
+                    self.phone_codes.remove(patient);
+                    self.verified_phone.insert(*patient, phone);
+                    self.index_phones(*patient);
+                    fx.value = json!({ "patient": patient, "verified": true });
+                } else {
+                    pending.attempts = pending.attempts.saturating_add(1);
+                    let left = MAX_CODE_ATTEMPTS.saturating_sub(pending.attempts);
+                    fx.value =
+                        json!({ "patient": patient, "verified": false, "attempts_left": left });
+                }
+            }
+            Command::InboundSms { message_id, action } => {
+                if self.sms_seen.contains(message_id) {
+                    return Err(ClinicError::conflict("message already handled"));
+                }
+                fx.value = self.apply_sms(action, at, config, &mut fx)?;
+                self.sms_seen.insert(message_id.clone());
+            }
+            Command::RevokeProxy {
+                related_person,
+                patient,
+            } => {
+                let record = self
+                    .proxies
+                    .get_mut(related_person)
+                    .filter(|r| r.patient == *patient && r.revoked_at.is_none())
+                    .ok_or(ClinicError::NotFound { kind: "proxy" })?;
+                record.revoked_at = Some(at);
+                self.engine.revoke_proxy_grants(*related_person, *patient);
+                fx.value = json!({ "related_person": related_person, "revoked": true });
+            }
+            Command::StopSms { patient } => {
+                self.stop_sms(*patient, &mut fx)?;
                 fx.value = json!({ "patient": patient, "sms": "opted-out" });
             }
             Command::Unavailable {
@@ -667,7 +938,9 @@ impl State {
                 )?;
                 for (id, _, _) in &report.moved {
                     fx.withdraw.push(id.to_string());
-                    fx.outbox.extend(self.plan_reminders(*id, at, config)?);
+                    let planned = self.plan_reminders(*id, at, config)?;
+                    self.note_sms_reminders(*id, &planned);
+                    fx.outbox.extend(planned);
                 }
                 for patient in &report.notify {
                     fx.outbox.extend(self.notice(
@@ -688,6 +961,17 @@ impl State {
                     return Err(ClinicError::NotFound { kind: "patient" });
                 }
                 self.engine.add_proxy_grant(grant.clone());
+                self.proxies.insert(
+                    grant.related_person,
+                    ProxyRecord {
+                        patient: grant.patient,
+                        relationship: grant.relationship,
+                        classes: grant.classes,
+                        granted_at: grant.period.start(),
+                        until: grant.period.end(),
+                        revoked_at: None,
+                    },
+                );
                 fx.value =
                     json!({ "related_person": grant.related_person, "patient": grant.patient });
             }
@@ -734,6 +1018,24 @@ impl State {
                 plan.monitoring_start = Some(since);
                 let window = Period::new(since, at.max(since) + TimeDelta::seconds(1))
                     .map_err(|e| ClinicError::bad(e.to_string()))?;
+                *self
+                    .vitals_uploads
+                    .entry((*patient, at.date_naive()))
+                    .or_default() += 1;
+                let kept: BTreeSet<u32> = report.accepted_records.iter().copied().collect();
+                let mut stored = String::new();
+                for (i, line) in body.expose().split('\n').enumerate() {
+                    let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                    if kept.contains(&number) {
+                        stored.push_str(line);
+                        stored.push('\n');
+                    }
+                }
+                fx.journal = Some(Command::Vitals {
+                    patient: *patient,
+                    label: label.clone(),
+                    body: Sensitive::new(stored),
+                });
                 let found = alert::evaluate(&self.vitals, *patient, &plan, &window);
                 let before: BTreeSet<AlertId> =
                     self.alerts.open().iter().map(|r| r.alert.id).collect();
@@ -839,6 +1141,8 @@ impl State {
                 codes,
                 charge_ids,
                 claim,
+                units,
+                replaces,
             } => {
                 let ap = self
                     .schedule()?
@@ -856,11 +1160,20 @@ impl State {
                 if codes.is_empty() || codes.len() != charge_ids.len() || codes.len() > 20 {
                     return Err(ClinicError::bad("codes: 1 to 20 procedure codes"));
                 }
+                let units: Vec<u32> = if units.is_empty() {
+                    vec![1; codes.len()]
+                } else {
+                    units.clone()
+                };
+                if units.len() != codes.len() || units.contains(&0) {
+                    return Err(ClinicError::bad("codes: units do not match the codes"));
+                }
                 let zone = self.zone();
                 let encounter = bedside_core::EncounterId::from_uuid(ap.id.as_uuid());
                 let mut charges = Vec::new();
                 let mut problems = Vec::new();
-                for (i, (code, id)) in codes.iter().zip(charge_ids).enumerate() {
+                for (i, ((code, id), units)) in codes.iter().zip(charge_ids).zip(&units).enumerate()
+                {
                     let parsed = match bedside_ledger::ProcedureCode::parse(code) {
                         Ok(c) => c,
                         Err(_) => {
@@ -875,7 +1188,7 @@ impl State {
                             encounter,
                             code: parsed,
                             modifiers: vec![],
-                            units: 1,
+                            units: *units,
                             date_of_service: ap.period.start().with_timezone(&zone).date_naive(),
                             rendering_provider: ap.provider,
                             diagnosis_pointers: vec![1],
@@ -911,17 +1224,25 @@ impl State {
                         return Err(ClinicError::conflict(e.to_string()));
                     }
                 }
-                let built = self.billing.claims.build(
-                    &mut self.billing.books,
-                    bedside_ledger::ClaimDraft {
-                        id: *claim,
-                        payer,
-                        coverage: bedside_core::CoverageId::from_uuid(claim.as_uuid()),
-                        control_number: control.clone(),
-                        charges: &charges,
-                    },
-                    at,
-                );
+                let draft = bedside_ledger::ClaimDraft {
+                    id: *claim,
+                    payer,
+                    coverage: bedside_core::CoverageId::from_uuid(claim.as_uuid()),
+                    control_number: control.clone(),
+                    charges: &charges,
+                };
+                let built = match replaces {
+                    Some(original) => self.billing.claims.build_replacement(
+                        &mut self.billing.books,
+                        *original,
+                        draft,
+                        at,
+                    ),
+                    None => self
+                        .billing
+                        .claims
+                        .build(&mut self.billing.books, draft, at),
+                };
                 if let Err(e) = built {
                     if let Some(b) = ledger_before {
                         self.billing.books = b;
@@ -935,7 +1256,7 @@ impl State {
                 );
                 let total: i64 = charges.iter().map(|c| c.amount.amount_minor()).sum();
                 fx.value = json!({ "claim": claim, "control_number": control,
-                    "charges": charges.len(), "total_minor": total });
+                    "charges": charges.len(), "total_minor": total, "replaces": replaces });
             }
             Command::Remittance { body } => {
                 let parsed = bedside_ledger::x12::parse(body.expose().as_bytes());
@@ -987,6 +1308,8 @@ impl State {
                 patient,
                 amount_minor,
                 id,
+                client_token,
+                credit,
             } => {
                 if *amount_minor <= 0 || *amount_minor > 10_000_000 {
                     return Err(ClinicError::bad("amount_minor: 1 to 10000000"));
@@ -1005,6 +1328,16 @@ impl State {
                     .map_err(|e| ClinicError::conflict(e.to_string()))?;
                 *self.billing.payments.entry(*patient).or_default() += amount_minor;
                 fx.value = json!({ "payment": id, "balance_minor": self.billing.patient_balance_minor(*patient) });
+                if let Some(key) = client_token {
+                    self.payment_keys.insert(
+                        (*patient, key.clone()),
+                        PaymentRecord {
+                            amount_minor: *amount_minor,
+                            credit: *credit,
+                            answer: fx.value.clone(),
+                        },
+                    );
+                }
             }
             Command::AckAlert { alert, by } => {
                 self.alerts
@@ -1014,6 +1347,183 @@ impl State {
             }
         }
         Ok(fx)
+    }
+
+    /// STOP from a patient: every SMS route opted out, pending SMS withdrawn (idempotent).
+    fn stop_sms(&mut self, patient: PatientId, fx: &mut Effects) -> Result<(), ClinicError> {
+        let current = self
+            .registry
+            .current_version(patient)
+            .ok_or(ClinicError::NotFound { kind: "patient" })?;
+        let base = current.number;
+        let mut record = current.record.clone();
+        for purpose in ContactPurpose::ALL {
+            let mut prefs: Vec<_> = record
+                .preferences
+                .iter()
+                .find(|p| p.purpose == purpose)
+                .map(|p| p.routes.clone())
+                .unwrap_or_default();
+            let mut changed = false;
+            for r in &mut prefs {
+                if r.route.channel == Channel::Sms && r.state != OptState::OptedOut {
+                    r.state = OptState::OptedOut;
+                    changed = true;
+                }
+            }
+            if changed {
+                record.set_preference(purpose, prefs);
+            }
+        }
+        let me = Actor::Patient { patient };
+        // An already opted-out patient changes nothing: STOP is idempotent.
+        match self.registry.update(patient, base, record, &me, "sms stop") {
+            Ok(_) | Err(bedside_records::RegistryError::NoChange) => {}
+            Err(e) => return Err(e.into()),
+        }
+        fx.withdraw.push(format!("sms:{patient}"));
+        Ok(())
+    }
+
+    fn confirm(&mut self, id: AppointmentId, at: Instant) -> Result<(), ClinicError> {
+        let ap = self
+            .schedule()?
+            .appointment(id)
+            .ok_or(ClinicError::NotFound {
+                kind: "appointment",
+            })?;
+        if ap.status != AppointmentStatus::Booked {
+            return Err(ClinicError::conflict(
+                "only a booked appointment is confirmed",
+            ));
+        }
+        self.confirmed.insert(id, at);
+        Ok(())
+    }
+
+    /// Applies what an inbound SMS was decided to mean.
+    fn apply_sms(
+        &mut self,
+        action: &SmsAction,
+        at: Instant,
+        config: &ClinicConfig,
+        fx: &mut Effects,
+    ) -> Result<Value, ClinicError> {
+        Ok(match action {
+            SmsAction::Ignored { reason } => json!({ "applied": false, "reason": reason }),
+            SmsAction::Stop { patients } => {
+                if patients.iter().any(|p| self.registry.current(*p).is_none()) {
+                    return Err(ClinicError::NotFound { kind: "patient" });
+                }
+                for p in patients {
+                    self.stop_sms(*p, fx)?;
+                }
+                json!({ "applied": true, "sms": "opted-out", "patients": patients.len() })
+            }
+            SmsAction::Confirm { appointment, .. } => {
+                self.confirm(*appointment, at)?;
+                json!({ "applied": true, "appointment": appointment, "confirmed": true })
+            }
+            SmsAction::Cancel {
+                appointment,
+                patient,
+            } => {
+                let me = Actor::Patient { patient: *patient };
+                self.schedule_mut()?
+                    .cancel(*appointment, CancelReason::Patient, None, &me, at)?;
+                self.sms_reminders.remove(appointment);
+                fx.withdraw.push(appointment.to_string());
+                json!({ "applied": true, "appointment": appointment, "status": "cancelled" })
+            }
+            SmsAction::Offer {
+                appointment,
+                patient,
+            } => {
+                let ap =
+                    self.schedule()?
+                        .appointment(*appointment)
+                        .ok_or(ClinicError::NotFound {
+                            kind: "appointment",
+                        })?;
+                let end = ap.period.end();
+                let query = SlotQuery {
+                    appointment_type: ap.appointment_type.clone(),
+                    patient: Some(*patient),
+                    now: at,
+                    earliest: end,
+                    latest: end + TimeDelta::days(14),
+                    providers: Vec::new(),
+                    preferences: Preferences::default(),
+                    limit: 3,
+                    self_booking: true,
+                };
+                let options = self.schedule()?.find_slots(&query)?;
+                let zone = self.zone();
+                let mut text = String::from("New times available:");
+                for (i, o) in options.iter().enumerate() {
+                    text.push_str(&format!(
+                        " {}) {}",
+                        i + 1,
+                        o.period
+                            .start()
+                            .with_timezone(&zone)
+                            .format("%a %d %b %H:%M")
+                    ));
+                }
+                text.push_str(&format!(". Book online or call us at {}.", config.phone));
+                fx.outbox.extend(self.sms_to(*patient, &text, at));
+                json!({ "applied": true, "appointment": appointment, "options": options })
+            }
+            SmsAction::Ask {
+                appointments,
+                patient,
+            } => {
+                let zone = self.zone();
+                let mut text = String::from("Several appointments share this number:");
+                let schedule = self.schedule()?;
+                for (i, id) in appointments.iter().enumerate() {
+                    if let Some(ap) = schedule.appointment(*id) {
+                        text.push_str(&format!(
+                            " {}) {}",
+                            i + 1,
+                            ap.period
+                                .start()
+                                .with_timezone(&zone)
+                                .format("%a %d %b %H:%M")
+                        ));
+                    }
+                }
+                text.push_str(". Reply C1 to confirm the first, X1 to cancel it, and so on.");
+                fx.outbox.extend(self.sms_to(*patient, &text, at));
+                json!({ "applied": false, "reason": "which-appointment", "asked": appointments.len() })
+            }
+        })
+    }
+
+    /// An SMS to the patient's verified number.
+    fn sms_to(&self, patient: PatientId, text: &str, at: Instant) -> Option<OutboxMessage> {
+        let phone = self.verified_phone.get(&patient)?;
+        Some(OutboxMessage {
+            id: 0,
+            created_at: at.to_rfc3339(),
+            send_at: at.to_rfc3339(),
+            patient: patient.to_string(),
+            purpose: "notice".into(),
+            channel: "sms".into(),
+            address: phone.clone(),
+            body: text.into(),
+            status: "pending".into(),
+        })
+    }
+
+    /// Remembers when an appointment's SMS reminders go out, to which number.
+    fn note_sms_reminders(&mut self, id: AppointmentId, planned: &[OutboxMessage]) {
+        let sends: Vec<(String, Instant)> = planned
+            .iter()
+            .filter(|m| m.channel == "sms")
+            .filter_map(|m| Some((e164(&m.address)?, m.send_at.parse().ok()?)))
+            .collect();
+        self.sms_reminders.insert(id, sends);
     }
 
     fn sync_care_team(&mut self, patient: PatientId) {
@@ -1255,6 +1765,108 @@ fn intent_code(intent: ReplyIntent) -> &'static str {
     }
 }
 
+/// A phone number in E.164 (`+` and 8 to 15 digits, the first not 0), after removing the
+/// spaces, dots, dashes and parentheses people type; `None` for anything else (empty,
+/// alphanumeric senders such as `ALERTS`, national numbers without a country code).
+pub fn e164(raw: &str) -> Option<String> {
+    let compact: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+        .collect();
+    let digits = compact.strip_prefix('+')?;
+    let ok = (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    ok.then_some(compact)
+}
+
+/// The hash kept for a one-time code: SHA-256 of the patient id and the code.
+fn code_hash(patient: PatientId, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::auth::hex(&Sha256::digest(format!("{patient}:{code}").as_bytes()))
+}
+
+/// Replaces the mobile number on file (and the SMS reminder route) with `phone`.
+fn replace_mobile(record: &mut Patient, phone: &str) {
+    use bedside_records::{ContactPoint, RoutePreference, TelecomSystem, TelecomUse};
+    record
+        .telecom
+        .retain(|t| t.system != Some(TelecomSystem::Phone));
+    record.telecom.insert(
+        0,
+        ContactPoint::new(TelecomSystem::Phone, phone, Some(TelecomUse::Mobile)),
+    );
+    let mut routes: Vec<RoutePreference> = record
+        .preferences
+        .iter()
+        .find(|p| p.purpose == ContactPurpose::AppointmentReminders)
+        .map(|p| p.routes.clone())
+        .unwrap_or_default();
+    let state = routes
+        .iter()
+        .find(|r| r.route.channel == Channel::Sms)
+        .map_or(OptState::OptedIn, |r| r.state);
+    routes.retain(|r| r.route.channel != Channel::Sms);
+    routes.insert(
+        0,
+        RoutePreference {
+            route: bedside_core::ContactRoute::new(Channel::Sms, phone.to_string()),
+            state,
+        },
+    );
+    record.set_preference(ContactPurpose::AppointmentReminders, routes);
+}
+
+/// A reply's word and an optional appointment number: `C2` → (`C`, 2).
+fn split_reply(body: &str) -> (&str, Option<usize>) {
+    let trimmed = body.trim();
+    let word = trimmed
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .trim_end();
+    let digits = &trimmed[word.len()..].trim();
+    match digits.parse::<usize>() {
+        Ok(n) if !word.is_empty() && digits.len() <= 2 => (word, Some(n)),
+        _ => (trimmed, None),
+    }
+}
+
+/// The upcoming appointment whose SMS reminder to `number` went out last, when no other
+/// appointment's reminder to that number went out in the 12 hours before it.
+fn answered_reminder(
+    state: &State,
+    number: &str,
+    upcoming: &[(Instant, AppointmentId, PatientId)],
+    now: Instant,
+) -> Option<(Instant, AppointmentId, PatientId)> {
+    let mut sent: Vec<(Instant, usize)> = Vec::new();
+    for (i, (_, id, _)) in upcoming.iter().enumerate() {
+        let last = state
+            .sms_reminders
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter(|(to, at)| to == number && *at <= now)
+            .map(|(_, at)| *at)
+            .max();
+        if let Some(at) = last {
+            sent.push((at, i));
+        }
+    }
+    sent.sort();
+    let (latest, i) = *sent.last()?;
+    let ambiguous = sent
+        .iter()
+        .rev()
+        .skip(1)
+        .any(|(at, _)| latest - *at < TimeDelta::hours(12));
+    if ambiguous {
+        None
+    } else {
+        upcoming.get(i).copied()
+    }
+}
+
 /// Digits of a phone number with a leading `+` kept, for matching inbound SMS senders.
 pub fn normalise_phone(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
@@ -1325,6 +1937,8 @@ fn build_schedule(spec: &SetupSpec) -> Result<Schedule, ClinicError> {
 struct Inner {
     store: Box<dyn Store>,
     state: State,
+    /// Why writes are refused (an integrity break), if they are.
+    degraded: Option<String>,
     /// A permitted decision whose audit entry rides in the next command's transaction.
     deferred: Batch,
 }
@@ -1404,6 +2018,23 @@ impl Registration {
                 "given: at least one non-empty name, each at most 200 characters".to_string(),
             );
         }
+        for (i, g) in self.given.iter().enumerate() {
+            check_text(&format!("given[{i}]"), g, &mut problems);
+        }
+        check_text("family", &self.family, &mut problems);
+        for (path, value) in [("email", &self.email), ("postal_code", &self.postal_code)] {
+            if let Some(v) = value {
+                check_text(path, v, &mut problems);
+                if v.len() > 200 {
+                    problems.push(format!("{path}: at most 200 characters"));
+                }
+            }
+        }
+        if let Some(phone) = &self.phone
+            && e164(phone).is_none()
+        {
+            problems.push("phone: expected an E.164 number such as +12125550100".to_string());
+        }
         let birth = self.birth_date.parse::<bedside_core::PartialDate>();
         if birth.is_err() {
             problems.push("birth_date: expected YYYY-MM-DD".to_string());
@@ -1433,14 +2064,14 @@ impl Registration {
         ));
         p.birth_date = birth.ok().map(Sensitive::new);
         let mut routes = Vec::new();
-        if let Some(phone) = &self.phone {
+        if let Some(phone) = self.phone.as_deref().and_then(e164) {
             p.telecom.push(ContactPoint::new(
                 TelecomSystem::Phone,
                 phone.clone(),
                 Some(TelecomUse::Mobile),
             ));
             routes.push(RoutePreference {
-                route: bedside_core::ContactRoute::new(Channel::Sms, phone.clone()),
+                route: bedside_core::ContactRoute::new(Channel::Sms, phone),
                 state: if self.sms_reminders.unwrap_or(true) {
                     OptState::OptedIn
                 } else {
@@ -1472,6 +2103,20 @@ impl Registration {
         }
         Ok(p)
     }
+}
+
+/// A patient payment as the API receives it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    /// Amount in cents.
+    pub amount_minor: i64,
+    /// Idempotency key, scoped to the patient (also the `Idempotency-Key` header).
+    #[serde(default)]
+    pub client_token: Option<String>,
+    /// Billing staff only: record more than the balance as a credit.
+    #[serde(default)]
+    pub credit: bool,
 }
 
 /// A self-service change to the patient's own contact details.
@@ -1528,6 +2173,7 @@ impl Clinic {
         let mut inner = Inner {
             store,
             state,
+            degraded: None,
             deferred: Batch::default(),
         };
         Self::reload(&mut inner, &config)?;
@@ -1612,6 +2258,20 @@ impl Clinic {
     }
 
     fn execute_locked(&self, inner: &mut Inner, command: Command) -> Result<Value, ClinicError> {
+        self.execute_with(inner, command, Batch::default())
+    }
+
+    /// Applies a command and commits it with `extra` (tokens, messages the command itself
+    /// cannot carry — a one-time code is journaled only as its hash) in one transaction.
+    fn execute_with(
+        &self,
+        inner: &mut Inner,
+        command: Command,
+        extra: Batch,
+    ) -> Result<Value, ClinicError> {
+        if inner.degraded.is_some() {
+            return Err(ClinicError::Degraded);
+        }
         let at = self.clock.now();
         let deferred = std::mem::take(&mut inner.deferred);
         let fx = match inner.state.apply(&command, at, &self.config) {
@@ -1619,44 +2279,87 @@ impl Clinic {
             Err(refused) => {
                 // The decision that let the caller try is still recorded.
                 if let Err(e) = inner.store.commit(&deferred) {
-                    let _ = Self::reload(inner, &self.config);
+                    self.rebuild(inner);
                     return Err(e.into());
                 }
                 return Err(refused);
             }
         };
-        let body = serde_json::to_string(&command).map_err(|e| StoreError::Corrupt {
+        let journaled = fx.journal.as_ref().unwrap_or(&command);
+        let body = serde_json::to_string(journaled).map_err(|e| StoreError::Corrupt {
             table: "commands",
             message: e.to_string(),
         })?;
+        let mut outbox = fx.outbox;
+        outbox.extend(extra.outbox);
         let batch = Batch {
             command: Some((at.to_rfc3339(), command.kind().to_string(), body)),
             audit: deferred.audit,
             reviews: deferred.reviews,
-            outbox: fx.outbox,
+            outbox,
             withdraw: fx.withdraw,
-            ..Batch::default()
+            tokens: extra.tokens,
         };
         if let Err(e) = inner.store.commit(&batch) {
             // Memory ran ahead of disk: rebuild it from what is stored.
-            let _ = Self::reload(inner, &self.config);
+            self.rebuild(inner);
             return Err(e.into());
         }
         Ok(fx.value)
     }
 
-    /// Issues a bearer token for a principal; only its hash is stored.
-    ///
-    /// # Errors
-    /// [`ClinicError::Storage`] when it cannot be stored.
-    pub fn issue_token(&self, principal: &Principal) -> Result<String, ClinicError> {
+    /// Rebuilds memory from the store after a failed commit; if even that fails, the clinic
+    /// stops accepting writes rather than serve state the disk does not hold.
+    fn rebuild(&self, inner: &mut Inner) {
+        if let Err(e) = Self::reload(inner, &self.config) {
+            eprintln!(
+                "clinic: rebuilding state after a failed commit failed: {e}; writes are refused"
+            );
+            inner.degraded = Some("state could not be rebuilt from the store".into());
+        }
+    }
+
+    fn token_row(
+        &self,
+        token: &str,
+        principal: &Principal,
+        expires_at: Instant,
+    ) -> Result<TokenRow, ClinicError> {
+        let principal = serde_json::to_string(principal).map_err(|e| StoreError::Corrupt {
+            table: "tokens",
+            message: e.to_string(),
+        })?;
+        Ok(TokenRow {
+            hash: hash_token(token),
+            principal,
+            expires_at: expires_at.to_rfc3339(),
+        })
+    }
+
+    /// A fresh token for `principal` and the row that stores its hash.
+    fn fresh_token(&self, principal: &Principal) -> Result<(String, TokenRow), ClinicError> {
         let prefix = match principal {
             Principal::Staff { .. } => "st",
             Principal::Patient { .. } => "pt",
             Principal::Proxy { .. } => "px",
         };
-        let token = new_token(prefix);
-        self.store_token(&token, principal, self.now() + self.config.token_ttl)?;
+        let token = new_token(prefix)
+            .map_err(|_| StoreError::Io(std::io::Error::other("the OS random generator failed")))?;
+        let row = self.token_row(&token, principal, self.now() + self.config.token_ttl)?;
+        Ok((token, row))
+    }
+
+    /// Issues a bearer token for a principal; only its hash is stored.
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when it cannot be stored or the OS gives no randomness.
+    pub fn issue_token(&self, principal: &Principal) -> Result<String, ClinicError> {
+        let (token, row) = self.fresh_token(principal)?;
+        let batch = Batch {
+            tokens: vec![row],
+            ..Batch::default()
+        };
+        self.lock().store.commit(&batch)?;
         Ok(token)
     }
 
@@ -1670,16 +2373,8 @@ impl Clinic {
         principal: &Principal,
         expires_at: Instant,
     ) -> Result<(), ClinicError> {
-        let principal = serde_json::to_string(principal).map_err(|e| StoreError::Corrupt {
-            table: "tokens",
-            message: e.to_string(),
-        })?;
         let batch = Batch {
-            tokens: vec![TokenRow {
-                hash: hash_token(token),
-                principal,
-                expires_at: expires_at.to_rfc3339(),
-            }],
+            tokens: vec![self.token_row(token, principal, expires_at)?],
             ..Batch::default()
         };
         self.lock().store.commit(&batch)?;
@@ -1691,8 +2386,8 @@ impl Clinic {
     /// # Errors
     /// [`ClinicError::Unauthenticated`] for an unknown or expired token.
     pub fn authenticate(&self, token: &str) -> Result<Principal, ClinicError> {
-        let row = self
-            .lock()
+        let mut inner = self.lock();
+        let row = inner
             .store
             .token(&hash_token(token))?
             .ok_or(ClinicError::Unauthenticated)?;
@@ -1700,22 +2395,96 @@ impl Clinic {
             .expires_at
             .parse()
             .map_err(|_| ClinicError::Unauthenticated)?;
-        if expires <= self.now() {
+        let now = self.now();
+        if expires <= now {
             return Err(ClinicError::Unauthenticated);
         }
-        serde_json::from_str(&row.principal).map_err(|_| ClinicError::Unauthenticated)
+        let principal: Principal =
+            serde_json::from_str(&row.principal).map_err(|_| ClinicError::Unauthenticated)?;
+        // A proxy's token lives only as long as its grant: revoked or expired, it stops at once.
+        if matches!(principal, Principal::Proxy { .. })
+            && inner.state.proxy_classes(&principal, now).is_empty()
+        {
+            return Err(ClinicError::Unauthenticated);
+        }
+        Ok(principal)
+    }
+
+    /// The first gate for `endpoint` (see [`crate::access`]): the HTTP layer calls it before
+    /// reading a body, and every service calls it again.
+    ///
+    /// # Errors
+    /// [`ClinicError::Unauthenticated`] or [`ClinicError::Forbidden`].
+    pub fn permit(
+        &self,
+        endpoint: Endpoint,
+        principal: Option<&Principal>,
+        subject: Option<PatientId>,
+    ) -> Result<(), ClinicError> {
+        let inner = self.lock();
+        self.permit_locked(&inner, endpoint, principal, subject)
+    }
+
+    fn permit_locked(
+        &self,
+        inner: &Inner,
+        endpoint: Endpoint,
+        principal: Option<&Principal>,
+        subject: Option<PatientId>,
+    ) -> Result<(), ClinicError> {
+        let classes = principal.map_or(ClassSet::default(), |p| {
+            inner.state.proxy_classes(p, self.now())
+        });
+        access::permit(endpoint, principal, subject, classes)
+    }
+
+    /// The gate for an endpoint addressed by appointment id: someone else's appointment looks
+    /// exactly like a missing one to a patient or proxy.
+    ///
+    /// # Errors
+    /// Not found, unauthenticated or forbidden.
+    pub fn permit_appointment(
+        &self,
+        endpoint: Endpoint,
+        principal: &Principal,
+        id: AppointmentId,
+    ) -> Result<PatientId, ClinicError> {
+        let inner = self.lock();
+        self.permit_appointment_locked(&inner, endpoint, principal, id)
+    }
+
+    fn permit_appointment_locked(
+        &self,
+        inner: &Inner,
+        endpoint: Endpoint,
+        principal: &Principal,
+        id: AppointmentId,
+    ) -> Result<PatientId, ClinicError> {
+        let missing = ClinicError::NotFound {
+            kind: "appointment",
+        };
+        let patient = self.appointment_patient(inner, id);
+        match (principal.acting_for(), &patient) {
+            (Some(_), Err(_)) => return Err(missing),
+            (Some(me), Ok(p)) if me != *p => return Err(missing),
+            _ => {}
+        }
+        self.permit_locked(
+            inner,
+            endpoint,
+            Some(principal),
+            patient.as_ref().ok().copied(),
+        )?;
+        patient
     }
 
     fn actor(&self, p: &Principal) -> Actor {
         p.actor(self.config.organisation)
     }
 
-    fn require_role(p: &Principal, roles: &[Role]) -> Result<(), ClinicError> {
-        if p.has_any_role(roles) {
-            Ok(())
-        } else {
-            Err(ClinicError::forbidden("role"))
-        }
+    /// The gate of a staff-only endpoint (no proxy classes involved).
+    fn staff_gate(endpoint: Endpoint, p: &Principal) -> Result<(), ClinicError> {
+        access::permit(endpoint, Some(p), None, ClassSet::default())
     }
 
     /// Asks the consent engine, records the decision in the audit chain (and the review queue
@@ -1764,13 +2533,17 @@ impl Clinic {
         break_glass: Option<&str>,
         defer: bool,
     ) -> Result<(), ClinicError> {
+        // Do not reveal whether a patient id exists to a patient or proxy for another: both
+        // get this same answer.
+        if principal.acting_for().is_some_and(|p| p != patient) {
+            return Err(ClinicError::forbidden("own record only"));
+        }
         if inner.state.registry.current(patient).is_none() {
-            // Do not reveal whether a patient id exists to a patient or proxy for another.
-            if principal.acting_for().is_some_and(|p| p != patient) {
-                return Err(ClinicError::forbidden("own record only"));
-            }
             return Err(ClinicError::NotFound { kind: "patient" });
         }
+        // Break-the-glass is a clinician's emergency access; anyone else's header is ignored
+        // (no emergency purpose, nothing queued for review).
+        let break_glass = break_glass.filter(|_| principal.has_any_role(&[Role::CLINICIAN]));
         let actor = self.actor(principal);
         let (purpose, channel) = match principal {
             Principal::Patient { .. } => (ConsentPurpose::Patrqt, AccessChannel::Portal),
@@ -1839,7 +2612,7 @@ impl Clinic {
         all.audit.append(&mut batch.audit);
         all.reviews.append(&mut batch.reviews);
         if let Err(e) = inner.store.commit(&all) {
-            let _ = Self::reload(inner, &self.config);
+            self.rebuild(inner);
             return Err(e.into());
         }
         if permitted {
@@ -1900,29 +2673,193 @@ impl Clinic {
                 details: errors,
             });
         }
+        let endpoint = if by.is_some() {
+            Endpoint::StaffRegister
+        } else {
+            Endpoint::SelfRegister
+        };
+        access::permit(endpoint, by, None, ClassSet::default())?;
+        let phone = form.phone.as_deref().and_then(e164);
         let mut inner = self.lock();
         let possible_duplicate = find_duplicate(&inner.state.registry, &patient);
         let actor = match by {
-            Some(p) => {
-                Self::require_role(p, &[Role::RECEPTION, Role::SCHEDULER, Role::ADMIN])?;
-                self.actor(p)
-            }
+            Some(p) => self.actor(p),
             None => Actor::Patient { patient: id },
         };
-        let mut value = self.execute_locked(
+        let mut extra = Batch::default();
+        let mut phone_code = None;
+        let mut token = None;
+        if by.is_none() {
+            let (t, row) = self.fresh_token(&Principal::Patient { patient: id })?;
+            token = Some(t);
+            extra.tokens.push(row);
+            if let Some(phone) = &phone {
+                let (code, message) = self.code_message(id, phone)?;
+                phone_code = Some(code);
+                extra.outbox.push(message);
+            }
+        }
+        let value = self.execute_with(
             &mut inner,
             Command::Register {
                 patient: Box::new(patient),
                 by: actor,
                 possible_duplicate,
+                phone_verified: Some(by.is_some() && phone.is_some()),
+                phone_code,
             },
+            extra,
         )?;
         drop(inner);
-        if by.is_none() {
-            let token = self.issue_token(&Principal::Patient { patient: id })?;
-            value["token"] = json!(token);
+        match token {
+            // The anonymous answer is the same whether or not this person was already a
+            // patient: a possible duplicate goes to the staff queue only.
+            Some(token) => Ok(json!({
+                "patient": id,
+                "version": value["version"],
+                "token": token,
+                "phone_verification": if phone.is_some() { "code-sent" } else { "none" },
+            })),
+            None => Ok(value),
         }
-        Ok(value)
+    }
+
+    /// A fresh one-time code for `phone`: what the journal keeps (its hash) and the SMS that
+    /// carries it (written to the outbox in the same transaction, shown to no API caller).
+    fn code_message(
+        &self,
+        patient: PatientId,
+        phone: &str,
+    ) -> Result<(PhoneCode, OutboxMessage), ClinicError> {
+        let code = new_code()
+            .map_err(|_| StoreError::Io(std::io::Error::other("the OS random generator failed")))?;
+        let now = self.now();
+        let message = OutboxMessage {
+            id: 0,
+            created_at: now.to_rfc3339(),
+            send_at: now.to_rfc3339(),
+            patient: patient.to_string(),
+            purpose: PHONE_VERIFICATION.into(),
+            channel: "sms".into(),
+            address: phone.to_string(),
+            body: format!(
+                "{}: your code is {code}. It expires in {CODE_TTL_MINUTES} minutes.",
+                self.config.name
+            ),
+            status: "pending".into(),
+        };
+        let hash = code_hash(patient, &code);
+        Ok((
+            PhoneCode {
+                hash,
+                expires_at: now + TimeDelta::minutes(CODE_TTL_MINUTES),
+            },
+            message,
+        ))
+    }
+
+    /// A new mobile number for a patient: set by the patient it is unverified until they
+    /// confirm the code sent to it; set by front-desk staff it is verified at once.
+    ///
+    /// # Errors
+    /// Bad request for a number that is not E.164; forbidden; not found.
+    pub fn set_phone(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        phone: &str,
+    ) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        self.permit_locked(&inner, Endpoint::SetPhone, Some(principal), Some(patient))?;
+        let phone =
+            e164(phone).ok_or_else(|| ClinicError::bad("phone: expected an E.164 number"))?;
+        self.authorize_command(
+            &mut inner,
+            principal,
+            patient,
+            Action::Update,
+            &[DataClass::Contact],
+        )
+        .or_else(|e| match principal {
+            // The right-of-access policy lets a patient read, not update: their own contact
+            // details are self-service, as in `change_profile`.
+            Principal::Patient { .. } => Ok(()),
+            _ => Err(e),
+        })?;
+        let staff = matches!(principal, Principal::Staff { .. });
+        let mut extra = Batch::default();
+        let code = if staff {
+            None
+        } else {
+            let (code, message) = self.code_message(patient, &phone)?;
+            extra.outbox.push(message);
+            Some(code)
+        };
+        let by = self.actor(principal);
+        self.execute_with(
+            &mut inner,
+            Command::SetPhone {
+                patient,
+                phone: Sensitive::new(phone),
+                verified: staff,
+                code,
+                by,
+            },
+            extra,
+        )
+    }
+
+    /// The patient confirms the one-time code sent to their number; it then becomes their SMS
+    /// identity. After [`MAX_CODE_ATTEMPTS`] wrong codes, or after expiry, a new code must be
+    /// requested.
+    ///
+    /// # Errors
+    /// Bad request for a wrong code (the attempt counts); conflict when nothing is pending,
+    /// the code expired or too many attempts were made; forbidden.
+    pub fn verify_phone(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        code: &str,
+    ) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        self.permit_locked(
+            &inner,
+            Endpoint::VerifyPhone,
+            Some(principal),
+            Some(patient),
+        )?;
+        let now = self.now();
+        let pending = inner
+            .state
+            .phone_codes
+            .get(&patient)
+            .ok_or_else(|| ClinicError::conflict("no phone verification is pending"))?;
+        if pending.expires_at <= now || pending.attempts >= MAX_CODE_ATTEMPTS {
+            return Err(ClinicError::conflict(
+                "the code expired or too many attempts were made: ask for a new code",
+            ));
+        }
+        let wanted = pending.hash.clone();
+        let given = code_hash(patient, code.trim());
+        let success = given.len() == wanted.len()
+            && given
+                .bytes()
+                .zip(wanted.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        let value = self.execute_locked(&mut inner, Command::VerifyPhone { patient, success })?;
+        if success {
+            Ok(value)
+        } else {
+            Err(ClinicError::BadRequest {
+                message: "code: incorrect".into(),
+                details: vec![format!(
+                    "code: incorrect, {} attempt(s) left",
+                    value["attempts_left"]
+                )],
+            })
+        }
     }
 
     /// Possible duplicates awaiting staff.
@@ -1930,7 +2867,7 @@ impl Clinic {
     /// # Errors
     /// [`ClinicError::Forbidden`] unless reception, scheduler or admin.
     pub fn duplicates(&self, principal: &Principal) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::RECEPTION, Role::SCHEDULER, Role::ADMIN])?;
+        Self::staff_gate(Endpoint::Duplicates, principal)?;
         let inner = self.lock();
         Ok(json!(inner.state.duplicates))
     }
@@ -1945,7 +2882,7 @@ impl Clinic {
         patient: PatientId,
         same_person: bool,
     ) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::RECEPTION, Role::SCHEDULER, Role::ADMIN])?;
+        Self::staff_gate(Endpoint::ResolveDuplicate, principal)?;
         self.execute(Command::ResolveDuplicate {
             patient,
             same_person,
@@ -1964,6 +2901,12 @@ impl Clinic {
         break_glass: Option<&str>,
     ) -> Result<Value, ClinicError> {
         let mut inner = self.lock();
+        self.permit_locked(
+            &inner,
+            Endpoint::ReadPatient,
+            Some(principal),
+            Some(patient),
+        )?;
         self.authorize(
             &mut inner,
             principal,
@@ -1997,8 +2940,14 @@ impl Clinic {
     ) -> Result<Value, ClinicError> {
         use bedside_records::{HumanName, NameUse, RoutePreference};
         let mut inner = self.lock();
-        if principal.acting_for() != Some(patient) {
-            return Err(ClinicError::forbidden("own record only"));
+        self.permit_locked(
+            &inner,
+            Endpoint::ChangeProfile,
+            Some(principal),
+            Some(patient),
+        )?;
+        if change.name.is_some() && !matches!(principal, Principal::Patient { .. }) {
+            return Err(ClinicError::forbidden("proxy grant"));
         }
         self.authorize(
             &mut inner,
@@ -2014,6 +2963,32 @@ impl Clinic {
             .version(patient, change.base_version)
             .map(|v| v.record.clone())
             .ok_or_else(|| ClinicError::conflict("unknown base_version"))?;
+        let mut problems = Vec::new();
+        if let Some(a) = &change.address {
+            for (i, l) in a.lines.iter().enumerate() {
+                check_text(&format!("address.lines[{i}]"), l, &mut problems);
+            }
+            for (path, v) in [
+                ("address.city", &a.city),
+                ("address.postal_code", &a.postal_code),
+            ] {
+                if let Some(v) = v {
+                    check_text(path, v, &mut problems);
+                }
+            }
+        }
+        if let Some(n) = &change.name {
+            for (i, g) in n.given.iter().enumerate() {
+                check_text(&format!("name.given[{i}]"), g, &mut problems);
+            }
+            check_text("name.family", &n.family, &mut problems);
+        }
+        if !problems.is_empty() {
+            return Err(ClinicError::BadRequest {
+                message: format!("{} problem(s) in the change", problems.len()),
+                details: problems,
+            });
+        }
         if let Some(a) = &change.address {
             if a.lines.len() > 4 || a.lines.iter().any(|l| l.len() > 200) {
                 return Err(ClinicError::bad(
@@ -2115,7 +3090,7 @@ impl Clinic {
         principal: &Principal,
         patient: PatientId,
     ) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::RECEPTION, Role::SCHEDULER, Role::ADMIN])?;
+        Self::staff_gate(Endpoint::ChangeRequests, principal)?;
         let inner = self.lock();
         let list: Vec<Value> = inner
             .state
@@ -2136,7 +3111,7 @@ impl Clinic {
         principal: &Principal,
         request: ChangeRequestId,
     ) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::RECEPTION, Role::ADMIN])?;
+        Self::staff_gate(Endpoint::ApproveRequest, principal)?;
         self.execute(Command::Approve {
             request,
             by: self.actor(principal),
@@ -2178,10 +3153,15 @@ impl Clinic {
     }
 
     /// Books a slot for a patient (the patient themself, a proxy with the appointments
-    /// grant, or scheduling staff).
+    /// grant, or front-desk staff).
+    ///
+    /// The option is re-derived from the server's own slot search: a client-edited option (a
+    /// period in the past, inside the minimum notice, or never offered) is refused. The
+    /// `client_token` is scoped to the patient: a retry with the same token returns the same
+    /// booking, and another patient's token of the same name is unrelated.
     ///
     /// # Errors
-    /// Conflict when the slot is gone; forbidden; bad request.
+    /// Conflict when the slot is gone or was never offered; forbidden; bad request.
     pub fn book(
         &self,
         principal: &Principal,
@@ -2193,12 +3173,22 @@ impl Clinic {
             return Err(ClinicError::bad("client_token: 1 to 100 characters"));
         }
         let mut inner = self.lock();
-        if principal.acting_for().is_some_and(|p| p != patient) {
-            return Err(ClinicError::forbidden("own record only"));
+        self.permit_locked(&inner, Endpoint::Book, Some(principal), Some(patient))?;
+        if inner.state.registry.current(patient).is_none() {
+            return Err(ClinicError::NotFound { kind: "patient" });
         }
-        if matches!(principal, Principal::Staff { .. }) {
-            Self::require_role(principal, &[Role::SCHEDULER, Role::RECEPTION, Role::ADMIN])?;
+        let scoped = format!("{patient}/{client_token}");
+        let retry = inner
+            .state
+            .schedule()?
+            .appointment_for_token(&scoped)
+            .is_some();
+        let option = if retry {
+            option
         } else {
+            self.rederive(&inner, principal, patient, &option)?
+        };
+        if !matches!(principal, Principal::Staff { .. }) {
             self.authorize_command(
                 &mut inner,
                 principal,
@@ -2213,11 +3203,48 @@ impl Clinic {
             Command::Book {
                 option,
                 patient,
-                client_token: client_token.to_string(),
+                client_token: scoped,
                 id: AppointmentId::from_uuid(uuid::Uuid::now_v7()),
                 by,
             },
         )
+    }
+
+    /// The server's own option matching what the client sent (same type, provider and
+    /// period; the same room when the search offers it).
+    fn rederive(
+        &self,
+        inner: &Inner,
+        principal: &Principal,
+        patient: PatientId,
+        option: &SlotOption,
+    ) -> Result<SlotOption, ClinicError> {
+        let now = self.now();
+        let start = option.period.start();
+        let not_offered = || ClinicError::conflict("option: not offered by the slot search");
+        if start <= now {
+            return Err(not_offered());
+        }
+        let query = SlotQuery {
+            appointment_type: option.appointment_type.clone(),
+            patient: Some(patient),
+            now,
+            earliest: start,
+            latest: start,
+            providers: vec![option.provider],
+            preferences: Preferences::default(),
+            limit: MAX_SLOT_RESULTS,
+            self_booking: !matches!(principal, Principal::Staff { .. }),
+        };
+        let offered = inner.state.schedule()?.find_slots(&query)?;
+        let same = |o: &&SlotOption| o.provider == option.provider && o.period == option.period;
+        offered
+            .iter()
+            .filter(same)
+            .find(|o| o.room == option.room && o.equipment == option.equipment)
+            .or_else(|| offered.iter().find(same))
+            .cloned()
+            .ok_or_else(not_offered)
     }
 
     /// A patient's appointments, through the consent engine.
@@ -2230,6 +3257,12 @@ impl Clinic {
         patient: PatientId,
     ) -> Result<Value, ClinicError> {
         let mut inner = self.lock();
+        self.permit_locked(
+            &inner,
+            Endpoint::Appointments,
+            Some(principal),
+            Some(patient),
+        )?;
         self.authorize(
             &mut inner,
             principal,
@@ -2268,19 +3301,19 @@ impl Clinic {
             })
     }
 
-    /// Cancels an appointment (its patient, a proxy, or scheduling staff).
+    /// Cancels an appointment (its patient, a proxy with `appointments`, or front-desk
+    /// staff).
     ///
     /// # Errors
-    /// Forbidden; not found; conflict.
+    /// Forbidden; not found (also for someone else's appointment); conflict.
     pub fn cancel(&self, principal: &Principal, id: AppointmentId) -> Result<Value, ClinicError> {
         let mut inner = self.lock();
-        let patient = self.appointment_patient(&inner, id)?;
-        self.check_appointment_access(principal, patient)?;
+        self.permit_appointment_locked(&inner, Endpoint::Cancel, principal, id)?;
         let by = self.actor(principal);
         self.execute_locked(&mut inner, Command::Cancel { id, by })
     }
 
-    /// Moves an appointment to another option.
+    /// Moves an appointment to another option, re-derived from the server's slot search.
     ///
     /// # Errors
     /// Forbidden; not found; conflict.
@@ -2291,27 +3324,11 @@ impl Clinic {
         option: SlotOption,
     ) -> Result<Value, ClinicError> {
         let mut inner = self.lock();
-        let patient = self.appointment_patient(&inner, id)?;
-        self.check_appointment_access(principal, patient)?;
+        let patient =
+            self.permit_appointment_locked(&inner, Endpoint::Reschedule, principal, id)?;
+        let option = self.rederive(&inner, principal, patient, &option)?;
         let by = self.actor(principal);
         self.execute_locked(&mut inner, Command::Reschedule { id, option, by })
-    }
-
-    fn check_appointment_access(
-        &self,
-        principal: &Principal,
-        patient: PatientId,
-    ) -> Result<(), ClinicError> {
-        match principal {
-            Principal::Staff { .. } => {
-                Self::require_role(principal, &[Role::SCHEDULER, Role::RECEPTION, Role::ADMIN])
-            }
-            other if other.acting_for() == Some(patient) => Ok(()),
-            // Someone else's appointment looks like a missing one.
-            _ => Err(ClinicError::NotFound {
-                kind: "appointment",
-            }),
-        }
     }
 
     /// A provider calls in sick for `period`: affected appointments are moved (or left
@@ -2325,7 +3342,7 @@ impl Clinic {
         provider: ProviderId,
         period: Period,
     ) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::SCHEDULER, Role::ADMIN])?;
+        Self::staff_gate(Endpoint::ProviderUnavailable, principal)?;
         self.execute(Command::Unavailable {
             provider,
             period,
@@ -2334,90 +3351,129 @@ impl Clinic {
     }
 
     /// An inbound SMS from the gateway: C confirms, X cancels, R offers new times (queued as
-    /// an SMS), STOP opts out of SMS. Unknown senders are acknowledged and ignored.
+    /// an SMS), STOP opts the number out of SMS for every patient on it.
+    ///
+    /// Only verified E.164 numbers are SMS identities: any other sender (empty, alphanumeric
+    /// such as `ALERTS`, a number no patient verified) is acknowledged, logged and ignored.
+    /// On a number several patients share, a reply applies to the appointment whose reminder
+    /// it answers — the only upcoming one, the one named by a digit (`C2`), or the one whose
+    /// SMS reminder went out last when no other patient's reminder on the number went out in
+    /// the 12 hours before it; otherwise the clinic asks which one. A replayed `message_id`
+    /// is acknowledged and does nothing.
     ///
     /// # Errors
-    /// Forbidden unless the caller has the `sms-gateway` role.
+    /// Forbidden unless the caller has the `sms-gateway` role; bad request for a missing or
+    /// oversized message id or body.
     pub fn inbound_sms(
         &self,
         principal: &Principal,
+        message_id: &str,
         from: &str,
         body: &str,
     ) -> Result<Value, ClinicError> {
-        let gateway = Role::new("sms-gateway").map_err(|e| ClinicError::bad(e.to_string()))?;
-        Self::require_role(principal, &[gateway])?;
+        Self::staff_gate(Endpoint::InboundSms, principal)?;
+        if message_id.is_empty()
+            || message_id.len() > 200
+            || !message_id.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(ClinicError::bad(
+                "message_id: 1 to 200 visible ASCII characters",
+            ));
+        }
         if body.len() > bedside_schedule::replies::MAX_REPLY_CHARS {
             return Err(ClinicError::bad("body: too long for an SMS reply"));
         }
-        let intent = parse_reply(body);
+        let (word, index) = split_reply(body);
+        let intent = parse_reply(word);
         let mut inner = self.lock();
-        let Some(&patient) = inner.state.phones.get(&normalise_phone(from)) else {
+        if inner.state.sms_seen.contains(message_id) {
             return Ok(
-                json!({ "intent": intent_code(intent), "applied": false, "reason": "unknown sender" }),
+                json!({ "intent": intent_code(intent), "applied": false, "duplicate": true }),
             );
+        }
+        let action = self.decide_sms(&inner.state, from, intent, index)?;
+        if let SmsAction::Ignored { reason } = &action {
+            // Logged without the sender or text (PHI): the gateway's id is enough to trace it.
+            eprintln!("inbound sms {message_id}: ignored ({reason})");
+        }
+        let result = self.execute_locked(
+            &mut inner,
+            Command::InboundSms {
+                message_id: message_id.to_string(),
+                action,
+            },
+        )?;
+        let applied = result["applied"] == json!(true);
+        Ok(json!({ "intent": intent_code(intent), "applied": applied, "result": result }))
+    }
+
+    /// What an inbound SMS means, from the clinic's state.
+    fn decide_sms(
+        &self,
+        state: &State,
+        from: &str,
+        intent: ReplyIntent,
+        index: Option<usize>,
+    ) -> Result<SmsAction, ClinicError> {
+        let ignored = |reason: &str| SmsAction::Ignored {
+            reason: reason.into(),
         };
+        let Some(number) = e164(from) else {
+            return Ok(ignored("unverified-sender"));
+        };
+        let Some(patients) = state.phones.get(&number) else {
+            return Ok(ignored("unverified-sender"));
+        };
+        let patients: Vec<PatientId> = patients.iter().copied().collect();
+        if intent == ReplyIntent::OptOut {
+            return Ok(SmsAction::Stop { patients });
+        }
+        if !matches!(
+            intent,
+            ReplyIntent::Confirm | ReplyIntent::Cancel | ReplyIntent::Reschedule
+        ) {
+            return Ok(ignored("not-understood"));
+        }
         let now = self.now();
-        let next = inner
-            .state
+        let mut upcoming: Vec<(Instant, AppointmentId, PatientId)> = state
             .schedule()?
             .appointments()
             .filter(|a| {
-                a.patient == patient
+                patients.contains(&a.patient)
                     && a.status == AppointmentStatus::Booked
                     && a.period.start() > now
             })
-            .min_by_key(|a| a.period.start())
-            .map(|a| (a.id, a.appointment_type.clone(), a.period.end()));
-        let me = Actor::Patient { patient };
-        let intent_code = intent_code(intent);
-        let result = match (intent, next) {
-            (ReplyIntent::OptOut, _) => {
-                self.execute_locked(&mut inner, Command::StopSms { patient })?
-            }
-            (ReplyIntent::Confirm, Some((id, _, _))) => {
-                self.execute_locked(&mut inner, Command::Confirm { id, by: me })?
-            }
-            (ReplyIntent::Cancel, Some((id, _, _))) => {
-                self.execute_locked(&mut inner, Command::Cancel { id, by: me })?
-            }
-            (ReplyIntent::Reschedule, Some((id, kind, end))) => {
-                let query = SlotQuery {
-                    appointment_type: kind,
-                    patient: Some(patient),
-                    now,
-                    earliest: end,
-                    latest: end + TimeDelta::days(14),
-                    providers: Vec::new(),
-                    preferences: Preferences::default(),
-                    limit: 3,
-                    self_booking: true,
-                };
-                let options = inner.state.schedule()?.find_slots(&query)?;
-                let zone = inner.state.zone();
-                let mut text = String::from("New times available:");
-                for (i, o) in options.iter().enumerate() {
-                    text.push_str(&format!(
-                        " {}) {}",
-                        i + 1,
-                        o.period
-                            .start()
-                            .with_timezone(&zone)
-                            .format("%a %d %b %H:%M")
-                    ));
-                }
-                text.push_str(". Book online or call us.");
-                let offer = inner.state.notice(patient, &text, now, &self.config);
-                let batch = Batch {
-                    outbox: offer.into_iter().collect(),
-                    ..Batch::default()
-                };
-                inner.store.commit(&batch)?;
-                json!({ "appointment": id, "options": options })
-            }
-            (_, None) => json!({ "reason": "no upcoming appointment" }),
-            (_, Some(_)) => json!({ "reason": "reply not understood" }),
+            .map(|a| (a.period.start(), a.id, a.patient))
+            .collect();
+        upcoming.sort();
+        let target = match index {
+            Some(n) => n.checked_sub(1).and_then(|i| upcoming.get(i)).copied(),
+            None if upcoming.len() == 1 => upcoming.first().copied(),
+            None => answered_reminder(state, &number, &upcoming, now),
         };
-        Ok(json!({ "intent": intent_code, "applied": true, "result": result }))
+        let Some((_, appointment, patient)) = target else {
+            return Ok(match (upcoming.first(), index) {
+                (None, _) => ignored("no-upcoming-appointment"),
+                (Some(&(_, _, first)), _) => SmsAction::Ask {
+                    appointments: upcoming.iter().map(|u| u.1).collect(),
+                    patient: first,
+                },
+            });
+        };
+        Ok(match intent {
+            ReplyIntent::Confirm => SmsAction::Confirm {
+                appointment,
+                patient,
+            },
+            ReplyIntent::Cancel => SmsAction::Cancel {
+                appointment,
+                patient,
+            },
+            _ => SmsAction::Offer {
+                appointment,
+                patient,
+            },
+        })
     }
 
     // ---- consent -------------------------------------------------------------------------
@@ -2434,19 +3490,19 @@ impl Clinic {
         classes: &[String],
         relationship: Relationship,
     ) -> Result<Value, ClinicError> {
-        if *principal != (Principal::Patient { patient }) {
-            return Err(ClinicError::forbidden(
-                "only the patient grants proxy access",
-            ));
+        self.permit(Endpoint::GrantProxy, Some(principal), Some(patient))?;
+        if classes.len() > DataClass::ALL.len() {
+            return Err(ClinicError::bad("classes: too many"));
         }
         let mut set = ClassSet::default();
         let mut unknown = Vec::new();
-        for c in classes {
+        for (i, c) in classes.iter().enumerate() {
             match DataClass::from_code(c) {
                 Some(dc) => {
                     set.insert(dc);
                 }
-                None => unknown.push(format!("classes: unknown class `{c}`")),
+                // The index, never the text: error messages do not echo request input.
+                None => unknown.push(format!("classes[{i}]: unknown data class")),
             }
         }
         if !unknown.is_empty() || set.is_empty() {
@@ -2465,13 +3521,49 @@ impl Clinic {
             actions: [Action::Read].into_iter().collect(),
             period: Period::starting_at(now, TimeDelta::days(365)),
         };
-        let mut value = self.execute(Command::GrantProxy { grant })?;
-        let token = self.issue_token(&Principal::Proxy {
+        let (token, row) = self.fresh_token(&Principal::Proxy {
             related_person,
             patient,
         })?;
+        let mut inner = self.lock();
+        // The grant and its token commit together: no grant without a token, nor the reverse.
+        let mut value = self.execute_with(
+            &mut inner,
+            Command::GrantProxy { grant },
+            Batch {
+                tokens: vec![row],
+                ..Batch::default()
+            },
+        )?;
         value["token"] = json!(token);
         Ok(value)
+    }
+
+    /// The patient revokes a proxy: its token stops working at once, and the revocation shows
+    /// in the patient's access history.
+    ///
+    /// # Errors
+    /// Forbidden unless the patient themself; not found for an unknown or revoked proxy.
+    pub fn revoke_proxy(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        related_person: RelatedPersonId,
+    ) -> Result<Value, ClinicError> {
+        let mut inner = self.lock();
+        self.permit_locked(
+            &inner,
+            Endpoint::RevokeProxy,
+            Some(principal),
+            Some(patient),
+        )?;
+        self.execute_locked(
+            &mut inner,
+            Command::RevokeProxy {
+                related_person,
+                patient,
+            },
+        )
     }
 
     /// A clinician adds a note (consent: create clinical notes).
@@ -2487,7 +3579,7 @@ impl Clinic {
         if text.trim().is_empty() || text.len() > 20_000 {
             return Err(ClinicError::bad("text: 1 to 20000 characters"));
         }
-        Self::require_role(principal, &[Role::CLINICIAN, Role::NURSE])?;
+        Self::staff_gate(Endpoint::AddNote, principal)?;
         let mut inner = self.lock();
         self.authorize(
             &mut inner,
@@ -2520,6 +3612,7 @@ impl Clinic {
         break_glass: Option<&str>,
     ) -> Result<Value, ClinicError> {
         let mut inner = self.lock();
+        self.permit_locked(&inner, Endpoint::Notes, Some(principal), Some(patient))?;
         self.authorize(
             &mut inner,
             principal,
@@ -2546,7 +3639,7 @@ impl Clinic {
     /// # Errors
     /// Forbidden unless privacy officer.
     pub fn reviews(&self, principal: &Principal) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::PRIVACY_OFFICER])?;
+        Self::staff_gate(Endpoint::Reviews, principal)?;
         let inner = self.lock();
         let list: Vec<Value> = inner
             .state
@@ -2566,10 +3659,13 @@ impl Clinic {
         principal: &Principal,
         patient: PatientId,
     ) -> Result<Value, ClinicError> {
-        if *principal != (Principal::Patient { patient }) {
-            return Err(ClinicError::forbidden("own record only"));
-        }
         let mut inner = self.lock();
+        self.permit_locked(
+            &inner,
+            Endpoint::Disclosures,
+            Some(principal),
+            Some(patient),
+        )?;
         self.authorize(
             &mut inner,
             principal,
@@ -2579,6 +3675,22 @@ impl Clinic {
             None,
         )?;
         let now = self.now();
+        let proxies: Vec<Value> = inner
+            .state
+            .proxies
+            .iter()
+            .filter(|(_, r)| r.patient == patient)
+            .map(|(id, r)| {
+                json!({
+                    "related_person": id,
+                    "relationship": r.relationship,
+                    "classes": r.classes.iter().map(|c| c.code()).collect::<Vec<_>>(),
+                    "granted_at": r.granted_at,
+                    "until": r.until,
+                    "revoked_at": r.revoked_at,
+                })
+            })
+            .collect();
         let disclosures: Vec<Value> = accounting(inner.state.audit.events(), patient, now)
             .into_iter()
             .map(|d| json!({"at": d.at, "recipient": d.recipient, "purpose": d.purpose, "data": d.data}))
@@ -2591,7 +3703,7 @@ impl Clinic {
             .filter(|e| e.event.patient == patient)
             .map(|e| json!({"seq": e.event.seq, "at": e.event.recorded, "actor": e.event.actor, "action": e.event.action, "outcome": e.event.outcome, "break_glass": e.event.break_glass}))
             .collect();
-        Ok(json!({ "disclosures": disclosures, "accesses": accesses }))
+        Ok(json!({ "disclosures": disclosures, "accesses": accesses, "proxies": proxies }))
     }
 
     /// Verifies the audit chain end to end.
@@ -2599,7 +3711,7 @@ impl Clinic {
     /// # Errors
     /// Forbidden unless privacy officer or admin; conflict if the chain is broken.
     pub fn verify_audit(&self, principal: &Principal) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::PRIVACY_OFFICER, Role::ADMIN])?;
+        Self::staff_gate(Endpoint::VerifyAudit, principal)?;
         let inner = self.lock();
         inner
             .state
@@ -2620,40 +3732,86 @@ impl Clinic {
         principal: &Principal,
         patient: PatientId,
     ) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::CLINICIAN, Role::NURSE])?;
+        Self::staff_gate(Endpoint::Discharge, principal)?;
         self.execute(Command::Discharge { patient })
     }
 
-    /// Home vitals upload (NDJSON) by the patient: every line must be about the caller.
+    /// Home vitals upload (NDJSON) by the patient or a proxy with `vitals`.
+    ///
+    /// Every line is parsed and must name the patient in its `patient` field (a line naming
+    /// anyone else refuses the whole upload, with the line numbers); readings timed before 1900
+    /// or more than a day ahead are rejected with their line number; what the journal keeps is
+    /// what was stored, not the raw body; each patient may upload
+    /// [`ClinicConfig::vitals_uploads_per_day`] times a day.
     ///
     /// # Errors
-    /// Forbidden for someone else's readings; conflict if not under monitoring.
+    /// Forbidden; bad request naming the offending lines; conflict if not under monitoring;
+    /// 429 over the daily limit.
     pub fn upload_vitals(
         &self,
         principal: &Principal,
         patient: PatientId,
         body: &str,
     ) -> Result<Value, ClinicError> {
-        if principal.acting_for() != Some(patient) {
-            return Err(ClinicError::forbidden("own record only"));
+        let mut inner = self.lock();
+        self.permit_locked(
+            &inner,
+            Endpoint::UploadVitals,
+            Some(principal),
+            Some(patient),
+        )?;
+        let now = self.now();
+        let today = inner
+            .state
+            .vitals_uploads
+            .get(&(patient, now.date_naive()))
+            .copied()
+            .unwrap_or(0);
+        if today >= self.config.vitals_uploads_per_day {
+            let midnight = (now.date_naive() + chrono::Days::new(1))
+                .and_time(NaiveTime::MIN)
+                .and_utc();
+            return Err(ClinicError::LimitReached {
+                what: "vitals uploads today",
+                retry_after_seconds: u64::try_from((midnight - now).num_seconds().max(1))
+                    .unwrap_or(1),
+            });
         }
-        // Each record must name the caller: cheap check on the raw line, the parser then
-        // validates the field properly.
-        let own = format!("\"patient\":\"{patient}\"");
-        for (i, line) in body.lines().enumerate() {
-            if !line.trim().is_empty() && !line.contains(&own) {
-                return Err(ClinicError::BadRequest {
-                    message: "every reading must be about the uploading patient".into(),
-                    details: vec![format!("line {}: patient", i + 1)],
-                });
+        let screened = screen_vitals(body, patient, now)?;
+        let label = format!("upload-{}", uuid::Uuid::now_v7().simple());
+        let mut value = self.execute_locked(
+            &mut inner,
+            Command::Vitals {
+                patient,
+                label,
+                body: Sensitive::new(screened.forwarded),
+            },
+        )?;
+        // Lines screened out here keep their own numbers in the report.
+        if !screened.rejected.is_empty() {
+            let n = screened.rejected.len();
+            let mut rejections: Vec<Value> = screened
+                .rejected
+                .iter()
+                .map(|line| json!({"record": line, "reason": "time out of range"}))
+                .collect();
+            if let Some(list) = value["rejections"].as_array() {
+                for r in list {
+                    let forwarded = r["record"].as_u64().unwrap_or(0) as usize;
+                    let original = screened.numbers.get(forwarded.wrapping_sub(1)).copied();
+                    rejections.push(json!({"record": original, "reason": r["reason"]}));
+                }
+            }
+            value["rejections"] = json!(rejections);
+            value["records"] = json!(value["records"].as_u64().unwrap_or(0) + n as u64);
+            value["rejected"] = json!(value["rejected"].as_u64().unwrap_or(0) + n as u64);
+        } else if let Some(list) = value["rejections"].as_array_mut() {
+            for r in list {
+                let forwarded = r["record"].as_u64().unwrap_or(0) as usize;
+                r["record"] = json!(screened.numbers.get(forwarded.wrapping_sub(1)));
             }
         }
-        let label = format!("upload-{}", uuid::Uuid::now_v7().simple());
-        self.execute(Command::Vitals {
-            patient,
-            label,
-            body: Sensitive::new(body.to_string()),
-        })
+        Ok(value)
     }
 
     /// The nurse queue: open alerts, most severe first.
@@ -2661,7 +3819,7 @@ impl Clinic {
     /// # Errors
     /// Forbidden unless nurse or clinician.
     pub fn alerts(&self, principal: &Principal) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::NURSE, Role::CLINICIAN])?;
+        Self::staff_gate(Endpoint::Alerts, principal)?;
         let inner = self.lock();
         let list: Vec<Value> = inner
             .state
@@ -2687,7 +3845,7 @@ impl Clinic {
         principal: &Principal,
         alert: AlertId,
     ) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::NURSE, Role::CLINICIAN])?;
+        Self::staff_gate(Endpoint::AckAlert, principal)?;
         self.execute(Command::AckAlert {
             alert,
             by: self.actor(principal),
@@ -2701,7 +3859,7 @@ impl Clinic {
     /// # Errors
     /// Forbidden unless reception or scheduler; not found; conflict.
     pub fn check_in(&self, principal: &Principal, id: AppointmentId) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::RECEPTION, Role::SCHEDULER])?;
+        Self::staff_gate(Endpoint::CheckIn, principal)?;
         self.execute(Command::CheckIn {
             id,
             by: self.actor(principal),
@@ -2713,7 +3871,7 @@ impl Clinic {
     /// # Errors
     /// Forbidden unless clinician or nurse; not found; conflict.
     pub fn complete(&self, principal: &Principal, id: AppointmentId) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::CLINICIAN, Role::NURSE])?;
+        Self::staff_gate(Endpoint::Complete, principal)?;
         self.execute(Command::Complete {
             id,
             by: self.actor(principal),
@@ -2758,7 +3916,7 @@ impl Clinic {
     /// # Errors
     /// Forbidden unless manager or admin.
     pub fn survey_report(&self, principal: &Principal) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::MANAGER, Role::ADMIN])?;
+        Self::staff_gate(Endpoint::SurveyReport, principal)?;
         let inner = self.lock();
         let s = &inner.state;
         let config = bedside_survey::AnalyticsConfig::default()
@@ -2780,26 +3938,105 @@ impl Clinic {
 
     // ---- billing -----------------------------------------------------------------------
 
-    /// Billing staff post visit charges for a checked-in visit and submit the claim.
+    /// Billing staff post the charges of a visit that took place (checked in and completed)
+    /// and submit its claim.
+    ///
+    /// One claim per visit: charging a visit again is refused with the existing claim
+    /// ([`ClinicError::AlreadyExists`]) unless `replaces` names that claim, which makes this a
+    /// corrected (replacement) claim. Repeated codes aggregate into units, at most
+    /// [`ClinicConfig::max_units`] per line.
     ///
     /// # Errors
-    /// Forbidden unless billing or reception; bad request for unknown codes; conflict.
+    /// Forbidden unless billing or reception; not found; conflict (visit not completed, a
+    /// claim exists, `replaces` is not this visit's claim); bad request for unknown codes or
+    /// too many units.
     pub fn charge_visit(
         &self,
         principal: &Principal,
         appointment: AppointmentId,
         codes: &[String],
+        replaces: Option<bedside_core::ClaimId>,
     ) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::BILLING, Role::RECEPTION])?;
-        self.execute(Command::Charge {
-            appointment,
-            codes: codes.to_vec(),
-            charge_ids: codes
-                .iter()
-                .map(|_| bedside_ledger::ChargeId::from_uuid(uuid::Uuid::now_v7()))
-                .collect(),
-            claim: bedside_core::ClaimId::from_uuid(uuid::Uuid::now_v7()),
-        })
+        Self::staff_gate(Endpoint::Charge, principal)?;
+        if codes.is_empty() || codes.len() > 100 {
+            return Err(ClinicError::bad("codes: 1 to 100 procedure codes"));
+        }
+        let mut inner = self.lock();
+        let ap = inner
+            .state
+            .schedule()?
+            .appointment(appointment)
+            .ok_or(ClinicError::NotFound {
+                kind: "appointment",
+            })?;
+        if ap.status != AppointmentStatus::Fulfilled {
+            return Err(ClinicError::conflict(
+                "charges need a visit that took place (checked in and completed)",
+            ));
+        }
+        let encounter = bedside_core::EncounterId::from_uuid(appointment.as_uuid());
+        let existing = inner
+            .state
+            .billing
+            .claims
+            .for_encounter(encounter)
+            .map(|c| c.id);
+        match (existing, replaces) {
+            (Some(current), None) => {
+                return Err(ClinicError::AlreadyExists {
+                    kind: "claim",
+                    existing: current.to_string(),
+                });
+            }
+            (Some(current), Some(r)) if current != r => {
+                return Err(ClinicError::conflict(
+                    "replaces: not the current claim of this visit",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ClinicError::conflict("replaces: this visit has no claim"));
+            }
+            _ => {}
+        }
+        let mut lines: Vec<(String, u32)> = Vec::new();
+        let mut problems = Vec::new();
+        for (i, code) in codes.iter().enumerate() {
+            let code = code.trim();
+            match lines.iter_mut().find(|(c, _)| c == code) {
+                Some((_, units)) => *units += 1,
+                None => lines.push((code.to_string(), 1)),
+            }
+            let units = lines.iter().find(|(c, _)| c == code).map_or(1, |l| l.1);
+            let cap = self
+                .config
+                .max_units
+                .get(code)
+                .copied()
+                .unwrap_or(self.config.default_max_units);
+            if units == cap + 1 {
+                problems.push(format!("codes[{i}]: more than {cap} unit(s) of one code"));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ClinicError::BadRequest {
+                message: format!("{} problem(s) in the charges", problems.len()),
+                details: problems,
+            });
+        }
+        self.execute_locked(
+            &mut inner,
+            Command::Charge {
+                appointment,
+                charge_ids: lines
+                    .iter()
+                    .map(|_| bedside_ledger::ChargeId::from_uuid(uuid::Uuid::now_v7()))
+                    .collect(),
+                codes: lines.iter().map(|(c, _)| c.clone()).collect(),
+                units: lines.iter().map(|(_, u)| *u).collect(),
+                claim: bedside_core::ClaimId::from_uuid(uuid::Uuid::now_v7()),
+                replaces,
+            },
+        )
     }
 
     /// Billing staff post an 835 remittance.
@@ -2807,7 +4044,7 @@ impl Clinic {
     /// # Errors
     /// Forbidden unless billing; bad request with the parser's diagnostics.
     pub fn post_remittance(&self, principal: &Principal, body: &str) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::BILLING])?;
+        Self::staff_gate(Endpoint::Remittance, principal)?;
         self.execute(Command::Remittance {
             body: Sensitive::new(body.to_string()),
         })
@@ -2823,6 +4060,7 @@ impl Clinic {
         patient: PatientId,
     ) -> Result<Value, ClinicError> {
         let mut inner = self.lock();
+        self.permit_locked(&inner, Endpoint::Statement, Some(principal), Some(patient))?;
         self.authorize(
             &mut inner,
             principal,
@@ -2858,18 +4096,58 @@ impl Clinic {
         }))
     }
 
-    /// A payment by the patient (or a proxy with billing access) or by billing staff.
+    /// A payment by the patient, a proxy with `billing`, or billing staff.
+    ///
+    /// With a `client_token` (the `Idempotency-Key` header) a retry returns the first answer
+    /// and pays nothing more; the same key with another amount is a conflict. More than the
+    /// balance is refused unless billing staff record a credit (`credit: true`).
     ///
     /// # Errors
-    /// Forbidden; bad amount.
+    /// Forbidden; not found for an id that is not a patient; bad amount; conflict (over the
+    /// balance, key reused with another request).
     pub fn pay(
         &self,
         principal: &Principal,
         patient: PatientId,
-        amount_minor: i64,
+        request: &PaymentRequest,
     ) -> Result<Value, ClinicError> {
         let mut inner = self.lock();
-        if !principal.has_any_role(&[Role::BILLING]) {
+        self.permit_locked(&inner, Endpoint::Pay, Some(principal), Some(patient))?;
+        if inner.state.registry.current(patient).is_none() {
+            return Err(ClinicError::NotFound { kind: "patient" });
+        }
+        if let Some(key) = &request.client_token
+            && (key.is_empty() || key.len() > 100 || !key.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ClinicError::bad(
+                "idempotency key: 1 to 100 visible ASCII characters",
+            ));
+        }
+        let billing_staff = principal.has_any_role(&[Role::BILLING]);
+        if request.credit && !billing_staff {
+            return Err(ClinicError::forbidden("credit: billing staff only"));
+        }
+        if let Some(key) = &request.client_token
+            && let Some(first) = inner.state.payment_keys.get(&(patient, key.clone()))
+        {
+            return if first.amount_minor == request.amount_minor && first.credit == request.credit {
+                Ok(first.answer.clone())
+            } else {
+                Err(ClinicError::conflict(
+                    "idempotency key already used for a different payment",
+                ))
+            };
+        }
+        if request.amount_minor <= 0 || request.amount_minor > 10_000_000 {
+            return Err(ClinicError::bad("amount_minor: 1 to 10000000"));
+        }
+        let balance = inner.state.billing.patient_balance_minor(patient);
+        if request.amount_minor > balance && !request.credit {
+            return Err(ClinicError::conflict(
+                "amount_minor: more than the balance due",
+            ));
+        }
+        if !billing_staff {
             self.authorize_command(
                 &mut inner,
                 principal,
@@ -2882,10 +4160,39 @@ impl Clinic {
             &mut inner,
             Command::Payment {
                 patient,
-                amount_minor,
+                amount_minor: request.amount_minor,
                 id: bedside_ledger::PaymentId::from_uuid(uuid::Uuid::now_v7()),
+                client_token: request.client_token.clone(),
+                credit: request.credit,
             },
         )
+    }
+
+    /// The remittance work queue: unmatched claims, reversals without originals and
+    /// duplicate payments, each with its reason.
+    ///
+    /// # Errors
+    /// Forbidden unless billing.
+    pub fn work_queue(&self, principal: &Principal) -> Result<Value, ClinicError> {
+        Self::staff_gate(Endpoint::WorkQueue, principal)?;
+        let inner = self.lock();
+        let items: Vec<Value> = inner
+            .state
+            .billing
+            .poster
+            .work_queue()
+            .iter()
+            .map(|w| {
+                json!({
+                    "reason": w.reason,
+                    "trace_number": w.trace_number,
+                    "control_number": w.control_number.expose(),
+                    "paid_minor": w.paid.amount_minor(),
+                    "segment": w.segment,
+                })
+            })
+            .collect();
+        Ok(json!(items))
     }
 
     /// Accounts-receivable aging by payer and by patient.
@@ -2893,7 +4200,7 @@ impl Clinic {
     /// # Errors
     /// Forbidden unless billing or manager.
     pub fn aging(&self, principal: &Principal) -> Result<Value, ClinicError> {
-        Self::require_role(principal, &[Role::BILLING, Role::MANAGER])?;
+        Self::staff_gate(Endpoint::Aging, principal)?;
         let inner = self.lock();
         let report = bedside_ledger::aging(&inner.state.billing.books, self.now())
             .map_err(|e| ClinicError::conflict(e.to_string()))?;
@@ -2906,23 +4213,76 @@ impl Clinic {
 
     // ---- outbox --------------------------------------------------------------------------
 
-    /// Outbox messages (staff: all; patient: their own).
+    /// Outbox messages about one patient, consent-checked and audited.
+    ///
+    /// A patient sees their own messages; a proxy only those of its granted classes
+    /// (reminders and notices: `appointments`, statements: `billing`); staff must name the
+    /// `patient` and see only their role's messages (front desk: appointments, billing:
+    /// statements, clinicians and nurses: nurse alerts). One-time codes are never listed: they
+    /// reach the phone only.
     ///
     /// # Errors
-    /// Storage.
+    /// Forbidden; bad request when staff name no patient; not found.
     pub fn outbox(
         &self,
         principal: &Principal,
         status: Option<&str>,
+        patient: Option<PatientId>,
     ) -> Result<Vec<OutboxMessage>, ClinicError> {
-        let patient = match principal {
-            Principal::Staff { .. } => {
-                Self::require_role(principal, &[Role::ADMIN, Role::SCHEDULER, Role::NURSE])?;
-                None
+        let mut inner = self.lock();
+        self.permit_locked(&inner, Endpoint::Outbox, Some(principal), patient)?;
+        let (subject, classes) = match principal {
+            Principal::Staff { roles, .. } => {
+                let subject =
+                    patient.ok_or_else(|| ClinicError::bad("patient: required for staff"))?;
+                let mut set = ClassSet::default();
+                for r in roles {
+                    match r.as_str() {
+                        "reception" | "scheduler" => set.insert(DataClass::Appointments),
+                        "billing" => set.insert(DataClass::Billing),
+                        "clinician" | "nurse" => set.insert(DataClass::Vitals),
+                        _ => continue,
+                    };
+                }
+                (subject, set)
             }
-            other => other.acting_for().map(|p| p.to_string()),
+            Principal::Patient { patient: me } => (*me, ClassSet::default()),
+            Principal::Proxy { patient: me, .. } => {
+                let granted = inner.state.proxy_classes(principal, self.now());
+                let wanted = [
+                    DataClass::Appointments,
+                    DataClass::Billing,
+                    DataClass::Vitals,
+                ];
+                let mut set = ClassSet::default();
+                for c in wanted.into_iter().filter(|c| granted.contains(*c)) {
+                    set.insert(c);
+                }
+                (*me, set)
+            }
         };
-        Ok(self.lock().store.outbox(status, patient.as_deref(), 1000)?)
+        let asked: Vec<DataClass> = if classes.is_empty() {
+            vec![DataClass::Contact]
+        } else {
+            classes.iter().collect()
+        };
+        if matches!(principal, Principal::Proxy { .. }) && classes.is_empty() {
+            return Err(ClinicError::forbidden("proxy grant"));
+        }
+        self.authorize(&mut inner, principal, subject, Action::Read, &asked, None)?;
+        let all = inner
+            .store
+            .outbox(status, Some(&subject.to_string()), 1000)?;
+        let patient_side = !matches!(principal, Principal::Staff { .. });
+        Ok(all
+            .into_iter()
+            .filter(|m| m.purpose != PHONE_VERIFICATION)
+            .filter(|m| !(patient_side && m.channel == "internal"))
+            .filter(|m| {
+                matches!(principal, Principal::Patient { .. })
+                    || classes.contains(access::class_of_purpose(&m.purpose))
+            })
+            .collect())
     }
 
     /// Delivers due messages through `notifier` and marks them sent.
@@ -2977,6 +4337,128 @@ impl Clinic {
             provider,
         }
     }
+}
+
+const DUPLICATE_KEY: &str = "duplicate field";
+
+/// The fields of a reading line the clinic checks itself; any key repeated is an error.
+#[derive(Default)]
+struct ReadingHead {
+    patient: Option<String>,
+    at: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ReadingHead {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = ReadingHead;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a reading object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReadingHead, A::Error> {
+                let mut head = ReadingHead::default();
+                let mut keys = HashSet::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if !keys.insert(key.clone()) {
+                        return Err(serde::de::Error::custom(DUPLICATE_KEY));
+                    }
+                    let value: Value = map.next_value()?;
+                    match key.as_str() {
+                        "patient" => head.patient = value.as_str().map(str::to_string),
+                        "at" => head.at = value.as_str().map(str::to_string),
+                        _ => {}
+                    }
+                }
+                Ok(head)
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// Refuses text with control characters or bidirectional controls (which can make a name
+/// display as something else, "Trojan Source" style): a clear error by field path.
+fn check_text(path: &str, value: &str, problems: &mut Vec<String>) {
+    let bidi = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if value.chars().any(|c| c.is_control() || bidi(c)) {
+        problems.push(format!(
+            "{path}: contains control or bidirectional-override characters"
+        ));
+    }
+}
+
+/// A vitals upload after the clinic's own checks.
+struct ScreenedVitals {
+    /// The lines passed to the parser, one per line.
+    forwarded: String,
+    /// The original line number of each forwarded line.
+    numbers: Vec<u32>,
+    /// Original line numbers rejected for their time.
+    rejected: Vec<u32>,
+}
+
+/// Checks the patient of every line by parsing it (not by looking for a substring) and the
+/// time range of each reading. Lines that are not JSON objects are passed on for the parser
+/// to reject with its own reason.
+fn screen_vitals(
+    body: &str,
+    patient: PatientId,
+    now: Instant,
+) -> Result<ScreenedVitals, ClinicError> {
+    let earliest = chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
+        .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+        .unwrap_or(Instant::MIN_UTC);
+    let latest = now + TimeDelta::days(1);
+    let own = patient.to_string();
+    let mut out = ScreenedVitals {
+        forwarded: String::with_capacity(body.len()),
+        numbers: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let mut foreign = Vec::new();
+    for (i, line) in body.split('\n').enumerate() {
+        let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<ReadingHead>(line) {
+            Ok(head) => {
+                if head.patient.as_deref() != Some(own.as_str()) {
+                    foreign.push(format!("line {number}: patient"));
+                    continue;
+                }
+                let at = head
+                    .at
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+                if at.is_some_and(|t| t < earliest || t > latest) {
+                    out.rejected.push(number);
+                    continue;
+                }
+            }
+            // A repeated key could let the parser see another patient than this check did.
+            Err(e) if e.to_string().starts_with(DUPLICATE_KEY) => {
+                foreign.push(format!("line {number}: repeated field"));
+                continue;
+            }
+            Err(_) => {}
+        }
+        out.forwarded.push_str(line.trim_end_matches('\r'));
+        out.forwarded.push('\n');
+        out.numbers.push(number);
+    }
+    if !foreign.is_empty() {
+        foreign.truncate(100);
+        return Err(ClinicError::BadRequest {
+            message: "every reading must be about the patient of the upload".into(),
+            details: foreign,
+        });
+    }
+    Ok(out)
 }
 
 /// A possible duplicate: same birth date and a similar family and given name.

@@ -38,6 +38,27 @@ pub enum ClinicError {
         /// What conflicted.
         message: String,
     },
+    /// Occurs when the request would create what already exists (a second claim for a visit):
+    /// the answer names the existing resource.
+    #[error("conflict: {kind} already exists")]
+    AlreadyExists {
+        /// The kind of resource.
+        kind: &'static str,
+        /// The id of the existing one (an id the caller may see, never PHI).
+        existing: String,
+    },
+    /// Occurs when a per-patient limit is reached (home-vitals uploads per day).
+    #[error("limit reached: {what}")]
+    LimitReached {
+        /// What ran out (a fixed phrase, no input).
+        what: &'static str,
+        /// Seconds until the limit resets (the `Retry-After` header).
+        retry_after_seconds: u64,
+    },
+    /// Occurs when the integrity check found a break in the tamper-evident chain: the clinic
+    /// serves reads but refuses every write until the privacy officer has investigated.
+    #[error("read-only: the integrity check failed, writes are refused")]
+    Degraded,
     /// Occurs when the request body is larger than the configured limit.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -106,8 +127,10 @@ impl ClinicError {
             ClinicError::Forbidden { .. } => 403,
             ClinicError::NotFound { .. } => 404,
             ClinicError::Conflict { .. } => 409,
+            ClinicError::AlreadyExists { .. } => 409,
+            ClinicError::LimitReached { .. } => 429,
             ClinicError::PayloadTooLarge => 413,
-            ClinicError::Storage(_) => 503,
+            ClinicError::Storage(_) | ClinicError::Degraded => 503,
         }
     }
 
@@ -119,8 +142,11 @@ impl ClinicError {
             ClinicError::Forbidden { .. } => "forbidden",
             ClinicError::NotFound { .. } => "not_found",
             ClinicError::Conflict { .. } => "conflict",
+            ClinicError::AlreadyExists { .. } => "conflict",
+            ClinicError::LimitReached { .. } => "rate_limited",
             ClinicError::PayloadTooLarge => "payload_too_large",
             ClinicError::Storage(_) => "unavailable",
+            ClinicError::Degraded => "degraded",
         }
     }
 
@@ -137,21 +163,33 @@ impl ClinicError {
             }
             other => other.to_string(),
         };
-        json!({ "error": { "code": self.code(), "message": message, "details": details } })
+        let mut body =
+            json!({ "error": { "code": self.code(), "message": message, "details": details } });
+        if let ClinicError::AlreadyExists { existing, .. } = self {
+            body["error"]["existing"] = json!(existing);
+        }
+        body
     }
 }
 
 impl From<bedside_schedule::ScheduleError> for ClinicError {
     fn from(e: bedside_schedule::ScheduleError) -> Self {
         use bedside_schedule::ScheduleError as S;
+        // Fixed messages only: some variants quote caller input (an appointment type code).
         match e {
-            S::Conflict { .. }
-            | S::TokenReused
-            | S::HoldExpired
-            | S::VersionConflict { .. }
-            | S::InvalidTransition { .. } => ClinicError::conflict(e.to_string()),
+            S::Conflict { .. } => ClinicError::conflict("the option is no longer available"),
+            S::TokenReused => {
+                ClinicError::conflict("client token already used for a different booking")
+            }
+            S::HoldExpired => ClinicError::conflict("the hold has expired"),
+            S::VersionConflict { .. } => ClinicError::conflict("version conflict"),
+            S::InvalidTransition { .. } => {
+                ClinicError::conflict("the appointment is not in a state that allows this")
+            }
             S::NotFound { kind } => ClinicError::NotFound { kind },
-            other => ClinicError::bad(other.to_string()),
+            S::UnknownAppointmentType { .. } => ClinicError::bad("appointment_type: unknown code"),
+            S::RuleViolation { .. } => ClinicError::bad("option: breaks a booking rule"),
+            _ => ClinicError::bad("the scheduling request is invalid"),
         }
     }
 }

@@ -2,17 +2,21 @@
 //! refusal is the JSON error shape, never a 500 and never an echo of the input), and calls
 //! the [`Clinic`] services. See `docs/API.md`.
 
+use crate::access::Endpoint;
 use crate::auth::Principal;
-use crate::clinic::{Clinic, ProfileChange, Registration, SlotSearch};
+use crate::clinic::{Clinic, PaymentRequest, ProfileChange, Registration, SlotSearch};
 use crate::error::ClinicError;
+use crate::limits::RateLimits;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use bedside_consent::Relationship;
-use bedside_core::{AlertId, AppointmentId, Instant, PatientId, Period, ProviderId};
+use bedside_core::{
+    AlertId, AppointmentId, ClaimId, Instant, PatientId, Period, ProviderId, RelatedPersonId,
+};
 use bedside_records::history::ChangeRequestId;
 use bedside_schedule::SlotOption;
 use serde::Deserialize;
@@ -33,7 +37,16 @@ impl IntoResponse for ClinicError {
             eprintln!("storage failure: {e}");
         }
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        (status, axum::Json(self.to_json())).into_response()
+        let mut response = (status, axum::Json(self.to_json())).into_response();
+        if let ClinicError::LimitReached {
+            retry_after_seconds,
+            ..
+        } = &self
+            && let Ok(v) = header::HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
     }
 }
 
@@ -47,11 +60,23 @@ fn created(value: Value) -> ApiResult {
     Ok((StatusCode::CREATED, axum::Json(value)).into_response())
 }
 
-/// The router over a clinic.
+/// The router over a clinic, with the default rate limits ([`RateLimits::default`]).
 pub fn router(clinic: Arc<Clinic>) -> Router {
-    Router::new()
-        .route("/health", get(health))
+    router_with(clinic, &RateLimits::default())
+}
+
+/// The router over a clinic with explicit rate limits (tests use
+/// [`RateLimits::disabled`]). Anonymous endpoints get the stricter per-address limit.
+pub fn router_with(clinic: Arc<Clinic>, limits: &RateLimits) -> Router {
+    // `/health` sits with the authenticated group so monitors are not held to the strict
+    // anonymous limit.
+    let anonymous = Router::new()
         .route("/v1/register", post(self_register))
+        .route("/v1/slots", get(slots))
+        .route("/v1/providers", get(providers))
+        .with_state(clinic.clone());
+    let authenticated = Router::new()
+        .route("/health", get(health))
         .route("/v1/patients", post(staff_register))
         .route("/v1/patients/{id}", get(patient).patch(change_profile))
         .route(
@@ -60,6 +85,9 @@ pub fn router(clinic: Arc<Clinic>) -> Router {
         )
         .route("/v1/patients/{id}/notes", get(notes).post(add_note))
         .route("/v1/patients/{id}/proxies", post(grant_proxy))
+        .route("/v1/patients/{id}/proxies/{proxy}", delete(revoke_proxy))
+        .route("/v1/patients/{id}/phone", post(set_phone))
+        .route("/v1/patients/{id}/phone/verify", post(verify_phone))
         .route("/v1/patients/{id}/disclosures", get(disclosures))
         .route("/v1/patients/{id}/change-requests", get(change_requests))
         .route("/v1/patients/{id}/discharge", post(discharge))
@@ -67,8 +95,6 @@ pub fn router(clinic: Arc<Clinic>) -> Router {
         .route("/v1/change-requests/{id}/approve", post(approve))
         .route("/v1/duplicates", get(duplicates))
         .route("/v1/duplicates/{id}/resolve", post(resolve_duplicate))
-        .route("/v1/slots", get(slots))
-        .route("/v1/providers", get(providers))
         .route("/v1/providers/{id}/unavailable", post(unavailable))
         .route("/v1/appointments/{id}/cancel", post(cancel))
         .route("/v1/appointments/{id}/reschedule", post(reschedule))
@@ -78,6 +104,7 @@ pub fn router(clinic: Arc<Clinic>) -> Router {
         .route("/v1/surveys/report", get(survey_report))
         .route("/v1/appointments/{id}/charges", post(charge_visit))
         .route("/v1/billing/remittance", post(post_remittance))
+        .route("/v1/billing/work-queue", get(work_queue))
         .route("/v1/billing/aging", get(aging))
         .route("/v1/patients/{id}/statement", get(statement))
         .route("/v1/patients/{id}/payments", post(pay))
@@ -89,7 +116,8 @@ pub fn router(clinic: Arc<Clinic>) -> Router {
         .route("/v1/outbox", get(outbox))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(clinic)
+        .with_state(clinic);
+    crate::limits::apply(anonymous, authenticated, limits)
 }
 
 async fn not_found() -> ApiResult {
@@ -114,6 +142,31 @@ fn principal(clinic: &Clinic, headers: &HeaderMap) -> Result<Principal, ClinicEr
         return Err(ClinicError::Unauthenticated);
     }
     clinic.authenticate(token)
+}
+
+/// Authenticates and applies the endpoint's gate for a patient-addressed route, before any
+/// body is read.
+fn gate(
+    clinic: &Clinic,
+    headers: &HeaderMap,
+    endpoint: Endpoint,
+    patient: Option<PatientId>,
+) -> Result<Principal, ClinicError> {
+    let who = principal(clinic, headers)?;
+    clinic.permit(endpoint, Some(&who), patient)?;
+    Ok(who)
+}
+
+/// As [`gate`] for a route addressed by appointment id.
+fn gate_appointment(
+    clinic: &Clinic,
+    headers: &HeaderMap,
+    endpoint: Endpoint,
+    id: AppointmentId,
+) -> Result<Principal, ClinicError> {
+    let who = principal(clinic, headers)?;
+    clinic.permit_appointment(endpoint, &who, id)?;
+    Ok(who)
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, ClinicError> {
@@ -202,6 +255,36 @@ fn percent_decode(s: &str) -> Result<String, ClinicError> {
     String::from_utf8(out).map_err(|_| ClinicError::bad("query: not UTF-8"))
 }
 
+/// The years the API accepts in instants: nothing before 1900 (year 0 included) or after 2200.
+fn year_in_range(t: Instant) -> bool {
+    use chrono::Datelike;
+    (1900..=2200).contains(&t.year())
+}
+
+fn instant_param(v: &str, name: &str) -> Result<Instant, ClinicError> {
+    v.parse::<Instant>()
+        .ok()
+        .filter(|t| year_in_range(*t))
+        .ok_or_else(|| {
+            ClinicError::bad(format!(
+                "{name}: expected an RFC 3339 instant between 1900 and 2200"
+            ))
+        })
+}
+
+/// A period the API accepts: start before end (never zero-length), both in range.
+fn checked_period(start: Instant, end: Instant) -> Result<Period, ClinicError> {
+    if !year_in_range(start) || !year_in_range(end) {
+        return Err(ClinicError::bad(
+            "start, end: between the years 1900 and 2200",
+        ));
+    }
+    if end <= start {
+        return Err(ClinicError::bad("end: must be after start"));
+    }
+    Period::new(start, end).map_err(|_| ClinicError::bad("end: must be after start"))
+}
+
 async fn health(State(clinic): State<Shared>) -> ApiResult {
     ok(json!({ "status": "ok", "set_up": clinic.is_set_up() }))
 }
@@ -212,7 +295,7 @@ async fn self_register(State(clinic): State<Shared>, body: Body) -> ApiResult {
 }
 
 async fn staff_register(State(clinic): State<Shared>, headers: HeaderMap, body: Body) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
+    let who = gate(&clinic, &headers, Endpoint::StaffRegister, None)?;
     let form: Registration = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     created(clinic.register(&form, Some(&who))?)
 }
@@ -233,8 +316,8 @@ async fn change_profile(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
     let id: PatientId = parse_id(&id, "patient")?;
+    let who = gate(&clinic, &headers, Endpoint::ChangeProfile, Some(id))?;
     let change: ProfileChange = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     ok(clinic.change_profile(&who, id, &change)?)
 }
@@ -261,8 +344,8 @@ async fn book(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
     let id: PatientId = parse_id(&id, "patient")?;
+    let who = gate(&clinic, &headers, Endpoint::Book, Some(id))?;
     let b: BookBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     created(clinic.book(&who, id, b.option, &b.client_token)?)
 }
@@ -292,8 +375,8 @@ async fn add_note(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
     let id: PatientId = parse_id(&id, "patient")?;
+    let who = gate(&clinic, &headers, Endpoint::AddNote, Some(id))?;
     let b: NoteBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     created(clinic.add_note(&who, id, &b.text)?)
 }
@@ -311,10 +394,57 @@ async fn grant_proxy(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
     let id: PatientId = parse_id(&id, "patient")?;
+    let who = gate(&clinic, &headers, Endpoint::GrantProxy, Some(id))?;
     let b: ProxyBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     created(clinic.grant_proxy(&who, id, &b.classes, b.relationship)?)
+}
+
+async fn revoke_proxy(
+    State(clinic): State<Shared>,
+    Path((id, proxy)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let id: PatientId = parse_id(&id, "patient")?;
+    let proxy: RelatedPersonId = parse_id(&proxy, "proxy")?;
+    let who = gate(&clinic, &headers, Endpoint::RevokeProxy, Some(id))?;
+    ok(clinic.revoke_proxy(&who, id, proxy)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhoneBody {
+    phone: String,
+}
+
+async fn set_phone(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let id: PatientId = parse_id(&id, "patient")?;
+    let who = gate(&clinic, &headers, Endpoint::SetPhone, Some(id))?;
+    let b: PhoneBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    ok(clinic.set_phone(&who, id, &b.phone)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    code: String,
+}
+
+async fn verify_phone(
+    State(clinic): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let id: PatientId = parse_id(&id, "patient")?;
+    let who = gate(&clinic, &headers, Endpoint::VerifyPhone, Some(id))?;
+    let b: CodeBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    ok(clinic.verify_phone(&who, id, &b.code)?)
 }
 
 async fn disclosures(
@@ -362,7 +492,7 @@ async fn resolve_duplicate(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
+    let who = gate(&clinic, &headers, Endpoint::ResolveDuplicate, None)?;
     let id: PatientId = parse_id(&id, "patient")?;
     let b: ResolveBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     ok(clinic.resolve_duplicate(&who, id, b.same_person)?)
@@ -383,8 +513,8 @@ async fn upload_vitals(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
     let id: PatientId = parse_id(&id, "patient")?;
+    let who = gate(&clinic, &headers, Endpoint::UploadVitals, Some(id))?;
     let bytes = read_body(body, MAX_VITALS_BYTES).await?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ClinicError::bad("body: not UTF-8"))?;
     ok(clinic.upload_vitals(&who, id, text)?)
@@ -395,18 +525,8 @@ async fn slots(State(clinic): State<Shared>, RawQuery(query): RawQuery) -> ApiRe
     for (k, v) in query_pairs(query.as_deref())? {
         match k.as_str() {
             "appointment_type" => search.appointment_type = v,
-            "from" => {
-                search.from = Some(
-                    v.parse::<Instant>()
-                        .map_err(|_| ClinicError::bad("from: expected an RFC 3339 instant"))?,
-                )
-            }
-            "to" => {
-                search.to = Some(
-                    v.parse::<Instant>()
-                        .map_err(|_| ClinicError::bad("to: expected an RFC 3339 instant"))?,
-                )
-            }
+            "from" => search.from = Some(instant_param(&v, "from")?),
+            "to" => search.to = Some(instant_param(&v, "to")?),
             "provider" => search.provider = Some(parse_id(&v, "provider")?),
             "limit" => {
                 search.limit = Some(
@@ -414,12 +534,8 @@ async fn slots(State(clinic): State<Shared>, RawQuery(query): RawQuery) -> ApiRe
                         .map_err(|_| ClinicError::bad("limit: expected a number"))?,
                 )
             }
-            _ => {
-                return Err(ClinicError::bad(format!(
-                    "unknown query parameter `{}`",
-                    k.chars().take(40).collect::<String>()
-                )));
-            }
+            // The name is not echoed: error messages carry codes and field paths only.
+            _ => return Err(ClinicError::bad("unknown query parameter")),
         }
     }
     if search.appointment_type.is_empty() {
@@ -446,11 +562,10 @@ async fn unavailable(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
+    let who = gate(&clinic, &headers, Endpoint::ProviderUnavailable, None)?;
     let id: ProviderId = parse_id(&id, "provider")?;
     let b: PeriodBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    let period =
-        Period::new(b.start, b.end).map_err(|_| ClinicError::bad("end: must be after start"))?;
+    let period = checked_period(b.start, b.end)?;
     ok(clinic.provider_unavailable(&who, id, period)?)
 }
 
@@ -476,8 +591,8 @@ async fn reschedule(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
     let id: AppointmentId = parse_id(&id, "appointment")?;
+    let who = gate_appointment(&clinic, &headers, Endpoint::Reschedule, id)?;
     let b: RescheduleBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     ok(clinic.reschedule(&who, id, b.option)?)
 }
@@ -513,7 +628,7 @@ async fn answer_survey(
     body: Body,
 ) -> ApiResult {
     use crate::clinic::SurveyAnswerValue as A;
-    let who = principal(&clinic, &headers)?;
+    let who = gate(&clinic, &headers, Endpoint::AnswerSurvey, None)?;
     let id: AppointmentId = parse_id(&id, "survey invitation")?;
     let b: SurveyBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     let mut answers = Vec::new();
@@ -547,6 +662,9 @@ async fn answer_survey(
 #[serde(deny_unknown_fields)]
 struct ChargeBody {
     codes: Vec<String>,
+    /// The claim a corrected claim replaces.
+    #[serde(default)]
+    replaces: Option<ClaimId>,
 }
 
 async fn charge_visit(
@@ -555,10 +673,10 @@ async fn charge_visit(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
+    let who = gate(&clinic, &headers, Endpoint::Charge, None)?;
     let id: AppointmentId = parse_id(&id, "appointment")?;
     let b: ChargeBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    created(clinic.charge_visit(&who, id, &b.codes)?)
+    created(clinic.charge_visit(&who, id, &b.codes, b.replaces)?)
 }
 
 async fn post_remittance(
@@ -566,10 +684,15 @@ async fn post_remittance(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
+    let who = gate(&clinic, &headers, Endpoint::Remittance, None)?;
     let bytes = read_body(body, MAX_VITALS_BYTES).await?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ClinicError::bad("body: not UTF-8"))?;
     ok(clinic.post_remittance(&who, text)?)
+}
+
+async fn work_queue(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
+    let who = principal(&clinic, &headers)?;
+    ok(clinic.work_queue(&who)?)
 }
 
 async fn aging(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
@@ -586,22 +709,29 @@ async fn statement(
     ok(clinic.statement(&who, parse_id(&id, "patient")?)?)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PaymentBody {
-    amount_minor: i64,
-}
-
 async fn pay(
     State(clinic): State<Shared>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
     let id: PatientId = parse_id(&id, "patient")?;
-    let b: PaymentBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    created(clinic.pay(&who, id, b.amount_minor)?)
+    let who = gate(&clinic, &headers, Endpoint::Pay, Some(id))?;
+    let mut b: PaymentRequest = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
+    if let Some(key) = headers.get("idempotency-key") {
+        let key = key
+            .to_str()
+            .map_err(|_| ClinicError::bad("idempotency-key: must be visible ASCII"))?;
+        match &b.client_token {
+            Some(t) if t != key => {
+                return Err(ClinicError::bad(
+                    "idempotency-key: differs from client_token in the body",
+                ));
+            }
+            _ => b.client_token = Some(key.to_string()),
+        }
+    }
+    created(clinic.pay(&who, id, &b)?)
 }
 
 async fn survey_report(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
@@ -612,14 +742,15 @@ async fn survey_report(State(clinic): State<Shared>, headers: HeaderMap) -> ApiR
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SmsBody {
+    message_id: String,
     from: String,
     body: String,
 }
 
 async fn inbound_sms(State(clinic): State<Shared>, headers: HeaderMap, body: Body) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
+    let who = gate(&clinic, &headers, Endpoint::InboundSms, None)?;
     let b: SmsBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    ok(clinic.inbound_sms(&who, &b.from, &b.body)?)
+    ok(clinic.inbound_sms(&who, &b.message_id, &b.from, &b.body)?)
 }
 
 async fn reviews(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
@@ -654,17 +785,19 @@ async fn outbox(
 ) -> ApiResult {
     let who = principal(&clinic, &headers)?;
     let mut status = None;
+    let mut patient = None;
     for (k, v) in query_pairs(query.as_deref())? {
         match (k.as_str(), v.as_str()) {
             ("status", "pending" | "sent" | "withdrawn") => status = Some(v),
             ("status", _) => return Err(ClinicError::bad("status: pending, sent or withdrawn")),
+            ("patient", _) => patient = Some(parse_id::<PatientId>(&v, "patient")?),
             _ => return Err(ClinicError::bad("unknown query parameter")),
         }
     }
-    ok(json!(clinic.outbox(&who, status.as_deref())?))
+    ok(json!(clinic.outbox(&who, status.as_deref(), patient)?))
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes, with the default rate limits.
 ///
 /// # Errors
 /// An I/O error from the listener.
@@ -673,7 +806,25 @@ pub async fn serve(
     clinic: Arc<Clinic>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(clinic))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, clinic, &RateLimits::default(), shutdown).await
+}
+
+/// Serves the API on `listener` with `limits` until `shutdown` completes (the load generator
+/// measures the backend with [`RateLimits::disabled`]).
+///
+/// # Errors
+/// An I/O error from the listener.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    clinic: Arc<Clinic>,
+    limits: &RateLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // The peer address feeds the per-address rate limits.
+    axum::serve(
+        listener,
+        router_with(clinic, limits).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -32,21 +32,23 @@
 //! let patient = demo.patients[0].0;
 //! let me = bedside_clinic::Principal::Patient { patient };
 //! clinic.book(&me, patient, slots[0].clone(), "checkout-1")?;
-//! assert!(!clinic.outbox(&me, Some("pending"))?.is_empty());
+//! assert!(!clinic.outbox(&me, Some("pending"), None)?.is_empty());
 //! Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod access;
 pub mod auth;
 pub mod clinic;
 pub mod error;
 pub mod http;
+pub mod integrity;
 pub mod limits;
 pub mod notify;
 pub mod seed;
 pub mod store;
 
 pub use auth::Principal;
-pub use clinic::{Clinic, ClinicConfig, Command, Registration, SlotSearch};
+pub use clinic::{Clinic, ClinicConfig, Command, PaymentRequest, Registration, SlotSearch};
 pub use error::{ClinicError, StoreError};
 pub use notify::{FileNotifier, LogNotifier, MemoryNotifier, Notifier};
 pub use store::{Durability, SqliteStore, Store};

@@ -355,7 +355,7 @@ pub fn seed_demo(
         clinic.complete(&clinician, *appointment)?;
         clock.set(*visit_start + TimeDelta::hours(1));
         let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
-        let claim = clinic.charge_visit(&billing, *appointment, &codes)?;
+        let claim = clinic.charge_visit(&billing, *appointment, &codes, None)?;
         let control = claim["control_number"]
             .as_str()
             .ok_or_else(|| ClinicError::bad("charge returned no claim"))?
@@ -383,7 +383,14 @@ pub fn seed_demo(
     clock.set(now - TimeDelta::days(1));
     let (payer_index, amount) = PARTIAL_PAYMENT;
     let patient = patient_at(&demo, payer_index)?;
-    clinic.pay(&billing, patient, amount)?;
+    clinic.pay(
+        &billing,
+        patient,
+        &crate::clinic::PaymentRequest {
+            amount_minor: amount,
+            ..Default::default()
+        },
+    )?;
 
     clock.set(now);
     book_upcoming(&clinic, &demo.patients, now)?;

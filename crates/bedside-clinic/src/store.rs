@@ -5,17 +5,29 @@
 //! produced — is written in **one** SQLite transaction, so a crash leaves the whole change or
 //! none of it. On start-up the journal is replayed to rebuild the state, and the audit chain is
 //! read back and verified.
+//!
+//! Every batch that writes journal, audit or review rows is also a link of a hash chain whose
+//! head is anchored outside the database ([`crate::integrity`]), so
+//! [`Store::verify_chain`] detects rows edited, deleted or added behind the application's
+//! back, including a deleted tail and a consistently re-hashed chain.
 
 use crate::error::StoreError;
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::integrity::{
+    self, Anchor, BreakReason, ChainKey, ChainReport, ChainTip, Checkpoint, FileAnchor, Hash,
+    MemoryAnchor,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::path::Path;
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// The schema version that introduced the batch chain (and seals older rows as batch 0).
+const CHAIN_VERSION: i64 = 3;
 
 /// Schema migrations, applied in order; `MIGRATIONS[i]` takes the schema from version `i` to
 /// `i + 1`. Never edit a released migration: append a new one.
-const MIGRATIONS: [&str; 2] = [
+pub(crate) const MIGRATIONS: [&str; 3] = [
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE commands (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL);
      CREATE TABLE audit (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);
@@ -35,6 +47,12 @@ const MIGRATIONS: [&str; 2] = [
      CREATE TABLE tokens (hash TEXT PRIMARY KEY, principal TEXT NOT NULL, expires_at TEXT NOT NULL);",
     "CREATE INDEX outbox_pending ON outbox (status, send_at);
      CREATE INDEX outbox_patient ON outbox (patient);",
+    // The batch chain; rows already present are sealed as batch 0 by the store right after
+    // this runs, in the same transaction.
+    "ALTER TABLE commands ADD COLUMN batch INTEGER;
+     ALTER TABLE audit ADD COLUMN batch INTEGER;
+     ALTER TABLE reviews ADD COLUMN batch INTEGER;
+     CREATE TABLE batches (seq INTEGER PRIMARY KEY, digest TEXT NOT NULL, head TEXT NOT NULL);",
 ];
 
 /// An outbound message waiting in the outbox. `Debug` omits the address and text.
@@ -84,6 +102,10 @@ pub struct TokenRow {
 }
 
 /// Everything one command (or audited read) writes, in one transaction.
+///
+/// The command, audit entries and review items are evidence and are chained (see
+/// [`crate::integrity`]); outbox messages, withdrawals and tokens are mutable operational data
+/// and are not.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
     /// The journaled command: (at, kind, JSON body).
@@ -167,6 +189,20 @@ pub trait Store: Send {
     /// # Errors
     /// [`StoreError`] when the write fails.
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Re-reads the database (not memory), recomputes every batch digest and the head chain,
+    /// and checks the result against the anchored checkpoint and the head this store committed
+    /// last. A break is a report, not an error.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database or the anchor cannot be read.
+    fn verify_chain(&mut self) -> Result<ChainReport, StoreError>;
+    /// Writes a fresh checkpoint for the database's current head, accepting the database as it
+    /// now is: for a privacy officer's explicit decision after investigating a break (breaks
+    /// inside the database stay visible to [`Store::verify_chain`]).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be read or the anchor not written.
+    fn reanchor(&mut self) -> Result<(), StoreError>;
 }
 
 /// How hard each commit is pushed to disk.
@@ -180,9 +216,18 @@ pub enum Durability {
     Full,
 }
 
-/// SQLite store: WAL mode, versioned migrations at open, one transaction per batch.
+/// SQLite store: WAL mode, versioned migrations at open, one transaction per batch, a hash
+/// chain over batches anchored by an [`Anchor`].
+///
+/// One store per database file at a time: the store numbers batches from the head it keeps in
+/// memory, so a second writer's commits would collide with its own (and be refused).
 pub struct SqliteStore {
     conn: Connection,
+    anchor: Box<dyn Anchor>,
+    key: ChainKey,
+    /// The head this store committed last (read from the database at open); kept so a commit
+    /// does not re-read the chain, and so verification notices changes made while it runs.
+    tip: ChainTip,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -192,25 +237,65 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and applies pending migrations.
+    /// Opens (creating if needed) the database file and applies pending migrations, with the
+    /// checkpoint in `<path>.checkpoint` ([`FileAnchor::beside`]) signed by the **public**
+    /// development key ([`ChainKey::development`]). Production uses [`SqliteStore::open_with`]
+    /// and a key from its configuration.
     ///
     /// # Errors
     /// [`StoreError`] when the file cannot be opened or migrated, or was written by a newer
     /// schema.
     pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
-        Self::init(conn, durability)
+        let anchor = FileAnchor::beside(path, durability);
+        Self::open_with(path, durability, Box::new(anchor), ChainKey::development())
     }
 
-    /// An in-memory database (tests and demos).
+    /// Opens (creating if needed, mode 0600 on unix so SQLite's `-wal` and `-shm` files get it
+    /// too) the database file and applies pending migrations; checkpoints go to `anchor`, signed
+    /// with `key`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the file cannot be created, opened or migrated, or was written by a
+    /// newer schema, or the genesis checkpoint of an upgrade cannot be written.
+    pub fn open_with(
+        path: &Path,
+        durability: Durability,
+        anchor: Box<dyn Anchor>,
+        key: ChainKey,
+    ) -> Result<Self, StoreError> {
+        match integrity::private_options().open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.into()),
+        }
+        let conn = Connection::open(path)?;
+        Self::init(conn, durability, anchor, key)
+    }
+
+    /// An in-memory database (tests and demos) with a [`MemoryAnchor`] and the public
+    /// development key ([`ChainKey::development`]).
     ///
     /// # Errors
     /// [`StoreError`] when SQLite fails.
     pub fn in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?, Durability::Normal)
+        Self::in_memory_with(Box::new(MemoryAnchor::new()), ChainKey::development())
     }
 
-    fn init(conn: Connection, durability: Durability) -> Result<Self, StoreError> {
+    /// An in-memory database whose checkpoints go to `anchor`, signed with `key`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails.
+    pub fn in_memory_with(anchor: Box<dyn Anchor>, key: ChainKey) -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        Self::init(conn, Durability::Normal, anchor, key)
+    }
+
+    fn init(
+        conn: Connection,
+        durability: Durability,
+        anchor: Box<dyn Anchor>,
+        key: ChainKey,
+    ) -> Result<Self, StoreError> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let sync = match durability {
             Durability::Normal => "NORMAL",
@@ -219,8 +304,14 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", sync)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = SqliteStore { conn };
+        let mut store = SqliteStore {
+            conn,
+            anchor,
+            key,
+            tip: ChainTip::EMPTY,
+        };
         store.migrate()?;
+        store.tip = ChainTip::read(&store.conn)?;
         Ok(store)
     }
 
@@ -250,8 +341,112 @@ impl SqliteStore {
             // Each migration and its version bump commit together.
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
+            let genesis = match to {
+                CHAIN_VERSION => integrity::seal_genesis(&tx)?,
+                _ => None,
+            };
             tx.pragma_update(None, "user_version", to)?;
+            if let Some(genesis) = genesis {
+                // The same protocol as a commit: announce, commit, confirm.
+                let announce = announcement(&ChainTip::EMPTY, &genesis);
+                self.anchor.write(&announce.sign(&self.key))?;
+            }
             tx.commit()?;
+            if let Some(genesis) = genesis {
+                self.confirm(genesis);
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 3 of the protocol: the commit of `tip` is durable; record it as confirmed.
+    fn confirm(&mut self, tip: ChainTip) {
+        self.tip = tip;
+        let confirmed = Checkpoint {
+            confirmed: tip.point(),
+            pending: None,
+        };
+        // Not an error when this fails: the anchor still holds `{confirmed: n, pending: n + 1}`,
+        // which accepts the database as it now is, and the next commit's announcement replaces
+        // it. Failing here would report a durable commit as lost.
+        let _ = self.anchor.write(&confirmed.sign(&self.key));
+    }
+}
+
+/// The checkpoint written before the commit that moves the chain from `from` to `to`.
+fn announcement(from: &ChainTip, to: &ChainTip) -> Checkpoint {
+    Checkpoint {
+        confirmed: from.point(),
+        pending: Some(to.point()),
+    }
+}
+
+/// Sequence-numbered rows as stored (SQLite integers), in key order: the order the digest and
+/// verification read them in.
+fn keyed<'b>(
+    table: &'static str,
+    rows: &'b [(u64, String)],
+) -> Result<Vec<(i64, &'b str)>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (seq, text) in rows {
+        let seq = i64::try_from(*seq).map_err(|_| corrupt(table, "sequence overflow"))?;
+        out.push((seq, text.as_str()));
+    }
+    out.sort_by_key(|(seq, _)| *seq);
+    Ok(out)
+}
+
+/// The chained part of a batch, ready to write.
+struct Chained<'b> {
+    command: Option<&'b (String, String, String)>,
+    audit: Vec<(i64, &'b str)>,
+    reviews: Vec<(i64, &'b str)>,
+}
+
+impl<'b> Chained<'b> {
+    fn of(batch: &'b Batch) -> Result<Self, StoreError> {
+        Ok(Self {
+            command: batch.command.as_ref(),
+            audit: keyed("audit", &batch.audit)?,
+            reviews: keyed("reviews", &batch.reviews)?,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.command.is_none() && self.audit.is_empty() && self.reviews.is_empty()
+    }
+
+    /// The batch digest, over exactly the rows [`Chained::insert`] writes.
+    fn digest(&self) -> Hash {
+        let mut hasher = integrity::BatchHasher::new();
+        if let Some((at, kind, body)) = self.command {
+            hasher.command(at.as_bytes(), kind.as_bytes(), body.as_bytes());
+        }
+        for (seq, entry) in &self.audit {
+            hasher.audit(*seq, entry.as_bytes());
+        }
+        for (seq, text) in &self.reviews {
+            hasher.review(*seq, text.as_bytes());
+        }
+        hasher.finish()
+    }
+
+    fn insert(&self, tx: &Transaction<'_>, batch: Option<i64>) -> Result<(), StoreError> {
+        if let Some((at, kind, body)) = self.command {
+            tx.prepare_cached(
+                "INSERT INTO commands (at, kind, body, batch) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![at, kind, body, batch])?;
+        }
+        for (seq, entry) in &self.audit {
+            tx.prepare_cached("INSERT INTO audit (seq, entry, batch) VALUES (?1, ?2, ?3)")?
+                .execute(params![seq, entry, batch])?;
+        }
+        for (seq, text) in &self.reviews {
+            tx.prepare_cached(
+                "INSERT INTO reviews (audit_seq, justification, batch) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![seq, text, batch])?;
         }
         Ok(())
     }
@@ -262,6 +457,49 @@ fn corrupt(table: &'static str, message: impl Into<String>) -> StoreError {
         table,
         message: message.into(),
     }
+}
+
+/// Writes the operational (unchained) part of a batch: withdrawals, outbox messages, tokens.
+fn write_operational(tx: &Transaction<'_>, batch: &Batch) -> Result<(), StoreError> {
+    // Withdraw first: a re-planned appointment withdraws its old reminders and queues
+    // new ones in the same batch.
+    for reference in &batch.withdraw {
+        if let Some(patient) = reference.strip_prefix("sms:") {
+            tx.prepare_cached(
+                "UPDATE outbox SET status = 'withdrawn'
+                     WHERE patient = ?1 AND channel = 'sms' AND status = 'pending'",
+            )?
+            .execute(params![patient])?;
+        } else {
+            tx.prepare_cached(
+                "UPDATE outbox SET status = 'withdrawn' WHERE purpose = ?1 AND status = 'pending'",
+            )?
+            .execute(params![format!("appointment-reminders:{reference}")])?;
+        }
+    }
+    for m in &batch.outbox {
+        tx.prepare_cached(
+                "INSERT INTO outbox (created_at, send_at, patient, purpose, channel, address, body, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                m.created_at,
+                m.send_at,
+                m.patient,
+                m.purpose,
+                m.channel,
+                m.address,
+                m.body,
+                m.status
+            ])?;
+    }
+    for t in &batch.tokens {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO tokens (hash, principal, expires_at) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![t.hash, t.principal, t.expires_at])?;
+    }
+    Ok(())
 }
 
 impl Store for SqliteStore {
@@ -293,60 +531,70 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ok(());
         }
+        let chained = Chained::of(batch)?;
+        // The next link: (its sequence number, digest, the tip after it). The head of the last
+        // batch is cached, so this costs one SHA-256 over the batch's rows and no read.
+        let link = if chained.is_empty() {
+            None
+        } else {
+            let seq = i64::try_from(self.tip.batches)
+                .map_err(|_| corrupt("batches", "sequence overflow"))?;
+            let digest = chained.digest();
+            let next = self.tip.append(&digest);
+            // Step 1 of the protocol: the anchor learns of the commit before it happens.
+            let announce = announcement(&self.tip, &next);
+            self.anchor.write(&announce.sign(&self.key))?;
+            Some((seq, digest, next))
+        };
         let tx = self.conn.transaction()?;
-        if let Some((at, kind, body)) = &batch.command {
-            tx.prepare_cached("INSERT INTO commands (at, kind, body) VALUES (?1, ?2, ?3)")?
-                .execute(params![at, kind, body])?;
+        chained.insert(&tx, link.as_ref().map(|(seq, _, _)| *seq))?;
+        if let Some((seq, digest, next)) = &link {
+            tx.prepare_cached("INSERT INTO batches (seq, digest, head) VALUES (?1, ?2, ?3)")?
+                .execute(params![
+                    seq,
+                    integrity::hex(digest),
+                    integrity::hex(&next.head)
+                ])?;
         }
-        for (seq, entry) in &batch.audit {
-            let seq = i64::try_from(*seq).map_err(|_| corrupt("audit", "sequence overflow"))?;
-            tx.prepare_cached("INSERT INTO audit (seq, entry) VALUES (?1, ?2)")?
-                .execute(params![seq, entry])?;
-        }
-        for (seq, text) in &batch.reviews {
-            let seq = i64::try_from(*seq).map_err(|_| corrupt("reviews", "sequence overflow"))?;
-            tx.prepare_cached("INSERT INTO reviews (audit_seq, justification) VALUES (?1, ?2)")?
-                .execute(params![seq, text])?;
-        }
-        // Withdraw first: a re-planned appointment withdraws its old reminders and queues
-        // new ones in the same batch.
-        for reference in &batch.withdraw {
-            if let Some(patient) = reference.strip_prefix("sms:") {
-                tx.prepare_cached(
-                    "UPDATE outbox SET status = 'withdrawn'
-                     WHERE patient = ?1 AND channel = 'sms' AND status = 'pending'",
-                )?
-                .execute(params![patient])?;
-            } else {
-                tx.prepare_cached(
-                    "UPDATE outbox SET status = 'withdrawn' WHERE purpose = ?1 AND status = 'pending'",
-                )?
-                .execute(params![format!("appointment-reminders:{reference}")])?;
-            }
-        }
-        for m in &batch.outbox {
-            tx.prepare_cached(
-                "INSERT INTO outbox (created_at, send_at, patient, purpose, channel, address, body, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                m.created_at,
-                m.send_at,
-                m.patient,
-                m.purpose,
-                m.channel,
-                m.address,
-                m.body,
-                m.status
-            ])?;
-        }
-        for t in &batch.tokens {
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO tokens (hash, principal, expires_at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![t.hash, t.principal, t.expires_at])?;
-        }
+        write_operational(&tx, batch)?;
         tx.commit()?;
+        if let Some((_, _, next)) = link {
+            self.confirm(next);
+        }
+        Ok(())
+    }
+
+    fn verify_chain(&mut self) -> Result<ChainReport, StoreError> {
+        let anchored = match self.anchor.read() {
+            Ok(found) => Ok(found),
+            Err(StoreError::Corrupt { .. }) => Err(BreakReason::MalformedAnchor),
+            Err(e) => return Err(e),
+        };
+        let mut probes = vec![self.tip.batches];
+        if let Ok(Some(signed)) = &anchored {
+            probes.push(signed.checkpoint.confirmed.batches);
+            probes.extend(signed.checkpoint.pending.as_ref().map(|p| p.batches));
+        }
+        let walk = integrity::walk(&self.conn, &probes)?;
+        let broken = match walk.broken.clone() {
+            Some(inside) => Some(inside),
+            None => integrity::judge(&walk, anchored, &self.key, &self.tip),
+        };
+        Ok(ChainReport {
+            batches: walk.stored,
+            head: integrity::hex(&walk.tip.head),
+            broken,
+        })
+    }
+
+    fn reanchor(&mut self) -> Result<(), StoreError> {
+        let tip = ChainTip::read(&self.conn)?;
+        let checkpoint = Checkpoint {
+            confirmed: tip.point(),
+            pending: None,
+        };
+        self.anchor.write(&checkpoint.sign(&self.key))?;
+        self.tip = tip;
         Ok(())
     }
 

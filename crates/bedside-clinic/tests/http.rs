@@ -31,7 +31,10 @@ impl Api {
         let clinic = Arc::new(Clinic::open(store, clock.clone(), ClinicConfig::default())?);
         let demo = seed::seed(&clinic)?;
         Ok(Api {
-            router: http::router(clinic.clone()),
+            router: http::router_with(
+                clinic.clone(),
+                &bedside_clinic::limits::RateLimits::disabled(),
+            ),
             clinic,
             clock,
             demo,
@@ -185,7 +188,12 @@ async fn journey_online_booking_reminders_and_sms_replies() -> TestResult {
     }
 
     // "C" from her phone confirms.
-    let sms = |body: &str| json!({"from": "+1 212 555 0146", "body": body});
+    // Each inbound message carries the gateway's own id.
+    let sent = std::cell::Cell::new(0);
+    let sms = |body: &str| {
+        sent.set(sent.get() + 1);
+        json!({"message_id": format!("gw-{}", sent.get()), "from": "+1 212 555 0146", "body": body})
+    };
     let (status, reply) = api
         .call(
             "POST",
@@ -470,7 +478,9 @@ async fn journey_consent_proxy_break_glass_and_disclosures() -> TestResult {
             .iter()
             .any(|a| a["break_glass"] == true && a["outcome"] == "permit")
     );
-    assert!(accesses.iter().filter(|a| a["outcome"] == "deny").count() >= 3);
+    // Refusals by the consent engine are in the history (the clinician outside the care
+    // team); refusals at the endpoint gate (a proxy asking beyond its classes) never reach it.
+    assert!(accesses.iter().any(|a| a["outcome"] == "deny"));
     let (status, v) = api
         .call("GET", "/v1/audit/verify", Some("demo-privacy"), None)
         .await?;
@@ -614,7 +624,8 @@ async fn journey_self_registration_with_duplicate_check() -> TestResult {
         )
         .await?;
     assert_eq!(status, 201);
-    assert_eq!(fresh["possible_duplicate"], false);
+    // The anonymous answer never says whether the person already was a patient.
+    assert!(fresh.get("possible_duplicate").is_none(), "{fresh}");
     let token = fresh["token"].as_str().ok_or("token")?;
     let (status, me) = api
         .call(
@@ -641,7 +652,8 @@ async fn journey_self_registration_with_duplicate_check() -> TestResult {
         )
         .await?;
     assert_eq!(status, 201);
-    assert_eq!(again["possible_duplicate"], true);
+    let keys = |v: &Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+    assert_eq!(keys(&again), keys(&fresh), "same answer shape either way");
     let new_id = again["patient"].as_str().ok_or("id")?;
 
     let (status, cases) = api
@@ -766,9 +778,21 @@ async fn journey_discharge_vitals_alert_and_acknowledgement() -> TestResult {
             .any(|a| a["rule"].as_str().is_some_and(|r| r.contains("news2"))),
         "{queue:?}"
     );
-    let (_, outbox) = api
-        .call("GET", "/v1/outbox?status=pending", Some("demo-nurse"), None)
+    // The alert message is visible to a clinician of her care team (consent-checked, audited);
+    // the demo nurse, in no care team, is refused.
+    let (_, list) = api
+        .call("GET", &format!("/v1/patients/{id}/appointments"), t, None)
         .await?;
+    let provider: bedside_core::ProviderId =
+        list[0]["provider"].as_str().ok_or("provider")?.parse()?;
+    let gp =
+        bedside_clinic::Clinic::staff_principal(&[bedside_core::Role::CLINICIAN], Some(provider));
+    api.clinic
+        .store_token("gp-token", &gp, api.clock_now() + TimeDelta::days(1))?;
+    let uri = format!("/v1/outbox?status=pending&patient={id}");
+    let (status, _) = api.call("GET", &uri, Some("demo-nurse"), None).await?;
+    assert_eq!(status, 403);
+    let (_, outbox) = api.call("GET", &uri, Some("gp-token"), None).await?;
     assert!(
         outbox
             .as_array()
@@ -964,6 +988,14 @@ impl Store for FailingStore {
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), bedside_clinic::StoreError> {
         self.inner.set_meta(key, value)
     }
+    fn verify_chain(
+        &mut self,
+    ) -> Result<bedside_clinic::integrity::ChainReport, bedside_clinic::StoreError> {
+        self.inner.verify_chain()
+    }
+    fn reanchor(&mut self) -> Result<(), bedside_clinic::StoreError> {
+        self.inner.reanchor()
+    }
 }
 
 /// A command aborted mid-write is refused (503) and leaves nothing behind, in memory or on
@@ -1122,6 +1154,14 @@ impl Store for CountingProbe {
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), bedside_clinic::StoreError> {
         self.inner.set_meta(key, value)
     }
+    fn verify_chain(
+        &mut self,
+    ) -> Result<bedside_clinic::integrity::ChainReport, bedside_clinic::StoreError> {
+        self.inner.verify_chain()
+    }
+    fn reanchor(&mut self) -> Result<(), bedside_clinic::StoreError> {
+        self.inner.reanchor()
+    }
 }
 
 /// One bad-input case: method, path, token, body, expected status.
@@ -1161,7 +1201,7 @@ async fn bad_input_gets_the_right_4xx_without_echoing_phi() -> TestResult {
         ("GET", format!("/v1/patients/{other}"), Some(t), Vec::new(), 403),
         ("GET", format!("/v1/patients/{other}/notes"), Some(t), Vec::new(), 403),
         ("PATCH", format!("/v1/patients/{other}"), Some(t), br#"{"base_version": 1}"#.to_vec(), 403),
-        ("POST", format!("/v1/patients/{other}/appointments"), Some(t), br#"{"option": 1, "client_token": "x"}"#.to_vec(), 400),
+        ("POST", format!("/v1/patients/{other}/appointments"), Some(t), br#"{"option": 1, "client_token": "x"}"#.to_vec(), 403),
         ("POST", format!("/v1/appointments/{unknown}/cancel"), Some(t), Vec::new(), 404),
         ("POST", "/v1/appointments/zzz/cancel".into(), Some(t), Vec::new(), 400),
         ("POST", format!("/v1/alerts/{unknown}/ack"), Some("demo-nurse"), Vec::new(), 404),
@@ -1179,6 +1219,7 @@ async fn bad_input_gets_the_right_4xx_without_echoing_phi() -> TestResult {
         ("GET", "/v1/slots?appointment_type=gp-visit&from=2026-07-01T00:00:00Z&to=2026-06-20T00:00:00Z".into(), None, Vec::new(), 400),
         ("GET", "/v1/outbox?status=lost".into(), Some(t), Vec::new(), 400),
         ("POST", "/v1/sms/inbound".into(), Some("demo-sms-gateway"), br#"{"from": "+12125550142"}"#.to_vec(), 400),
+        ("POST", "/v1/sms/inbound".into(), Some("demo-sms-gateway"), br#"{"message_id": "", "from": "+12125550142", "body": "C"}"#.to_vec(), 400),
         ("POST", "/v1/providers/x/unavailable".into(), Some("demo-scheduler"), br#"{"start": "2026-06-09T10:00:00Z", "end": "2026-06-09T09:00:00Z"}"#.to_vec(), 400),
         ("DELETE", "/health".into(), None, Vec::new(), 405),
         ("GET", "/v2/nothing".into(), None, Vec::new(), 404),
@@ -1368,6 +1409,24 @@ async fn journey_charges_claim_remittance_statement_payment() -> TestResult {
             "POST",
             &format!("/v1/appointments/{appointment}/check-in"),
             Some("demo-reception"),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 200);
+    let (status, _) = api
+        .call(
+            "POST",
+            &charge_uri,
+            Some("demo-billing"),
+            Some(codes.clone()),
+        )
+        .await?;
+    assert_eq!(status, 409, "no charges before the visit is completed");
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/v1/appointments/{appointment}/complete"),
+            Some("demo-clinician"),
             None,
         )
         .await?;
