@@ -2177,6 +2177,15 @@ impl Clinic {
             deferred: Batch::default(),
         };
         Self::reload(&mut inner, &config)?;
+        // A break in the tamper-evident chain does not stop the clinic: it serves reads and
+        // refuses writes until the privacy officer has investigated (`/v1/audit/verify`).
+        let report = inner.store.verify_chain()?;
+        if let Some(b) = &report.broken {
+            eprintln!(
+                "clinic: integrity check failed ({b}); serving reads only, writes are refused"
+            );
+            inner.degraded = Some(b.to_string());
+        }
         Ok(Clinic {
             inner: Mutex::new(inner),
             clock,
@@ -3712,13 +3721,29 @@ impl Clinic {
     /// Forbidden unless privacy officer or admin; conflict if the chain is broken.
     pub fn verify_audit(&self, principal: &Principal) -> Result<Value, ClinicError> {
         Self::staff_gate(Endpoint::VerifyAudit, principal)?;
-        let inner = self.lock();
-        inner
-            .state
-            .audit
-            .verify()
-            .map_err(|e| ClinicError::conflict(e.to_string()))?;
-        Ok(json!({ "events": inner.state.audit.entries().len(), "verified": true }))
+        let mut inner = self.lock();
+        // What is in the database now, against the checkpoint kept outside it — not memory.
+        let report = inner.store.verify_chain()?;
+        let memory = inner.state.audit.verify().err().map(|e| e.to_string());
+        let verified = report.broken.is_none() && memory.is_none();
+        Ok(json!({
+            "events": inner.state.audit.entries().len(),
+            "batches": report.batches,
+            "head": report.head,
+            "verified": verified,
+            "broken": report.broken.as_ref().map(|b| json!({
+                "first_bad_batch": b.first_bad_batch,
+                "last_good_batch": b.last_good_batch,
+                "reason": b.to_string(),
+            })),
+            "audit_log": memory,
+            "degraded": inner.degraded,
+        }))
+    }
+
+    /// Whether writes are refused because the integrity check found a break, and why.
+    pub fn degraded(&self) -> Option<String> {
+        self.lock().degraded.clone()
     }
 
     // ---- vitals --------------------------------------------------------------------------

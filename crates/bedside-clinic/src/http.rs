@@ -286,7 +286,12 @@ fn checked_period(start: Instant, end: Instant) -> Result<Period, ClinicError> {
 }
 
 async fn health(State(clinic): State<Shared>) -> ApiResult {
-    ok(json!({ "status": "ok", "set_up": clinic.is_set_up() }))
+    let status = if clinic.degraded().is_some() {
+        "degraded"
+    } else {
+        "ok"
+    };
+    ok(json!({ "status": status, "set_up": clinic.is_set_up() }))
 }
 
 async fn self_register(State(clinic): State<Shared>, body: Body) -> ApiResult {

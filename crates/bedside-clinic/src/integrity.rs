@@ -206,11 +206,21 @@ pub trait Anchor: Send {
     /// [`StoreError::Corrupt`] when what is stored is not a checkpoint; [`StoreError::Io`] when
     /// it cannot be read.
     fn read(&self) -> Result<Option<SignedCheckpoint>, StoreError>;
-    /// Replaces the stored checkpoint, atomically: a reader sees the old or the new one.
+    /// Replaces the stored checkpoint, atomically (a reader sees the old or the new one) and
+    /// as durably as the anchor is configured to be: a commit follows it.
     ///
     /// # Errors
     /// [`StoreError::Io`] when it cannot be written; the old checkpoint then stays.
     fn write(&mut self, checkpoint: &SignedCheckpoint) -> Result<(), StoreError>;
+    /// Like [`Anchor::write`] for a checkpoint that only confirms a commit already durable in
+    /// the database. It need not be durable itself: losing it leaves the announcement before
+    /// it, which accepts the committed database. The default calls [`Anchor::write`].
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when it cannot be written; the old checkpoint then stays.
+    fn confirm(&mut self, checkpoint: &SignedCheckpoint) -> Result<(), StoreError> {
+        self.write(checkpoint)
+    }
 }
 
 /// An [`Anchor`] in a small file of two fixed-size slots, created with mode 0600 on unix.
@@ -223,9 +233,9 @@ pub trait Anchor: Send {
 /// can edit the file can at most make the previous checkpoint current, a replay (see the
 /// module documentation).
 ///
-/// With [`Durability::Full`] every write is followed by `fdatasync`, so a commit's
-/// announcement is on disk before the commit; with [`Durability::Normal`] the file survives a
-/// process crash like the database does.
+/// With [`Durability::Full`] every [`Anchor::write`] is followed by `fdatasync`, so a commit's
+/// announcement is on disk before the commit ([`Anchor::confirm`] skips it, see there); with
+/// [`Durability::Normal`] the file survives a process crash like the database does.
 #[derive(Debug)]
 pub struct FileAnchor {
     path: PathBuf,
@@ -322,6 +332,21 @@ impl Anchor for FileAnchor {
     }
 
     fn write(&mut self, checkpoint: &SignedCheckpoint) -> Result<(), StoreError> {
+        self.put(checkpoint, self.durability)
+    }
+
+    fn confirm(&mut self, checkpoint: &SignedCheckpoint) -> Result<(), StoreError> {
+        self.put(checkpoint, Durability::Normal)
+    }
+}
+
+impl FileAnchor {
+    /// Writes `checkpoint` into the older slot, synced when `durability` is `Full`.
+    fn put(
+        &mut self,
+        checkpoint: &SignedCheckpoint,
+        durability: Durability,
+    ) -> Result<(), StoreError> {
         use std::io::{Seek, SeekFrom, Write};
         let (mut file, generation) = match self.open.take() {
             Some((file, generation)) if still_at(&file, &self.path) => (file, generation),
@@ -341,7 +366,7 @@ impl Anchor for FileAnchor {
         let offset = if generation % 2 == 0 { 0 } else { SLOT_LEN };
         file.seek(SeekFrom::Start(u64::try_from(offset).unwrap_or(0)))?;
         file.write_all(&bytes)?;
-        if self.durability == Durability::Full {
+        if durability == Durability::Full {
             file.sync_data()?;
         }
         // Kept only after a complete write: after a failure the next write reopens the file

@@ -369,7 +369,7 @@ impl SqliteStore {
         // Not an error when this fails: the anchor still holds `{confirmed: n, pending: n + 1}`,
         // which accepts the database as it now is, and the next commit's announcement replaces
         // it. Failing here would report a durable commit as lost.
-        let _ = self.anchor.write(&confirmed.sign(&self.key));
+        let _ = self.anchor.confirm(&confirmed.sign(&self.key));
     }
 }
 

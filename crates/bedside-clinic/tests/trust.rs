@@ -326,7 +326,7 @@ async fn proxies_act_within_their_classes_and_revocation_is_immediate() -> TestR
             b,
             "POST",
             format!("/v1/patients/{maria}/proxies"),
-            Some(json!({"classes": ["billing"], "relationship": "spouse"})),
+            Some(json!({"classes": ["billing"], "relationship": "caregiver"})),
             403,
             Unchanged,
         ),
@@ -1275,7 +1275,7 @@ async fn registration_names_periods_tokens_and_errors() -> TestResult {
             Some(&maria_t),
             "POST",
             format!("/v1/patients/{}/proxies", api.id(0)),
-            json!({"classes": ["SECRET-CLASS-NAME"], "relationship": "spouse"}),
+            json!({"classes": ["SECRET-CLASS-NAME"], "relationship": "caregiver"}),
             400,
         ),
     ];
@@ -1350,5 +1350,87 @@ async fn rate_limits_answer_429_with_retry_after() -> TestResult {
         statuses.push(api.call("GET", "/v1/outbox", Some(t), None).await?.0);
     }
     assert_eq!(statuses, vec![200, 200, 200, 200, 429, 429]);
+    Ok(())
+}
+
+/// Item 17: a payment edited in the journal is found at start; the clinic then serves reads,
+/// refuses writes (503 `degraded`) and tells the privacy officer which range broke.
+#[tokio::test]
+async fn an_edited_journal_puts_the_clinic_in_read_only_mode() -> TestResult {
+    let dir = std::env::temp_dir().join(format!("bedside-trust-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("clinic.db");
+    let clock = Arc::new(ManualClock::new(START.parse()?));
+    let open = |clock: Arc<ManualClock>| -> Res<Arc<Clinic>> {
+        let store = SqliteStore::open(&db, bedside_clinic::Durability::Normal)?;
+        Ok(Arc::new(Clinic::open(
+            Box::new(store),
+            clock,
+            ClinicConfig::default(),
+        )?))
+    };
+    let clinic = open(clock.clone())?;
+    let demo = seed::seed(&clinic)?;
+    let (patient, token) = demo.patients[0].clone();
+    let billing = seed::demo_staff("billing")?;
+    clinic.pay(
+        &billing,
+        patient,
+        &bedside_clinic::PaymentRequest {
+            amount_minor: 1_000,
+            client_token: None,
+            credit: true,
+        },
+    )?;
+    drop(clinic);
+    // 10.00 becomes 1,000.00 in the journal.
+    let conn = rusqlite::Connection::open(&db)?;
+    let edited = conn.execute(
+        "UPDATE commands SET body = replace(body, '\"amount_minor\":1000,', '\"amount_minor\":100000,') WHERE kind = 'payment'",
+        [],
+    )?;
+    assert_eq!(edited, 1);
+    drop(conn);
+    let clinic = open(clock)?;
+    assert!(clinic.degraded().is_some());
+    let router = http::router_with(clinic.clone(), &RateLimits::disabled());
+    let api = Api {
+        router,
+        clinic,
+        clock: Arc::new(ManualClock::new(START.parse()?)),
+        demo,
+    };
+    let (status, health) = api.call("GET", "/health", None, None).await?;
+    assert_eq!((status, health["status"].as_str()), (200, Some("degraded")));
+    api.check(
+        Some(&token),
+        "GET",
+        &format!("/v1/patients/{patient}"),
+        None,
+        200,
+        Any,
+    )
+    .await?;
+    let body = api
+        .check(
+            Some("demo-billing"),
+            "POST",
+            &format!("/v1/patients/{patient}/payments"),
+            Some(json!({"amount_minor": 500, "credit": true})),
+            503,
+            Unchanged,
+        )
+        .await?;
+    assert_eq!(body["error"]["code"], "degraded");
+    let (status, report) = api
+        .call("GET", "/v1/audit/verify", Some("demo-privacy"), None)
+        .await?;
+    assert_eq!(
+        (status, report["verified"].as_bool()),
+        (200, Some(false)),
+        "{report}"
+    );
+    assert!(report["broken"]["first_bad_batch"].is_u64(), "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
