@@ -467,7 +467,7 @@ struct PendingCode {
 }
 
 /// Most wrong codes before a new one must be requested.
-const MAX_CODE_ATTEMPTS: u32 = 5;
+pub const MAX_CODE_ATTEMPTS: u32 = 5;
 
 /// Outbox purpose of one-time codes: delivered to the phone, never listed by the API.
 pub const PHONE_VERIFICATION: &str = "phone-verification";
@@ -2819,7 +2819,7 @@ impl Clinic {
     }
 
     /// The patient confirms the one-time code sent to their number; it then becomes their SMS
-    /// identity. After [`MAX_CODE_ATTEMPTS`] wrong codes, or after expiry, a new code must be
+    /// identity. After five wrong codes, or after expiry, a new code must be
     /// requested.
     ///
     /// # Errors
