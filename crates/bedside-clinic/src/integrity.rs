@@ -36,7 +36,9 @@
 //! restore an older authentic checkpoint together with a truncated database (a replay); the
 //! running store also checks the database against the head it keeps in memory, which catches
 //! that while the server runs, and an [`Anchor`] on other storage (another host, write-once
-//! media) closes it for good. With [`Durability::Normal`] a power loss may lose the last few
+//! media) closes it for good. For the same reason, deleting every chained row *and* the
+//! checkpoint looks like a new, empty database. A store opened with the public development
+//! key ([`ChainKey::development`]) detects changes but not a forger who has read this source. With [`Durability::Normal`] a power loss may lose the last few
 //! commits and then the checkpoint is ahead of the database, which verification reports as
 //! [`BreakReason::Truncated`]; use [`Durability::Full`] where that must not happen.
 //!

@@ -355,6 +355,35 @@ fn a_crash_between_announcement_and_commit_verifies() -> TestResult {
     Ok(())
 }
 
+/// An anchor whose confirmations are lost: a crash between the commit and step 3.
+struct LosesConfirmations(MemoryAnchor);
+
+impl Anchor for LosesConfirmations {
+    fn read(&self) -> Result<Option<super::SignedCheckpoint>, StoreError> {
+        self.0.read()
+    }
+    fn write(&mut self, checkpoint: &super::SignedCheckpoint) -> Result<(), StoreError> {
+        self.0.write(checkpoint)
+    }
+    fn confirm(&mut self, _: &super::SignedCheckpoint) -> Result<(), StoreError> {
+        Err(std::io::Error::other("crashed before confirming").into())
+    }
+}
+
+#[test]
+fn a_crash_between_commit_and_confirmation_verifies() -> TestResult {
+    let memory = MemoryAnchor::new();
+    let anchor = Box::new(LosesConfirmations(memory.clone()));
+    let mut store = SqliteStore::in_memory_with(anchor, ChainKey::new(KEY.to_vec())?)?;
+    populate(&mut store)?;
+    let anchored = memory.get().ok_or("no checkpoint")?.checkpoint;
+    assert_eq!(anchored.confirmed.batches, 3);
+    assert_eq!(anchored.pending.map(|p| p.batches), Some(4));
+    let report = store.verify_chain()?;
+    assert!(report.is_intact() && report.batches == 4, "{report}");
+    Ok(())
+}
+
 #[test]
 fn changes_while_running_are_caught_even_with_an_older_checkpoint() -> TestResult {
     let scratch = Scratch::new()?;
@@ -483,7 +512,8 @@ fn data_files_are_created_private() -> TestResult {
     let mut store = scratch.open()?;
     populate(&mut store)?;
     let wal = scratch.0.join("clinic.db-wal");
-    for path in [scratch.db(), wal, scratch.checkpoint()] {
+    let shm = scratch.0.join("clinic.db-shm");
+    for path in [scratch.db(), wal, shm, scratch.checkpoint()] {
         let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", path.display());
     }
