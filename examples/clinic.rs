@@ -3,11 +3,16 @@
 //!
 //! Run with `cargo run --release --example clinic` (flags: `--data-dir DIR` (default
 //! `clinic-data`), `--listen ADDR` (default `127.0.0.1:8080`), `--reset` to start from an
-//! empty database). The API is described in `docs/API.md`.
+//! empty database, `--chain-key-file FILE` (or `BEDSIDE_CHAIN_KEY_FILE`) for the key that signs
+//! the tamper-evidence checkpoint (default `<data-dir>/chain.key`, created on first run — keep
+//! it on other storage than the database in production), `--reanchor` to accept the database
+//! as it is after a privacy officer has investigated an integrity break). The API is described
+//! in `docs/API.md`.
 
 use bedside::core::{Clock, SystemClock};
+use bedside_clinic::integrity::{ChainKey, FileAnchor};
 use bedside_clinic::{
-    Clinic, ClinicConfig, Durability, FileNotifier, Notifier, SqliteStore, http, seed,
+    Clinic, ClinicConfig, Durability, FileNotifier, Notifier, SqliteStore, Store, http, seed,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,6 +21,8 @@ struct Args {
     data_dir: PathBuf,
     listen: String,
     reset: bool,
+    chain_key_file: Option<PathBuf>,
+    reanchor: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -23,6 +30,8 @@ fn args() -> Result<Args, String> {
         data_dir: PathBuf::from("clinic-data"),
         listen: "127.0.0.1:8080".into(),
         reset: false,
+        chain_key_file: std::env::var_os("BEDSIDE_CHAIN_KEY_FILE").map(PathBuf::from),
+        reanchor: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -30,8 +39,12 @@ fn args() -> Result<Args, String> {
             "--data-dir" => out.data_dir = it.next().ok_or("--data-dir needs a path")?.into(),
             "--listen" => out.listen = it.next().ok_or("--listen needs an address")?,
             "--reset" => out.reset = true,
+            "--reanchor" => out.reanchor = true,
+            "--chain-key-file" => {
+                out.chain_key_file = Some(it.next().ok_or("--chain-key-file needs a path")?.into())
+            }
             "-h" | "--help" => {
-                return Err("usage: clinic [--data-dir DIR] [--listen ADDR] [--reset]".into());
+                return Err("usage: clinic [--data-dir DIR] [--listen ADDR] [--reset] [--chain-key-file FILE] [--reanchor]".into());
             }
             other => return Err(format!("unknown argument `{other}` (try --help)")),
         }
@@ -42,17 +55,33 @@ fn args() -> Result<Args, String> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = args()?;
-    std::fs::create_dir_all(&args.data_dir)?;
+    // The data directory holds personal data: owner-only.
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+    dir.create(&args.data_dir)?;
     let db = args.data_dir.join("clinic.db");
     if args.reset {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", ".checkpoint"] {
             let mut p = db.clone().into_os_string();
             p.push(suffix);
             let _ = std::fs::remove_file(PathBuf::from(p));
         }
         let _ = std::fs::remove_file(args.data_dir.join("outbox.jsonl"));
     }
-    let store = SqliteStore::open(&db, Durability::Normal)?;
+    let key = chain_key(
+        &args
+            .chain_key_file
+            .clone()
+            .unwrap_or_else(|| args.data_dir.join("chain.key")),
+    )?;
+    let anchor = FileAnchor::beside(&db, Durability::Normal);
+    let mut store = SqliteStore::open_with(&db, Durability::Normal, Box::new(anchor), key)?;
+    if args.reanchor {
+        store.reanchor()?;
+        println!("Re-anchored the integrity checkpoint at the database's current head.");
+    }
     let mut clinic = Clinic::open(
         Box::new(store),
         Arc::new(SystemClock),
@@ -114,6 +143,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
     Ok(())
+}
+
+/// The checkpoint-signing key: read from `path`, or 32 random bytes written there (0600) on
+/// first run.
+fn chain_key(path: &std::path::Path) -> Result<ChainKey, Box<dyn std::error::Error>> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let bytes = bedside_clinic::auth::os_random(32)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            std::io::Write::write_all(&mut options.open(path)?, &bytes)?;
+            bytes
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(ChainKey::new(bytes)?)
 }
 
 /// The id of the demo patient behind a token.

@@ -13,9 +13,10 @@
 //! | `appointments` | book, cancel, reschedule |
 //! | `billing` | pay |
 //! | `vitals` | upload home vitals |
-//! | `contact` | change contact details (never the name) |
 //!
-//! Granting and revoking proxies, the accounting of disclosures, survey answers and phone
+//! `contact` and `demographics` together let a proxy read the record; no class lets a proxy
+//! change it (the record's history names who changed what, and the registry accepts changes
+//! only from the patient and staff). Granting and revoking proxies, the accounting of disclosures, survey answers and phone
 //! verification stay with the patient alone.
 
 use crate::auth::Principal;
@@ -202,9 +203,9 @@ impl Endpoint {
             Endpoint::ChangeProfile => r(
                 "PATCH",
                 "/v1/patients/{id}",
-                &[Patient, Proxy(&[C::Contact])],
+                &[Patient],
                 &[C::Contact],
-                "a proxy may not change the name",
+                "contact details apply at once, a name change becomes a request",
             ),
             Endpoint::SetPhone => r(
                 "POST",

@@ -33,7 +33,8 @@ impl Notifier for LogNotifier {
     }
 }
 
-/// Appends each message as one JSON line to a file (a stand-in for an SMS/e-mail gateway).
+/// Appends each message as one JSON line to a file (a stand-in for an SMS/e-mail gateway),
+/// created with mode 0600 on unix.
 #[derive(Debug)]
 pub struct FileNotifier {
     path: PathBuf,
@@ -53,10 +54,12 @@ impl FileNotifier {
 impl Notifier for FileNotifier {
     fn deliver(&self, m: &OutboxMessage) -> std::io::Result<()> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        // Delivered messages carry contact details and text: readable by the owner only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&self.path)?;
         let line = serde_json::to_string(m).map_err(std::io::Error::other)?;
         writeln!(f, "{line}")
     }

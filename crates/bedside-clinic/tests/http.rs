@@ -1095,7 +1095,7 @@ async fn crash_mid_write_keeps_acknowledged_commands_only() -> TestResult {
     assert_eq!(clinic.verify_audit(&privacy)?["verified"], true);
     assert_eq!(clinic.authenticate(&token)?, me);
     drop(clinic);
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", ".checkpoint"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     Ok(())

@@ -98,7 +98,7 @@ fn seeded_demo_has_balances_and_replays_them() -> TestResult {
         now,
     );
     assert!(again.is_err());
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", ".checkpoint"] {
         let mut p = path.clone().into_os_string();
         p.push(suffix);
         let _ = std::fs::remove_file(p);

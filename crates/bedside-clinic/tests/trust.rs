@@ -384,6 +384,38 @@ async fn proxies_act_within_their_classes_and_revocation_is_immediate() -> TestR
     for (who, method, uri, body, want, effect) in rows {
         api.check(who, method, &uri, body, want, effect).await?;
     }
+    // No class lets a proxy change the record, not even `contact`.
+    let (_, contact_proxy) = api.grant(0, &["contact"]).await?;
+    let c = Some(contact_proxy.as_str());
+    let (_, record) = api
+        .call(
+            "GET",
+            &format!("/v1/patients/{maria}"),
+            Some(&maria_t),
+            None,
+        )
+        .await?;
+    let version = record["version"].as_u64().ok_or("version")?;
+    let name = json!({"base_version": version, "name": {"given": ["Mara"], "family": "Delgado"}});
+    api.check(
+        c,
+        "PATCH",
+        &format!("/v1/patients/{maria}"),
+        Some(name),
+        403,
+        Unchanged,
+    )
+    .await?;
+    let quiet = json!({"base_version": version, "quiet_hours": ["22:00", "07:00"]});
+    api.check(
+        c,
+        "PATCH",
+        &format!("/v1/patients/{maria}"),
+        Some(quiet),
+        403,
+        Unchanged,
+    )
+    .await?;
     // Its outbox: only the classes it holds — the billing proxy sees no reminder.
     let (status, seen) = api.call("GET", "/v1/outbox", b, None).await?;
     assert_eq!(status, 200);
@@ -1113,6 +1145,38 @@ async fn bookings_are_rederived_and_tokens_are_per_patient() -> TestResult {
         )
         .await?;
     }
+    // A reschedule is re-derived the same way.
+    let booked = api.appointments(4).await?;
+    let mine = booked
+        .iter()
+        .find(|a| a["status"] == "booked")
+        .ok_or("booked")?["id"]
+        .as_str()
+        .ok_or("id")?
+        .to_string();
+    let moved = api.slots("gp-visit", "2026-06-18T13:00:00Z").await?[0].clone();
+    let mut edited = moved.clone();
+    edited["period"]["start"] = json!("2026-06-18T02:00:00Z");
+    edited["period"]["end"] = json!("2026-06-18T02:15:00Z");
+    let uri = format!("/v1/appointments/{mine}/reschedule");
+    api.check(
+        g,
+        "POST",
+        &uri,
+        Some(json!({"option": edited})),
+        409,
+        Unchanged,
+    )
+    .await?;
+    api.check(
+        g,
+        "POST",
+        &uri,
+        Some(json!({"option": moved})),
+        200,
+        Changed,
+    )
+    .await?;
     // Henry's own "checkout-1" is his: another slot books fine.
     let other = api.slots("gp-visit", "2026-06-16T13:00:00Z").await?[0].clone();
     api.check(
@@ -1431,6 +1495,51 @@ async fn an_edited_journal_puts_the_clinic_in_read_only_mode() -> TestResult {
         "{report}"
     );
     assert!(report["broken"]["first_bad_batch"].is_u64(), "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Item 13: the journal keeps what was stored, not the raw upload.
+#[tokio::test]
+async fn the_journal_keeps_stored_readings_not_raw_uploads() -> TestResult {
+    let dir = std::env::temp_dir().join(format!("bedside-trust-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("clinic.db");
+    let clock = Arc::new(ManualClock::new(START.parse()?));
+    let store = SqliteStore::open(&db, bedside_clinic::Durability::Normal)?;
+    let clinic = Arc::new(Clinic::open(
+        Box::new(store),
+        clock.clone(),
+        ClinicConfig::default(),
+    )?);
+    let demo = seed::seed(&clinic)?;
+    let (james, token) = demo.patients[1].clone();
+    let nurse = seed::demo_staff("nurse")?;
+    clinic.discharge(&nurse, james)?;
+    let line = format!(
+        r#"{{"patient":"{james}","kind":"heart_rate","at":"2026-06-08T12:00:00Z","value":70,"unit":"/min","source":"manual"}}"#
+    );
+    // One new reading, then 2,000 copies of it: duplicates only.
+    let me = clinic.authenticate(&token)?;
+    clinic.upload_vitals(&me, james, &line)?;
+    let copies = vec![line.as_str(); 2_000].join("\n");
+    let report = clinic.upload_vitals(&me, james, &copies)?;
+    assert_eq!(
+        (report["accepted"].as_u64(), report["duplicate"].as_u64()),
+        (Some(0), Some(2_000))
+    );
+    let conn = rusqlite::Connection::open(&db)?;
+    let sizes: Vec<i64> = conn
+        .prepare("SELECT length(body) FROM commands WHERE kind = 'vitals' ORDER BY seq")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    assert_eq!(sizes.len(), 2);
+    assert!(
+        sizes[1] < 400,
+        "a duplicate-only upload journals {} bytes",
+        sizes[1]
+    );
+    assert!(copies.len() > 200_000);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
