@@ -11,6 +11,8 @@ use std::process::ExitCode;
 
 mod ids;
 
+#[cfg(feature = "clinic")]
+mod clinic;
 #[cfg(feature = "consent")]
 mod consent;
 #[cfg(feature = "ledger")]
@@ -52,6 +54,8 @@ fn commands() -> Vec<Command> {
     all.extend(survey::commands());
     #[cfg(feature = "vitals")]
     all.extend(vitals::commands());
+    #[cfg(feature = "clinic")]
+    all.extend(clinic::commands());
     all
 }
 
