@@ -62,7 +62,6 @@
 use crate::error::StoreError;
 use crate::store::Durability;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -660,21 +659,5 @@ pub(crate) fn parse_hash(text: &str) -> Option<Hash> {
     Some(out)
 }
 
-/// HMAC-SHA256 (RFC 2104) over SHA-256.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> Hash {
-    const BLOCK: usize = 64;
-    let mut block_key = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block_key[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block_key[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block_key.map(|b| b ^ 0x36));
-    inner.update(message);
-    let inner = inner.finalize();
-    let mut outer = Sha256::new();
-    outer.update(block_key.map(|b| b ^ 0x5c));
-    outer.update(inner);
-    outer.finalize().into()
-}
+/// HMAC-SHA256: the one the consent crate's signed audit checkpoints use.
+use bedside_consent::audit::hmac_sha256;

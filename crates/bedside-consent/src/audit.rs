@@ -207,8 +207,14 @@ impl SignedCheckpoint {
     }
 }
 
-/// HMAC-SHA256 (RFC 2104) over SHA-256.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+/// HMAC-SHA256 (RFC 2104) over SHA-256, as the signed checkpoints use it (also the clinic's
+/// batch-chain checkpoints).
+///
+/// ```
+/// let tag = bedside_consent::audit::hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+/// assert_eq!(tag[0], 0x5b); // RFC 4231, test case 2
+/// ```
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     const BLOCK: usize = 64;
     let mut block_key = [0u8; BLOCK];
     if key.len() > BLOCK {
