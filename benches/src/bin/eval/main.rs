@@ -9,6 +9,7 @@
 
 use std::process::ExitCode;
 
+mod fhir;
 mod ids;
 
 #[cfg(feature = "clinic")]
@@ -40,6 +41,7 @@ pub struct Command {
 
 fn commands() -> Vec<Command> {
     let mut all = ids::commands();
+    all.extend(fhir::commands());
     #[cfg(feature = "records")]
     all.extend(records::commands());
     #[cfg(feature = "records")]
