@@ -26,6 +26,9 @@
 //! ```
 
 pub use bedside_core as core;
+/// The FHIR R4 JSON layer every domain's `fhir` module is built on: datatypes, lossless
+/// reading, PHI-safe errors, semantic diff.
+pub use bedside_fhir as fhir;
 
 #[cfg(feature = "records")]
 pub use bedside_records as records;
