@@ -5,7 +5,7 @@ use crate::extra::FhirExtra;
 use crate::response::AnswerValue;
 use crate::scoring::{FlagRule, Scale};
 use crate::text::Texts;
-use bedside_core::Language;
+use bedside_core::{Coding, Language};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -76,6 +76,9 @@ pub struct SurveyDefinition {
     /// Longer description or introduction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Texts>,
+    /// Codes of the whole instrument (FHIR `Questionnaire.code`), e.g. the LOINC panel code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<Coding>,
     /// The top-level items, in display order.
     #[serde(default)]
     pub items: Vec<Item>,
@@ -100,6 +103,7 @@ impl SurveyDefinition {
             status: DefinitionStatus::Draft,
             title,
             description: None,
+            codes: Vec::new(),
             items: Vec::new(),
             scales: Vec::new(),
             flags: Vec::new(),
@@ -153,6 +157,9 @@ pub struct Item {
     /// A label shown before the text (`1.`, `a)`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+    /// Codes of the question (FHIR `Questionnaire.item.code`), e.g. its LOINC code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<Coding>,
     /// What kind of item this is and what answers it takes.
     #[serde(flatten)]
     pub kind: ItemKind,
@@ -194,6 +201,7 @@ impl Item {
                 Some(Texts::en(text))
             },
             prefix: None,
+            codes: Vec::new(),
             kind,
             required: false,
             repeats: false,

@@ -4,8 +4,8 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SurveyError {
-    /// Occurs when input is not well-formed JSON of the expected shape. `line` and `column` are
-    /// 1-based; the reason never quotes input values.
+    /// Occurs when a built-in or serialized definition is not well-formed JSON of the expected
+    /// shape. `line` and `column` are 1-based; the reason never quotes input values.
     #[error("invalid json at line {line}, column {column}: {reason}")]
     Json {
         /// Line of the problem.
@@ -15,23 +15,11 @@ pub enum SurveyError {
         /// What was wrong, by category.
         reason: String,
     },
-    /// Occurs when a FHIR resource has an element this crate cannot represent or a required
-    /// element is missing or malformed.
-    #[error("{path}: {reason}")]
-    Fhir {
-        /// Path of the element (`item[2].answerOption[0]`).
-        path: String,
-        /// What was wrong.
-        reason: String,
-    },
-    /// Occurs when a resource is not the FHIR type expected.
-    #[error("expected resourceType `{expected}`, found `{found}`")]
-    WrongResourceType {
-        /// The expected type.
-        expected: String,
-        /// The type found.
-        found: String,
-    },
+    /// Occurs when a FHIR resource is not the type expected, has an element this crate cannot
+    /// represent, or lacks a required one. The error holds the element path and what was
+    /// expected, never input text.
+    #[error(transparent)]
+    Fhir(#[from] bedside_fhir::FhirError),
 }
 
 impl SurveyError {
@@ -47,13 +35,6 @@ impl SurveyError {
             line: e.line(),
             column: e.column(),
             reason: reason.to_string(),
-        }
-    }
-
-    pub(crate) fn fhir(path: impl Into<String>, reason: impl Into<String>) -> Self {
-        SurveyError::Fhir {
-            path: path.into(),
-            reason: reason.into(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::definition::{ItemKind, SurveyDefinition, SurveyRef};
 use crate::extra::FhirExtra;
-use bedside_core::{Language, PartialDate, ResponseId, Sensitive};
+use bedside_core::{Language, PartialDate, PatientId, ResponseId, Sensitive};
 use chrono::{DateTime, Datelike, FixedOffset};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -285,6 +285,9 @@ pub struct SurveyResponse {
     /// The language the survey was shown in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
+    /// The patient the answers are about (FHIR `subject`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<PatientId>,
     /// Attributes for breaking analytics down (provider, department, interaction type). Never
     /// put patient identifiers here.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -306,6 +309,7 @@ impl SurveyResponse {
             status: ResponseStatus::Completed,
             authored: None,
             language: None,
+            subject: None,
             dimensions: BTreeMap::new(),
             items: Vec::new(),
             fhir_extra: FhirExtra::new(),
@@ -394,6 +398,13 @@ impl<'a> ResponseBuilder<'a> {
     #[must_use]
     pub fn authored(mut self, at: DateTime<FixedOffset>) -> Self {
         self.response.authored = Some(at);
+        self
+    }
+
+    /// Sets the patient the answers are about.
+    #[must_use]
+    pub fn subject(mut self, patient: PatientId) -> Self {
+        self.response.subject = Some(patient);
         self
     }
 

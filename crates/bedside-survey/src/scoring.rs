@@ -70,6 +70,9 @@ pub struct Scale {
     /// The scale this one is a subscale of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// The code of the score (the LOINC code of a published total, e.g. PHQ-9 `44261-6`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<bedside_core::Coding>,
 }
 
 impl Scale {
@@ -374,6 +377,7 @@ mod tests {
                 })
                 .collect(),
             parent: None,
+            code: None,
         }
     }
 

@@ -1,15 +1,28 @@
 //! FHIR R4 Questionnaire and QuestionnaireResponse: import, validation and lossless export, on
 //! fixtures written for this crate and on every built-in definition.
 
+use bedside_fhir::semantic_diff;
 use bedside_survey::fhir::{
-    export_questionnaire, export_questionnaire_response, first_difference, import_questionnaire,
-    import_questionnaire_response, parse_json,
+    WarningKind, export_questionnaire, export_questionnaire_response, import_questionnaire,
+    import_questionnaire_report, import_questionnaire_response,
 };
 use bedside_survey::{
     AnswerValue, Builtin, ItemKind, ResponseBuilder, SurveyError, check_definition, score, validate,
 };
 
 type R = Result<(), Box<dyn std::error::Error>>;
+
+fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, SurveyError> {
+    bedside_fhir::Limits::default()
+        .parse_resource(bytes)
+        .map(serde_json::Value::Object)
+        .map_err(SurveyError::from)
+}
+
+/// The first difference, for assertions.
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
+    semantic_diff(a, b).into_iter().next()
+}
 
 const INTAKE: &str = include_str!("data/questionnaire-clinic-intake.json");
 const INTAKE_RESPONSE: &str = include_str!("data/questionnaire-response-clinic-intake.json");
@@ -76,7 +89,7 @@ fn response_imports_validates_and_exports_unchanged() -> R {
     );
     assert_eq!(
         first_difference(&json, &export_questionnaire_response(&changed)).as_deref(),
-        Some(".item[1].answer[0].valueInteger")
+        Some("$.item[1].answer[0].valueInteger")
     );
     Ok(())
 }
@@ -139,27 +152,27 @@ fn rejected_resources_say_why_and_where() {
     let cases: &[(&str, &str)] = &[
         (
             r#"{"resourceType":"Patient"}"#,
-            "expected resourceType `Questionnaire`, found `Patient`",
+            "`resourceType`: expected resourceType `Questionnaire`",
         ),
         (
             r#"{"resourceType":"Questionnaire","item":[{"type":"string"}]}"#,
-            "Questionnaire.item[0]: item has no linkId",
+            "`Questionnaire.item[0].linkId`: required element missing",
         ),
         (
             r#"{"resourceType":"Questionnaire","item":[{"linkId":"a"}]}"#,
-            "Questionnaire.item[0]: item has no type",
+            "`Questionnaire.item[0].type`: required element missing",
         ),
         (
-            r#"{"resourceType":"Questionnaire","status":"unknown"}"#,
-            "Questionnaire.status: unsupported status",
+            r#"{"resourceType":"Questionnaire","status":"final"}"#,
+            "`Questionnaire.status`: expected one of draft|active|retired|unknown",
         ),
         (
             r#"{"resourceType":"Questionnaire","item":[{"linkId":"a","type":"choice","answerOption":[{"valueDate":"2020"}]}]}"#,
-            "Questionnaire.item[0].answerOption[0]: answerOption value must be valueCoding, valueInteger or valueString",
+            "`Questionnaire.item[0].answerOption[0].value`: expected an answerOption valueCoding, valueInteger or valueString",
         ),
         (
             r#"{"resourceType":"Questionnaire","item":[{"linkId":"a","type":"boolean","enableWhen":[{"question":"b","operator":"~","answerBoolean":true}]}]}"#,
-            "Questionnaire.item[0].enableWhen[0]: enableWhen has no known operator",
+            "`Questionnaire.item[0].enableWhen[0].operator`: expected one of exists|=|!=|>|<|>=|<=",
         ),
     ];
     for (json, expected) in cases {
@@ -172,15 +185,147 @@ fn rejected_resources_say_why_and_where() {
     }
     let bad = parse_json(b"{\"resourceType\": \"Questionnaire\",\n  \"id\": }");
     assert!(
-        matches!(bad, Err(SurveyError::Json { line: 2, .. })),
+        matches!(&bad, Err(SurveyError::Fhir(e)) if matches!(e.problem, bedside_fhir::Problem::NotJson { line: 2, .. })),
         "{bad:?}"
     );
     let r = parse_json(br#"{"resourceType":"QuestionnaireResponse","item":[{"linkId":"a","answer":[{"valueBoolean":"yes"}]}]}"#)
         .and_then(|v| import_questionnaire_response(&v));
     assert_eq!(
         r.err().map(|e| e.to_string()).as_deref(),
-        Some("QuestionnaireResponse.item[0].answer[0]: malformed Boolean value")
+        Some("`QuestionnaireResponse.item[0].answer[0].valueBoolean`: expected a boolean")
     );
+}
+
+#[test]
+fn display_items_without_link_id_import_with_a_warning() -> R {
+    let json = parse_json(
+        br#"{"resourceType":"Questionnaire","status":"active","item":[
+            {"linkId":"g","type":"group","item":[{"type":"display","text":"Read this"},
+                                                 {"linkId":"q","type":"boolean"}]},
+            {"linkId":"display-2","type":"string"},
+            {"type":"display","text":"Thanks"}]}"#,
+    )?;
+    let report = import_questionnaire_report(&json)?;
+    let warnings: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "`Questionnaire.item[0].item[0]`: display item has no linkId; `display-1.1` generated",
+            "`Questionnaire.item[2]`: display item has no linkId; `display-3` generated",
+        ]
+    );
+    assert!(
+        matches!(&report.warnings[0].kind, WarningKind::GeneratedLinkId { link_id } if link_id == "display-1.1")
+    );
+    let def = report.definition;
+    assert!(def.item("display-1.1").is_some() && def.item("display-3").is_some());
+    // Export writes the generated ids; from then on the round trip is exact.
+    let exported = export_questionnaire(&def);
+    assert_eq!(
+        semantic_diff(&json, &exported),
+        ["$.item[0].item[0].linkId", "$.item[2].linkId"]
+    );
+    let again = import_questionnaire_report(&exported)?;
+    assert!(again.warnings.is_empty());
+    assert_eq!(again.definition, def);
+    // Only display items may lack one.
+    let question = parse_json(br#"{"resourceType":"Questionnaire","item":[{"type":"boolean"}]}"#)?;
+    assert!(import_questionnaire(&question).is_err());
+    Ok(())
+}
+
+#[test]
+fn legacy_extension_urls_still_import_and_export_in_the_new_namespace() -> R {
+    let old = parse_json(
+        br#"{"resourceType":"Questionnaire","status":"active","item":[{"linkId":"n","type":"integer",
+            "extension":[{"url":"https://bedside.example/fhir/StructureDefinition/survey-item-kind","valueCode":"nps"}]}]}"#,
+    )?;
+    let def = import_questionnaire(&old)?;
+    assert!(matches!(def.items[0].kind, ItemKind::Nps));
+    let text = export_questionnaire(&def).to_string();
+    assert!(text.contains(bedside_fhir::EXTENSION_BASE), "{text}");
+    assert!(!text.contains("bedside.example"), "{text}");
+    for b in Builtin::ALL {
+        let text = export_questionnaire(&b.definition()?).to_string();
+        assert!(!text.contains("bedside.example"), "{b}");
+    }
+    Ok(())
+}
+
+#[test]
+fn phq9_and_gad7_items_carry_their_loinc_codes() -> R {
+    let cases = [
+        (
+            Builtin::Phq9,
+            "44249-1",
+            &[
+                "44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5",
+                "44253-3", "44260-8",
+            ][..],
+            "44261-6",
+        ),
+        (
+            Builtin::Gad7,
+            "69737-5",
+            &[
+                "69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7",
+            ][..],
+            "70274-6",
+        ),
+    ];
+    for (b, panel, items, total) in cases {
+        let json = export_questionnaire(&b.definition()?);
+        assert_eq!(json["code"][0]["code"], panel, "{b}");
+        let codes: Vec<&str> = json["item"]
+            .as_array()
+            .ok_or("no items")?
+            .iter()
+            .filter_map(|i| i["code"][0]["code"].as_str())
+            .collect();
+        assert_eq!(codes, items, "{b}");
+        for i in json["item"].as_array().ok_or("no items")? {
+            if let Some(c) = i.get("code") {
+                assert_eq!(c[0]["system"], "http://loinc.org");
+            }
+        }
+        let def = b.definition()?;
+        let scale = def
+            .scales
+            .iter()
+            .find(|s| s.id == "total")
+            .ok_or("no total")?;
+        assert_eq!(scale.code.as_ref().map(|c| c.code.as_str()), Some(total));
+    }
+    Ok(())
+}
+
+#[test]
+fn responses_name_their_patient() -> R {
+    let def = Builtin::Phq9.definition()?;
+    let patient: bedside_core::PatientId = "0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e6f".parse()?;
+    let r = ResponseBuilder::new(&def)
+        .subject(patient)
+        .answer("phq9-1", AnswerValue::code("1"))
+        .build();
+    let json = export_questionnaire_response(&r);
+    assert_eq!(
+        json["subject"],
+        serde_json::json!({"reference": "Patient/0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e6f"})
+    );
+    // Response items mirror the questionnaire's without codes (R4 has none there).
+    assert!(json["item"][0].get("code").is_none());
+    assert_eq!(import_questionnaire_response(&json)?, r);
+    // Other subjects stay verbatim.
+    let group = parse_json(
+        br#"{"resourceType":"QuestionnaireResponse","status":"completed","subject":{"reference":"Group/g1"}}"#,
+    )?;
+    let back = import_questionnaire_response(&group)?;
+    assert_eq!(back.subject, None);
+    assert_eq!(
+        first_difference(&group, &export_questionnaire_response(&back)),
+        None
+    );
+    Ok(())
 }
 
 #[test]

@@ -127,7 +127,7 @@ mod proptest_strategies {
             2 => AnswerValue::code(format!("p{}", rng.below(8))),
             3 => AnswerValue::text("a much longer text than allowed here"),
             4 => AnswerValue::Decimal(-1.5),
-            _ => AnswerValue::Time("99:00".into()),
+            _ => AnswerValue::Time("23:59:00".into()),
         }
     }
 
@@ -244,6 +244,7 @@ mod proptest_strategies {
                     },
                 ],
                 parent: None,
+                code: None,
             });
         }
         d
@@ -415,6 +416,7 @@ fn fhirish_json() -> impl Strategy<Value = serde_json::Value> {
             "http://hl7.org/fhir/StructureDefinition/ordinalValue",
             "http://hl7.org/fhir/StructureDefinition/translation",
             "https://bedside.example/fhir/StructureDefinition/survey-item-kind",
+            "https://fhir.bedside.invalid/StructureDefinition/survey-item-kind",
             "likert",
             "nps",
             "star-rating",

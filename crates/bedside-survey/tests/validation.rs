@@ -146,6 +146,7 @@ fn everything() -> SurveyDefinition {
             },
         ],
         parent: None,
+        code: None,
     }];
     d
 }

@@ -12,8 +12,8 @@
 use crate::Command;
 use bedside_benches::survey::{PostVisitWorkload, aggregate_by_provider_and_month, timed_cpu};
 use bedside_survey::fhir::{
-    export_questionnaire, export_questionnaire_response, first_difference, import_questionnaire,
-    import_questionnaire_response, parse_json,
+    export_questionnaire, export_questionnaire_response, import_questionnaire_report,
+    import_questionnaire_response,
 };
 use bedside_survey::{SurveyDefinition, SurveyResponse, Validator, check_definition};
 use std::collections::BTreeMap;
@@ -97,8 +97,8 @@ fn fhir_survey(args: &[String]) -> ExitCode {
                 continue;
             }
         };
-        let json = match parse_json(&bytes) {
-            Ok(j) => j,
+        let json = match bedside_fhir::Limits::default().parse_resource(&bytes) {
+            Ok(j) => serde_json::Value::Object(j),
             Err(e) => {
                 tally(&name, Outcome::Failed(e.to_string()));
                 continue;
@@ -110,16 +110,20 @@ fn fhir_survey(args: &[String]) -> ExitCode {
             .map(|(_, s)| s.to_string())
             .unwrap_or_default();
         if kind == "Questionnaire" {
-            match import_questionnaire(&json) {
-                Ok(def) => {
+            match import_questionnaire_report(&json) {
+                Ok(report) => {
+                    for w in &report.warnings {
+                        println!("  note  {name}: {w}");
+                    }
+                    let def = report.definition;
                     let problems = check_definition(&def);
                     for p in &problems {
                         println!("  note  {name}: definition {p}");
                     }
                     let back = export_questionnaire(&def);
-                    let outcome = match first_difference(&json, &back) {
+                    let outcome = match bedside_fhir::semantic_diff(&json, &back).first() {
                         None => Outcome::Ok,
-                        Some(at) => Outcome::Lossy(at),
+                        Some(at) => Outcome::Lossy(at.clone()),
                     };
                     questionnaires.insert(stem, def);
                     tally(&name, outcome);
@@ -130,9 +134,9 @@ fn fhir_survey(args: &[String]) -> ExitCode {
             match import_questionnaire_response(&json) {
                 Ok(resp) => {
                     let back = export_questionnaire_response(&resp);
-                    let outcome = match first_difference(&json, &back) {
+                    let outcome = match bedside_fhir::semantic_diff(&json, &back).first() {
                         None => Outcome::Ok,
-                        Some(at) => Outcome::Lossy(at),
+                        Some(at) => Outcome::Lossy(at.clone()),
                     };
                     responses.push((stem, resp));
                     tally(&name, outcome);
