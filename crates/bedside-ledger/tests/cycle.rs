@@ -469,13 +469,19 @@ fn fhir_export_of_the_cycle_round_trips() {
         .adjudication
         .clone()
         .unwrap_or_else(|| panic!("adjudication"));
+    let ctx = fhir::ClaimContext::new(OrganisationId::from_uuid(EntryId::new(99).to_uuid()))
+        .with_icd10("J06.9");
+    let export =
+        |r: Result<BillingResource, fhir::ExportError>| r.unwrap_or_else(|e| panic!("{e}"));
     let resources = [
-        BillingResource::Claim(fhir::export_claim(&claim)),
-        BillingResource::ClaimResponse(fhir::export_claim_response(&claim, &adjudication)),
-        BillingResource::ExplanationOfBenefit(fhir::export_explanation_of_benefit(
-            &claim,
-            &adjudication,
-        )),
+        export(fhir::export_claim(&claim, &ctx).map(BillingResource::Claim)),
+        export(
+            fhir::export_claim_response(&claim, &adjudication).map(BillingResource::ClaimResponse),
+        ),
+        export(
+            fhir::export_explanation_of_benefit(&claim, &adjudication, &ctx)
+                .map(BillingResource::ExplanationOfBenefit),
+        ),
         BillingResource::Invoice(fhir::export_invoice(c.patient, &s)),
         BillingResource::Account(fhir::export_account(c.patient, s.amount_due)),
     ];

@@ -277,14 +277,7 @@ fn x12_835(args: &[String]) -> ExitCode {
     }
 }
 
-const BILLING_TYPES: [&str; 6] = [
-    "Account",
-    "ChargeItem",
-    "Claim",
-    "ClaimResponse",
-    "ExplanationOfBenefit",
-    "Invoice",
-];
+const BILLING_TYPES: [&str; 6] = bedside_ledger::fhir::RESOURCE_TYPES;
 
 fn fhir_billing(args: &[String]) -> ExitCode {
     use bedside_ledger::fhir::round_trip;
@@ -343,7 +336,7 @@ fn fhir_billing(args: &[String]) -> ExitCode {
                     .lost
                     .iter()
                     .map(|p| {
-                        p.trim_start_matches('.')
+                        p.trim_start_matches("$.")
                             .split(['.', '['])
                             .next()
                             .unwrap_or("")
