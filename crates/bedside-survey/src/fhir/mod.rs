@@ -33,12 +33,12 @@
 //! [`bedside_fhir::FhirError`]: an element path and what was expected, never input text.
 
 mod questionnaire;
+mod questionnaire_export;
 mod response;
 mod value;
 
-pub use questionnaire::{
-    QuestionnaireImport, export_questionnaire, import_questionnaire, import_questionnaire_report,
-};
+pub use questionnaire::{QuestionnaireImport, import_questionnaire, import_questionnaire_report};
+pub use questionnaire_export::export_questionnaire;
 pub use response::{export_questionnaire_response, import_questionnaire_response};
 
 use bedside_fhir::{EXTENSION_BASE, ElementPath, FhirError, Reader};

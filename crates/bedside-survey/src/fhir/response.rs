@@ -1,6 +1,7 @@
 //! `QuestionnaireResponse` ↔ [`SurveyResponse`].
 
-use super::questionnaire::{merge, resource_object};
+use super::questionnaire::resource_object;
+use super::questionnaire_export::merge;
 use super::value::{export_value, exportable, import_value};
 use super::{
     DIMENSION, array, is_fhir_string, is_fhir_uri, object, push_extensions, string, take_extensions,
