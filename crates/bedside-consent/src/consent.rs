@@ -441,8 +441,25 @@ pub(crate) fn evaluate(
     out: &mut Vec<(ClassSet, ClassVerdict)>,
 ) {
     let root_kind = consent.provision.kind.unwrap_or(consent.default_type);
-    let mut verdicts: [Option<ClassVerdict>; 16] = [None; 16];
-    let mut depths: [i8; 16] = [-1; 16];
+    // One verdict per requested class, indexed by the class's rank in `requested`: on the
+    // stack for the usual handful of classes, on the heap for very wide requests.
+    let n = requested.len();
+    let mut stack_verdicts: [Option<ClassVerdict>; 16] = [None; 16];
+    let mut stack_depths: [i8; 16] = [-1; 16];
+    let mut heap_verdicts: Vec<Option<ClassVerdict>>;
+    let mut heap_depths: Vec<i8>;
+    let (verdicts, depths): (&mut [Option<ClassVerdict>], &mut [i8]) = if n <= 16 {
+        (&mut stack_verdicts[..], &mut stack_depths[..])
+    } else {
+        heap_verdicts = vec![None; n];
+        heap_depths = vec![-1; n];
+        (&mut heap_verdicts[..], &mut heap_depths[..])
+    };
+    let mut tables = Tables {
+        requested,
+        verdicts,
+        depths,
+    };
     walk(
         &consent.provision,
         root_kind,
@@ -452,20 +469,27 @@ pub(crate) fn evaluate(
         false,
         LabelSet::EMPTY,
         m,
-        &mut verdicts,
-        &mut depths,
+        &mut tables,
     );
     // Group classes by identical verdict so the explanation stays short.
-    for class in requested.iter() {
-        let i = class as usize;
-        if let Some(v) = verdicts[i] {
+    for (i, slot) in requested.slots().enumerate() {
+        if let Some(v) = tables.verdicts.get(i).copied().flatten() {
             if let Some(entry) = out.iter_mut().find(|(_, e)| *e == v) {
-                entry.0.insert(class);
+                entry.0.insert_slot(slot);
             } else {
-                out.push((ClassSet::from(class), v));
+                let mut classes = ClassSet::EMPTY;
+                classes.insert_slot(slot);
+                out.push((classes, v));
             }
         }
     }
+}
+
+/// The per-class verdicts of one consent evaluation.
+struct Tables<'a> {
+    requested: ClassSet,
+    verdicts: &'a mut [Option<ClassVerdict>],
+    depths: &'a mut [i8],
 }
 
 /// Approximate heap bytes of a JSON value (strings, containers, one word per node).
@@ -490,8 +514,7 @@ fn walk(
     names_actor: bool,
     labels: LabelSet,
     m: &MatchInput<'_>,
-    verdicts: &mut [Option<ClassVerdict>; 16],
-    depths: &mut [i8; 16],
+    tables: &mut Tables<'_>,
 ) {
     if !p.matches(kind, m) {
         return;
@@ -515,21 +538,24 @@ fn walk(
         names_actor,
         labels,
     };
-    for class in scope.iter() {
-        let i = class as usize;
+    for slot in scope.slots() {
+        let i = tables.requested.rank(slot);
+        let (Some(old), Some(old_depth)) = (tables.verdicts.get(i), tables.depths.get(i)) else {
+            continue;
+        };
         // Deeper wins; at equal depth (siblings) deny wins, then the earlier sibling.
-        let replace = match verdicts[i] {
+        let replace = match old {
             None => true,
             Some(old) => {
-                depth > depths[i]
-                    || (depth == depths[i]
+                depth > *old_depth
+                    || (depth == *old_depth
                         && old.kind == ProvisionType::Permit
                         && kind == ProvisionType::Deny)
             }
         };
         if replace {
-            verdicts[i] = Some(verdict);
-            depths[i] = depth;
+            tables.verdicts[i] = Some(verdict);
+            tables.depths[i] = depth;
         }
     }
     for (idx, child) in p.provisions.iter().enumerate() {
@@ -546,8 +572,7 @@ fn walk(
             names_actor,
             labels,
             m,
-            verdicts,
-            depths,
+            tables,
         );
     }
 }

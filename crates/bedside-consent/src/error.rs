@@ -41,14 +41,10 @@ pub enum ConsentError {
         /// The consent id.
         id: String,
     },
-    /// Occurs when a FHIR resource cannot be read.
-    #[error("fhir consent rejected at `{path}`: {reason}")]
-    Fhir {
-        /// Path of the offending element.
-        path: String,
-        /// What is wrong.
-        reason: String,
-    },
+    /// Occurs when a FHIR resource cannot be read; the error names the element and what was
+    /// expected, never the input.
+    #[error("fhir consent rejected at {0}")]
+    Fhir(#[from] bedside_fhir::FhirError),
 }
 
 /// One validation problem in a policy document.

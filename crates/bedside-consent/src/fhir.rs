@@ -32,19 +32,39 @@ use bedside_core::{
     Coding, ConsentId, Instant, OrganisationId, PatientId, Period, ProviderId, RelatedPersonId,
     Sensitive, StaffId,
 };
-use chrono::{NaiveDate, TimeDelta};
+use bedside_fhir::json::coding_to_json;
+use bedside_fhir::{ElementPath, FhirDateTime, FhirError, Limits, Precision};
+use chrono::TimeDelta;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// FHIR consent action code system.
 pub const CONSENT_ACTION_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/consentaction";
-/// Bedside action codes that FHIR lacks (`export`, `contact`).
-pub const BEDSIDE_ACTION_SYSTEM: &str = "https://bedside.example/fhir/CodeSystem/consent-action";
-/// Bedside data-class code system for `provision.class`.
-pub const DATA_CLASS_SYSTEM: &str = "https://bedside.example/fhir/CodeSystem/data-class";
-/// Extension URL carrying a contact channel on a provision.
+/// Bedside action codes that FHIR lacks (`export`, `contact`), in the workspace's one
+/// code-system namespace ([`bedside_fhir::CODE_SYSTEM_BASE`]).
+pub const BEDSIDE_ACTION_SYSTEM: &str = "https://fhir.bedside.invalid/CodeSystem/consent-action";
+/// Bedside data-class code system for the known [`DataClass`]es in `provision.class`. Open
+/// classes use the FHIR systems of their kind ([`RESOURCE_TYPE_SYSTEM`], [`MIME_TYPE_SYSTEM`]).
+pub const DATA_CLASS_SYSTEM: &str = "https://fhir.bedside.invalid/CodeSystem/data-class";
+/// Extension URL carrying a contact channel on a provision, in the workspace's one extension
+/// namespace ([`bedside_fhir::EXTENSION_BASE`]).
 pub const CHANNEL_EXTENSION: &str =
+    "https://fhir.bedside.invalid/StructureDefinition/consent-channel";
+/// The system of FHIR resource types as `provision.class` codes.
+pub const RESOURCE_TYPE_SYSTEM: &str = "http://hl7.org/fhir/resource-types";
+/// The system of MIME types as `provision.class` codes.
+pub const MIME_TYPE_SYSTEM: &str = "urn:ietf:bcp:13";
+/// `Consent.scope` codes.
+pub const CONSENT_SCOPE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/consentscope";
+/// HL7 v3 ParticipationType, the actor roles export writes when a provision actor has none.
+pub const PARTICIPATION_TYPE_SYSTEM: &str =
+    "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
+
+/// Namespaces of Bedside codes before the workspace had one (still read, never written).
+const LEGACY_ACTION_SYSTEM: &str = "https://bedside.example/fhir/CodeSystem/consent-action";
+const LEGACY_DATA_CLASS_SYSTEM: &str = "https://bedside.example/fhir/CodeSystem/data-class";
+const LEGACY_CHANNEL_EXTENSION: &str =
     "https://bedside.example/fhir/StructureDefinition/consent-channel";
 /// Identifier system marking a `Practitioner` reference as a Bedside staff member.
 pub const STAFF_IDENTIFIER_SYSTEM: &str = "urn:bedside:staff";
@@ -59,11 +79,22 @@ pub struct Imported {
     pub unmodelled: Vec<String>,
 }
 
-fn err(path: &str, reason: impl Into<String>) -> ConsentError {
-    ConsentError::Fhir {
-        path: path.to_owned(),
-        reason: reason.into(),
+/// The element path of `path` (dotted, relative to the resource) in a `Consent`.
+fn element(path: &str) -> ElementPath {
+    if path.is_empty() || path == "$" {
+        ElementPath::root("Consent")
+    } else {
+        ElementPath::parse(&format!("Consent.{path}"))
     }
+}
+
+/// An error at `path` (relative to the resource) saying what was expected; never the input.
+fn err(path: &str, expected: &'static str) -> ConsentError {
+    ConsentError::Fhir(FhirError::invalid(&element(path), expected))
+}
+
+fn missing(path: &str) -> ConsentError {
+    ConsentError::Fhir(FhirError::missing(&element(path)))
 }
 
 /// A stable UUID for a non-UUID id: the first 16 bytes of SHA-256 of `text`, marked as UUID v8.
@@ -99,7 +130,7 @@ impl Reader {
     fn reference(&mut self, v: &Value, path: &str) -> Result<(String, ActorRef), ConsentError> {
         let obj = v
             .as_object()
-            .ok_or_else(|| err(path, "expected a Reference object"))?;
+            .ok_or_else(|| err(path, "a Reference object"))?;
         for key in obj.keys() {
             if key != "reference" && key != "identifier" {
                 self.unmodelled.push(format!("{path}.{key}"));
@@ -108,10 +139,10 @@ impl Reader {
         let text = obj
             .get("reference")
             .and_then(Value::as_str)
-            .ok_or_else(|| err(&format!("{path}.reference"), "expected a literal reference"))?;
+            .ok_or_else(|| err(&format!("{path}.reference"), "a literal reference"))?;
         let (kind, id) = text
             .split_once('/')
-            .ok_or_else(|| err(&format!("{path}.reference"), "expected `Type/id`"))?;
+            .ok_or_else(|| err(&format!("{path}.reference"), "a reference `Type/id`"))?;
         let staff = obj
             .get("identifier")
             .and_then(|i| i.get("system"))
@@ -124,10 +155,10 @@ impl Reader {
             "Organization" => ActorRef::Organisation(OrganisationId::from_uuid(uuid)),
             "RelatedPerson" => ActorRef::RelatedPerson(RelatedPersonId::from_uuid(uuid)),
             "Patient" => ActorRef::Patient(PatientId::from_uuid(uuid)),
-            other => {
+            _ => {
                 return Err(err(
                     &format!("{path}.reference"),
-                    format!("unsupported actor type `{other}`"),
+                    "a Practitioner, Organization, RelatedPerson or Patient reference",
                 ));
             }
         };
@@ -135,9 +166,7 @@ impl Reader {
     }
 
     fn coding(&mut self, v: &Value, path: &str) -> Result<Coding, ConsentError> {
-        let obj = v
-            .as_object()
-            .ok_or_else(|| err(path, "expected a Coding"))?;
+        let obj = v.as_object().ok_or_else(|| err(path, "a Coding"))?;
         for key in obj.keys() {
             if !matches!(key.as_str(), "system" | "code" | "display") {
                 self.unmodelled.push(format!("{path}.{key}"));
@@ -150,7 +179,7 @@ impl Reader {
         let code = obj
             .get("code")
             .and_then(Value::as_str)
-            .ok_or_else(|| err(&format!("{path}.code"), "missing code"))?;
+            .ok_or_else(|| missing(&format!("{path}.code")))?;
         let mut c = Coding::new(system, code);
         if let Some(d) = obj.get("display").and_then(Value::as_str) {
             c.display = Some(d.to_owned());
@@ -162,7 +191,7 @@ impl Reader {
     fn concept(&mut self, v: &Value, path: &str) -> Result<Vec<Coding>, ConsentError> {
         let obj = v
             .as_object()
-            .ok_or_else(|| err(path, "expected a CodeableConcept"))?;
+            .ok_or_else(|| err(path, "a CodeableConcept"))?;
         if obj.contains_key("text") {
             self.unmodelled.push(format!("{path}.text"));
         }
@@ -183,11 +212,11 @@ impl Reader {
         depth: usize,
     ) -> Result<Provision, ConsentError> {
         if depth > crate::decision::ProvisionPath::MAX_DEPTH {
-            return Err(err(path, "provisions nested too deeply"));
+            return Err(err(path, "provisions nested at most 6 levels deep"));
         }
         let obj = v
             .as_object()
-            .ok_or_else(|| err(path, "expected a provision object"))?;
+            .ok_or_else(|| err(path, "a provision object"))?;
         let mut p = Provision::default();
         for (key, value) in obj {
             let kpath = format!("{path}.{key}");
@@ -196,7 +225,7 @@ impl Reader {
                     p.kind = Some(match value.as_str() {
                         Some("permit") => ProvisionType::Permit,
                         Some("deny") => ProvisionType::Deny,
-                        _ => return Err(err(&kpath, "expected `permit` or `deny`")),
+                        _ => return Err(err(&kpath, "`permit` or `deny`")),
                     });
                 }
                 "period" => p.period = Some(period(value, &kpath)?),
@@ -213,9 +242,12 @@ impl Reader {
                         };
                         let reference = a
                             .get("reference")
-                            .ok_or_else(|| err(&format!("{apath}.reference"), "missing"))?;
+                            .ok_or_else(|| missing(&format!("{apath}.reference")))?;
                         let (_, reference) =
                             self.reference(reference, &format!("{apath}.reference"))?;
+                        // The role export derives for this kind of actor is not stored, so
+                        // a consent built without roles survives export and import unchanged.
+                        let role = role.filter(|r| *r != default_role(&reference));
                         p.actors.push(ProvisionActor {
                             role: role.map(Box::new),
                             reference,
@@ -226,10 +258,7 @@ impl Reader {
                     for (i, a) in array(Some(value), &kpath)?.iter().enumerate() {
                         for c in self.concept(a, &format!("{kpath}[{i}]"))? {
                             p.actions.insert(action_from(&c).ok_or_else(|| {
-                                err(
-                                    &format!("{kpath}[{i}]"),
-                                    format!("unsupported action `{}`", c.code),
-                                )
+                                err(&format!("{kpath}[{i}]"), "a supported consent action")
                             })?);
                         }
                     }
@@ -241,10 +270,7 @@ impl Reader {
                             .then(|| Purpose::from_code(&c.code))
                             .flatten()
                             .ok_or_else(|| {
-                                err(
-                                    &format!("{kpath}[{i}]"),
-                                    format!("unsupported purpose `{}`", c.code),
-                                )
+                                err(&format!("{kpath}[{i}]"), "a supported purpose of use")
                             })?;
                         p.purposes.insert(purpose);
                     }
@@ -254,22 +280,13 @@ impl Reader {
                         let c = self.coding(c, &format!("{kpath}[{i}]"))?;
                         if c.system == system::CONFIDENTIALITY {
                             let conf = Confidentiality::from_code(&c.code).ok_or_else(|| {
-                                err(
-                                    &format!("{kpath}[{i}]"),
-                                    format!("unsupported confidentiality `{}`", c.code),
-                                )
+                                err(&format!("{kpath}[{i}]"), "confidentiality N, R or V")
                             })?;
                             p.confidentiality.push(conf);
                         } else {
-                            let label = (c.system == system::ACT_CODE)
-                                .then(|| SecurityLabel::from_code(&c.code))
-                                .flatten()
-                                .ok_or_else(|| {
-                                    err(
-                                        &format!("{kpath}[{i}]"),
-                                        format!("unsupported security label `{}`", c.code),
-                                    )
-                                })?;
+                            // Open: any label code is kept and matched by its text.
+                            let label = SecurityLabel::open(&c.code)
+                                .ok_or_else(|| err(&format!("{kpath}[{i}]"), OPEN_CODE_EXPECTED))?;
                             p.labels.insert(label);
                         }
                     }
@@ -277,15 +294,8 @@ impl Reader {
                 "class" => {
                     for (i, c) in array(Some(value), &kpath)?.iter().enumerate() {
                         let c = self.coding(c, &format!("{kpath}[{i}]"))?;
-                        let class = (c.system == DATA_CLASS_SYSTEM)
-                            .then(|| DataClass::from_code(&c.code))
-                            .flatten()
-                            .ok_or_else(|| {
-                                err(
-                                    &format!("{kpath}[{i}]"),
-                                    format!("unsupported data class `{}`", c.code),
-                                )
-                            })?;
+                        let class = class_from(&c)
+                            .ok_or_else(|| err(&format!("{kpath}[{i}]"), OPEN_CODE_EXPECTED))?;
                         p.classes.insert(class);
                     }
                 }
@@ -295,12 +305,12 @@ impl Reader {
                         let meaning = d
                             .get("meaning")
                             .and_then(Value::as_str)
-                            .ok_or_else(|| err(&format!("{dpath}.meaning"), "missing"))?;
+                            .ok_or_else(|| missing(&format!("{dpath}.meaning")))?;
                         let reference = d
                             .get("reference")
                             .and_then(|r| r.get("reference"))
                             .and_then(Value::as_str)
-                            .ok_or_else(|| err(&format!("{dpath}.reference"), "missing"))?;
+                            .ok_or_else(|| missing(&format!("{dpath}.reference")))?;
                         p.data.push(DataReference {
                             meaning: meaning.to_owned(),
                             reference: reference.to_owned(),
@@ -309,16 +319,14 @@ impl Reader {
                 }
                 "extension" => {
                     for (i, e) in array(Some(value), &kpath)?.iter().enumerate() {
-                        if e.get("url").and_then(Value::as_str) == Some(CHANNEL_EXTENSION) {
+                        let url = e.get("url").and_then(Value::as_str);
+                        if url == Some(CHANNEL_EXTENSION) || url == Some(LEGACY_CHANNEL_EXTENSION) {
                             let code = e
                                 .get("valueCode")
                                 .and_then(Value::as_str)
                                 .unwrap_or_default();
                             let channel = AccessChannel::from_code(code).ok_or_else(|| {
-                                err(
-                                    &format!("{kpath}[{i}]"),
-                                    format!("unsupported channel `{code}`"),
-                                )
+                                err(&format!("{kpath}[{i}]"), "a Bedside channel code")
                             })?;
                             p.channels.insert(channel);
                         } else {
@@ -346,8 +354,96 @@ fn array<'a>(v: Option<&'a Value>, path: &str) -> Result<&'a [Value], ConsentErr
     match v {
         None => Ok(&[]),
         Some(Value::Array(a)) => Ok(a),
-        Some(_) => Err(err(path, "expected an array")),
+        Some(_) => Err(ConsentError::Fhir(FhirError::wrong_type(
+            &element(path),
+            "an array",
+        ))),
     }
+}
+
+/// What an open code must be (see [`DataClass::open`]).
+const OPEN_CODE_EXPECTED: &str =
+    "a code of at most 128 characters (or too many distinct open codes in this process)";
+
+/// The data class of a `provision.class` coding: a known Bedside class, or any other code
+/// (a resource type, a MIME type, a code of another system) as an open class.
+fn class_from(c: &Coding) -> Option<DataClass> {
+    match c.system.as_str() {
+        DATA_CLASS_SYSTEM | LEGACY_DATA_CLASS_SYSTEM => DataClass::open(&c.code),
+        // A known Bedside code under another system is not that class.
+        _ => match DataClass::from_code(&c.code) {
+            Some(_) => None,
+            None => DataClass::open(&c.code),
+        },
+    }
+}
+
+/// The system a class is written with.
+fn class_system(class: DataClass) -> &'static str {
+    let code = class.code();
+    if class.is_known() {
+        DATA_CLASS_SYSTEM
+    } else if code.contains('/') {
+        MIME_TYPE_SYSTEM
+    } else if code.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && code.bytes().all(|b| b.is_ascii_alphabetic())
+    {
+        RESOURCE_TYPE_SYSTEM
+    } else {
+        DATA_CLASS_SYSTEM
+    }
+}
+
+/// The role export writes for an actor that has none (R4 requires one): what the actor kind
+/// is to the data, as a v3 ParticipationType.
+fn default_role(a: &ActorRef) -> Coding {
+    let (code, display) = match a {
+        ActorRef::Staff(_) | ActorRef::Provider(_) | ActorRef::Organisation(_) => {
+            ("PRCP", "primary information recipient")
+        }
+        ActorRef::RelatedPerson(_) | ActorRef::Patient(_) => ("IRCP", "information recipient"),
+    };
+    let mut c = Coding::new(PARTICIPATION_TYPE_SYSTEM, code);
+    c.display = Some(display.to_owned());
+    c
+}
+
+/// `Consent.scope` derived from the provisions when the consent does not carry one: research
+/// when the root names only research, treatment when it names only treatment purposes,
+/// otherwise privacy.
+fn default_scope(consent: &Consent) -> Coding {
+    use crate::vocab::PurposeSet;
+    let purposes = consent.provision.purposes;
+    let treatment = PurposeSet::EMPTY.with(Purpose::Treat).with(Purpose::Etreat);
+    let (code, display) = if purposes == PurposeSet::from(Purpose::Hresch) {
+        ("research", "Research")
+    } else if !purposes.is_empty() && purposes.is_subset(treatment) {
+        ("treatment", "Treatment")
+    } else {
+        ("patient-privacy", "Privacy Consent")
+    };
+    let mut c = Coding::new(CONSENT_SCOPE_SYSTEM, code);
+    c.display = Some(display.to_owned());
+    c
+}
+
+/// `Consent.category` when the consent carries none: LOINC 59284-0 Patient Consent.
+fn default_category() -> Coding {
+    let mut c = Coding::new(system::LOINC, "59284-0");
+    c.display = Some("Patient Consent".to_owned());
+    c
+}
+
+/// `Consent.policyRule` when the consent carries none (R4 requires a policy or a rule, ppc-1):
+/// opt-in for a permitting consent, opt-out for a denying one.
+fn default_policy_rule(consent: &Consent) -> Coding {
+    let root = consent.provision.kind.unwrap_or(consent.default_type);
+    let code = if root == ProvisionType::Deny {
+        "OPTOUT"
+    } else {
+        "OPTIN"
+    };
+    Coding::new(system::ACT_CODE, code)
 }
 
 fn action_from(c: &Coding) -> Option<Action> {
@@ -356,8 +452,8 @@ fn action_from(c: &Coding) -> Option<Action> {
         (CONSENT_ACTION_SYSTEM, "collect") => Some(Action::Create),
         (CONSENT_ACTION_SYSTEM, "correct") => Some(Action::Update),
         (CONSENT_ACTION_SYSTEM, "disclose") => Some(Action::Disclose),
-        (BEDSIDE_ACTION_SYSTEM, "export") => Some(Action::Export),
-        (BEDSIDE_ACTION_SYSTEM, "contact") => Some(Action::Contact),
+        (BEDSIDE_ACTION_SYSTEM | LEGACY_ACTION_SYSTEM, "export") => Some(Action::Export),
+        (BEDSIDE_ACTION_SYSTEM | LEGACY_ACTION_SYSTEM, "contact") => Some(Action::Contact),
         _ => None,
     }
 }
@@ -373,22 +469,18 @@ fn action_coding(a: Action) -> (&'static str, &'static str) {
     }
 }
 
+/// A FHIR `date` or `dateTime` as an instant; an `end` date (inclusive in FHIR) becomes the
+/// exclusive midnight after it. All arithmetic is checked: a date whose end cannot be
+/// represented is the same invalid-date error as a date that does not parse.
 fn instant(v: &str, path: &str, end: bool) -> Result<Instant, ConsentError> {
-    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        let midnight = d
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc())
-            .ok_or_else(|| err(path, "invalid date"))?;
-        // FHIR period ends are inclusive; ours are exclusive.
-        return Ok(if end {
-            midnight + TimeDelta::days(1)
-        } else {
-            midnight
-        });
-    }
-    chrono::DateTime::parse_from_rfc3339(v)
-        .map(|t| t.to_utc())
-        .map_err(|_| err(path, "expected a date or dateTime"))
+    let invalid = || err(path, "a FHIR date or dateTime");
+    let d = FhirDateTime::parse(v).ok_or_else(invalid)?;
+    let t = if end && d.precision() != Precision::Time {
+        d.end_exclusive()
+    } else {
+        d.start()
+    };
+    t.ok_or_else(invalid)
 }
 
 fn period(v: &Value, path: &str) -> Result<Period, ConsentError> {
@@ -400,13 +492,17 @@ fn period(v: &Value, path: &str) -> Result<Period, ConsentError> {
         Some(s) => instant(s, &format!("{path}.end"), true)?,
         None => Instant::MAX_UTC,
     };
-    Period::new(start, end).map_err(|_| err(path, "period ends before it starts"))
+    Period::new(start, end).map_err(|_| err(path, "a period that ends after it starts"))
 }
 
 fn write_instant(t: Instant, end: bool) -> String {
     if t.time() == chrono::NaiveTime::MIN {
         // Midnight is written as a date; an exclusive end becomes the inclusive day before.
-        let day = if end { t - TimeDelta::days(1) } else { t };
+        let day = if end {
+            t.checked_sub_signed(TimeDelta::days(1)).unwrap_or(t)
+        } else {
+            t
+        };
         day.format("%Y-%m-%d").to_string()
     } else {
         t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
@@ -430,15 +526,11 @@ fn write_period(p: &Period) -> Value {
 /// Imports one FHIR R4 `Consent` resource.
 ///
 /// # Errors
-/// [`ConsentError::Fhir`] with the path of the first element that cannot be read (not JSON, not a
-/// Consent, unsupported codes or references).
+/// [`ConsentError::Fhir`] with the path of the first element that cannot be read (not JSON,
+/// over the input limits, not a Consent, unsupported codes or references, an invalid date).
+/// The error never contains input text.
 pub fn import(json: &[u8]) -> Result<Imported, ConsentError> {
-    let v: Value = serde_json::from_slice(json).map_err(|e| {
-        err(
-            "$",
-            format!("not json (line {} column {})", e.line(), e.column()),
-        )
-    })?;
+    let v = Value::Object(Limits::default().parse_resource(json)?);
     let mut imported = read(&v)?;
     if let Some(extras) = imported.consent.fhir.as_deref_mut() {
         extras.source = Some(Sensitive::new(v));
@@ -448,11 +540,14 @@ pub fn import(json: &[u8]) -> Result<Imported, ConsentError> {
 
 /// Reads the model from a parsed resource (without storing the source).
 fn read(v: &Value) -> Result<Imported, ConsentError> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| err("$", "expected an object"))?;
+    let obj = v.as_object().ok_or_else(|| err("$", "an object"))?;
     if obj.get("resourceType").and_then(Value::as_str) != Some("Consent") {
-        return Err(err("resourceType", "expected `Consent`"));
+        return Err(ConsentError::Fhir(FhirError::new(
+            element("resourceType"),
+            bedside_fhir::Problem::WrongResourceType {
+                expected: "Consent",
+            },
+        )));
     }
     let mut r = Reader {
         unmodelled: Vec::new(),
@@ -471,7 +566,7 @@ fn read(v: &Value) -> Result<Imported, ConsentError> {
                     value
                         .as_str()
                         .and_then(ConsentStatus::from_code)
-                        .ok_or_else(|| err("status", "unknown status"))?,
+                        .ok_or_else(|| err("status", "a Consent status code"))?,
                 );
             }
             "scope" => fhir.scope = r.concept(value, "scope")?.into_iter().next(),
@@ -485,7 +580,7 @@ fn read(v: &Value) -> Result<Imported, ConsentError> {
                 let (_, actor) = r.reference(value, "patient")?;
                 match actor {
                     ActorRef::Patient(p) => patient = Some(p),
-                    _ => return Err(err("patient.reference", "expected a Patient reference")),
+                    _ => return Err(err("patient.reference", "a Patient reference")),
                 }
             }
             "dateTime" => fhir.date_time = value.as_str().map(str::to_owned),
@@ -504,7 +599,7 @@ fn read(v: &Value) -> Result<Imported, ConsentError> {
         Some(text) => {
             Uuid::parse_str(text).unwrap_or_else(|_| derived_uuid(&format!("Consent/{text}")))
         }
-        None => return Err(err("id", "missing")),
+        None => return Err(missing("id")),
     };
     let default_type = if fhir.policy_rule.iter().any(|c| c.code == "OPTOUT") {
         ProvisionType::Deny
@@ -514,8 +609,8 @@ fn read(v: &Value) -> Result<Imported, ConsentError> {
     fhir.aliases = r.aliases;
     let consent = Consent {
         id: ConsentId::from_uuid(id),
-        patient: patient.ok_or_else(|| err("patient", "missing"))?,
-        status: status.ok_or_else(|| err("status", "missing"))?,
+        patient: patient.ok_or_else(|| missing("patient"))?,
+        status: status.ok_or_else(|| missing("status"))?,
         default_type,
         provision: provision.unwrap_or_default(),
         fhir: Some(Box::new(fhir)),
@@ -527,18 +622,8 @@ fn read(v: &Value) -> Result<Imported, ConsentError> {
     })
 }
 
-fn write_coding(c: &Coding) -> Value {
-    let mut m = Map::new();
-    m.insert("system".into(), Value::String(c.system.clone()));
-    m.insert("code".into(), Value::String(c.code.clone()));
-    if let Some(d) = &c.display {
-        m.insert("display".into(), Value::String(d.clone()));
-    }
-    Value::Object(m)
-}
-
 fn concept(codings: &[Coding]) -> Value {
-    json!({ "coding": codings.iter().map(write_coding).collect::<Vec<_>>() })
+    json!({ "coding": codings.iter().map(coding_to_json).collect::<Vec<_>>() })
 }
 
 fn reference_text(consent: &Consent, kind: &str, uuid: Uuid) -> String {
@@ -598,9 +683,12 @@ fn write_provision(consent: &Consent, p: &Provision) -> Value {
             .iter()
             .map(|a| {
                 let mut am = Map::new();
-                if let Some(role) = &a.role {
-                    am.insert("role".into(), concept(std::slice::from_ref(role.as_ref())));
-                }
+                let role = a
+                    .role
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_else(|| default_role(&a.reference));
+                am.insert("role".into(), concept(std::slice::from_ref(&role)));
                 am.insert("reference".into(), write_actor(consent, &a.reference));
                 Value::Object(am)
             })
@@ -648,7 +736,7 @@ fn write_provision(consent: &Consent, p: &Provision) -> Value {
             Value::Array(
                 p.classes
                     .iter()
-                    .map(|x| json!({ "system": DATA_CLASS_SYSTEM, "code": x.code() }))
+                    .map(|x| json!({ "system": class_system(x), "code": x.code() }))
                     .collect(),
             ),
         );
@@ -858,6 +946,14 @@ fn projects(theirs: &Value, base: &Value) -> bool {
     }
 }
 
+/// Whether the imported resource names a `policy` (which satisfies ppc-1 without a rule).
+fn has_policy(extras: &FhirExtras) -> bool {
+    extras
+        .source
+        .as_ref()
+        .is_some_and(|s| s.expose().get("policy").is_some())
+}
+
 /// Writes the model alone.
 fn write(consent: &Consent) -> Value {
     let mut m = Map::new();
@@ -870,21 +966,26 @@ fn write(consent: &Consent) -> Value {
         .unwrap_or_else(|| consent.id.to_string());
     m.insert("id".into(), Value::String(id));
     m.insert("status".into(), Value::String(consent.status.code().into()));
-    if let Some(scope) = &extras.scope {
-        m.insert("scope".into(), concept(std::slice::from_ref(scope)));
-    }
-    if !extras.category.is_empty() {
-        m.insert(
-            "category".into(),
-            Value::Array(
-                extras
-                    .category
-                    .iter()
-                    .map(|c| concept(std::slice::from_ref(c)))
-                    .collect(),
-            ),
-        );
-    }
+    // Required in R4: derived from the domain when the consent does not carry them.
+    let scope = extras
+        .scope
+        .clone()
+        .unwrap_or_else(|| default_scope(consent));
+    m.insert("scope".into(), concept(std::slice::from_ref(&scope)));
+    let category = if extras.category.is_empty() {
+        vec![default_category()]
+    } else {
+        extras.category.clone()
+    };
+    m.insert(
+        "category".into(),
+        Value::Array(
+            category
+                .iter()
+                .map(|c| concept(std::slice::from_ref(c)))
+                .collect(),
+        ),
+    );
     m.insert(
         "patient".into(),
         json!({ "reference": reference_text(consent, "Patient", consent.patient.as_uuid()) }),
@@ -906,6 +1007,11 @@ fn write(consent: &Consent) -> Value {
     }
     if !extras.policy_rule.is_empty() {
         m.insert("policyRule".into(), concept(&extras.policy_rule));
+    } else if !has_policy(extras) {
+        m.insert(
+            "policyRule".into(),
+            concept(&[default_policy_rule(consent)]),
+        );
     }
     m.insert(
         "provision".into(),

@@ -93,5 +93,5 @@ pub use request::{BreakGlass, Context, DataScope, Request};
 pub use review::{ReviewItem, ReviewQueue, ReviewStatus, SampleItem, SampleReason, SamplingPlan};
 pub use vocab::{
     AccessChannel, Action, ActionSet, ActorKind, ChannelSet, ClassSet, Confidentiality, DataClass,
-    LabelSet, Purpose, PurposeSet, SecurityLabel, StepSet, VerificationStep,
+    LabelSet, OpenCode, Purpose, PurposeSet, SecurityLabel, StepSet, VerificationStep,
 };

@@ -464,15 +464,21 @@ trait Coded: Sized + Copy {
 macro_rules! coded {
     ($($t:ty),*) => {$(impl Coded for $t { fn lookup(code: &str) -> Option<Self> { <$t>::from_code(code) } })*};
 }
-coded!(
-    Action,
-    ActorKind,
-    DataClass,
-    SecurityLabel,
-    Purpose,
-    AccessChannel,
-    VerificationStep
-);
+coded!(Action, ActorKind, Purpose, AccessChannel, VerificationStep);
+
+// Open vocabularies: any code of the documented shape (a resource type, a MIME type, an HL7
+// label) is accepted; other unknown codes are reported as typos.
+impl Coded for DataClass {
+    fn lookup(code: &str) -> Option<Self> {
+        DataClass::from_policy_code(code)
+    }
+}
+
+impl Coded for SecurityLabel {
+    fn lookup(code: &str) -> Option<Self> {
+        SecurityLabel::from_policy_code(code)
+    }
+}
 
 impl Compiler {
     fn problem(&mut self, path: &str, kind: ProblemKind) {

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
 
 /// Defines a closed, coded vocabulary enum and a bit set over it.
 macro_rules! vocabulary {
@@ -189,6 +190,372 @@ macro_rules! vocabulary {
     };
 }
 
+/// A code outside an open vocabulary's known values — a FHIR resource type
+/// (`MedicationRequest`), a MIME type (`application/hl7-cda+xml`), an HL7 label (`SPI`) — kept
+/// and matched by its text.
+///
+/// Open codes are interned once per process in their vocabulary's table, so a value stays
+/// `Copy` and a set of values stays a 128-bit set: matching an open code costs what matching a
+/// known one does. The table is bounded (128 slots per vocabulary, the known values included,
+/// codes at most 128 bytes), so hostile input cannot grow it without limit; once it is full,
+/// new open codes are refused (`None` from [`DataClass::open`]) rather than dropped.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpenCode {
+    slot: u8,
+    code: &'static str,
+}
+
+impl OpenCode {
+    /// The code as written.
+    pub const fn code(self) -> &'static str {
+        self.code
+    }
+}
+
+impl fmt::Debug for OpenCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OpenCode({:?})", self.code)
+    }
+}
+
+/// Bits in an open vocabulary's set: known values and interned open codes together.
+const OPEN_SLOTS: usize = 128;
+/// Longest open code accepted.
+const MAX_OPEN_CODE_BYTES: usize = 128;
+
+/// The process-wide table of one open vocabulary's interned codes.
+struct OpenCodes(Mutex<Vec<&'static str>>);
+
+impl OpenCodes {
+    const fn new() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+
+    /// The interned code, adding it when new and there is room.
+    fn intern(&self, first_slot: usize, code: &str) -> Option<OpenCode> {
+        // A poisoned lock still holds a consistent table: pushes are the only writes.
+        let mut codes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = match codes.iter().position(|c| *c == code) {
+            Some(i) => i,
+            None => {
+                if first_slot + codes.len() >= OPEN_SLOTS {
+                    return None;
+                }
+                // Leaked on purpose: an interned code lives as long as the process, and the
+                // table is bounded (at most 128 codes of at most 128 bytes per vocabulary).
+                codes.push(Box::leak(code.to_owned().into_boxed_str()));
+                codes.len() - 1
+            }
+        };
+        let slot = u8::try_from(first_slot + index).ok()?;
+        Some(OpenCode {
+            slot,
+            code: codes.get(index)?,
+        })
+    }
+
+    /// The open code in `slot`.
+    fn get(&self, first_slot: usize, slot: u8) -> Option<OpenCode> {
+        let codes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let code = codes.get(usize::from(slot).checked_sub(first_slot)?)?;
+        Some(OpenCode { slot, code })
+    }
+}
+
+/// Whether `code` can be an open code at all: a FHIR `code` (no leading, trailing or double
+/// whitespace, no control characters) of at most 128 bytes.
+fn is_open_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= MAX_OPEN_CODE_BYTES
+        && code.trim() == code
+        && !code.contains("  ")
+        && !code
+            .chars()
+            .any(|c| c.is_control() || (c.is_whitespace() && c != ' '))
+}
+
+/// The shape a policy may use for an open data class: a FHIR resource type name
+/// (`MedicationRequest`) or a MIME type (`application/hl7-cda+xml`). Anything else in a policy
+/// (`x-rays`) is far more likely a typo and is reported.
+fn open_class_shape(code: &str) -> bool {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    let resource_type = code.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && code.bytes().all(|b| b.is_ascii_alphabetic());
+    let mime = code.split_once('/').is_some_and(|(t, sub)| {
+        token(t) && token(sub) && t.bytes().all(|b| b.is_ascii_lowercase())
+    });
+    resource_type || mime
+}
+
+/// The shape a policy may use for an open security label: an HL7 code, upper case (`SPI`).
+fn open_label_shape(code: &str) -> bool {
+    code.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Defines an open, coded vocabulary: known values, an `Other` value for any other code
+/// (interned, see [`OpenCode`]) and a 128-bit set over both.
+macro_rules! open_vocabulary {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $set:ident, $kind:literal, $table:ident, $shape:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal ),+ $(,)?
+        }
+    ) => {
+        static $table: OpenCodes = OpenCodes::new();
+
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// Any other code, kept and matched by its text.
+            Other(OpenCode),
+        }
+
+        impl $name {
+            /// Every known value, in declaration order.
+            pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
+
+            /// The code used in policy documents and FHIR.
+            pub const fn code(self) -> &'static str {
+                match self { $( $name::$variant => $code, )+ $name::Other(c) => c.code() }
+            }
+
+            /// Looks a known code up; `None` for any other code (see [`Self::open`]).
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $( $code => Some($name::$variant), )+ _ => None }
+            }
+
+            /// The known value of `code`, or an open one for any other FHIR code. `None` when
+            /// `code` is not a code (empty, control characters, longer than 128 bytes) or the
+            /// process's table of open codes is full.
+            pub fn open(code: &str) -> Option<Self> {
+                if let Some(known) = Self::from_code(code) {
+                    return Some(known);
+                }
+                if !is_open_code(code) {
+                    return None;
+                }
+                $table.intern(Self::ALL.len(), code).map($name::Other)
+            }
+
+            /// As [`Self::open`], but only for open codes of the shape a policy document may
+            /// use, so that typos are still reported.
+            pub fn from_policy_code(code: &str) -> Option<Self> {
+                match Self::from_code(code) {
+                    Some(known) => Some(known),
+                    None if $shape(code) => Self::open(code),
+                    None => None,
+                }
+            }
+
+            /// Whether this is one of the known values.
+            pub const fn is_known(self) -> bool {
+                !matches!(self, $name::Other(_))
+            }
+
+            /// The slot of this value in a set.
+            const fn slot(self) -> u8 {
+                #[allow(dead_code)] // Only the discriminants are used.
+                #[repr(u8)]
+                enum Known { $( $variant ),+ }
+                match self { $( $name::$variant => Known::$variant as u8, )+ $name::Other(c) => c.slot }
+            }
+
+            /// The value in `slot`, when there is one.
+            fn from_slot(slot: u8) -> Option<Self> {
+                match Self::ALL.get(usize::from(slot)) {
+                    Some(known) => Some(*known),
+                    None => $table.get(Self::ALL.len(), slot).map($name::Other),
+                }
+            }
+
+            /// The bit of this value in a set.
+            const fn bit(self) -> u128 {
+                1u128 << self.slot()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = crate::error::ConsentError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::open(s).ok_or_else(|| crate::error::ConsentError::UnknownCode {
+                    kind: $kind,
+                    code: s.to_owned(),
+                })
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let code = String::deserialize(d)?;
+                $name::open(&code).ok_or_else(|| {
+                    serde::de::Error::custom(concat!("not a ", $kind, " code, or too many open codes"))
+                })
+            }
+        }
+
+        #[doc = concat!("A set of [`", stringify!($name), "`] values, known and open, stored as a 128-bit set.")]
+        #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+        pub struct $set(u128);
+
+        impl $set {
+            /// The empty set.
+            pub const EMPTY: $set = $set(0);
+
+            /// The set of every known value.
+            pub fn all() -> Self {
+                $name::ALL.iter().copied().collect()
+            }
+
+            /// Whether the set is empty.
+            pub const fn is_empty(self) -> bool {
+                self.0 == 0
+            }
+
+            /// Whether `value` is in the set.
+            pub const fn contains(self, value: $name) -> bool {
+                self.0 & value.bit() != 0
+            }
+
+            /// Adds `value`.
+            pub fn insert(&mut self, value: $name) {
+                self.0 |= value.bit();
+            }
+
+            /// The set with `value` added.
+            #[must_use]
+            pub const fn with(self, value: $name) -> Self {
+                $set(self.0 | value.bit())
+            }
+
+            /// Values in both sets.
+            #[must_use]
+            pub const fn intersection(self, other: Self) -> Self {
+                $set(self.0 & other.0)
+            }
+
+            /// Values in either set.
+            #[must_use]
+            pub const fn union(self, other: Self) -> Self {
+                $set(self.0 | other.0)
+            }
+
+            /// Values in `self` but not in `other`.
+            #[must_use]
+            pub const fn difference(self, other: Self) -> Self {
+                $set(self.0 & !other.0)
+            }
+
+            /// Whether every value of `self` is in `other`.
+            pub const fn is_subset(self, other: Self) -> bool {
+                self.0 & !other.0 == 0
+            }
+
+            /// Whether the sets share a value.
+            pub const fn intersects(self, other: Self) -> bool {
+                self.0 & other.0 != 0
+            }
+
+            /// Number of values.
+            pub const fn len(self) -> usize {
+                self.0.count_ones() as usize
+            }
+
+            /// The values: known ones in declaration order, then open ones in the order the
+            /// process first saw them.
+            pub fn iter(self) -> impl Iterator<Item = $name> {
+                self.slots().filter_map($name::from_slot)
+            }
+
+            /// The slots of the values, ascending (no table lookup).
+            pub(crate) fn slots(self) -> impl Iterator<Item = u8> {
+                let mut rest = self.0;
+                std::iter::from_fn(move || {
+                    if rest == 0 {
+                        return None;
+                    }
+                    let slot = rest.trailing_zeros();
+                    rest &= rest - 1;
+                    u8::try_from(slot).ok()
+                })
+            }
+
+            /// How many values of the set are in slots below `slot`: a dense index for
+            /// per-value tables.
+            #[allow(dead_code)] // Used for data classes, not labels.
+            pub(crate) const fn rank(self, slot: u8) -> usize {
+                let below = (1u128 << (slot & 127)) - 1;
+                (self.0 & below).count_ones() as usize
+            }
+
+            /// Adds the value in `slot`.
+            #[allow(dead_code)] // Used for data classes, not labels.
+            pub(crate) fn insert_slot(&mut self, slot: u8) {
+                self.0 |= 1u128 << (slot & 127);
+            }
+
+            /// An empty set stands for "any value" in rules and provisions.
+            pub const fn matches(self, value: $name) -> bool {
+                self.0 == 0 || self.contains(value)
+            }
+        }
+
+        impl FromIterator<$name> for $set {
+            fn from_iter<I: IntoIterator<Item = $name>>(iter: I) -> Self {
+                let mut s = $set::EMPTY;
+                for v in iter {
+                    s.insert(v);
+                }
+                s
+            }
+        }
+
+        impl From<$name> for $set {
+            fn from(v: $name) -> Self {
+                $set(v.bit())
+            }
+        }
+
+        impl fmt::Debug for $set {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_set().entries(self.iter().map(|v| v.code())).finish()
+            }
+        }
+
+        impl Serialize for $set {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.iter())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $set {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let values = Vec::<$name>::deserialize(d)?;
+                Ok(values.into_iter().collect())
+            }
+        }
+    };
+}
+
 vocabulary! {
     /// What the actor wants to do with the data.
     Action, ActionSet, "action" {
@@ -207,9 +574,9 @@ vocabulary! {
     }
 }
 
-vocabulary! {
+open_vocabulary! {
     /// A class of patient data, the unit of HIPAA "minimum necessary" rules.
-    DataClass, ClassSet, "data class" {
+    DataClass, ClassSet, "data class", CLASS_CODES, open_class_shape {
         /// Name, birth date, sex, identifiers.
         Demographics = "demographics",
         /// Addresses, telephone numbers, e-mail addresses.
@@ -233,9 +600,9 @@ vocabulary! {
     }
 }
 
-vocabulary! {
+open_vocabulary! {
     /// HL7 v3 ActCode sensitivity labels carried by data.
-    SecurityLabel, LabelSet, "security label" {
+    SecurityLabel, LabelSet, "security label", LABEL_CODES, open_label_shape {
         /// Substance-use information (42 CFR Part 2).
         Eth = "ETH",
         /// Psychiatry and mental-health information.
@@ -443,9 +810,39 @@ mod tests {
         let json = serde_json::to_string(&s)?;
         assert_eq!(json, r#"["billing","vitals"]"#);
         assert_eq!(serde_json::from_str::<ClassSet>(&json)?, s);
-        assert!(serde_json::from_str::<ClassSet>(r#"["x-rays"]"#).is_err());
+        assert!(serde_json::from_str::<ClassSet>(r#"[""]"#).is_err());
         assert_eq!(format!("{s:?}"), r#"{"billing", "vitals"}"#);
         assert_eq!(ClassSet::all().len(), DataClass::ALL.len());
+        Ok(())
+    }
+
+    #[test]
+    fn open_codes_are_kept_and_matched_by_text() -> Result<(), serde_json::Error> {
+        let med = DataClass::open("MedicationRequest");
+        let cda = DataClass::open("application/hl7-cda+xml");
+        assert!(matches!(med, Some(DataClass::Other(_))));
+        assert_eq!(med, DataClass::open("MedicationRequest"));
+        assert_ne!(med, cda);
+        assert_eq!(DataClass::open("vitals"), Some(DataClass::Vitals));
+        assert_eq!(DataClass::from_code("MedicationRequest"), None);
+        let (Some(med), Some(cda)) = (med, cda) else {
+            panic!("open codes intern");
+        };
+        assert_eq!(med.code(), "MedicationRequest");
+        let s: ClassSet = [DataClass::Vitals, med].into_iter().collect();
+        assert!(s.contains(med) && !s.contains(cda));
+        assert_eq!(s.iter().collect::<Vec<_>>(), [DataClass::Vitals, med]);
+        let json = serde_json::to_string(&s)?;
+        assert_eq!(json, r#"["vitals","MedicationRequest"]"#);
+        assert_eq!(serde_json::from_str::<ClassSet>(&json)?, s);
+        assert_eq!(DataClass::from_policy_code("x-rays"), None);
+        assert_eq!(DataClass::from_policy_code("MedicationRequest"), Some(med));
+        let spi = SecurityLabel::open("SPI");
+        assert!(spi.is_some_and(|l| !l.is_known() && l.code() == "SPI"));
+        assert_eq!(SecurityLabel::from_policy_code("spi"), None);
+        for bad in ["", " x", "a\nb", &"x".repeat(129)] {
+            assert_eq!(DataClass::open(bad), None, "{bad:?}");
+        }
         Ok(())
     }
 }

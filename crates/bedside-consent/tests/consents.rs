@@ -522,7 +522,7 @@ fn policy_validation_reports_every_problem_with_paths() {
         { "id": "f", "effect": "permit", "actors": ["staff"], "purposes": ["TREAT"], "classes": ["vitals"] },
         { "id": "g", "effect": "deny", "actors": ["staff"], "purposes": ["TREAT"], "classes": ["vitals"] }
       ],
-      "sensitive_labels": ["ETH", "XYZ"],
+      "sensitive_labels": ["ETH", "xyz"],
       "break_glass": { "roles": ["clinician"], "classes": ["vitals"], "max_minutes": 0 },
       "checklists": [ { "id": "k", "require": [[], ["fingerprint"]] } ]
     }"#;

@@ -67,31 +67,80 @@ fn imported_consent_decides() {
 
 #[test]
 fn rejects_with_paths() {
+    const HEAD: &str = r#""resourceType":"Consent","id":"x","status":"active","patient":{"reference":"Patient/1"}"#;
     let cases = [
-        ("{", "$"),
-        (r#"{"resourceType":"Patient"}"#, "resourceType"),
+        ("{".to_string(), ""),
+        (r#"{"resourceType":"Patient"}"#.to_string(), "Consent.resourceType"),
         (
-            r#"{"resourceType":"Consent","id":"x","status":"active","patient":{"reference":"Patient/1"},"provision":{"purpose":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"NOPE"}]}}"#,
-            "provision.purpose[0]",
+            format!(r#"{{{HEAD},"provision":{{"purpose":[{{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"NOPE"}}]}}}}"#),
+            "Consent.provision.purpose[0]",
         ),
         (
-            r#"{"resourceType":"Consent","id":"x","status":"active","patient":{"reference":"Patient/1"},"provision":{"provision":[{"type":"maybe"}]}}"#,
-            "provision.provision[0].type",
+            format!(r#"{{{HEAD},"provision":{{"provision":[{{"type":"maybe"}}]}}}}"#),
+            "Consent.provision.provision[0].type",
         ),
         (
-            r#"{"resourceType":"Consent","id":"x","status":"active"}"#,
-            "patient",
+            r#"{"resourceType":"Consent","id":"x","status":"active"}"#.to_string(),
+            "Consent.patient",
         ),
         (
-            r#"{"resourceType":"Consent","id":"x","status":"done","patient":{"reference":"Patient/1"}}"#,
-            "status",
+            r#"{"resourceType":"Consent","id":"x","status":"done","patient":{"reference":"Patient/1"}}"#.to_string(),
+            "Consent.status",
+        ),
+        // Dates whose inclusive-to-exclusive step cannot be represented: the invalid-date
+        // error, never a panic (issue 19).
+        (
+            r#"{"resourceType":"Consent","provision":{"period":{"end":"+262142-12-31"}}}"#.to_string(),
+            "Consent.provision.period.end",
+        ),
+        (
+            r#"{"resourceType":"Consent","provision":{"dataPeriod":{"end":"+262142-12-31"}}}"#.to_string(),
+            "Consent.provision.dataPeriod.end",
+        ),
+        (
+            r#"{"resourceType":"Consent","provision":{"provision":[{"provision":[{"period":{"end":"+262142-12-31"}}]}]}}"#.to_string(),
+            "Consent.provision.provision[0].provision[0].period.end",
+        ),
+        (
+            r#"{"resourceType":"Consent","provision":{"period":{"start":"-262143-01-01"}}}"#.to_string(),
+            "Consent.provision.period.start",
+        ),
+        (
+            format!(r#"{{{HEAD},"provision":{{"dataPeriod":{{"start":"2026-06-03T10:00:00+99:00"}}}}}}"#),
+            "Consent.provision.dataPeriod.start",
+        ),
+        (
+            format!(r#"{{{HEAD},"provision":{{"period":{{"start":"2026-06-03","end":"2026-06-01"}}}}}}"#),
+            "Consent.provision.period",
         ),
     ];
     for (json, want) in cases {
         match import(json.as_bytes()) {
-            Err(ConsentError::Fhir { path, .. }) => assert_eq!(path, want, "{json}"),
+            Err(ConsentError::Fhir(e)) => {
+                assert_eq!(e.path.to_string(), want, "{json}");
+                assert!(
+                    e.problem
+                        == bedside_fhir::Problem::Invalid {
+                            expected: "a FHIR date or dateTime"
+                        }
+                        || !want.contains("eriod."),
+                    "{json}: {e}"
+                );
+            }
             other => panic!("{json}: {other:?}"),
         }
+    }
+}
+
+#[test]
+fn the_last_representable_dates_import() {
+    for end in ["9999-12-31", "9999-12", "9999"] {
+        let json = format!(
+            r#"{{"resourceType":"Consent","id":"x","status":"active","patient":{{"reference":"Patient/1"}},"provision":{{"period":{{"end":"{end}"}},"dataPeriod":{{"end":"{end}"}}}}}}"#
+        );
+        let imported = import(json.as_bytes()).unwrap();
+        let again = import(export(&imported.consent).to_string().as_bytes()).unwrap();
+        assert_eq!(again.consent, imported.consent, "{end}");
     }
 }
 
@@ -335,4 +384,184 @@ fn model_changes_merge_into_the_kept_resource() {
 
 fn uuid_of(n: u8) -> uuid::Uuid {
     uuid::Uuid::from_bytes([n; 16])
+}
+
+/// A consent naming a resource type, a MIME type and the label `SPI`, none of which the engine
+/// knows: kept, round-tripped, and matched against requests naming the same codes.
+#[test]
+fn open_classes_and_labels_are_kept_and_usable() {
+    let json = r#"{"resourceType":"Consent","id":"open","status":"active",
+      "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+      "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],
+      "patient":{"reference":"Patient/00000000-0000-0000-0000-000000000001"},
+      "policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},
+      "provision":{"type":"permit","provision":[
+        {"type":"deny","class":[{"system":"http://hl7.org/fhir/resource-types","code":"MedicationRequest"},
+                                {"system":"urn:ietf:bcp:13","code":"application/hl7-cda+xml"}]},
+        {"type":"deny","securityLabel":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"SPI"}]}]}}"#;
+    let imported = import(json.as_bytes()).unwrap();
+    let exported = export(&imported.consent);
+    assert!(bedside_fhir::semantic_diff(&parsed(json), &exported).is_empty());
+    let again = import(exported.to_string().as_bytes()).unwrap();
+    assert_eq!(again.consent, imported.consent);
+    // And written from the model alone, with the systems of their kinds.
+    let mut model = imported.consent.clone();
+    model.fhir = None;
+    let written = export(&model);
+    assert_eq!(
+        written["provision"]["provision"][0]["class"],
+        parsed(
+            r#"[{"system":"http://hl7.org/fhir/resource-types","code":"MedicationRequest"},
+                {"system":"urn:ietf:bcp:13","code":"application/hl7-cda+xml"}]"#
+        )
+    );
+    assert_eq!(
+        import(written.to_string().as_bytes())
+            .unwrap()
+            .consent
+            .provision,
+        model.provision
+    );
+
+    let mut engine = Engine::new(
+        Policy::from_json(
+            r#"{"rules":[{"id":"all","effect":"permit",
+        "actors":["staff"],"classes":["MedicationRequest","application/hl7-cda+xml","vitals"]}]}"#,
+        )
+        .unwrap(),
+    );
+    engine
+        .consents_mut()
+        .add(imported.consent, common::now(), &Actor::system("import"))
+        .unwrap();
+    let med = DataClass::open("MedicationRequest").unwrap();
+    let cda = DataClass::open("application/hl7-cda+xml").unwrap();
+    let spi = SecurityLabel::open("SPI").unwrap();
+    let ask = |classes: &[DataClass]| {
+        common::request(
+            common::doctor_in_team(),
+            Action::Read,
+            classes,
+            Purpose::Treat,
+        )
+    };
+    // The unknown classes in a deny provision deny; the rest is permitted.
+    assert!(!engine.decide(&ask(&[med])).is_permit());
+    assert!(!engine.decide(&ask(&[cda])).is_permit());
+    assert!(engine.decide(&ask(&[DataClass::Vitals])).is_permit());
+    let d = engine.decide(&ask(&[DataClass::Vitals, med]));
+    assert_eq!(d.permitted, DataClass::Vitals.into());
+    // The unknown label denies data carrying it.
+    let mut labelled = ask(&[DataClass::Vitals]);
+    labelled.data = labelled.data.labelled(spi);
+    assert!(!engine.decide(&labelled).is_permit());
+}
+
+/// Consents built only through the public API export every element R4 requires.
+#[test]
+fn consents_built_from_scratch_carry_scope_category_policy_and_roles() {
+    use bedside_consent::{Consent, ConsentStore, Provision};
+    use bedside_core::ConsentId;
+    use uuid::Uuid;
+    let id = |n| ConsentId::from_uuid(Uuid::from_u128(n));
+    let permit = Consent::new(
+        id(1),
+        common::patient(),
+        Provision::new(ProvisionType::Permit)
+            .actor(ActorRef::Organisation(common::hospital()))
+            .purpose(Purpose::Treat),
+    );
+    let mut store = ConsentStore::new();
+    store
+        .stop(
+            common::patient(),
+            AccessChannel::Sms,
+            id(2),
+            common::now(),
+            &Actor::system("sms"),
+        )
+        .unwrap();
+    let stop = store.get(id(2)).unwrap().clone();
+    for (consent, scope, rule) in [
+        (&permit, "treatment", "OPTIN"),
+        (&stop, "patient-privacy", "OPTOUT"),
+    ] {
+        let out = export(consent);
+        assert_eq!(out["scope"]["coding"][0]["code"], scope);
+        assert_eq!(out["category"][0]["coding"][0]["code"], "59284-0");
+        assert_eq!(out["policyRule"]["coding"][0]["code"], rule);
+        for actor in out["provision"]["actor"].as_array().into_iter().flatten() {
+            assert!(actor["role"]["coding"][0]["code"].is_string(), "{out}");
+        }
+        let again = import(out.to_string().as_bytes()).unwrap().consent;
+        assert_eq!(again.provision, consent.provision);
+        assert_eq!(again.default_type, consent.default_type);
+    }
+}
+
+/// A PHI-like string in every position of the wrong type never reaches the error.
+#[test]
+fn errors_never_carry_input_text() {
+    const PHI_TEXT: &str = "Ada Lovelace 1985-12-10 MRN-4471";
+    let base = parsed(PART2);
+    let phi = serde_json::Value::String(PHI_TEXT.into());
+    let mut paths: Vec<Vec<String>> = Vec::new();
+    fn walk(v: &serde_json::Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, c) in m {
+                    at.push(k.clone());
+                    out.push(at.clone());
+                    walk(c, at, out);
+                    at.pop();
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    at.push(i.to_string());
+                    out.push(at.clone());
+                    walk(c, at, out);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(&base, &mut Vec::new(), &mut paths);
+    let hostile = [
+        phi.clone(),
+        serde_json::json!([PHI_TEXT]),
+        serde_json::json!({ "reference": PHI_TEXT, "code": PHI_TEXT, PHI_TEXT: PHI_TEXT }),
+        serde_json::json!(19851210),
+        serde_json::json!(true),
+    ];
+    let mut errors = 0;
+    for path in &paths {
+        for value in &hostile {
+            let mut doc = base.clone();
+            let mut slot = &mut doc;
+            for step in path {
+                slot = match step.parse::<usize>() {
+                    Ok(i) if slot.is_array() => &mut slot[i],
+                    _ => &mut slot[step.as_str()],
+                };
+            }
+            *slot = value.clone();
+            if let Err(e) = import(doc.to_string().as_bytes()) {
+                errors += 1;
+                let shown = format!("{e} {e:?}");
+                for part in ["Ada", "Lovelace", "1985", "4471"] {
+                    assert!(!shown.contains(part), "{path:?}: {shown}");
+                }
+            }
+        }
+    }
+    assert!(
+        errors > 50,
+        "only {errors} errors: the hostile values did not reach the reader"
+    );
+    // Not JSON, with PHI in it.
+    let e = import(format!("{{\"resourceType\": \"Consent\", \"id\": \"{PHI_TEXT}").as_bytes())
+        .unwrap_err();
+    assert!(!format!("{e} {e:?}").contains("Ada"));
 }
