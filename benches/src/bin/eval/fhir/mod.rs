@@ -43,6 +43,10 @@ struct Domain {
     corpus: fn() -> Vec<(String, Value)>,
 }
 
+#[allow(
+    clippy::vec_init_then_push,
+    reason = "each push sits behind its own feature"
+)]
 fn domains() -> Vec<Domain> {
     let mut all = Vec::new();
     #[cfg(feature = "records")]
