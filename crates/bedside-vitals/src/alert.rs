@@ -516,7 +516,10 @@ fn news2_candidates(
             spo2: spo2.map(|s| s.v0),
             scale: rule.scale,
             on_oxygen,
-            systolic: latest(VitalKind::BloodPressure, t).map(|s| s.v0),
+            // A partial blood pressure without systolic leaves systolic unscored.
+            systolic: latest(VitalKind::BloodPressure, t)
+                .map(|s| s.v0)
+                .filter(|v| !v.is_nan()),
             pulse: latest(VitalKind::HeartRate, t).map(|s| s.v0),
             // Consciousness is not a home reading; the score says so by being partial.
             consciousness: None,

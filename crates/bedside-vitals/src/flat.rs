@@ -3,7 +3,7 @@
 
 use crate::error::{Field, RejectReason};
 use crate::kind::{ReadingContext, VitalKind, parse_meal, parse_position, parse_site};
-use crate::store::{Candidate, VitalsStore};
+use crate::store::{Candidate, Partial, VitalsStore};
 use crate::timefmt;
 use crate::unit::Unit;
 use bedside_core::PatientId;
@@ -152,6 +152,7 @@ impl<'a> FlatRecord<'a> {
             source,
             device,
             context,
+            partial: Partial::Whole,
         })
     }
 }

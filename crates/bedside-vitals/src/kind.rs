@@ -26,6 +26,11 @@ pub enum VitalKind {
     Bmi,
     /// Blood glucose; canonical mmol/L.
     BloodGlucose,
+    /// Head circumference (occipital-frontal, infants); canonical centimetres.
+    HeadCircumference,
+    /// Mean arterial pressure reported on its own (LOINC 8478-0); canonical mmHg. Within a
+    /// blood-pressure panel the same code is the panel's optional mean component.
+    MeanArterialPressure,
 }
 
 /// The LOINC code of the vital-signs panel (a grouping, not a reading).
@@ -40,8 +45,11 @@ pub const LOINC_MEAN_BP: &str = "8478-0";
 pub const LOINC_GLUCOSE_MASS: &str = "2339-0";
 
 impl VitalKind {
+    /// The number of kinds.
+    pub const COUNT: usize = 11;
+
     /// Every kind, in a fixed order (also the storage slot order).
-    pub const ALL: [VitalKind; 9] = [
+    pub const ALL: [VitalKind; VitalKind::COUNT] = [
         VitalKind::BloodPressure,
         VitalKind::HeartRate,
         VitalKind::RespiratoryRate,
@@ -51,6 +59,8 @@ impl VitalKind {
         VitalKind::BodyHeight,
         VitalKind::Bmi,
         VitalKind::BloodGlucose,
+        VitalKind::HeadCircumference,
+        VitalKind::MeanArterialPressure,
     ];
 
     /// The slot index of this kind in [`VitalKind::ALL`].
@@ -70,6 +80,8 @@ impl VitalKind {
             VitalKind::BodyHeight => "body_height",
             VitalKind::Bmi => "bmi",
             VitalKind::BloodGlucose => "blood_glucose",
+            VitalKind::HeadCircumference => "head_circumference",
+            VitalKind::MeanArterialPressure => "mean_arterial_pressure",
         }
     }
 
@@ -85,7 +97,16 @@ impl VitalKind {
             VitalKind::BodyHeight => "8302-2",
             VitalKind::Bmi => "39156-5",
             VitalKind::BloodGlucose => "15074-8",
+            VitalKind::HeadCircumference => "9843-4",
+            VitalKind::MeanArterialPressure => LOINC_MEAN_BP,
         }
+    }
+
+    /// Whether this kind is a vital sign in the FHIR sense (the R4 vital-signs profiles and
+    /// the `vital-signs` observation category). Blood glucose is a laboratory result: it is
+    /// exported without that category and profile.
+    pub const fn is_vital_sign(self) -> bool {
+        !matches!(self, VitalKind::BloodGlucose)
     }
 
     /// The human-readable LOINC display used on export.
@@ -100,12 +121,15 @@ impl VitalKind {
             VitalKind::BodyHeight => "Body height",
             VitalKind::Bmi => "Body mass index (BMI) [Ratio]",
             VitalKind::BloodGlucose => "Glucose [Moles/volume] in Blood",
+            VitalKind::HeadCircumference => "Head Occipital-frontal circumference",
+            VitalKind::MeanArterialPressure => "Mean blood pressure",
         }
     }
 
     /// Every LOINC code accepted for this kind: the primary code first, then legacy aliases
     /// seen in real data (BP panel 55284-4, oral temperature 8331-1, pulse oximetry 59408-5,
     /// glucose mass/volume 2339-0).
+    /// Head circumference also accepts 8287-5 (by tape measure).
     pub const fn loinc_codes(self) -> &'static [&'static str] {
         match self {
             VitalKind::BloodPressure => &["85354-9", "55284-4"],
@@ -117,6 +141,8 @@ impl VitalKind {
             VitalKind::BodyHeight => &["8302-2"],
             VitalKind::Bmi => &["39156-5"],
             VitalKind::BloodGlucose => &["15074-8", LOINC_GLUCOSE_MASS],
+            VitalKind::HeadCircumference => &["9843-4", "8287-5"],
+            VitalKind::MeanArterialPressure => &[LOINC_MEAN_BP],
         }
     }
 
@@ -139,6 +165,8 @@ impl VitalKind {
             "body_height" => VitalKind::BodyHeight,
             "bmi" => VitalKind::Bmi,
             "blood_glucose" => VitalKind::BloodGlucose,
+            "head_circumference" => VitalKind::HeadCircumference,
+            "mean_arterial_pressure" => VitalKind::MeanArterialPressure,
             _ => return VitalKind::from_loinc(text),
         })
     }
@@ -146,12 +174,12 @@ impl VitalKind {
     /// The one unit values of this kind are stored in.
     pub const fn canonical_unit(self) -> Unit {
         match self {
-            VitalKind::BloodPressure => Unit::MillimetreOfMercury,
+            VitalKind::BloodPressure | VitalKind::MeanArterialPressure => Unit::MillimetreOfMercury,
             VitalKind::HeartRate | VitalKind::RespiratoryRate => Unit::PerMinute,
             VitalKind::OxygenSaturation => Unit::Percent,
             VitalKind::BodyTemperature => Unit::Celsius,
             VitalKind::BodyWeight => Unit::Kilogram,
-            VitalKind::BodyHeight => Unit::Centimetre,
+            VitalKind::BodyHeight | VitalKind::HeadCircumference => Unit::Centimetre,
             VitalKind::Bmi => Unit::KilogramPerSquareMetre,
             VitalKind::BloodGlucose => Unit::MillimolePerLitre,
         }
@@ -160,7 +188,9 @@ impl VitalKind {
     /// The units accepted for this kind (UCUM), the canonical one first.
     pub const fn allowed_units(self) -> &'static [Unit] {
         match self {
-            VitalKind::BloodPressure => &[Unit::MillimetreOfMercury, Unit::Kilopascal],
+            VitalKind::BloodPressure | VitalKind::MeanArterialPressure => {
+                &[Unit::MillimetreOfMercury, Unit::Kilopascal]
+            }
             VitalKind::HeartRate | VitalKind::RespiratoryRate => &[Unit::PerMinute],
             VitalKind::OxygenSaturation => &[Unit::Percent],
             VitalKind::BodyTemperature => &[Unit::Celsius, Unit::Fahrenheit],
@@ -168,13 +198,15 @@ impl VitalKind {
             VitalKind::BodyHeight => &[Unit::Centimetre, Unit::Inch, Unit::Metre],
             VitalKind::Bmi => &[Unit::KilogramPerSquareMetre],
             VitalKind::BloodGlucose => &[Unit::MillimolePerLitre, Unit::MilligramPerDecilitre],
+            VitalKind::HeadCircumference => &[Unit::Centimetre, Unit::Inch],
         }
     }
 
     /// Physiologically possible range in the canonical unit, inclusive. A value outside is
     /// impossible (a device or typing error) and the reading is rejected; a value inside but
     /// clinically worrying is accepted and left to the alert rules. For blood pressure this
-    /// is the systolic range; see [`DIASTOLIC_RANGE_MM_HG`].
+    /// is the systolic range; see [`DIASTOLIC_RANGE_MM_HG`] (a partial reading with only a
+    /// diastolic value is checked against that range alone).
     pub const fn plausible_range(self) -> (f64, f64) {
         match self {
             VitalKind::BloodPressure => (40.0, 300.0),
@@ -186,6 +218,9 @@ impl VitalKind {
             VitalKind::BodyHeight => (20.0, 280.0),
             VitalKind::Bmi => (5.0, 150.0),
             VitalKind::BloodGlucose => (0.5, 60.0),
+            // Preterm newborns start near 20 cm; adult heads stay under 70 cm.
+            VitalKind::HeadCircumference => (15.0, 75.0),
+            VitalKind::MeanArterialPressure => (25.0, 250.0),
         }
     }
 }

@@ -74,7 +74,7 @@
 //! assert_eq!((report.accepted, report.duplicate, report.rejected_total()), (1, 1, 2));
 //!
 //! let weight = store.latest(patient, VitalKind::BodyWeight).ok_or("no weight")?;
-//! assert!((weight.value.primary() - 80.013_694_068).abs() < 1e-9); // 176.4 lb in kg
+//! assert!(weight.value.primary().is_some_and(|kg| (kg - 80.013_694_068).abs() < 1e-9)); // 176.4 lb in kg
 //!
 //! let period = bedside_core::Period::new("2026-03-01T00:00:00Z".parse()?, clock.now())?;
 //! let alerts = bedside_vitals::alert::evaluate(&store, patient, &CarePlan::default(), &period);
@@ -102,7 +102,7 @@ pub use chrono_tz::Tz;
 pub use error::{Field, RejectReason, VitalsError};
 pub use kind::{BodyPosition, MealContext, ReadingContext, TemperatureSite, VitalKind};
 pub use news2::{News2Band, News2Input, News2Score, SpO2Scale};
-pub use reading::{Position, Reading, ReadingValue, Source};
+pub use reading::{EffectivePrecision, Position, Reading, ReadingValue, Source};
 pub use store::{
     BatchReport, DailyAggregate, IngestConfig, Outcome, Rejection, Trend, VitalsStore,
 };

@@ -18,7 +18,7 @@
 use crate::error::{Field, RejectReason, VitalsError};
 use crate::kind::{ReadingContext, VitalKind, parse_meal, parse_position, parse_site};
 use crate::reading::{Position, Source};
-use crate::store::{BatchReport, Candidate, Outcome, VitalsStore};
+use crate::store::{BatchReport, Candidate, Outcome, Partial, VitalsStore};
 use crate::timefmt::{self, Stamp};
 use crate::unit::Unit;
 use bedside_core::Clock;
@@ -504,6 +504,8 @@ pub fn validate_body(schema: OmhSchema, body: &Value) -> Result<OmhMeasurement, 
             let v = c.unit_value("body_mass_index", &[unit], true);
             (v.map(|x| x.0), None, v.map(|x| x.1))
         }
+        // Open mHealth has no schema for these; `OmhSchema::new` never names them.
+        VitalKind::HeadCircumference | VitalKind::MeanArterialPressure => (None, None, None),
     };
     c.enum_prop("descriptive_statistic", DESCRIPTIVE_STATISTIC);
     let effective = match map.get("effective_time_frame") {
@@ -624,6 +626,7 @@ fn data_point_candidate(
         source,
         device: 0,
         context: m.context,
+        partial: Partial::Whole,
     })
 }
 

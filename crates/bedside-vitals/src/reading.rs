@@ -15,12 +15,13 @@ pub enum ReadingValue {
         /// The value.
         value: f64,
     },
-    /// A blood-pressure pair in mmHg.
+    /// A blood-pressure pair in mmHg. One of the pair may be absent (a FHIR component with a
+    /// `dataAbsentReason`): a partial reading; never both.
     BloodPressure {
-        /// Systolic pressure.
-        systolic: f64,
-        /// Diastolic pressure.
-        diastolic: f64,
+        /// Systolic pressure, unless the source said it is absent.
+        systolic: Option<f64>,
+        /// Diastolic pressure, unless the source said it is absent.
+        diastolic: Option<f64>,
         /// Mean arterial pressure, when the device reports one.
         mean: Option<f64>,
     },
@@ -28,10 +29,10 @@ pub enum ReadingValue {
 
 impl ReadingValue {
     /// The value used for thresholds, trends and aggregates: the number itself, or systolic
-    /// pressure for blood pressure.
-    pub fn primary(&self) -> f64 {
+    /// pressure for blood pressure (`None` for a partial reading without systolic).
+    pub fn primary(&self) -> Option<f64> {
         match *self {
-            ReadingValue::Single { value } => value,
+            ReadingValue::Single { value } => Some(value),
             ReadingValue::BloodPressure { systolic, .. } => systolic,
         }
     }
@@ -108,6 +109,17 @@ impl std::fmt::Display for Position {
     }
 }
 
+/// How precisely a reading's time is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectivePrecision {
+    /// To the second (or better), with an offset.
+    #[default]
+    Instant,
+    /// Only the calendar day (a FHIR `date` such as `2026-06-03`).
+    Date,
+}
+
 /// One measurement for one patient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reading {
@@ -121,6 +133,10 @@ pub struct Reading {
     pub original_unit: Unit,
     /// When it was measured, with the UTC offset it was reported in.
     pub effective: DateTime<FixedOffset>,
+    /// Whether `effective` is an instant or only a day (then it is midnight UTC of that day,
+    /// and FHIR export writes the date alone).
+    #[serde(default)]
+    pub effective_precision: EffectivePrecision,
     /// Who or what produced it.
     pub source: Source,
     /// Kind-specific detail (position, site, meal, oxygen).

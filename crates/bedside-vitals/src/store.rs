@@ -4,7 +4,7 @@
 use crate::alert::ThresholdRule;
 use crate::error::{RejectReason, VitalsError};
 use crate::kind::{DIASTOLIC_RANGE_MM_HG, ReadingContext, VitalKind};
-use crate::reading::{Position, Reading, ReadingValue, Source};
+use crate::reading::{EffectivePrecision, Position, Reading, ReadingValue, Source};
 use crate::timefmt::{self, Stamp};
 use crate::unit::{Unit, UnitConfig};
 use bedside_core::{Instant, PatientId, Period, Sensitive};
@@ -232,7 +232,8 @@ pub(crate) struct Stored {
     pub v0: f64,
     /// Diastolic pressure, or NaN for single-valued kinds.
     pub v1: f64,
-    /// Mean arterial pressure, or NaN.
+    /// Mean arterial pressure, or NaN. (`v0` is NaN for a partial blood pressure without
+    /// systolic, `v1` for one without diastolic.)
     pub mean: f64,
     pub source: u32,
     pub batch: u32,
@@ -244,10 +245,10 @@ pub(crate) struct Stored {
 
 struct PatientEntry {
     zone: Tz,
-    series: [Vec<Stored>; 9],
+    series: [Vec<Stored>; VitalKind::COUNT],
     /// The newest instant in each series (`i64::MIN` when empty), kept beside the vectors so
     /// an in-order reading is checked for duplicates without reading the series' memory.
-    newest_ms: [i64; 9],
+    newest_ms: [i64; VitalKind::COUNT],
     /// The device last seen for this patient and its source number: most patients use one
     /// device, so the device index is skipped on the hot path.
     last_device: Option<(u128, u32)>,
@@ -271,6 +272,20 @@ pub(crate) struct Candidate {
     /// The device UUID of a deferred device source.
     pub device: u128,
     pub context: ReadingContext,
+    /// Which blood-pressure value the source says is absent (only FHIR says so, with a
+    /// component's `dataAbsentReason`); the absent value's slot is ignored.
+    pub partial: Partial,
+}
+
+/// Which value of a blood-pressure candidate is explicitly absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Partial {
+    /// Every value the kind needs is present (or missing ones are an error).
+    Whole,
+    /// Systolic is absent: only diastolic (and mean) are stored.
+    SystolicAbsent,
+    /// Diastolic is absent: only systolic (and mean) are stored.
+    DiastolicAbsent,
 }
 
 /// [`Candidate::source`] value meaning "device source in [`Candidate::device`]".
@@ -342,7 +357,7 @@ impl VitalsStore {
             PatientEntry {
                 zone,
                 series: Default::default(),
-                newest_ms: [i64::MIN; 9],
+                newest_ms: [i64::MIN; VitalKind::COUNT],
                 last_device: None,
             },
         );
@@ -524,26 +539,34 @@ impl VitalsStore {
     ) -> Outcome {
         let reject = |reason| Outcome::Rejected { reason };
         let units = self.config.units;
-        let Some(v0) = units.to_canonical(c.kind, c.v0, c.unit) else {
-            return reject(RejectReason::UnknownUnit);
-        };
         let (lo, hi) = c.kind.plausible_range();
-        if !(v0.is_finite() && v0 >= lo && v0 <= hi) {
-            return reject(RejectReason::Implausible);
-        }
+        let v0 = if c.partial == Partial::SystolicAbsent {
+            f64::NAN
+        } else {
+            let Some(v0) = units.to_canonical(c.kind, c.v0, c.unit) else {
+                return reject(RejectReason::UnknownUnit);
+            };
+            if !(v0.is_finite() && v0 >= lo && v0 <= hi) {
+                return reject(RejectReason::Implausible);
+            }
+            v0
+        };
         let mut v1 = f64::NAN;
         let mut mean = f64::NAN;
         if c.kind == VitalKind::BloodPressure {
-            let Some(d) = c.v1.and_then(|d| units.to_canonical(c.kind, d, c.unit)) else {
-                return reject(RejectReason::MissingField(crate::error::Field::Diastolic));
-            };
-            let (dlo, dhi) = DIASTOLIC_RANGE_MM_HG;
-            if !(d.is_finite() && d >= dlo && d <= dhi && d < v0) {
-                return reject(RejectReason::Implausible);
+            if c.partial != Partial::DiastolicAbsent {
+                let Some(d) = c.v1.and_then(|d| units.to_canonical(c.kind, d, c.unit)) else {
+                    return reject(RejectReason::MissingField(crate::error::Field::Diastolic));
+                };
+                let (dlo, dhi) = DIASTOLIC_RANGE_MM_HG;
+                // NaN systolic (partial) compares false, so only a present one bounds `d`.
+                if !(d.is_finite() && d >= dlo && d <= dhi) || d >= v0 {
+                    return reject(RejectReason::Implausible);
+                }
+                v1 = d;
             }
-            v1 = d;
             if let Some(m) = c.mean.and_then(|m| units.to_canonical(c.kind, m, c.unit)) {
-                if !(m.is_finite() && m >= d && m <= v0) {
+                if !m.is_finite() || m < v1 || m > v0 {
                     return reject(RejectReason::Implausible);
                 }
                 mean = m;
@@ -640,14 +663,29 @@ impl VitalsStore {
         report: &mut BatchReport,
     ) -> Outcome {
         let source = self.intern_source(reading.source.clone());
-        let (v0, v1, mean) = match reading.value {
-            ReadingValue::Single { value } => (value, None, None),
+        let (v0, v1, mean, partial) = match reading.value {
+            ReadingValue::Single { value } => (value, None, None, Partial::Whole),
             ReadingValue::BloodPressure {
                 systolic,
                 diastolic,
                 mean,
-            } => (systolic, Some(diastolic), mean),
+            } => match (systolic, diastolic) {
+                (Some(s), Some(d)) => (s, Some(d), mean, Partial::Whole),
+                (Some(s), None) => (s, None, mean, Partial::DiastolicAbsent),
+                (None, Some(d)) => (f64::NAN, Some(d), mean, Partial::SystolicAbsent),
+                (None, None) => {
+                    let outcome = Outcome::Rejected {
+                        reason: RejectReason::NoValue,
+                    };
+                    report.record(reading.provenance, outcome);
+                    return outcome;
+                }
+            },
         };
+        let mut stamp = timefmt::from_datetime(&reading.effective);
+        if reading.effective_precision == EffectivePrecision::Date {
+            stamp.offset_minutes = timefmt::DATE_ONLY;
+        }
         let canonical = reading.kind.canonical_unit();
         let c = Candidate {
             patient: reading.patient,
@@ -657,10 +695,11 @@ impl VitalsStore {
             mean,
             unit: canonical,
             original_unit: reading.original_unit,
-            stamp: timefmt::from_datetime(&reading.effective),
+            stamp,
             source,
             device: 0,
             context: reading.context,
+            partial,
         };
         self.admit(&c, reading.provenance, now.timestamp_millis(), report)
     }
@@ -668,8 +707,8 @@ impl VitalsStore {
     fn materialise(&self, patient: PatientId, kind: VitalKind, s: &Stored) -> Option<Reading> {
         let value = if kind == VitalKind::BloodPressure {
             ReadingValue::BloodPressure {
-                systolic: s.v0,
-                diastolic: s.v1,
+                systolic: (!s.v0.is_nan()).then_some(s.v0),
+                diastolic: (!s.v1.is_nan()).then_some(s.v1),
                 mean: (!s.mean.is_nan()).then_some(s.mean),
             }
         } else {
@@ -684,6 +723,11 @@ impl VitalsStore {
                 utc_ms: s.utc_ms,
                 offset_minutes: s.offset_minutes,
             })?,
+            effective_precision: if s.offset_minutes == timefmt::DATE_ONLY {
+                EffectivePrecision::Date
+            } else {
+                EffectivePrecision::Instant
+            },
             source: self.sources.get(s.source as usize)?.clone(),
             context: ReadingContext::unpack(s.context),
             provenance: Position {
@@ -741,11 +785,11 @@ impl VitalsStore {
         let w = self
             .latest_at(patient, VitalKind::BodyWeight, at)?
             .value
-            .primary();
+            .primary()?;
         let h = self
             .latest_at(patient, VitalKind::BodyHeight, at)?
             .value
-            .primary()
+            .primary()?
             / 100.0;
         Some(w / (h * h))
     }
@@ -784,7 +828,11 @@ impl VitalsStore {
             if let (Some(a), Some(b)) = (start_of(day), start_of(next)) {
                 let lo = series.partition_point(|s| s.utc_ms < a);
                 let hi = series.partition_point(|s| s.utc_ms < b);
-                let values = series[lo..hi.max(lo)].iter().map(|s| s.v0);
+                // A partial blood pressure without systolic has no primary value.
+                let values = series[lo..hi.max(lo)]
+                    .iter()
+                    .map(|s| s.v0)
+                    .filter(|v| !v.is_nan());
                 if let Some(agg) = DailyAggregate::of(day, values) {
                     out.push(agg);
                 }
@@ -804,6 +852,7 @@ impl VitalsStore {
         let hi = series.partition_point(|s| s.utc_ms < end);
         let points: Vec<(f64, f64)> = series[lo..hi.max(lo)]
             .iter()
+            .filter(|s| !s.v0.is_nan())
             .map(|s| ((s.utc_ms - start) as f64 / 86_400_000.0, s.v0))
             .collect();
         Trend::fit(&points)

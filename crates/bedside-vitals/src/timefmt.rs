@@ -115,14 +115,19 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<Stamp> {
     })
 }
 
-/// Parses an RFC 3339 timestamp, or a FHIR `date` (`YYYY-MM-DD`, taken as midnight UTC), as
-/// FHIR `dateTime` allows date precision.
+/// The `offset_minutes` of a stamp known only to the day (stored as midnight UTC). No real
+/// offset is near it: offsets are less than a day, ±1440 minutes.
+pub(crate) const DATE_ONLY: i16 = i16::MIN;
+
+/// Parses an RFC 3339 timestamp, or a FHIR `date` (`YYYY-MM-DD`, taken as midnight UTC and
+/// marked [`DATE_ONLY`] so export writes the date again), as FHIR `dateTime` allows date
+/// precision.
 pub(crate) fn parse_fhir_datetime(text: &str) -> Option<Stamp> {
     if text.len() == 10 {
         let days = date(text.as_bytes())?;
         return Some(Stamp {
             utc_ms: days * 86_400_000,
-            offset_minutes: 0,
+            offset_minutes: DATE_ONLY,
         });
     }
     parse_rfc3339(text)
@@ -130,7 +135,12 @@ pub(crate) fn parse_fhir_datetime(text: &str) -> Option<Stamp> {
 
 /// The chrono value of a stamp.
 pub(crate) fn to_datetime(stamp: Stamp) -> Option<DateTime<FixedOffset>> {
-    let offset = FixedOffset::east_opt(i32::from(stamp.offset_minutes) * 60)?;
+    let minutes = if stamp.offset_minutes == DATE_ONLY {
+        0
+    } else {
+        i32::from(stamp.offset_minutes)
+    };
+    let offset = FixedOffset::east_opt(minutes * 60)?;
     offset.timestamp_millis_opt(stamp.utc_ms).single()
 }
 

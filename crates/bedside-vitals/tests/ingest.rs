@@ -164,11 +164,16 @@ fn out_of_order_readings_land_in_place_and_keep_offsets() {
             "2026-03-03T07:00:00-05:00"
         ]
     );
-    assert!((all[1].value.primary() - 176.4 * 0.453_592_37).abs() < 1e-12);
+    assert!(
+        all[1]
+            .value
+            .primary()
+            .is_some_and(|v| (v - 176.4 * 0.453_592_37).abs() < 1e-12)
+    );
     assert_eq!(all[1].original_unit, Unit::Pound);
     assert_eq!(all[1].provenance.record, 3);
     let latest = s.latest(patient(), VitalKind::BodyWeight);
-    assert_eq!(latest.map(|r| r.value.primary()), Some(81.0));
+    assert_eq!(latest.and_then(|r| r.value.primary()), Some(81.0));
 }
 
 #[test]
@@ -259,7 +264,8 @@ fn glucose_factor_is_configurable() {
         let r = s.latest(patient(), VitalKind::BloodGlucose);
         assert!(
             r.as_ref()
-                .is_some_and(|r| (r.value.primary() - expected).abs() < 1e-12)
+                .and_then(|r| r.value.primary())
+                .is_some_and(|v| (v - expected).abs() < 1e-12)
         );
         assert_eq!(
             r.map(|r| r.context),
@@ -392,15 +398,16 @@ fn fhir_bundle_with_legacy_codes_components_and_statuses() {
     assert_eq!(
         bp.map(|b| b.value),
         Some(ReadingValue::BloodPressure {
-            systolic: 142.0,
-            diastolic: 88.0,
+            systolic: Some(142.0),
+            diastolic: Some(88.0),
             mean: None
         })
     );
     let t = s.latest(patient(), VitalKind::BodyTemperature);
     assert!(
         t.as_ref()
-            .is_some_and(|t| (t.value.primary() - 37.5).abs() < 1e-12)
+            .and_then(|t| t.value.primary())
+            .is_some_and(|v| (v - 37.5).abs() < 1e-12)
     );
     assert_eq!(
         t.map(|t| t.context),
@@ -469,8 +476,8 @@ fn fhir_export_round_trips() {
     }
     let w2 = t
         .latest(patient(), VitalKind::BodyWeight)
-        .map(|r| r.value.primary());
-    assert!(w2.is_some_and(|v| (v - w.value.primary()).abs() < 1e-6));
+        .and_then(|r| r.value.primary());
+    assert!(w2.is_some_and(|v| w.value.primary().is_some_and(|p| (v - p).abs() < 1e-6)));
     assert_eq!(
         t.latest(patient(), VitalKind::BloodPressure)
             .map(|r| r.effective),

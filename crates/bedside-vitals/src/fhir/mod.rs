@@ -7,11 +7,27 @@
 //! record gets exactly one [`Outcome`] in the [`BatchReport`]; its [`Position`] record is the
 //! entry index (0 for a bare Observation).
 //!
-//! Accepted statuses are `final`, `amended` and `corrected`; others are
-//! [`RejectReason::NotFinal`]. `effectiveDateTime`, `effectiveInstant` and
-//! `effectivePeriod.start` give the instant; a date-only value means midnight UTC.
-//! Blood pressure is read from components 8480-6 (systolic), 8462-4 (diastolic) and 8478-0
-//! (mean). The subject reference is resolved with [`VitalsStore::resolve_reference`].
+//! Each vitals record is read through the one [`Observation`] model (on
+//! [`bedside_fhir::Reader`]); an element vitals cannot do without that is invalid rejects the
+//! record with its element path as the detail, never its value. Accepted statuses are
+//! `final`, `amended` and `corrected`; others are [`RejectReason::NotFinal`].
+//! `effectiveDateTime`, `effectiveInstant` and `effectivePeriod.start` give the instant; a
+//! date-only value means midnight UTC and stays a date on export. Blood pressure is read from
+//! components 8480-6 (systolic), 8462-4 (diastolic) and 8478-0 (mean); a component with a
+//! `dataAbsentReason` instead of a value makes a partial reading. The subject reference is
+//! resolved with [`VitalsStore::resolve_reference`].
+//!
+//! [`import_observation`] is the lossless path: every element not modelled stays in the
+//! [`Observation`]'s unmodelled rest and [`Observation::to_json`] writes it back.
+//! [`to_observation`] exports a stored reading as valid R4 (see
+//! [`Observation::from_reading`]).
+
+mod observation;
+
+pub use observation::{
+    BP_PROFILE, Component, DATA_ABSENT_REASON, Effective, Measured, OBSERVATION_CATEGORY,
+    Observation, ObservationStatus, VITAL_SIGNS_PROFILE, import_observation,
+};
 
 use crate::error::{Field, RejectReason, VitalsError};
 use crate::flat::{LimitedReader, ResourceBudget};
@@ -19,20 +35,15 @@ use crate::kind::{
     LOINC_DIASTOLIC, LOINC_MEAN_BP, LOINC_SYSTOLIC, LOINC_VITAL_SIGNS_PANEL, ReadingContext,
     TemperatureSite, VitalKind,
 };
-use crate::reading::{Position, Reading, ReadingValue, Source};
-use crate::store::{BatchReport, Candidate, Outcome, VitalsStore};
+use crate::reading::{Position, Reading, Source};
+use crate::store::{BatchReport, Candidate, Outcome, Partial, VitalsStore};
 use crate::timefmt;
-use crate::unit::Unit;
 use bedside_core::Clock;
-use bedside_core::code::system;
+use bedside_fhir::{FhirError, Reference};
+use observation::{has_vital_signs_category, kind_of, measured};
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::io::Read;
-
-/// The observation-category code system.
-pub const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
-/// The base vital-signs profile.
-pub const VITAL_SIGNS_PROFILE: &str = "http://hl7.org/fhir/StructureDefinition/vitalsigns";
 
 /// The outcome of a FHIR import.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -174,112 +185,104 @@ pub fn patient_references<R: Read>(input: R) -> Result<Vec<String>, VitalsError>
     Ok(out)
 }
 
-fn loinc_codes(concept: Option<&Value>) -> impl Iterator<Item = &str> {
-    concept
-        .and_then(|c| c.get("coding"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|c| c.get("system").and_then(Value::as_str) == Some(system::LOINC))
-        .filter_map(|c| c.get("code").and_then(Value::as_str))
+/// The rejection an import error stands for: the element it is at, never its value.
+fn rejection(e: &FhirError) -> RejectReason {
+    let path = e.path.to_string();
+    let element = path.strip_prefix("Observation.").unwrap_or(&path);
+    if element.starts_with("status") {
+        RejectReason::NotFinal
+    } else if element.starts_with("effective") {
+        RejectReason::InvalidField(Field::At)
+    } else if element.starts_with("valueQuantity") || element.starts_with("component") {
+        RejectReason::InvalidField(Field::Value)
+    } else if element.starts_with("code") {
+        RejectReason::UnsupportedKind
+    } else {
+        RejectReason::Malformed
+    }
 }
 
-fn is_vital_signs(obs: &Value) -> bool {
-    obs.get("category")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("coding").and_then(Value::as_array))
-        .flatten()
-        .any(|c| {
-            c.get("code").and_then(Value::as_str) == Some("vital-signs")
-                && c.get("system").and_then(Value::as_str) == Some(OBSERVATION_CATEGORY)
-        })
-}
-
-fn quantity(q: Option<&Value>) -> Result<Option<(f64, Unit)>, RejectReason> {
+/// A value of a quantity vitals can use, or why not.
+fn reading_value(
+    q: Option<&bedside_fhir::Quantity>,
+) -> Result<Option<(f64, crate::unit::Unit)>, RejectReason> {
     let Some(q) = q else { return Ok(None) };
-    let value = q
-        .get("value")
-        .and_then(Value::as_f64)
-        .ok_or(RejectReason::InvalidField(Field::Value))?;
-    let ucum = q
-        .get("code")
-        .filter(|_| {
-            q.get("system")
-                .and_then(Value::as_str)
-                .is_none_or(|s| s == system::UCUM)
-        })
-        .and_then(Value::as_str);
-    let unit = ucum
-        .or_else(|| q.get("unit").and_then(Value::as_str))
-        .ok_or(RejectReason::MissingField(Field::Unit))?;
-    let unit = Unit::parse(unit).ok_or(RejectReason::UnknownUnit)?;
-    Ok(Some((value, unit)))
+    let m = measured(q).ok_or(RejectReason::InvalidField(Field::Value))?;
+    let unit = m.unit.ok_or(if q.code.is_none() && q.unit.is_none() {
+        RejectReason::MissingField(Field::Unit)
+    } else {
+        RejectReason::UnknownUnit
+    })?;
+    Ok(Some((m.value, unit)))
 }
 
-fn component<'v>(obs: &'v Value, code: &str) -> Option<&'v Value> {
-    obs.get("component")
-        .and_then(Value::as_array)?
-        .iter()
-        .find(|c| loinc_codes(c.get("code")).any(|k| k == code))
+/// A candidate's values: `v0`, `v1`, mean, their unit, and which one is absent.
+type Values = (f64, Option<f64>, Option<f64>, crate::unit::Unit, Partial);
+
+/// A blood pressure's values: both, or a partial one when a component says its value is
+/// absent.
+fn blood_pressure(obs: &Observation) -> Result<Values, RejectReason> {
+    let part = |code| obs.component(code);
+    let value = |code| reading_value(part(code).and_then(Component::value));
+    let absent = |code| part(code).is_some_and(Component::is_absent);
+    let (sys, dia, mean) = (
+        value(LOINC_SYSTOLIC)?,
+        value(LOINC_DIASTOLIC)?,
+        value(LOINC_MEAN_BP)?,
+    );
+    let mean_in = |u| mean.filter(|m| m.1 == u).map(|m| m.0);
+    match (sys, dia) {
+        (Some((s, u)), Some((d, du))) if u == du => Ok((s, Some(d), mean_in(u), u, Partial::Whole)),
+        (Some(_), Some(_)) => Err(RejectReason::UnknownUnit),
+        (Some((s, u)), None) if absent(LOINC_DIASTOLIC) => {
+            Ok((s, None, mean_in(u), u, Partial::DiastolicAbsent))
+        }
+        (None, Some((d, u))) if absent(LOINC_SYSTOLIC) => {
+            Ok((f64::NAN, Some(d), mean_in(u), u, Partial::SystolicAbsent))
+        }
+        _ if obs.is_absent()
+            || (!obs.components().is_empty()
+                && obs.components().iter().all(Component::is_absent)) =>
+        {
+            Err(RejectReason::NoValue)
+        }
+        (None, _) => Err(RejectReason::MissingField(Field::Systolic)),
+        (_, None) => Err(RejectReason::MissingField(Field::Diastolic)),
+    }
 }
 
 fn observation_candidate(
     store: &mut VitalsStore,
-    obs: &Value,
+    obs: &Observation,
     kind: VitalKind,
     default_source: &Source,
 ) -> Result<Candidate, RejectReason> {
-    match obs.get("status").and_then(Value::as_str) {
-        Some("final" | "amended" | "corrected") => {}
-        _ => return Err(RejectReason::NotFinal),
+    if !obs.status().is_result() {
+        return Err(RejectReason::NotFinal);
     }
     let reference = obs
-        .get("subject")
-        .and_then(|s| s.get("reference"))
-        .and_then(Value::as_str)
+        .subject()
+        .and_then(|s| s.reference.as_deref())
         .ok_or(RejectReason::MissingField(Field::Patient))?;
     let patient = store
         .resolve_reference(reference)
         .ok_or(RejectReason::UnknownPatient)?;
     let at = obs
-        .get("effectiveDateTime")
-        .or_else(|| obs.get("effectiveInstant"))
-        .or_else(|| obs.get("effectivePeriod").and_then(|p| p.get("start")))
-        .and_then(Value::as_str)
+        .effective()
+        .and_then(Effective::reading_time)
         .ok_or(RejectReason::MissingField(Field::At))?;
-    let stamp = timefmt::parse_fhir_datetime(at).ok_or(RejectReason::InvalidField(Field::At))?;
-    let absent = obs.get("dataAbsentReason").is_some();
-    let (v0, v1, mean, unit) = if kind == VitalKind::BloodPressure {
-        let sys = quantity(component(obs, LOINC_SYSTOLIC).and_then(|c| c.get("valueQuantity")))?;
-        let dia = quantity(component(obs, LOINC_DIASTOLIC).and_then(|c| c.get("valueQuantity")))?;
-        let mean = quantity(component(obs, LOINC_MEAN_BP).and_then(|c| c.get("valueQuantity")))?;
-        match (sys, dia) {
-            (Some((s, u)), Some((d, du))) if u == du => {
-                (s, Some(d), mean.filter(|m| m.1 == u).map(|m| m.0), u)
-            }
-            (Some(_), Some(_)) => return Err(RejectReason::UnknownUnit),
-            _ if absent
-                || obs.get("component").is_some_and(|c| {
-                    c.as_array()
-                        .is_some_and(|a| a.iter().all(|x| x.get("dataAbsentReason").is_some()))
-                }) =>
-            {
-                return Err(RejectReason::NoValue);
-            }
-            (None, _) => return Err(RejectReason::MissingField(Field::Systolic)),
-            (_, None) => return Err(RejectReason::MissingField(Field::Diastolic)),
-        }
+    let stamp =
+        timefmt::parse_fhir_datetime(at.as_str()).ok_or(RejectReason::InvalidField(Field::At))?;
+    let (v0, v1, mean, unit, partial) = if kind == VitalKind::BloodPressure {
+        blood_pressure(obs)?
     } else {
-        match quantity(obs.get("valueQuantity"))? {
-            Some((v, u)) => (v, None, None, u),
-            None if absent => return Err(RejectReason::NoValue),
+        match reading_value(obs.value())? {
+            Some((v, u)) => (v, None, None, u, Partial::Whole),
+            None if obs.is_absent() => return Err(RejectReason::NoValue),
             None => return Err(RejectReason::MissingField(Field::Value)),
         }
     };
-    let codes: Vec<&str> = loinc_codes(obs.get("code")).collect();
-    let context = if kind == VitalKind::BodyTemperature && codes.contains(&"8331-1") {
+    let context = if kind == VitalKind::BodyTemperature && obs.has_loinc("8331-1") {
         ReadingContext::Site {
             site: TemperatureSite::Oral,
         }
@@ -287,9 +290,8 @@ fn observation_candidate(
         ReadingContext::None
     };
     let source = obs
-        .get("device")
-        .and_then(|d| d.get("reference"))
-        .and_then(Value::as_str)
+        .device()
+        .and_then(|d| d.reference.as_deref())
         .and_then(|r| r.strip_prefix("Device/"))
         .and_then(|id| id.parse().ok())
         .map_or_else(
@@ -309,6 +311,7 @@ fn observation_candidate(
         source,
         device: 0,
         context,
+        partial,
     })
 }
 
@@ -341,9 +344,8 @@ pub fn ingest<R: Read>(
             out.skipped_resources += 1;
             return;
         }
-        let vital = is_vital_signs(&resource);
-        let codes: Vec<&str> = loinc_codes(resource.get("code")).collect();
-        let kind = codes.iter().find_map(|c| VitalKind::from_loinc(c));
+        let vital = has_vital_signs_category(resource.get("category"));
+        let kind = kind_of(resource.get("code"));
         if kind.is_none() && !vital {
             out.skipped_resources += 1;
             return;
@@ -356,101 +358,52 @@ pub fn ingest<R: Read>(
             record: index,
         };
         let Some(kind) = kind else {
-            let detail = if codes.contains(&LOINC_VITAL_SIGNS_PANEL) {
-                "vital-signs panel"
-            } else {
-                ""
-            };
+            let panel = resource
+                .get("code")
+                .and_then(|c| c.get("coding"))
+                .and_then(Value::as_array)
+                .is_some_and(|cs| {
+                    cs.iter().any(|c| {
+                        c.get("code").and_then(Value::as_str) == Some(LOINC_VITAL_SIGNS_PANEL)
+                    })
+                });
             out.report.record_with_detail(
                 position,
                 Outcome::Rejected {
                     reason: RejectReason::UnsupportedKind,
                 },
-                detail.into(),
+                if panel { "vital-signs panel" } else { "" }.into(),
             );
             return;
         };
-        match observation_candidate(store, &resource, kind, default_source) {
+        let Value::Object(map) = resource else {
+            return;
+        };
+        let mut notes = Vec::new();
+        let candidate = Observation::read(map, &mut notes)
+            .map_err(|e| (rejection(&e), e.path.to_string()))
+            .and_then(|obs| {
+                observation_candidate(store, &obs, kind, default_source)
+                    .map_err(|r| (r, String::new()))
+            });
+        match candidate {
             Ok(c) => {
                 store.admit(&c, position, now_ms, &mut out.report);
             }
-            Err(reason) => out.report.record(position, Outcome::Rejected { reason }),
+            Err((reason, detail)) => {
+                out.report
+                    .record_with_detail(position, Outcome::Rejected { reason }, detail)
+            }
         }
     })?;
     Ok(out)
 }
 
-fn round_for_export(v: f64) -> Value {
-    // Canonical values are exact conversions; export them to 6 decimals so 176.4 lb does not
-    // print as 80.01390546799999.
-    let r = (v * 1e6).round() / 1e6;
-    json!(r)
-}
-
-fn quantity_json(v: f64, unit: Unit) -> Value {
-    json!({
-        "value": round_for_export(v),
-        "unit": unit.human(),
-        "system": system::UCUM,
-        "code": unit.ucum(),
-    })
-}
-
-/// Exports a reading as a FHIR R4 vital-signs `Observation` (status `final`, category
-/// `vital-signs`, the kind's primary LOINC code, canonical UCUM unit; blood pressure as
-/// systolic/diastolic/mean components). `subject_reference` is how the receiver names the
-/// patient (for example `Patient/<id>`).
+/// Exports a reading as a FHIR R4 `Observation`: [`Observation::from_reading`] with the
+/// literal reference `subject_reference` (how the receiver names the patient, for example
+/// `Patient/<id>`).
 pub fn to_observation(reading: &Reading, subject_reference: &str) -> Value {
-    let kind = reading.kind;
-    let unit = kind.canonical_unit();
-    let mut obs = json!({
-        "resourceType": "Observation",
-        "meta": {"profile": [if kind == VitalKind::BloodPressure {
-            "http://hl7.org/fhir/StructureDefinition/bp"
-        } else {
-            VITAL_SIGNS_PROFILE
-        }]},
-        "status": "final",
-        "category": [{"coding": [{
-            "system": OBSERVATION_CATEGORY,
-            "code": "vital-signs",
-            "display": "Vital Signs",
-        }]}],
-        "code": {"coding": [{
-            "system": system::LOINC,
-            "code": kind.loinc(),
-            "display": kind.display(),
-        }]},
-        "subject": {"reference": subject_reference},
-        "effectiveDateTime": reading.effective.to_rfc3339(),
-    });
-    let comp = |code: &str, display: &str, v: f64| {
-        json!({
-            "code": {"coding": [{"system": system::LOINC, "code": code, "display": display}]},
-            "valueQuantity": quantity_json(v, unit),
-        })
-    };
-    match reading.value {
-        ReadingValue::BloodPressure {
-            systolic,
-            diastolic,
-            mean,
-        } => {
-            let mut components = vec![
-                comp(LOINC_SYSTOLIC, "Systolic blood pressure", systolic),
-                comp(LOINC_DIASTOLIC, "Diastolic blood pressure", diastolic),
-            ];
-            if let Some(m) = mean {
-                components.push(comp(LOINC_MEAN_BP, "Mean blood pressure", m));
-            }
-            obs["component"] = Value::Array(components);
-        }
-        ReadingValue::Single { value } => obs["valueQuantity"] = quantity_json(value, unit),
-    }
-    if let Source::Device { id, .. } = &reading.source {
-        obs["device"] = json!({"reference": format!("Device/{id}")});
-    }
-    obs
+    Observation::from_reading(reading, Reference::to(subject_reference)).to_json()
 }
 
 #[cfg(test)]
