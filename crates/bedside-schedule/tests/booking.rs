@@ -483,7 +483,11 @@ fn fhir_export_of_booked_schedule() {
         bedside_core::Period::new(at("2026-06-01T08:00:00Z"), at("2026-06-01T09:00:00Z")).unwrap();
     let sched = provider_schedule_to_fhir(&c.schedule, 0, horizon).unwrap();
     let slots = free_slots_to_fhir(&c.schedule, 0, "derm-new", horizon, 3).unwrap();
-    assert!(slots.iter().all(|s| s.status == "free"));
+    assert!(
+        slots
+            .iter()
+            .all(|s| s.status == bedside_schedule::fhir::SlotStatus::Free)
+    );
     insta::assert_json_snapshot!("fhir_export", (json, sched, slots), {
         "[0].id" => "[id]",
         "[0].participant[].actor.reference" => "[reference]",
