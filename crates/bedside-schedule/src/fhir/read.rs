@@ -73,6 +73,15 @@ fn reader<'n>(map: Map<String, Value>, kind: &str, notes: &'n mut Vec<ElementPat
     r
 }
 
+/// `meta`, unless it is an empty object (which export would not write back).
+fn meta(r: &mut Reader<'_>) -> Option<bedside_fhir::Meta> {
+    let empty = r
+        .peek("meta")
+        .and_then(Value::as_object)
+        .is_some_and(Map::is_empty);
+    if empty { None } else { r.meta("meta") }
+}
+
 /// A required instant: absent is [`bedside_fhir::Problem::Missing`].
 fn require_instant(r: &mut Reader<'_>, key: &str) -> Result<FhirDateTime, FhirError> {
     r.require_parsed(key, "a FHIR instant", FhirDateTime::parse_instant)
@@ -124,7 +133,7 @@ fn schedule(mut r: Reader<'_>) -> Result<FhirSchedule, FhirError> {
     }
     Ok(FhirSchedule {
         id: r.string("id"),
-        meta: r.meta("meta"),
+        meta: meta(&mut r),
         text: r.narrative("text"),
         identifier: r.identifiers("identifier"),
         active: r.boolean("active"),
@@ -155,7 +164,7 @@ fn slot(mut r: Reader<'_>) -> Result<FhirSlot, FhirError> {
     check_order(&r, "end", Some(&start), Some(&end))?;
     Ok(FhirSlot {
         id: r.string("id"),
-        meta: r.meta("meta"),
+        meta: meta(&mut r),
         text: r.narrative("text"),
         identifier: r.identifiers("identifier"),
         service_category: r.concepts("serviceCategory"),
@@ -228,7 +237,7 @@ fn appointment(mut r: Reader<'_>) -> Result<FhirAppointment, FhirError> {
     }
     Ok(FhirAppointment {
         id: r.string("id"),
-        meta: r.meta("meta"),
+        meta: meta(&mut r),
         text: r.narrative("text"),
         identifier: r.identifiers("identifier"),
         status,
