@@ -69,11 +69,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut coverage = Coverage::new(
         ids.generate(),
+        patient.id,
         Reference::to("Organization/empire-health"),
         "EH-88120",
     );
     coverage.order = Some(1);
-    coverage.beneficiary = Some(Reference::to(format!("Patient/{}", patient.id)));
     coverage.period = Some(FhirPeriod::new(FhirDateTime::parse("2026-01-01"), None));
     patient.coverages.push(coverage);
     let id = patient.id;

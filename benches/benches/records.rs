@@ -58,7 +58,12 @@ fn patient(ids: &SeededIdGenerator) -> Patient {
             state: OptState::OptedIn,
         }],
     );
-    let mut c = Coverage::new(ids.generate(), Reference::to("Organization/payer"), "M-1");
+    let mut c = Coverage::new(
+        ids.generate(),
+        p.id,
+        Reference::to("Organization/payer"),
+        "M-1",
+    );
     c.order = Some(1);
     p.coverages.push(c);
     p

@@ -189,7 +189,8 @@ pub struct Condition {
 /// A medication statement (what the patient is or was taking), at statement level.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MedicationStatement {
-    /// `status` (`active`, `completed`, `stopped`, …).
+    /// `status` (`active`, `completed`, `stopped`, …); export writes `unknown` when absent,
+    /// since R4 requires one.
     pub status: Option<String>,
     /// The medication (RxNorm, SNOMED CT).
     pub medication: Option<CodeableConcept>,
@@ -202,7 +203,8 @@ pub struct MedicationStatement {
 /// An encounter: a visit, admission or teleconsultation, with discharge details.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Encounter {
-    /// `status` (`planned`, `in-progress`, `finished`, …).
+    /// `status` (`planned`, `in-progress`, `finished`, …); export writes `unknown` when absent,
+    /// since R4 requires one.
     pub status: Option<String>,
     /// Class (v3-ActCode `AMB`, `IMP`, `EMER`, `VR`, …).
     pub class: Option<Coding>,
@@ -244,6 +246,9 @@ pub struct EncounterParticipant {
 /// A document about the patient (letter, discharge summary, scanned form).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DocumentReference {
+    /// `status` (`current`, `superseded`, `entered-in-error`); export writes `current` when
+    /// absent, since R4 requires one.
+    pub status: Option<String>,
     /// Document type (LOINC).
     pub type_: Option<CodeableConcept>,
     /// Title or description (free text).
@@ -345,7 +350,7 @@ impl ClinicalEntry {
 
     /// The patient id, when the subject reference is `Patient/<uuid>` or `urn:uuid:<uuid>`.
     pub fn patient_id(&self) -> Option<PatientId> {
-        self.subject.target_uuid().map(PatientId::from_uuid)
+        crate::model::time::target_uuid(&self.subject).map(PatientId::from_uuid)
     }
 
     /// The encounter id, for an encounter entry.

@@ -1,69 +1,13 @@
-//! Error types of `bedside-records`: [`FhirError`] for FHIR JSON import and [`RegistryError`]
-//! for the versioned registry. Messages name fields and positions, never values.
+//! Error types of `bedside-records`: [`FhirError`] (bedside-fhir's) for FHIR JSON import and
+//! [`RegistryError`] for the versioned registry. Messages name fields and positions, never values.
 
 use crate::validate::Problem;
 use bedside_core::PatientId;
 use thiserror::Error;
 
-/// Errors raised when importing FHIR JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum FhirError {
-    /// Occurs when the input is not well-formed JSON.
-    #[error("invalid JSON at line {line}, column {column}: {reason}")]
-    InvalidJson {
-        /// 1-based line of the error.
-        line: usize,
-        /// 1-based column of the error.
-        column: usize,
-        /// What the parser expected (never echoes input text).
-        reason: String,
-    },
-    /// Occurs when the input is larger than [`crate::fhir::MAX_INPUT_BYTES`].
-    #[error("input of {bytes} bytes exceeds the limit of {limit} bytes")]
-    TooLarge {
-        /// Input size.
-        bytes: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// Occurs when a resource is not a JSON object.
-    #[error("`{path}` is not a JSON object")]
-    NotAnObject {
-        /// Where the value was found.
-        path: String,
-    },
-    /// Occurs when a resource has no string `resourceType`.
-    #[error("`{path}` has no `resourceType`")]
-    MissingResourceType {
-        /// Where the resource was found.
-        path: String,
-    },
-    /// Occurs when a typed import finds a different resource type.
-    #[error("`{path}` is a `{found}`, expected `{expected}`")]
-    WrongResourceType {
-        /// Where the resource was found.
-        path: String,
-        /// The type the caller asked for.
-        expected: &'static str,
-        /// The type found.
-        found: String,
-    },
-    /// Occurs when a required element is absent or has the wrong shape.
-    #[error("required element `{path}` is missing or malformed")]
-    MissingElement {
-        /// The element path, for example `RelatedPerson.patient`.
-        path: String,
-    },
-    /// Occurs when a bundle has more entries than [`crate::fhir::MAX_BUNDLE_ENTRIES`].
-    #[error("bundle has {entries} entries, more than the limit of {limit}")]
-    TooManyEntries {
-        /// Entries found.
-        entries: usize,
-        /// The limit.
-        limit: usize,
-    },
-}
+/// The error of FHIR JSON import: bedside-fhir's one PHI-safe error (a typed element path
+/// and what was expected, never input text).
+pub use bedside_fhir::FhirError;
 
 /// Errors raised by [`crate::PatientRegistry`]. All are returned before anything changes.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

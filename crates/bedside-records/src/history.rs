@@ -11,10 +11,10 @@
 //! - Queries: current, as of an instant, full history, diff between two versions.
 
 use crate::error::RegistryError;
-use crate::fhir::semantic_diff;
 use crate::model::{Patient, ProxyScope};
 use crate::validate::{Severity, validate};
 use bedside_core::{Actor, Clock, IdGenerator, IdGeneratorExt, Instant, PatientId, Sensitive};
+use bedside_fhir::semantic_diff;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -670,6 +670,7 @@ mod tests {
         ));
         full.coverages.push(Coverage::new(
             CoverageId::from_uuid(uuid::Uuid::max()),
+            full.id,
             Reference::default(),
             "m",
         ));

@@ -1,8 +1,8 @@
 //! The patient record: demographics, contact preferences, coverage, clinical entries, versioned
 //! history, validation, matching and search, FHIR R4 JSON.
 //!
-//! This crate is part of the Bedside workspace; it depends only on `bedside-core` and does no
-//! I/O of its own.
+//! This crate is part of the Bedside workspace; it depends only on `bedside-core` and
+//! `bedside-fhir` (the shared FHIR R4 layer) and does no I/O of its own.
 //!
 //! - [`Patient`] ([`model`]): identifiers, names, birth date, gender, addresses, telecom,
 //!   languages, per-purpose contact routes with opt-in state and quiet hours, contacts and
@@ -17,7 +17,8 @@
 //! - [`validate()`] ([`mod@validate`]): every problem with its field path — dates, E.164,
 //!   e-mail, postal codes, NHS number, NPI and MBI checks, duplicate identifiers, overlapping
 //!   primary coverage — plus warnings.
-//! - [`fhir`]: FHIR R4 JSON import and export that keeps unknown elements and extensions.
+//! - [`fhir`]: FHIR R4 JSON import and export that keeps unknown elements and extensions,
+//!   on `bedside-fhir`; every export is valid R4.
 //! - [`matching`] and [`search`]: finding the same person across records.
 //!
 //! ```

@@ -9,10 +9,8 @@ use bedside_core::{
     Channel, CodeableConcept, ContactRoute, CoverageId, Language, PartialDate, PatientId,
     ProviderId, QuietHours, RelatedPersonId, Sensitive, code,
 };
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use std::fmt;
 
 /// HL7 v2 table 0203 (identifier type): `MR`, `NI`, `DL`, `PPN`, `MB`, …
 pub const IDENTIFIER_TYPE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
@@ -27,188 +25,53 @@ pub const MBI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-mbi";
 /// The US Social Security number system.
 pub const SSN_SYSTEM: &str = "http://hl7.org/fhir/sid/us-ssn";
 
-/// Elements of a FHIR object that this model has no field for, kept verbatim so that export
-/// writes them back. The values may hold PHI, so `Debug` prints only the element names.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Unmodelled(Map<String, Value>);
+pub use bedside_fhir::{FhirDateTime, Period as FhirPeriod, Reference, Unmodelled};
 
-impl Unmodelled {
-    /// Wraps a JSON object's leftover elements.
-    pub fn new(map: Map<String, Value>) -> Self {
-        Self(map)
-    }
+/// Time helpers on [`FhirDateTime`] and [`FhirPeriod`] (bedside-fhir's types): all checked,
+/// `None` when an instant cannot be represented, never a panic.
+pub mod time {
+    use super::{FhirDateTime, FhirPeriod, Reference};
+    use bedside_core::PartialDate;
+    use bedside_fhir::{Precision, Target};
+    use chrono::{DateTime, Utc};
 
-    /// Whether nothing was left over.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The names of the kept elements.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
-    }
-
-    /// Borrows the kept elements. Values may contain PHI.
-    pub fn expose(&self) -> &Map<String, Value> {
-        &self.0
-    }
-
-    /// Unwraps the kept elements.
-    pub fn into_inner(self) -> Map<String, Value> {
-        self.0
-    }
-}
-
-impl fmt::Debug for Unmodelled {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
-    }
-}
-
-/// A FHIR `dateTime` (or `date`): a partial date (`2012`, `2012-06`, `2012-06-03`) or a full
-/// date-time with offset (`2012-06-03T13:28:17-05:00`). The original text is kept exactly, so
-/// precision and offset survive a round trip. `Debug` shows only the precision.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct FhirDateTime(String);
-
-impl FhirDateTime {
-    /// Parses a FHIR `date` or `dateTime` lexical value.
-    pub fn parse(text: &str) -> Option<Self> {
-        if text.parse::<PartialDate>().is_ok() || DateTime::parse_from_rfc3339(text).is_ok() {
-            Some(Self(text.to_string()))
-        } else {
-            None
+    /// The value at day (or coarser) precision; an instant gives its date in its own offset.
+    pub fn partial_date(d: &FhirDateTime) -> Option<PartialDate> {
+        match d.precision() {
+            Precision::Time => d.first_day().map(PartialDate::Date),
+            _ => d.as_str().parse().ok(),
         }
     }
 
-    /// A date-time for an instant, written in UTC with a `Z`.
-    pub fn from_instant(at: DateTime<Utc>) -> Self {
-        Self(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-    }
-
-    /// A date known to the day.
-    pub fn from_date(date: NaiveDate) -> Self {
-        Self(date.format("%Y-%m-%d").to_string())
-    }
-
-    /// The text as written.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The date-time when the value is known to the second.
-    pub fn as_date_time(&self) -> Option<DateTime<FixedOffset>> {
-        DateTime::parse_from_rfc3339(&self.0).ok()
-    }
-
-    /// The value at day (or coarser) precision.
-    pub fn date(&self) -> Option<PartialDate> {
-        match self.as_date_time() {
-            Some(dt) => Some(PartialDate::Date(dt.date_naive())),
-            None => self.0.parse().ok(),
-        }
-    }
-
-    /// The earliest instant the value can denote (partial dates are read as UTC midnight).
-    pub fn earliest(&self) -> Option<DateTime<Utc>> {
-        match self.as_date_time() {
-            Some(dt) => Some(dt.to_utc()),
-            None => self
-                .date()
-                .and_then(|d| d.earliest().and_hms_opt(0, 0, 0))
-                .map(|n| Utc.from_utc_datetime(&n)),
-        }
-    }
-
-    /// The first instant after the value (for a partial date, midnight after its last day).
-    pub fn latest_exclusive(&self) -> Option<DateTime<Utc>> {
-        match self.as_date_time() {
-            Some(dt) => Some(dt.to_utc()),
-            None => self
-                .date()
-                .and_then(|d| d.latest().succ_opt())
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|n| Utc.from_utc_datetime(&n)),
-        }
-    }
-}
-
-impl fmt::Debug for FhirDateTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let precision = if self.as_date_time().is_some() {
-            "instant"
-        } else {
-            match self.date() {
-                Some(PartialDate::Year(_)) => "year",
-                Some(PartialDate::YearMonth(..)) => "month",
-                _ => "day",
-            }
-        };
-        write!(f, "FhirDateTime({precision}, <redacted>)")
-    }
-}
-
-impl TryFrom<String> for FhirDateTime {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        FhirDateTime::parse(&s).ok_or_else(|| "invalid FHIR dateTime".to_string())
-    }
-}
-
-impl From<FhirDateTime> for String {
-    fn from(d: FhirDateTime) -> String {
-        d.0
-    }
-}
-
-/// A FHIR `Period`: both ends optional; unlike [`bedside_core::Period`] it may be open.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct FhirPeriod {
-    /// Start, inclusive.
-    pub start: Option<FhirDateTime>,
-    /// End, inclusive at its precision (FHIR semantics).
-    pub end: Option<FhirDateTime>,
-    /// Elements not modelled.
-    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
-    pub unmodelled: Unmodelled,
-}
-
-impl FhirPeriod {
-    /// A period between two optional bounds.
-    pub fn new(start: Option<FhirDateTime>, end: Option<FhirDateTime>) -> Self {
-        Self {
-            start,
-            end,
-            unmodelled: Unmodelled::default(),
+    /// The first instant after a period end: an instant is its own bound, a partial date
+    /// ends at the midnight after its last day.
+    pub fn end_bound(d: &FhirDateTime) -> Option<DateTime<Utc>> {
+        match d.precision() {
+            Precision::Time => d.start(),
+            _ => d.end_exclusive(),
         }
     }
 
     /// Whether `at` lies inside the period (open ends are unbounded).
-    pub fn contains(&self, at: DateTime<Utc>) -> bool {
-        let after_start = self
+    pub fn contains(p: &FhirPeriod, at: DateTime<Utc>) -> bool {
+        let after_start = p
             .start
             .as_ref()
-            .and_then(FhirDateTime::earliest)
+            .and_then(FhirDateTime::start)
             .is_none_or(|s| s <= at);
-        let before_end = self
-            .end
-            .as_ref()
-            .and_then(FhirDateTime::latest_exclusive)
-            .is_none_or(|e| at < e);
+        let before_end = p.end.as_ref().and_then(end_bound).is_none_or(|e| at < e);
         after_start && before_end
     }
 
     /// Whether the two periods share an instant (open ends are unbounded).
-    pub fn overlaps(&self, other: &FhirPeriod) -> bool {
-        let start = |p: &FhirPeriod| p.start.as_ref().and_then(FhirDateTime::earliest);
-        let end = |p: &FhirPeriod| p.end.as_ref().and_then(FhirDateTime::latest_exclusive);
-        let a_before_b_ends = match (start(self), end(other)) {
+    pub fn overlaps(a: &FhirPeriod, b: &FhirPeriod) -> bool {
+        let start = |p: &FhirPeriod| p.start.as_ref().and_then(FhirDateTime::start);
+        let end = |p: &FhirPeriod| p.end.as_ref().and_then(end_bound);
+        let a_before_b_ends = match (start(a), end(b)) {
             (Some(s), Some(e)) => s < e,
             _ => true,
         };
-        let b_before_a_ends = match (start(other), end(self)) {
+        let b_before_a_ends = match (start(b), end(a)) {
             (Some(s), Some(e)) => s < e,
             _ => true,
         };
@@ -218,49 +81,30 @@ impl FhirPeriod {
     /// Whether the end, when both are known, comes before the start: the last instant the end
     /// can denote lies before the first instant of the start. An instant end equal to the
     /// start is a valid zero-length period.
-    pub fn is_reversed(&self) -> bool {
-        let Some(end) = &self.end else {
+    pub fn is_reversed(p: &FhirPeriod) -> bool {
+        let Some(end) = &p.end else {
             return false;
         };
         match (
-            self.start.as_ref().and_then(FhirDateTime::earliest),
-            end.latest_exclusive(),
+            p.start.as_ref().and_then(FhirDateTime::start),
+            end_bound(end),
         ) {
-            (Some(s), Some(e)) if end.as_date_time().is_some() => e < s,
+            (Some(s), Some(e)) if end.precision() == Precision::Time => e < s,
             (Some(s), Some(e)) => e <= s,
             _ => false,
         }
     }
-}
 
-/// A FHIR `Reference` to another resource.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Reference {
-    /// Literal reference: `Patient/123`, `urn:uuid:…` or an absolute URL.
-    pub reference: Option<String>,
-    /// Text alternative (may name a person, so it is sensitive).
-    pub display: Option<Sensitive<String>>,
-    /// Elements not modelled.
-    #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
-    pub unmodelled: Unmodelled,
-}
-
-impl Reference {
-    /// A literal reference.
-    pub fn to(reference: impl Into<String>) -> Self {
-        Self {
-            reference: Some(reference.into()),
-            ..Self::default()
+    /// The UUID a reference points at, when it is `<Type>/<uuid>` or `urn:uuid:<uuid>`.
+    pub fn target_uuid(r: &Reference) -> Option<uuid::Uuid> {
+        match r.target()? {
+            Target::UrnUuid(u) => Some(u),
+            Target::Relative { id, .. } => uuid::Uuid::try_parse(id).ok(),
+            Target::Absolute(url) => url
+                .rsplit_once('/')
+                .and_then(|(_, t)| uuid::Uuid::try_parse(t).ok()),
+            _ => None,
         }
-    }
-
-    /// The UUID the reference points at, when it is `<Type>/<uuid>` or `urn:uuid:<uuid>`.
-    pub fn target_uuid(&self) -> Option<uuid::Uuid> {
-        let r = self.reference.as_deref()?;
-        let tail = r
-            .strip_prefix("urn:uuid:")
-            .or_else(|| r.rsplit_once('/').map(|(_, t)| t))?;
-        uuid::Uuid::try_parse(tail).ok()
     }
 }
 
@@ -1022,8 +866,14 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    /// An active coverage with a payer reference and a member id.
-    pub fn new(id: CoverageId, payer: Reference, member_id: impl Into<String>) -> Self {
+    /// An active coverage of `beneficiary` with a payer reference and a member id: `status`,
+    /// `beneficiary` and `payor`, which R4 requires, are set from the start.
+    pub fn new(
+        id: CoverageId,
+        beneficiary: PatientId,
+        payer: Reference,
+        member_id: impl Into<String>,
+    ) -> Self {
         Self {
             id,
             logical_id: LogicalId::TypedId,
@@ -1033,7 +883,7 @@ impl Coverage {
             policy_holder: None,
             subscriber: None,
             member_id: Some(Sensitive::new(member_id.into())),
-            beneficiary: None,
+            beneficiary: Some(Reference::relative("Patient", beneficiary)),
             dependent: None,
             relationship: None,
             period: None,
@@ -1076,7 +926,7 @@ impl Coverage {
     /// Whether the coverage is active (status `active` or absent) at `at`.
     pub fn is_in_force(&self, at: DateTime<Utc>) -> bool {
         self.status.as_deref().is_none_or(|s| s == "active")
-            && self.period.as_ref().is_none_or(|p| p.contains(at))
+            && self.period.as_ref().is_none_or(|p| time::contains(p, at))
     }
 }
 
@@ -1097,7 +947,7 @@ impl CareTeam {
                     .as_deref()
                     .is_some_and(|s| s.starts_with("Practitioner/"))
             })
-            .and_then(Reference::target_uuid)
+            .and_then(time::target_uuid)
             .map(ProviderId::from_uuid)
     }
 
@@ -1370,16 +1220,16 @@ mod tests {
         }
         let month = dt("2024-02");
         assert_eq!(
-            month.as_ref().and_then(FhirDateTime::earliest),
+            month.as_ref().and_then(FhirDateTime::start),
             Some(at("2024-02-01T00:00:00Z"))
         );
         assert_eq!(
-            month.as_ref().and_then(FhirDateTime::latest_exclusive),
+            month.as_ref().and_then(time::end_bound),
             Some(at("2024-03-01T00:00:00Z"))
         );
         let instant = dt("2012-06-03T13:28:17-05:00");
         assert_eq!(
-            instant.as_ref().and_then(FhirDateTime::earliest),
+            instant.as_ref().and_then(FhirDateTime::start),
             Some(at("2012-06-03T18:28:17Z"))
         );
         assert_eq!(
@@ -1389,21 +1239,27 @@ mod tests {
         );
         assert_eq!(
             format!("{:?}", dt("1970-03-14")),
-            "Some(FhirDateTime(day, <redacted>))"
+            "Some(FhirDateTime(Day, <redacted>))"
         );
     }
 
     #[test]
     fn periods_are_open_ended_and_inclusive_at_their_precision() {
         let p = FhirPeriod::new(dt("2025-01-01"), dt("2025-12-31"));
-        assert!(p.contains(at("2025-12-31T23:59:59Z")));
-        assert!(!p.contains(at("2026-01-01T00:00:00Z")));
+        assert!(time::contains(&p, at("2025-12-31T23:59:59Z")));
+        assert!(!time::contains(&p, at("2026-01-01T00:00:00Z")));
         let open = FhirPeriod::new(dt("2026"), None);
-        assert!(open.contains(at("2099-01-01T00:00:00Z")));
-        assert!(!p.overlaps(&open));
-        assert!(open.overlaps(&FhirPeriod::new(None, dt("2026-01"))));
-        assert!(FhirPeriod::new(dt("2026-02"), dt("2026-01")).is_reversed());
-        assert!(!FhirPeriod::new(dt("2026-01-31"), dt("2026-01")).is_reversed());
+        assert!(time::contains(&open, at("2099-01-01T00:00:00Z")));
+        assert!(!time::overlaps(&p, &open));
+        assert!(time::overlaps(&open, &FhirPeriod::new(None, dt("2026-01"))));
+        assert!(time::is_reversed(&FhirPeriod::new(
+            dt("2026-02"),
+            dt("2026-01")
+        )));
+        assert!(!time::is_reversed(&FhirPeriod::new(
+            dt("2026-01-31"),
+            dt("2026-01")
+        )));
     }
 
     #[test]
@@ -1421,11 +1277,11 @@ mod tests {
         assert_eq!(LogicalId::classify(None).0, LogicalId::Absent);
         for r in [format!("Patient/{u}"), format!("urn:uuid:{u}")] {
             assert_eq!(
-                Reference::to(r).target_uuid().map(|x| x.to_string()),
+                time::target_uuid(&Reference::to(r)).map(|x| x.to_string()),
                 Some(u.to_string())
             );
         }
-        assert_eq!(Reference::to("Patient/example").target_uuid(), None);
+        assert_eq!(time::target_uuid(&Reference::to("Patient/example")), None);
     }
 
     #[test]
@@ -1475,6 +1331,7 @@ mod tests {
     fn coverage_and_care_team_accessors() {
         let mut c = Coverage::new(
             CoverageId::from_uuid(uuid::Uuid::nil()),
+            PatientId::from_uuid(uuid::Uuid::nil()),
             Reference::to("Organization/1"),
             "M1",
         );

@@ -169,7 +169,7 @@ pub fn validate(patient: &Patient, now: Instant) -> Report {
         Some(b) => check_birth(r, *b.expose(), today, "patient.birthDate"),
     }
     if let (Some(Deceased::At(d)), Some(b)) = (&patient.deceased, &patient.birth_date) {
-        if let Some(death) = d.date() {
+        if let Some(death) = time::partial_date(d) {
             if death.latest() < b.expose().earliest() {
                 r.error(ProblemKind::DeathBeforeBirth, "patient.deceasedDateTime");
             }
@@ -249,7 +249,7 @@ pub fn validate(patient: &Patient, now: Instant) -> Report {
             .period
             .as_ref()
             .and_then(|p| p.end.as_ref())
-            .and_then(FhirDateTime::latest_exclusive)
+            .and_then(time::end_bound)
             .is_some_and(|end| end <= now);
         if ended && c.status.as_deref() != Some("cancelled") {
             r.warn(ProblemKind::ExpiredCoverage, format!("{path}.period"));
@@ -267,10 +267,10 @@ pub fn validate(patient: &Patient, now: Instant) -> Report {
     for (k, (i, a)) in primaries.iter().enumerate() {
         let clash = primaries[..k].iter().any(|(_, b)| {
             let whole = FhirPeriod::default();
-            a.period
-                .as_ref()
-                .unwrap_or(&whole)
-                .overlaps(b.period.as_ref().unwrap_or(&whole))
+            time::overlaps(
+                a.period.as_ref().unwrap_or(&whole),
+                b.period.as_ref().unwrap_or(&whole),
+            )
         });
         if clash {
             r.error(
@@ -315,7 +315,7 @@ fn check_birth(r: &mut Report, birth: PartialDate, today: NaiveDate, path: &str)
 }
 
 fn check_period(r: &mut Report, period: Option<&FhirPeriod>, path: &str) {
-    if period.is_some_and(FhirPeriod::is_reversed) {
+    if period.is_some_and(time::is_reversed) {
         r.error(ProblemKind::PeriodReversed, path);
     }
 }

@@ -7,6 +7,7 @@ use bedside_core::{ManualClock, SeededIdGenerator};
 use bedside_records::model::*;
 use bedside_records::{PatientRegistry, fhir};
 use proptest::prelude::*;
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 const RICH: &str = include_str!("data/patient-rich.json");
@@ -123,11 +124,262 @@ fn errors_do_not_echo_input_text() {
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-    assert_eq!(err, "`$` is a `<unrecognised>`, expected `Patient`");
+    assert_eq!(err, "`resourceType`: expected resourceType `Patient`");
     let err = Patient::from_fhir(b"{\"name\": \"Quayle\" ", &ids())
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-    assert!(err.starts_with("invalid JSON at line 1"), "{err}");
+    assert!(err.starts_with("``: not JSON (line 1"), "{err}");
     assert!(!err.contains("Quayle"), "{err}");
+}
+
+const PHI: &str = "Ada Lovelace 1985-12-10 MRN-4471";
+
+/// Every element the importers model, per resource type (nested ones by their parent).
+const ELEMENTS: &[(&str, &[&str])] = &[
+    (
+        "Patient",
+        &[
+            "id",
+            "extension",
+            "active",
+            "identifier",
+            "name",
+            "telecom",
+            "gender",
+            "birthDate",
+            "deceasedBoolean",
+            "deceasedDateTime",
+            "maritalStatus",
+            "multipleBirthBoolean",
+            "multipleBirthInteger",
+            "address",
+            "contact",
+            "communication",
+            "generalPractitioner",
+            "managingOrganization",
+            "link",
+            "resourceType",
+        ],
+    ),
+    (
+        "RelatedPerson",
+        &[
+            "id",
+            "extension",
+            "active",
+            "patient",
+            "relationship",
+            "name",
+            "telecom",
+            "gender",
+            "birthDate",
+            "address",
+            "period",
+            "resourceType",
+        ],
+    ),
+    (
+        "Coverage",
+        &[
+            "id",
+            "identifier",
+            "status",
+            "type",
+            "policyHolder",
+            "subscriber",
+            "subscriberId",
+            "beneficiary",
+            "dependent",
+            "relationship",
+            "period",
+            "payor",
+            "class",
+            "order",
+            "network",
+            "resourceType",
+        ],
+    ),
+    (
+        "AllergyIntolerance",
+        &[
+            "id",
+            "meta",
+            "patient",
+            "clinicalStatus",
+            "verificationStatus",
+            "type",
+            "category",
+            "criticality",
+            "code",
+            "onsetDateTime",
+            "recordedDate",
+            "reaction",
+            "resourceType",
+        ],
+    ),
+    (
+        "Condition",
+        &[
+            "id",
+            "meta",
+            "subject",
+            "clinicalStatus",
+            "verificationStatus",
+            "category",
+            "severity",
+            "code",
+            "encounter",
+            "onsetDateTime",
+            "abatementDateTime",
+            "recordedDate",
+            "resourceType",
+        ],
+    ),
+    (
+        "Encounter",
+        &[
+            "id",
+            "meta",
+            "extension",
+            "subject",
+            "status",
+            "class",
+            "type",
+            "participant",
+            "period",
+            "reasonCode",
+            "hospitalization",
+            "serviceProvider",
+            "resourceType",
+        ],
+    ),
+    (
+        "MedicationStatement",
+        &[
+            "id",
+            "meta",
+            "subject",
+            "status",
+            "medicationCodeableConcept",
+            "effectivePeriod",
+            "dosage",
+            "resourceType",
+        ],
+    ),
+    (
+        "DocumentReference",
+        &[
+            "id",
+            "meta",
+            "subject",
+            "status",
+            "type",
+            "description",
+            "date",
+            "content",
+            "resourceType",
+        ],
+    ),
+    ("Bundle", &["id", "type", "entry", "resourceType"]),
+];
+
+/// Nested elements: (parent, child) pairs, each given a wrongly typed child.
+const NESTED: &[(&str, &str)] = &[
+    ("name", "family"),
+    ("name", "given"),
+    ("telecom", "value"),
+    ("telecom", "rank"),
+    ("address", "line"),
+    ("identifier", "value"),
+    ("identifier", "period"),
+    ("patient", "reference"),
+    ("subject", "reference"),
+    ("period", "start"),
+    ("reaction", "severity"),
+    ("participant", "individual"),
+    ("content", "attachment"),
+    ("entry", "resource"),
+    ("entry", "fullUrl"),
+    ("entry", "request"),
+];
+
+/// The PHI string in every JSON shape, so each element gets a wrong type somewhere.
+fn shapes() -> Vec<Value> {
+    vec![
+        json!(PHI),
+        json!([PHI]),
+        json!({"value": PHI, PHI: PHI}),
+        json!([{"reference": PHI, PHI: [PHI]}]),
+        json!(19851210),
+        json!(true),
+        json!(null),
+        json!({"resourceType": PHI}),
+        json!([{"resourceType": PHI, "id": PHI}]),
+    ]
+}
+
+fn assert_clean(input: &Value) {
+    let text = input.to_string();
+    for result in [
+        fhir::import(text.as_bytes(), &ids()).map(|_| ()),
+        Patient::from_fhir(text.as_bytes(), &ids()).map(|_| ()),
+        bedside_records::ClinicalEntry::from_fhir(text.as_bytes(), &ids()).map(|_| ()),
+        fhir::Bundle::from_fhir(text.as_bytes(), &ids()).map(|_| ()),
+    ] {
+        if let Err(e) = result {
+            for shown in [e.to_string(), format!("{e:?}")] {
+                for part in ["Ada", "Lovelace", "1985", "4471"] {
+                    assert!(!shown.contains(part), "{shown} from {text}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn phi_in_every_wrongly_typed_position_never_reaches_an_error() {
+    let subject = json!({"reference": "Patient/1"});
+    for (resource_type, elements) in ELEMENTS {
+        for element in *elements {
+            for shape in shapes() {
+                for with_subject in [false, true] {
+                    let mut resource = json!({"resourceType": resource_type});
+                    if with_subject {
+                        resource["subject"] = subject.clone();
+                        resource["patient"] = subject.clone();
+                    }
+                    resource[*element] = shape.clone();
+                    assert_clean(&resource);
+                    // Inside a bundle entry too.
+                    assert_clean(
+                        &json!({"resourceType": "Bundle", "entry": [{"resource": resource}]}),
+                    );
+                }
+            }
+        }
+        for (parent, child) in NESTED {
+            for shape in shapes() {
+                let mut inner = json!({});
+                inner[*child] = shape;
+                for parent_value in [inner.clone(), json!([inner])] {
+                    let mut resource = json!({"resourceType": resource_type});
+                    resource[*parent] = parent_value;
+                    assert_clean(&resource);
+                }
+            }
+        }
+    }
+    // Not JSON, with PHI around the error position.
+    for text in [
+        format!("{{\"name\": \"{PHI}"),
+        format!("{{\"{PHI}\": 1,"),
+        format!("[\"{PHI}\"]"),
+        PHI.to_string(),
+    ] {
+        let e = fhir::import(text.as_bytes(), &ids())
+            .err()
+            .map(|e| format!("{e} {e:?}"));
+        assert!(e.as_deref().is_some_and(|e| !e.contains("Ada")), "{e:?}");
+    }
 }

@@ -34,6 +34,7 @@ fn valid() -> Patient {
 fn coverage(order: Option<u32>, start: &str, end: Option<&str>) -> Coverage {
     let mut c = Coverage::new(
         CoverageId::from_uuid(uuid::Uuid::nil()),
+        PatientId::from_uuid(uuid::Uuid::nil()),
         Reference::to("Organization/payer"),
         "M-1",
     );

@@ -1,13 +1,16 @@
 //! FHIR R4 `Bundle`: entries keep their order, `fullUrl` and `request`, so a transaction bundle
 //! (Synthea's format) exports exactly as it came in, with every `urn:uuid:` reference intact.
 //! [`Bundle::records`] assembles the entries into patient records by resolving references.
+//! [`Bundle::from_patient`] builds a transaction through [`bedside_fhir::bundle::Transaction`],
+//! so its entries reference each other by `fullUrl`.
 
-use super::json::{Reader, Writer};
-use super::{MAX_BUNDLE_ENTRIES, OtherResource, Resource, is_modelled_type, read_resource};
+use super::{OtherResource, Resource, is_modelled_type, read_resource};
 use crate::clinical::ClinicalEntry;
 use crate::error::FhirError;
 use crate::model::{Patient, Reference, Unmodelled};
 use bedside_core::IdGenerator;
+use bedside_fhir::bundle::{Method, Transaction};
+use bedside_fhir::{ElementPath, Reader, Writer};
 use serde_json::Value;
 
 /// `Bundle.entry.request`: how a transaction applies the entry.
@@ -73,20 +76,11 @@ fn read_request(mut r: Reader<'_>) -> Option<BundleRequest> {
     }
 }
 
-pub(crate) fn read_bundle(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Result<Bundle, FhirError> {
-    let count = r
-        .peek("entry")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    if count > MAX_BUNDLE_ENTRIES {
-        return Err(FhirError::TooManyEntries {
-            entries: count,
-            limit: MAX_BUNDLE_ENTRIES,
-        });
-    }
+/// Reads a bundle; the number of entries was bounded by [`bedside_fhir::Limits`] before.
+pub(crate) fn read_bundle(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Bundle {
     let id = r.string("id");
     let type_ = r.string("type");
-    let base = r.path().to_string();
+    let base = r.child_path("entry");
     let mut rejected: Vec<(usize, FhirError)> = Vec::new();
     let mut index = 0usize;
     let entries = r.objects("entry", |mut e| {
@@ -113,8 +107,8 @@ pub(crate) fn read_bundle(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Result<Bu
                 }))
             }
             Some(Value::Object(map)) => {
-                let path = format!("{base}.entry[{i}].resource");
-                match read_resource(Value::Object(map.clone()), path, ids, e.notes_mut()) {
+                let path = base.index(i).child("resource");
+                match read_resource(Value::Object(map.clone()), Some(path), ids, e.notes_mut()) {
                     Ok(res) => Some(res),
                     Err(err) => {
                         // A malformed modelled resource is carried through verbatim and
@@ -140,13 +134,13 @@ pub(crate) fn read_bundle(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Result<Bu
             unmodelled: e.finish(),
         }
     });
-    Ok(Bundle {
+    Bundle {
         id,
         type_,
         entries,
         rejected,
         unmodelled: r.finish(),
-    })
+    }
 }
 
 pub(crate) fn write_bundle(b: &Bundle) -> Value {
@@ -178,38 +172,78 @@ pub(crate) fn write_bundle(b: &Bundle) -> Value {
 
 impl Bundle {
     /// A transaction bundle holding a patient, their related persons and coverages, and the
-    /// given clinical entries, with `urn:uuid:` full URLs and `POST` requests.
+    /// given clinical entries, with `urn:uuid:` full URLs (the typed ids) and `POST` requests.
+    /// Every reference to an entry — `Patient/<id>` by typed or logical id — is rewritten to
+    /// that entry's full URL, as R4 requires of transactions; a coverage without a
+    /// beneficiary gets the patient.
     pub fn from_patient(patient: &Patient, clinical: &[ClinicalEntry]) -> Bundle {
-        let mut entries = Vec::new();
-        let mut push = |uuid: String, resource: Resource| {
-            let resource_type = resource.resource_type().to_string();
-            entries.push(BundleEntry {
-                full_url: Some(format!("urn:uuid:{uuid}")),
-                resource: Some(resource),
-                request: Some(BundleRequest {
-                    method: "POST".into(),
-                    url: resource_type,
-                    unmodelled: Unmodelled::default(),
-                }),
-                unmodelled: Unmodelled::default(),
-            });
-        };
         let mut bare = patient.clone();
         bare.related_persons.clear();
         bare.coverages.clear();
-        push(patient.id.to_string(), Resource::Patient(Box::new(bare)));
+        let mut resources = vec![(patient.id.as_uuid(), Resource::Patient(Box::new(bare)))];
         for r in &patient.related_persons {
-            push(
-                r.id.to_string(),
-                Resource::RelatedPerson(Box::new(r.clone())),
-            );
+            let resource = Resource::RelatedPerson(Box::new(r.clone()));
+            resources.push((r.id.as_uuid(), resource));
         }
         for c in &patient.coverages {
-            push(c.id.to_string(), Resource::Coverage(Box::new(c.clone())));
+            let mut c = c.clone();
+            if c.beneficiary.is_none() {
+                c.beneficiary = Some(Reference::relative("Patient", patient.id));
+            }
+            resources.push((c.id.as_uuid(), Resource::Coverage(Box::new(c))));
         }
         for c in clinical {
-            push(c.id.to_string(), Resource::Clinical(Box::new(c.clone())));
+            resources.push((c.id.as_uuid(), Resource::Clinical(Box::new(c.clone()))));
         }
+        // References name entries by typed id (`Patient/<uuid>`); a resource whose logical id
+        // is another text is exported under that id, so point those references at it first.
+        let aliases: Vec<(String, String)> = resources
+            .iter()
+            .filter_map(|(uuid, r)| {
+                let logical = logical_id(r)?;
+                let t = r.resource_type();
+                (logical != uuid.to_string())
+                    .then(|| (format!("{t}/{uuid}"), format!("{t}/{logical}")))
+            })
+            .collect();
+        let mut tx = Transaction::new();
+        for (uuid, r) in &resources {
+            let mut json = r.to_fhir();
+            alias_references(&mut json, &aliases);
+            tx.add(*uuid, json, Method::Post);
+        }
+        let rewritten = tx.finish();
+        let json_entries = rewritten
+            .get("entry")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let entries = resources
+            .into_iter()
+            .zip(json_entries)
+            .map(|((_, original), json)| {
+                let full_url = json
+                    .get("fullUrl")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let resource = json
+                    .get("resource")
+                    .cloned()
+                    .and_then(|r| reread(r, &original))
+                    .unwrap_or(original);
+                let url = resource.resource_type().to_string();
+                BundleEntry {
+                    full_url,
+                    resource: Some(resource),
+                    request: Some(BundleRequest {
+                        method: "POST".into(),
+                        url,
+                        unmodelled: Unmodelled::default(),
+                    }),
+                    unmodelled: Unmodelled::default(),
+                }
+            })
+            .collect();
         Bundle {
             id: None,
             type_: Some("transaction".into()),
@@ -285,4 +319,60 @@ impl Bundle {
         }
         records.into_iter().map(|(_, r)| r).collect()
     }
+}
+
+/// The FHIR id a resource is exported under.
+fn logical_id(r: &Resource) -> Option<String> {
+    match r {
+        Resource::Patient(p) => p.logical_id.resolve(&p.id.to_string()),
+        Resource::RelatedPerson(p) => p.logical_id.resolve(&p.id.to_string()),
+        Resource::Coverage(c) => c.logical_id.resolve(&c.id.to_string()),
+        Resource::Clinical(c) => c.logical_id.resolve(&c.id.to_string()),
+        _ => None,
+    }
+}
+
+/// Rewrites every literal `reference` equal to an alias's first text into its second.
+fn alias_references(v: &mut Value, aliases: &[(String, String)]) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                match child {
+                    Value::String(s) if k == "reference" => {
+                        if let Some((_, to)) = aliases.iter().find(|(from, _)| from == s) {
+                            *s = to.clone();
+                        }
+                    }
+                    _ => alias_references(child, aliases),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| alias_references(i, aliases)),
+        _ => {}
+    }
+}
+
+/// No ids are generated when re-reading an exported resource: the typed id is restored from
+/// the original afterwards.
+struct NoIds;
+
+impl IdGenerator for NoIds {
+    fn next_uuid(&self) -> uuid::Uuid {
+        uuid::Uuid::nil()
+    }
+}
+
+/// Reads a rewritten export back into the model, with the original's typed id. Export and
+/// import are lossless, so only the rewritten references differ from `original`.
+fn reread(json: Value, original: &Resource) -> Option<Resource> {
+    let mut notes: Vec<ElementPath> = Vec::new();
+    let mut back = read_resource(json, None, &NoIds, &mut notes).ok()?;
+    match (&mut back, original) {
+        (Resource::Patient(b), Resource::Patient(o)) => b.id = o.id,
+        (Resource::RelatedPerson(b), Resource::RelatedPerson(o)) => b.id = o.id,
+        (Resource::Coverage(b), Resource::Coverage(o)) => b.id = o.id,
+        (Resource::Clinical(b), Resource::Clinical(o)) => b.id = o.id,
+        _ => return None,
+    }
+    Some(back)
 }

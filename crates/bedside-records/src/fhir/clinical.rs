@@ -1,11 +1,13 @@
 //! FHIR R4 `AllergyIntolerance`, `Condition`, `Encounter`, `MedicationStatement` and
 //! `DocumentReference`, with security labels in `meta.security`.
 
-use super::json::{Reader, Writer, coding_from_json, coding_to_json};
-use super::{EXT, ext_url_only, from_code, to_code};
+use super::{claim_extensions, data_absent, ext_url_only, take_absent, write_required};
 use crate::clinical::*;
 use crate::model::{LogicalId, Unmodelled};
 use bedside_core::{IdGenerator, IdGeneratorExt, Sensitive, code};
+use bedside_fhir::codes::{extension_url, from_code, to_code};
+use bedside_fhir::json::{coding_from_json, coding_to_json};
+use bedside_fhir::{Reader, Writer};
 use serde_json::{Map, Value, json};
 
 const CRITICALITY: &[(Criticality, &str)] = &[
@@ -20,10 +22,10 @@ const SEVERITY: &[(ReactionSeverity, &str)] = &[
 ];
 
 fn ext_discharge_instructions() -> String {
-    format!("{EXT}discharge-instructions")
+    extension_url("discharge-instructions")
 }
 fn ext_follow_up_plan() -> String {
-    format!("{EXT}follow-up-plan")
+    extension_url("follow-up-plan")
 }
 
 /// The resource types imported as clinical entries.
@@ -125,7 +127,7 @@ fn write_reaction(x: &Reaction) -> Value {
 fn read_encounter(r: &mut Reader<'_>) -> Encounter {
     let di = ext_discharge_instructions();
     let fu = ext_follow_up_plan();
-    let claimed = r.claim_extensions(|u| u == di || u == fu);
+    let claimed = claim_extensions(r, |u| u == di || u == fu);
     let url_of = |e: &Value| e.get("url").and_then(Value::as_str).map(str::to_string);
     let text_of = |e: &Value| {
         e.get("valueString")
@@ -167,6 +169,7 @@ fn read_encounter(r: &mut Reader<'_>) -> Encounter {
         })
         .flatten()
         .flatten();
+    take_absent(r, "class", &data_absent());
     Encounter {
         status: r.string("status"),
         class: r.coding("class"),
@@ -187,7 +190,7 @@ fn read_encounter(r: &mut Reader<'_>) -> Encounter {
     }
 }
 
-fn write_encounter(w: &mut Writer, e: &Encounter) {
+fn write_encounter(w: &mut Writer, e: &Encounter, kept: &Unmodelled) {
     let mut exts = Vec::new();
     if let Some(t) = &e.discharge_instructions {
         exts.push(json!({"url": ext_discharge_instructions(), "valueString": t.expose()}));
@@ -196,8 +199,14 @@ fn write_encounter(w: &mut Writer, e: &Encounter) {
         exts.push(json!({"url": ext_follow_up_plan(), "valueString": t.expose()}));
     }
     w.list("extension", exts);
-    w.str("status", e.status.as_deref());
-    w.value("class", e.class.as_ref().map(coding_to_json));
+    match e.status.as_deref() {
+        Some(s) => w.str("status", Some(s)),
+        None => write_required(w, kept, &[], "status", json!("unknown")),
+    }
+    match &e.class {
+        Some(c) => w.value("class", Some(coding_to_json(c))),
+        None => write_required(w, kept, &[], "class", data_absent()),
+    }
     w.concepts("type", &e.types);
     w.list(
         "participant",
@@ -242,6 +251,7 @@ fn read_medication(r: &mut Reader<'_>) -> MedicationStatement {
         .take_if("dosage", dosage_ok)
         .and_then(|v| v.get(0)?.get("text")?.as_str().map(str::to_string))
         .map(Sensitive::new);
+    take_absent(r, "medicationCodeableConcept", &data_absent());
     MedicationStatement {
         status: r.string("status"),
         medication: r.concept("medicationCodeableConcept"),
@@ -250,9 +260,21 @@ fn read_medication(r: &mut Reader<'_>) -> MedicationStatement {
     }
 }
 
-fn write_medication(w: &mut Writer, m: &MedicationStatement) {
-    w.str("status", m.status.as_deref());
-    w.concept("medicationCodeableConcept", m.medication.as_ref());
+fn write_medication(w: &mut Writer, m: &MedicationStatement, kept: &Unmodelled) {
+    match m.status.as_deref() {
+        Some(s) => w.str("status", Some(s)),
+        None => write_required(w, kept, &[], "status", json!("unknown")),
+    }
+    match &m.medication {
+        Some(c) => w.concept("medicationCodeableConcept", Some(c)),
+        None => write_required(
+            w,
+            kept,
+            &["medicationReference"],
+            "medicationCodeableConcept",
+            data_absent(),
+        ),
+    }
     w.period("effectivePeriod", m.effective.as_ref());
     if let Some(t) = &m.dosage_text {
         w.list("dosage", vec![json!({"text": t.expose()})]);
@@ -272,6 +294,7 @@ fn read_document(r: &mut Reader<'_>) -> DocumentReference {
                 })
         })
     };
+    take_absent(r, "content", &json!([{"attachment": data_absent()}]));
     let attachment = r
         .take_if("content", content_ok)
         .and_then(|v| v.get(0)?.get("attachment").cloned());
@@ -283,6 +306,7 @@ fn read_document(r: &mut Reader<'_>) -> DocumentReference {
             .map(str::to_string)
     };
     DocumentReference {
+        status: r.string("status"),
         type_: r.concept("type"),
         description: r.sensitive("description"),
         content_type: field("contentType"),
@@ -291,7 +315,11 @@ fn read_document(r: &mut Reader<'_>) -> DocumentReference {
     }
 }
 
-fn write_document(w: &mut Writer, d: &DocumentReference) {
+fn write_document(w: &mut Writer, d: &DocumentReference, kept: &Unmodelled) {
+    match d.status.as_deref() {
+        Some(s) => w.str("status", Some(s)),
+        None => write_required(w, kept, &[], "status", json!("current")),
+    }
     w.concept("type", d.type_.as_ref());
     w.sensitive("description", d.description.as_ref());
     w.date_time("date", d.date.as_ref());
@@ -304,6 +332,9 @@ fn write_document(w: &mut Writer, d: &DocumentReference) {
             att.insert("url".into(), Value::String(u.clone()));
         }
         w.list("content", vec![json!({"attachment": Value::Object(att)})]);
+    } else {
+        let content = json!([{"attachment": data_absent()}]);
+        write_required(w, kept, &[], "content", content);
     }
 }
 
@@ -387,9 +418,9 @@ pub(crate) fn write_clinical(e: &ClinicalEntry) -> Value {
             w.date_time("abatementDateTime", c.abatement.as_ref());
             w.date_time("recordedDate", c.recorded.as_ref());
         }
-        ClinicalKind::Encounter(enc) => write_encounter(&mut w, enc),
-        ClinicalKind::Medication(m) => write_medication(&mut w, m),
-        ClinicalKind::Document(d) => write_document(&mut w, d),
+        ClinicalKind::Encounter(enc) => write_encounter(&mut w, enc, &e.unmodelled),
+        ClinicalKind::Medication(m) => write_medication(&mut w, m, &e.unmodelled),
+        ClinicalKind::Document(d) => write_document(&mut w, d, &e.unmodelled),
     }
     w.finish(&e.unmodelled)
 }

@@ -1,6 +1,6 @@
 //! FHIR R4 (4.0.1) JSON import and export of `Patient`, `RelatedPerson`, `Coverage`,
 //! `AllergyIntolerance`, `Condition`, `Encounter` (plus `MedicationStatement` and
-//! `DocumentReference`) and `Bundle`s of them, written by hand with `serde_json`.
+//! `DocumentReference`) and `Bundle`s of them, on `bedside-fhir`'s [`Reader`] and [`Writer`].
 //!
 //! Import never drops anything: elements the model has no field for, and elements whose value
 //! does not have the shape the model expects, are kept verbatim in the nearest
@@ -10,45 +10,64 @@
 //!
 //! Bedside-specific data (verified contact points, communication preferences, quiet hours,
 //! proxy scopes, discharge instructions and follow-up plan) travel as extensions under
-//! [`EXTENSION_BASE`].
+//! [`EXTENSION_BASE`] (the workspace's one namespace).
+//!
+//! Export is valid R4 from any state the public API can reach: a required element the model
+//! does not hold is derived (`Coverage.status` `active`, as [`Coverage::is_in_force`] reads an
+//! absent status; `Encounter.status` and `MedicationStatement.status` `unknown`;
+//! `DocumentReference.status` `current`) or, for a complex element, written with the
+//! [`DATA_ABSENT_REASON`] extension — unless the input kept that element verbatim.
 
 mod bundle;
 mod clinical;
-mod json;
 mod patient;
 
+pub use bedside_fhir::codes::EXTENSION_BASE;
+pub use bedside_fhir::{Imported, semantic_diff};
 pub use bundle::{Bundle, BundleEntry, BundleRequest, PatientRecord};
-pub use json::semantic_diff;
 
 use crate::clinical::ClinicalEntry;
 use crate::error::FhirError;
 use crate::model::{Coverage, Patient, RelatedPerson, Unmodelled};
 use bedside_core::IdGenerator;
-use json::Reader;
-use serde_json::Value;
+use bedside_fhir::{ElementPath, Limits, Problem, Reader, Writer};
+use serde_json::{Value, json};
 
-/// The URL prefix of Bedside's FHIR extensions.
-pub const EXTENSION_BASE: &str = "https://fhir.bedside.invalid/StructureDefinition/";
-pub(crate) const EXT: &str = EXTENSION_BASE;
 /// The standard extension for "interpreter required" on a Patient.
 pub const INTERPRETER_REQUIRED: &str =
     "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired";
 
-/// Largest accepted input, in bytes.
-pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
-/// Most entries accepted in one bundle.
-pub const MAX_BUNDLE_ENTRIES: usize = 100_000;
+/// The standard extension saying why a value is absent; export writes it (with `unknown`)
+/// for an element R4 requires that the model does not hold.
+pub const DATA_ABSENT_REASON: &str = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
 
-pub(crate) fn to_code<T: PartialEq>(table: &[(T, &'static str)], value: &T) -> &'static str {
-    // Every table lists every variant, so the fallback is never used.
-    table
-        .iter()
-        .find(|(v, _)| v == value)
-        .map_or("", |(_, c)| c)
+/// A complex value that says only "unknown", for a required element the model lacks.
+pub(crate) fn data_absent() -> Value {
+    json!({"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]})
 }
 
-pub(crate) fn from_code<T: Copy>(table: &[(T, &'static str)], code: &str) -> Option<T> {
-    table.iter().find(|(_, c)| *c == code).map(|(v, _)| *v)
+/// Takes `key` when it holds exactly what export writes for an absent required element
+/// (`absent`), so that an export reads back as the state it came from.
+pub(crate) fn take_absent(r: &mut Reader<'_>, key: &str, absent: &Value) -> bool {
+    r.take_if(key, |v| v == absent).is_some()
+}
+
+/// Writes `value` under `key` for an element R4 requires, unless the input kept that
+/// element (or another of its `choices`) verbatim, which export then writes back instead.
+pub(crate) fn write_required(
+    w: &mut Writer,
+    kept: &Unmodelled,
+    choices: &[&str],
+    key: &str,
+    value: Value,
+) {
+    let held = |k: &str| {
+        let kept = kept.expose();
+        kept.contains_key(k) || kept.contains_key(&format!("_{k}"))
+    };
+    if !held(key) && !choices.iter().any(|k| held(k)) {
+        w.value(key, Some(value));
+    }
 }
 
 /// Whether an extension object has exactly `url` and the listed keys.
@@ -68,14 +87,13 @@ pub(crate) fn ext_string_value<'a>(ext: &'a Value, url: &str, value_key: &str) -
     ext.get(value_key)?.as_str()
 }
 
-/// An imported value plus the paths of elements kept verbatim because the model has no field
-/// for them (or they did not have the expected shape).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Imported<T> {
-    /// The imported value.
-    pub value: T,
-    /// Element paths kept as unmodelled JSON, for example `Patient.maritalStatus`.
-    pub unmodelled: Vec<String>,
+/// Takes the extensions whose `url` satisfies `claim` (see [`Reader::claim_extensions`]),
+/// as JSON, for mappings that compare them with what export would write.
+pub(crate) fn claim_extensions(r: &mut Reader<'_>, claim: impl Fn(&str) -> bool) -> Vec<Value> {
+    r.claim_extensions(claim)
+        .iter()
+        .map(bedside_fhir::Extension::to_json)
+        .collect()
 }
 
 /// A resource that another system may hold but Bedside does not model: kept verbatim.
@@ -136,38 +154,38 @@ impl Resource {
     }
 }
 
-/// Parses JSON text, reporting the position of a syntax error.
+/// Parses JSON text within [`Limits::default`] (size, depth, items per array — bundle
+/// entries included).
 ///
 /// # Errors
-/// [`FhirError::TooLarge`] or [`FhirError::InvalidJson`].
+/// [`Problem::TooLarge`], [`Problem::NotJson`] (with the position only), [`Problem::TooDeep`]
+/// or [`Problem::TooMany`].
 pub fn parse_json(input: &[u8]) -> Result<Value, FhirError> {
-    if input.len() > MAX_INPUT_BYTES {
-        return Err(FhirError::TooLarge {
-            bytes: input.len(),
-            limit: MAX_INPUT_BYTES,
-        });
+    let value = parse_unchecked(input)?;
+    Limits::default().check(&value)?;
+    Ok(value)
+}
+
+/// Parses within the size limit only; the caller checks depth and arrays.
+fn parse_unchecked(input: &[u8]) -> Result<Value, FhirError> {
+    let limits = Limits::default();
+    if input.len() > limits.max_bytes {
+        let problem = Problem::TooLarge {
+            limit: limits.max_bytes,
+        };
+        return Err(FhirError::new(ElementPath::default(), problem));
     }
-    serde_json::from_slice(input).map_err(|e| FhirError::InvalidJson {
-        line: e.line(),
-        column: e.column(),
-        reason: match e.classify() {
-            serde_json::error::Category::Io => "read error",
-            serde_json::error::Category::Syntax => "syntax error",
-            serde_json::error::Category::Data => "unexpected data",
-            serde_json::error::Category::Eof => "unexpected end of input",
-        }
-        .to_string(),
-    })
+    serde_json::from_slice(input).map_err(|e| FhirError::from_serde(&ElementPath::default(), &e))
 }
 
 /// Imports any supported resource (or bundle) from JSON bytes. New typed ids come from `ids`
 /// when the FHIR id is not a UUID.
 ///
 /// # Errors
-/// Any [`FhirError`]: invalid JSON, not an object, no `resourceType`, a missing required
-/// reference, or a bundle over the size limit.
+/// Any [`FhirError`]: invalid JSON, input over the [`Limits`], not an object, no
+/// `resourceType`, or a missing required reference.
 pub fn import(input: &[u8], ids: &dyn IdGenerator) -> Result<Imported<Resource>, FhirError> {
-    import_value(parse_json(input)?, ids)
+    import_value(parse_unchecked(input)?, ids)
 }
 
 /// Imports any supported resource from a parsed JSON value.
@@ -175,26 +193,31 @@ pub fn import(input: &[u8], ids: &dyn IdGenerator) -> Result<Imported<Resource>,
 /// # Errors
 /// As [`import`], without the JSON syntax errors.
 pub fn import_value(value: Value, ids: &dyn IdGenerator) -> Result<Imported<Resource>, FhirError> {
+    Limits::default().check(&value)?;
     let mut notes = Vec::new();
-    let value = read_resource(value, "$".to_string(), ids, &mut notes)?;
+    let value = read_resource(value, None, ids, &mut notes)?;
     Ok(Imported {
         value,
         unmodelled: notes,
     })
 }
 
+/// Reads one resource; `at` is where it sits (a bundle entry), `None` at the top.
 pub(crate) fn read_resource(
     value: Value,
-    path: String,
+    at: Option<ElementPath>,
     ids: &dyn IdGenerator,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<ElementPath>,
 ) -> Result<Resource, FhirError> {
     let Value::Object(mut map) = value else {
-        return Err(FhirError::NotAnObject { path });
+        return Err(FhirError::wrong_type(&at.unwrap_or_default(), "an object"));
     };
     let resource_type = match map.get("resourceType") {
         Some(Value::String(s)) => s.clone(),
-        _ => return Err(FhirError::MissingResourceType { path }),
+        _ => {
+            let path = at.unwrap_or_default().child("resourceType");
+            return Err(FhirError::wrong_type(&path, "a string"));
+        }
     };
     if !is_modelled_type(&resource_type) {
         return Ok(Resource::Other(OtherResource {
@@ -203,14 +226,8 @@ pub(crate) fn read_resource(
         }));
     }
     map.remove("resourceType");
-    let label = if path == "$" {
-        resource_type.clone()
-    } else {
-        format!("{path}({resource_type})")
-    };
-    let missing = |element: &str| FhirError::MissingElement {
-        path: format!("{label}.{element}"),
-    };
+    let label = at.unwrap_or_else(|| ElementPath::root(&resource_type));
+    let missing = |element: &str| FhirError::missing(&label.child(element));
     let reader = Reader::new(map, label.clone(), notes);
     Ok(match resource_type.as_str() {
         "Patient" => Resource::Patient(Box::new(patient::read_patient(reader, ids))),
@@ -218,7 +235,7 @@ pub(crate) fn read_resource(
             patient::read_related_person(reader, ids).ok_or_else(|| missing("patient"))?,
         )),
         "Coverage" => Resource::Coverage(Box::new(patient::read_coverage(reader, ids))),
-        "Bundle" => Resource::Bundle(Box::new(bundle::read_bundle(reader, ids)?)),
+        "Bundle" => Resource::Bundle(Box::new(bundle::read_bundle(reader, ids))),
         clinical_type => {
             let subject = if clinical_type == "AllergyIntolerance" {
                 "patient"
@@ -245,27 +262,16 @@ fn typed<T>(
     pick: impl FnOnce(Resource) -> Option<T>,
 ) -> Result<Imported<T>, FhirError> {
     let imported = import(input, ids)?;
-    // A resource type is echoed only when it looks like one, so input text never reaches
-    // the error.
-    let raw = imported.value.resource_type();
-    let plausible = raw.len() <= 64
-        && raw.starts_with(|c: char| c.is_ascii_uppercase())
-        && raw.chars().all(|c| c.is_ascii_alphanumeric());
-    let found = if plausible {
-        raw.to_string()
-    } else {
-        "<unrecognised>".to_string()
-    };
     match pick(imported.value) {
         Some(value) => Ok(Imported {
             value,
             unmodelled: imported.unmodelled,
         }),
-        None => Err(FhirError::WrongResourceType {
-            path: "$".into(),
-            expected,
-            found,
-        }),
+        // The error names only the expected type, so input text never reaches it.
+        None => Err(FhirError::new(
+            ElementPath::parse("resourceType"),
+            Problem::WrongResourceType { expected },
+        )),
     }
 }
 
@@ -273,7 +279,7 @@ impl Patient {
     /// Imports a FHIR `Patient` from JSON bytes.
     ///
     /// # Errors
-    /// Any [`FhirError`], including [`FhirError::WrongResourceType`] for another resource.
+    /// Any [`FhirError`], including [`Problem::WrongResourceType`] for another resource.
     pub fn from_fhir(input: &[u8], ids: &dyn IdGenerator) -> Result<Imported<Patient>, FhirError> {
         typed(input, ids, "Patient", |r| match r {
             Resource::Patient(p) => Some(*p),
@@ -292,7 +298,7 @@ impl RelatedPerson {
     /// Imports a FHIR `RelatedPerson` from JSON bytes.
     ///
     /// # Errors
-    /// Any [`FhirError`], including [`FhirError::WrongResourceType`] for another resource.
+    /// Any [`FhirError`], including [`Problem::WrongResourceType`] for another resource.
     pub fn from_fhir(
         input: &[u8],
         ids: &dyn IdGenerator,
@@ -313,7 +319,7 @@ impl Coverage {
     /// Imports a FHIR `Coverage` from JSON bytes.
     ///
     /// # Errors
-    /// Any [`FhirError`], including [`FhirError::WrongResourceType`] for another resource.
+    /// Any [`FhirError`], including [`Problem::WrongResourceType`] for another resource.
     pub fn from_fhir(input: &[u8], ids: &dyn IdGenerator) -> Result<Imported<Coverage>, FhirError> {
         typed(input, ids, "Coverage", |r| match r {
             Resource::Coverage(c) => Some(*c),
@@ -332,15 +338,20 @@ impl ClinicalEntry {
     /// `DocumentReference` from JSON bytes.
     ///
     /// # Errors
-    /// Any [`FhirError`], including [`FhirError::WrongResourceType`] for another resource.
+    /// Any [`FhirError`], including [`Problem::WrongResourceType`] for another resource.
     pub fn from_fhir(
         input: &[u8],
         ids: &dyn IdGenerator,
     ) -> Result<Imported<ClinicalEntry>, FhirError> {
-        typed(input, ids, "a clinical resource", |r| match r {
-            Resource::Clinical(c) => Some(*c),
-            _ => None,
-        })
+        typed(
+            input,
+            ids,
+            "AllergyIntolerance|Condition|Encounter|MedicationStatement|DocumentReference",
+            |r| match r {
+                Resource::Clinical(c) => Some(*c),
+                _ => None,
+            },
+        )
     }
 
     /// Exports the resource.
@@ -353,7 +364,7 @@ impl Bundle {
     /// Imports a FHIR `Bundle` from JSON bytes.
     ///
     /// # Errors
-    /// Any [`FhirError`], including [`FhirError::WrongResourceType`] for another resource.
+    /// Any [`FhirError`], including [`Problem::WrongResourceType`] for another resource.
     pub fn from_fhir(input: &[u8], ids: &dyn IdGenerator) -> Result<Imported<Bundle>, FhirError> {
         typed(input, ids, "Bundle", |r| match r {
             Resource::Bundle(b) => Some(*b),
@@ -385,7 +396,7 @@ pub fn round_trip(
     input: &[u8],
     ids: &dyn IdGenerator,
 ) -> Result<(Imported<Resource>, RoundTrip), FhirError> {
-    let original = parse_json(input)?;
+    let original = parse_unchecked(input)?;
     let imported = import_value(original.clone(), ids)?;
     let exported = imported.value.to_fhir();
     let diff = semantic_diff(&original, &exported);

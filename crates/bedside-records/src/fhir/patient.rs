@@ -1,12 +1,16 @@
 //! FHIR R4 `Patient`, `RelatedPerson` and `Coverage`, and the datatypes they share.
 
-use super::json::{Reader, Writer};
-use super::{EXT, INTERPRETER_REQUIRED, ext_string_value, ext_url_only, from_code, to_code};
+use super::{
+    INTERPRETER_REQUIRED, claim_extensions, data_absent, ext_string_value, ext_url_only,
+    take_absent, write_required,
+};
 use crate::model::*;
 use bedside_core::{
     Channel, ContactRoute, CoverageId, IdGenerator, IdGeneratorExt, PartialDate, PatientId,
     QuietHours, RelatedPersonId, Sensitive,
 };
+use bedside_fhir::codes::{extension_url, from_code, to_code};
+use bedside_fhir::{ElementPath, Reader, Writer};
 use serde_json::{Value, json};
 
 pub(crate) const GENDER: &[(AdministrativeGender, &str)] = &[
@@ -62,16 +66,16 @@ const TELECOM_USE: &[(TelecomUse, &str)] = &[
 
 /// The Bedside extension marking a verified contact point.
 pub(crate) fn ext_verified() -> String {
-    format!("{EXT}contact-point-verified")
+    extension_url("contact-point-verified")
 }
 fn ext_preference() -> String {
-    format!("{EXT}communication-preference")
+    extension_url("communication-preference")
 }
 fn ext_quiet_hours() -> String {
-    format!("{EXT}quiet-hours")
+    extension_url("quiet-hours")
 }
 fn ext_proxy_scope() -> String {
-    format!("{EXT}proxy-scope")
+    extension_url("proxy-scope")
 }
 
 // ---- datatypes ----
@@ -157,7 +161,7 @@ pub(crate) fn write_address(a: &Address) -> Value {
 
 pub(crate) fn read_contact_point(mut r: Reader<'_>) -> ContactPoint {
     let url = ext_verified();
-    let claimed = r.claim_extensions(|u| u == url);
+    let claimed = claim_extensions(&mut r, |u| u == url);
     let canonical = [json!({"url": ext_verified(), "valueBoolean": true})];
     let verification = if claimed.is_empty() {
         Verification::Unverified
@@ -331,8 +335,9 @@ pub(crate) fn read_patient(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Patient 
 
     let pref_url = ext_preference();
     let quiet_url = ext_quiet_hours();
-    let claimed =
-        r.claim_extensions(|u| u == pref_url || u == quiet_url || u == INTERPRETER_REQUIRED);
+    let claimed = claim_extensions(&mut r, |u| {
+        u == pref_url || u == quiet_url || u == INTERPRETER_REQUIRED
+    });
     let mut preferences: Vec<PurposePreference> = Vec::new();
     let mut quiet_hours = None;
     let mut interpreter_needed = None;
@@ -417,7 +422,7 @@ fn read_communications(r: &mut Reader<'_>) -> Vec<Communication> {
         return Vec::new();
     };
     let original = Value::Array(items.clone());
-    let path = format!("{}.communication", r.path());
+    let path = r.child_path("communication");
     let mut notes = Vec::new();
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
@@ -425,7 +430,7 @@ fn read_communications(r: &mut Reader<'_>) -> Vec<Communication> {
             r.give_back("communication", original);
             return Vec::new();
         };
-        match read_communication(Reader::new(map, format!("{path}[{i}]"), &mut notes)) {
+        match read_communication(Reader::new(map, path.index(i), &mut notes)) {
             Some(c) => out.push(c),
             None => {
                 r.give_back("communication", original);
@@ -457,12 +462,7 @@ fn read_links(r: &mut Reader<'_>) -> Vec<PatientLink> {
             return None;
         };
         let mut scratch = Vec::new();
-        let mut other_reader = Reader::new(other, String::new(), &mut scratch);
-        let other = Reference {
-            reference: other_reader.string("reference"),
-            display: other_reader.sensitive("display"),
-            unmodelled: other_reader.finish(),
-        };
+        let other = Reference::read(Reader::new(other, ElementPath::default(), &mut scratch));
         Some(PatientLink {
             other,
             type_,
@@ -562,7 +562,7 @@ pub(crate) fn read_related_person(
     let patient = r.reference("patient")?;
     let (logical_id, uuid) = LogicalId::classify(r.string("id").as_deref());
     let scope_url = ext_proxy_scope();
-    let claimed = r.claim_extensions(|u| u == scope_url);
+    let claimed = claim_extensions(&mut r, |u| u == scope_url);
     let proxy_scopes: Vec<ProxyScope> = claimed
         .iter()
         .filter(|e| ext_url_only(e, &["valueCode"]))
@@ -658,13 +658,13 @@ pub(crate) fn read_coverage(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Coverag
     let classes = match r.take_if("class", Value::is_array) {
         Some(Value::Array(items)) => {
             let mut notes = Vec::new();
-            let path = format!("{}.class", r.path());
+            let path = r.child_path("class");
             let parsed: Option<Vec<CoverageClass>> = items
                 .iter()
                 .enumerate()
                 .map(|(i, v)| match v {
                     Value::Object(m) => {
-                        read_class(Reader::new(m.clone(), format!("{path}[{i}]"), &mut notes))
+                        read_class(Reader::new(m.clone(), path.index(i), &mut notes))
                     }
                     _ => None,
                 })
@@ -679,6 +679,9 @@ pub(crate) fn read_coverage(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Coverag
         }
         _ => Vec::new(),
     };
+    // What export writes for an unknown beneficiary or payer reads back as absent.
+    take_absent(&mut r, "beneficiary", &data_absent());
+    take_absent(&mut r, "payor", &json!([data_absent()]));
     Coverage {
         id: uuid.map_or_else(|| ids.generate(), CoverageId::from_uuid),
         logical_id,
@@ -707,16 +710,28 @@ pub(crate) fn write_coverage(c: &Coverage) -> Value {
         "identifier",
         c.identifiers.iter().map(write_identifier).collect(),
     );
-    w.str("status", c.status.as_deref());
+    // R4 requires status, beneficiary and payor. An absent status is `active`, as
+    // `Coverage::is_in_force` reads it; the others, when unknown, say so.
+    match c.status.as_deref() {
+        Some(s) => w.str("status", Some(s)),
+        None => write_required(&mut w, &c.unmodelled, &[], "status", json!("active")),
+    }
     w.concept("type", c.type_.as_ref());
     w.reference("policyHolder", c.policy_holder.as_ref());
     w.reference("subscriber", c.subscriber.as_ref());
     w.sensitive("subscriberId", c.member_id.as_ref());
-    w.reference("beneficiary", c.beneficiary.as_ref());
+    match &c.beneficiary {
+        Some(b) => w.reference("beneficiary", Some(b)),
+        None => write_required(&mut w, &c.unmodelled, &[], "beneficiary", data_absent()),
+    }
     w.str("dependent", c.dependent.as_deref());
     w.concept("relationship", c.relationship.as_ref());
     w.period("period", c.period.as_ref());
-    w.references("payor", &c.payor);
+    if c.payor.is_empty() {
+        write_required(&mut w, &c.unmodelled, &[], "payor", json!([data_absent()]));
+    } else {
+        w.references("payor", &c.payor);
+    }
     w.list("class", c.classes.iter().map(write_class).collect());
     w.uint("order", c.order);
     w.str("network", c.network.as_deref());

@@ -75,8 +75,12 @@ pub fn coding() -> impl Strategy<Value = Coding> {
         })
 }
 
+/// A concept with at least a coding or a text (an empty one is not valid R4).
 pub fn concept() -> impl Strategy<Value = CodeableConcept> {
     (vec(coding(), 0..3), option::of(text()))
+        .prop_filter("a concept says something", |(coding, text)| {
+            !coding.is_empty() || text.is_some()
+        })
         .prop_map(|(coding, text)| CodeableConcept { coding, text })
 }
 
@@ -358,10 +362,9 @@ pub fn coverage(patient: PatientId) -> impl Strategy<Value = Coverage> {
         option::of("[A-Z0-9]{3,6}"),
     )
         .prop_map(move |(id, payer, member, order, period, group)| {
-            let mut c = Coverage::new(CoverageId::from_uuid(id), payer, member);
+            let mut c = Coverage::new(CoverageId::from_uuid(id), patient, payer, member);
             c.order = order;
             c.period = period;
-            c.beneficiary = Some(Reference::to(format!("Patient/{patient}")));
             if let Some(g) = group {
                 c.classes.push(CoverageClass {
                     type_: CodeableConcept::from_coding(Coding::new(
