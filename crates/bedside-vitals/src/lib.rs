@@ -17,7 +17,9 @@
 //!   de-duplicate, store, threshold rules) and gets a [`BatchReport`] in which every record
 //!   has exactly one [`Outcome`].
 //! - Parsers: [`ndjson`] (our schema, below), [`csv`] (with a header mapping), [`fhir`] (R4
-//!   `Observation` and `Bundle`, import and export) and [`omh`] (Open mHealth data points).
+//!   `Observation` and `Bundle` on `bedside-fhir`: streaming ingestion, the lossless
+//!   [`fhir::import_observation`], and always-valid export) and [`omh`] (Open mHealth data
+//!   points).
 //! - Alerts: [`alert::evaluate`] is a pure function of readings and a [`CarePlan`]
 //!   (thresholds, rate of change, missing data, NEWS2), with suppression windows; an
 //!   [`AlertBook`] holds acknowledgements by an [`bedside_core::Actor`].
@@ -34,7 +36,7 @@
 //! | key | type | required | meaning |
 //! |---|---|---|---|
 //! | `patient` | string | yes | the patient's id (UUID, as [`bedside_core::PatientId`] prints) |
-//! | `kind` | string | yes | `blood_pressure`, `heart_rate`, `respiratory_rate`, `oxygen_saturation`, `body_temperature`, `body_weight`, `body_height`, `bmi`, `blood_glucose`, or an accepted LOINC code |
+//! | `kind` | string | yes | `blood_pressure`, `heart_rate`, `respiratory_rate`, `oxygen_saturation`, `body_temperature`, `body_weight`, `body_height`, `bmi`, `blood_glucose`, `head_circumference`, `mean_arterial_pressure`, or an accepted LOINC code |
 //! | `at` | string | yes | RFC 3339 instant **with** offset (`2026-03-01T08:00:00+01:00`); the offset is kept |
 //! | `value` | number | all but BP | the measurement |
 //! | `systolic`, `diastolic` | number | BP | pressures |

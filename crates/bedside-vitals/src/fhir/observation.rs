@@ -134,6 +134,11 @@ impl Component {
         self.value.as_ref()
     }
 
+    /// The value's number and unit as vitals reads them.
+    pub fn measured(&self) -> Option<Measured> {
+        self.value.as_ref().and_then(measured)
+    }
+
     /// Whether the component says why it has no value.
     pub fn is_absent(&self) -> bool {
         self.data_absent_reason.is_some()
@@ -475,6 +480,11 @@ impl Observation {
     /// The `valueQuantity`.
     pub fn value(&self) -> Option<&Quantity> {
         self.value.as_ref()
+    }
+
+    /// The value's number and unit as vitals reads them (before unit conversion).
+    pub fn measured(&self) -> Option<Measured> {
+        self.value.as_ref().and_then(measured)
     }
 
     /// Whether the Observation says why it has no value.
