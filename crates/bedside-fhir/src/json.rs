@@ -642,6 +642,10 @@ pub fn concept_to_json(c: &CodeableConcept) -> Value {
     Value::Object(m)
 }
 
+fn is_empty_concept(c: &CodeableConcept) -> bool {
+    c.coding.is_empty() && c.text.is_none()
+}
+
 /// Builds one JSON object.
 #[derive(Debug, Default)]
 pub struct Writer {
@@ -717,14 +721,20 @@ impl Writer {
         self.strings(key, items.iter().map(|s| s.expose().as_str()));
     }
 
-    /// Writes a concept.
+    /// Writes a concept; an empty one (no coding, no text) is not written, since `{}` is not
+    /// valid R4.
     pub fn concept(&mut self, key: &str, c: Option<&CodeableConcept>) {
-        self.value(key, c.map(concept_to_json));
+        self.value(key, c.filter(|c| !is_empty_concept(c)).map(concept_to_json));
     }
 
-    /// Writes a non-empty array of concepts.
+    /// Writes a non-empty array of concepts, leaving out empty ones.
     pub fn concepts(&mut self, key: &str, cs: &[CodeableConcept]) {
-        self.list(key, cs.iter().map(concept_to_json).collect());
+        let items = cs
+            .iter()
+            .filter(|c| !is_empty_concept(c))
+            .map(concept_to_json)
+            .collect();
+        self.list(key, items);
     }
 
     /// Writes a coding.
@@ -878,6 +888,14 @@ mod tests {
             e.as_deref(),
             Some("`Consent.period.start`: expected a string")
         );
+    }
+
+    #[test]
+    fn empty_concepts_are_not_written() {
+        let mut w = Writer::new();
+        w.concept("code", Some(&CodeableConcept::default()));
+        w.concepts("category", &[CodeableConcept::default()]);
+        assert_eq!(w.done(), json!({}));
     }
 
     #[test]
