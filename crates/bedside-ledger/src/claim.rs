@@ -85,6 +85,13 @@ pub enum ClaimError {
     /// is sent to the payer that holds the original).
     #[error("a replacement claim goes to the payer of the original claim")]
     ReplacementPayerMismatch,
+    /// Occurs when a void is requested for a claim the payer does not hold (not submitted,
+    /// acknowledged or accepted) or for a secondary claim.
+    #[error("a {status} claim cannot be voided")]
+    NotVoidable {
+        /// The claim's status.
+        status: ClaimStatus,
+    },
     /// Occurs on money errors.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -104,7 +111,10 @@ pub enum ClaimStatus {
     Draft,
     /// Sent to the payer.
     Submitted,
-    /// Accepted for processing (277CA).
+    /// Received by the clearinghouse or the payer's front end, not yet accepted for
+    /// processing (a 999 accepting its transaction set, or a 277CA category A0 or A1).
+    Acknowledged,
+    /// Accepted for processing by the payer (277CA category A2).
     Accepted,
     /// Rejected at the front door; fix and resubmit.
     Rejected,
@@ -128,6 +138,7 @@ impl fmt::Display for ClaimStatus {
         f.write_str(match self {
             ClaimStatus::Draft => "draft",
             ClaimStatus::Submitted => "submitted",
+            ClaimStatus::Acknowledged => "acknowledged",
             ClaimStatus::Accepted => "accepted",
             ClaimStatus::Rejected => "rejected",
             ClaimStatus::Paid => "paid",
@@ -155,6 +166,7 @@ impl ClaimStatus {
             self,
             ClaimStatus::Draft
                 | ClaimStatus::Submitted
+                | ClaimStatus::Acknowledged
                 | ClaimStatus::Accepted
                 | ClaimStatus::Rejected
         )
@@ -168,9 +180,10 @@ impl ClaimStatus {
         match (self, to) {
             (Replaced, _) | (_, Replaced) => false,
             (Draft, Submitted) | (Submitted, Accepted | Rejected) | (Rejected, Submitted) => true,
+            (Submitted, Acknowledged) | (Acknowledged, Accepted | Rejected) => true,
             // Payers often remit without a separate acceptance, so adjudication may follow
             // submission directly; an appeal can be re-adjudicated; a reversal reopens.
-            (Submitted | Accepted | Appealed, Paid | PartiallyPaid | Denied) => true,
+            (Submitted | Acknowledged | Accepted | Appealed, Paid | PartiallyPaid | Denied) => true,
             (Paid | PartiallyPaid | Denied, Appealed | Closed | Accepted) => true,
             (Rejected, Closed) => true,
             (Paid | PartiallyPaid | Denied, Paid | PartiallyPaid | Denied) => true,
@@ -202,14 +215,17 @@ pub enum ClaimFrequency {
     Original,
     /// `7`: replaces a claim the payer holds (a corrected claim).
     Replacement,
+    /// `8`: voids a claim the payer holds (see [`ClaimBook::void`]).
+    Void,
 }
 
 impl ClaimFrequency {
-    /// The CLM05-3 code: `1` original, `7` replacement.
+    /// The CLM05-3 code: `1` original, `7` replacement, `8` void.
     pub fn code(self) -> char {
         match self {
             ClaimFrequency::Original => '1',
             ClaimFrequency::Replacement => '7',
+            ClaimFrequency::Void => '8',
         }
     }
 }
@@ -234,6 +250,10 @@ pub struct ClaimLine {
     pub amount: Money,
     /// Plain-language description.
     pub description: String,
+    /// Pointers (1-based) into the claim's diagnosis list, from the charge (empty in data
+    /// written before they were recorded).
+    #[serde(default)]
+    pub diagnosis_pointers: Vec<u8>,
 }
 
 /// The patient's share as the payer adjudicated it (PR group).
@@ -348,6 +368,10 @@ pub struct Claim {
     /// What the payer is told this claim is (CLM05-3).
     #[serde(default)]
     pub frequency: ClaimFrequency,
+    /// The payer's claim control number (277CA REF*1K or 835 CLP07), which a replacement or
+    /// void sends back as REF*F8.
+    #[serde(default)]
+    pub payer_claim_number: Option<Sensitive<String>>,
 }
 
 impl Claim {
@@ -381,6 +405,15 @@ pub struct ClaimBook {
 pub fn replacement_reversal_id(claim: ClaimId, charge: ChargeId) -> EntryId {
     EntryId::derive(&[
         b"replacement-reversal",
+        claim.as_uuid().as_bytes(),
+        charge.as_uuid().as_bytes(),
+    ])
+}
+
+/// Entry id of the reversal of a charge's capture when `claim` is voided.
+pub fn void_reversal_id(claim: ClaimId, charge: ChargeId) -> EntryId {
+    EntryId::derive(&[
+        b"void-reversal",
         claim.as_uuid().as_bytes(),
         charge.as_uuid().as_bytes(),
     ])
@@ -518,9 +551,14 @@ impl ClaimBook {
         // The payer holds a submitted or accepted claim; a draft or a front-door rejection
         // never reached adjudication, so its correction is a new original to the payer.
         claim.frequency = match orig.status {
-            ClaimStatus::Submitted | ClaimStatus::Accepted => ClaimFrequency::Replacement,
+            ClaimStatus::Submitted | ClaimStatus::Acknowledged | ClaimStatus::Accepted => {
+                ClaimFrequency::Replacement
+            }
             _ => ClaimFrequency::Original,
         };
+        if claim.frequency == ClaimFrequency::Replacement {
+            claim.payer_claim_number = orig.payer_claim_number.clone();
+        }
         let kept: HashSet<ChargeId> = draft.charges.iter().map(|c| c.id).collect();
         let reversals: Vec<(EntryId, EntryId, Option<EncounterId>)> = orig
             .lines
@@ -572,6 +610,92 @@ impl ClaimBook {
         Ok(id)
     }
 
+    /// Voids a primary claim the payer holds (submitted, acknowledged or accepted): the visit
+    /// should not have been billed to this payer at all. The claim's charge captures are
+    /// reversed ([`void_reversal_id`]), its expected-payment hold is voided, it no longer
+    /// stands for its encounter, its frequency becomes [`ClaimFrequency::Void`] (send it
+    /// again, as an 837 with CLM05-3 = `8`, to tell the payer) and it is
+    /// [`ClaimStatus::Closed`]. Nothing is deleted.
+    ///
+    /// # Errors
+    /// [`ClaimError::UnknownClaim`]; [`ClaimError::AlreadyReplaced`];
+    /// [`ClaimError::NotVoidable`]; ledger errors (reversals already applied stay, and a
+    /// retry completes the void, as for [`ClaimBook::build_replacement`]).
+    pub fn void(&mut self, books: &mut Books, id: ClaimId, at: Instant) -> Result<(), ClaimError> {
+        let claim = self.claims.get(&id).ok_or(ClaimError::UnknownClaim)?;
+        if let Some(by) = claim.replaced_by {
+            return Err(ClaimError::AlreadyReplaced { by });
+        }
+        let held = matches!(
+            claim.status,
+            ClaimStatus::Submitted | ClaimStatus::Acknowledged | ClaimStatus::Accepted
+        );
+        if !held || claim.sequence != PayerSequence::Primary {
+            return Err(ClaimError::NotVoidable {
+                status: claim.status,
+            });
+        }
+        let reversals: Vec<(EntryId, EntryId, Option<EncounterId>)> = claim
+            .lines
+            .iter()
+            .filter_map(|l| {
+                let capture = capture_entry_id(l.charge);
+                books.ledger.entry(capture).and_then(|v| {
+                    let open = v.kind == EntryKind::Posted && v.resolved_by.is_none();
+                    open.then_some((capture, void_reversal_id(id, l.charge), l.encounter))
+                })
+            })
+            .collect();
+        let hold = expected_payment_id(id);
+        let hold_open = books.ledger.entry(hold).is_some_and(|v| {
+            v.resolved_by.is_none()
+                && matches!(v.kind, EntryKind::Pending { expires_at }
+                    if expires_at.is_none_or(|x| at < x))
+        });
+        let patient = claim.patient;
+        for (capture, reverse, encounter) in reversals {
+            let entry = NewEntry::linked(reverse, at, EntryKind::Reversal { of: capture })
+                .with_refs(References {
+                    patient: Some(patient),
+                    claim: Some(id),
+                    encounter,
+                })
+                .with_code(chart::entry::CHARGE);
+            books.ledger.apply(&entry)?;
+        }
+        if hold_open {
+            books.release_expected_payment(id, at)?;
+        }
+        if let Some(c) = self.claims.get_mut(&id) {
+            for e in c.encounters() {
+                if self.by_encounter.get(&e) == Some(&id) {
+                    self.by_encounter.remove(&e);
+                }
+            }
+            c.status = ClaimStatus::Closed;
+            c.transitions.push((at, ClaimStatus::Closed));
+            c.frequency = ClaimFrequency::Void;
+        }
+        Ok(())
+    }
+
+    /// Records the payer's claim control number (from a 277CA or an 835), which replacements
+    /// and voids send back. Recording the same number again changes nothing.
+    ///
+    /// # Errors
+    /// [`ClaimError::UnknownClaim`].
+    pub fn record_payer_claim_number(
+        &mut self,
+        id: ClaimId,
+        number: &str,
+    ) -> Result<(), ClaimError> {
+        let c = self.claims.get_mut(&id).ok_or(ClaimError::UnknownClaim)?;
+        if !number.trim().is_empty() {
+            c.payer_claim_number = Some(Sensitive::new(number.trim().to_string()));
+        }
+        Ok(())
+    }
+
     /// Validates a draft and prices it into a draft primary claim (opening receivables).
     fn draft_claim(
         books: &mut Books,
@@ -606,6 +730,7 @@ impl ClaimBook {
                     date_of_service: c.request.date_of_service,
                     amount: c.amount,
                     description: c.description.clone(),
+                    diagnosis_pointers: c.request.diagnosis_pointers.clone(),
                 })
                 .collect(),
             total,
@@ -618,6 +743,7 @@ impl ClaimBook {
             replaces: None,
             replaced_by: None,
             frequency: ClaimFrequency::Original,
+            payer_claim_number: None,
         })
     }
 
@@ -724,6 +850,7 @@ impl ClaimBook {
         claim.replaces = None;
         claim.replaced_by = None;
         claim.frequency = ClaimFrequency::Original;
+        claim.payer_claim_number = None;
         claim.payer_account = payer_account;
         let postings = [
             Posting::debit(payer_account, share),

@@ -18,6 +18,8 @@ mod clinic;
 mod consent;
 #[cfg(feature = "ledger")]
 mod ledger;
+#[cfg(feature = "ledger")]
+mod x12;
 #[cfg(feature = "records")]
 mod matching;
 #[cfg(feature = "records")]
@@ -52,6 +54,8 @@ fn commands() -> Vec<Command> {
     all.extend(schedule::commands());
     #[cfg(feature = "ledger")]
     all.extend(ledger::commands());
+    #[cfg(feature = "ledger")]
+    all.extend(x12::commands());
     #[cfg(feature = "survey")]
     all.extend(survey::commands());
     #[cfg(feature = "vitals")]

@@ -13,141 +13,13 @@
 //! service-level adjustments), `SVC02 − ΣCAS = SVC03` per service line, and
 //! `ΣCLP04 − ΣPLB = BPR02` per transaction.
 
+use super::diagnostic::{Diagnostic, Problem, Severity};
+use super::segment::{Seg, Separators, Tokens, decode, tokenize};
 use crate::money::{Currency, Money};
 use bedside_core::Sensitive;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-/// Largest input accepted (bytes).
-pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
-/// Most segments read from one interchange.
-pub const MAX_SEGMENTS: usize = 500_000;
-/// Most elements in one segment.
-pub const MAX_ELEMENTS: usize = 64;
-
-/// The separators an interchange declares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Separators {
-    /// Element separator (ISA position 4).
-    pub element: char,
-    /// Component (sub-element) separator, ISA16.
-    pub component: char,
-    /// Repetition separator, ISA11 (absent when ISA11 is alphanumeric, as in 004010).
-    pub repetition: Option<char>,
-    /// Segment terminator (the character after ISA16).
-    pub segment: char,
-}
-
-/// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Read anyway; worth knowing.
-    Warning,
-    /// The record was left out (or the whole input could not be read).
-    Error,
-}
-
-/// What a diagnostic is about. Messages carry codes and positions only, never PHI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[non_exhaustive]
-pub enum Problem {
-    /// Occurs when the input does not start with a readable ISA segment.
-    #[error("missing or unreadable ISA segment")]
-    MissingIsa,
-    /// Occurs when the input is larger than [`MAX_INPUT_BYTES`] or has too many segments.
-    #[error("input exceeds the size limit")]
-    TooLarge,
-    /// Occurs when a segment has more than [`MAX_ELEMENTS`] elements.
-    #[error("segment has too many elements")]
-    TooManyElements,
-    /// Occurs when a required element is empty or absent.
-    #[error("required element {element} is missing")]
-    MissingElement {
-        /// The element reference, e.g. `CLP01`.
-        element: String,
-    },
-    /// Occurs when an amount element is not a decimal number.
-    #[error("element {element} is not a valid amount")]
-    BadAmount {
-        /// The element reference.
-        element: String,
-    },
-    /// Occurs when a date element is not `CCYYMMDD`.
-    #[error("element {element} is not a valid date")]
-    BadDate {
-        /// The element reference.
-        element: String,
-    },
-    /// Occurs when a CAS group code is not CO, PR, OA, PI or CR.
-    #[error("unknown adjustment group code `{code}`")]
-    UnknownGroupCode {
-        /// The code as read (two letters at most are echoed).
-        code: String,
-    },
-    /// Occurs when a segment appears where it cannot belong (a CAS before any CLP).
-    #[error("segment {segment} out of place")]
-    OutOfPlace {
-        /// The segment id.
-        segment: String,
-    },
-    /// Occurs when a transaction set is not an 835.
-    #[error("transaction set `{code}` is not an 835")]
-    NotAn835 {
-        /// ST01.
-        code: String,
-    },
-    /// Occurs when a composite uses a different component separator than ISA16 declares.
-    #[error("component separator `{found}` used where ISA16 declares `{declared}`")]
-    ComponentSeparatorMismatch {
-        /// The separator found.
-        found: char,
-        /// The declared one.
-        declared: char,
-    },
-    /// Occurs when SE01 does not match the number of segments in the transaction.
-    #[error("SE01 declares {declared} segments, {counted} counted")]
-    SegmentCountMismatch {
-        /// SE01.
-        declared: usize,
-        /// Segments counted from ST to SE.
-        counted: usize,
-    },
-    /// Occurs when a transaction set is not closed by SE before the input ends.
-    #[error("transaction set not closed by SE")]
-    UnclosedTransaction,
-    /// Occurs when a claim's record was rejected, so its children are skipped.
-    #[error("segment skipped because its claim was rejected")]
-    SkippedWithClaim,
-}
-
-/// One finding, with its position.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Diagnostic {
-    /// Severity.
-    pub severity: Severity,
-    /// 1-based segment ordinal in the interchange (0 for the input as a whole).
-    pub segment: usize,
-    /// Byte offset of the segment.
-    pub offset: usize,
-    /// What happened.
-    pub problem: Problem,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        write!(
-            f,
-            "{sev} at segment {} (byte {}): {}",
-            self.segment, self.offset, self.problem
-        )
-    }
-}
 
 /// Claim adjustment group codes (CAS01).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -370,71 +242,6 @@ impl Remittance {
     }
 }
 
-struct Seg<'a> {
-    id: &'a str,
-    el: Vec<&'a str>,
-    ordinal: usize,
-    offset: usize,
-}
-
-impl<'a> Seg<'a> {
-    /// Element `n` (1-based), trimmed, or "".
-    fn e(&self, n: usize) -> &'a str {
-        self.el.get(n).map_or("", |s| s.trim())
-    }
-}
-
-fn find_separators(text: &str) -> Option<(Separators, usize)> {
-    let start = text.find("ISA")?;
-    if !text[..start]
-        .chars()
-        .all(|c| c.is_whitespace() || c == '\u{feff}')
-    {
-        return None;
-    }
-    let isa = &text[start..];
-    let mut chars = isa.char_indices().skip(3);
-    let (_, element) = chars.next()?;
-    if element.is_alphanumeric() || element.is_whitespace() {
-        return None;
-    }
-    // Walk to the 16th element separator; ISA16 is the next character, the terminator follows.
-    let mut seen = 1;
-    let mut component = None;
-    let mut repetition_start = None;
-    let mut iter = isa.char_indices().skip(4);
-    while let Some((i, c)) = iter.next() {
-        if c == element {
-            seen += 1;
-            if seen == 11 {
-                repetition_start = Some(i + c.len_utf8());
-            }
-            if seen == 16 {
-                let (_, comp) = iter.next()?;
-                let (j, term) = iter.next()?;
-                component = Some((comp, term, start + j + term.len_utf8()));
-                break;
-            }
-        }
-    }
-    let (component, segment, body) = component?;
-    if component == element || segment == element || segment.is_alphanumeric() {
-        return None;
-    }
-    let repetition = repetition_start
-        .and_then(|i| isa[i..].chars().next())
-        .filter(|c| !c.is_alphanumeric() && *c != element && !c.is_whitespace());
-    Some((
-        Separators {
-            element,
-            component,
-            repetition,
-            segment,
-        },
-        body,
-    ))
-}
-
 /// Parses an 835 interchange. Never panics; problems become [`Diagnostic`]s.
 pub fn parse(input: &[u8]) -> Remittance {
     let mut out = Remittance {
@@ -443,55 +250,13 @@ pub fn parse(input: &[u8]) -> Remittance {
         transactions: Vec::new(),
         diagnostics: Vec::new(),
     };
-    let whole = |problem| Diagnostic {
-        severity: Severity::Error,
-        segment: 0,
-        offset: 0,
-        problem,
-    };
-    if input.len() > MAX_INPUT_BYTES {
-        out.diagnostics.push(whole(Problem::TooLarge));
+    let Some(text) = decode(input, &mut out.diagnostics) else {
         return out;
-    }
-    let text = String::from_utf8_lossy(input);
-    let Some((sep, _)) = find_separators(&text) else {
-        out.diagnostics.push(whole(Problem::MissingIsa));
+    };
+    let Some(Tokens { sep, segs }) = tokenize(&text, &mut out.diagnostics) else {
         return out;
     };
     out.separators = Some(sep);
-    let mut segs = Vec::new();
-    let mut offset = 0usize;
-    for raw in text.split(sep.segment) {
-        let here = offset;
-        offset += raw.len() + sep.segment.len_utf8();
-        let trimmed = raw.trim_start_matches(['\r', '\n', ' ', '\t', '\u{feff}']);
-        let lead = raw.len() - trimmed.len();
-        let trimmed = trimmed.trim_end_matches(['\r', '\n']);
-        if trimmed.is_empty() {
-            continue;
-        }
-        if segs.len() >= MAX_SEGMENTS {
-            out.diagnostics.push(whole(Problem::TooLarge));
-            break;
-        }
-        let ordinal = segs.len() + 1;
-        let el: Vec<&str> = trimmed.split(sep.element).collect();
-        if el.len() > MAX_ELEMENTS + 1 {
-            out.diagnostics.push(Diagnostic {
-                severity: Severity::Error,
-                segment: ordinal,
-                offset: here + lead,
-                problem: Problem::TooManyElements,
-            });
-            continue;
-        }
-        segs.push(Seg {
-            id: el.first().map_or("", |s| s.trim()),
-            el,
-            ordinal,
-            offset: here + lead,
-        });
-    }
     Parser {
         sep,
         out: &mut out,

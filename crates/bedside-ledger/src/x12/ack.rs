@@ -1,0 +1,982 @@
+//! 999 implementation acknowledgements (005010X231A1) and 277CA claim acknowledgements
+//! (005010X214): readers, and [`Acknowledgements`], which moves each claim through its
+//! lifecycle and queues every rejection with its reason in plain words.
+//!
+//! - A 999 answers transaction sets: an accepted set (IK501 `A` or `E`) moves its claims from
+//!   submitted to [`ClaimStatus::Acknowledged`]; a rejected one (`R`, `M`, `W`, `X`, or an
+//!   AK9 rejecting the whole group) moves them to [`ClaimStatus::Rejected`]. The set is found
+//!   through [`Submissions`] (AK102 is the GS06 Bedside issued, AK202 the ST02), and each IK3
+//!   error is attributed to the claim whose segments include its position (IK302).
+//! - A 277CA answers claims (TRN02 of loop 2200D is CLM01): category `A0`/`A1` acknowledges,
+//!   `A2`/`A5` accepts into adjudication (and REF*1K is kept as the payer's claim number for
+//!   later replacements and voids), `A3`, `A4`, `A6`, `A7`, `A8` reject.
+//!
+//! A claim that has moved on (paid, closed, voided) is not moved back; a rejection of a void
+//! is still queued, since the payer then holds a claim the clinic considers void. Applying the
+//! same acknowledgement again changes nothing and queues nothing new. Bad-data copies (IK404)
+//! and names are never kept: they can hold PHI.
+
+use super::diagnostic::{Diagnostic, Problem, Severity};
+use super::envelope::Submissions;
+use super::segment::{Seg, Tokens, decode, tokenize};
+use crate::claim::{ClaimBook, ClaimFrequency, ClaimStatus};
+use crate::remit::ClaimMatcher;
+use bedside_core::{ClaimId, Instant, Sensitive};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// An acknowledgement code (IK501, AK901).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckCode {
+    /// `A`.
+    Accepted,
+    /// `E`: accepted, errors noted.
+    AcceptedWithErrors,
+    /// `P`: some transaction sets of the group accepted (AK9 only).
+    PartiallyAccepted,
+    /// `R`.
+    Rejected,
+    /// `M`: rejected, message authentication code failed.
+    RejectedAuthentication,
+    /// `W`: rejected, assurance failed validity tests.
+    RejectedAssurance,
+    /// `X`: rejected, content could not be analysed.
+    RejectedContent,
+}
+
+impl AckCode {
+    fn parse(code: &str) -> Option<Self> {
+        Some(match code {
+            "A" => AckCode::Accepted,
+            "E" => AckCode::AcceptedWithErrors,
+            "P" => AckCode::PartiallyAccepted,
+            "R" => AckCode::Rejected,
+            "M" => AckCode::RejectedAuthentication,
+            "W" => AckCode::RejectedAssurance,
+            "X" => AckCode::RejectedContent,
+            _ => return None,
+        })
+    }
+
+    /// Whether the claims it covers go on to the payer.
+    pub fn is_accepted(self) -> bool {
+        matches!(self, AckCode::Accepted | AckCode::AcceptedWithErrors)
+    }
+}
+
+/// An element error (IK4); the bad value itself (IK404) is not kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElementError {
+    /// IK401: position in the segment (`n` or `n:c`).
+    pub position: String,
+    /// IK402: data element reference number.
+    pub reference: String,
+    /// IK403: error code.
+    pub code: String,
+}
+
+/// A segment error (IK3) and its element errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentError {
+    /// IK301: the segment id in error.
+    pub segment_id: String,
+    /// IK302: its position in the transaction set (ST = 1).
+    pub position: usize,
+    /// IK303: the loop.
+    pub loop_id: String,
+    /// IK304: the error code.
+    pub code: String,
+    /// IK4s.
+    pub elements: Vec<ElementError>,
+}
+
+/// A transaction set's acknowledgement (AK2 … IK5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAck {
+    /// AK202: the ST02 acknowledged.
+    pub control: String,
+    /// IK501.
+    pub status: AckCode,
+    /// IK502–IK506: transaction set error codes.
+    pub set_errors: Vec<String>,
+    /// IK3 loops.
+    pub segment_errors: Vec<SegmentError>,
+    /// Segment ordinal of the AK2.
+    pub segment: usize,
+}
+
+/// A functional group's acknowledgement (AK1 … AK9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupAck {
+    /// AK101: functional identifier (`HC` for claims).
+    pub functional_id: String,
+    /// AK102: the GS06 acknowledged.
+    pub group_control: u32,
+    /// The transaction sets.
+    pub sets: Vec<SetAck>,
+    /// AK901 (absent when AK9 is missing).
+    pub status: Option<AckCode>,
+    /// AK905–AK909: functional group error codes.
+    pub group_errors: Vec<String>,
+    /// Segment ordinal of the AK1.
+    pub segment: usize,
+}
+
+/// A read 999.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack999 {
+    /// Functional groups acknowledged.
+    pub groups: Vec<GroupAck>,
+    /// Everything worth reporting.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn need(s: &Seg<'_>, n: usize, out: &mut Vec<Diagnostic>) -> bool {
+    if s.e(n).is_empty() {
+        let element = format!("{}{:02}", s.id, n);
+        out.push(s.diag(Severity::Error, Problem::MissingElement { element }));
+        false
+    } else {
+        true
+    }
+}
+
+fn codes_from(s: &Seg<'_>, from: usize, to: usize) -> Vec<String> {
+    (from..=to)
+        .map(|n| s.e(n))
+        .filter(|c| !c.is_empty())
+        .map(|c| c.chars().take(3).collect())
+        .collect()
+}
+
+fn check_st(s: &Seg<'_>, expected: &str, out: &mut Vec<Diagnostic>) -> bool {
+    if s.e(1) == expected {
+        return true;
+    }
+    out.push(s.diag(
+        Severity::Error,
+        Problem::WrongTransactionSet {
+            expected: expected.into(),
+            found: s.e(1).chars().take(6).collect(),
+        },
+    ));
+    false
+}
+
+/// Reads a 999. Never panics; problems become [`Diagnostic`]s and the records they affect are
+/// left out.
+pub fn parse_999(input: &[u8]) -> Ack999 {
+    let mut out = Ack999 {
+        groups: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let Some(text) = decode(input, &mut out.diagnostics) else {
+        return out;
+    };
+    let Some(Tokens { segs, .. }) = tokenize(&text, &mut out.diagnostics) else {
+        return out;
+    };
+    let d = &mut out.diagnostics;
+    let mut in_999 = false;
+    for s in &segs {
+        match s.id {
+            "ST" => in_999 = check_st(s, "999", d),
+            "SE" => in_999 = false,
+            _ if !in_999 => {}
+            "AK1" => {
+                if !need(s, 2, d) {
+                    continue;
+                }
+                let Ok(group_control) = s.e(2).parse::<u32>() else {
+                    let element = "AK102".to_string();
+                    d.push(s.diag(Severity::Error, Problem::MissingElement { element }));
+                    continue;
+                };
+                out.groups.push(GroupAck {
+                    functional_id: s.e(1).chars().take(2).collect(),
+                    group_control,
+                    sets: Vec::new(),
+                    status: None,
+                    group_errors: Vec::new(),
+                    segment: s.ordinal,
+                });
+            }
+            "AK2" => {
+                let Some(g) = out.groups.last_mut() else {
+                    d.push(s.diag(
+                        Severity::Error,
+                        Problem::OutOfPlace {
+                            segment: "AK2".into(),
+                        },
+                    ));
+                    continue;
+                };
+                if !need(s, 2, d) {
+                    continue;
+                }
+                g.sets.push(SetAck {
+                    control: s.e(2).chars().take(9).collect(),
+                    // Until IK5 says otherwise; a set without IK5 is reported below.
+                    status: AckCode::Rejected,
+                    set_errors: Vec::new(),
+                    segment_errors: Vec::new(),
+                    segment: s.ordinal,
+                });
+            }
+            "IK3" => {
+                let Some(set) = out.groups.last_mut().and_then(|g| g.sets.last_mut()) else {
+                    d.push(s.diag(
+                        Severity::Error,
+                        Problem::OutOfPlace {
+                            segment: "IK3".into(),
+                        },
+                    ));
+                    continue;
+                };
+                set.segment_errors.push(SegmentError {
+                    segment_id: s.e(1).chars().take(3).collect(),
+                    position: s.e(2).parse().unwrap_or(0),
+                    loop_id: s.e(3).chars().take(6).collect(),
+                    code: s.e(4).chars().take(3).collect(),
+                    elements: Vec::new(),
+                });
+            }
+            "IK4" => {
+                let Some(seg) = out
+                    .groups
+                    .last_mut()
+                    .and_then(|g| g.sets.last_mut())
+                    .and_then(|t| t.segment_errors.last_mut())
+                else {
+                    d.push(s.diag(
+                        Severity::Error,
+                        Problem::OutOfPlace {
+                            segment: "IK4".into(),
+                        },
+                    ));
+                    continue;
+                };
+                seg.elements.push(ElementError {
+                    position: s.e(1).chars().take(7).collect(),
+                    reference: s.e(2).chars().take(4).collect(),
+                    code: s.e(3).chars().take(3).collect(),
+                });
+            }
+            "IK5" => {
+                let Some(set) = out.groups.last_mut().and_then(|g| g.sets.last_mut()) else {
+                    d.push(s.diag(
+                        Severity::Error,
+                        Problem::OutOfPlace {
+                            segment: "IK5".into(),
+                        },
+                    ));
+                    continue;
+                };
+                match AckCode::parse(s.e(1)) {
+                    Some(code) => set.status = code,
+                    None => {
+                        let element = "IK501".to_string();
+                        d.push(s.diag(Severity::Error, Problem::MissingElement { element }));
+                    }
+                }
+                set.set_errors = codes_from(s, 2, 6);
+            }
+            "AK9" => {
+                let Some(g) = out.groups.last_mut() else {
+                    d.push(s.diag(
+                        Severity::Error,
+                        Problem::OutOfPlace {
+                            segment: "AK9".into(),
+                        },
+                    ));
+                    continue;
+                };
+                g.status = AckCode::parse(s.e(1));
+                if g.status.is_none() {
+                    let element = "AK901".to_string();
+                    d.push(s.diag(Severity::Error, Problem::MissingElement { element }));
+                }
+                g.group_errors = codes_from(s, 5, 9);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A claim status (STC01, STC10 or STC11): category, status and entity codes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StatusCode {
+    /// Health care claim status category code (`A1`, `A2`, `A3`, …).
+    pub category: String,
+    /// Claim status code (list 508).
+    pub status: String,
+    /// Entity identifier code the status is about (`85` billing provider, `IL` subscriber, …).
+    pub entity: String,
+}
+
+impl StatusCode {
+    /// What this status does to the claim.
+    pub fn outcome(&self) -> Outcome {
+        match self.category.as_str() {
+            "A0" | "A1" => Outcome::Acknowledged,
+            "A2" | "A5" => Outcome::Accepted,
+            "A3" | "A4" | "A6" | "A7" | "A8" => Outcome::Rejected,
+            _ => Outcome::Informational,
+        }
+    }
+
+    /// The status in plain words, e.g. "rejected: subscriber and subscriber id not found
+    /// (subscriber)".
+    pub fn plain(&self) -> String {
+        let mut s = category_words(&self.category).to_string();
+        let status = status_words(&self.status);
+        if !status.is_empty() {
+            s.push_str(": ");
+            s.push_str(&status);
+        }
+        let entity = entity_words(&self.entity);
+        if !entity.is_empty() {
+            s.push_str(" (");
+            s.push_str(entity);
+            s.push(')');
+        }
+        s
+    }
+}
+
+/// What a claim acknowledgement does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Received, not yet accepted.
+    Acknowledged,
+    /// Accepted into adjudication.
+    Accepted,
+    /// Rejected: fix and resubmit.
+    Rejected,
+    /// Neither (pending, finalised, request for information, …).
+    Informational,
+}
+
+/// One claim's statuses in a 277CA (loop 2200D).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimStatusAck {
+    /// TRN02: the claim's CLM01.
+    pub control_number: Sensitive<String>,
+    /// Every STC composite (STC01, STC10, STC11), in order.
+    pub statuses: Vec<StatusCode>,
+    /// REF*1K: the payer's claim control number.
+    pub payer_claim_number: Option<Sensitive<String>>,
+    /// Segment ordinal of the TRN.
+    pub segment: usize,
+}
+
+impl ClaimStatusAck {
+    /// The claim's outcome: rejected if any status rejects, else accepted if any accepts,
+    /// else acknowledged if any acknowledges.
+    pub fn outcome(&self) -> Outcome {
+        let has = |o| self.statuses.iter().any(|s| s.outcome() == o);
+        if has(Outcome::Rejected) {
+            Outcome::Rejected
+        } else if has(Outcome::Accepted) {
+            Outcome::Accepted
+        } else if has(Outcome::Acknowledged) {
+            Outcome::Acknowledged
+        } else {
+            Outcome::Informational
+        }
+    }
+}
+
+/// A read 277CA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack277 {
+    /// Claim-level statuses.
+    pub claims: Vec<ClaimStatusAck>,
+    /// Statuses above claim level (receiver, billing provider), with their STC's ordinal.
+    pub batch_statuses: Vec<(StatusCode, usize)>,
+    /// Everything worth reporting.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads a 277CA. Never panics.
+pub fn parse_277ca(input: &[u8]) -> Ack277 {
+    let mut out = Ack277 {
+        claims: Vec::new(),
+        batch_statuses: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let Some(text) = decode(input, &mut out.diagnostics) else {
+        return out;
+    };
+    let Some(Tokens { sep, segs }) = tokenize(&text, &mut out.diagnostics) else {
+        return out;
+    };
+    let d = &mut out.diagnostics;
+    let (mut in_277, mut in_claim) = (false, false);
+    for s in &segs {
+        match s.id {
+            "ST" => in_277 = check_st(s, "277", d),
+            "SE" => (in_277, in_claim) = (false, false),
+            _ if !in_277 => {}
+            // 2000D (patient) opens a claim; 2000A–C are batch levels.
+            "HL" => in_claim = s.e(3) == "PT",
+            "TRN" if in_claim => {
+                if !need(s, 2, d) {
+                    continue;
+                }
+                out.claims.push(ClaimStatusAck {
+                    control_number: Sensitive::new(s.e(2).to_string()),
+                    statuses: Vec::new(),
+                    payer_claim_number: None,
+                    segment: s.ordinal,
+                });
+            }
+            "STC" => {
+                let mut found = Vec::new();
+                for n in [1, 10, 11] {
+                    let category = s.c(n, 1, sep.component);
+                    if category.is_empty() {
+                        continue;
+                    }
+                    found.push(StatusCode {
+                        category: category.chars().take(3).collect(),
+                        status: s.c(n, 2, sep.component).chars().take(5).collect(),
+                        entity: s.c(n, 3, sep.component).chars().take(3).collect(),
+                    });
+                }
+                if found.is_empty() {
+                    let element = "STC01".to_string();
+                    d.push(s.diag(Severity::Error, Problem::MissingElement { element }));
+                    continue;
+                }
+                match out.claims.last_mut().filter(|_| in_claim) {
+                    Some(c) => c.statuses.extend(found),
+                    None => out
+                        .batch_statuses
+                        .extend(found.into_iter().map(|f| (f, s.ordinal))),
+                }
+            }
+            "REF" if in_claim && s.e(1) == "1K" => {
+                if let Some(c) = out.claims.last_mut() {
+                    c.payer_claim_number = Some(Sensitive::new(s.e(2).to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Where an acknowledgement work item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckSource {
+    /// A 999 from the clearinghouse.
+    Implementation,
+    /// A 277CA from the clearinghouse or the payer.
+    ClaimAcknowledgement,
+}
+
+/// A rejection a person must work: which claim, why in plain words, and the codes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AckWorkItem {
+    /// The claim, when the acknowledgement names one Bedside knows.
+    pub claim: Option<ClaimId>,
+    /// Where it came from.
+    pub source: AckSource,
+    /// The reason in plain words (codes and element names only, never patient values).
+    pub reason: String,
+    /// The codes, as received (`IK304 8`, `A3:33:IL`, …).
+    pub codes: Vec<String>,
+    /// Segment ordinal in the acknowledgement.
+    pub segment: usize,
+}
+
+/// What applying one acknowledgement did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckSummary {
+    /// Claims moved to acknowledged.
+    pub acknowledged: usize,
+    /// Claims moved to accepted.
+    pub accepted: usize,
+    /// Claims moved to rejected.
+    pub rejected: usize,
+    /// Claims already past the state the acknowledgement would move them to.
+    pub unchanged: usize,
+    /// Acknowledgements naming no claim Bedside knows.
+    pub unmatched: usize,
+    /// Work items added.
+    pub queued: usize,
+}
+
+/// Applies acknowledgements to a [`ClaimBook`] and keeps the rejection work queue.
+#[derive(Debug, Clone, Default)]
+pub struct Acknowledgements {
+    queue: Vec<AckWorkItem>,
+    queued: HashSet<AckWorkItem>,
+}
+
+impl Acknowledgements {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rejections to work, oldest first.
+    pub fn work_queue(&self) -> &[AckWorkItem] {
+        &self.queue
+    }
+
+    fn push(&mut self, item: AckWorkItem, summary: &mut AckSummary) {
+        if self.queued.insert(item.clone()) {
+            self.queue.push(item);
+            summary.queued += 1;
+        }
+    }
+
+    fn move_claim(
+        claims: &mut ClaimBook,
+        id: ClaimId,
+        to: ClaimStatus,
+        at: Instant,
+        summary: &mut AckSummary,
+    ) {
+        let Some(c) = claims.get(id) else {
+            summary.unmatched += 1;
+            return;
+        };
+        if c.status == to || !c.status.can_move_to(to) {
+            summary.unchanged += 1;
+            return;
+        }
+        if claims.transition(id, to, at).is_ok() {
+            match to {
+                ClaimStatus::Acknowledged => summary.acknowledged += 1,
+                ClaimStatus::Accepted => summary.accepted += 1,
+                _ => summary.rejected += 1,
+            }
+        }
+    }
+
+    /// Applies a 999 to the claims of the transaction sets it names.
+    pub fn apply_999(
+        &mut self,
+        ack: &Ack999,
+        submissions: &Submissions,
+        claims: &mut ClaimBook,
+        at: Instant,
+    ) -> AckSummary {
+        let mut summary = AckSummary::default();
+        for g in &ack.groups {
+            let Some(record) = submissions.get(g.group_control) else {
+                summary.unmatched += 1;
+                continue;
+            };
+            // A group rejected with no set named rejects every set in it.
+            let implied: Vec<SetAck>;
+            let sets: &[SetAck] = if g.sets.is_empty() {
+                let status = g.status.unwrap_or(AckCode::Rejected);
+                implied = record
+                    .transactions
+                    .iter()
+                    .map(|t| SetAck {
+                        control: t.control.clone(),
+                        status,
+                        set_errors: g.group_errors.clone(),
+                        segment_errors: Vec::new(),
+                        segment: g.segment,
+                    })
+                    .collect();
+                &implied
+            } else {
+                &g.sets
+            };
+            for set in sets {
+                let Some(tx) = submissions.transaction(g.group_control, &set.control) else {
+                    summary.unmatched += 1;
+                    continue;
+                };
+                for position in &tx.claims {
+                    let id = position.claim;
+                    if set.status.is_accepted() {
+                        Self::move_claim(claims, id, ClaimStatus::Acknowledged, at, &mut summary);
+                        continue;
+                    }
+                    let own: Vec<&SegmentError> = set
+                        .segment_errors
+                        .iter()
+                        .filter(|e| tx.claim_at(e.position) == Some(id))
+                        .collect();
+                    let (reason, codes) = set_rejection_words(set, &own);
+                    self.reject(
+                        claims,
+                        id,
+                        AckSource::Implementation,
+                        reason,
+                        codes,
+                        set.segment,
+                        at,
+                        &mut summary,
+                    );
+                }
+            }
+        }
+        summary
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn reject(
+        &mut self,
+        claims: &mut ClaimBook,
+        id: ClaimId,
+        source: AckSource,
+        reason: String,
+        codes: Vec<String>,
+        segment: usize,
+        at: Instant,
+        summary: &mut AckSummary,
+    ) {
+        let void = claims
+            .get(id)
+            .is_some_and(|c| c.frequency == ClaimFrequency::Void);
+        let reason = if void {
+            format!("the payer did not take the void, so it still holds the claim: {reason}")
+        } else {
+            Self::move_claim(claims, id, ClaimStatus::Rejected, at, summary);
+            reason
+        };
+        self.push(
+            AckWorkItem {
+                claim: Some(id),
+                source,
+                reason,
+                codes,
+                segment,
+            },
+            summary,
+        );
+    }
+
+    /// Applies a 277CA: each claim it names (by CLM01) is acknowledged, accepted (its payer
+    /// claim number recorded) or rejected; batch-level rejections are queued without a claim.
+    pub fn apply_277ca(&mut self, ack: &Ack277, claims: &mut ClaimBook, at: Instant) -> AckSummary {
+        let mut summary = AckSummary::default();
+        for (status, segment) in &ack.batch_statuses {
+            if status.outcome() == Outcome::Rejected {
+                let item = AckWorkItem {
+                    claim: None,
+                    source: AckSource::ClaimAcknowledgement,
+                    reason: format!("a whole batch was {}", status.plain()),
+                    codes: vec![code_text(status)],
+                    segment: *segment,
+                };
+                self.push(item, &mut summary);
+            }
+        }
+        for c in &ack.claims {
+            let Some(target) = claims.find(c.control_number.expose()) else {
+                summary.unmatched += 1;
+                continue;
+            };
+            let id = target.claim;
+            match c.outcome() {
+                Outcome::Acknowledged => {
+                    Self::move_claim(claims, id, ClaimStatus::Acknowledged, at, &mut summary)
+                }
+                Outcome::Accepted => {
+                    if let Some(n) = &c.payer_claim_number {
+                        let _ = claims.record_payer_claim_number(id, n.expose());
+                    }
+                    if claims
+                        .get(id)
+                        .is_some_and(|x| x.status == ClaimStatus::Submitted)
+                    {
+                        Self::move_claim(claims, id, ClaimStatus::Acknowledged, at, &mut summary);
+                    }
+                    Self::move_claim(claims, id, ClaimStatus::Accepted, at, &mut summary)
+                }
+                Outcome::Rejected => {
+                    let rejecting: Vec<&StatusCode> = c
+                        .statuses
+                        .iter()
+                        .filter(|s| s.outcome() == Outcome::Rejected)
+                        .collect();
+                    let reason = format!(
+                        "the payer {}",
+                        rejecting
+                            .iter()
+                            .map(|s| s.plain())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    );
+                    let codes = rejecting.iter().map(|s| code_text(s)).collect();
+                    self.reject(
+                        claims,
+                        id,
+                        AckSource::ClaimAcknowledgement,
+                        reason,
+                        codes,
+                        c.segment,
+                        at,
+                        &mut summary,
+                    );
+                }
+                Outcome::Informational => summary.unchanged += 1,
+            }
+        }
+        summary
+    }
+}
+
+fn code_text(s: &StatusCode) -> String {
+    let mut t = s.category.clone();
+    for part in [&s.status, &s.entity] {
+        if !part.is_empty() {
+            t.push(':');
+            t.push_str(part);
+        }
+    }
+    t
+}
+
+fn set_rejection_words(set: &SetAck, own: &[&SegmentError]) -> (String, Vec<String>) {
+    let mut codes = vec![format!("IK501 {}", ik5_code(set.status))];
+    codes.extend(set.set_errors.iter().map(|c| format!("IK502 {c}")));
+    let mut parts: Vec<String> = Vec::new();
+    for e in own {
+        codes.push(format!("IK304 {}", e.code));
+        let mut p = format!(
+            "segment {} at position {} (loop {}): {}",
+            e.segment_id,
+            e.position,
+            e.loop_id,
+            segment_error_words(&e.code)
+        );
+        for el in &e.elements {
+            codes.push(format!("IK403 {}", el.code));
+            p.push_str(&format!(
+                "; element {} (data element {}): {}",
+                el.position,
+                el.reference,
+                element_error_words(&el.code)
+            ));
+        }
+        parts.push(p);
+    }
+    let why = if parts.is_empty() {
+        let set_words: Vec<&str> = set.set_errors.iter().map(|c| set_error_words(c)).collect();
+        if set_words.is_empty() {
+            "its transaction set was rejected (errors elsewhere in the set)".to_string()
+        } else {
+            format!("its transaction set was rejected: {}", set_words.join("; "))
+        }
+    } else {
+        parts.join("; ")
+    };
+    (
+        format!("the clearinghouse rejected the claim: {why}"),
+        codes,
+    )
+}
+
+fn ik5_code(c: AckCode) -> &'static str {
+    match c {
+        AckCode::Accepted => "A",
+        AckCode::AcceptedWithErrors => "E",
+        AckCode::PartiallyAccepted => "P",
+        AckCode::Rejected => "R",
+        AckCode::RejectedAuthentication => "M",
+        AckCode::RejectedAssurance => "W",
+        AckCode::RejectedContent => "X",
+    }
+}
+
+/// IK502 transaction set syntax error codes in plain words.
+pub fn set_error_words(code: &str) -> &'static str {
+    match code {
+        "1" => "transaction set not supported",
+        "2" => "transaction set trailer missing",
+        "3" => "control numbers in the header and trailer do not match",
+        "4" => "the segment count in SE does not match the segments sent",
+        "5" => "one or more segments in error",
+        "6" => "missing or invalid transaction set identifier",
+        "7" => "missing or invalid transaction set control number",
+        "23" => "transaction set control number not unique within the group",
+        "I5" => "implementation: one or more segments in error",
+        "I6" => "implementation convention not supported",
+        _ => "transaction set error (see the X12 999 code list)",
+    }
+}
+
+/// IK304 segment syntax error codes in plain words.
+pub fn segment_error_words(code: &str) -> &'static str {
+    match code {
+        "1" => "unrecognised segment",
+        "2" => "unexpected segment",
+        "3" => "required segment missing",
+        "4" => "loop occurs more often than allowed",
+        "5" => "segment occurs more often than allowed",
+        "6" => "segment not in the transaction set",
+        "7" => "segment out of order",
+        "8" => "segment has data element errors",
+        "I4" => "segment the guide says is not used",
+        "I6" => "segment the guide requires here is missing",
+        "I7" => "loop occurs fewer times than the guide requires",
+        "I8" => "segment occurs fewer times than the guide requires",
+        "I9" => "segment the guide does not use in this situation",
+        _ => "segment error (see the X12 999 code list)",
+    }
+}
+
+/// IK403 element syntax error codes in plain words.
+pub fn element_error_words(code: &str) -> &'static str {
+    match code {
+        "1" => "required element missing",
+        "2" => "conditionally required element missing",
+        "3" => "too many elements",
+        "4" => "value too short",
+        "5" => "value too long",
+        "6" => "invalid character",
+        "7" => "invalid code value",
+        "8" => "invalid date",
+        "9" => "invalid time",
+        "10" => "element excluded by another element's value",
+        "12" => "too many repetitions",
+        "13" => "too many components",
+        "I6" => "code value the guide does not use",
+        "I9" => "element the guide requires in this situation is missing",
+        "I10" => "element the guide says is not used",
+        "I11" => "too few repetitions",
+        "I12" => "value does not match the guide's pattern",
+        "I13" => "element the guide does not use in this situation",
+        _ => "element error (see the X12 999 code list)",
+    }
+}
+
+/// Claim status category codes in plain words.
+pub fn category_words(code: &str) -> &'static str {
+    match code {
+        "A0" => "forwarded to another entity",
+        "A1" => "received",
+        "A2" => "accepted for processing",
+        "A3" => "returned as unprocessable",
+        "A4" => "not found",
+        "A5" => "split into several claims and accepted",
+        "A6" => "rejected for missing information",
+        "A7" => "rejected for invalid information",
+        "A8" => "rejected for relational field errors",
+        "E0" | "E1" | "E2" | "E3" | "E4" => "could not be answered by the payer's system",
+        "P0" | "P1" | "P2" | "P3" | "P4" | "P5" => "pending",
+        "F0" | "F1" | "F2" | "F3" | "F4" => "finalised",
+        "R0" | "R1" | "R3" | "R4" | "R5" | "R6" | "R7" | "R8" | "R9" | "R10" | "R11" | "R12"
+        | "R13" | "R14" | "R15" | "R16" | "R17" => "waiting for requested information",
+        _ => "given an unknown status category",
+    }
+}
+
+/// Claim status codes (code list 508) in plain words; the common ones by name, others by
+/// number.
+pub fn status_words(code: &str) -> String {
+    let words = match code {
+        "" => return String::new(),
+        "0" => "cannot give further status electronically",
+        "1" => "see the remittance advice",
+        "3" => "adjudicated, awaiting the payment cycle",
+        "16" => "forwarded to another entity",
+        "19" => "receipt acknowledged",
+        "20" => "accepted for processing",
+        "21" => "missing or invalid information",
+        "24" => "not approved as an electronic submitter",
+        "26" => "entity not found",
+        "33" => "subscriber and subscriber id not found",
+        "35" => "claim not found",
+        "96" => "no agreement with the entity",
+        "97" => "patient eligibility not found",
+        "116" => "claim submitted to the wrong payer",
+        "125" => "entity's name",
+        "158" => "entity's date of birth",
+        "164" => "entity's contract or member number",
+        "187" => "dates of service",
+        "254" => "principal diagnosis code",
+        "255" => "diagnosis code",
+        "400" => "claim is out of balance",
+        "454" => "procedure code for services rendered",
+        "562" => "entity's National Provider Identifier (NPI)",
+        _ => return format!("status code {code} (see the X12 claim status code list)"),
+    };
+    words.to_string()
+}
+
+/// Entity identifier codes in plain words.
+pub fn entity_words(code: &str) -> &'static str {
+    match code {
+        "" => "",
+        "40" => "receiver",
+        "41" => "submitter",
+        "82" => "rendering provider",
+        "85" => "billing provider",
+        "IL" => "subscriber",
+        "QC" => "patient",
+        "PR" => "payer",
+        "77" => "service location",
+        _ => "another party",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ACK: &str = "ISA*00*          *00*          *ZZ*CH             *ZZ*CLINIC         *260105*1200*^*00501*000000009*0*P*:~GS*FA*CH*CLINIC*20260105*1200*9*X*005010X231A1~ST*999*0001*005010X231A1~AK1*HC*7*005010X222A1~AK2*837*0001*005010X222A1~IK5*A~AK2*837*0002*005010X222A1~IK3*NM1*14*2010AA*8~IK4*9*67*7*BADVALUE~IK5*R*5~AK9*P*2*2*1~SE*10*0001~GE*1*9~IEA*1*000000009~";
+
+    #[test]
+    fn reads_999_without_keeping_bad_values() {
+        let a = parse_999(ACK.as_bytes());
+        assert_eq!(a.diagnostics, vec![]);
+        let g = &a.groups[0];
+        assert_eq!(
+            (g.group_control, g.status),
+            (7, Some(AckCode::PartiallyAccepted))
+        );
+        assert_eq!(g.sets[0].status, AckCode::Accepted);
+        assert_eq!(g.sets[1].status, AckCode::Rejected);
+        assert_eq!(g.sets[1].set_errors, vec!["5".to_string()]);
+        assert_eq!(g.sets[1].segment_errors[0].position, 14);
+        assert_eq!(g.sets[1].segment_errors[0].elements[0].code, "7");
+        assert!(!format!("{a:?}").contains("BADVALUE"));
+    }
+
+    #[test]
+    fn plain_words() {
+        let s = StatusCode {
+            category: "A3".into(),
+            status: "33".into(),
+            entity: "IL".into(),
+        };
+        assert_eq!(s.outcome(), Outcome::Rejected);
+        assert_eq!(
+            s.plain(),
+            "returned as unprocessable: subscriber and subscriber id not found (subscriber)"
+        );
+        assert_eq!(
+            status_words("9999"),
+            "status code 9999 (see the X12 claim status code list)"
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for input in [
+            "",
+            "ISA",
+            "ST*999~IK5*R",
+            "ISA*00*          *00*          *ZZ*S *ZZ*R *260101*1200*^*00501*1*0*P*:~ST*999*1~IK4*1~IK3~AK2~AK9*Q~SE~",
+        ] {
+            let _ = parse_999(input.as_bytes());
+            let _ = parse_277ca(input.as_bytes());
+        }
+    }
+}

@@ -1,0 +1,885 @@
+//! A synthetic clinic month, run through the whole claim cycle: visits priced and captured,
+//! weekly 837P batches, 999s and 277CAs (one claim rejected for a mistyped member id, fixed
+//! and resubmitted), replacements and voids, each payer's 835 posted, secondary claims with
+//! the primary's adjudication, their 835s, patients paying what is left, claims closed.
+//!
+//! Deterministic for a seed; every interchange either side writes is kept in
+//! [`MonthRun::files`] in the order it was exchanged.
+
+use super::{PayerSimulator, Plan, clearinghouse_999, read_837};
+use crate::books::Books;
+use crate::charge::{
+    BillTo, Charge, ChargeId, ChargeRequest, FeeSchedule, Modifier, ProcedureCode,
+};
+use crate::claim::{ClaimBook, ClaimDraft, ClaimStatus, PayerSequence};
+use crate::coverage::Benefits;
+use crate::money::{BasisPoints, Currency, Money};
+use crate::patient::{PatientPayment, PaymentId, PaymentMethod};
+use crate::remit::{ClaimMatcher, RemittancePoster};
+use crate::x12::ack::{Acknowledgements, parse_277ca, parse_999};
+use crate::x12::envelope::{EnvelopeParties, Submissions, Usage, WriteError};
+use crate::x12::party::{
+    Address, BillingProvider, ClaimFiling, DiagnosisCode, Npi, Payer, Person, PlaceOfService,
+    Relationship, RenderingProvider, Sex, Submitter, Subscriber, TaxId, Taxonomy,
+};
+use crate::x12::read835::{ClaimPayment, parse, validate};
+use crate::x12::write837::{Batch, ClaimInput, PriorPayer, write};
+use bedside_core::{
+    ClaimId, CoverageId, EncounterId, Instant, OrganisationId, PatientId, ProviderId, SeededRng,
+};
+use chrono::{Datelike, NaiveDate};
+use std::collections::HashMap;
+
+/// What kind of file an exchanged interchange is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// An 837P the clinic wrote.
+    Claim837,
+    /// A 999 from the clearinghouse.
+    Ack999,
+    /// A 277CA from a payer.
+    Ack277,
+    /// An 835 from a payer.
+    Remit835,
+}
+
+/// One interchange exchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangedFile {
+    /// A file name (`01-week1.837`, …).
+    pub name: String,
+    /// What it is.
+    pub kind: FileKind,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The outcome of [`run_month`].
+#[derive(Debug)]
+pub struct MonthRun {
+    /// Every interchange, in the order exchanged.
+    pub files: Vec<ExchangedFile>,
+    /// Claims written to 837s (CLM segments, resubmissions included).
+    pub claims_written: usize,
+    /// Distinct claims that had to be adjudicated (primaries and secondaries, not the replaced
+    /// or voided ones).
+    pub claims_due: usize,
+    /// Of those, claims whose adjudication was posted.
+    pub claims_posted: usize,
+    /// Claims that are neither closed nor replaced at the end.
+    pub claims_open: usize,
+    /// 835 transactions that failed the balancing rules.
+    pub remittances_unbalanced: usize,
+    /// Replacements and voids sent.
+    pub corrections: (usize, usize),
+    /// Rejections queued by acknowledgements.
+    pub rejections: usize,
+    /// The books at the end.
+    pub books: Books,
+    /// The claims at the end.
+    pub claims: ClaimBook,
+    /// Control numbers issued.
+    pub submissions: Submissions,
+}
+
+#[derive(Debug, Clone)]
+struct Coverage {
+    payer: usize,
+    subscriber: Subscriber,
+    coverage: CoverageId,
+}
+
+#[derive(Debug, Clone)]
+struct SimPatient {
+    id: PatientId,
+    primary: Coverage,
+    secondary: Option<Coverage>,
+}
+
+#[derive(Debug, Clone)]
+struct Visit {
+    patient: usize,
+    claim: ClaimId,
+    diagnoses: Vec<DiagnosisCode>,
+    place: PlaceOfService,
+    rendering: usize,
+    /// The first submission carries a mistyped member id.
+    typo: bool,
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn npi(base: u32) -> Result<Npi, String> {
+    (0..10)
+        .find_map(|d| Npi::parse(&format!("{base:09}{d}")).ok())
+        .ok_or_else(|| "no npi".to_string())
+}
+
+fn at(date: NaiveDate, hour: u32) -> Instant {
+    date.and_hms_opt(hour, 0, 0).unwrap_or_default().and_utc()
+}
+
+const FEES: [(&str, i64, &str); 11] = [
+    (
+        "99213",
+        15_000,
+        "Office visit, established patient, low complexity",
+    ),
+    (
+        "99214",
+        22_000,
+        "Office visit, established patient, moderate complexity",
+    ),
+    (
+        "99215",
+        30_000,
+        "Office visit, established patient, high complexity",
+    ),
+    ("99203", 20_000, "Office visit, new patient"),
+    ("93000", 6_000, "Electrocardiogram"),
+    ("36415", 1_500, "Blood draw"),
+    ("87880", 3_500, "Rapid strep test"),
+    ("90471", 3_000, "Vaccine administration"),
+    ("90686", 4_500, "Influenza vaccine"),
+    (
+        "G0008",
+        3_500,
+        "Influenza vaccine administration (Medicare)",
+    ),
+    ("97110", 9_000, "Therapeutic exercise, 15 minutes"),
+];
+
+const DIAGNOSES: [&str; 10] = [
+    "J06.9", "J20.9", "E11.9", "I10", "Z00.00", "M54.50", "R05.9", "Z23", "F41.1", "E78.5",
+];
+
+const LAST: [&str; 8] = [
+    "GARCIA", "NGUYEN", "O'BRIEN", "SMITH", "MÜLLER", "OKAFOR", "LI", "COHEN",
+];
+const FIRST: [&str; 8] = ["ANA", "MINH", "SEAN", "JOAN", "LUKAS", "ADA", "WEI", "NOAH"];
+
+struct Clinic {
+    parties: EnvelopeParties,
+    submitter: Submitter,
+    billing: BillingProvider,
+    rendering: Vec<RenderingProvider>,
+    payers: Vec<PayerSimulator>,
+    orgs: Vec<OrganisationId>,
+}
+
+fn clinic() -> Result<Clinic, WriteError> {
+    let addr = |l: &str, z: &str| Address::new(l, None, "SPRINGFIELD", "IL", z);
+    let billing = BillingProvider::new(
+        "BEDSIDE FAMILY CLINIC",
+        Npi::parse("1234567893")?,
+        TaxId::parse("12-3456789")?,
+        Some(Taxonomy::parse("207Q00000X")?),
+        addr("100 MAIN STREET", "627011234")?,
+    )?;
+    let rendering = (0..3)
+        .map(|i| {
+            Ok(RenderingProvider {
+                last: ["HOUSE", "QUINN", "WELBY"][i].to_string(),
+                first: ["GREGORY", "MICHAELA", "MARCUS"][i].to_string(),
+                npi: npi(165_432_100 + i as u32)
+                    .map_err(|_| WriteError::InvalidField { field: "npi" })?,
+                taxonomy: Some(Taxonomy::parse("207Q00000X")?),
+            })
+        })
+        .collect::<Result<Vec<_>, WriteError>>()?;
+    let usd = |m| Money::new(m, Currency::USD);
+    let plan = |allowed: u16, deductible, copay, coinsurance: u16| Plan {
+        allowed: BasisPoints::percent(allowed),
+        benefits: Benefits {
+            deductible: usd(deductible),
+            copay: usd(copay),
+            coinsurance: BasisPoints::percent(coinsurance),
+            out_of_pocket_max: usd(300_000),
+        },
+    };
+    let payers = vec![
+        PayerSimulator::new(
+            Payer::new("ACME COMMERCIAL", "ACME1", ClaimFiling::Commercial)?,
+            plan(80, 50_000, 2_500, 20),
+        ),
+        PayerSimulator::new(
+            Payer::new("BLUE SHIELD OF ILLINOIS", "BSIL1", ClaimFiling::BlueCross)?,
+            plan(75, 25_000, 3_000, 10),
+        ),
+        PayerSimulator::new(
+            Payer::new("MEDICARE PART B", "MCRB1", ClaimFiling::MedicarePartB)?,
+            plan(60, 24_000, 0, 20),
+        ),
+        PayerSimulator::new(
+            Payer::new("STATE MEDICAID", "MCAID", ClaimFiling::Medicaid)?,
+            plan(50, 0, 0, 0),
+        ),
+        PayerSimulator::new(
+            Payer::new("MEDIGAP SUPPLEMENT", "MGAP1", ClaimFiling::Commercial)?,
+            plan(100, 0, 0, 0),
+        ),
+    ];
+    let orgs = (0..payers.len())
+        .map(|i| OrganisationId::from_uuid(uuid::Uuid::from_u128(0xBA_0000 + i as u128)))
+        .collect();
+    Ok(Clinic {
+        parties: EnvelopeParties::new(
+            "BEDSIDECLINIC",
+            "CLEARINGHOUSE",
+            "BEDSIDECLINIC",
+            "CLEARINGHOUSE",
+            Usage::Production,
+        )?,
+        submitter: Submitter::new(
+            "BEDSIDE FAMILY CLINIC",
+            "BEDSIDE01",
+            "BILLING OFFICE",
+            "217-555-0100",
+            "CLEARINGHOUSE",
+            "CH0001",
+        )?,
+        billing,
+        rendering,
+        payers,
+        orgs,
+    })
+}
+
+fn person(rng: &mut SeededRng, born: i32) -> Result<Person, WriteError> {
+    let address = Address::new(
+        &format!("{} OAK STREET", 10 + rng.below(900)),
+        rng.chance(0.3).then_some("APT 2"),
+        "SPRINGFIELD",
+        "IL",
+        "62704",
+    )?;
+    let birth = NaiveDate::from_ymd_opt(born, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32)
+        .unwrap_or_default();
+    let sex = [Sex::Female, Sex::Male, Sex::Unknown][rng.index(3).min(2)];
+    Person::new(
+        LAST[rng.index(LAST.len())],
+        FIRST[rng.index(FIRST.len())],
+        birth,
+        sex,
+        address,
+    )
+}
+
+fn patients(rng: &mut SeededRng, n: usize) -> Result<Vec<SimPatient>, WriteError> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = PatientId::from_uuid(uuid::Uuid::from_u128(0x9A_0000 + i as u128));
+        let payer = rng.index(4);
+        let medicare = payer == 2;
+        let born = if medicare {
+            1945 + rng.below(15) as i32
+        } else {
+            1970 + rng.below(30) as i32
+        };
+        let member = format!("M{:02}{:06}", payer, 100_000 + i);
+        let group = (!medicare && payer != 3).then(|| format!("GRP{}", 100 + payer));
+        let subscriber_person = person(rng, born)?;
+        let subscriber = if !medicare && rng.chance(0.25) {
+            let born = 2012 + rng.below(10) as i32;
+            let child = person(rng, born)?;
+            Subscriber::with_dependant(
+                subscriber_person,
+                &member,
+                group.as_deref(),
+                Relationship::Child,
+                child,
+            )?
+        } else {
+            Subscriber::patient_self(subscriber_person, &member, group.as_deref())?
+        };
+        let secondary_payer = match payer {
+            2 if rng.chance(0.6) => Some(4),
+            0 | 1 if rng.chance(0.2) => Some(1 - payer),
+            _ => None,
+        };
+        let secondary = match secondary_payer {
+            Some(p) => {
+                let member = format!("S{:02}{:06}", p, 100_000 + i);
+                let sub = Subscriber {
+                    member_id: bedside_core::Sensitive::new(member),
+                    group_number: None,
+                    ..subscriber.clone()
+                };
+                Some(Coverage {
+                    payer: p,
+                    subscriber: sub,
+                    coverage: CoverageId::from_uuid(uuid::Uuid::from_u128(0xC2_0000 + i as u128)),
+                })
+            }
+            None => None,
+        };
+        out.push(SimPatient {
+            id,
+            primary: Coverage {
+                payer,
+                subscriber,
+                coverage: CoverageId::from_uuid(uuid::Uuid::from_u128(0xC1_0000 + i as u128)),
+            },
+            secondary,
+        });
+    }
+    Ok(out)
+}
+
+struct State {
+    clinic: Clinic,
+    books: Books,
+    claims: ClaimBook,
+    submissions: Submissions,
+    acks: Acknowledgements,
+    poster: RemittancePoster,
+    fees: FeeSchedule,
+    patients: Vec<SimPatient>,
+    visits: Vec<Visit>,
+    /// The primary's CLP and payment date, per primary claim.
+    remitted: HashMap<ClaimId, (ClaimPayment, NaiveDate)>,
+    /// Secondary claim → (visit, primary claim).
+    secondaries: Vec<(ClaimId, usize, ClaimId)>,
+    files: Vec<ExchangedFile>,
+    claims_written: usize,
+    unbalanced: usize,
+    next_control_in: u32,
+    next_charge: u128,
+}
+
+impl State {
+    fn file(&mut self, name: String, kind: FileKind, bytes: Vec<u8>) {
+        let n = self.files.len() + 1;
+        self.files.push(ExchangedFile {
+            name: format!("{n:02}-{name}"),
+            kind,
+            bytes,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn charge(
+        &mut self,
+        visit: usize,
+        code: &str,
+        modifiers: &[&str],
+        units: u32,
+        date: NaiveDate,
+        pointers: Vec<u8>,
+        captured: Instant,
+    ) -> Result<Charge, String> {
+        self.next_charge += 1;
+        let p = &self.patients[self.visits[visit].patient];
+        let req = ChargeRequest {
+            patient: p.id,
+            encounter: EncounterId::from_uuid(uuid::Uuid::from_u128(0xE0_0000 + visit as u128)),
+            code: ProcedureCode::parse(code).map_err(err)?,
+            modifiers: modifiers
+                .iter()
+                .map(|m| Modifier::parse(m))
+                .collect::<Result<_, _>>()
+                .map_err(err)?,
+            units,
+            date_of_service: date,
+            rendering_provider: ProviderId::from_uuid(uuid::Uuid::from_u128(
+                0xD0_0000 + self.visits[visit].rendering as u128,
+            )),
+            diagnosis_pointers: pointers,
+        };
+        let c = self
+            .fees
+            .price(
+                ChargeId::from_uuid(uuid::Uuid::from_u128(0xCC_0000 + self.next_charge)),
+                req,
+            )
+            .map_err(err)?;
+        let payer = self.clinic.orgs[p.primary.payer];
+        self.books
+            .capture_charge(&c, BillTo::Payer(payer), captured)
+            .map_err(err)?;
+        Ok(c)
+    }
+
+    fn input<'a>(
+        &'a self,
+        claim: ClaimId,
+        typo_subscriber: &'a Option<Subscriber>,
+    ) -> Result<ClaimInput<'a>, String> {
+        let c = self.claims.get(claim).ok_or("unknown claim")?;
+        let (visit, primary) = match c.sequence {
+            PayerSequence::Primary => (
+                self.visits.iter().find(|v| {
+                    v.claim == claim
+                        || self
+                            .claims
+                            .get(v.claim)
+                            .is_some_and(|o| o.replaced_by == Some(claim))
+                }),
+                None,
+            ),
+            PayerSequence::Secondary { primary } => (
+                self.secondaries
+                    .iter()
+                    .find(|s| s.0 == claim)
+                    .map(|s| &self.visits[s.1]),
+                Some(primary),
+            ),
+        };
+        let visit = visit.ok_or("claim of no visit")?;
+        let p = &self.patients[visit.patient];
+        let (coverage, prior) = match primary {
+            None => (&p.primary, None),
+            Some(primary) => {
+                let (clp, on) = self
+                    .remitted
+                    .get(&primary)
+                    .ok_or("secondary before primary remit")?;
+                (
+                    p.secondary.as_ref().ok_or("no secondary coverage")?,
+                    Some(PriorPayer {
+                        payer: self.clinic.payers[p.primary.payer].payer(),
+                        subscriber: &p.primary.subscriber,
+                        remittance: clp,
+                        adjudicated_on: *on,
+                    }),
+                )
+            }
+        };
+        Ok(ClaimInput {
+            claim: c,
+            payer: self.clinic.payers[coverage.payer].payer(),
+            subscriber: typo_subscriber.as_ref().unwrap_or(&coverage.subscriber),
+            diagnoses: &visit.diagnoses,
+            place_of_service: visit.place,
+            rendering: Some(&self.clinic.rendering[visit.rendering]),
+            prior,
+        })
+    }
+
+    /// Writes one 837 with `ids`, marks them submitted, and runs the 999 and every payer's
+    /// 277CA over it.
+    fn submit(&mut self, name: &str, ids: &[ClaimId], when: Instant) -> Result<(), String> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let typos: Vec<Option<Subscriber>> = ids
+            .iter()
+            .map(|id| {
+                let v = self.visits.iter().find(|v| v.claim == *id && v.typo)?;
+                let s = &self.patients[v.patient].primary.subscriber;
+                Some(Subscriber {
+                    member_id: bedside_core::Sensitive::new(format!("{}X", s.member_id.expose())),
+                    ..s.clone()
+                })
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        {
+            let inputs = ids
+                .iter()
+                .zip(&typos)
+                .map(|(id, t)| self.input(*id, t))
+                .collect::<Result<Vec<_>, _>>()?;
+            let batch = Batch {
+                parties: &self.clinic.parties,
+                submitter: &self.clinic.submitter,
+                billing: &self.clinic.billing,
+                claims: &inputs,
+            };
+            let mut submissions = self.submissions.clone();
+            write(&batch, &mut submissions, when, &mut bytes).map_err(err)?;
+            self.submissions = submissions;
+        }
+        for v in self.visits.iter_mut().filter(|v| ids.contains(&v.claim)) {
+            v.typo = false;
+        }
+        self.claims_written += ids.len();
+        for id in ids {
+            if self
+                .claims
+                .get(*id)
+                .is_some_and(|c| c.status.can_move_to(ClaimStatus::Submitted))
+            {
+                self.claims
+                    .transition(*id, ClaimStatus::Submitted, when)
+                    .map_err(err)?;
+            }
+        }
+        self.file(format!("{name}.837"), FileKind::Claim837, bytes.clone());
+        let read = read_837(&bytes);
+        self.next_control_in += 1;
+        let ack = clearinghouse_999(&read, &[], self.next_control_in, when);
+        let parsed = parse_999(&ack);
+        self.acks
+            .apply_999(&parsed, &self.submissions, &mut self.claims, when);
+        self.file(format!("{name}.999"), FileKind::Ack999, ack);
+        for k in 0..self.clinic.payers.len() {
+            if !read
+                .claims
+                .iter()
+                .any(|c| c.payer_id == self.clinic.payers[k].payer().payer_id)
+            {
+                continue;
+            }
+            self.next_control_in += 1;
+            let (ack, _) = self.clinic.payers[k].receive(&read, self.next_control_in, when);
+            let parsed = parse_277ca(&ack);
+            self.acks.apply_277ca(&parsed, &mut self.claims, when);
+            let id = self.clinic.payers[k].payer().payer_id.clone();
+            self.file(format!("{name}-{id}.277"), FileKind::Ack277, ack);
+        }
+        Ok(())
+    }
+
+    /// Every payer remits what it holds; each 835 is posted and its adjudications recorded.
+    fn remit(&mut self, paid_on: NaiveDate, label: &str) -> Result<(), String> {
+        let when = at(paid_on, 12);
+        for k in 0..self.clinic.payers.len() {
+            self.next_control_in += 1;
+            let bytes = self.clinic.payers[k].remit(paid_on, self.next_control_in, when);
+            if bytes.is_empty() {
+                continue;
+            }
+            let r = parse(&bytes);
+            for tx in &r.transactions {
+                if !validate(tx).is_empty() {
+                    self.unbalanced += 1;
+                    continue;
+                }
+                let summary = self
+                    .poster
+                    .post(&mut self.books.ledger, tx, &self.claims, when)
+                    .map_err(err)?;
+                for (claim, adjudication) in summary.adjudications {
+                    self.claims
+                        .record_adjudication(claim, adjudication, when)
+                        .map_err(err)?;
+                }
+                for clp in &tx.claims {
+                    if let Some(t) = self.claims.find(clp.control_number.expose()) {
+                        let _ = self
+                            .claims
+                            .record_payer_claim_number(t.claim, clp.payer_control_number.expose());
+                        self.remitted.insert(t.claim, (clp.clone(), paid_on));
+                    }
+                }
+            }
+            let id = self.clinic.payers[k].payer().payer_id.clone();
+            self.file(format!("{label}-{id}.835"), FileKind::Remit835, bytes);
+        }
+        Ok(())
+    }
+}
+
+fn visit_date(v: usize, visits: usize, start: NaiveDate) -> NaiveDate {
+    start + chrono::Duration::days((v * 27 / visits.max(1)) as i64)
+}
+
+/// Prices, captures and builds the claims of visits `range`.
+fn build_visits(
+    s: &mut State,
+    rng: &mut SeededRng,
+    range: std::ops::Range<usize>,
+    visits: usize,
+    start: NaiveDate,
+) -> Result<(), String> {
+    for v in range {
+        let patient = v % s.patients.len();
+        let date = visit_date(v, visits, start);
+        let n_dx = 1 + rng.index(4);
+        let mut dx: Vec<&str> = Vec::new();
+        while dx.len() < n_dx {
+            let d = DIAGNOSES[rng.index(DIAGNOSES.len())];
+            if !dx.contains(&d) {
+                dx.push(d);
+            }
+        }
+        s.visits.push(Visit {
+            patient,
+            claim: ClaimId::from_uuid(uuid::Uuid::from_u128(0xC0_0000 + v as u128)),
+            diagnoses: dx
+                .iter()
+                .map(|d| DiagnosisCode::parse(d))
+                .collect::<Result<_, _>>()
+                .map_err(err)?,
+            place: if rng.chance(0.15) {
+                PlaceOfService::TELEHEALTH
+            } else {
+                PlaceOfService::OFFICE
+            },
+            rendering: rng.index(3),
+            typo: v == 7,
+        });
+        let medicare = s.patients[patient].primary.payer == 2;
+        let em = ["99213", "99214", "99203"][rng.index(3)];
+        let mut lines: Vec<(&str, Vec<&str>, u32)> = vec![(em, vec![], 1)];
+        match rng.index(5) {
+            0 => lines.push(("93000", vec![], 1)),
+            1 => lines.extend([("36415", vec![], 1), ("87880", vec![], 1)]),
+            2 if medicare => lines.push(("G0008", vec![], 1)),
+            2 => lines.extend([("90686", vec![], 1), ("90471", vec![], 1)]),
+            3 => lines.push(("97110", vec!["GP"], 2)),
+            _ => {}
+        }
+        if lines.len() > 1 {
+            lines[0].1.push("25");
+        }
+        let mut charges = Vec::new();
+        for (i, (code, mods, units)) in lines.iter().enumerate() {
+            let pointers = (1..=n_dx.min(4) as u8)
+                .skip(i % n_dx.min(4))
+                .take(2)
+                .collect::<Vec<_>>();
+            let pointers = if pointers.is_empty() {
+                vec![1]
+            } else {
+                pointers
+            };
+            charges.push(s.charge(v, code, mods, *units, date, pointers, at(date, 17))?);
+        }
+        let p = &s.patients[patient];
+        let draft = ClaimDraft {
+            id: s.visits[v].claim,
+            payer: s.clinic.orgs[p.primary.payer],
+            coverage: p.primary.coverage,
+            control_number: format!("BSD{:05}", v + 1),
+            charges: &charges,
+        };
+        s.claims
+            .build(&mut s.books, draft, at(date, 18))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Runs a clinic month of `visits` visits (at least 50 makes a useful run) from `seed`.
+///
+/// # Errors
+/// A description of the first step that failed (a bug in the simulation or the crate).
+pub fn run_month(seed: u64, visits: usize, start: NaiveDate) -> Result<MonthRun, String> {
+    let mut rng = SeededRng::new(seed);
+    let clinic = clinic().map_err(err)?;
+    let mut fees = FeeSchedule::new();
+    for (code, price, description) in FEES {
+        fees.set(
+            ProcedureCode::parse(code).map_err(err)?,
+            None,
+            Money::new(price, Currency::USD),
+            description,
+        );
+    }
+    let books = Books::open(Currency::USD).map_err(err)?;
+    let poster = RemittancePoster::new(books.clinic);
+    let patients = patients(&mut rng, (visits * 2 / 3).max(1)).map_err(err)?;
+    let mut s = State {
+        clinic,
+        books,
+        claims: ClaimBook::new(),
+        submissions: Submissions::new(),
+        acks: Acknowledgements::new(),
+        poster,
+        fees,
+        patients,
+        visits: Vec::new(),
+        remitted: HashMap::new(),
+        secondaries: Vec::new(),
+        files: Vec::new(),
+        claims_written: 0,
+        unbalanced: 0,
+        next_control_in: 0,
+        next_charge: 0,
+    };
+    for p in &s.patients {
+        s.clinic.payers[p.primary.payer].enrol(p.primary.subscriber.member_id.expose());
+        if let Some(c) = &p.secondary {
+            s.clinic.payers[c.payer].enrol(c.subscriber.member_id.expose());
+        }
+    }
+    let mut built = 0;
+    // Weekly batches; rejected claims go again with the next batch once fixed.
+    let mut replaced = 0;
+    let mut voided = 0;
+    for week in 0..4u32 {
+        let from = start + chrono::Duration::days(i64::from(week) * 7);
+        let to = from + chrono::Duration::days(7);
+        let mut upto = built;
+        while upto < visits && (week == 3 || visit_date(upto, visits, start) < to) {
+            upto += 1;
+        }
+        build_visits(&mut s, &mut rng, built..upto, visits, start)?;
+        built = upto;
+        let mut ids: Vec<ClaimId> = s
+            .visits
+            .iter()
+            .map(|v| v.claim)
+            .filter(|id| {
+                s.claims.get(*id).is_some_and(|c| {
+                    let d = c.lines[0].date_of_service;
+                    (c.status == ClaimStatus::Draft && d >= from && (d < to || week == 3))
+                        || c.status == ClaimStatus::Rejected
+                })
+            })
+            .collect();
+        ids.sort();
+        let when = at(to, 8);
+        s.submit(&format!("week{}", week + 1), &ids, when)?;
+        if week == 1 {
+            // Corrections: three claims coded too low are replaced, two billed in error are
+            // voided.
+            let held: Vec<(usize, ClaimId)> = s
+                .visits
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| {
+                    s.claims
+                        .get(v.claim)
+                        .is_some_and(|c| c.status == ClaimStatus::Accepted)
+                })
+                .map(|(i, v)| (i, v.claim))
+                .collect();
+            let mut out = Vec::new();
+            for &(vi, id) in held.iter().take(3) {
+                let old = s.claims.get(id).cloned().ok_or("claim")?;
+                let date = old.lines[0].date_of_service;
+                let mut charges = vec![s.charge(vi, "99215", &[], 1, date, vec![1], when)?];
+                for l in old.lines.iter().skip(1) {
+                    let mods: Vec<&str> = l.modifiers.iter().map(|m| m.as_str()).collect();
+                    charges.push(s.charge(
+                        vi,
+                        l.code.as_str(),
+                        &mods,
+                        l.units,
+                        date,
+                        l.diagnosis_pointers.clone(),
+                        when,
+                    )?);
+                }
+                let new_id = ClaimId::from_uuid(uuid::Uuid::from_u128(0xC7_0000 + vi as u128));
+                let draft = ClaimDraft {
+                    id: new_id,
+                    payer: old.payer,
+                    coverage: old.coverage,
+                    control_number: old.control_number.expose().clone(),
+                    charges: &charges,
+                };
+                s.claims
+                    .build_replacement(&mut s.books, id, draft, when)
+                    .map_err(err)?;
+                s.visits[vi].claim = new_id;
+                out.push(new_id);
+                replaced += 1;
+            }
+            for &(_, id) in held.iter().skip(3).take(2) {
+                s.claims.void(&mut s.books, id, when).map_err(err)?;
+                out.push(id);
+                voided += 1;
+            }
+            s.submit("corrections", &out, when + chrono::Duration::hours(2))?;
+        }
+    }
+    let month_end = start + chrono::Duration::days(30);
+    s.remit(month_end, "primary")?;
+    // Secondary claims for what the primaries left to patients with a second coverage.
+    let mut second = Vec::new();
+    for vi in 0..s.visits.len() {
+        let v = s.visits[vi].clone();
+        let p = &s.patients[v.patient];
+        let Some(sec) = p.secondary.clone() else {
+            continue;
+        };
+        let share = s
+            .claims
+            .get(v.claim)
+            .filter(|c| matches!(c.status, ClaimStatus::Paid | ClaimStatus::PartiallyPaid))
+            .and_then(|c| c.adjudication.as_ref())
+            .and_then(|a| a.patient.total().ok());
+        if !share.is_some_and(|m| m.is_positive()) || !s.remitted.contains_key(&v.claim) {
+            continue;
+        }
+        let id = ClaimId::from_uuid(uuid::Uuid::from_u128(0xC5_0000 + vi as u128));
+        let control = format!(
+            "{}S",
+            s.claims
+                .get(v.claim)
+                .map(|c| c.control_number.expose().clone())
+                .unwrap_or_default()
+        );
+        let draft = ClaimDraft {
+            id,
+            payer: s.clinic.orgs[sec.payer],
+            coverage: sec.coverage,
+            control_number: control,
+            charges: &[],
+        };
+        s.claims
+            .build_secondary(&mut s.books, v.claim, draft, at(month_end, 14))
+            .map_err(err)?;
+        s.secondaries.push((id, vi, v.claim));
+        second.push(id);
+    }
+    let sec_when = at(month_end + chrono::Duration::days(1), 8);
+    s.submit("secondary", &second, sec_when)?;
+    s.remit(month_end + chrono::Duration::days(15), "secondary")?;
+    // Patients pay what is left; adjudicated claims close.
+    let pay_day = at(month_end + chrono::Duration::days(20), 10);
+    for (i, p) in s.patients.iter().enumerate() {
+        let account = s.books.patient_account(p.id).map_err(err)?;
+        let owed = s
+            .books
+            .ledger
+            .balance(account)
+            .map(|b| b.posted)
+            .unwrap_or(Money::zero(Currency::USD));
+        if owed.is_positive() {
+            let payment = PatientPayment {
+                id: PaymentId::from_uuid(uuid::Uuid::from_u128(0xFA_0000 + i as u128)),
+                patient: p.id,
+                amount: owed,
+                method: PaymentMethod::Cash,
+                received_at: pay_day,
+            };
+            s.books.record_patient_payment(&payment).map_err(err)?;
+        }
+    }
+    let ids: Vec<ClaimId> = s.claims.iter().map(|c| c.id).collect();
+    for id in ids {
+        if s.claims
+            .get(id)
+            .is_some_and(|c| c.status.can_move_to(ClaimStatus::Closed) && c.adjudication.is_some())
+        {
+            s.claims
+                .transition(id, ClaimStatus::Closed, pay_day)
+                .map_err(err)?;
+        }
+    }
+    let due: Vec<&crate::claim::Claim> = s
+        .claims
+        .iter()
+        .filter(|c| {
+            c.status != ClaimStatus::Replaced && c.frequency != crate::claim::ClaimFrequency::Void
+        })
+        .collect();
+    let claims_due = due.len();
+    let claims_posted = due.iter().filter(|c| c.adjudication.is_some()).count();
+    let claims_open = s
+        .claims
+        .iter()
+        .filter(|c| !matches!(c.status, ClaimStatus::Closed | ClaimStatus::Replaced))
+        .count();
+    let _ = month_end.day();
+    Ok(MonthRun {
+        files: s.files,
+        claims_written: s.claims_written,
+        claims_due,
+        claims_posted,
+        claims_open,
+        remittances_unbalanced: s.unbalanced,
+        corrections: (replaced, voided),
+        rejections: s.acks.work_queue().len(),
+        books: s.books,
+        claims: s.claims,
+        submissions: s.submissions,
+    })
+}
