@@ -195,8 +195,8 @@ macro_rules! vocabulary {
 /// and matched by its text.
 ///
 /// Open codes are interned once per process in their vocabulary's table, so a value stays
-/// `Copy` and a set of values stays a 128-bit set: matching an open code costs what matching a
-/// known one does. The table is bounded (128 slots per vocabulary, the known values included,
+/// `Copy` and a set of values stays a 64-bit set: matching an open code costs what matching a
+/// known one does. The table is bounded (64 slots per vocabulary, the known values included,
 /// codes at most 128 bytes), so hostile input cannot grow it without limit; once it is full,
 /// new open codes are refused (`None` from [`DataClass::open`]) rather than dropped.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -219,7 +219,7 @@ impl fmt::Debug for OpenCode {
 }
 
 /// Bits in an open vocabulary's set: known values and interned open codes together.
-const OPEN_SLOTS: usize = 128;
+const OPEN_SLOTS: usize = 64;
 /// Longest open code accepted.
 const MAX_OPEN_CODE_BYTES: usize = 128;
 
@@ -242,7 +242,7 @@ impl OpenCodes {
                     return None;
                 }
                 // Leaked on purpose: an interned code lives as long as the process, and the
-                // table is bounded (at most 128 codes of at most 128 bytes per vocabulary).
+                // table is bounded (at most 64 codes of at most 128 bytes per vocabulary).
                 codes.push(Box::leak(code.to_owned().into_boxed_str()));
                 codes.len() - 1
             }
@@ -300,7 +300,7 @@ fn open_label_shape(code: &str) -> bool {
 }
 
 /// Defines an open, coded vocabulary: known values, an `Other` value for any other code
-/// (interned, see [`OpenCode`]) and a 128-bit set over both.
+/// (interned, see [`OpenCode`]) and a 64-bit set over both.
 macro_rules! open_vocabulary {
     (
         $(#[$meta:meta])*
@@ -377,8 +377,8 @@ macro_rules! open_vocabulary {
             }
 
             /// The bit of this value in a set.
-            const fn bit(self) -> u128 {
-                1u128 << self.slot()
+            const fn bit(self) -> u64 {
+                1u64 << self.slot()
             }
         }
 
@@ -413,9 +413,9 @@ macro_rules! open_vocabulary {
             }
         }
 
-        #[doc = concat!("A set of [`", stringify!($name), "`] values, known and open, stored as a 128-bit set.")]
+        #[doc = concat!("A set of [`", stringify!($name), "`] values, known and open, stored as a 64-bit set.")]
         #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-        pub struct $set(u128);
+        pub struct $set(u64);
 
         impl $set {
             /// The empty set.
@@ -503,14 +503,14 @@ macro_rules! open_vocabulary {
             /// per-value tables.
             #[allow(dead_code)] // Used for data classes, not labels.
             pub(crate) const fn rank(self, slot: u8) -> usize {
-                let below = (1u128 << (slot & 127)) - 1;
+                let below = (1u64 << (slot & 63)) - 1;
                 (self.0 & below).count_ones() as usize
             }
 
             /// Adds the value in `slot`.
             #[allow(dead_code)] // Used for data classes, not labels.
             pub(crate) fn insert_slot(&mut self, slot: u8) {
-                self.0 |= 1u128 << (slot & 127);
+                self.0 |= 1u64 << (slot & 63);
             }
 
             /// An empty set stands for "any value" in rules and provisions.
