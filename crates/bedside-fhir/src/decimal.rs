@@ -273,7 +273,10 @@ mod tests {
             .filter_map(|n| n.as_number().and_then(Decimal::from_number))
             .map(|d| d.as_str().to_string())
             .collect();
-        assert_eq!(texts, ["112.41600000000001", "20.0", "7", "0.333333333333333"]);
+        assert_eq!(
+            texts,
+            ["112.41600000000001", "20.0", "7", "0.333333333333333"]
+        );
     }
 
     proptest! {

@@ -18,8 +18,6 @@ mod clinic;
 mod consent;
 #[cfg(feature = "ledger")]
 mod ledger;
-#[cfg(feature = "ledger")]
-mod x12;
 #[cfg(feature = "records")]
 mod matching;
 #[cfg(feature = "records")]
@@ -30,6 +28,8 @@ mod schedule;
 mod survey;
 #[cfg(feature = "vitals")]
 mod vitals;
+#[cfg(feature = "ledger")]
+mod x12;
 
 /// One eval subcommand.
 pub struct Command {
