@@ -156,6 +156,7 @@ fn post_visit_survey() -> SurveyDefinition {
         max_missing: 0,
         bands: Vec::new(),
         parent: None,
+        code: None,
     }];
     survey
 }
