@@ -26,7 +26,7 @@ use crate::consent::{
     ProvisionType,
 };
 use crate::error::ConsentError;
-use crate::vocab::{AccessChannel, Action, Confidentiality, DataClass, Purpose, SecurityLabel};
+use crate::vocab::{AccessChannel, Confidentiality, Purpose, SecurityLabel};
 use bedside_core::code::system;
 use bedside_core::{
     Coding, ConsentId, Instant, OrganisationId, PatientId, Period, ProviderId, RelatedPersonId,
@@ -39,12 +39,20 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+mod codes;
+mod merge;
+use codes::{
+    OPEN_CODE_EXPECTED, action_coding, action_from, class_from, class_system, default_category,
+    default_policy_rule, default_role, default_scope,
+};
+use merge::merge;
+
 /// FHIR consent action code system.
 pub const CONSENT_ACTION_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/consentaction";
 /// Bedside action codes that FHIR lacks (`export`, `contact`), in the workspace's one
 /// code-system namespace ([`bedside_fhir::CODE_SYSTEM_BASE`]).
 pub const BEDSIDE_ACTION_SYSTEM: &str = "https://fhir.bedside.invalid/CodeSystem/consent-action";
-/// Bedside data-class code system for the known [`DataClass`]es in `provision.class`. Open
+/// Bedside data-class code system for the known [`DataClass`](crate::DataClass)es in `provision.class`. Open
 /// classes use the FHIR systems of their kind ([`RESOURCE_TYPE_SYSTEM`], [`MIME_TYPE_SYSTEM`]).
 pub const DATA_CLASS_SYSTEM: &str = "https://fhir.bedside.invalid/CodeSystem/data-class";
 /// Extension URL carrying a contact channel on a provision, in the workspace's one extension
@@ -358,114 +366,6 @@ fn array<'a>(v: Option<&'a Value>, path: &str) -> Result<&'a [Value], ConsentErr
             &element(path),
             "an array",
         ))),
-    }
-}
-
-/// What an open code must be (see [`DataClass::open`]).
-const OPEN_CODE_EXPECTED: &str =
-    "a code of at most 128 characters (or too many distinct open codes in this process)";
-
-/// The data class of a `provision.class` coding: a known Bedside class, or any other code
-/// (a resource type, a MIME type, a code of another system) as an open class.
-fn class_from(c: &Coding) -> Option<DataClass> {
-    match c.system.as_str() {
-        DATA_CLASS_SYSTEM | LEGACY_DATA_CLASS_SYSTEM => DataClass::open(&c.code),
-        // A known Bedside code under another system is not that class.
-        _ => match DataClass::from_code(&c.code) {
-            Some(_) => None,
-            None => DataClass::open(&c.code),
-        },
-    }
-}
-
-/// The system a class is written with.
-fn class_system(class: DataClass) -> &'static str {
-    let code = class.code();
-    if class.is_known() {
-        DATA_CLASS_SYSTEM
-    } else if code.contains('/') {
-        MIME_TYPE_SYSTEM
-    } else if code.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
-        && code.bytes().all(|b| b.is_ascii_alphabetic())
-    {
-        RESOURCE_TYPE_SYSTEM
-    } else {
-        DATA_CLASS_SYSTEM
-    }
-}
-
-/// The role export writes for an actor that has none (R4 requires one): what the actor kind
-/// is to the data, as a v3 ParticipationType.
-fn default_role(a: &ActorRef) -> Coding {
-    let (code, display) = match a {
-        ActorRef::Staff(_) | ActorRef::Provider(_) | ActorRef::Organisation(_) => {
-            ("PRCP", "primary information recipient")
-        }
-        ActorRef::RelatedPerson(_) | ActorRef::Patient(_) => ("IRCP", "information recipient"),
-    };
-    let mut c = Coding::new(PARTICIPATION_TYPE_SYSTEM, code);
-    c.display = Some(display.to_owned());
-    c
-}
-
-/// `Consent.scope` derived from the provisions when the consent does not carry one: research
-/// when the root names only research, treatment when it names only treatment purposes,
-/// otherwise privacy.
-fn default_scope(consent: &Consent) -> Coding {
-    use crate::vocab::PurposeSet;
-    let purposes = consent.provision.purposes;
-    let treatment = PurposeSet::EMPTY.with(Purpose::Treat).with(Purpose::Etreat);
-    let (code, display) = if purposes == PurposeSet::from(Purpose::Hresch) {
-        ("research", "Research")
-    } else if !purposes.is_empty() && purposes.is_subset(treatment) {
-        ("treatment", "Treatment")
-    } else {
-        ("patient-privacy", "Privacy Consent")
-    };
-    let mut c = Coding::new(CONSENT_SCOPE_SYSTEM, code);
-    c.display = Some(display.to_owned());
-    c
-}
-
-/// `Consent.category` when the consent carries none: LOINC 59284-0 Patient Consent.
-fn default_category() -> Coding {
-    let mut c = Coding::new(system::LOINC, "59284-0");
-    c.display = Some("Patient Consent".to_owned());
-    c
-}
-
-/// `Consent.policyRule` when the consent carries none (R4 requires a policy or a rule, ppc-1):
-/// opt-in for a permitting consent, opt-out for a denying one.
-fn default_policy_rule(consent: &Consent) -> Coding {
-    let root = consent.provision.kind.unwrap_or(consent.default_type);
-    let code = if root == ProvisionType::Deny {
-        "OPTOUT"
-    } else {
-        "OPTIN"
-    };
-    Coding::new(system::ACT_CODE, code)
-}
-
-fn action_from(c: &Coding) -> Option<Action> {
-    match (c.system.as_str(), c.code.as_str()) {
-        (CONSENT_ACTION_SYSTEM, "access") => Some(Action::Read),
-        (CONSENT_ACTION_SYSTEM, "collect") => Some(Action::Create),
-        (CONSENT_ACTION_SYSTEM, "correct") => Some(Action::Update),
-        (CONSENT_ACTION_SYSTEM, "disclose") => Some(Action::Disclose),
-        (BEDSIDE_ACTION_SYSTEM | LEGACY_ACTION_SYSTEM, "export") => Some(Action::Export),
-        (BEDSIDE_ACTION_SYSTEM | LEGACY_ACTION_SYSTEM, "contact") => Some(Action::Contact),
-        _ => None,
-    }
-}
-
-fn action_coding(a: Action) -> (&'static str, &'static str) {
-    match a {
-        Action::Read => (CONSENT_ACTION_SYSTEM, "access"),
-        Action::Create => (CONSENT_ACTION_SYSTEM, "collect"),
-        Action::Update => (CONSENT_ACTION_SYSTEM, "correct"),
-        Action::Disclose => (CONSENT_ACTION_SYSTEM, "disclose"),
-        Action::Export => (BEDSIDE_ACTION_SYSTEM, "export"),
-        Action::Contact => (BEDSIDE_ACTION_SYSTEM, "contact"),
     }
 }
 
@@ -791,158 +691,6 @@ pub fn export(consent: &Consent) -> Value {
     match read(source) {
         Ok(base) => merge(&write(&base.consent), &ours, source, "", &base.unmodelled),
         Err(_) => ours,
-    }
-}
-
-/// Three-way merge of JSON values: `base` is the model as imported (written), `ours` the model
-/// now (written) and `theirs` the imported resource at `path`, whose unmodelled paths (as
-/// [`Imported::unmodelled`] reports them) are in `unmodelled`. Where the model did not change,
-/// `theirs` wins (its spelling and its unmodelled elements); where it changed, `ours` wins;
-/// unmodelled members and items stay inside objects and arrays that survive.
-fn merge(base: &Value, ours: &Value, theirs: &Value, path: &str, unmodelled: &[String]) -> Value {
-    if ours == base {
-        return theirs.clone();
-    }
-    match (base, ours, theirs) {
-        // A changed data-type value (a coding, a concept, a reference, a period) is replaced
-        // whole: its display or text described the old value.
-        (Value::Object(_), Value::Object(_), Value::Object(_))
-            if is_datatype(ours) || is_datatype(base) =>
-        {
-            ours.clone()
-        }
-        (Value::Object(b), Value::Object(o), Value::Object(t)) => {
-            let member = |k: &str| {
-                if path.is_empty() {
-                    k.to_owned()
-                } else {
-                    format!("{path}.{k}")
-                }
-            };
-            let mut out = Map::new();
-            // The source's member order first, then members only the model has.
-            for (k, tv) in t {
-                match (b.get(k), o.get(k)) {
-                    // Unmodelled: the model never wrote it.
-                    (None, None) => {
-                        out.insert(k.clone(), tv.clone());
-                    }
-                    // The model writes a member that the source held unmodelled (an extension
-                    // list gaining a channel): both.
-                    (None, Some(Value::Array(oa))) if tv.is_array() => {
-                        let mut items = tv.as_array().cloned().unwrap_or_default();
-                        items.extend(oa.iter().cloned());
-                        out.insert(k.clone(), Value::Array(items));
-                    }
-                    (None, Some(ov)) => {
-                        out.insert(k.clone(), ov.clone());
-                    }
-                    (Some(bv), Some(ov)) => {
-                        out.insert(k.clone(), merge(bv, ov, tv, &member(k), unmodelled));
-                    }
-                    // Removed from the model since: only the unmodelled items of a list stay.
-                    (Some(bv @ Value::Array(_)), None) => {
-                        let kept = merge(bv, &Value::Array(Vec::new()), tv, &member(k), unmodelled);
-                        if kept.as_array().is_some_and(|a| !a.is_empty()) {
-                            out.insert(k.clone(), kept);
-                        }
-                    }
-                    (Some(_), None) => {}
-                }
-            }
-            for (k, ov) in o {
-                if t.contains_key(k) {
-                    continue;
-                }
-                // Written from the model but absent in the source: keep it only if the model
-                // changed it (otherwise the source's omission was its spelling).
-                if b.get(k) != Some(ov) {
-                    out.insert(k.clone(), ov.clone());
-                }
-            }
-            Value::Object(out)
-        }
-        (Value::Array(b), Value::Array(o), Value::Array(t)) => {
-            // Which source item each base item was read from: the one it is a projection of
-            // (the same place first), else, when the lengths agree, the same place (an item
-            // whose modelled values the source spells differently).
-            let mut t_used = vec![false; t.len()];
-            let mut source_of: Vec<Option<usize>> = vec![None; b.len()];
-            for (i, bi) in b.iter().enumerate() {
-                let found = if t.get(i).is_some_and(|ti| projects(ti, bi)) {
-                    Some(i)
-                } else {
-                    (0..t.len()).find(|&k| !t_used[k] && projects(&t[k], bi))
-                };
-                if let Some(k) = found.filter(|&k| !t_used[k]) {
-                    t_used[k] = true;
-                    source_of[i] = Some(k);
-                }
-            }
-            if b.len() == t.len() {
-                for (i, slot) in source_of.iter_mut().enumerate() {
-                    if slot.is_none() && !t_used[i] {
-                        t_used[i] = true;
-                        *slot = Some(i);
-                    }
-                }
-            }
-            let mut b_used = vec![false; b.len()];
-            let positional = b.len() == o.len();
-            let mut out = Vec::with_capacity(o.len());
-            for (j, ov) in o.iter().enumerate() {
-                if let Some(i) = (0..b.len()).find(|&i| !b_used[i] && b[i] == *ov) {
-                    // An item the model still has unchanged: the source's item, wherever it was.
-                    b_used[i] = true;
-                    out.push(source_of[i].map_or_else(|| ov.clone(), |k| t[k].clone()));
-                } else if positional && !b_used[j] {
-                    // Same length: the item at the same place changed inside.
-                    b_used[j] = true;
-                    out.push(match source_of[j] {
-                        Some(k) => merge(&b[j], ov, &t[k], &format!("{path}[{k}]"), unmodelled),
-                        None => ov.clone(),
-                    });
-                } else {
-                    out.push(ov.clone());
-                }
-            }
-            // Unmodelled source items (an unknown extension) stay.
-            for (k, tk) in t.iter().enumerate() {
-                if !t_used[k] && unmodelled.iter().any(|u| *u == format!("{path}[{k}]")) {
-                    out.push(tk.clone());
-                }
-            }
-            Value::Array(out)
-        }
-        _ => ours.clone(),
-    }
-}
-
-/// Whether `v` is a FHIR data-type value (Coding, CodeableConcept, Reference, Period) rather
-/// than a structure of the resource (the resource, a provision, an actor, a data item).
-fn is_datatype(v: &Value) -> bool {
-    let Some(m) = v.as_object() else {
-        return false;
-    };
-    m.contains_key("coding")
-        || m.contains_key("system")
-        || m.contains_key("start")
-        || m.contains_key("end")
-        || m.get("code").is_some_and(Value::is_string)
-        || m.get("reference").is_some_and(Value::is_string)
-}
-
-/// Whether `base` is what the model writes for the source value `theirs`: every member `base`
-/// has, `theirs` has with the same value (members only `theirs` has are unmodelled).
-fn projects(theirs: &Value, base: &Value) -> bool {
-    match (theirs, base) {
-        (Value::Object(t), Value::Object(b)) => b
-            .iter()
-            .all(|(k, bv)| t.get(k).is_some_and(|tv| projects(tv, bv))),
-        (Value::Array(t), Value::Array(b)) => {
-            t.len() == b.len() && t.iter().zip(b).all(|(tv, bv)| projects(tv, bv))
-        }
-        _ => theirs == base,
     }
 }
 
