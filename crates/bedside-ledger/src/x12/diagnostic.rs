@@ -24,7 +24,7 @@ pub enum Problem {
     /// Occurs when the input is larger than [`MAX_INPUT_BYTES`](super::MAX_INPUT_BYTES) or has too many segments.
     #[error("input exceeds the size limit")]
     TooLarge,
-    /// Occurs when a segment has more than [`MAX_ELEMENTS`] elements.
+    /// Occurs when a segment has more than [`MAX_ELEMENTS`](super::MAX_ELEMENTS) elements.
     #[error("segment has too many elements")]
     TooManyElements,
     /// Occurs when a required element is empty or absent.

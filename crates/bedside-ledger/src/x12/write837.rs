@@ -1,6 +1,6 @@
 //! 837P professional claims (005010X222A1) from the [`ClaimBook`](crate::ClaimBook).
 //!
-//! [`write`] turns a [`Batch`] of claims into one interchange: one ISA/GS, and one
+//! [`write()`] turns a [`Batch`] of claims into one interchange: one ISA/GS, and one
 //! transaction set per payer (at most [`MAX_CLAIMS_PER_TRANSACTION`] claims each, in the order
 //! the claims are given). Each claim is its own subscriber loop (2000B, with 2000C when the
 //! patient is a dependant) under the clinic's billing provider (2000A). The ledger supplies
