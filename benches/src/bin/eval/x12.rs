@@ -16,6 +16,11 @@ pub fn commands() -> Vec<Command> {
             run: x12_837,
         },
         Command {
+            name: "x12-270",
+            about: "<out_dir>: write 270 eligibility requests for planned visits, read them back, answer with 271s and estimate",
+            run: x12_270,
+        },
+        Command {
             name: "x12-roundtrip",
             about: "[out_dir]: claims → 999/277CA → payer 835s → posted; every claim closed and the ledger balanced",
             run: x12_roundtrip,
@@ -146,6 +151,62 @@ fn x12_roundtrip(args: &[String]) -> ExitCode {
         run.claims_due, run.claims_posted
     );
     if unbalanced == 0 && run.claims_posted == run.claims_due && run.claims_due > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn x12_270(args: &[String]) -> ExitCode {
+    use bedside_ledger::x12::sim::eligibility::run_eligibility;
+    let Some(dir) = args.first() else {
+        eprintln!("usage: eval x12-270 <out_dir>");
+        return ExitCode::from(2);
+    };
+    let Some(date) = NaiveDate::from_ymd_opt(2026, 3, 16) else {
+        return ExitCode::FAILURE;
+    };
+    let run = match run_eligibility(SEED, 40, date) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("x12-270: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dir = Path::new(dir);
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("x12-270: cannot create `{}`: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    for (name, bytes) in run.requests.iter().chain(&run.responses) {
+        if let Err(e) = std::fs::write(dir.join(name), bytes) {
+            eprintln!("x12-270: cannot write `{name}`: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let owed: i64 = run
+        .estimates
+        .iter()
+        .map(|e| e.patient_total.amount_minor())
+        .sum();
+    let n = run.estimates.len().max(1) as i64;
+    println!(
+        "{} estimates, mean patient share {}.{:02} USD per office visit",
+        run.estimates.len(),
+        owed / n / 100,
+        (owed / n) % 100
+    );
+    println!(
+        "x12-270: {} requests in {} files, {} read back, {} answered",
+        run.requests_written,
+        run.requests.len(),
+        run.requests_read_back,
+        run.answered
+    );
+    if run.requests_written > 0
+        && run.requests_read_back == run.requests_written
+        && run.answered == run.requests_written
+    {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

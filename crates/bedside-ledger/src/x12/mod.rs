@@ -21,6 +21,7 @@
 //! [`Sensitive`](bedside_core::Sensitive).
 
 pub mod ack;
+pub mod codes;
 mod diagnostic;
 pub mod eligibility;
 pub mod envelope;

@@ -14,7 +14,7 @@
 //! `ΣCLP04 − ΣPLB = BPR02` per transaction.
 
 use super::diagnostic::{Diagnostic, Problem, Severity};
-use super::segment::{Seg, Separators, Tokens, decode, tokenize};
+use super::segment::{Seg, Separators, Tokens, date8, decode, tokenize};
 use crate::money::{Currency, Money};
 use bedside_core::Sensitive;
 use chrono::NaiveDate;
@@ -264,6 +264,8 @@ pub fn parse(input: &[u8]) -> Remittance {
         claim_rejected: false,
         in_service: false,
         st_ordinal: 0,
+        payer_loop: None,
+        payer_contact: false,
     }
     .run(&segs);
     out
@@ -276,6 +278,10 @@ struct Parser<'r> {
     claim_rejected: bool,
     in_service: bool,
     st_ordinal: usize,
+    /// The N1*PR of the current transaction (ordinal, offset) until its loop 1000A closes.
+    payer_loop: Option<(usize, usize)>,
+    /// Whether loop 1000A had its required PER*BL.
+    payer_contact: bool,
 }
 
 impl Parser<'_> {
@@ -307,17 +313,51 @@ impl Parser<'_> {
         }
     }
 
+    /// A `CCYYMMDD` date. A date in another layout with exactly one reading is read with a
+    /// warning; one with two readings (`03/04/2005`) is an error and left out; anything else
+    /// is reported and left out (as before: a date is never guessed).
     fn date(&mut self, s: &Seg<'_>, n: usize) -> Option<NaiveDate> {
         let raw = s.e(n);
         if raw.is_empty() {
             return None;
         }
-        let d = NaiveDate::parse_from_str(raw, "%Y%m%d").ok();
-        if d.is_none() {
-            let element = format!("{}{:02}", s.id, n);
-            self.diag(s, Severity::Warning, Problem::BadDate { element });
+        if let Some(d) = date8(raw) {
+            return Some(d);
         }
-        d
+        let element = format!("{}{:02}", s.id, n);
+        match repair_date(raw) {
+            DateReading::One(d) => {
+                self.diag(s, Severity::Warning, Problem::DateRepaired { element });
+                Some(d)
+            }
+            DateReading::Two => {
+                self.diag(s, Severity::Error, Problem::AmbiguousDate { element });
+                None
+            }
+            DateReading::None => {
+                self.diag(s, Severity::Warning, Problem::BadDate { element });
+                None
+            }
+        }
+    }
+
+    /// Closes loop 1000A: warns when it had no PER*BL (the guide requires the payer's
+    /// technical contact; nothing Bedside posts depends on it).
+    fn close_payer_loop(&mut self) {
+        if let Some((segment, offset)) = self.payer_loop.take() {
+            if !self.payer_contact {
+                self.out.diagnostics.push(Diagnostic {
+                    severity: Severity::Warning,
+                    segment,
+                    offset,
+                    problem: Problem::MissingSegment {
+                        segment: "PER*BL".into(),
+                        loop_id: "1000A".into(),
+                    },
+                });
+            }
+        }
+        self.payer_contact = false;
     }
 
     fn composite(&mut self, s: &Seg<'_>, raw: &str) -> Procedure {
@@ -372,7 +412,14 @@ impl Parser<'_> {
                         t.payer_id = s.e(3).to_string();
                     }
                 }
+                "PER" if self.payer_loop.is_some() && s.e(1) == "BL" => self.payer_contact = true,
                 "N1" => {
+                    if s.e(1) == "PR" {
+                        self.close_payer_loop();
+                        self.payer_loop = Some((s.ordinal, s.offset));
+                    } else {
+                        self.close_payer_loop();
+                    }
                     let (q, name, id) = (s.e(1), s.e(2).to_string(), s.e(4).to_string());
                     if let Some(t) = self.tx.as_mut() {
                         match q {
@@ -382,7 +429,11 @@ impl Parser<'_> {
                         }
                     }
                 }
-                "CLP" => self.clp(s),
+                "LX" => self.close_payer_loop(),
+                "CLP" => {
+                    self.close_payer_loop();
+                    self.clp(s)
+                }
                 "CAS" => self.cas(s),
                 "SVC" => self.svc(s),
                 "DTM" => self.dtm(s),
@@ -435,6 +486,7 @@ impl Parser<'_> {
     }
 
     fn end(&mut self, s: &Seg<'_>) {
+        self.close_payer_loop();
         let Some(t) = self.tx.take() else { return };
         let counted = s.ordinal + 1 - self.st_ordinal;
         if let Ok(declared) = s.e(1).parse::<usize>() {
@@ -558,6 +610,30 @@ impl Parser<'_> {
         if !self.in_claim(s) {
             return;
         }
+        let Some(split) = self.split_composite(s) else {
+            self.in_service = false;
+            return;
+        };
+        let composite;
+        let joined;
+        let s = match split {
+            0 => s,
+            k => {
+                // Rebuild the segment as it should have been written: SVC01's components
+                // joined, the later elements moved back into their places.
+                composite = s.el[1..=k].join(&self.sep.component.to_string());
+                joined = Seg {
+                    id: s.id,
+                    el: std::iter::once(s.el[0])
+                        .chain(std::iter::once(composite.as_str()))
+                        .chain(s.el[k + 1..].iter().copied())
+                        .collect(),
+                    ordinal: s.ordinal,
+                    offset: s.offset,
+                };
+                &joined
+            }
+        };
         let (Ok(Some(charge)), Ok(Some(paid))) = (self.amount(s, 2, true), self.amount(s, 3, true))
         else {
             // The line is left out; later CAS for it would be misattributed, so mark the
@@ -580,6 +656,47 @@ impl Parser<'_> {
         self.in_service = true;
         if let Some(c) = self.current_claim() {
             c.services.push(line);
+        }
+    }
+
+    /// How many elements SVC01's components were spread over when it was written with the
+    /// element separator (`SVC*HC*99213*100*80`): 0 when SVC01 is a proper composite, `Some(k)`
+    /// when exactly one reading fits, `None` (reported) when several do.
+    fn split_composite(&mut self, s: &Seg<'_>) -> Option<usize> {
+        const QUALIFIERS: [&str; 9] = ["HC", "AD", "ER", "HP", "IV", "N4", "NU", "WK", "ZZ"];
+        let first = s.e(1);
+        if !QUALIFIERS.contains(&first) || s.e(2).is_empty() {
+            return Some(0);
+        }
+        let amount = |n: usize| Money::parse_decimal(s.e(n), Currency::USD).is_ok();
+        let n = s.el.len() - 1;
+        // k = elements taken by SVC01: qualifier, code and 0–4 modifiers.
+        let readings: Vec<usize> = (2..=6)
+            .filter(|&k| {
+                let modifiers_ok = (3..=k).all(|m| {
+                    let v = s.e(m);
+                    v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphanumeric())
+                });
+                let units_ok = s.e(k + 4).is_empty() || amount(k + 4);
+                modifiers_ok && amount(k + 1) && amount(k + 2) && units_ok && n <= k + 6
+            })
+            .collect();
+        let element = "SVC01".to_string();
+        match readings.as_slice() {
+            [k] => {
+                self.diag(s, Severity::Warning, Problem::CompositeSplit { element });
+                Some(*k)
+            }
+            [] => Some(0),
+            more => {
+                let readings = more.len();
+                self.diag(
+                    s,
+                    Severity::Error,
+                    Problem::AmbiguousComposite { element, readings },
+                );
+                None
+            }
         }
     }
 
@@ -772,6 +889,44 @@ pub fn validate(tx: &Transaction) -> Vec<BalanceError> {
     errors
 }
 
+enum DateReading {
+    One(NaiveDate),
+    Two,
+    None,
+}
+
+/// The readings of a date not written as `CCYYMMDD`: `CCYY-MM-DD` (or `/`, `.`) has one;
+/// `MM/DD/CCYY` and `DD/MM/CCYY` (or `-`, `.`) have one when only one is a real date or
+/// both give the same day, two otherwise.
+fn repair_date(raw: &str) -> DateReading {
+    let parts: Vec<&str> = raw.split(['-', '/', '.']).collect();
+    let num = |p: &str| -> Option<u32> {
+        (!p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let [a, b, c] = parts.as_slice() else {
+        return DateReading::None;
+    };
+    let (Some(x), Some(y), Some(z)) = (num(a), num(b), num(c)) else {
+        return DateReading::None;
+    };
+    if a.len() == 4 {
+        return NaiveDate::from_ymd_opt(x as i32, y, z).map_or(DateReading::None, DateReading::One);
+    }
+    if c.len() != 4 {
+        return DateReading::None;
+    }
+    let us = NaiveDate::from_ymd_opt(z as i32, x, y);
+    let eu = NaiveDate::from_ymd_opt(z as i32, y, x);
+    match (us, eu) {
+        (Some(u), Some(e)) if u == e => DateReading::One(u),
+        (Some(_), Some(_)) => DateReading::Two,
+        (Some(d), None) | (None, Some(d)) => DateReading::One(d),
+        (None, None) => DateReading::None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -782,9 +937,9 @@ mod tests {
 
     const MINI: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260101*1200*^*00501*000000001*0*P*:~\
 GS*HP*S*R*20260101*1200*1*X*005010X221A1~ST*835*0001~BPR*I*80.00*C*ACH************20260105~\
-TRN*1*TRACE1*1999999999~N1*PR*ACME HEALTH~N1*PE*CLINIC*XX*1234567893~LX*1~\
+TRN*1*TRACE1*1999999999~N1*PR*ACME HEALTH~PER*BL*EDI*TE*8005550100~N1*PE*CLINIC*XX*1234567893~LX*1~\
 CLP*CLAIM-1*1*100.00*80.00*20.00*12*PAYERREF1~NM1*QC*1*DOE*JANE****MI*X1~\
-SVC*HC:99213:25*100.00*80.00**1~DTM*472*20251220~CAS*PR*3*20.00~SE*12*0001~GE*1*1~IEA*1*000000001~";
+SVC*HC:99213:25*100.00*80.00**1~DTM*472*20251220~CAS*PR*3*20.00~SE*13*0001~GE*1*1~IEA*1*000000001~";
 
     #[test]
     fn reads_declared_separators_and_records() {
@@ -850,15 +1005,125 @@ SVC*HC:99213:25*100.00*80.00**1~DTM*472*20251220~CAS*PR*3*20.00~SE*12*0001~GE*1*
         );
     }
 
+    /// One deviation: the MINI remittance with `from` replaced by `to`, and what the reader
+    /// must make of it.
+    fn tolerance(from: &str, to: &str) -> (Vec<(Severity, Problem, usize)>, Remittance) {
+        let r = parse(MINI.replace(from, to).as_bytes());
+        let d = r
+            .diagnostics
+            .iter()
+            .map(|d| (d.severity, d.problem.clone(), d.segment))
+            .collect();
+        (d, r)
+    }
+
+    #[test]
+    fn tolerated_deviations_are_read_and_reported() {
+        let w = Severity::Warning;
+        let e = Severity::Error;
+        let el = |s: &str| s.to_string();
+        // Composite written with the element separator: one reading fits.
+        let (d, r) = tolerance(
+            "SVC*HC:99213:25*100.00*80.00**1",
+            "SVC*HC*99213*LT*100.00*80.00**1",
+        );
+        assert_eq!(
+            d,
+            vec![(
+                w,
+                Problem::CompositeSplit {
+                    element: el("SVC01")
+                },
+                12
+            )]
+        );
+        let svc = &r.transactions[0].claims[0].services[0];
+        assert_eq!(
+            (svc.procedure.code.as_str(), svc.charge),
+            ("99213", usd(10_000))
+        );
+        assert_eq!(svc.procedure.modifiers, vec![el("LT")]);
+        assert_eq!(validate(&r.transactions[0]), vec![]);
+        // Two readings (a numeric modifier or a charge of 25?): an error, the line left out.
+        let (d, _) = tolerance("SVC*HC:99213:25*100.00*80.00**1", "SVC*HC*99213*25*100*80");
+        assert_eq!(
+            d,
+            vec![(
+                e,
+                Problem::AmbiguousComposite {
+                    element: el("SVC01"),
+                    readings: 2
+                },
+                12
+            )]
+        );
+        // A date in another layout with one reading; one with two.
+        let (d, r) = tolerance("DTM*472*20251220", "DTM*472*12/20/2025");
+        assert_eq!(
+            d,
+            vec![(
+                w,
+                Problem::DateRepaired {
+                    element: el("DTM02")
+                },
+                13
+            )]
+        );
+        let date = NaiveDate::from_ymd_opt(2025, 12, 20);
+        assert_eq!(r.transactions[0].claims[0].services[0].service_date, date);
+        let (d, _) = tolerance("DTM*472*20251220", "DTM*472*2025-12-20");
+        assert_eq!(
+            d,
+            vec![(
+                w,
+                Problem::DateRepaired {
+                    element: el("DTM02")
+                },
+                13
+            )]
+        );
+        let (d, r) = tolerance("DTM*472*20251220", "DTM*472*03/04/2025");
+        assert_eq!(
+            d,
+            vec![(
+                e,
+                Problem::AmbiguousDate {
+                    element: el("DTM02")
+                },
+                13
+            )]
+        );
+        assert_eq!(r.transactions[0].claims[0].services[0].service_date, None);
+        let (d, _) = tolerance("DTM*472*20251220", "DTM*472*20251320");
+        assert_eq!(
+            d,
+            vec![(
+                w,
+                Problem::BadDate {
+                    element: el("DTM02")
+                },
+                13
+            )]
+        );
+        // A missing PER*BL is a warning at the payer's N1, and everything is still read.
+        let (d, r) = tolerance("PER*BL*EDI*TE*8005550100~", "");
+        let missing = Problem::MissingSegment {
+            segment: el("PER*BL"),
+            loop_id: el("1000A"),
+        };
+        assert!(d.contains(&(w, missing, 6)), "{d:?}");
+        assert_eq!(r.transactions[0].claims.len(), 1);
+    }
+
     #[test]
     fn reports_bad_records_with_positions_and_imbalance() {
         let bad = MINI.replace("CAS*PR*3*20.00", "CAS*PR*3*2O.00");
         let r = parse(bad.as_bytes());
         assert!(r.has_errors());
-        assert_eq!(r.diagnostics[0].segment, 13);
+        assert_eq!(r.diagnostics[0].segment, 14);
         assert_eq!(
             r.diagnostics[0].to_string(),
-            "error at segment 13 (byte 393): element CAS03 is not a valid amount"
+            "error at segment 14 (byte 418): element CAS03 is not a valid amount"
         );
         let errs = validate(&r.transactions[0]);
         assert_eq!(errs.len(), 2, "{errs:?}");

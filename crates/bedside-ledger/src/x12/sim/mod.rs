@@ -15,6 +15,8 @@
 //! that is the amount [`RemittancePoster`](crate::RemittancePoster) credits to the secondary
 //! payer's receivable.
 
+mod cast;
+pub mod eligibility;
 pub mod month;
 mod read837;
 
