@@ -1,7 +1,8 @@
 //! Criterion benches of `bedside-ledger`: two-posting entries with idempotency, limits and
 //! checked arithmetic on, against a bare `HashMap` balance update (the physical limit); journal
 //! encode + replay; and a healthcare mix (charges, claims, 835 posting, payments) for 100,000
-//! patients. `eval ledger-throughput` prints the same figures as one summary line.
+//! patients. `eval ledger-throughput` prints the same figures as one summary line. `x12_837p`
+//! measures 837P generation: 50,000 claims (one to three lines each) into one interchange.
 
 // criterion_group! and criterion_main! generate undocumented functions.
 #![allow(missing_docs)]
@@ -80,5 +81,31 @@ fn healthcare(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, transfers, healthcare);
+fn x12_837p(c: &mut Criterion) {
+    use bedside_ledger::x12::Submissions;
+    use bedside_ledger::x12::sim::fixture::ClaimFixture;
+    use bedside_ledger::x12::write837::write;
+    const CLAIMS: usize = 50_000;
+    let Ok(fixture) = ClaimFixture::new(18, CLAIMS) else {
+        eprintln!("x12_837p: fixture failed");
+        return;
+    };
+    let inputs = fixture.inputs();
+    let batch = fixture.batch(&inputs);
+    let at = chrono::DateTime::from_timestamp(1_772_438_400, 0).unwrap_or_default();
+    let mut group = c.benchmark_group("x12_837p");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(CLAIMS as u64));
+    let mut out = Vec::with_capacity(CLAIMS * 600);
+    group.bench_function("write_50k_claims", |b| {
+        b.iter(|| {
+            out.clear();
+            let mut submissions = Submissions::new();
+            black_box(write(&batch, &mut submissions, at, &mut out).map(|r| r.control))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, transfers, healthcare, x12_837p);
 criterion_main!(benches);

@@ -85,6 +85,13 @@ fn x12_837(args: &[String]) -> ExitCode {
         "{replaced} replacements, {voided} voids, {secondaries} secondary claims, {} interchanges tracked",
         run.submissions.len()
     );
+    match throughput(50_000) {
+        Ok(line) => println!("{line}"),
+        Err(e) => {
+            eprintln!("x12-837: throughput: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     println!("x12-837: {} claims in {files} files", run.claims_written);
     if run.claims_written >= 50 && files > 0 {
         ExitCode::SUCCESS
@@ -211,4 +218,30 @@ fn x12_270(args: &[String]) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// 837P generation rate on one core: `n` claims written into one interchange, best of five.
+fn throughput(n: usize) -> Result<String, String> {
+    use bedside_ledger::x12::Submissions;
+    use bedside_ledger::x12::sim::fixture::ClaimFixture;
+    use bedside_ledger::x12::write837::write;
+    let fixture = ClaimFixture::new(SEED, n)?;
+    let inputs = fixture.inputs();
+    let batch = fixture.batch(&inputs);
+    let at = chrono::DateTime::from_timestamp(1_772_438_400, 0).unwrap_or_default();
+    let mut out = Vec::with_capacity(n * 600);
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        out.clear();
+        let mut submissions = Submissions::new();
+        let start = std::time::Instant::now();
+        write(&batch, &mut submissions, at, &mut out).map_err(|e| e.to_string())?;
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(format!(
+        "837P generation: {n} claims ({} bytes) in {:.1} ms, {:.0} claims/s on one core",
+        out.len(),
+        best * 1e3,
+        n as f64 / best
+    ))
 }

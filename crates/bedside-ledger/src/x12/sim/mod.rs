@@ -17,6 +17,7 @@
 
 mod cast;
 pub mod eligibility;
+pub mod fixture;
 pub mod month;
 mod read837;
 

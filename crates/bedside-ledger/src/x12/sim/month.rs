@@ -529,6 +529,19 @@ pub fn run_month(seed: u64, visits: usize, start: NaiveDate) -> Result<MonthRun,
         }
     }
     let month_end = start + chrono::Duration::days(30);
+    // Claims rejected by the last week's 277CAs go again, fixed, before the month closes.
+    let rejected: Vec<ClaimId> = s
+        .visits
+        .iter()
+        .map(|v| v.claim)
+        .filter(|id| {
+            s.claims
+                .get(*id)
+                .is_some_and(|c| c.status == ClaimStatus::Rejected)
+        })
+        .collect();
+    let when = at(month_end - chrono::Duration::days(1), 8);
+    s.submit("resubmitted", &rejected, when)?;
     s.remit(month_end, "primary")?;
     // Secondary claims for what the primaries left to patients with a second coverage.
     let mut second = Vec::new();
