@@ -22,6 +22,9 @@
 //!   [`RemittancePoster`], which posts payments and adjustments by group code, reverses on
 //!   CLP02 = 22, posts PLB adjustments, is idempotent on re-import, and queues unmatched
 //!   claims and payments for a claim already paid under another trace number;
+//! - [`x12`] out and back: 837P claims (005010X222A1) with secondary claims' COB loops, tracked
+//!   control numbers, 999 and 277CA acknowledgements moving the lifecycle, 270/271 eligibility
+//!   feeding the estimate, and a payer simulator for tests;
 //! - [`patient`]: payments, the refund queue for credit balances, [`PaymentPlan`]s;
 //! - [`aging`](mod@aging), [`outreach`] and [`statement`]: aging by payer and patient as of any
 //!   instant, the collections outreach plan, and plain-language statements in text and Markdown;
