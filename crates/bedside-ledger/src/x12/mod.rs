@@ -21,6 +21,7 @@
 //! [`Sensitive`](bedside_core::Sensitive).
 
 pub mod ack;
+mod balance;
 pub mod codes;
 mod diagnostic;
 pub mod eligibility;
@@ -32,6 +33,7 @@ pub mod sim;
 pub mod write837;
 mod writer;
 
+pub use balance::{BalanceError, validate};
 pub use diagnostic::{Diagnostic, Problem, Severity};
 pub use envelope::{InterchangeRecord, Submissions, TransactionRecord};
 pub use read835::*;

@@ -2,6 +2,7 @@
 //! shared by every reader (835, 999, 277CA, 271).
 
 use super::diagnostic::{Diagnostic, Problem, Severity};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// Largest input accepted (bytes).
@@ -186,7 +187,7 @@ pub(crate) fn tokenize<'a>(text: &'a str, diagnostics: &mut Vec<Diagnostic>) -> 
 }
 
 /// A `CCYYMMDD` date, strictly.
-pub(crate) fn date8(raw: &str) -> Option<chrono::NaiveDate> {
+pub(crate) fn date8(raw: &str) -> Option<NaiveDate> {
     let b = raw.as_bytes();
     if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
         return None;
@@ -194,7 +195,45 @@ pub(crate) fn date8(raw: &str) -> Option<chrono::NaiveDate> {
     let n = |r: std::ops::Range<usize>| -> u32 {
         b[r].iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0'))
     };
-    chrono::NaiveDate::from_ymd_opt(n(0..4) as i32, n(4..6), n(6..8))
+    NaiveDate::from_ymd_opt(n(0..4) as i32, n(4..6), n(6..8))
+}
+
+pub(crate) enum DateReading {
+    One(NaiveDate),
+    Two,
+    None,
+}
+
+/// The readings of a date not written as `CCYYMMDD`: `CCYY-MM-DD` (or `/`, `.`) has one;
+/// `MM/DD/CCYY` and `DD/MM/CCYY` (or `-`, `.`) have one when only one is a real date or
+/// both give the same day, two otherwise.
+pub(crate) fn repair_date(raw: &str) -> DateReading {
+    let parts: Vec<&str> = raw.split(['-', '/', '.']).collect();
+    let num = |p: &str| -> Option<u32> {
+        (!p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let [a, b, c] = parts.as_slice() else {
+        return DateReading::None;
+    };
+    let (Some(x), Some(y), Some(z)) = (num(a), num(b), num(c)) else {
+        return DateReading::None;
+    };
+    if a.len() == 4 {
+        return NaiveDate::from_ymd_opt(x as i32, y, z).map_or(DateReading::None, DateReading::One);
+    }
+    if c.len() != 4 {
+        return DateReading::None;
+    }
+    let us = NaiveDate::from_ymd_opt(z as i32, x, y);
+    let eu = NaiveDate::from_ymd_opt(z as i32, y, x);
+    match (us, eu) {
+        (Some(u), Some(e)) if u == e => DateReading::One(u),
+        (Some(_), Some(_)) => DateReading::Two,
+        (Some(d), None) | (None, Some(d)) => DateReading::One(d),
+        (None, None) => DateReading::None,
+    }
 }
 
 #[cfg(test)]
@@ -210,9 +249,6 @@ mod tests {
         let t = t.map(|t| (t.sep, t.segs.iter().map(|s| s.id).collect::<Vec<_>>()));
         assert_eq!(t, Some((Separators::WRITTEN, vec!["ISA", "GS", "ST"])));
         assert_eq!(date8("20260229"), None);
-        assert_eq!(
-            date8("20240229"),
-            chrono::NaiveDate::from_ymd_opt(2024, 2, 29)
-        );
+        assert_eq!(date8("20240229"), NaiveDate::from_ymd_opt(2024, 2, 29));
     }
 }

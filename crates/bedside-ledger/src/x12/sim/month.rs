@@ -17,9 +17,10 @@ use crate::money::{Currency, Money};
 use crate::patient::{PatientPayment, PaymentId, PaymentMethod};
 use crate::remit::{ClaimMatcher, RemittancePoster};
 use crate::x12::ack::{Acknowledgements, parse_277ca, parse_999};
+use crate::x12::balance::validate;
 use crate::x12::envelope::Submissions;
 use crate::x12::party::{DiagnosisCode, PlaceOfService, Subscriber};
-use crate::x12::read835::{ClaimPayment, parse, validate};
+use crate::x12::read835::{ClaimPayment, parse};
 use crate::x12::write837::{Batch, ClaimInput, PriorPayer, write};
 use bedside_core::{ClaimId, EncounterId, Instant, ProviderId, SeededRng};
 use chrono::{Datelike, NaiveDate};
@@ -282,6 +283,138 @@ impl State {
         Ok(())
     }
 
+    /// Corrections after week 2: three accepted claims coded too low are replaced (the
+    /// payer's claim number goes back as REF*F8), the next two, billed in error, voided.
+    /// Returns (replaced, voided, claims to send).
+    fn correct(&mut self, when: Instant) -> Result<(usize, usize, Vec<ClaimId>), String> {
+        let (mut replaced, mut voided) = (0, 0);
+        let held: Vec<(usize, ClaimId)> = self
+            .visits
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| {
+                self.claims
+                    .get(v.claim)
+                    .is_some_and(|c| c.status == ClaimStatus::Accepted)
+            })
+            .map(|(i, v)| (i, v.claim))
+            .collect();
+        let mut out = Vec::new();
+        for &(vi, id) in held.iter().take(3) {
+            let old = self.claims.get(id).cloned().ok_or("claim")?;
+            let date = old.lines[0].date_of_service;
+            let mut charges = vec![self.charge(vi, "99215", &[], 1, date, vec![1], when)?];
+            for l in old.lines.iter().skip(1) {
+                let mods: Vec<&str> = l.modifiers.iter().map(|m| m.as_str()).collect();
+                charges.push(self.charge(
+                    vi,
+                    l.code.as_str(),
+                    &mods,
+                    l.units,
+                    date,
+                    l.diagnosis_pointers.clone(),
+                    when,
+                )?);
+            }
+            let new_id = ClaimId::from_uuid(uuid::Uuid::from_u128(0xC7_0000 + vi as u128));
+            let draft = ClaimDraft {
+                id: new_id,
+                payer: old.payer,
+                coverage: old.coverage,
+                control_number: old.control_number.expose().clone(),
+                charges: &charges,
+            };
+            self.claims
+                .build_replacement(&mut self.books, id, draft, when)
+                .map_err(err)?;
+            self.visits[vi].claim = new_id;
+            out.push(new_id);
+            replaced += 1;
+        }
+        for &(_, id) in held.iter().skip(3).take(2) {
+            self.claims.void(&mut self.books, id, when).map_err(err)?;
+            out.push(id);
+            voided += 1;
+        }
+        Ok((replaced, voided, out))
+    }
+
+    /// Secondary claims for what the primaries left to patients with a second coverage.
+    fn bill_secondaries(&mut self, month_end: NaiveDate) -> Result<Vec<ClaimId>, String> {
+        let mut second = Vec::new();
+        for vi in 0..self.visits.len() {
+            let v = self.visits[vi].clone();
+            let p = &self.patients[v.patient];
+            let Some(sec) = p.secondary.clone() else {
+                continue;
+            };
+            let share = self
+                .claims
+                .get(v.claim)
+                .filter(|c| matches!(c.status, ClaimStatus::Paid | ClaimStatus::PartiallyPaid))
+                .and_then(|c| c.adjudication.as_ref())
+                .and_then(|a| a.patient.total().ok());
+            if !share.is_some_and(|m| m.is_positive()) || !self.remitted.contains_key(&v.claim) {
+                continue;
+            }
+            let id = ClaimId::from_uuid(uuid::Uuid::from_u128(0xC5_0000 + vi as u128));
+            let control = format!(
+                "{}S",
+                self.claims
+                    .get(v.claim)
+                    .map(|c| c.control_number.expose().clone())
+                    .unwrap_or_default()
+            );
+            let draft = ClaimDraft {
+                id,
+                payer: self.clinic.orgs[sec.payer],
+                coverage: sec.coverage,
+                control_number: control,
+                charges: &[],
+            };
+            self.claims
+                .build_secondary(&mut self.books, v.claim, draft, at(month_end, 14))
+                .map_err(err)?;
+            self.secondaries.push((id, vi, v.claim));
+            second.push(id);
+        }
+        Ok(second)
+    }
+
+    /// Patients pay what is left; adjudicated claims close.
+    fn settle(&mut self, pay_day: Instant) -> Result<(), String> {
+        for (i, p) in self.patients.iter().enumerate() {
+            let account = self.books.patient_account(p.id).map_err(err)?;
+            let owed = self
+                .books
+                .ledger
+                .balance(account)
+                .map(|b| b.posted)
+                .unwrap_or(Money::zero(Currency::USD));
+            if owed.is_positive() {
+                let payment = PatientPayment {
+                    id: PaymentId::from_uuid(uuid::Uuid::from_u128(0xFA_0000 + i as u128)),
+                    patient: p.id,
+                    amount: owed,
+                    method: PaymentMethod::Cash,
+                    received_at: pay_day,
+                };
+                self.books.record_patient_payment(&payment).map_err(err)?;
+            }
+        }
+        let ids: Vec<ClaimId> = self.claims.iter().map(|c| c.id).collect();
+        for id in ids {
+            if self.claims.get(id).is_some_and(|c| {
+                c.status.can_move_to(ClaimStatus::Closed) && c.adjudication.is_some()
+            }) {
+                self.claims
+                    .transition(id, ClaimStatus::Closed, pay_day)
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Every payer remits what it holds; each 835 is posted and its adjudications recorded.
     fn remit(&mut self, paid_on: NaiveDate, label: &str) -> Result<(), String> {
         let when = at(paid_on, 12);
@@ -477,54 +610,9 @@ pub fn run_month(seed: u64, visits: usize, start: NaiveDate) -> Result<MonthRun,
         if week == 1 {
             // Corrections: three claims coded too low are replaced, two billed in error are
             // voided.
-            let held: Vec<(usize, ClaimId)> = s
-                .visits
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| {
-                    s.claims
-                        .get(v.claim)
-                        .is_some_and(|c| c.status == ClaimStatus::Accepted)
-                })
-                .map(|(i, v)| (i, v.claim))
-                .collect();
-            let mut out = Vec::new();
-            for &(vi, id) in held.iter().take(3) {
-                let old = s.claims.get(id).cloned().ok_or("claim")?;
-                let date = old.lines[0].date_of_service;
-                let mut charges = vec![s.charge(vi, "99215", &[], 1, date, vec![1], when)?];
-                for l in old.lines.iter().skip(1) {
-                    let mods: Vec<&str> = l.modifiers.iter().map(|m| m.as_str()).collect();
-                    charges.push(s.charge(
-                        vi,
-                        l.code.as_str(),
-                        &mods,
-                        l.units,
-                        date,
-                        l.diagnosis_pointers.clone(),
-                        when,
-                    )?);
-                }
-                let new_id = ClaimId::from_uuid(uuid::Uuid::from_u128(0xC7_0000 + vi as u128));
-                let draft = ClaimDraft {
-                    id: new_id,
-                    payer: old.payer,
-                    coverage: old.coverage,
-                    control_number: old.control_number.expose().clone(),
-                    charges: &charges,
-                };
-                s.claims
-                    .build_replacement(&mut s.books, id, draft, when)
-                    .map_err(err)?;
-                s.visits[vi].claim = new_id;
-                out.push(new_id);
-                replaced += 1;
-            }
-            for &(_, id) in held.iter().skip(3).take(2) {
-                s.claims.void(&mut s.books, id, when).map_err(err)?;
-                out.push(id);
-                voided += 1;
-            }
+            let (r, v, out) = s.correct(when)?;
+            replaced += r;
+            voided += v;
             s.submit("corrections", &out, when + chrono::Duration::hours(2))?;
         }
     }
@@ -544,78 +632,13 @@ pub fn run_month(seed: u64, visits: usize, start: NaiveDate) -> Result<MonthRun,
     s.submit("resubmitted", &rejected, when)?;
     s.remit(month_end, "primary")?;
     // Secondary claims for what the primaries left to patients with a second coverage.
-    let mut second = Vec::new();
-    for vi in 0..s.visits.len() {
-        let v = s.visits[vi].clone();
-        let p = &s.patients[v.patient];
-        let Some(sec) = p.secondary.clone() else {
-            continue;
-        };
-        let share = s
-            .claims
-            .get(v.claim)
-            .filter(|c| matches!(c.status, ClaimStatus::Paid | ClaimStatus::PartiallyPaid))
-            .and_then(|c| c.adjudication.as_ref())
-            .and_then(|a| a.patient.total().ok());
-        if !share.is_some_and(|m| m.is_positive()) || !s.remitted.contains_key(&v.claim) {
-            continue;
-        }
-        let id = ClaimId::from_uuid(uuid::Uuid::from_u128(0xC5_0000 + vi as u128));
-        let control = format!(
-            "{}S",
-            s.claims
-                .get(v.claim)
-                .map(|c| c.control_number.expose().clone())
-                .unwrap_or_default()
-        );
-        let draft = ClaimDraft {
-            id,
-            payer: s.clinic.orgs[sec.payer],
-            coverage: sec.coverage,
-            control_number: control,
-            charges: &[],
-        };
-        s.claims
-            .build_secondary(&mut s.books, v.claim, draft, at(month_end, 14))
-            .map_err(err)?;
-        s.secondaries.push((id, vi, v.claim));
-        second.push(id);
-    }
+    let second = s.bill_secondaries(month_end)?;
     let sec_when = at(month_end + chrono::Duration::days(1), 8);
     s.submit("secondary", &second, sec_when)?;
     s.remit(month_end + chrono::Duration::days(15), "secondary")?;
     // Patients pay what is left; adjudicated claims close.
     let pay_day = at(month_end + chrono::Duration::days(20), 10);
-    for (i, p) in s.patients.iter().enumerate() {
-        let account = s.books.patient_account(p.id).map_err(err)?;
-        let owed = s
-            .books
-            .ledger
-            .balance(account)
-            .map(|b| b.posted)
-            .unwrap_or(Money::zero(Currency::USD));
-        if owed.is_positive() {
-            let payment = PatientPayment {
-                id: PaymentId::from_uuid(uuid::Uuid::from_u128(0xFA_0000 + i as u128)),
-                patient: p.id,
-                amount: owed,
-                method: PaymentMethod::Cash,
-                received_at: pay_day,
-            };
-            s.books.record_patient_payment(&payment).map_err(err)?;
-        }
-    }
-    let ids: Vec<ClaimId> = s.claims.iter().map(|c| c.id).collect();
-    for id in ids {
-        if s.claims
-            .get(id)
-            .is_some_and(|c| c.status.can_move_to(ClaimStatus::Closed) && c.adjudication.is_some())
-        {
-            s.claims
-                .transition(id, ClaimStatus::Closed, pay_day)
-                .map_err(err)?;
-        }
-    }
+    s.settle(pay_day)?;
     let due: Vec<&crate::claim::Claim> = s
         .claims
         .iter()
