@@ -6,7 +6,7 @@
 //! Run with `cargo run --example billing_cycle`.
 
 use bedside::core::{
-    ClaimId, CoverageId, EncounterId, Instant, OrganisationId, PatientId, ProviderId, Sensitive,
+    ClaimId, CoverageId, EncounterId, OrganisationId, PatientId, ProviderId, Sensitive, Timestamp,
 };
 use bedside::ledger::coverage::{self, Accumulators, Benefits, ExpectedService};
 use bedside::ledger::statement::{self, StatementInput};
@@ -27,7 +27,7 @@ N1*PE*BEDSIDE CLINIC*XX*1234567893~LX*1~CLP*BSD0001*1*330.00*124.00*106.00*12*PA
 SVC*HC:99214*250.00*84.00**1~CAS*CO*45*70.00~CAS*PR*3*25.00**1*50.00**2*21.00~\
 SVC*HC:93000*80.00*40.00**1~CAS*CO*45*30.00~CAS*PR*2*10.00~SE*13*0101~GE*1*101~IEA*1*000000101~";
 
-fn at(s: &str) -> Result<Instant, Box<dyn std::error::Error>> {
+fn at(s: &str) -> Result<Timestamp, Box<dyn std::error::Error>> {
     Ok(s.parse()?)
 }
 

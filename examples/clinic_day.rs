@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let demo = seed::seed(&clinic)?;
     let zone = chrono_tz::America::New_York;
     let local =
-        |t: bedside::core::Instant| t.with_timezone(&zone).format("%a %d %b %H:%M").to_string();
+        |t: bedside::core::Timestamp| t.with_timezone(&zone).format("%a %d %b %H:%M").to_string();
     println!(
         "Riverside Clinic, Monday 8 June 2026 — {} patients, {} providers seeded\n",
         demo.patients.len(),
@@ -216,7 +216,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== 5. Visit, post-visit survey, manager report");
     let list = clinic.appointments(&maria_p, maria)?;
     let visit: bedside::core::AppointmentId = list[0]["id"].as_str().ok_or("id")?.parse()?;
-    let at: bedside::core::Instant = list[0]["start"].as_str().ok_or("start")?.parse()?;
+    let at: bedside::core::Timestamp = list[0]["start"].as_str().ok_or("start")?.parse()?;
     clock.set(at - TimeDelta::minutes(5));
     clinic.check_in(&reception, visit)?;
     clock.set(at + TimeDelta::minutes(20));

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bedside::core::{
-    Actor, Channel, ContactRoute, Instant, Language, ManualClock, PatientId, Period, ProviderId,
-    QuietHours, RoomId, SeededIdGenerator,
+    Actor, Channel, ContactRoute, Language, ManualClock, PatientId, Period, ProviderId, QuietHours,
+    RoomId, SeededIdGenerator, Timestamp,
 };
 use bedside::schedule::reminders::{
     ContactPreferences, MessageContext, ReminderConfig, ReminderSubject, diff_plans,
@@ -53,7 +53,7 @@ fn weekdays(
     Ok(c)
 }
 
-fn local(t: Instant) -> String {
+fn local(t: Timestamp) -> String {
     t.with_timezone(&chrono_tz::America::New_York)
         .format("%a %d %b %H:%M")
         .to_string()
@@ -61,7 +61,7 @@ fn local(t: Instant) -> String {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let zone = chrono_tz::America::New_York;
-    let now: Instant = "2026-06-05T14:00:00Z".parse()?;
+    let now: Timestamp = "2026-06-05T14:00:00Z".parse()?;
     let clock = Arc::new(ManualClock::new(now));
     let ids = SeededIdGenerator::new(clock, 11);
     let desk = Actor::system("front-desk");
@@ -106,7 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     // Most of Monday is already booked for both dermatologists.
     for (i, start) in (0..12).map(|i| ("2026-06-08T13:00:00Z", i)).enumerate() {
-        let t: Instant = start.0.parse::<Instant>()? + TimeDelta::minutes(30 * start.1);
+        let t: Timestamp = start.0.parse::<Timestamp>()? + TimeDelta::minutes(30 * start.1);
         for (k, &p) in providers[..2].iter().enumerate() {
             let q = SlotQuery {
                 appointment_type: "derm-follow-up".into(),

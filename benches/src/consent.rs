@@ -20,8 +20,8 @@ use bedside_consent::{
     Relationship, Request, SecurityLabel, VerificationStep,
 };
 use bedside_core::{
-    Actor, ConsentId, Instant, ManualClock, OrganisationId, PatientId, Period, Role,
-    SeededIdGenerator, SeededRng, Sensitive, Staff, StaffId,
+    Actor, ConsentId, ManualClock, OrganisationId, PatientId, Period, Role, SeededIdGenerator,
+    SeededRng, Sensitive, Staff, StaffId, Timestamp,
 };
 use cedar_policy::{
     Context as CedarContext, Entities, Entity, EntityUid, PolicyId, PolicySet,
@@ -345,7 +345,7 @@ fn pools(ids: &SeededIdGenerator) -> Pools {
 }
 
 /// The scenario's "now".
-pub fn scenario_now() -> Instant {
+pub fn scenario_now() -> Timestamp {
     chrono::DateTime::UNIX_EPOCH + TimeDelta::days(20_600) + TimeDelta::hours(9)
 }
 

@@ -4,8 +4,8 @@
 //! criterion bench.
 
 use bedside_core::{
-    AccountId, ClaimId, CoverageId, EncounterId, Instant, OrganisationId, PatientId, ProviderId,
-    SeededRng,
+    AccountId, ClaimId, CoverageId, EncounterId, OrganisationId, PatientId, ProviderId, SeededRng,
+    Timestamp,
 };
 use bedside_ledger::codec::{encode_entry, replay_into};
 use bedside_ledger::x12;
@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant as WallClock;
 
 /// A fixed instant for generated entries.
-pub fn epoch() -> Instant {
+pub fn epoch() -> Timestamp {
     DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default()
 }
 

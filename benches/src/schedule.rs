@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use bedside_core::{
-    Actor, AppointmentId, IdGenerator, IdGeneratorExt, Instant, PatientId, ProviderId, RoomId,
-    SeededRng,
+    Actor, AppointmentId, IdGenerator, IdGeneratorExt, PatientId, ProviderId, RoomId, SeededRng,
+    Timestamp,
 };
 use bedside_schedule::{
     AppointmentType, Calendar, GridConfig, Preferences, Provider, Room, Schedule, SlotQuery, Tz,
@@ -25,7 +25,7 @@ pub struct SlotClinic {
     /// Appointments booked.
     pub booked: usize,
     /// Grid origin.
-    pub origin: Instant,
+    pub origin: Timestamp,
 }
 
 fn time(h: u32) -> NaiveTime {
@@ -74,7 +74,7 @@ pub fn build_clinic(
     ids: &dyn IdGenerator,
 ) -> Result<SlotClinic, bedside_schedule::ScheduleError> {
     let zone: Tz = chrono_tz_london();
-    let origin: Instant = "2026-06-01T00:00:00Z".parse().unwrap_or_default();
+    let origin: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap_or_default();
     let grid = GridConfig {
         origin,
         granularity_minutes: 5,

@@ -17,9 +17,9 @@ use bedside_consent::{
     accounting,
 };
 use bedside_core::{
-    Actor, AlertId, AppointmentId, Channel, Clock, Instant, Language, ManualClock, OrganisationId,
+    Actor, AlertId, AppointmentId, Channel, Clock, Language, ManualClock, OrganisationId,
     PatientId, Period, ProviderId, RelatedPersonId, Role, RoomId, SeededIdGenerator, Sensitive,
-    StaffId,
+    StaffId, Timestamp,
 };
 use bedside_records::history::ChangeRequestId;
 use bedside_records::{OptState, Patient, PatientRegistry, Purpose as ContactPurpose};
@@ -381,7 +381,7 @@ pub struct PhoneCode {
     /// Hex SHA-256 of the patient id and the code.
     pub hash: String,
     /// When the code stops working.
-    pub expires_at: Instant,
+    pub expires_at: Timestamp,
 }
 
 /// What an inbound SMS was decided to mean.
@@ -445,14 +445,14 @@ pub enum SurveyAnswerValue {
 struct Invitation {
     patient: PatientId,
     provider: ProviderId,
-    sent_at: Instant,
+    sent_at: Timestamp,
     answered: bool,
 }
 
 /// A clinical note (kept by the clinic; the consent class is `clinical-notes`).
 #[derive(Debug, Clone, Serialize)]
 struct Note {
-    at: Instant,
+    at: Timestamp,
     author: String,
     text: Sensitive<String>,
 }
@@ -462,7 +462,7 @@ struct Note {
 struct PendingCode {
     phone: String,
     hash: String,
-    expires_at: Instant,
+    expires_at: Timestamp,
     attempts: u32,
 }
 
@@ -481,9 +481,9 @@ struct ProxyRecord {
     patient: PatientId,
     relationship: Relationship,
     classes: ClassSet,
-    granted_at: Instant,
-    until: Instant,
-    revoked_at: Option<Instant>,
+    granted_at: Timestamp,
+    until: Timestamp,
+    revoked_at: Option<Timestamp>,
 }
 
 /// A payment made under an idempotency key.
@@ -524,8 +524,8 @@ struct State {
     reviews: ReviewQueue,
     vitals: VitalsStore,
     alerts: AlertBook,
-    discharged: BTreeMap<PatientId, Instant>,
-    confirmed: BTreeMap<AppointmentId, Instant>,
+    discharged: BTreeMap<PatientId, Timestamp>,
+    confirmed: BTreeMap<AppointmentId, Timestamp>,
     care_teams: HashMap<PatientId, BTreeSet<ProviderId>>,
     notes: HashMap<PatientId, Vec<Note>>,
     duplicates: Vec<DuplicateCase>,
@@ -545,7 +545,7 @@ struct State {
     vitals_uploads: HashMap<(PatientId, chrono::NaiveDate), u32>,
     /// When each appointment's SMS reminders go out, and to which number, so a reply on a
     /// shared number can be matched to the reminder it answers.
-    sms_reminders: HashMap<AppointmentId, Vec<(String, Instant)>>,
+    sms_reminders: HashMap<AppointmentId, Vec<(String, Timestamp)>>,
     survey: bedside_survey::SurveyDefinition,
     invitations: BTreeMap<AppointmentId, Invitation>,
     responses: Vec<bedside_survey::SurveyResponse>,
@@ -610,7 +610,7 @@ impl Billing {
 
 impl State {
     fn new(policy: &str) -> Result<Self, ClinicError> {
-        let clock = Arc::new(ManualClock::new(Instant::UNIX_EPOCH));
+        let clock = Arc::new(ManualClock::new(Timestamp::UNIX_EPOCH));
         // A fixed seed: replaying the same journal regenerates the same internal ids.
         let ids = Arc::new(SeededIdGenerator::new(clock.clone(), 0x5eed));
         let policy = Policy::from_json(policy)
@@ -713,7 +713,7 @@ impl State {
     }
 
     /// The classes of a proxy's live grant (empty when revoked, expired or unknown).
-    fn proxy_classes(&self, principal: &Principal, now: Instant) -> ClassSet {
+    fn proxy_classes(&self, principal: &Principal, now: Timestamp) -> ClassSet {
         let Principal::Proxy {
             related_person,
             patient,
@@ -737,7 +737,7 @@ impl State {
     fn apply(
         &mut self,
         command: &Command,
-        at: Instant,
+        at: Timestamp,
         config: &ClinicConfig,
     ) -> Result<Effects, ClinicError> {
         self.clock.set(at);
@@ -1385,7 +1385,7 @@ impl State {
         Ok(())
     }
 
-    fn confirm(&mut self, id: AppointmentId, at: Instant) -> Result<(), ClinicError> {
+    fn confirm(&mut self, id: AppointmentId, at: Timestamp) -> Result<(), ClinicError> {
         let ap = self
             .schedule()?
             .appointment(id)
@@ -1405,7 +1405,7 @@ impl State {
     fn apply_sms(
         &mut self,
         action: &SmsAction,
-        at: Instant,
+        at: Timestamp,
         config: &ClinicConfig,
         fx: &mut Effects,
     ) -> Result<Value, ClinicError> {
@@ -1501,7 +1501,7 @@ impl State {
     }
 
     /// An SMS to the patient's verified number.
-    fn sms_to(&self, patient: PatientId, text: &str, at: Instant) -> Option<OutboxMessage> {
+    fn sms_to(&self, patient: PatientId, text: &str, at: Timestamp) -> Option<OutboxMessage> {
         let phone = self.verified_phone.get(&patient)?;
         Some(OutboxMessage {
             id: 0,
@@ -1518,7 +1518,7 @@ impl State {
 
     /// Remembers when an appointment's SMS reminders go out, to which number.
     fn note_sms_reminders(&mut self, id: AppointmentId, planned: &[OutboxMessage]) {
-        let sends: Vec<(String, Instant)> = planned
+        let sends: Vec<(String, Timestamp)> = planned
             .iter()
             .filter(|m| m.channel == "sms")
             .filter_map(|m| Some((e164(&m.address)?, m.send_at.parse().ok()?)))
@@ -1546,7 +1546,7 @@ impl State {
     fn plan_reminders(
         &self,
         id: AppointmentId,
-        at: Instant,
+        at: Timestamp,
         config: &ClinicConfig,
     ) -> Result<Vec<OutboxMessage>, ClinicError> {
         let ap = self
@@ -1620,7 +1620,7 @@ impl State {
     fn plan_survey(
         &mut self,
         id: AppointmentId,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<Vec<OutboxMessage>, ClinicError> {
         use bedside_survey::distribution::{
             DistributionRule, FatiguePolicy, Recipient, SurveyConsent, TriggerEvent, TriggerKind,
@@ -1720,7 +1720,7 @@ impl State {
         &self,
         patient: PatientId,
         text: &str,
-        at: Instant,
+        at: Timestamp,
         _config: &ClinicConfig,
     ) -> Option<OutboxMessage> {
         let record = self.registry.current(patient)?;
@@ -1836,10 +1836,10 @@ fn split_reply(body: &str) -> (&str, Option<usize>) {
 fn answered_reminder(
     state: &State,
     number: &str,
-    upcoming: &[(Instant, AppointmentId, PatientId)],
-    now: Instant,
-) -> Option<(Instant, AppointmentId, PatientId)> {
-    let mut sent: Vec<(Instant, usize)> = Vec::new();
+    upcoming: &[(Timestamp, AppointmentId, PatientId)],
+    now: Timestamp,
+) -> Option<(Timestamp, AppointmentId, PatientId)> {
+    let mut sent: Vec<(Timestamp, usize)> = Vec::new();
     for (i, (_, id, _)) in upcoming.iter().enumerate() {
         let last = state
             .sms_reminders
@@ -1964,9 +1964,9 @@ pub struct SlotSearch {
     /// Visit type code.
     pub appointment_type: String,
     /// Earliest start (default: now).
-    pub from: Option<Instant>,
+    pub from: Option<Timestamp>,
     /// Latest start (default: from + 14 days).
-    pub to: Option<Instant>,
+    pub to: Option<Timestamp>,
     /// Only this provider.
     pub provider: Option<ProviderId>,
     /// How many (default 5, at most [`MAX_SLOT_RESULTS`]).
@@ -2201,7 +2201,7 @@ impl Clinic {
                 table: "commands",
                 message: format!("command {}: {m}", i + 1),
             };
-            let at: Instant = at.parse().map_err(|_| corrupt("bad instant".into()))?;
+            let at: Timestamp = at.parse().map_err(|_| corrupt("bad instant".into()))?;
             let cmd: Command = serde_json::from_str(body).map_err(|e| corrupt(e.to_string()))?;
             state
                 .apply(&cmd, at, config)
@@ -2253,7 +2253,7 @@ impl Clinic {
     }
 
     /// The current instant from the clinic's clock.
-    pub fn now(&self) -> Instant {
+    pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
@@ -2332,7 +2332,7 @@ impl Clinic {
         &self,
         token: &str,
         principal: &Principal,
-        expires_at: Instant,
+        expires_at: Timestamp,
     ) -> Result<TokenRow, ClinicError> {
         let principal = serde_json::to_string(principal).map_err(|e| StoreError::Corrupt {
             table: "tokens",
@@ -2380,7 +2380,7 @@ impl Clinic {
         &self,
         token: &str,
         principal: &Principal,
-        expires_at: Instant,
+        expires_at: Timestamp,
     ) -> Result<(), ClinicError> {
         let batch = Batch {
             tokens: vec![self.token_row(token, principal, expires_at)?],
@@ -2400,7 +2400,7 @@ impl Clinic {
             .store
             .token(&hash_token(token))?
             .ok_or(ClinicError::Unauthenticated)?;
-        let expires: Instant = row
+        let expires: Timestamp = row
             .expires_at
             .parse()
             .map_err(|_| ClinicError::Unauthenticated)?;
@@ -3441,7 +3441,7 @@ impl Clinic {
             return Ok(ignored("not-understood"));
         }
         let now = self.now();
-        let mut upcoming: Vec<(Instant, AppointmentId, PatientId)> = state
+        let mut upcoming: Vec<(Timestamp, AppointmentId, PatientId)> = state
             .schedule()?
             .appointments()
             .filter(|a| {
@@ -4318,7 +4318,7 @@ impl Clinic {
             .store
             .outbox(Some("pending"), None, 500)?
             .into_iter()
-            .filter(|m| m.send_at.parse::<Instant>().is_ok_and(|t| t <= now))
+            .filter(|m| m.send_at.parse::<Timestamp>().is_ok_and(|t| t <= now))
             .collect();
         let mut sent = Vec::new();
         let mut failure = None;
@@ -4429,11 +4429,11 @@ struct ScreenedVitals {
 fn screen_vitals(
     body: &str,
     patient: PatientId,
-    now: Instant,
+    now: Timestamp,
 ) -> Result<ScreenedVitals, ClinicError> {
     let earliest = chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
         .map(|d| d.and_time(NaiveTime::MIN).and_utc())
-        .unwrap_or(Instant::MIN_UTC);
+        .unwrap_or(Timestamp::MIN_UTC);
     let latest = now + TimeDelta::days(1);
     let own = patient.to_string();
     let mut out = ScreenedVitals {

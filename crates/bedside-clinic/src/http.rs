@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use bedside_consent::Relationship;
 use bedside_core::{
-    AlertId, AppointmentId, ClaimId, Instant, PatientId, Period, ProviderId, RelatedPersonId,
+    AlertId, AppointmentId, ClaimId, PatientId, Period, ProviderId, RelatedPersonId, Timestamp,
 };
 use bedside_records::history::ChangeRequestId;
 use bedside_schedule::SlotOption;
@@ -256,13 +256,13 @@ fn percent_decode(s: &str) -> Result<String, ClinicError> {
 }
 
 /// The years the API accepts in instants: nothing before 1900 (year 0 included) or after 2200.
-fn year_in_range(t: Instant) -> bool {
+fn year_in_range(t: Timestamp) -> bool {
     use chrono::Datelike;
     (1900..=2200).contains(&t.year())
 }
 
-fn instant_param(v: &str, name: &str) -> Result<Instant, ClinicError> {
-    v.parse::<Instant>()
+fn instant_param(v: &str, name: &str) -> Result<Timestamp, ClinicError> {
+    v.parse::<Timestamp>()
         .ok()
         .filter(|t| year_in_range(*t))
         .ok_or_else(|| {
@@ -273,7 +273,7 @@ fn instant_param(v: &str, name: &str) -> Result<Instant, ClinicError> {
 }
 
 /// A period the API accepts: start before end (never zero-length), both in range.
-fn checked_period(start: Instant, end: Instant) -> Result<Period, ClinicError> {
+fn checked_period(start: Timestamp, end: Timestamp) -> Result<Period, ClinicError> {
     if !year_in_range(start) || !year_in_range(end) {
         return Err(ClinicError::bad(
             "start, end: between the years 1900 and 2200",
@@ -557,8 +557,8 @@ async fn providers(State(clinic): State<Shared>) -> ApiResult {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PeriodBody {
-    start: Instant,
-    end: Instant,
+    start: Timestamp,
+    end: Timestamp,
 }
 
 async fn unavailable(

@@ -10,7 +10,7 @@ use crate::clinic::{
 use crate::error::ClinicError;
 use crate::store::Store;
 use bedside_core::{
-    AppointmentId, Instant, ManualClock, PatientId, ProviderId, Role, RoomId, StaffId,
+    AppointmentId, ManualClock, PatientId, ProviderId, Role, RoomId, StaffId, Timestamp,
 };
 use bedside_schedule::{AppointmentType, GridConfig, VisitKind, VisitMode};
 use bedside_vitals::CarePlan;
@@ -50,7 +50,7 @@ fn id(n: u128) -> uuid::Uuid {
 ///
 /// # Errors
 /// Never for a valid clock; [`ClinicError`] if the zone conversion fails.
-pub fn setup_spec(now: Instant) -> Result<SetupSpec, ClinicError> {
+pub fn setup_spec(now: Timestamp) -> Result<SetupSpec, ClinicError> {
     let zone = chrono_tz::America::New_York;
     let local = now.with_timezone(&zone).date_naive();
     let midnight = zone
@@ -146,7 +146,7 @@ pub fn seed(clinic: &Clinic) -> Result<Demo, ClinicError> {
 }
 
 /// Set-up, staff tokens and the six patients (tokens valid until `far`).
-fn seed_people(clinic: &Clinic, far: Instant) -> Result<Demo, ClinicError> {
+fn seed_people(clinic: &Clinic, far: Timestamp) -> Result<Demo, ClinicError> {
     let now = clinic.now();
     clinic.execute(Command::Setup(Box::new(setup_spec(now)?)))?;
     let mut staff = Vec::new();
@@ -237,7 +237,7 @@ fn seed_people(clinic: &Clinic, far: Instant) -> Result<Demo, ClinicError> {
 fn book_upcoming(
     clinic: &Clinic,
     patients: &[(PatientId, String)],
-    now: Instant,
+    now: Timestamp,
 ) -> Result<(), ClinicError> {
     let scheduler = demo_staff("scheduler")?;
     for (i, (patient, _)) in patients.iter().enumerate().take(4) {
@@ -309,7 +309,7 @@ const PARTIAL_PAYMENT: (usize, i64) = (1, 1_000);
 pub fn seed_demo(
     store: Box<dyn Store>,
     config: ClinicConfig,
-    now: Instant,
+    now: Timestamp,
 ) -> Result<(Box<dyn Store>, Demo), ClinicError> {
     let start = now - TimeDelta::days(HISTORY_DAYS);
     let clock = Arc::new(ManualClock::new(start));

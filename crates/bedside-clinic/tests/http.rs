@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::Request;
 use bedside_clinic::seed::{self, Demo};
 use bedside_clinic::{Clinic, ClinicConfig, Durability, SqliteStore, Store, http};
-use bedside_core::{Instant, ManualClock};
+use bedside_core::{ManualClock, Timestamp};
 use chrono::TimeDelta;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -94,7 +94,7 @@ impl Api {
 
 fn local_hour(at: &str) -> Result<u32, Box<dyn std::error::Error>> {
     use chrono::Timelike;
-    let t: Instant = at.parse()?;
+    let t: Timestamp = at.parse()?;
     Ok(t.with_timezone(&chrono_tz::America::New_York).hour())
 }
 
@@ -242,7 +242,7 @@ async fn journey_online_booking_reminders_and_sms_replies() -> TestResult {
 
     // The provider calls in sick that day: the appointment is repaired, the patient notified.
     let provider = option["provider"].as_str().ok_or("provider")?;
-    let start: Instant = option["period"]["start"].as_str().ok_or("start")?.parse()?;
+    let start: Timestamp = option["period"]["start"].as_str().ok_or("start")?.parse()?;
     let day = start - TimeDelta::hours(6);
     let (status, repair) = api
         .call(
@@ -489,7 +489,7 @@ async fn journey_consent_proxy_break_glass_and_disclosures() -> TestResult {
 }
 
 impl Api {
-    fn clock_now(&self) -> Instant {
+    fn clock_now(&self) -> Timestamp {
         use bedside_core::Clock;
         self.clock.now()
     }
@@ -1283,7 +1283,7 @@ async fn journey_post_visit_survey_and_manager_report() -> TestResult {
         .call("GET", &format!("/v1/patients/{id}/appointments"), t, None)
         .await?;
     let appointment = list[0]["id"].as_str().ok_or("id")?.to_string();
-    let start: Instant = list[0]["start"].as_str().ok_or("start")?.parse()?;
+    let start: Timestamp = list[0]["start"].as_str().ok_or("start")?.parse()?;
     api.clock.set(start - TimeDelta::minutes(10));
 
     let (status, _) = api
@@ -1323,7 +1323,7 @@ async fn journey_post_visit_survey_and_manager_report() -> TestResult {
         .iter()
         .find(|m| m["purpose"] == "survey")
         .ok_or("no survey invitation")?;
-    let send_at: Instant = invite["send_at"].as_str().ok_or("send_at")?.parse()?;
+    let send_at: Timestamp = invite["send_at"].as_str().ok_or("send_at")?.parse()?;
     assert!(send_at >= start + TimeDelta::minutes(20) + TimeDelta::hours(2));
 
     // Incomplete: every missing required item reported by path.
@@ -1390,7 +1390,7 @@ async fn journey_charges_claim_remittance_statement_payment() -> TestResult {
         .call("GET", &format!("/v1/patients/{id}/appointments"), t, None)
         .await?;
     let appointment = list[0]["id"].as_str().ok_or("id")?.to_string();
-    let start: Instant = list[0]["start"].as_str().ok_or("start")?.parse()?;
+    let start: Timestamp = list[0]["start"].as_str().ok_or("start")?.parse()?;
     let charge_uri = format!("/v1/appointments/{appointment}/charges");
     let codes = json!({"codes": ["99214", "93000"]});
 

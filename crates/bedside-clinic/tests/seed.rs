@@ -2,7 +2,7 @@
 //! journal that replays to the same books.
 
 use bedside_clinic::{Clinic, ClinicConfig, Durability, SqliteStore, seed};
-use bedside_core::{Instant, ManualClock};
+use bedside_core::{ManualClock, Timestamp};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -28,7 +28,7 @@ fn books(
 fn seeded_demo_has_balances_and_replays_them() -> TestResult {
     let path =
         std::env::temp_dir().join(format!("bedside-clinic-seed-{}.db", uuid::Uuid::now_v7()));
-    let now: Instant = NOW.parse()?;
+    let now: Timestamp = NOW.parse()?;
     let store = SqliteStore::open(&path, Durability::Normal)?;
     let (store, demo) = seed::seed_demo(Box::new(store), ClinicConfig::default(), now)?;
     let clinic = Clinic::open(
@@ -70,7 +70,7 @@ fn seeded_demo_has_balances_and_replays_them() -> TestResult {
             .ok_or("array")?
             .iter()
             .filter(|a| a["status"] == "booked")
-            .filter_map(|a| a["start"].as_str()?.parse::<Instant>().ok())
+            .filter_map(|a| a["start"].as_str()?.parse::<Timestamp>().ok())
             .filter(|s| *s > now)
             .count();
         assert_eq!(upcoming, 1);

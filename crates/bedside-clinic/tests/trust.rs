@@ -12,7 +12,7 @@ use axum::http::Request;
 use bedside_clinic::limits::{Quota, RateLimits};
 use bedside_clinic::seed::{self, Demo};
 use bedside_clinic::{Clinic, ClinicConfig, MemoryNotifier, SqliteStore, http};
-use bedside_core::{Clock, Instant, ManualClock};
+use bedside_core::{Clock, ManualClock, Timestamp};
 use chrono::TimeDelta;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -196,7 +196,7 @@ impl Api {
         Ok(value)
     }
 
-    fn now(&self) -> Instant {
+    fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
@@ -873,7 +873,7 @@ async fn money_is_billed_once_paid_once_and_remitted_once() -> TestResult {
     let m = Some(maria_t.as_str());
     let list = api.appointments(0).await?;
     let ap = list[0]["id"].as_str().ok_or("id")?.to_string();
-    let start: Instant = list[0]["start"].as_str().ok_or("start")?.parse()?;
+    let start: Timestamp = list[0]["start"].as_str().ok_or("start")?.parse()?;
     let charges = format!("/v1/appointments/{ap}/charges");
     let codes = json!({"codes": ["99214", "93000"]});
     let billing = Some("demo-billing");
@@ -1104,7 +1104,7 @@ async fn bookings_are_rederived_and_tokens_are_per_patient() -> TestResult {
     let shift = |field: &str, minutes: i64| -> Res<Value> {
         let mut o = slot.clone();
         for end in ["start", "end"] {
-            let t: Instant = o["period"][end].as_str().ok_or("t")?.parse()?;
+            let t: Timestamp = o["period"][end].as_str().ok_or("t")?.parse()?;
             let t = if field == "past" {
                 t - TimeDelta::days(30)
             } else {

@@ -12,7 +12,7 @@
 use crate::decision::{Decision, Effect};
 use crate::request::Request;
 use crate::vocab::{AccessChannel, Action, ActorKind, ClassSet, Purpose};
-use bedside_core::{Actor, AuditEventId, Instant, OrganisationId, PatientId};
+use bedside_core::{Actor, AuditEventId, OrganisationId, PatientId, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -30,7 +30,7 @@ pub struct AuditEvent {
     /// Event id.
     pub id: AuditEventId,
     /// When the decision was made.
-    pub recorded: Instant,
+    pub recorded: Timestamp,
     /// Who asked (PHI-free label, e.g. `staff:<id>`).
     pub actor: String,
     /// The actor's kind.

@@ -19,8 +19,8 @@ use crate::vocab::{
     PurposeSet,
 };
 use bedside_core::{
-    Actor, Coding, ConsentId, Instant, OrganisationId, PatientId, Period, ProviderId,
-    RelatedPersonId, Sensitive, StaffId,
+    Actor, Coding, ConsentId, OrganisationId, PatientId, Period, ProviderId, RelatedPersonId,
+    Sensitive, StaffId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -383,7 +383,7 @@ pub(crate) struct MatchInput<'a> {
     pub labels: LabelSet,
     pub confidentiality: Confidentiality,
     pub data_period: Option<Period>,
-    pub at: Instant,
+    pub at: Timestamp,
 }
 
 impl Provision {
@@ -585,7 +585,7 @@ pub struct StatusChange {
     /// New status.
     pub status: ConsentStatus,
     /// When.
-    pub at: Instant,
+    pub at: Timestamp,
     /// Who (PHI-free actor label).
     pub by: String,
 }
@@ -640,7 +640,7 @@ impl ConsentStore {
     /// # Errors
     /// [`ConsentError::InvalidConsent`] when the consent fails [`Consent::validate`] or its id is
     /// already stored.
-    pub fn add(&mut self, consent: Consent, at: Instant, by: &Actor) -> Result<(), ConsentError> {
+    pub fn add(&mut self, consent: Consent, at: Timestamp, by: &Actor) -> Result<(), ConsentError> {
         consent.validate()?;
         if self.by_id.contains_key(&consent.id) {
             return Err(ConsentError::InvalidConsent {
@@ -671,7 +671,7 @@ impl ConsentStore {
         &mut self,
         id: ConsentId,
         status: ConsentStatus,
-        at: Instant,
+        at: Timestamp,
         by: &Actor,
     ) -> Result<(), ConsentError> {
         let not_found = || ConsentError::ConsentNotFound { id: id.to_string() };
@@ -695,7 +695,7 @@ impl ConsentStore {
     ///
     /// # Errors
     /// [`ConsentError::ConsentNotFound`] for an unknown id.
-    pub fn revoke(&mut self, id: ConsentId, at: Instant, by: &Actor) -> Result<(), ConsentError> {
+    pub fn revoke(&mut self, id: ConsentId, at: Timestamp, by: &Actor) -> Result<(), ConsentError> {
         self.set_status(id, ConsentStatus::Inactive, at, by)
     }
 
@@ -761,7 +761,7 @@ impl ConsentStore {
         patient: PatientId,
         channel: AccessChannel,
         new_id: ConsentId,
-        at: Instant,
+        at: Timestamp,
         by: &Actor,
     ) -> Result<(), ConsentError> {
         if self.by_id.contains_key(&new_id) {

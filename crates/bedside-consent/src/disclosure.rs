@@ -11,7 +11,7 @@
 use crate::audit::AuditEvent;
 use crate::decision::Effect;
 use crate::vocab::{Action, ActorKind, ClassSet, Purpose};
-use bedside_core::{AuditEventId, Instant, PatientId};
+use bedside_core::{AuditEventId, PatientId, Timestamp};
 use chrono::Months;
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +24,7 @@ pub struct DisclosureEntry {
     /// The audit event.
     pub event: AuditEventId,
     /// Date of the disclosure.
-    pub at: Instant,
+    pub at: Timestamp,
     /// Who received it (PHI-free label).
     pub recipient: String,
     /// Description of the data: the classes released.
@@ -51,11 +51,11 @@ pub fn purpose_excluded(purpose: Purpose) -> bool {
 pub fn accounting<'a>(
     events: impl IntoIterator<Item = &'a AuditEvent>,
     patient: PatientId,
-    as_of: Instant,
+    as_of: Timestamp,
 ) -> Vec<DisclosureEntry> {
     let from = as_of
         .checked_sub_months(Months::new(ACCOUNTING_MONTHS))
-        .unwrap_or(Instant::MIN_UTC);
+        .unwrap_or(Timestamp::MIN_UTC);
     let mut out: Vec<DisclosureEntry> = events
         .into_iter()
         .filter(|e| {

@@ -1,7 +1,7 @@
 //! [`Request`]: who wants to do what with which of a patient's data, why, how and when.
 
 use crate::vocab::{AccessChannel, Action, ClassSet, Confidentiality, LabelSet, Purpose, StepSet};
-use bedside_core::{Actor, Instant, PatientId, Period, Sensitive};
+use bedside_core::{Actor, PatientId, Period, Sensitive, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The data a request touches.
@@ -45,14 +45,14 @@ pub struct BreakGlass {
     /// Why the clinician needs access; free text, so it is sensitive.
     pub justification: Sensitive<String>,
     /// When the clinician broke the glass; access lasts the policy's window from here.
-    pub started_at: Instant,
+    pub started_at: Timestamp,
 }
 
 /// The circumstances of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Context {
     /// When the request is made.
-    pub at: Instant,
+    pub at: Timestamp,
     /// Identity-verification steps already completed in this interaction.
     #[serde(default)]
     pub verified: StepSet,
@@ -63,7 +63,7 @@ pub struct Context {
 
 impl Context {
     /// A context at `at` with nothing verified and no break-glass.
-    pub fn at(at: Instant) -> Self {
+    pub fn at(at: Timestamp) -> Self {
         Self {
             at,
             verified: StepSet::EMPTY,

@@ -3,7 +3,7 @@
 use crate::audit::AuditEvent;
 use crate::error::ConsentError;
 use crate::vocab::ActorKind;
-use bedside_core::{AuditEventId, Instant, PatientId, Period, SeededRng, Sensitive, StaffId};
+use bedside_core::{AuditEventId, PatientId, Period, SeededRng, Sensitive, StaffId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -18,14 +18,14 @@ pub enum ReviewStatus {
         /// Reviewer.
         reviewer: StaffId,
         /// When.
-        at: Instant,
+        at: Timestamp,
     },
     /// The access was not justified and is referred for action.
     Referred {
         /// Reviewer.
         reviewer: StaffId,
         /// When.
-        at: Instant,
+        at: Timestamp,
     },
 }
 
@@ -41,7 +41,7 @@ pub struct ReviewItem {
     /// Whose data.
     pub patient: PatientId,
     /// When.
-    pub at: Instant,
+    pub at: Timestamp,
     /// The justification given (free text).
     pub justification: Sensitive<String>,
     /// Review status.

@@ -3,13 +3,13 @@
 //! Bedside's one instant type is `chrono::DateTime<Utc>`; these functions let services built on
 //! `time` exchange values with it without a second time type inside Bedside.
 
-use crate::time::Instant;
+use crate::time::Timestamp;
 use chrono::{Datelike, NaiveDate};
 
 /// Converts an instant to a `time::OffsetDateTime` in UTC.
 ///
 /// Returns `None` when the instant is outside `time`'s supported range.
-pub fn to_offset_date_time(at: Instant) -> Option<time::OffsetDateTime> {
+pub fn to_offset_date_time(at: Timestamp) -> Option<time::OffsetDateTime> {
     let nanos =
         i128::from(at.timestamp()) * 1_000_000_000 + i128::from(at.timestamp_subsec_nanos());
     time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
@@ -18,7 +18,7 @@ pub fn to_offset_date_time(at: Instant) -> Option<time::OffsetDateTime> {
 /// Converts a `time::OffsetDateTime` (any offset) to an instant.
 ///
 /// Returns `None` when the value is outside chrono's supported range.
-pub fn from_offset_date_time(at: time::OffsetDateTime) -> Option<Instant> {
+pub fn from_offset_date_time(at: time::OffsetDateTime) -> Option<Timestamp> {
     chrono::DateTime::from_timestamp(at.unix_timestamp(), at.nanosecond())
 }
 
@@ -45,7 +45,7 @@ mod tests {
 
     #[test]
     fn instants_round_trip() {
-        let at: Instant = "2026-03-08T07:00:00.123456789Z".parse().unwrap_or_default();
+        let at: Timestamp = "2026-03-08T07:00:00.123456789Z".parse().unwrap_or_default();
         let odt = to_offset_date_time(at);
         assert_eq!(odt.map(|o| o.unix_timestamp()), Some(at.timestamp()));
         assert_eq!(odt.map(|o| o.nanosecond()), Some(123_456_789));

@@ -14,6 +14,11 @@
 //! - [`Actor`]: who did something. Every mutating operation takes one.
 //! - [`Channel`], [`ContactRoute`], [`QuietHours`] and [`Language`] for outreach.
 //! - [`Sensitive`]: holds PHI and prints `<redacted>`.
+//! - [`Confidentiality`]: the HL7 v3 level (`N`, `R`, `V`) records label and consent decides on.
+//! - [`ErrorKind`] and [`DomainError`]: every crate's error says what kind of failure it is
+//!   (invalid, not found, conflict, forbidden, …), so services map errors without matching text.
+//! - [`Timestamp`]: an instant in UTC (`chrono::DateTime<Utc>`), the one instant type.
+//! - [`chrono`], [`chrono_tz`] and [`uuid`] are re-exported: their types are in every signature.
 //! - [`SeededRng`]: deterministic randomness from a seed.
 //!
 //! ```
@@ -50,6 +55,7 @@
 
 pub mod actor;
 pub mod code;
+pub mod confidentiality;
 pub mod error;
 pub mod id;
 #[cfg(feature = "time")]
@@ -61,7 +67,8 @@ pub mod time;
 
 pub use actor::{Actor, Role, Staff};
 pub use code::{CodeableConcept, Coding};
-pub use error::CoreError;
+pub use confidentiality::Confidentiality;
+pub use error::{CoreError, DomainError, ErrorKind, IssueSeverity};
 pub use id::{
     AccountId, AlertId, AppointmentId, AuditEventId, ClaimId, ConsentId, CoverageId, DeviceId,
     EncounterId, IdGenerator, IdGeneratorExt, OrganisationId, PatientId, ProviderId,
@@ -70,7 +77,7 @@ pub use id::{
 pub use outreach::{Channel, ContactRoute, Language, QuietHours};
 pub use rng::SeededRng;
 pub use sensitive::{REDACTED, Sensitive};
-pub use time::{Clock, Instant, ManualClock, PartialDate, Period, SystemClock};
+pub use time::{Clock, ManualClock, PartialDate, Period, SystemClock, Timestamp};
 
 /// Re-exports used by [`define_id!`]; not part of the public API.
 #[doc(hidden)]

@@ -4,7 +4,7 @@
 
 use crate::error::CoreError;
 use crate::sensitive::Sensitive;
-use crate::time::Instant;
+use crate::time::Timestamp;
 use chrono::{LocalResult, NaiveDate, NaiveTime, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -124,7 +124,7 @@ impl QuietHours {
     }
 
     /// Whether `at` falls inside the quiet window.
-    pub fn is_quiet(&self, at: Instant) -> bool {
+    pub fn is_quiet(&self, at: Timestamp) -> bool {
         self.is_quiet_local(at.with_timezone(&self.zone).time())
     }
 
@@ -133,7 +133,7 @@ impl QuietHours {
     /// When the window's end does not exist on that day (a spring-forward gap), sending resumes
     /// at the first valid local time after it; when it occurs twice (fall-back), the earlier one
     /// is used.
-    pub fn next_allowed(&self, at: Instant) -> Instant {
+    pub fn next_allowed(&self, at: Timestamp) -> Timestamp {
         if !self.is_quiet(at) {
             return at;
         }
@@ -149,7 +149,7 @@ impl QuietHours {
 
     /// Resolves a local date and time in the zone to an instant, moving forward through a DST
     /// gap. Gaps are at most a few hours, so the search is bounded.
-    fn resolve_local(&self, date: NaiveDate, time: NaiveTime) -> Instant {
+    fn resolve_local(&self, date: NaiveDate, time: NaiveTime) -> Timestamp {
         let mut naive = date.and_time(time);
         for _ in 0..(24 * 4) {
             match self.zone.from_local_datetime(&naive) {
@@ -271,7 +271,7 @@ mod tests {
         NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()
     }
 
-    fn at(s: &str) -> Instant {
+    fn at(s: &str) -> Timestamp {
         s.parse().unwrap_or_default()
     }
 

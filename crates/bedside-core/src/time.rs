@@ -11,22 +11,22 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// An instant in UTC, the one instant type of the workspace.
-pub type Instant = DateTime<Utc>;
+pub type Timestamp = DateTime<Utc>;
 
 /// A source of the current instant.
 pub trait Clock: Send + Sync {
     /// The current instant.
-    fn now(&self) -> Instant;
+    fn now(&self) -> Timestamp;
 }
 
 impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
-    fn now(&self) -> Instant {
+    fn now(&self) -> Timestamp {
         (**self).now()
     }
 }
 
 impl<C: Clock + ?Sized> Clock for &C {
-    fn now(&self) -> Instant {
+    fn now(&self) -> Timestamp {
         (**self).now()
     }
 }
@@ -36,7 +36,7 @@ impl<C: Clock + ?Sized> Clock for &C {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> Instant {
+    fn now(&self) -> Timestamp {
         Utc::now()
     }
 }
@@ -52,14 +52,14 @@ pub struct ManualClock {
 
 impl ManualClock {
     /// Creates a clock showing `at` (truncated to the microsecond).
-    pub fn new(at: Instant) -> Self {
+    pub fn new(at: Timestamp) -> Self {
         Self {
             micros: AtomicI64::new(at.timestamp_micros()),
         }
     }
 
     /// Sets the clock to `at`.
-    pub fn set(&self, at: Instant) {
+    pub fn set(&self, at: Timestamp) {
         self.micros.store(at.timestamp_micros(), Ordering::SeqCst);
     }
 
@@ -77,7 +77,7 @@ impl ManualClock {
 }
 
 impl Clock for ManualClock {
-    fn now(&self) -> Instant {
+    fn now(&self) -> Timestamp {
         DateTime::from_timestamp_micros(self.micros.load(Ordering::SeqCst)).unwrap_or_default()
     }
 }
@@ -89,14 +89,14 @@ impl Clock for ManualClock {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "PeriodRepr", into = "PeriodRepr")]
 pub struct Period {
-    start: Instant,
-    end: Instant,
+    start: Timestamp,
+    end: Timestamp,
 }
 
 #[derive(Serialize, Deserialize)]
 struct PeriodRepr {
-    start: Instant,
-    end: Instant,
+    start: Timestamp,
+    end: Timestamp,
 }
 
 impl TryFrom<PeriodRepr> for Period {
@@ -137,7 +137,7 @@ impl Period {
     ///
     /// # Errors
     /// Returns [`CoreError::PeriodEndBeforeStart`] when `end < start`.
-    pub fn new(start: Instant, end: Instant) -> Result<Self, CoreError> {
+    pub fn new(start: Timestamp, end: Timestamp) -> Result<Self, CoreError> {
         if end < start {
             return Err(CoreError::PeriodEndBeforeStart);
         }
@@ -145,7 +145,7 @@ impl Period {
     }
 
     /// Creates `[start, start + length)`; a negative length is treated as zero.
-    pub fn starting_at(start: Instant, length: TimeDelta) -> Self {
+    pub fn starting_at(start: Timestamp, length: TimeDelta) -> Self {
         let end = start
             .checked_add_signed(length.max(TimeDelta::zero()))
             .unwrap_or(start);
@@ -153,12 +153,12 @@ impl Period {
     }
 
     /// The first instant in the period.
-    pub const fn start(&self) -> Instant {
+    pub const fn start(&self) -> Timestamp {
         self.start
     }
 
     /// The first instant after the period.
-    pub const fn end(&self) -> Instant {
+    pub const fn end(&self) -> Timestamp {
         self.end
     }
 
@@ -173,7 +173,7 @@ impl Period {
     }
 
     /// Whether `at` lies in `[start, end)`.
-    pub fn contains(&self, at: Instant) -> bool {
+    pub fn contains(&self, at: Timestamp) -> bool {
         self.start <= at && at < self.end
     }
 
@@ -387,7 +387,7 @@ impl From<PartialDate> for String {
 mod tests {
     use super::*;
 
-    fn at(s: &str) -> Instant {
+    fn at(s: &str) -> Timestamp {
         s.parse().unwrap_or_default()
     }
 

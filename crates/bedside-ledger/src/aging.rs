@@ -9,7 +9,7 @@
 use crate::books::Books;
 use crate::ledger::{AccountIndex, Ledger};
 use crate::money::{Currency, Money, MoneyError};
-use bedside_core::{Instant, OrganisationId, PatientId};
+use bedside_core::{OrganisationId, PatientId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The four aging buckets.
@@ -40,7 +40,7 @@ pub enum Party {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgingReport {
     /// Report instant.
-    pub as_of: Instant,
+    pub as_of: Timestamp,
     /// Rows with anything outstanding, payers first then patients, each sorted by id.
     pub rows: Vec<(Party, AgedBalance)>,
     /// Totals of payer rows.
@@ -66,9 +66,9 @@ pub fn age_account(
     ledger: &Ledger,
     account: AccountIndex,
     currency: Currency,
-    as_of: Instant,
+    as_of: Timestamp,
 ) -> Result<AgedBalance, MoneyError> {
-    let mut open: Vec<(Instant, i64)> = Vec::new();
+    let mut open: Vec<(Timestamp, i64)> = Vec::new();
     let mut credit: i64 = 0;
     for (at, v) in ledger.posted_movements(account, as_of) {
         if v > 0 {
@@ -121,7 +121,7 @@ fn add(a: &mut AgedBalance, b: &AgedBalance) -> Result<(), MoneyError> {
 ///
 /// # Errors
 /// [`MoneyError::Overflow`].
-pub fn aging(books: &Books, as_of: Instant) -> Result<AgingReport, MoneyError> {
+pub fn aging(books: &Books, as_of: Timestamp) -> Result<AgingReport, MoneyError> {
     let c = books.currency;
     let zero = AgedBalance {
         buckets: [Money::zero(c); 4],

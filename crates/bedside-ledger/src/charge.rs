@@ -5,7 +5,7 @@ use crate::books::Books;
 use crate::chart;
 use crate::ledger::{Applied, EntryId, LedgerError, NewEntry, Posting, References, Rejection};
 use crate::money::{Money, MoneyError};
-use bedside_core::{EncounterId, Instant, OrganisationId, PatientId, ProviderId};
+use bedside_core::{EncounterId, OrganisationId, PatientId, ProviderId, Timestamp};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -305,7 +305,7 @@ impl Books {
         &mut self,
         charge: &Charge,
         bill_to: BillTo,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<Applied, ChargeError> {
         let receivable = match bill_to {
             BillTo::Payer(p) => self.payer_account(p)?,

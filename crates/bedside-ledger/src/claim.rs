@@ -24,7 +24,7 @@ use crate::ledger::{
 use crate::money::{Money, MoneyError};
 use crate::remit::{ClaimMatcher, ClaimTarget};
 use bedside_core::{
-    ClaimId, CoverageId, EncounterId, Instant, OrganisationId, PatientId, Sensitive,
+    ClaimId, CoverageId, EncounterId, OrganisationId, PatientId, Sensitive, Timestamp,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -352,7 +352,7 @@ pub struct Claim {
     /// Status.
     pub status: ClaimStatus,
     /// Status history.
-    pub transitions: Vec<(Instant, ClaimStatus)>,
+    pub transitions: Vec<(Timestamp, ClaimStatus)>,
     /// Latest adjudication.
     pub adjudication: Option<Adjudication>,
     /// Payer receivable account.
@@ -469,7 +469,7 @@ impl ClaimBook {
         &mut self,
         books: &mut Books,
         draft: ClaimDraft<'_>,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<ClaimId, ClaimError> {
         if self.claims.contains_key(&draft.id)
             || self.by_control.contains_key(&draft.control_number)
@@ -512,7 +512,7 @@ impl ClaimBook {
         books: &mut Books,
         original: ClaimId,
         draft: ClaimDraft<'_>,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<ClaimId, ClaimError> {
         let orig = self.claims.get(&original).ok_or(ClaimError::UnknownClaim)?;
         if let Some(by) = orig.replaced_by {
@@ -621,7 +621,12 @@ impl ClaimBook {
     /// [`ClaimError::UnknownClaim`]; [`ClaimError::AlreadyReplaced`];
     /// [`ClaimError::NotVoidable`]; ledger errors (reversals already applied stay, and a
     /// retry completes the void, as for [`ClaimBook::build_replacement`]).
-    pub fn void(&mut self, books: &mut Books, id: ClaimId, at: Instant) -> Result<(), ClaimError> {
+    pub fn void(
+        &mut self,
+        books: &mut Books,
+        id: ClaimId,
+        at: Timestamp,
+    ) -> Result<(), ClaimError> {
         let claim = self.claims.get(&id).ok_or(ClaimError::UnknownClaim)?;
         if let Some(by) = claim.replaced_by {
             return Err(ClaimError::AlreadyReplaced { by });
@@ -700,7 +705,7 @@ impl ClaimBook {
     fn draft_claim(
         books: &mut Books,
         draft: &ClaimDraft<'_>,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<Claim, ClaimError> {
         let first = draft.charges.first().ok_or(ClaimError::NoCharges)?;
         let patient = first.request.patient;
@@ -765,7 +770,7 @@ impl ClaimBook {
         &mut self,
         id: ClaimId,
         to: ClaimStatus,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<(), ClaimError> {
         let c = self.claims.get_mut(&id).ok_or(ClaimError::UnknownClaim)?;
         if !c.status.can_move_to(to) {
@@ -785,7 +790,7 @@ impl ClaimBook {
         &mut self,
         id: ClaimId,
         adjudication: Adjudication,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<ClaimStatus, ClaimError> {
         let c = self.claims.get(&id).ok_or(ClaimError::UnknownClaim)?;
         let to = if adjudication.reversal {
@@ -821,7 +826,7 @@ impl ClaimBook {
         books: &mut Books,
         primary: ClaimId,
         draft: ClaimDraft<'_>,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<ClaimId, ClaimError> {
         let p = self.claims.get(&primary).ok_or(ClaimError::UnknownClaim)?;
         let share = match (p.adjudication.as_ref(), p.status.is_adjudicated()) {
@@ -908,8 +913,8 @@ impl Books {
         &mut self,
         claim: &Claim,
         amount: Money,
-        expires_at: Instant,
-        at: Instant,
+        expires_at: Timestamp,
+        at: Timestamp,
     ) -> Result<EntryId, ClaimError> {
         let id = expected_payment_id(claim.id);
         let postings = [
@@ -939,7 +944,7 @@ impl Books {
     pub fn release_expected_payment(
         &mut self,
         claim: ClaimId,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<(), ClaimError> {
         let pending = expected_payment_id(claim);
         let id = EntryId::derive(&[b"expected-payment-release", claim.as_uuid().as_bytes()]);
@@ -995,7 +1000,7 @@ mod tests {
     use crate::money::Currency;
     use bedside_core::ProviderId;
 
-    fn at(s: &str) -> Instant {
+    fn at(s: &str) -> Timestamp {
         s.parse().unwrap_or_default()
     }
 
@@ -1017,7 +1022,7 @@ mod tests {
     }
 
     impl Fixture {
-        fn tick(&mut self) -> Instant {
+        fn tick(&mut self) -> Timestamp {
             self.clock += 1;
             at("2026-01-05T09:00:00Z") + chrono::Duration::minutes(self.clock)
         }

@@ -12,7 +12,7 @@ use crate::ledger::{
     References, Rejection, Side,
 };
 use crate::money::{Currency, Money};
-use bedside_core::{AccountId, ClaimId, EncounterId, Instant, OrganisationId, PatientId};
+use bedside_core::{AccountId, ClaimId, EncounterId, OrganisationId, PatientId, Timestamp};
 use chrono::DateTime;
 
 /// Largest payload a record may declare.
@@ -99,7 +99,7 @@ fn frame(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
     out[start + 4..start + HEADER].copy_from_slice(&sum.to_le_bytes());
 }
 
-fn put_instant(out: &mut Vec<u8>, at: Instant) {
+fn put_instant(out: &mut Vec<u8>, at: Timestamp) {
     out.extend_from_slice(&at.timestamp().to_le_bytes());
     out.extend_from_slice(&at.timestamp_subsec_nanos().to_le_bytes());
 }
@@ -254,7 +254,7 @@ impl<'a> Reader<'a> {
     fn uuid(&mut self) -> Option<uuid::Uuid> {
         self.arr::<16>().map(uuid::Uuid::from_bytes)
     }
-    fn instant(&mut self) -> Option<Instant> {
+    fn instant(&mut self) -> Option<Timestamp> {
         let secs = self.i64()?;
         let nanos = self.u32()?;
         DateTime::from_timestamp(secs, nanos)
@@ -272,7 +272,7 @@ enum Record {
     Close(AccountIndex),
     Entry {
         id: EntryId,
-        at: Instant,
+        at: Timestamp,
         code: u16,
         kind: EntryKind,
         refs: References,

@@ -32,7 +32,7 @@
 //! Rejected entries are not recorded, so a corrected retry with the same id is evaluated fresh.
 
 use crate::money::{Currency, Money};
-use bedside_core::{AccountId, ClaimId, EncounterId, Instant, OrganisationId, PatientId};
+use bedside_core::{AccountId, ClaimId, EncounterId, OrganisationId, PatientId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -524,7 +524,7 @@ pub enum EntryKind {
     /// A hold (for example an expected insurer payment), optionally expiring at an instant.
     Pending {
         /// Holds expire at this instant; posting or voiding at or after it is rejected.
-        expires_at: Option<Instant>,
+        expires_at: Option<Timestamp>,
     },
     /// Posts a pending hold, fully (no postings) or partially (same accounts and sides, amounts
     /// no larger than held). The rest of the hold is released.
@@ -579,7 +579,7 @@ pub struct NewEntry<'a> {
     /// Client-supplied idempotency id.
     pub id: EntryId,
     /// When it happens (must not go backwards).
-    pub at: Instant,
+    pub at: Timestamp,
     /// What it does.
     pub kind: EntryKind,
     /// Postings (empty for voids and reversals, optional for posting a hold).
@@ -592,7 +592,7 @@ pub struct NewEntry<'a> {
 
 impl<'a> NewEntry<'a> {
     /// A posted entry with no references and code 0.
-    pub fn posted(id: EntryId, at: Instant, postings: &'a [Posting]) -> Self {
+    pub fn posted(id: EntryId, at: Timestamp, postings: &'a [Posting]) -> Self {
         Self {
             id,
             at,
@@ -604,7 +604,7 @@ impl<'a> NewEntry<'a> {
     }
 
     /// An entry of another kind with no postings (void, reversal, full post).
-    pub fn linked(id: EntryId, at: Instant, kind: EntryKind) -> Self {
+    pub fn linked(id: EntryId, at: Timestamp, kind: EntryKind) -> Self {
         Self {
             id,
             at,
@@ -824,7 +824,7 @@ struct EntryRecord {
     /// The id as two halves, so the record is 8-byte aligned and stays small (the hot path
     /// writes one record per entry).
     id: [u64; 2],
-    at: Instant,
+    at: Timestamp,
     kind: StoredKind,
     code: u16,
     start: u32,
@@ -842,8 +842,8 @@ pub struct EntryView<'a> {
     pub seq: u32,
     /// Id.
     pub id: EntryId,
-    /// Instant.
-    pub at: Instant,
+    /// Timestamp.
+    pub at: Timestamp,
     /// Kind.
     pub kind: EntryKind,
     /// Effective postings (for voids and expiries: the released holds; for reversals: the
@@ -864,8 +864,8 @@ pub struct EntryView<'a> {
 pub struct HistoryLine {
     /// The entry.
     pub entry: EntryId,
-    /// Instant.
-    pub at: Instant,
+    /// Timestamp.
+    pub at: Timestamp,
     /// Kind of the entry.
     pub kind: EntryKind,
     /// Side of the posting on this account.
@@ -976,11 +976,11 @@ pub struct Ledger {
     by_id: IdTable,
     by_ref: HashMap<Reference, Vec<u32>>,
     refs: FastMap<u32, References>,
-    expiries: FastMap<u32, Instant>,
+    expiries: FastMap<u32, Timestamp>,
     open_expiring: Vec<u32>,
     /// Account openings and closings with the number of entries applied before each.
     account_ops: Vec<(u32, Op)>,
-    last_at: Option<Instant>,
+    last_at: Option<Timestamp>,
     scratch: Vec<(u32, Balances)>,
     deltas: Vec<Delta>,
 }
@@ -1021,7 +1021,7 @@ impl Ledger {
         };
         let no_entry = EntryRecord {
             id: [u64::MAX; 2],
-            at: Instant::MAX_UTC,
+            at: Timestamp::MAX_UTC,
             kind: StoredKind::Reversal { of: NONE },
             code: u16::MAX,
             start: NONE,
@@ -1142,7 +1142,7 @@ impl Ledger {
     /// Resolves every open hold whose expiry is at or before `at`, writing one
     /// [`EntryKind::ExpirePending`] entry each (ids derived from the hold's id). Returns the
     /// ids of the expired holds.
-    pub fn expire_pending(&mut self, at: Instant) -> Vec<EntryId> {
+    pub fn expire_pending(&mut self, at: Timestamp) -> Vec<EntryId> {
         let due: Vec<u32> = self
             .open_expiring
             .iter()
@@ -1717,7 +1717,7 @@ impl Ledger {
     }
 
     /// The balance of an account including only entries at or before `at`.
-    pub fn balance_as_of(&self, account: AccountIndex, at: Instant) -> Option<AccountBalance> {
+    pub fn balance_as_of(&self, account: AccountIndex, at: Timestamp) -> Option<AccountBalance> {
         let a = self.specs.get(account.0 as usize)?;
         let mut b = Balances::default();
         for j in self.account_postings(account) {
@@ -1757,7 +1757,7 @@ impl Ledger {
 
     /// Posted postings of an account at or before `at`, as (instant, signed normal-side amount).
     /// Used by aging.
-    pub fn posted_movements(&self, account: AccountIndex, at: Instant) -> Vec<(Instant, i64)> {
+    pub fn posted_movements(&self, account: AccountIndex, at: Timestamp) -> Vec<(Timestamp, i64)> {
         let Some(a) = self.specs.get(account.0 as usize) else {
             return Vec::new();
         };

@@ -6,7 +6,7 @@
 //! up a payment plan, and when nothing is owed.
 
 use crate::money::Money;
-use bedside_core::{Channel, ContactRoute, Instant, QuietHours};
+use bedside_core::{Channel, ContactRoute, QuietHours, Timestamp};
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +28,7 @@ pub enum Message {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutreachStep {
     /// When to send (already outside quiet hours).
-    pub at: Instant,
+    pub at: Timestamp,
     /// Channel.
     pub channel: Channel,
     /// Index into the patient's routes.
@@ -73,7 +73,7 @@ pub struct OutreachInput<'a> {
     /// Patient balance due.
     pub balance: Money,
     /// When the statement is issued.
-    pub statement_at: Instant,
+    pub statement_at: Timestamp,
     /// The patient's contact routes, in the patient's order of preference.
     pub routes: &'a [ContactRoute],
     /// The patient's quiet hours.
@@ -174,7 +174,7 @@ mod tests {
             ContactRoute::new(Channel::Email, "p@example.org"),
         ];
         // 02:00 UTC is 21:00/22:00 in New York: inside quiet hours.
-        let at: Instant = "2026-06-10T02:00:00Z".parse().unwrap_or_default();
+        let at: Timestamp = "2026-06-10T02:00:00Z".parse().unwrap_or_default();
         let input = OutreachInput {
             balance: Money::new(12_000, Currency::USD),
             statement_at: at,

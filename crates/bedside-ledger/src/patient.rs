@@ -6,7 +6,7 @@ use crate::books::Books;
 use crate::chart;
 use crate::ledger::{Applied, EntryId, LedgerError, NewEntry, Posting, References, Rejection};
 use crate::money::{Money, MoneyError};
-use bedside_core::{Instant, PatientId, Sensitive};
+use bedside_core::{PatientId, Sensitive, Timestamp};
 use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -75,7 +75,7 @@ pub struct PatientPayment {
     /// Method.
     pub method: PaymentMethod,
     /// When.
-    pub received_at: Instant,
+    pub received_at: Timestamp,
 }
 
 /// A patient owed money back.
@@ -150,7 +150,7 @@ impl Books {
         refund_id: PaymentId,
         patient: PatientId,
         amount: Money,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<Applied, PatientError> {
         if !amount.is_positive() {
             return Err(PatientError::NonPositiveAmount);

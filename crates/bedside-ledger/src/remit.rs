@@ -33,7 +33,7 @@ use crate::ledger::{
 };
 use crate::money::{Currency, Money, MoneyError};
 use crate::x12::{BalanceError, ClaimPayment, GroupCode, Transaction, validate};
-use bedside_core::{ClaimId, Instant, PatientId, Sensitive};
+use bedside_core::{ClaimId, PatientId, Sensitive, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -168,7 +168,7 @@ struct ClaimContext<'a> {
     tx: &'a Transaction,
     clp: &'a ClaimPayment,
     id: EntryId,
-    at: Instant,
+    at: Timestamp,
     reversed_here: &'a HashSet<PaymentKey>,
 }
 
@@ -235,7 +235,7 @@ impl RemittancePoster {
         ledger: &mut Ledger,
         tx: &Transaction,
         claims: &dyn ClaimMatcher,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<PostingSummary, RemitError> {
         let problems = validate(tx);
         if !problems.is_empty() {
@@ -568,7 +568,7 @@ mod tests {
     use crate::x12;
     use bedside_core::OrganisationId;
 
-    fn at(s: &str) -> Instant {
+    fn at(s: &str) -> Timestamp {
         s.parse().unwrap_or_default()
     }
 

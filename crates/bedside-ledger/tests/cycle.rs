@@ -2,8 +2,8 @@
 //! reversal, PLB and an unmatched claim), statement, payment, payment plan, aging, outreach.
 
 use bedside_core::{
-    Channel, ClaimId, ContactRoute, CoverageId, EncounterId, Instant, OrganisationId, PatientId,
-    ProviderId, QuietHours, Sensitive,
+    Channel, ClaimId, ContactRoute, CoverageId, EncounterId, OrganisationId, PatientId, ProviderId,
+    QuietHours, Sensitive, Timestamp,
 };
 use bedside_ledger::coverage::{self, Accumulators, Benefits, ExpectedService};
 use bedside_ledger::outreach::{self, OutreachInput, OutreachPlan};
@@ -21,7 +21,7 @@ fn usd(m: i64) -> Money {
     Money::new(m, Currency::USD)
 }
 
-fn at(s: &str) -> Instant {
+fn at(s: &str) -> Timestamp {
     s.parse().unwrap_or_default()
 }
 

@@ -31,7 +31,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
 
-fn at() -> bedside_core::Instant {
+fn at() -> bedside_core::Timestamp {
     ok("2026-03-09T08:00:00Z".parse())
 }
 

@@ -13,7 +13,7 @@
 use crate::error::RegistryError;
 use crate::model::{Patient, ProxyScope};
 use crate::validate::{Severity, validate};
-use bedside_core::{Actor, Clock, IdGenerator, IdGeneratorExt, Instant, PatientId, Sensitive};
+use bedside_core::{Actor, Clock, IdGenerator, IdGeneratorExt, PatientId, Sensitive, Timestamp};
 use bedside_fhir::semantic_diff;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -62,7 +62,7 @@ pub struct Version {
     /// Who made the change (for an approval, the approving staff member).
     pub actor: Actor,
     /// When, from the registry's clock (never earlier than the previous version).
-    pub at: Instant,
+    pub at: Timestamp,
     /// Why (free text).
     pub reason: Sensitive<String>,
     /// How it came about.
@@ -84,7 +84,7 @@ pub enum RequestStatus {
         /// The reviewer.
         by: Actor,
         /// When.
-        at: Instant,
+        at: Timestamp,
         /// The version it produced.
         version: u32,
     },
@@ -93,7 +93,7 @@ pub enum RequestStatus {
         /// The reviewer.
         by: Actor,
         /// When.
-        at: Instant,
+        at: Timestamp,
         /// Why (free text).
         reason: Sensitive<String>,
     },
@@ -115,7 +115,7 @@ pub struct ChangeRequest {
     /// Who asked.
     pub requested_by: Actor,
     /// When.
-    pub requested_at: Instant,
+    pub requested_at: Timestamp,
     /// Why (free text).
     pub reason: Sensitive<String>,
     /// Review state.
@@ -215,12 +215,12 @@ impl PatientRegistry {
         }
     }
 
-    fn now_after(&self, last: Option<Instant>) -> Instant {
+    fn now_after(&self, last: Option<Timestamp>) -> Timestamp {
         let now = self.clock.now();
         last.map_or(now, |l| now.max(l))
     }
 
-    fn check_valid(&self, patient: &Patient, at: Instant) -> Result<(), RegistryError> {
+    fn check_valid(&self, patient: &Patient, at: Timestamp) -> Result<(), RegistryError> {
         let problems: Vec<_> = validate(patient, at)
             .problems
             .into_iter()
@@ -546,7 +546,7 @@ impl PatientRegistry {
 
     /// The version that was current at `at` (the last one made at or before it), or `None`
     /// before registration.
-    pub fn as_of(&self, id: PatientId, at: Instant) -> Option<&Version> {
+    pub fn as_of(&self, id: PatientId, at: Timestamp) -> Option<&Version> {
         let versions = self.records.get(&id)?;
         // Version instants never decrease, so the versions made by `at` are a prefix.
         let n = versions.partition_point(|v| v.at <= at);

@@ -10,7 +10,7 @@
 //! Warnings: no preferred contact route, expired coverage, no emergency contact.
 
 use crate::model::*;
-use bedside_core::{Instant, PartialDate};
+use bedside_core::{PartialDate, Timestamp};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -155,7 +155,7 @@ impl Report {
 }
 
 /// Validates a patient record as of `now` (for "in the future" and "expired").
-pub fn validate(patient: &Patient, now: Instant) -> Report {
+pub fn validate(patient: &Patient, now: Timestamp) -> Report {
     let mut report = Report::default();
     let today = now.date_naive();
     let r = &mut report;

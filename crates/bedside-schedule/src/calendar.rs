@@ -2,7 +2,7 @@
 //! recurring blocked time (lunch, admin) and dated exceptions (leave, sick days, holidays,
 //! extra clinics), resolved into concrete UTC periods that are correct across DST changes.
 
-use bedside_core::{Instant, Period};
+use bedside_core::{Period, Timestamp};
 use chrono::{
     Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Weekday,
 };
@@ -173,7 +173,7 @@ impl Calendar {
     /// The instant of local `date` at `time` in this calendar's zone: a time skipped by a
     /// spring-forward change resolves to the first instant after the gap, an ambiguous
     /// fall-back time to its first occurrence.
-    pub fn local_instant(&self, date: NaiveDate, time: NaiveTime) -> Instant {
+    pub fn local_instant(&self, date: NaiveDate, time: NaiveTime) -> Timestamp {
         resolve_local(self.zone, date.and_time(time))
     }
 
@@ -231,7 +231,7 @@ impl Calendar {
 }
 
 /// Resolves a local date-time in `zone` (gap → first instant after, ambiguous → first).
-pub(crate) fn resolve_local(zone: Tz, naive: NaiveDateTime) -> Instant {
+pub(crate) fn resolve_local(zone: Tz, naive: NaiveDateTime) -> Timestamp {
     let mut n = naive;
     // A gap is at most a few hours; step minute by minute through it.
     for _ in 0..(24 * 60) {
@@ -296,7 +296,7 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn at(s: &str) -> Instant {
+    fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bedside_core::{
-    Actor, AppointmentId, Instant, PatientId, Period, ProviderId, RoomId, define_id,
+    Actor, AppointmentId, PatientId, Period, ProviderId, RoomId, Timestamp, define_id,
 };
 use chrono::{Datelike, TimeDelta, Timelike, Weekday};
 use chrono_tz::Tz;
@@ -43,7 +43,7 @@ pub const MAX_OPTIONS: usize = 100;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GridConfig {
     /// First instant of the grid.
-    pub origin: Instant,
+    pub origin: Timestamp,
     /// Minutes per slot (1..=60, dividing 1440).
     pub granularity_minutes: u32,
     /// Days covered.
@@ -157,11 +157,11 @@ pub struct SlotQuery {
     /// Patient (their own appointments must not overlap).
     pub patient: Option<PatientId>,
     /// The current instant (self-booking notice and horizon are measured from it).
-    pub now: Instant,
+    pub now: Timestamp,
     /// Earliest start wanted.
-    pub earliest: Instant,
+    pub earliest: Timestamp,
     /// Latest start wanted.
-    pub latest: Instant,
+    pub latest: Timestamp,
     /// Restrict to these providers (empty: all with the skill).
     pub providers: Vec<ProviderId>,
     /// Ranking preferences.
@@ -240,7 +240,7 @@ pub struct HistoryEntry {
     /// Version after the change (1 for the booking).
     pub version: u32,
     /// When.
-    pub at: Instant,
+    pub at: Timestamp,
     /// Who.
     pub actor: Actor,
     /// What.
@@ -280,7 +280,7 @@ pub struct Appointment {
 struct Hold {
     option: SlotOption,
     patient: PatientId,
-    expires_at: Instant,
+    expires_at: Timestamp,
 }
 
 /// A request on the waitlist.
@@ -293,7 +293,7 @@ pub struct WaitlistEntry {
     /// Clinical urgency, higher first (0–10).
     pub urgency: u8,
     /// When they joined.
-    pub added_at: Instant,
+    pub added_at: Timestamp,
     /// What they would like.
     pub preferences: Preferences,
 }
@@ -493,7 +493,7 @@ impl Schedule {
     }
 
     /// Slot index of `at`, rounded down (None outside the grid).
-    fn slot_floor(&self, at: Instant) -> Option<usize> {
+    fn slot_floor(&self, at: Timestamp) -> Option<usize> {
         let mins = (at - self.grid.origin).num_minutes();
         if mins < 0 {
             return None;
@@ -503,7 +503,7 @@ impl Schedule {
     }
 
     /// Slot index of `at`, rounded up, clamped to the grid.
-    fn slot_ceil(&self, at: Instant) -> usize {
+    fn slot_ceil(&self, at: Timestamp) -> usize {
         let secs = (at - self.grid.origin).num_seconds();
         if secs <= 0 {
             return 0;
@@ -512,7 +512,7 @@ impl Schedule {
         (((secs + g - 1) / g) as usize).min(self.slots)
     }
 
-    fn slot_instant(&self, s: usize) -> Instant {
+    fn slot_instant(&self, s: usize) -> Timestamp {
         self.grid.origin + TimeDelta::minutes(i64::from(self.grid.granularity_minutes) * s as i64)
     }
 
@@ -1088,7 +1088,7 @@ impl Schedule {
     }
 
     /// Releases every hold that expired at or before `now`.
-    pub fn expire_holds(&mut self, now: Instant) {
+    pub fn expire_holds(&mut self, now: Timestamp) {
         let expired: Vec<HoldId> = self
             .holds
             .iter()
@@ -1133,8 +1133,8 @@ impl Schedule {
         &mut self,
         option: &SlotOption,
         patient: PatientId,
-        now: Instant,
-        expires_at: Instant,
+        now: Timestamp,
+        expires_at: Timestamp,
         id: HoldId,
     ) -> Result<HoldId, ScheduleError> {
         self.expire_holds(now);
@@ -1163,7 +1163,7 @@ impl Schedule {
         client_token: &str,
         id: AppointmentId,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
     ) -> Result<AppointmentId, ScheduleError> {
         if let Some(&existing) = self.tokens.get(client_token) {
             return Ok(existing);
@@ -1191,7 +1191,7 @@ impl Schedule {
         option: &SlotOption,
         patient: PatientId,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
         overbooked: bool,
         no_show_permille: u16,
     ) {
@@ -1239,7 +1239,7 @@ impl Schedule {
         client_token: &str,
         id: AppointmentId,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
     ) -> Result<AppointmentId, ScheduleError> {
         if let Some(&existing) = self.tokens.get(client_token) {
             let same = self.appointments.get(&existing).is_some_and(|a| {
@@ -1291,7 +1291,7 @@ impl Schedule {
         Ok(ap)
     }
 
-    fn record(ap: &mut Appointment, actor: &Actor, now: Instant, change: Change) {
+    fn record(ap: &mut Appointment, actor: &Actor, now: Timestamp, change: Change) {
         ap.version += 1;
         ap.history.push(HistoryEntry {
             version: ap.version,
@@ -1339,7 +1339,7 @@ impl Schedule {
         reason: CancelReason,
         expected_version: Option<u32>,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
     ) -> Result<SlotOption, ScheduleError> {
         use AppointmentStatus as S;
         self.change(
@@ -1372,7 +1372,7 @@ impl Schedule {
         option: &SlotOption,
         expected_version: Option<u32>,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
     ) -> Result<(), ScheduleError> {
         self.move_to(id, option, expected_version, actor, now, false)
     }
@@ -1383,7 +1383,7 @@ impl Schedule {
         option: &SlotOption,
         expected_version: Option<u32>,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
         repair: bool,
     ) -> Result<(), ScheduleError> {
         use AppointmentStatus as S;
@@ -1430,7 +1430,7 @@ impl Schedule {
         &mut self,
         id: AppointmentId,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
     ) -> Result<(), ScheduleError> {
         let ap = self.change(id, None, "check in", &[AppointmentStatus::Booked])?;
         ap.status = AppointmentStatus::Arrived;
@@ -1446,7 +1446,7 @@ impl Schedule {
         &mut self,
         id: AppointmentId,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
     ) -> Result<(), ScheduleError> {
         let ap = self.change(id, None, "fulfil", &[AppointmentStatus::Arrived])?;
         ap.status = AppointmentStatus::Fulfilled;
@@ -1464,7 +1464,7 @@ impl Schedule {
         &mut self,
         id: AppointmentId,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
     ) -> Result<(), ScheduleError> {
         let ap = self.change(id, None, "mark as no-show", &[AppointmentStatus::Booked])?;
         if now < ap.period.start() {
@@ -1514,7 +1514,7 @@ impl Schedule {
     pub fn waitlist_offers(
         &self,
         freed: &SlotOption,
-        now: Instant,
+        now: Timestamp,
         limit: usize,
     ) -> Result<Vec<Offer>, ScheduleError> {
         let mut offers = Vec::new();
@@ -1568,7 +1568,7 @@ impl Schedule {
         period: Period,
         weights: RepairWeights,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
     ) -> Result<RepairReport, ScheduleError> {
         use AppointmentStatus as S;
         let p = self.provider_index(provider)?;
@@ -1580,7 +1580,7 @@ impl Schedule {
             b,
             false,
         );
-        let mut affected: Vec<(Instant, AppointmentId)> = self
+        let mut affected: Vec<(Timestamp, AppointmentId)> = self
             .appointments
             .values()
             .filter(|ap| {
@@ -1705,7 +1705,7 @@ impl Schedule {
         client_token: &str,
         id: AppointmentId,
         actor: &Actor,
-        now: Instant,
+        now: Timestamp,
     ) -> Result<AppointmentId, ScheduleError> {
         if let Some(&existing) = self.tokens.get(client_token) {
             return Ok(existing);
@@ -1783,7 +1783,7 @@ impl Schedule {
 
     /// The free (available and not busy) slots of provider `p` in the `len` slots from `from`,
     /// as a day mask (bit `k` = slot `k` after `from`).
-    pub(crate) fn free_mask(&self, p: usize, from: Instant, len: u16) -> u128 {
+    pub(crate) fn free_mask(&self, p: usize, from: Timestamp, len: u16) -> u128 {
         let Some(track) = self.provider_tracks.get(p) else {
             return 0;
         };

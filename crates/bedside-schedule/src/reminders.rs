@@ -7,7 +7,7 @@
 //! appointment plans nothing, so the diff withdraws everything. [`render`] fills per-language
 //! templates; SMS texts never carry clinical detail (no appointment type or provider).
 
-use bedside_core::{AppointmentId, Channel, ContactRoute, Instant, Language, QuietHours};
+use bedside_core::{AppointmentId, Channel, ContactRoute, Language, QuietHours, Timestamp};
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -56,7 +56,7 @@ pub struct ReminderSubject {
     /// Its status (only `booked` and `pending` get reminders).
     pub status: AppointmentStatus,
     /// Start instant.
-    pub start: Instant,
+    pub start: Timestamp,
     /// Zone used to show the local date and time.
     pub zone: Tz,
 }
@@ -65,7 +65,7 @@ pub struct ReminderSubject {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PlannedReminder {
     /// When to send.
-    pub send_at: Instant,
+    pub send_at: Timestamp,
     /// The appointment.
     pub appointment: AppointmentId,
     /// Channel.
@@ -79,7 +79,7 @@ pub fn plan_reminders(
     subject: &ReminderSubject,
     contact: &ContactPreferences,
     config: &ReminderConfig,
-    now: Instant,
+    now: Timestamp,
 ) -> Vec<PlannedReminder> {
     if !matches!(
         subject.status,
@@ -120,11 +120,11 @@ pub fn plan_reminders(
 /// Moves `ideal` out of quiet hours: forward if that still leaves before `latest`, else back
 /// to the end of the last allowed stretch before it. `None` if nothing fits after `now`.
 fn fit(
-    ideal: Instant,
-    latest: Instant,
-    now: Instant,
+    ideal: Timestamp,
+    latest: Timestamp,
+    now: Timestamp,
     quiet: Option<&QuietHours>,
-) -> Option<Instant> {
+) -> Option<Timestamp> {
     // An offset already in the past is dropped: a later offset covers it.
     if ideal < now {
         return None;
@@ -321,7 +321,7 @@ mod tests {
     use chrono::NaiveTime;
     use std::sync::Arc;
 
-    fn at(s: &str) -> Instant {
+    fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 

@@ -180,7 +180,7 @@ impl Schedule {
         scratch: &Schedule,
         e: &crate::WaitlistEntry,
         pl: Placement,
-        bases: &[bedside_core::Instant],
+        bases: &[bedside_core::Timestamp],
         buffer_before_slots: u32,
         g: u32,
     ) -> Option<SlotOption> {

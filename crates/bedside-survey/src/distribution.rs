@@ -18,7 +18,7 @@
 //!    expiry.
 
 use crate::definition::SurveyRef;
-use bedside_core::{Channel, ContactRoute, Instant, PatientId, QuietHours, SeededRng};
+use bedside_core::{Channel, ContactRoute, PatientId, QuietHours, SeededRng, Timestamp};
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -43,7 +43,7 @@ pub struct TriggerEvent {
     /// To whom.
     pub patient: PatientId,
     /// When.
-    pub at: Instant,
+    pub at: Timestamp,
 }
 
 /// When and how to send one survey after one kind of event.
@@ -88,7 +88,7 @@ pub struct Recipient {
     /// Quiet hours, if the patient has any.
     pub quiet_hours: Option<QuietHours>,
     /// When the patient was last sent a survey.
-    pub last_surveyed: Option<Instant>,
+    pub last_surveyed: Option<Timestamp>,
 }
 
 /// Limits on how often one person is surveyed.
@@ -118,11 +118,11 @@ pub struct PlannedSend {
     /// The channel.
     pub channel: Channel,
     /// When to send.
-    pub send_at: Instant,
+    pub send_at: Timestamp,
     /// When to remind, if at all.
-    pub reminder_at: Option<Instant>,
+    pub reminder_at: Option<Timestamp>,
     /// When the survey expires.
-    pub expires_at: Instant,
+    pub expires_at: Timestamp,
 }
 
 /// Why an event got no survey.
@@ -173,7 +173,7 @@ pub fn plan(
 ) -> DistributionPlan {
     let by_patient: HashMap<PatientId, &Recipient> =
         recipients.iter().map(|r| (r.patient, r)).collect();
-    let mut last_sent: HashMap<PatientId, Instant> = recipients
+    let mut last_sent: HashMap<PatientId, Timestamp> = recipients
         .iter()
         .filter_map(|r| r.last_surveyed.map(|t| (r.patient, t)))
         .collect();
@@ -182,7 +182,7 @@ pub fn plan(
 
     // Pair each event with its rule and due time, then handle them in due order (ties by input
     // order) so that fatigue keeps the earliest survey.
-    let mut queue: Vec<(Instant, usize, Option<&DistributionRule>)> = events
+    let mut queue: Vec<(Timestamp, usize, Option<&DistributionRule>)> = events
         .iter()
         .enumerate()
         .map(|(i, e)| {
@@ -227,7 +227,8 @@ pub fn plan(
             out.skipped.push(skip(SkipReason::NoChannel));
             continue;
         };
-        let respect_quiet = |t: Instant| match (&recipient.quiet_hours, channel.is_interruptive()) {
+        let respect_quiet = |t: Timestamp| match (&recipient.quiet_hours, channel.is_interruptive())
+        {
             (Some(q), true) => q.next_allowed(t),
             _ => t,
         };
@@ -263,7 +264,7 @@ mod tests {
     use chrono::NaiveTime;
     use std::sync::Arc;
 
-    fn at(s: &str) -> Instant {
+    fn at(s: &str) -> Timestamp {
         s.parse().unwrap_or_default()
     }
 

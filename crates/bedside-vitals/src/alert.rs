@@ -9,7 +9,7 @@ use crate::error::VitalsError;
 use crate::kind::{ReadingContext, VitalKind};
 use crate::news2::{self, News2Input, SpO2Scale};
 use crate::store::{Stored, VitalsStore};
-use bedside_core::{Actor, AlertId, Instant, PatientId, Period};
+use bedside_core::{Actor, AlertId, PatientId, Period, Timestamp};
 use chrono::{DateTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -267,7 +267,7 @@ pub struct CarePlan {
     /// into it (counted, not shown) unless its severity is higher.
     pub suppression_minutes: u32,
     /// When monitoring started (missing-data rules count gaps from here).
-    pub monitoring_start: Option<Instant>,
+    pub monitoring_start: Option<Timestamp>,
 }
 
 impl Default for CarePlan {
@@ -307,7 +307,7 @@ pub struct Alert {
     /// Suggested response.
     pub response: Response,
     /// When the condition arose.
-    pub triggered_at: Instant,
+    pub triggered_at: Timestamp,
     /// What was seen (numbers and units only; no PHI).
     pub message: String,
     /// How many later alerts of the same rule were folded into this one.
@@ -336,7 +336,7 @@ fn alert_id(patient: PatientId, rule: &str, at_ms: i64) -> AlertId {
     AlertId::from_uuid(uuid::Builder::from_custom_bytes(bytes).into_uuid())
 }
 
-fn instant(ms: i64) -> Instant {
+fn instant(ms: i64) -> Timestamp {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
 }
 
@@ -594,7 +594,7 @@ pub struct Acknowledgement {
     /// Who acknowledged.
     pub by: Actor,
     /// When.
-    pub at: Instant,
+    pub at: Timestamp,
 }
 
 /// An alert and its acknowledgement, if any.
@@ -651,7 +651,7 @@ impl AlertBook {
         &mut self,
         id: AlertId,
         by: &Actor,
-        at: Instant,
+        at: Timestamp,
     ) -> Result<&AlertRecord, VitalsError> {
         let rec = self
             .alerts

@@ -115,7 +115,7 @@ impl std::fmt::Display for Position {
 pub enum EffectivePrecision {
     /// To the second (or better), with an offset.
     #[default]
-    Instant,
+    Timestamp,
     /// Only the calendar day (a FHIR `date` such as `2026-06-03`).
     Date,
 }

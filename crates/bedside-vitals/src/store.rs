@@ -7,7 +7,7 @@ use crate::kind::{DIASTOLIC_RANGE_MM_HG, ReadingContext, VitalKind};
 use crate::reading::{EffectivePrecision, Position, Reading, ReadingValue, Source};
 use crate::timefmt::{self, Stamp};
 use crate::unit::{Unit, UnitConfig};
-use bedside_core::{Instant, PatientId, Period, Sensitive};
+use bedside_core::{PatientId, Period, Sensitive, Timestamp};
 use chrono::{NaiveDate, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -659,7 +659,7 @@ impl VitalsStore {
     pub fn ingest_reading(
         &mut self,
         reading: &Reading,
-        now: Instant,
+        now: Timestamp,
         report: &mut BatchReport,
     ) -> Outcome {
         let source = self.intern_source(reading.source.clone());
@@ -726,7 +726,7 @@ impl VitalsStore {
             effective_precision: if s.offset_minutes == timefmt::DATE_ONLY {
                 EffectivePrecision::Date
             } else {
-                EffectivePrecision::Instant
+                EffectivePrecision::Timestamp
             },
             source: self.sources.get(s.source as usize)?.clone(),
             context: ReadingContext::unpack(s.context),
@@ -771,7 +771,7 @@ impl VitalsStore {
     }
 
     /// The most recent reading of one kind at or before `at`.
-    pub fn latest_at(&self, patient: PatientId, kind: VitalKind, at: Instant) -> Option<Reading> {
+    pub fn latest_at(&self, patient: PatientId, kind: VitalKind, at: Timestamp) -> Option<Reading> {
         let series = self.series(patient, kind);
         let t = at.timestamp_millis();
         let n = series.partition_point(|s| s.utc_ms <= t);
@@ -781,7 +781,7 @@ impl VitalsStore {
     }
 
     /// BMI derived from the latest weight and height at or before `at` (kg/m2).
-    pub fn derived_bmi(&self, patient: PatientId, at: Instant) -> Option<f64> {
+    pub fn derived_bmi(&self, patient: PatientId, at: Timestamp) -> Option<f64> {
         let w = self
             .latest_at(patient, VitalKind::BodyWeight, at)?
             .value

@@ -63,7 +63,7 @@ struct Totals {
 
 /// Validates a patient as of a fixed instant and tallies the problems by severity and kind.
 fn tally(t: &mut Totals, patient: &bedside_records::Patient) {
-    let at: bedside_core::Instant = "2026-01-01T00:00:00Z".parse().unwrap_or_default();
+    let at: bedside_core::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap_or_default();
     t.patients_validated += 1;
     for p in validate(patient, at).problems {
         let key = format!("{:?} {:?}", p.severity, p.kind);

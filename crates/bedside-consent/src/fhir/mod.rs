@@ -29,8 +29,8 @@ use crate::error::ConsentError;
 use crate::vocab::{AccessChannel, Confidentiality, Purpose, SecurityLabel};
 use bedside_core::code::system;
 use bedside_core::{
-    Coding, ConsentId, Instant, OrganisationId, PatientId, Period, ProviderId, RelatedPersonId,
-    Sensitive, StaffId,
+    Coding, ConsentId, OrganisationId, PatientId, Period, ProviderId, RelatedPersonId, Sensitive,
+    StaffId, Timestamp,
 };
 use bedside_fhir::json::coding_to_json;
 use bedside_fhir::{ElementPath, FhirDateTime, FhirError, Limits, Precision};
@@ -372,7 +372,7 @@ fn array<'a>(v: Option<&'a Value>, path: &str) -> Result<&'a [Value], ConsentErr
 /// A FHIR `date` or `dateTime` as an instant; an `end` date (inclusive in FHIR) becomes the
 /// exclusive midnight after it. All arithmetic is checked: a date whose end cannot be
 /// represented is the same invalid-date error as a date that does not parse.
-fn instant(v: &str, path: &str, end: bool) -> Result<Instant, ConsentError> {
+fn instant(v: &str, path: &str, end: bool) -> Result<Timestamp, ConsentError> {
     let invalid = || err(path, "a FHIR date or dateTime");
     let d = FhirDateTime::parse(v).ok_or_else(invalid)?;
     let t = if end && d.precision() != Precision::Time {
@@ -386,16 +386,16 @@ fn instant(v: &str, path: &str, end: bool) -> Result<Instant, ConsentError> {
 fn period(v: &Value, path: &str) -> Result<Period, ConsentError> {
     let start = match v.get("start").and_then(Value::as_str) {
         Some(s) => instant(s, &format!("{path}.start"), false)?,
-        None => Instant::MIN_UTC,
+        None => Timestamp::MIN_UTC,
     };
     let end = match v.get("end").and_then(Value::as_str) {
         Some(s) => instant(s, &format!("{path}.end"), true)?,
-        None => Instant::MAX_UTC,
+        None => Timestamp::MAX_UTC,
     };
     Period::new(start, end).map_err(|_| err(path, "a period that ends after it starts"))
 }
 
-fn write_instant(t: Instant, end: bool) -> String {
+fn write_instant(t: Timestamp, end: bool) -> String {
     if t.time() == chrono::NaiveTime::MIN {
         // Midnight is written as a date; an exclusive end becomes the inclusive day before.
         let day = if end {
@@ -411,13 +411,13 @@ fn write_instant(t: Instant, end: bool) -> String {
 
 fn write_period(p: &Period) -> Value {
     let mut m = Map::new();
-    if p.start() != Instant::MIN_UTC {
+    if p.start() != Timestamp::MIN_UTC {
         m.insert(
             "start".into(),
             Value::String(write_instant(p.start(), false)),
         );
     }
-    if p.end() != Instant::MAX_UTC {
+    if p.end() != Timestamp::MAX_UTC {
         m.insert("end".into(), Value::String(write_instant(p.end(), true)));
     }
     Value::Object(m)

@@ -6,13 +6,13 @@ use bedside_consent::{
     Request,
 };
 use bedside_core::{
-    Actor, Instant, OrganisationId, PatientId, ProviderId, RelatedPersonId, Role, Staff, StaffId,
+    Actor, OrganisationId, PatientId, ProviderId, RelatedPersonId, Role, Staff, StaffId, Timestamp,
 };
 use uuid::Uuid;
 
 pub const POLICY: &str = include_str!("../data/clinic-policy.json");
 
-pub fn now() -> Instant {
+pub fn now() -> Timestamp {
     "2026-06-10T09:00:00Z".parse().unwrap()
 }
 

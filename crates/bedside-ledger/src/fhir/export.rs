@@ -20,7 +20,7 @@ use crate::claim::{Adjudication, Claim, ClaimStatus};
 use crate::money::{Money, MoneyError};
 use crate::statement::Statement;
 use bedside_core::code::system;
-use bedside_core::{CodeableConcept, Coding, Instant, OrganisationId, PatientId, Sensitive};
+use bedside_core::{CodeableConcept, Coding, OrganisationId, PatientId, Sensitive, Timestamp};
 use bedside_fhir::codes::code_system_url;
 use bedside_fhir::{Decimal, FhirDateTime, Identifier, Period, Quantity, Reference};
 use serde_json::json;
@@ -131,7 +131,7 @@ fn adjudicated_at(claim: &Claim) -> Result<FhirDateTime, ExportError> {
             ClaimStatus::Paid | ClaimStatus::PartiallyPaid | ClaimStatus::Denied
         )
     };
-    let at: Option<&Instant> = claim
+    let at: Option<&Timestamp> = claim
         .transitions
         .iter()
         .rev()

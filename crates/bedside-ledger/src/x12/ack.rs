@@ -25,7 +25,7 @@ use super::envelope::Submissions;
 use super::segment::{Seg, Tokens, decode, tokenize};
 use crate::claim::{ClaimBook, ClaimFrequency, ClaimStatus};
 use crate::remit::ClaimMatcher;
-use bedside_core::{ClaimId, Instant, Sensitive};
+use bedside_core::{ClaimId, Sensitive, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -545,7 +545,7 @@ impl Acknowledgements {
         claims: &mut ClaimBook,
         id: ClaimId,
         to: ClaimStatus,
-        at: Instant,
+        at: Timestamp,
         summary: &mut AckSummary,
     ) {
         let Some(c) = claims.get(id) else {
@@ -571,7 +571,7 @@ impl Acknowledgements {
         ack: &Ack999,
         submissions: &Submissions,
         claims: &mut ClaimBook,
-        at: Instant,
+        at: Timestamp,
     ) -> AckSummary {
         let mut summary = AckSummary::default();
         for g in &ack.groups {
@@ -640,7 +640,7 @@ impl Acknowledgements {
         reason: String,
         codes: Vec<String>,
         segment: usize,
-        at: Instant,
+        at: Timestamp,
         summary: &mut AckSummary,
     ) {
         let void = claims
@@ -666,7 +666,12 @@ impl Acknowledgements {
 
     /// Applies a 277CA: each claim it names (by CLM01) is acknowledged, accepted (its payer
     /// claim number recorded) or rejected; batch-level rejections are queued without a claim.
-    pub fn apply_277ca(&mut self, ack: &Ack277, claims: &mut ClaimBook, at: Instant) -> AckSummary {
+    pub fn apply_277ca(
+        &mut self,
+        ack: &Ack277,
+        claims: &mut ClaimBook,
+        at: Timestamp,
+    ) -> AckSummary {
         let mut summary = AckSummary::default();
         for (status, segment) in &ack.batch_statuses {
             if status.outcome() == Outcome::Rejected {

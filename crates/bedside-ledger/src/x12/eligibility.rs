@@ -24,7 +24,7 @@ use super::segment::{Seg, Tokens, date8, decode, tokenize};
 use super::writer::SegmentWriter;
 use crate::coverage::{Accumulators, Benefits};
 use crate::money::{BasisPoints, Currency, Money};
-use bedside_core::{Instant, Sensitive};
+use bedside_core::{Sensitive, Timestamp};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -57,7 +57,7 @@ pub fn write_270(
     provider: &BillingProvider,
     requests: &[EligibilityRequest<'_>],
     submissions: &mut Submissions,
-    at: Instant,
+    at: Timestamp,
     out: &mut Vec<u8>,
 ) -> Result<InterchangeRecord, WriteError> {
     if requests.is_empty() || requests.len() > MAX_REQUESTS {

@@ -8,7 +8,7 @@
 //! that has issued 999 999 999 interchanges refuses to issue more rather than reuse one.
 
 use super::writer::SegmentWriter;
-use bedside_core::{ClaimId, Instant};
+use bedside_core::{ClaimId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -207,7 +207,7 @@ pub struct InterchangeRecord {
     /// ISA13 and GS06.
     pub control: u32,
     /// When it was written.
-    pub at: Instant,
+    pub at: Timestamp,
     /// ISA08.
     pub receiver: String,
     /// Its transaction sets.
@@ -307,7 +307,7 @@ pub(crate) fn open_interchange(
     w: &mut SegmentWriter<'_>,
     parties: &EnvelopeParties,
     control: u32,
-    at: Instant,
+    at: Timestamp,
     kind: TransactionKind,
 ) {
     let date = at.date_naive();
@@ -361,7 +361,7 @@ mod tests {
     #[test]
     fn control_numbers_are_issued_once() {
         let mut s = Submissions::starting_at(MAX_CONTROL_NUMBER - 1);
-        let at = Instant::default();
+        let at = Timestamp::default();
         for expected in [MAX_CONTROL_NUMBER - 1, MAX_CONTROL_NUMBER] {
             assert_eq!(s.peek(), Ok(expected));
             s.record(InterchangeRecord {

@@ -30,7 +30,7 @@ use super::read835::{Adjustment, ClaimPayment, ServicePayment};
 use super::writer::{SegmentWriter, clean};
 use crate::claim::{Claim, ClaimFrequency, ClaimLine, PayerSequence};
 use crate::money::Money;
-use bedside_core::Instant;
+use bedside_core::Timestamp;
 use chrono::NaiveDate;
 
 /// Most claims in one transaction set (the implementation guide's recommended limit).
@@ -163,7 +163,7 @@ fn check(input: &ClaimInput<'_>) -> Result<(), WriteError> {
 pub fn write(
     batch: &Batch<'_>,
     submissions: &mut Submissions,
-    at: Instant,
+    at: Timestamp,
     out: &mut Vec<u8>,
 ) -> Result<InterchangeRecord, WriteError> {
     if batch.claims.is_empty() {
@@ -217,7 +217,7 @@ fn write_transaction(
     claims: &[&ClaimInput<'_>],
     control: u32,
     st: &str,
-    at: Instant,
+    at: Timestamp,
 ) -> TransactionRecord {
     let start = w.segments;
     let kind = TransactionKind::Claim837P;

@@ -1,7 +1,7 @@
 //! [`LinkRegistry`]: human decisions that two patient records are the same person, kept as
 //! reversible, versioned links. Records are never merged: a link only groups them.
 
-use bedside_core::{Actor, Clock, Instant, PatientId};
+use bedside_core::{Actor, Clock, PatientId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,7 +54,7 @@ pub struct LinkEvent {
     /// Who made the change.
     pub actor: Actor,
     /// When, from the caller's clock.
-    pub at: Instant,
+    pub at: Timestamp,
 }
 
 /// Reversible links between patient records, with full history.
@@ -149,7 +149,7 @@ impl LinkRegistry {
         a: PatientId,
         b: PatientId,
         actor: &Actor,
-        at: Instant,
+        at: Timestamp,
     ) -> u64 {
         let version = self.version() + 1;
         self.history.push(LinkEvent {

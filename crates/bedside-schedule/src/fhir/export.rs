@@ -3,7 +3,7 @@
 //! statuses from the appointment's status and history, the cancellation reason from who
 //! cancelled and why), and every code carries its system.
 
-use bedside_core::{Actor, CodeableConcept, Coding, Instant, Period as DomainPeriod};
+use bedside_core::{Actor, CodeableConcept, Coding, Period as DomainPeriod, Timestamp};
 use bedside_fhir::codes::code_system_url;
 use bedside_fhir::{FhirDateTime, Meta, Period, Reference, Unmodelled};
 
@@ -23,7 +23,7 @@ const V2_0276: &str = "http://terminology.hl7.org/CodeSystem/v2-0276";
 const PARTICIPATION_TYPE: &str = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
 
 /// An instant as FHIR text, or `None` when its year has no four-digit FHIR form.
-fn instant(t: Instant) -> Option<FhirDateTime> {
+fn instant(t: Timestamp) -> Option<FhirDateTime> {
     FhirDateTime::parse_instant(FhirDateTime::from_instant(t).as_str())
 }
 

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use bedside_core::{Actor, Instant, ManualClock, PatientId, ProviderId, RoomId, SeededIdGenerator};
+use bedside_core::{
+    Actor, ManualClock, PatientId, ProviderId, RoomId, SeededIdGenerator, Timestamp,
+};
 use bedside_schedule::{
     AppointmentType, Calendar, EquipmentId, EquipmentPool, GridConfig, Preferences, Provider, Room,
     Schedule, SlotQuery, VisitKind, VisitMode, WeeklyBlock, WeeklyTemplate,
@@ -17,10 +19,10 @@ pub struct Clinic {
     pub providers: Vec<ProviderId>,
     pub rooms: Vec<RoomId>,
     pub ultrasound: EquipmentId,
-    pub now: Instant,
+    pub now: Timestamp,
 }
 
-pub fn at(s: &str) -> Instant {
+pub fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 

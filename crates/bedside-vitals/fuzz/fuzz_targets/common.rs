@@ -23,7 +23,7 @@ pub fn clock() -> ManualClock {
     ManualClock::new(chrono_like_now())
 }
 
-fn chrono_like_now() -> bedside_core::Instant {
+fn chrono_like_now() -> bedside_core::Timestamp {
     "2026-03-15T12:00:00Z".parse().unwrap_or_default()
 }
 

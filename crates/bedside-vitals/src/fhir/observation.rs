@@ -87,7 +87,7 @@ pub enum Effective {
     /// `effectiveDateTime`, with its precision (a date stays a date).
     DateTime(FhirDateTime),
     /// `effectiveInstant`.
-    Instant(FhirDateTime),
+    Timestamp(FhirDateTime),
     /// `effectivePeriod`.
     Period(Period),
 }
@@ -97,7 +97,7 @@ impl Effective {
     /// start.
     pub fn reading_time(&self) -> Option<&FhirDateTime> {
         match self {
-            Effective::DateTime(d) | Effective::Instant(d) => Some(d),
+            Effective::DateTime(d) | Effective::Timestamp(d) => Some(d),
             Effective::Period(p) => p.start.as_ref(),
         }
     }
@@ -292,7 +292,7 @@ impl Observation {
             "a FHIR instant",
             FhirDateTime::parse_instant,
         )? {
-            Some(Effective::Instant(d))
+            Some(Effective::Timestamp(d))
         } else {
             match r.peek("effectivePeriod") {
                 Some(p) if !p.is_object() => {
@@ -398,7 +398,7 @@ impl Observation {
         let effective = match reading.effective_precision {
             EffectivePrecision::Date => FhirDateTime::from_date(reading.effective.date_naive()),
             // The offset the reading was reported in is kept.
-            EffectivePrecision::Instant => FhirDateTime::parse(&reading.effective.to_rfc3339())
+            EffectivePrecision::Timestamp => FhirDateTime::parse(&reading.effective.to_rfc3339())
                 .unwrap_or_else(|| FhirDateTime::from_instant(reading.effective.to_utc())),
         };
         let device = match &reading.source {
@@ -432,7 +432,7 @@ impl Observation {
         w.reference("subject", self.subject.as_ref());
         match &self.effective {
             Some(Effective::DateTime(d)) => w.date_time("effectiveDateTime", Some(d)),
-            Some(Effective::Instant(d)) => w.date_time("effectiveInstant", Some(d)),
+            Some(Effective::Timestamp(d)) => w.date_time("effectiveInstant", Some(d)),
             Some(Effective::Period(p)) => w.period("effectivePeriod", Some(p)),
             None => {}
         }

@@ -7,8 +7,8 @@ use bedside_consent::{
     ProvisionType, Purpose, SecurityLabel,
 };
 use bedside_core::{
-    Actor, ConsentId, Instant, OrganisationId, PatientId, Period, ProviderId, RelatedPersonId,
-    StaffId,
+    Actor, ConsentId, OrganisationId, PatientId, Period, ProviderId, RelatedPersonId, StaffId,
+    Timestamp,
 };
 use serde_json::Value;
 use std::str::FromStr;
@@ -24,7 +24,7 @@ pub fn round_trip(resource: &Value) -> Result<Value, String> {
     Ok(export(&imported.consent))
 }
 
-fn at(text: &str) -> Option<Instant> {
+fn at(text: &str) -> Option<Timestamp> {
     text.parse().ok()
 }
 

@@ -1,7 +1,7 @@
 //! The `bedside-ledger` part of `fhir-roundtrip` and `fhir-export`.
 
 use bedside_core::{
-    ClaimId, CoverageId, EncounterId, Instant, OrganisationId, PatientId, ProviderId,
+    ClaimId, CoverageId, EncounterId, OrganisationId, PatientId, ProviderId, Timestamp,
 };
 use bedside_ledger::fhir::{self, BillingResource, ClaimContext};
 use bedside_ledger::statement::{self, StatementInput};
@@ -27,7 +27,7 @@ fn id(n: u128) -> bedside_ledger::Uuid {
     EntryId::new(n).to_uuid()
 }
 
-fn at(s: &str) -> Instant {
+fn at(s: &str) -> Timestamp {
     s.parse().unwrap_or_default()
 }
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use bedside_core::{Actor, Instant, ManualClock, PatientId, Period, SeededIdGenerator};
+use bedside_core::{Actor, ManualClock, PatientId, Period, SeededIdGenerator, Timestamp};
 use bedside_schedule::fhir;
 use bedside_schedule::{
     AppointmentType, Calendar, CancelReason, EquipmentPool, GridConfig, Preferences, Provider,
@@ -24,7 +24,7 @@ pub fn round_trip(resource: &Value) -> Result<Value, String> {
 }
 
 /// Monday 2026-06-01, midnight UTC: the grid origin.
-fn origin() -> Instant {
+fn origin() -> Timestamp {
     chrono::DateTime::UNIX_EPOCH + TimeDelta::days(20_605)
 }
 

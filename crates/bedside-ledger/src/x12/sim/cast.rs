@@ -9,7 +9,7 @@ use crate::x12::party::{
     Address, BillingProvider, ClaimFiling, DiagnosisCode, Npi, Payer, Person, PlaceOfService,
     Relationship, RenderingProvider, Sex, Submitter, Subscriber, TaxId, Taxonomy,
 };
-use bedside_core::{ClaimId, CoverageId, Instant, OrganisationId, PatientId, SeededRng};
+use bedside_core::{ClaimId, CoverageId, OrganisationId, PatientId, SeededRng, Timestamp};
 use chrono::NaiveDate;
 
 #[derive(Debug, Clone)]
@@ -47,7 +47,7 @@ pub(super) fn npi(base: u32) -> Result<Npi, String> {
         .ok_or_else(|| "no npi".to_string())
 }
 
-pub(super) fn at(date: NaiveDate, hour: u32) -> Instant {
+pub(super) fn at(date: NaiveDate, hour: u32) -> Timestamp {
     date.and_hms_opt(hour, 0, 0).unwrap_or_default().and_utc()
 }
 

@@ -11,7 +11,7 @@ use crate::x12::eligibility::{EligibilityRequest, Response271, parse_271, write_
 use crate::x12::envelope::Submissions;
 use crate::x12::segment::{Tokens, date8, decode, tokenize};
 use crate::x12::writer::SegmentWriter;
-use bedside_core::{Instant, SeededRng, Sensitive};
+use bedside_core::{SeededRng, Sensitive, Timestamp};
 use chrono::NaiveDate;
 
 /// One 270 request as the payer reads it.
@@ -122,7 +122,7 @@ impl PayerSimulator {
     /// Answers the requests of a 270 addressed to this payer with a 271: active coverage for
     /// enrolled members (AAA*75 subscriber not found for others), the plan's copay,
     /// coinsurance, deductible and out-of-pocket limit, and what remains of both limits.
-    pub fn answer_270(&self, read: &Read270, control: u32, at: Instant) -> Vec<u8> {
+    pub fn answer_270(&self, read: &Read270, control: u32, at: Timestamp) -> Vec<u8> {
         let mut buf = Vec::new();
         let mut w = SegmentWriter::new(&mut buf);
         super::open(&mut w, "HB", "005010X279A1", control, at);

@@ -27,11 +27,11 @@ use super::party::Payer;
 use super::writer::SegmentWriter;
 use crate::coverage::{Accumulators, Benefits, responsibility};
 use crate::money::{BasisPoints, Currency, Money};
-use bedside_core::Instant;
+use bedside_core::Timestamp;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-fn open(w: &mut SegmentWriter<'_>, functional: &str, version: &str, control: u32, at: Instant) {
+fn open(w: &mut SegmentWriter<'_>, functional: &str, version: &str, control: u32, at: Timestamp) {
     let date = at.date_naive();
     w.seg("ISA")
         .code("00")
@@ -68,7 +68,7 @@ fn close(w: &mut SegmentWriter<'_>, control: u32) {
 /// A 999 for an 837P interchange: each transaction set whose SE01 is right and whose ST02
 /// is not in `reject` is accepted (IK5*A), the others rejected (IK5*R with IK3/IK4 naming the
 /// first claim's CLM segment when rejected on request).
-pub fn clearinghouse_999(read: &Read837, reject: &[&str], control: u32, at: Instant) -> Vec<u8> {
+pub fn clearinghouse_999(read: &Read837, reject: &[&str], control: u32, at: Timestamp) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut w = SegmentWriter::new(&mut buf);
     open(&mut w, "FA", "005010X231A1", control, at);
@@ -190,7 +190,7 @@ impl PayerSimulator {
     }
 
     /// Receives the claims of an 837 addressed to this payer and answers with a 277CA.
-    pub fn receive(&mut self, read: &Read837, control: u32, at: Instant) -> (Vec<u8>, Received) {
+    pub fn receive(&mut self, read: &Read837, control: u32, at: Timestamp) -> (Vec<u8>, Received) {
         let mut done = Received::default();
         let mut buf = Vec::new();
         let mut w = SegmentWriter::new(&mut buf);
@@ -280,7 +280,7 @@ impl PayerSimulator {
 
     /// Adjudicates every held claim into one 835 paid on `paid_on` (empty when nothing is
     /// held).
-    pub fn remit(&mut self, paid_on: NaiveDate, control: u32, at: Instant) -> Vec<u8> {
+    pub fn remit(&mut self, paid_on: NaiveDate, control: u32, at: Timestamp) -> Vec<u8> {
         if self.held.is_empty() {
             return Vec::new();
         }

@@ -22,7 +22,7 @@ use crate::x12::envelope::Submissions;
 use crate::x12::party::{DiagnosisCode, PlaceOfService, Subscriber};
 use crate::x12::read835::{ClaimPayment, parse};
 use crate::x12::write837::{Batch, ClaimInput, PriorPayer, write};
-use bedside_core::{ClaimId, EncounterId, Instant, ProviderId, SeededRng};
+use bedside_core::{ClaimId, EncounterId, ProviderId, SeededRng, Timestamp};
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 
@@ -118,7 +118,7 @@ impl State {
         units: u32,
         date: NaiveDate,
         pointers: Vec<u8>,
-        captured: Instant,
+        captured: Timestamp,
     ) -> Result<Charge, String> {
         self.next_charge += 1;
         let p = &self.patients[self.visits[visit].patient];
@@ -210,7 +210,7 @@ impl State {
 
     /// Writes one 837 with `ids`, marks them submitted, and runs the 999 and every payer's
     /// 277CA over it.
-    fn submit(&mut self, name: &str, ids: &[ClaimId], when: Instant) -> Result<(), String> {
+    fn submit(&mut self, name: &str, ids: &[ClaimId], when: Timestamp) -> Result<(), String> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -286,7 +286,7 @@ impl State {
     /// Corrections after week 2: three accepted claims coded too low are replaced (the
     /// payer's claim number goes back as REF*F8), the next two, billed in error, voided.
     /// Returns (replaced, voided, claims to send).
-    fn correct(&mut self, when: Instant) -> Result<(usize, usize, Vec<ClaimId>), String> {
+    fn correct(&mut self, when: Timestamp) -> Result<(usize, usize, Vec<ClaimId>), String> {
         let (mut replaced, mut voided) = (0, 0);
         let held: Vec<(usize, ClaimId)> = self
             .visits
@@ -382,7 +382,7 @@ impl State {
     }
 
     /// Patients pay what is left; adjudicated claims close.
-    fn settle(&mut self, pay_day: Instant) -> Result<(), String> {
+    fn settle(&mut self, pay_day: Timestamp) -> Result<(), String> {
         for (i, p) in self.patients.iter().enumerate() {
             let account = self.books.patient_account(p.id).map_err(err)?;
             let owed = self
