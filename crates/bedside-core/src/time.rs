@@ -185,7 +185,9 @@ impl Period {
 
     /// Whether the two periods share at least one instant. Empty periods overlap nothing.
     pub fn overlaps(&self, other: &Period) -> bool {
-        self.start < other.end && other.start < self.end
+        // An empty period holds no instant, so it overlaps nothing — not even a period whose
+        // interior it sits in.
+        !self.is_empty() && !other.is_empty() && self.start < other.end && other.start < self.end
     }
 
     /// The instants common to both periods, or `None` when they do not overlap.
@@ -393,6 +395,17 @@ mod tests {
 
     fn period(a: &str, b: &str) -> Period {
         Period::new(at(a), at(b)).unwrap_or_else(|_| Period::starting_at(at(a), TimeDelta::zero()))
+    }
+
+    #[test]
+    fn an_empty_period_inside_another_overlaps_nothing() {
+        // Found by the `empty_periods_overlap_nothing` property: an empty period strictly
+        // inside a longer one used to count as overlapping it.
+        let empty = period("2056-01-08T09:05:53Z", "2056-01-08T09:05:53Z");
+        let outer = period("2056-01-07T08:22:10Z", "2056-01-08T09:05:54Z");
+        assert!(!empty.overlaps(&outer) && !outer.overlaps(&empty));
+        assert_eq!(outer.intersection(&empty), None);
+        assert!(outer.contains_period(&empty));
     }
 
     #[test]
