@@ -79,6 +79,15 @@ pub use rng::SeededRng;
 pub use sensitive::{REDACTED, Sensitive};
 pub use time::{Clock, ManualClock, PartialDate, Period, SystemClock, Timestamp};
 
+/// The date-time crate whose types ([`chrono::DateTime`], [`chrono::NaiveDate`],
+/// [`chrono::TimeDelta`]) appear in Bedside signatures, re-exported so embedders use the same
+/// version.
+pub use chrono;
+/// IANA time zones ([`chrono_tz::Tz`]) for clinic-local times, re-exported for the same reason.
+pub use chrono_tz;
+/// The UUID crate behind every typed id ([`TypedId::as_uuid`]), re-exported for the same reason.
+pub use uuid;
+
 /// Re-exports used by [`define_id!`]; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
