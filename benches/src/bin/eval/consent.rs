@@ -15,12 +15,12 @@ pub fn commands() -> Vec<Command> {
     vec![
         Command {
             name: "fhir-consent",
-            about: "<dir> round-trip every Consent-*.json through import and export",
+            about: "<dir>: round-trip every Consent-*.json through import and export",
             run: fhir_consent,
         },
         Command {
             name: "consent-vs-cedar",
-            about: "[--requests N] [--seed S] same scenario and requests in our engine and in cedar-policy",
+            about: "[--requests N] [--seed S]: same scenario and requests in our engine and in cedar-policy",
             run: consent_vs_cedar,
         },
     ]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 pub fn commands() -> Vec<Command> {
     vec![Command {
         name: "ids",
-        about: "[--count N] id generation and parsing throughput",
+        about: "[--count N]: id generation and parsing throughput",
         run,
     }]
 }

@@ -88,3 +88,22 @@ fn print_known(all: &[Command]) {
         eprintln!("  {:<20} {}", c.name, c.about);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::commands;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn usage_lists_each_subcommand_once_in_one_shape() {
+        let all = commands();
+        let names: BTreeSet<_> = all.iter().map(|c| c.name).collect();
+        assert_eq!(names.len(), all.len(), "a subcommand is registered twice");
+        for c in &all {
+            // `<args>: purpose` (or `purpose` alone), never the name repeated in its own line.
+            assert!(!c.about.starts_with(c.name), "{}: about repeats the name", c.name);
+            let args_first = c.about.starts_with('<') || c.about.starts_with('[');
+            assert!(!args_first || c.about.contains(": "), "{}: `<args>: purpose`", c.name);
+        }
+    }
+}

@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub fn commands() -> Vec<Command> {
     vec![Command {
         name: "fhir-records",
-        about: "<dir> FHIR R4 import/export round trip of patient-record resources and bundles",
+        about: "<dir>: FHIR R4 import/export round trip of patient-record resources and bundles",
         run: fhir_records,
     }]
 }

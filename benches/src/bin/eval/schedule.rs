@@ -20,17 +20,17 @@ pub fn commands() -> Vec<Command> {
     vec![
         Command {
             name: "schedule",
-            about: "schedule <instance.json> [--seconds S] [--seed N] [--out solution.json]: solve a clinic-slots-v1 instance",
+            about: "<instance.json> [--seconds S] [--seed N] [--out solution.json]: solve a clinic-slots-v1 instance",
             run: run_schedule,
         },
         Command {
             name: "fhir-schedule",
-            about: "fhir-schedule <dir>: import and round-trip every FHIR R4 Schedule, Slot and Appointment",
+            about: "<dir>: import and round-trip every FHIR R4 Schedule, Slot and Appointment",
             run: run_fhir_schedule,
         },
         Command {
             name: "slot-search",
-            about: "slot-search [--queries N]: top-10 search latency on a 50-provider, 20-room, 90-day, 5-minute clinic at 80% utilisation",
+            about: "[--queries N]: top-10 search latency on a 50-provider, 20-room, 90-day, 5-minute clinic at 80% utilisation",
             run: run_slot_search,
         },
     ]

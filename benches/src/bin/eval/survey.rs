@@ -27,12 +27,12 @@ pub fn commands() -> Vec<Command> {
     vec![
         Command {
             name: "fhir-survey",
-            about: "<dir> import/validate/export FHIR R4 Questionnaire(Response) files",
+            about: "<dir>: import/validate/export FHIR R4 Questionnaire(Response) files",
             run: fhir_survey,
         },
         Command {
             name: "survey-throughput",
-            about: "[--responses N] aggregate post-visit responses; validate latency",
+            about: "[--responses N]: aggregate post-visit responses; validate latency",
             run: survey_throughput,
         },
     ]

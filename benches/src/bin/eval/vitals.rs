@@ -17,22 +17,22 @@ pub fn commands() -> Vec<Command> {
     vec![
         Command {
             name: "vitals-fhir",
-            about: "<dir> ingest the vital-sign Observations of FHIR R4 resources and Bundles",
+            about: "<dir>: ingest the vital-sign Observations of FHIR R4 resources and Bundles",
             run: run_fhir,
         },
         Command {
             name: "openmhealth",
-            about: "<dir> Open mHealth test-data: shouldPass accepted, shouldFail rejected",
+            about: "<dir>: Open mHealth test-data: shouldPass accepted, shouldFail rejected",
             run: run_openmhealth,
         },
         Command {
             name: "news2",
-            about: "<file.csv> NEWS2 for each observation set",
+            about: "<file.csv>: NEWS2 for each observation set",
             run: run_news2,
         },
         Command {
             name: "vitals-throughput",
-            about: "[--readings N] NDJSON ingest pipeline vs bare serde_json, bytes per reading",
+            about: "[--readings N]: NDJSON ingest pipeline vs bare serde_json, bytes per reading",
             run: run_throughput,
         },
     ]

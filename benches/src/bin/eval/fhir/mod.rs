@@ -24,12 +24,12 @@ pub fn commands() -> Vec<Command> {
     vec![
         Command {
             name: "fhir-roundtrip",
-            about: "<dir> --out <out_dir> every resource (bundle entries too) through the crate that models it",
+            about: "<dir> --out <out_dir>: every resource (bundle entries too) through the crate that models it",
             run: fhir_roundtrip,
         },
         Command {
             name: "fhir-export",
-            about: "<out_dir> resources built from scratch through public domain APIs",
+            about: "<out_dir>: resources built from scratch through public domain APIs",
             run: fhir_export,
         },
     ]

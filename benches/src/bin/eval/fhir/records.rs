@@ -17,7 +17,7 @@ use bedside_records::model::{
 use bedside_records::{
     ClinicalEntry, ClinicalKind, Confidentiality, ContactPoint, Coverage, HumanName, Identifier,
     IdentifierKind, NameUse, OptState, Patient, PatientContact, PatientRegistry, ProxyScope,
-    Purpose, RelatedPerson, RoutePreference, SecurityLabels, TelecomSystem, TelecomUse,
+    ContactPurpose, RelatedPerson, RoutePreference, SecurityLabels, TelecomSystem, TelecomUse,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -86,7 +86,7 @@ fn typical_patient(ids: &SeededIdGenerator) -> Patient {
         "+447700900999",
     ));
     p.set_preference(
-        Purpose::AppointmentReminders,
+        ContactPurpose::AppointmentReminders,
         vec![RoutePreference {
             route: ContactRoute::new(Channel::Sms, "+447700900123"),
             state: OptState::OptedIn,
@@ -149,7 +149,7 @@ fn full_patient(ids: &SeededIdGenerator) -> Patient {
     }
     p.interpreter_needed = Some(false);
     p.set_preference(
-        Purpose::Results,
+        ContactPurpose::Results,
         vec![
             RoutePreference {
                 route: ContactRoute::new(Channel::Portal, "portal:ada"),
