@@ -39,7 +39,7 @@
 //! ```
 
 pub mod calendar;
-pub mod clinic;
+pub mod schedule;
 pub mod clinic_slots;
 mod error;
 pub mod fhir;
@@ -51,7 +51,7 @@ pub mod waitlist_plan;
 
 pub use calendar::{Calendar, CalendarException, ExceptionKind, WeeklyBlock, WeeklyTemplate};
 pub use chrono_tz::Tz;
-pub use clinic::{
+pub use schedule::{
     Appointment, AppointmentType, CancelReason, EquipmentId, EquipmentPool, GridConfig, HoldId,
     Offer, OverbookPolicy, Preferences, Provider, RepairReport, RepairWeights, Room, Schedule,
     SlotOption, SlotQuery, VisitKind, VisitMode, WaitlistEntry, WaitlistEntryId,

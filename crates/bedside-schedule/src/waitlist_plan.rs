@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::resolve_local;
-use crate::clinic::{Schedule, SlotOption, SlotQuery, WaitlistEntryId};
+use crate::schedule::{Schedule, SlotOption, SlotQuery, WaitlistEntryId};
 use crate::solver::{
     self, Budget, Placement, Problem, SolverConfig, SolverProvider, SolverRequest, Weights,
 };

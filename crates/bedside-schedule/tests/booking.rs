@@ -392,7 +392,7 @@ fn repair_moves_with_minimal_disruption_and_lists_patients() {
         assert!(!o.period.overlaps(&period) || o.provider != sick);
         assert!(matches!(
             ap.history.last().unwrap().change,
-            bedside_schedule::clinic::Change::Repaired { .. }
+            bedside_schedule::schedule::Change::Repaired { .. }
         ));
     }
     c.schedule.check_invariants().unwrap();

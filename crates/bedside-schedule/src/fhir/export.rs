@@ -11,7 +11,7 @@ use super::{
     FhirAppointment, FhirParticipant, FhirSchedule, FhirSlot, ParticipantRequired,
     ParticipantStatus, SlotStatus,
 };
-use crate::clinic::{Appointment, AppointmentType, Change, Schedule, SlotQuery};
+use crate::schedule::{Appointment, AppointmentType, Change, Schedule, SlotQuery};
 use crate::{AppointmentStatus, CancelReason, Preferences, VisitKind};
 
 /// HL7's code system of `Appointment.cancelationReason`.

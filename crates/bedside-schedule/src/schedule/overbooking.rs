@@ -1,0 +1,103 @@
+//! Designated overbooking sessions, bounded by expected overtime.
+
+use super::*;
+
+impl Schedule {
+    /// Sets the overbooking policy.
+    pub fn set_overbook_policy(&mut self, policy: OverbookPolicy) {
+        self.overbook = policy;
+    }
+
+    /// Books `option` on top of an existing booking inside a designated overbooking session,
+    /// if the session's expected overtime (expected work minus session length, using each
+    /// appointment's show probability) stays within the policy bound. At most one extra
+    /// booking per slot.
+    ///
+    /// # Errors
+    /// [`ScheduleError::OverbookingRefused`] outside a session, above the bound, or when the
+    /// slot is already overbooked; [`ScheduleError::Conflict`] for a patient clash.
+    #[allow(clippy::too_many_arguments)]
+    pub fn book_overbooked(
+        &mut self,
+        option: &SlotOption,
+        patient: PatientId,
+        no_show_permille: u16,
+        client_token: &str,
+        id: AppointmentId,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<AppointmentId, ScheduleError> {
+        if let Some(&existing) = self.tokens.get(client_token) {
+            return Ok(existing);
+        }
+        let session = self
+            .overbook
+            .sessions
+            .iter()
+            .find(|(p, s)| *p == option.provider && s.contains_period(&option.period))
+            .map(|(_, s)| *s)
+            .ok_or(ScheduleError::OverbookingRefused {
+                reason: "not in a designated session",
+            })?;
+        let p = self.provider_index(option.provider)?;
+        let t = self.type_of(&option.appointment_type)?;
+        let (_, dur, _) = self.type_slots(t);
+        let visit = self
+            .slot_floor(option.period.start())
+            .ok_or(ScheduleError::RuleViolation {
+                reason: "outside the schedule",
+            })?;
+        if (visit..visit + dur).any(|s| self.overbook_busy[p][s / 64] >> (s % 64) & 1 == 1) {
+            return Err(ScheduleError::OverbookingRefused {
+                reason: "slot already overbooked",
+            });
+        }
+        if !self.providers[p].skills.contains(&t.skill) {
+            return Err(ScheduleError::RuleViolation {
+                reason: "provider lacks the skill",
+            });
+        }
+        if !self.patient_free(Some(patient), visit, visit + dur) {
+            return Err(ScheduleError::Conflict {
+                reason: "patient already booked",
+            });
+        }
+        let expected_permille: i64 = self
+            .appointments
+            .values()
+            .filter(|a| {
+                a.provider == option.provider
+                    && a.status == AppointmentStatus::Booked
+                    && session.contains_period(&a.period)
+            })
+            .map(|a| {
+                a.period.duration().num_minutes()
+                    * (1000 - i64::from(a.no_show_probability_permille))
+            })
+            .sum::<i64>()
+            + option.period.duration().num_minutes()
+                * (1000 - i64::from(no_show_permille.min(1000)));
+        let overtime_permille = expected_permille - session.duration().num_minutes() * 1000;
+        if overtime_permille > self.overbook.max_expected_overtime_minutes * 1000 {
+            return Err(ScheduleError::OverbookingRefused {
+                reason: "expected overtime above the bound",
+            });
+        }
+        Track::set(&mut self.overbook_busy[p], visit, visit + dur, true);
+        self.patient_busy
+            .entry(patient)
+            .or_default()
+            .insert(visit, visit + dur);
+        self.insert_appointment(
+            id,
+            option,
+            patient,
+            actor,
+            now,
+            true,
+            no_show_permille.min(1000),
+        );
+        self.tokens.insert(client_token.to_string(), id);
+        Ok(id)
+    }
+}
