@@ -11,8 +11,9 @@ use bedside::core::{
 use bedside::records::fhir::{self, Bundle};
 use bedside::records::model::{Address, AddressUse, FhirDateTime, FhirPeriod, Reference};
 use bedside::records::{
-    ContactPoint, Coverage, HumanName, Identifier, IdentifierKind, NameUse, OptState, Patient,
-    PatientContact, PatientRegistry, Purpose, RoutePreference, TelecomSystem, TelecomUse, validate,
+    ContactPoint, ContactPurpose, Coverage, HumanName, Identifier, IdentifierKind, NameUse,
+    OptState, Patient, PatientContact, PatientRegistry, RoutePreference, TelecomSystem, TelecomUse,
+    validate,
 };
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -61,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "+12125550199",
     ));
     patient.set_preference(
-        Purpose::AppointmentReminders,
+        ContactPurpose::AppointmentReminders,
         vec![RoutePreference {
             route: ContactRoute::new(Channel::Sms, "+12125550147"),
             state: OptState::OptedIn,

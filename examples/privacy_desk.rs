@@ -60,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Action::Read,
         &[DataClass::LabResults],
         Purpose::Patrqt,
-        AccessChannel::Phone,
+        AccessChannel::Voice,
     );
     call.context.verified.insert(VerificationStep::Name);
     let decision = engine.decide(&call);

@@ -10,8 +10,9 @@ use bedside_core::{
 use bedside_records::fhir::Bundle;
 use bedside_records::model::{Address, AddressUse, Reference};
 use bedside_records::{
-    ContactPoint, Coverage, HumanName, Identifier, IdentifierKind, NameUse, OptState, Patient,
-    PatientContact, PatientRegistry, Purpose, RoutePreference, TelecomSystem, TelecomUse, validate,
+    ContactPoint, ContactPurpose, Coverage, HumanName, Identifier, IdentifierKind, NameUse,
+    OptState, Patient, PatientContact, PatientRegistry, RoutePreference, TelecomSystem, TelecomUse,
+    validate,
 };
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -52,7 +53,7 @@ fn patient(ids: &SeededIdGenerator) -> Patient {
         "+12125550199",
     ));
     p.set_preference(
-        Purpose::AppointmentReminders,
+        ContactPurpose::AppointmentReminders,
         vec![RoutePreference {
             route: ContactRoute::new(Channel::Sms, "+12125550147"),
             state: OptState::OptedIn,

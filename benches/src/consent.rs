@@ -61,9 +61,9 @@ pub const POLICY_JSON: &str = r#"{
     "classes": ["demographics", "contact", "vitals", "clinical-notes", "lab-results", "medications", "problems"],
     "max_minutes": 240, "overrides_consent_denies": true, "overridable_labels": ["ETH"] },
   "checklists": [
-    { "id": "phone-appointments", "actors": ["patient"], "channels": ["phone"], "classes": ["appointments", "demographics"],
+    { "id": "phone-appointments", "actors": ["patient"], "channels": ["voice"], "classes": ["appointments", "demographics"],
       "require": [["name"], ["date-of-birth"]] },
-    { "id": "phone-results", "actors": ["patient"], "channels": ["phone"],
+    { "id": "phone-results", "actors": ["patient"], "channels": ["voice"],
       "classes": ["lab-results", "clinical-notes", "medications", "problems", "vitals"],
       "require": [["name"], ["date-of-birth"], ["postcode", "identifier-last4", "one-time-code"]] }
   ]
@@ -137,12 +137,12 @@ unless {{ context.labels.contains("PSYTHPN") }};
 
 @id("phone-appointments")
 forbid(principal is Patient, action, resource)
-when {{ context.channel == "phone" && ["appointments", "demographics"].contains(context.class) }}
+when {{ context.channel == "voice" && ["appointments", "demographics"].contains(context.class) }}
 unless {{ context.verified.contains("name") && context.verified.contains("date-of-birth") }};
 
 @id("phone-results")
 forbid(principal is Patient, action, resource)
-when {{ context.channel == "phone" && ["lab-results", "clinical-notes", "medications", "problems", "vitals"].contains(context.class) }}
+when {{ context.channel == "voice" && ["lab-results", "clinical-notes", "medications", "problems", "vitals"].contains(context.class) }}
 unless {{ context.verified.contains("name") && context.verified.contains("date-of-birth") && context.verified.containsAny(["postcode", "identifier-last4", "one-time-code"]) }};
 
 @id("t-optout-org")
@@ -550,7 +550,7 @@ fn random_request(
             patients[rng.index(patients.len())]
         };
         let action = [Action::Read, Action::Export, Action::Update][rng.index(3)];
-        let channel = [AccessChannel::Phone, AccessChannel::Portal][rng.index(2)];
+        let channel = [AccessChannel::Voice, AccessChannel::Portal][rng.index(2)];
         (Actor::Patient { patient: who }, action, channel)
     } else {
         let action = if rng.chance(0.85) {
@@ -600,7 +600,7 @@ fn random_request(
     };
     let at = scenario_now() + TimeDelta::seconds(i64::try_from(rng.below(3_600)).unwrap_or(0));
     let mut context = Context::at(at);
-    if channel == AccessChannel::Phone {
+    if channel == AccessChannel::Voice {
         for step in [
             VerificationStep::Name,
             VerificationStep::DateOfBirth,

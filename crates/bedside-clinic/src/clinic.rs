@@ -22,7 +22,7 @@ use bedside_core::{
     StaffId, Timestamp,
 };
 use bedside_records::history::ChangeRequestId;
-use bedside_records::{OptState, Patient, PatientRegistry, Purpose as ContactPurpose};
+use bedside_records::{ContactPurpose, OptState, Patient, PatientRegistry};
 use bedside_schedule::reminders::{
     ContactPreferences, MessageContext, ReminderConfig, ReminderSubject, plan_reminders, render,
 };
@@ -526,7 +526,9 @@ struct State {
     alerts: AlertBook,
     discharged: BTreeMap<PatientId, Timestamp>,
     confirmed: BTreeMap<AppointmentId, Timestamp>,
-    care_teams: HashMap<PatientId, BTreeSet<ProviderId>>,
+    /// Providers each patient has booked with: the source of the consent engine's
+    /// [`CareTeam`] for that patient (not the record's `GeneralPractitioners`).
+    booked_providers: HashMap<PatientId, BTreeSet<ProviderId>>,
     notes: HashMap<PatientId, Vec<Note>>,
     duplicates: Vec<DuplicateCase>,
     /// Verified SMS identities: E.164 number → the patients sharing it (a family phone).
@@ -627,7 +629,7 @@ impl State {
             alerts: AlertBook::new(),
             discharged: BTreeMap::new(),
             confirmed: BTreeMap::new(),
-            care_teams: HashMap::new(),
+            booked_providers: HashMap::new(),
             notes: HashMap::new(),
             duplicates: Vec::new(),
             phones: HashMap::new(),
@@ -834,7 +836,7 @@ impl State {
                 let booked =
                     self.schedule_mut()?
                         .book(option, *patient, client_token, *id, by, at)?;
-                self.care_teams
+                self.booked_providers
                     .entry(*patient)
                     .or_default()
                     .insert(option.provider);
@@ -1528,17 +1530,12 @@ impl State {
 
     fn sync_care_team(&mut self, patient: PatientId) {
         let providers = self
-            .care_teams
+            .booked_providers
             .get(&patient)
             .map(|s| s.iter().copied().collect())
             .unwrap_or_default();
-        self.engine.set_care_team(
-            patient,
-            CareTeam {
-                staff: Vec::new(),
-                providers,
-            },
-        );
+        self.engine
+            .set_care_team(patient, CareTeam::from(providers));
     }
 
     /// Reminder messages for an appointment, on the patient's preferred channels, outside
@@ -2673,7 +2670,7 @@ impl Clinic {
         let errors: Vec<String> = report
             .problems
             .iter()
-            .filter(|p| p.severity == bedside_records::Severity::Error)
+            .filter(|p| p.severity == bedside_records::IssueSeverity::Error)
             .map(|p| p.to_string())
             .collect();
         if !errors.is_empty() {

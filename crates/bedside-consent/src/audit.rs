@@ -120,6 +120,22 @@ pub struct ChainError {
     pub fault: ChainFault,
 }
 
+impl bedside_core::DomainError for ChainError {
+    /// Always [`Internal`](bedside_core::ErrorKind::Internal): a broken chain is corruption or
+    /// tampering, never the caller's input being wrong.
+    fn kind(&self) -> bedside_core::ErrorKind {
+        match self.fault {
+            ChainFault::Modified
+            | ChainFault::BrokenLink
+            | ChainFault::Removed { .. }
+            | ChainFault::Inserted
+            | ChainFault::Reordered
+            | ChainFault::Malformed
+            | ChainFault::CheckpointMismatch => bedside_core::ErrorKind::Internal,
+        }
+    }
+}
+
 /// The kinds of chain faults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -249,10 +265,40 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn chain_hash(prev: &str, event: &AuditEvent) -> String {
+    hash_bytes(prev, &event.canonical())
+}
+
+fn hash_bytes(prev: &str, canonical: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(prev.as_bytes());
-    h.update(event.canonical());
+    h.update(canonical);
     hex(&h.finalize())
+}
+
+/// The canonical channel field of a telephone event, and how versions before the `voice` code
+/// wrote it. Events written then were hashed with `phone`; they must still verify.
+const VOICE_FIELD: &str = r#""channel":"voice""#;
+const LEGACY_VOICE_FIELD: &str = r#""channel":"phone""#;
+
+/// `text` with the channel written the old way, when the event is a telephone one. String
+/// values in the JSON escape their quotes, so the unescaped field can only be the channel.
+fn legacy_spelling(text: &str) -> Option<String> {
+    text.contains(VOICE_FIELD)
+        .then(|| text.replacen(VOICE_FIELD, LEGACY_VOICE_FIELD, 1))
+}
+
+/// Whether `e.hash` is the hash of its event, as written now or (telephone events) before the
+/// `phone` → `voice` rename.
+fn hash_matches(e: &AuditEntry) -> bool {
+    let canonical = e.event.canonical();
+    if hash_bytes(&e.prev, &canonical) == e.hash {
+        return true;
+    }
+    e.event.channel == AccessChannel::Voice
+        && std::str::from_utf8(&canonical)
+            .ok()
+            .and_then(legacy_spelling)
+            .is_some_and(|old| hash_bytes(&e.prev, old.as_bytes()) == e.hash)
 }
 
 impl AuditLog {
@@ -401,7 +447,10 @@ fn parse_lines(text: &[u8]) -> Result<Vec<AuditEntry>, ChainError> {
             fault: ChainFault::Malformed,
         };
         let entry: AuditEntry = serde_json::from_slice(line).map_err(|_| malformed.clone())?;
-        if encode_line(&entry).as_bytes() != line {
+        let encoded = encode_line(&entry);
+        let canonical = encoded.as_bytes() == line
+            || legacy_spelling(&encoded).is_some_and(|old| old.as_bytes() == line);
+        if !canonical {
             return Err(malformed);
         }
         entries.push(entry);
@@ -454,7 +503,7 @@ pub fn verify(entries: &[AuditEntry]) -> Result<(), ChainError> {
                 fault: ChainFault::BrokenLink,
             });
         }
-        if chain_hash(&e.prev, &e.event) != e.hash {
+        if !hash_matches(e) {
             return Err(ChainError {
                 index,
                 fault: ChainFault::Modified,
@@ -476,6 +525,33 @@ mod tests {
             hex(&mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn telephone_events_written_as_phone_still_verify() -> Result<(), ChainError> {
+        let event: AuditEvent = match serde_json::from_str(
+            r#"{"seq":0,"id":"00000000-0000-7000-8000-000000000001","recorded":"2026-06-10T09:00:00Z","actor":"patient:1","actor_kind":"patient","recipient":null,"patient":"00000000-0000-7000-8000-000000000002","action":"read","requested":["appointments"],"released":["appointments"],"purpose":"PATRQT","channel":"phone","outcome":"permit","deciding":"rule right-of-access","break_glass":false,"authorised_by_consent":false}"#,
+        ) {
+            Ok(e) => e,
+            Err(e) => panic!("event parses: {e}"),
+        };
+        assert_eq!(event.channel, AccessChannel::Voice);
+        // The entry as an earlier version wrote it: hashed over `"channel":"phone"`.
+        let old = legacy_spelling(&String::from_utf8_lossy(&event.canonical())).unwrap_or_default();
+        let hash = hash_bytes(&hex(&GENESIS), old.as_bytes());
+        let line = format!(
+            r#"{{"prev":"{}","hash":"{hash}","event":{old}}}"#,
+            hex(&GENESIS)
+        );
+        let log = AuditLog::from_text(format!("{line}\n").as_bytes())?;
+        // Written back with today's spelling, it still verifies.
+        let text = log.to_text();
+        assert!(text.contains(VOICE_FIELD));
+        AuditLog::from_text(text.as_bytes())?;
+        // A real modification is still caught.
+        let forged = text.replace("PATRQT", "TREAT");
+        assert!(AuditLog::from_text(forged.as_bytes()).is_err());
+        Ok(())
     }
 
     #[test]

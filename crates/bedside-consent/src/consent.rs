@@ -590,13 +590,45 @@ pub struct StatusChange {
     pub by: String,
 }
 
-/// The staff and providers treating a patient (the engine's care-team rules match on it).
+/// The staff and providers treating a patient, as typed ids: membership is what a policy rule
+/// with `"care_team": true` checks.
+///
+/// Not the patient record's `bedside_records::GeneralPractitioners` (FHIR
+/// `Patient.generalPractitioner` references, possibly unresolved). The crates do not depend on
+/// each other, so conversions go through provider ids: `CareTeam::from(providers)` takes the
+/// `Vec<ProviderId>` that `Vec::<ProviderId>::from(&gps)` gives, and the `providers` field
+/// goes back (`GeneralPractitioners::from_iter`).
+///
+/// ```
+/// use bedside_consent::CareTeam;
+/// use bedside_core::ProviderId;
+///
+/// let gp = ProviderId::from_uuid(uuid::Uuid::from_u128(9));
+/// let team = CareTeam::from(vec![gp]);
+/// assert_eq!(team.providers, [gp]);
+/// assert!(team.staff.is_empty());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CareTeam {
     /// Staff members.
     pub staff: Vec<StaffId>,
     /// Providers.
     pub providers: Vec<ProviderId>,
+}
+
+impl From<Vec<ProviderId>> for CareTeam {
+    fn from(providers: Vec<ProviderId>) -> Self {
+        Self {
+            staff: Vec::new(),
+            providers,
+        }
+    }
+}
+
+impl FromIterator<ProviderId> for CareTeam {
+    fn from_iter<I: IntoIterator<Item = ProviderId>>(providers: I) -> Self {
+        Self::from(providers.into_iter().collect::<Vec<_>>())
+    }
 }
 
 impl CareTeam {

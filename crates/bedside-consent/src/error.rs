@@ -7,12 +7,14 @@ use std::fmt;
 #[non_exhaustive]
 pub enum ConsentError {
     /// Occurs when a code is not part of the engine's vocabulary.
-    #[error("unknown {kind} code `{code}`")]
+    #[error("unknown {kind} code `{code}`: expected one of {valid}")]
     UnknownCode {
         /// Which vocabulary.
         kind: &'static str,
         /// The code given.
         code: String,
+        /// The valid codes, as a list for people (`` `read`, `create`, … ``).
+        valid: String,
     },
     /// Occurs when a policy document is not valid JSON of the expected shape.
     #[error("policy document is malformed: {reason}")]
@@ -66,6 +68,8 @@ pub enum ProblemKind {
         vocabulary: &'static str,
         /// The code.
         code: String,
+        /// What is valid there, for people (`` `read`, `create`, … ``).
+        valid: String,
     },
     /// Two rules share an id.
     DuplicateId {
@@ -97,8 +101,16 @@ pub enum ProblemKind {
 impl fmt::Display for PolicyProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            ProblemKind::UnknownCode { vocabulary, code } => {
-                write!(f, "`{}`: unknown {vocabulary} code `{code}`", self.path)
+            ProblemKind::UnknownCode {
+                vocabulary,
+                code,
+                valid,
+            } => {
+                write!(
+                    f,
+                    "`{}`: unknown {vocabulary} code `{code}`, expected one of {valid}",
+                    self.path
+                )
             }
             ProblemKind::DuplicateId { id } => {
                 write!(f, "`{}`: duplicate rule id `{id}`", self.path)
@@ -138,5 +150,48 @@ impl fmt::Display for ProblemList<'_> {
             write!(f, "{p}")?;
         }
         Ok(())
+    }
+}
+
+impl bedside_core::DomainError for ConsentError {
+    fn kind(&self) -> bedside_core::ErrorKind {
+        use bedside_core::ErrorKind;
+        match self {
+            ConsentError::UnknownCode { .. }
+            | ConsentError::MalformedPolicy { .. }
+            | ConsentError::InvalidPolicy { .. }
+            | ConsentError::InvalidConsent { .. }
+            | ConsentError::Fhir(_) => ErrorKind::Invalid,
+            ConsentError::ConsentNotFound { .. } => ErrorKind::NotFound,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bedside_core::{DomainError, ErrorKind};
+
+    #[test]
+    fn kinds() {
+        let unknown = "TREATX".parse::<crate::Purpose>().map(|_| ());
+        assert_eq!(unknown.map_err(|e| e.kind()), Err(ErrorKind::Invalid));
+        let missing = ConsentError::ConsentNotFound { id: "x".into() };
+        assert_eq!(missing.kind(), ErrorKind::NotFound);
+        assert_eq!(missing.kind().http_status(), 404);
+    }
+
+    #[test]
+    fn unknown_codes_list_the_valid_ones() {
+        let Err(e) = "TREATX".parse::<crate::Purpose>() else {
+            panic!("TREATX is not a purpose of use");
+        };
+        let message = e.to_string();
+        assert!(
+            message.starts_with(
+                "unknown purpose of use code `TREATX`: expected one of `TREAT`, `ETREAT`"
+            ),
+            "{message}"
+        );
     }
 }

@@ -32,7 +32,7 @@
 //! let policy = Policy::from_json(r#"{
 //!   "rules": [{ "id": "right-of-access", "effect": "permit", "actors": ["patient"],
 //!               "actions": ["read"], "purposes": ["PATRQT"] }],
-//!   "checklists": [{ "id": "phone-caller", "actors": ["patient"], "channels": ["phone"],
+//!   "checklists": [{ "id": "phone-caller", "actors": ["patient"], "channels": ["voice"],
 //!                    "require": [["name"], ["date-of-birth"], ["postcode", "identifier-last4"]] }]
 //! }"#)?;
 //! let engine = Engine::new(policy);
@@ -43,7 +43,7 @@
 //!     action: Action::Read,
 //!     data: DataScope::classes([DataClass::Appointments]),
 //!     purpose: Purpose::Patrqt,
-//!     channel: AccessChannel::Phone,
+//!     channel: AccessChannel::Voice,
 //!     context: Context::at("2026-06-10T09:00:00Z".parse()?),
 //! };
 //! request.context.verified = [VerificationStep::Name].into_iter().collect::<StepSet>();

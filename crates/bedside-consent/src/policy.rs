@@ -14,7 +14,7 @@ use crate::error::{ConsentError, PolicyProblem, ProblemKind};
 use crate::vocab::{
     AccessChannel, Action, ActionSet, ActorKind, ActorKindSet, ChannelSet, ClassSet,
     Confidentiality, DataClass, LabelSet, Purpose, PurposeSet, SecurityLabel, StepSet,
-    VerificationStep,
+    VerificationStep, list_codes,
 };
 use bedside_core::Role;
 use serde::{Deserialize, Serialize};
@@ -459,10 +459,15 @@ struct Compiler {
 
 trait Coded: Sized + Copy {
     fn lookup(code: &str) -> Option<Self>;
+    /// What a policy may write instead, for the "unknown code" problem.
+    fn valid() -> String;
 }
 
 macro_rules! coded {
-    ($($t:ty),*) => {$(impl Coded for $t { fn lookup(code: &str) -> Option<Self> { <$t>::from_code(code) } })*};
+    ($($t:ty),*) => {$(impl Coded for $t {
+        fn lookup(code: &str) -> Option<Self> { <$t>::from_code(code) }
+        fn valid() -> String { <$t>::valid_codes() }
+    })*};
 }
 coded!(Action, ActorKind, Purpose, AccessChannel, VerificationStep);
 
@@ -472,11 +477,23 @@ impl Coded for DataClass {
     fn lookup(code: &str) -> Option<Self> {
         DataClass::from_policy_code(code)
     }
+    fn valid() -> String {
+        format!(
+            "{}, or a FHIR resource type (`MedicationRequest`) or MIME type (`application/pdf`)",
+            list_codes(DataClass::CODES)
+        )
+    }
 }
 
 impl Coded for SecurityLabel {
     fn lookup(code: &str) -> Option<Self> {
         SecurityLabel::from_policy_code(code)
+    }
+    fn valid() -> String {
+        format!(
+            "{}, or another upper-case HL7 code (`SPI`)",
+            list_codes(SecurityLabel::CODES)
+        )
     }
 }
 
@@ -511,6 +528,7 @@ impl Compiler {
                     ProblemKind::UnknownCode {
                         vocabulary,
                         code: code.clone(),
+                        valid: T::valid(),
                     },
                 ),
             }
@@ -527,6 +545,9 @@ impl Compiler {
                     ProblemKind::UnknownCode {
                         vocabulary: "role",
                         code: code.clone(),
+                        valid:
+                            "a role code of lowercase letters, digits, `-` and `_` (`clinician`)"
+                                .to_owned(),
                     },
                 );
                 continue;
@@ -580,6 +601,7 @@ impl Compiler {
                     ProblemKind::UnknownCode {
                         vocabulary: "confidentiality",
                         code: code.to_owned(),
+                        valid: list_codes(&Confidentiality::ALL.map(Confidentiality::code)),
                     },
                 );
                 Confidentiality::VeryRestricted

@@ -14,7 +14,7 @@ macro_rules! vocabulary {
     (
         $(#[$meta:meta])*
         $name:ident, $set:ident, $kind:literal {
-            $( $(#[$vmeta:meta])* $variant:ident = $code:literal ),+ $(,)?
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal $(| $alias:literal)* ),+ $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -33,9 +33,18 @@ macro_rules! vocabulary {
                 match self { $( $name::$variant => $code ),+ }
             }
 
-            /// Looks a code up; `None` for unknown codes.
+            /// Every code, in declaration order (the codes a policy document may use).
+            pub const CODES: &'static [&'static str] = &[ $( $code ),+ ];
+
+            /// Looks a code up (also the older spellings some values still accept on input);
+            /// `None` for unknown codes.
             pub fn from_code(code: &str) -> Option<Self> {
-                match code { $( $code => Some($name::$variant), )+ _ => None }
+                match code { $( $code $(| $alias)* => Some($name::$variant), )+ _ => None }
+            }
+
+            /// The valid codes, for "unknown code" messages: `` `a`, `b`, `c` ``.
+            pub fn valid_codes() -> String {
+                list_codes(Self::CODES)
             }
 
             /// The bit of this value in a set.
@@ -56,6 +65,7 @@ macro_rules! vocabulary {
                 $name::from_code(s).ok_or_else(|| crate::error::ConsentError::UnknownCode {
                     kind: $kind,
                     code: s.to_owned(),
+                    valid: $name::valid_codes(),
                 })
             }
         }
@@ -70,7 +80,12 @@ macro_rules! vocabulary {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let code = String::deserialize(d)?;
                 $name::from_code(&code).ok_or_else(|| {
-                    serde::de::Error::custom(format!("unknown {} code `{}`", $kind, code))
+                    serde::de::Error::custom(format!(
+                        "unknown {} code `{}`: expected one of {}",
+                        $kind,
+                        code,
+                        $name::valid_codes()
+                    ))
                 })
             }
         }
@@ -262,6 +277,20 @@ impl OpenCodes {
     }
 }
 
+/// `` `a`, `b`, `c` ``: a list of codes for messages.
+pub(crate) fn list_codes(codes: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, code) in codes.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('`');
+        out.push_str(code);
+        out.push('`');
+    }
+    out
+}
+
 /// Whether `code` can be an open code at all: a FHIR `code` (no leading, trailing or double
 /// whitespace, no control characters) of at most 128 bytes.
 fn is_open_code(code: &str) -> bool {
@@ -321,6 +350,9 @@ macro_rules! open_vocabulary {
         impl $name {
             /// Every known value, in declaration order.
             pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
+
+            /// Every known code, in declaration order.
+            pub const CODES: &'static [&'static str] = &[ $( $code ),+ ];
 
             /// The code used in policy documents and FHIR.
             pub const fn code(self) -> &'static str {
@@ -394,6 +426,10 @@ macro_rules! open_vocabulary {
                 $name::open(s).ok_or_else(|| crate::error::ConsentError::UnknownCode {
                     kind: $kind,
                     code: s.to_owned(),
+                    valid: format!(
+                        "{} or any FHIR code (no control characters, at most {MAX_OPEN_CODE_BYTES} bytes)",
+                        list_codes(Self::CODES)
+                    ),
                 })
             }
         }
@@ -655,8 +691,9 @@ vocabulary! {
     AccessChannel, ChannelSet, "channel" {
         /// Face to face at the desk.
         InPerson = "in-person",
-        /// Telephone call.
-        Phone = "phone",
+        /// Telephone call. The code is `voice`, the word [`bedside_core::Channel::Voice`] uses;
+        /// `phone`, which earlier versions wrote, is still read.
+        Voice = "voice" | "phone",
         /// Patient portal or app.
         Portal = "portal",
         /// Text message.
@@ -708,59 +745,17 @@ vocabulary! {
     }
 }
 
-/// HL7 v3 confidentiality code of the requested data, ordered from least to most restricted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Confidentiality {
-    /// Normal.
-    #[default]
-    Normal,
-    /// Restricted.
-    Restricted,
-    /// Very restricted.
-    VeryRestricted,
-}
-
-impl Confidentiality {
-    /// The HL7 code (`N`, `R`, `V`).
-    pub const fn code(self) -> &'static str {
-        match self {
-            Confidentiality::Normal => "N",
-            Confidentiality::Restricted => "R",
-            Confidentiality::VeryRestricted => "V",
-        }
-    }
-
-    /// Looks an HL7 code up.
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "N" => Some(Confidentiality::Normal),
-            "R" => Some(Confidentiality::Restricted),
-            "V" => Some(Confidentiality::VeryRestricted),
-            _ => None,
-        }
-    }
-}
-
-impl Serialize for Confidentiality {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.code())
-    }
-}
-
-impl<'de> Deserialize<'de> for Confidentiality {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let code = String::deserialize(d)?;
-        Confidentiality::from_code(&code)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown confidentiality `{code}`")))
-    }
-}
+/// HL7 v3 confidentiality level of the requested data: the workspace-wide
+/// [`bedside_core::Confidentiality`], re-exported here so `bedside_consent::vocab::Confidentiality`
+/// keeps working.
+pub use bedside_core::Confidentiality;
 
 impl From<bedside_core::Channel> for AccessChannel {
     fn from(c: bedside_core::Channel) -> Self {
         match c {
             bedside_core::Channel::Sms => AccessChannel::Sms,
             bedside_core::Channel::Email => AccessChannel::Email,
-            bedside_core::Channel::Voice => AccessChannel::Phone,
+            bedside_core::Channel::Voice => AccessChannel::Voice,
             bedside_core::Channel::Portal => AccessChannel::Portal,
             bedside_core::Channel::Postal => AccessChannel::Postal,
         }

@@ -251,7 +251,7 @@ fn proxy_acts_only_within_grant_and_period() {
     assert!(!e.decide(&r).is_permit());
     // Calling on the phone, the proxy must be verified.
     r.context.at = now();
-    r.channel = AccessChannel::Phone;
+    r.channel = AccessChannel::Voice;
     let d = e.decide(&r);
     assert!(!d.is_permit());
     assert_eq!(d.missing_steps.len(), 3);
@@ -391,35 +391,35 @@ fn verification_checklists() {
     // (channel, action, class, verified, expected missing groups)
     let cases: &[Case] = &[
         (
-            AccessChannel::Phone,
+            AccessChannel::Voice,
             Action::Read,
             DataClass::Appointments,
             &[],
             &[&[Name], &[DateOfBirth]],
         ),
         (
-            AccessChannel::Phone,
+            AccessChannel::Voice,
             Action::Read,
             DataClass::Appointments,
             &[Name, DateOfBirth],
             &[],
         ),
         (
-            AccessChannel::Phone,
+            AccessChannel::Voice,
             Action::Read,
             DataClass::LabResults,
             &[Name, DateOfBirth],
             &[&[Postcode, IdentifierLast4, OneTimeCode]],
         ),
         (
-            AccessChannel::Phone,
+            AccessChannel::Voice,
             Action::Read,
             DataClass::LabResults,
             &[Name, DateOfBirth, IdentifierLast4],
             &[],
         ),
         (
-            AccessChannel::Phone,
+            AccessChannel::Voice,
             Action::Read,
             DataClass::LabResults,
             &[DateOfBirth, OneTimeCode],
@@ -440,7 +440,7 @@ fn verification_checklists() {
             &[],
         ),
         (
-            AccessChannel::Phone,
+            AccessChannel::Voice,
             Action::Update,
             DataClass::Contact,
             &[Name],
@@ -495,7 +495,7 @@ fn address_change_checklist_with_a_policy_that_permits_it() {
         &[DataClass::Contact],
         Purpose::Patrqt,
     );
-    r.channel = AccessChannel::Phone;
+    r.channel = AccessChannel::Voice;
     r.context.verified = [Name].into_iter().collect();
     let d = e.decide(&r);
     let got: Vec<StepSet> = d.missing_steps.iter().map(|m| m.any_of).collect();

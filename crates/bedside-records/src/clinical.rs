@@ -11,43 +11,9 @@ bedside_core::define_id! {
     ClinicalEntryId
 }
 
-/// HL7 v3 Confidentiality levels, least to most restricted among those Bedside uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Confidentiality {
-    /// `N`: normal.
-    Normal,
-    /// `R`: restricted.
-    Restricted,
-    /// `V`: very restricted.
-    VeryRestricted,
-}
-
-impl Confidentiality {
-    /// The v3-Confidentiality code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Confidentiality::Normal => code::confidentiality::N,
-            Confidentiality::Restricted => code::confidentiality::R,
-            Confidentiality::VeryRestricted => code::confidentiality::V,
-        }
-    }
-
-    /// Parses a v3-Confidentiality code.
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "N" => Some(Confidentiality::Normal),
-            "R" => Some(Confidentiality::Restricted),
-            "V" => Some(Confidentiality::VeryRestricted),
-            _ => None,
-        }
-    }
-
-    /// The code as a [`Coding`] in the v3-Confidentiality system.
-    pub fn coding(&self) -> Coding {
-        Coding::new(code::system::CONFIDENTIALITY, self.code())
-    }
-}
+/// HL7 v3 Confidentiality level: the workspace-wide [`bedside_core::Confidentiality`],
+/// re-exported here so `bedside_records::clinical::Confidentiality` keeps working.
+pub use bedside_core::Confidentiality;
 
 /// The security labels of an entry (FHIR `meta.security`): sensitivity codes from HL7 v3
 /// ActCode (`PSY`, `ETH`, `HIV`, `SEX`, `GDIS`, …) and one confidentiality code.

@@ -71,3 +71,43 @@ pub enum RegistryError {
     #[error("change request {0} was already decided")]
     AlreadyDecided(crate::history::ChangeRequestId),
 }
+
+impl bedside_core::DomainError for RegistryError {
+    fn kind(&self) -> bedside_core::ErrorKind {
+        use bedside_core::ErrorKind;
+        match self {
+            RegistryError::UnknownPatient(_)
+            | RegistryError::UnknownVersion { .. }
+            | RegistryError::UnknownRequest(_) => ErrorKind::NotFound,
+            RegistryError::AlreadyRegistered(_)
+            | RegistryError::Conflict { .. }
+            | RegistryError::AlreadyDecided(_) => ErrorKind::Conflict,
+            RegistryError::Invalid { .. } | RegistryError::IdChanged | RegistryError::NoChange => {
+                ErrorKind::Invalid
+            }
+            RegistryError::Forbidden { .. } => ErrorKind::Forbidden,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bedside_core::{DomainError, ErrorKind};
+
+    #[test]
+    fn kinds() {
+        let id = PatientId::from_uuid(uuid::Uuid::from_u128(1));
+        let check = |e: RegistryError, kind: ErrorKind| assert_eq!(e.kind(), kind, "{e}");
+        check(RegistryError::UnknownPatient(id), ErrorKind::NotFound);
+        check(RegistryError::AlreadyRegistered(id), ErrorKind::Conflict);
+        check(RegistryError::NoChange, ErrorKind::Invalid);
+        check(
+            RegistryError::Forbidden {
+                actor: "external:x".into(),
+                action: "update",
+            },
+            ErrorKind::Forbidden,
+        );
+    }
+}

@@ -12,7 +12,7 @@
 
 use crate::error::RegistryError;
 use crate::model::{Patient, ProxyScope};
-use crate::validate::{Severity, validate};
+use crate::validate::{IssueSeverity, validate};
 use bedside_core::{Actor, Clock, IdGenerator, IdGeneratorExt, PatientId, Sensitive, Timestamp};
 use bedside_fhir::semantic_diff;
 use serde::{Deserialize, Serialize};
@@ -131,15 +131,20 @@ pub struct UpdateOutcome {
     pub pending: Option<ChangeRequestId>,
 }
 
-/// The field paths that differ between two records (`names[0].family`, `telecom`, …).
+/// The field paths that differ between two records (`names[0].family`, `telecom`, …), sorted.
+///
+/// Sorted so the answer does not depend on whether some crate in the build turned on
+/// `serde_json`'s `preserve_order` feature (the paths come from the records' JSON form).
 pub fn diff(before: &Patient, after: &Patient) -> Vec<String> {
     // Serialising a `Patient` cannot fail: every map key is a string and no serializer errors.
     let a = serde_json::to_value(before).unwrap_or_default();
     let b = serde_json::to_value(after).unwrap_or_default();
-    semantic_diff(&a, &b)
+    let mut paths: Vec<String> = semantic_diff(&a, &b)
         .into_iter()
         .map(|p| p.strip_prefix("$.").unwrap_or(&p).to_string())
-        .collect()
+        .collect();
+    paths.sort_unstable();
+    paths
 }
 
 /// The top-level section of a path (`names` for `names[0].family`).
@@ -224,7 +229,7 @@ impl PatientRegistry {
         let problems: Vec<_> = validate(patient, at)
             .problems
             .into_iter()
-            .filter(|p| p.severity == Severity::Error)
+            .filter(|p| p.severity == IssueSeverity::Error)
             .collect();
         if problems.is_empty() {
             Ok(())
@@ -657,7 +662,7 @@ mod tests {
             unmodelled: Unmodelled::default(),
         });
         full.interpreter_needed = Some(true);
-        full.set_preference(Purpose::Surveys, Vec::new());
+        full.set_preference(ContactPurpose::Surveys, Vec::new());
         full.quiet_hours = Some(bedside_core::QuietHours::new(
             chrono_tz::UTC,
             chrono::NaiveTime::MIN,

@@ -6,7 +6,7 @@
 //!
 //! - [`Patient`] ([`model`]): identifiers, names, birth date, gender, addresses, telecom,
 //!   languages, per-purpose contact routes with opt-in state and quiet hours, contacts and
-//!   [`RelatedPerson`]s (with proxy scopes), [`Coverage`]s and the [`CareTeam`]. Every
+//!   [`RelatedPerson`]s (with proxy scopes), [`Coverage`]s and the [`GeneralPractitioners`]. Every
 //!   identifying value is a [`bedside_core::Sensitive`], so `Debug` output is safe to log.
 //! - [`ClinicalEntry`] ([`clinical`]): allergies, conditions, medication statements,
 //!   encounters and documents, each with [`SecurityLabels`] (HL7 v3 sensitivity codes and a
@@ -24,7 +24,7 @@
 //! ```
 //! use bedside_core::{Actor, Channel, IdGeneratorExt, ManualClock, SeededIdGenerator};
 //! use bedside_records::{
-//!     ContactPoint, HumanName, NameUse, Patient, PatientRegistry, Purpose, TelecomSystem,
+//!     ContactPoint, HumanName, NameUse, Patient, PatientRegistry, ContactPurpose, TelecomSystem,
 //!     TelecomUse,
 //! };
 //! use std::sync::Arc;
@@ -53,7 +53,7 @@
 //! assert_eq!(registry.diff(id, 1, 2)?, ["telecom[0].value"]);
 //!
 //! let current = registry.current(id).ok_or("registered")?;
-//! let routes = current.contact_routes(Purpose::AppointmentReminders);
+//! let routes = current.contact_routes(ContactPurpose::AppointmentReminders);
 //! assert_eq!(routes[0].channel, Channel::Sms);
 //! // No PHI in debug output.
 //! assert!(!format!("{current:?}").contains("Lovelace"));
@@ -82,8 +82,8 @@ pub use history::{
     VersionKind,
 };
 pub use model::{
-    Address, AdministrativeGender, CareTeam, Communication, ContactPoint, Coverage, CoverageRank,
-    HumanName, Identifier, IdentifierKind, NameUse, OptState, Patient, PatientContact, ProxyScope,
-    Purpose, RelatedPerson, RoutePreference, TelecomSystem, TelecomUse,
+    Address, AdministrativeGender, Communication, ContactPoint, ContactPurpose, Coverage,
+    CoverageRank, GeneralPractitioners, HumanName, Identifier, IdentifierKind, NameUse, OptState,
+    Patient, PatientContact, ProxyScope, RelatedPerson, RoutePreference, TelecomSystem, TelecomUse,
 };
-pub use validate::{Problem, ProblemKind, Report, Severity, validate};
+pub use validate::{IssueSeverity, Problem, ProblemKind, Report, validate};

@@ -545,10 +545,12 @@ impl Communication {
     }
 }
 
-/// Why the clinic contacts a patient; preferences are kept per purpose.
+/// Why the clinic contacts a patient (reminders, billing, results, …); preferences are kept per
+/// contact purpose. Not a purpose of use: that is `bedside_consent::Purpose` (HL7 PurposeOfUse),
+/// which says why data is accessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Purpose {
+pub enum ContactPurpose {
     /// Appointment reminders and changes.
     AppointmentReminders,
     /// Statements and payment matters.
@@ -561,30 +563,30 @@ pub enum Purpose {
     Marketing,
 }
 
-impl Purpose {
+impl ContactPurpose {
     /// All purposes.
-    pub const ALL: [Purpose; 5] = [
-        Purpose::AppointmentReminders,
-        Purpose::Billing,
-        Purpose::Results,
-        Purpose::Surveys,
-        Purpose::Marketing,
+    pub const ALL: [ContactPurpose; 5] = [
+        ContactPurpose::AppointmentReminders,
+        ContactPurpose::Billing,
+        ContactPurpose::Results,
+        ContactPurpose::Surveys,
+        ContactPurpose::Marketing,
     ];
 
     /// The kebab-case code (`appointment-reminders`, …).
     pub fn as_str(&self) -> &'static str {
         match self {
-            Purpose::AppointmentReminders => "appointment-reminders",
-            Purpose::Billing => "billing",
-            Purpose::Results => "results",
-            Purpose::Surveys => "surveys",
-            Purpose::Marketing => "marketing",
+            ContactPurpose::AppointmentReminders => "appointment-reminders",
+            ContactPurpose::Billing => "billing",
+            ContactPurpose::Results => "results",
+            ContactPurpose::Surveys => "surveys",
+            ContactPurpose::Marketing => "marketing",
         }
     }
 
     /// Parses a code.
     pub fn parse(code: &str) -> Option<Self> {
-        Purpose::ALL.into_iter().find(|p| p.as_str() == code)
+        ContactPurpose::ALL.into_iter().find(|p| p.as_str() == code)
     }
 }
 
@@ -619,9 +621,9 @@ pub struct RoutePreference {
 
 /// The patient's ordered routes for one purpose.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct PurposePreference {
+pub struct ContactPreference {
     /// The purpose.
-    pub purpose: Purpose,
+    pub purpose: ContactPurpose,
     /// Routes in order of preference.
     pub routes: Vec<RoutePreference>,
 }
@@ -930,14 +932,31 @@ impl Coverage {
     }
 }
 
-/// The patient's care team: general practitioners, the first being the primary provider.
+/// The practitioners a patient is registered with, as FHIR `Patient.generalPractitioner`
+/// references (any target, possibly unresolved), the first being the primary provider.
+///
+/// Not the consent engine's `bedside_consent::CareTeam`, which is the set of typed staff and
+/// provider ids whose membership grants care-team access. The two crates do not depend on each
+/// other, so the conversion goes through provider ids: `Vec::<ProviderId>::from(&gps)` gives the
+/// `Practitioner/<uuid>` targets, which `bedside_consent::CareTeam::from` accepts; the other way,
+/// `GeneralPractitioners::from_iter(providers)` builds references from provider ids.
+///
+/// ```
+/// use bedside_core::ProviderId;
+/// use bedside_records::GeneralPractitioners;
+///
+/// let gp = ProviderId::from_uuid(uuid::Uuid::from_u128(9));
+/// let gps: GeneralPractitioners = [gp].into_iter().collect();
+/// assert_eq!(gps.primary_provider(), Some(gp));
+/// assert_eq!(Vec::<ProviderId>::from(&gps), [gp]);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CareTeam {
+pub struct GeneralPractitioners {
     /// FHIR `Patient.generalPractitioner`, in order.
     pub general_practitioners: Vec<Reference>,
 }
 
-impl CareTeam {
+impl GeneralPractitioners {
     /// The primary provider, when the first practitioner reference is `Practitioner/<uuid>`.
     pub fn primary_provider(&self) -> Option<ProviderId> {
         self.general_practitioners
@@ -951,6 +970,20 @@ impl CareTeam {
             .map(ProviderId::from_uuid)
     }
 
+    /// Every `Practitioner/<uuid>` target, in order (other references are skipped).
+    pub fn providers(&self) -> Vec<ProviderId> {
+        self.general_practitioners
+            .iter()
+            .filter(|r| {
+                r.reference
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("Practitioner/"))
+            })
+            .filter_map(time::target_uuid)
+            .map(ProviderId::from_uuid)
+            .collect()
+    }
+
     /// Makes `provider` the primary provider, keeping the others after it.
     pub fn set_primary_provider(&mut self, provider: ProviderId) {
         let reference = format!("Practitioner/{provider}");
@@ -958,6 +991,23 @@ impl CareTeam {
             .retain(|r| r.reference.as_deref() != Some(reference.as_str()));
         self.general_practitioners
             .insert(0, Reference::to(reference));
+    }
+}
+
+impl From<&GeneralPractitioners> for Vec<ProviderId> {
+    fn from(gps: &GeneralPractitioners) -> Self {
+        gps.providers()
+    }
+}
+
+impl FromIterator<ProviderId> for GeneralPractitioners {
+    fn from_iter<I: IntoIterator<Item = ProviderId>>(providers: I) -> Self {
+        Self {
+            general_practitioners: providers
+                .into_iter()
+                .map(|p| Reference::to(format!("Practitioner/{p}")))
+                .collect(),
+        }
     }
 }
 
@@ -998,7 +1048,7 @@ pub struct Patient {
     /// Whether an interpreter is needed (FHIR extension `patient-interpreterRequired`).
     pub interpreter_needed: Option<bool>,
     /// Ordered contact routes per purpose.
-    pub preferences: Vec<PurposePreference>,
+    pub preferences: Vec<ContactPreference>,
     /// When interruptive messages must not be sent.
     pub quiet_hours: Option<QuietHours>,
     /// Contact parties, including emergency contacts.
@@ -1008,7 +1058,7 @@ pub struct Patient {
     /// Insurance coverages (separate FHIR resources).
     pub coverages: Vec<Coverage>,
     /// Care team.
-    pub care_team: CareTeam,
+    pub care_team: GeneralPractitioners,
     /// The organisation that is the custodian of the record.
     pub managing_organization: Option<Reference>,
     /// Links to other patient records for the same person (duplicates, replacements).
@@ -1077,7 +1127,7 @@ impl Patient {
             contacts: Vec::new(),
             related_persons: Vec::new(),
             coverages: Vec::new(),
-            care_team: CareTeam::default(),
+            care_team: GeneralPractitioners::default(),
             managing_organization: None,
             links: Vec::new(),
             unmodelled: Unmodelled::default(),
@@ -1104,7 +1154,7 @@ impl Patient {
     /// The routes to use for `purpose`, in order: the opted-in routes of the stated preference.
     /// Without a stated preference, every purpose except marketing falls back to the telecom
     /// routes ordered by rank; marketing needs an explicit opt-in.
-    pub fn contact_routes(&self, purpose: Purpose) -> Vec<ContactRoute> {
+    pub fn contact_routes(&self, purpose: ContactPurpose) -> Vec<ContactRoute> {
         if let Some(pref) = self.preferences.iter().find(|p| p.purpose == purpose) {
             return pref
                 .routes
@@ -1113,7 +1163,7 @@ impl Patient {
                 .map(|r| r.route.clone())
                 .collect();
         }
-        if purpose == Purpose::Marketing {
+        if purpose == ContactPurpose::Marketing {
             return Vec::new();
         }
         let mut ranked: Vec<(u32, usize, ContactRoute)> = self
@@ -1128,7 +1178,7 @@ impl Patient {
     }
 
     /// Whether the patient opted out of `route` for `purpose`.
-    pub fn opted_out(&self, purpose: Purpose, route: &ContactRoute) -> bool {
+    pub fn opted_out(&self, purpose: ContactPurpose, route: &ContactRoute) -> bool {
         self.preferences
             .iter()
             .filter(|p| p.purpose == purpose)
@@ -1137,9 +1187,9 @@ impl Patient {
     }
 
     /// Sets the ordered routes for `purpose`, replacing any earlier preference.
-    pub fn set_preference(&mut self, purpose: Purpose, routes: Vec<RoutePreference>) {
+    pub fn set_preference(&mut self, purpose: ContactPurpose, routes: Vec<RoutePreference>) {
         self.preferences.retain(|p| p.purpose != purpose);
-        self.preferences.push(PurposePreference { purpose, routes });
+        self.preferences.push(ContactPreference { purpose, routes });
         self.preferences.sort_by_key(|p| p.purpose);
     }
 
@@ -1163,7 +1213,7 @@ impl Patient {
     }
 
     /// The care team.
-    pub fn care_team(&self) -> &CareTeam {
+    pub fn care_team(&self) -> &GeneralPractitioners {
         &self.care_team
     }
 
@@ -1303,12 +1353,12 @@ mod tests {
         );
         let email = ContactPoint::new(TelecomSystem::Email, "new@example.org", None);
         p.telecom = vec![home, old, email, mobile];
-        let routes = p.contact_routes(Purpose::Billing);
+        let routes = p.contact_routes(ContactPurpose::Billing);
         let channels: Vec<Channel> = routes.iter().map(|r| r.channel).collect();
         assert_eq!(channels, [Channel::Sms, Channel::Voice, Channel::Email]);
-        assert!(p.contact_routes(Purpose::Marketing).is_empty());
+        assert!(p.contact_routes(ContactPurpose::Marketing).is_empty());
         p.set_preference(
-            Purpose::Marketing,
+            ContactPurpose::Marketing,
             vec![
                 RoutePreference {
                     route: ContactRoute::new(Channel::Email, "new@example.org"),
@@ -1320,9 +1370,9 @@ mod tests {
                 },
             ],
         );
-        assert_eq!(p.contact_routes(Purpose::Marketing).len(), 1);
+        assert_eq!(p.contact_routes(ContactPurpose::Marketing).len(), 1);
         assert!(p.opted_out(
-            Purpose::Marketing,
+            ContactPurpose::Marketing,
             &ContactRoute::new(Channel::Sms, "+15550000002")
         ));
     }
@@ -1348,7 +1398,7 @@ mod tests {
         c.status = Some("cancelled".into());
         assert!(!c.is_in_force(at("2026-01-01T00:00:00Z")));
 
-        let mut team = CareTeam::default();
+        let mut team = GeneralPractitioners::default();
         team.general_practitioners
             .push(Reference::to("Organization/clinic"));
         assert_eq!(team.primary_provider(), None);

@@ -16,15 +16,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
 
-/// How serious a problem is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Staff should confirm; the record is still accepted.
-    Warning,
-    /// The record is refused.
-    Error,
-}
+/// How serious a problem is: the workspace-wide [`bedside_core::IssueSeverity`]
+/// ([`Warning`](IssueSeverity::Warning): staff should confirm, the record is still accepted;
+/// [`Error`](IssueSeverity::Error): the record is refused).
+pub use bedside_core::IssueSeverity;
 
 /// What is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -93,7 +88,7 @@ impl ProblemKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Problem {
     /// Error or warning.
-    pub severity: Severity,
+    pub severity: IssueSeverity,
     /// What is wrong.
     pub kind: ProblemKind,
     /// Where.
@@ -103,8 +98,8 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let level = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+            IssueSeverity::Error => "error",
+            IssueSeverity::Warning => "warning",
         };
         write!(f, "{level}: `{}`: {}", self.path, self.kind.describe())
     }
@@ -120,26 +115,29 @@ pub struct Report {
 impl Report {
     /// Whether there are no errors (warnings allowed).
     pub fn is_valid(&self) -> bool {
-        !self.problems.iter().any(|p| p.severity == Severity::Error)
+        !self
+            .problems
+            .iter()
+            .any(|p| p.severity == IssueSeverity::Error)
     }
 
     /// The errors.
     pub fn errors(&self) -> impl Iterator<Item = &Problem> {
         self.problems
             .iter()
-            .filter(|p| p.severity == Severity::Error)
+            .filter(|p| p.severity == IssueSeverity::Error)
     }
 
     /// The warnings.
     pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
         self.problems
             .iter()
-            .filter(|p| p.severity == Severity::Warning)
+            .filter(|p| p.severity == IssueSeverity::Warning)
     }
 
     fn error(&mut self, kind: ProblemKind, path: impl Into<String>) {
         self.problems.push(Problem {
-            severity: Severity::Error,
+            severity: IssueSeverity::Error,
             kind,
             path: path.into(),
         });
@@ -147,7 +145,7 @@ impl Report {
 
     fn warn(&mut self, kind: ProblemKind, path: impl Into<String>) {
         self.problems.push(Problem {
-            severity: Severity::Warning,
+            severity: IssueSeverity::Warning,
             kind,
             path: path.into(),
         });
@@ -282,7 +280,7 @@ pub fn validate(patient: &Patient, now: Timestamp) -> Report {
 
     // Warnings.
     if patient
-        .contact_routes(Purpose::AppointmentReminders)
+        .contact_routes(ContactPurpose::AppointmentReminders)
         .is_empty()
     {
         r.warn(ProblemKind::NoPreferredContactRoute, "patient.telecom");

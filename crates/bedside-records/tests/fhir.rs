@@ -58,11 +58,11 @@ fn rich_patient_maps_modelled_fields() -> Result<(), FhirError> {
         p.preferred_language().map(|l| l.to_string()).as_deref(),
         Some("cy")
     );
-    let routes = p.contact_routes(Purpose::AppointmentReminders);
+    let routes = p.contact_routes(ContactPurpose::AppointmentReminders);
     assert_eq!(routes.len(), 1, "the opted-out e-mail route is not used");
     assert_eq!(routes[0].channel, Channel::Sms);
     assert!(p.opted_out(
-        Purpose::AppointmentReminders,
+        ContactPurpose::AppointmentReminders,
         &bedside_core::ContactRoute::new(Channel::Email, "morgan@example.org")
     ));
     assert_eq!(
@@ -258,7 +258,7 @@ fn hand_built() -> (Patient, Vec<ClinicalEntry>) {
     }
     p.interpreter_needed = Some(false);
     p.set_preference(
-        Purpose::Results,
+        ContactPurpose::Results,
         vec![RoutePreference {
             route: bedside_core::ContactRoute::new(Channel::Portal, "portal:mq"),
             state: OptState::OptedIn,

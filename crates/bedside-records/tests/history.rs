@@ -312,7 +312,7 @@ fn proxy_with_records_scope_may_self_serve() -> Result<(), RegistryError> {
         .cloned()
         .ok_or(RegistryError::UnknownPatient(id))?;
     edit.set_preference(
-        Purpose::AppointmentReminders,
+        ContactPurpose::AppointmentReminders,
         vec![RoutePreference {
             route: ContactRoute::new(bedside_core::Channel::Email, "parent@example.org"),
             state: OptState::OptedIn,
@@ -353,7 +353,7 @@ fn as_of_and_diff() -> Result<(), RegistryError> {
             .map(|v| v.number),
         Some(2)
     );
-    assert_eq!(w.registry.diff(id, 1, 2)?, ["gender", "addresses"]);
+    assert_eq!(w.registry.diff(id, 1, 2)?, ["addresses", "gender"]);
     assert_eq!(w.registry.diff(id, 2, 2)?, Vec::<String>::new());
     assert!(matches!(
         w.registry.diff(id, 1, 3),

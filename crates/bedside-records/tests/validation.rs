@@ -6,7 +6,7 @@ use bedside_records::validate::{
     email_is_well_formed, is_e164, mbi_is_valid, nhs_number_is_valid, normalise_phone,
     normalise_telecom, npi_is_valid, postal_code_fits,
 };
-use bedside_records::{ProblemKind, Severity, validate};
+use bedside_records::{IssueSeverity, ProblemKind, validate};
 use chrono::{DateTime, Utc};
 
 fn now() -> DateTime<Utc> {
@@ -52,23 +52,23 @@ fn date(s: &str) -> Option<Sensitive<PartialDate>> {
 
 /// Applies `edit` to a valid record and compares the problems found with `expected`
 /// (severity, kind, path), in order.
-fn check(edit: impl FnOnce(&mut Patient), expected: &[(Severity, ProblemKind, &str)]) {
+fn check(edit: impl FnOnce(&mut Patient), expected: &[(IssueSeverity, ProblemKind, &str)]) {
     let mut p = valid();
     edit(&mut p);
-    let got: Vec<(Severity, ProblemKind, String)> = validate(&p, now())
+    let got: Vec<(IssueSeverity, ProblemKind, String)> = validate(&p, now())
         .problems
         .into_iter()
         .map(|x| (x.severity, x.kind, x.path))
         .collect();
-    let want: Vec<(Severity, ProblemKind, String)> = expected
+    let want: Vec<(IssueSeverity, ProblemKind, String)> = expected
         .iter()
         .map(|(s, k, p)| (*s, *k, p.to_string()))
         .collect();
     assert_eq!(got, want);
 }
 
+use IssueSeverity::{Error as E, Warning as W};
 use ProblemKind as K;
-use Severity::{Error as E, Warning as W};
 
 #[test]
 fn the_baseline_is_valid() {
@@ -411,7 +411,7 @@ fn warnings() {
         |p| {
             p.telecom.clear();
             p.set_preference(
-                Purpose::AppointmentReminders,
+                ContactPurpose::AppointmentReminders,
                 vec![RoutePreference {
                     route: bedside_core::ContactRoute::new(bedside_core::Channel::Email, "a@b.org"),
                     state: OptState::OptedIn,

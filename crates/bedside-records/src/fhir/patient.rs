@@ -243,7 +243,7 @@ fn write_contact(c: &PatientContact) -> Value {
 }
 
 /// Reads communication communication-preference extension content.
-fn parse_preference(ext: &Value) -> Option<PurposePreference> {
+fn parse_preference(ext: &Value) -> Option<ContactPreference> {
     if !ext_url_only(ext, &["extension"]) {
         return None;
     }
@@ -253,7 +253,7 @@ fn parse_preference(ext: &Value) -> Option<PurposePreference> {
     for part in parts {
         match part.get("url")?.as_str()? {
             "purpose" if purpose.is_none() && ext_url_only(part, &["valueCode"]) => {
-                purpose = Some(Purpose::parse(part.get("valueCode")?.as_str()?)?);
+                purpose = Some(ContactPurpose::parse(part.get("valueCode")?.as_str()?)?);
             }
             "route" if ext_url_only(part, &["extension"]) => {
                 let fields = part.get("extension")?.as_array()?;
@@ -277,13 +277,13 @@ fn parse_preference(ext: &Value) -> Option<PurposePreference> {
             _ => return None,
         }
     }
-    Some(PurposePreference {
+    Some(ContactPreference {
         purpose: purpose?,
         routes,
     })
 }
 
-fn write_preference(p: &PurposePreference) -> Value {
+fn write_preference(p: &ContactPreference) -> Value {
     let mut parts = vec![json!({"url": "purpose", "valueCode": p.purpose.as_str()})];
     for r in &p.routes {
         parts.push(json!({"url": "route", "extension": [
@@ -338,7 +338,7 @@ pub(crate) fn read_patient(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Patient 
     let claimed = claim_extensions(&mut r, |u| {
         u == pref_url || u == quiet_url || u == INTERPRETER_REQUIRED
     });
-    let mut preferences: Vec<PurposePreference> = Vec::new();
+    let mut preferences: Vec<ContactPreference> = Vec::new();
     let mut quiet_hours = None;
     let mut interpreter_needed = None;
     let mut parsed_all = true;
@@ -406,7 +406,7 @@ pub(crate) fn read_patient(mut r: Reader<'_>, ids: &dyn IdGenerator) -> Patient 
         contacts: r.objects("contact", read_contact),
         related_persons: Vec::new(),
         coverages: Vec::new(),
-        care_team: CareTeam {
+        care_team: GeneralPractitioners {
             general_practitioners: r.references("generalPractitioner"),
         },
         managing_organization: r.reference("managingOrganization"),
@@ -492,7 +492,7 @@ fn write_link(l: &PatientLink) -> Value {
 /// The extensions export writes for a patient, in order.
 fn patient_extensions(
     interpreter_needed: Option<bool>,
-    preferences: &[PurposePreference],
+    preferences: &[ContactPreference],
     quiet_hours: Option<&QuietHours>,
 ) -> Vec<Value> {
     let mut exts = Vec::new();

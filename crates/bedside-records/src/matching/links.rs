@@ -30,6 +30,17 @@ pub enum LinkError {
     },
 }
 
+impl bedside_core::DomainError for LinkError {
+    fn kind(&self) -> bedside_core::ErrorKind {
+        match self {
+            LinkError::SelfLink => bedside_core::ErrorKind::Invalid,
+            LinkError::AlreadyLinked { .. } | LinkError::NotLinked { .. } => {
+                bedside_core::ErrorKind::Conflict
+            }
+        }
+    }
+}
+
 /// What a [`LinkEvent`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

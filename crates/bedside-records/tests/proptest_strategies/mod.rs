@@ -189,10 +189,10 @@ pub fn contact_point() -> impl Strategy<Value = ContactPoint> {
         })
 }
 
-pub fn preferences() -> impl Strategy<Value = Vec<PurposePreference>> {
+pub fn preferences() -> impl Strategy<Value = Vec<ContactPreference>> {
     vec(
         (
-            prop::sample::select(Purpose::ALL.to_vec()),
+            prop::sample::select(ContactPurpose::ALL.to_vec()),
             vec(
                 (
                     prop::sample::select(Channel::ALL.to_vec()),
