@@ -113,6 +113,65 @@ impl Calendar {
         }
     }
 
+    /// The weekdays in order, Monday to Friday.
+    pub const WEEKDAYS: [Weekday; 5] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ];
+
+    /// Monday-to-Friday working hours `[open, close)` of local time in `zone`, in effect on
+    /// every date (one open-ended template). Add a daily break with
+    /// [`Calendar::with_weekday_break`] and dated exceptions with
+    /// [`Calendar::add_exception`].
+    ///
+    /// ```
+    /// use bedside_schedule::{Calendar, Tz};
+    /// use chrono::NaiveTime;
+    ///
+    /// let hm = |h| NaiveTime::from_hms_opt(h, 0, 0).ok_or("bad time");
+    /// let calendar = Calendar::weekdays(Tz::Europe__London, hm(9)?, hm(17)?)?
+    ///     .with_weekday_break(hm(12)?, hm(13)?)?;
+    /// let monday = Calendar::new(Tz::UTC).local_instant("2026-06-01".parse()?, hm(0)?);
+    /// let day = bedside_core::Period::starting_at(monday, chrono::TimeDelta::days(1));
+    /// // 09:00-12:00 and 13:00-17:00 local (BST), i.e. 08:00-11:00 and 12:00-16:00 UTC.
+    /// assert_eq!(calendar.availability(day).len(), 2);
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidCalendar`] when `close <= open`.
+    pub fn weekdays(zone: Tz, open: NaiveTime, close: NaiveTime) -> Result<Self, ScheduleError> {
+        let blocks = Self::WEEKDAYS
+            .into_iter()
+            .map(|w| WeeklyBlock::new(w, open, close))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut calendar = Self::new(zone);
+        calendar.add_template(WeeklyTemplate {
+            effective_from: NaiveDate::MIN,
+            effective_until: None,
+            blocks,
+        })?;
+        Ok(calendar)
+    }
+
+    /// Blocks local `[start, end)` on every weekday, Monday to Friday (lunch).
+    ///
+    /// # Errors
+    /// [`ScheduleError::InvalidCalendar`] when `end <= start` or there are too many blocks.
+    pub fn with_weekday_break(
+        mut self,
+        start: NaiveTime,
+        end: NaiveTime,
+    ) -> Result<Self, ScheduleError> {
+        for w in Self::WEEKDAYS {
+            self.add_blocked(WeeklyBlock::new(w, start, end)?)?;
+        }
+        Ok(self)
+    }
+
     /// The calendar's time zone.
     pub fn zone(&self) -> Tz {
         self.zone

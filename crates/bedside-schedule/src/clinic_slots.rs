@@ -42,6 +42,17 @@ pub enum ClinicSlotsError {
     Solver(#[from] SolverError),
 }
 
+impl bedside_core::DomainError for ClinicSlotsError {
+    fn kind(&self) -> bedside_core::ErrorKind {
+        match self {
+            ClinicSlotsError::Malformed { .. } | ClinicSlotsError::Invalid { .. } => {
+                bedside_core::ErrorKind::Invalid
+            }
+            ClinicSlotsError::Solver(e) => e.kind(),
+        }
+    }
+}
+
 /// One provider of an instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceProvider {

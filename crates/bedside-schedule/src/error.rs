@@ -1,6 +1,11 @@
 //! Errors of calendars, slot search and booking.
 
+use bedside_core::{DomainError, ErrorKind};
+
 use crate::AppointmentStatus;
+
+/// Most registered codes an [`ScheduleError::UnknownAppointmentType`] lists.
+pub const MAX_LISTED_CODES: usize = 50;
 
 /// Errors of calendars, slot search, holds and booking operations.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,10 +25,12 @@ pub enum ScheduleError {
         reason: &'static str,
     },
     /// Occurs when an appointment type code is not registered.
-    #[error("unknown appointment type `{code}`")]
+    #[error("unknown appointment type `{code}`; registered codes: {}", valid.join(", "))]
     UnknownAppointmentType {
-        /// The code asked for.
+        /// The code asked for (at most 64 characters).
         code: String,
+        /// The registered codes (at most [`MAX_LISTED_CODES`]), in order.
+        valid: Vec<String>,
     },
     /// Occurs when a provider, room, equipment pool, appointment, hold or waitlist entry is not
     /// known to the schedule.
@@ -76,4 +83,63 @@ pub enum ScheduleError {
         /// Why.
         reason: &'static str,
     },
+}
+
+impl DomainError for ScheduleError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ScheduleError::InvalidCalendar { .. }
+            | ScheduleError::InvalidConfig { .. }
+            | ScheduleError::UnknownAppointmentType { .. }
+            | ScheduleError::RuleViolation { .. } => ErrorKind::Invalid,
+            ScheduleError::NotFound { .. } => ErrorKind::NotFound,
+            ScheduleError::Conflict { .. }
+            | ScheduleError::HoldExpired
+            | ScheduleError::TokenReused
+            | ScheduleError::InvalidTransition { .. }
+            | ScheduleError::VersionConflict { .. }
+            | ScheduleError::OverbookingRefused { .. } => ErrorKind::Conflict,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_messages() {
+        let check = |e: ScheduleError, kind: ErrorKind, message: &str| {
+            assert_eq!(e.kind(), kind, "{e:?}");
+            assert_eq!(e.to_string(), message);
+        };
+        check(
+            ScheduleError::UnknownAppointmentType {
+                code: "derm-nw".into(),
+                valid: vec!["derm-new".into(), "gp-15".into()],
+            },
+            ErrorKind::Invalid,
+            "unknown appointment type `derm-nw`; registered codes: derm-new, gp-15",
+        );
+        check(
+            ScheduleError::NotFound { kind: "hold" },
+            ErrorKind::NotFound,
+            "unknown hold",
+        );
+        check(
+            ScheduleError::VersionConflict {
+                expected: 1,
+                found: 2,
+            },
+            ErrorKind::Conflict,
+            "version conflict: expected 1, found 2",
+        );
+        check(
+            ScheduleError::RuleViolation {
+                reason: "provider lacks the skill",
+            },
+            ErrorKind::Invalid,
+            "the option breaks a booking rule: provider lacks the skill",
+        );
+    }
 }

@@ -39,24 +39,26 @@
 //! ```
 
 pub mod calendar;
-pub mod schedule;
 pub mod clinic_slots;
 mod error;
 pub mod fhir;
 pub mod reminders;
 pub mod replies;
+pub mod schedule;
 pub mod solver;
 mod status;
 pub mod waitlist_plan;
 
 pub use calendar::{Calendar, CalendarException, ExceptionKind, WeeklyBlock, WeeklyTemplate};
 pub use chrono_tz::Tz;
-pub use schedule::{
-    Appointment, AppointmentType, CancelReason, EquipmentId, EquipmentPool, GridConfig, HoldId,
-    Offer, OverbookPolicy, Preferences, Provider, RepairReport, RepairWeights, Room, Schedule,
-    SlotOption, SlotQuery, VisitKind, VisitMode, WaitlistEntry, WaitlistEntryId,
-};
-pub use error::ScheduleError;
+pub use error::{MAX_LISTED_CODES, ScheduleError};
 pub use replies::{ReplyIntent, parse_reply};
+pub use schedule::{
+    Appointment, AppointmentType, BookHoldRequest, BookRequest, Booker, CancelReason,
+    CancelRequest, Change, EncounterKind, EncounterMode, EquipmentId, EquipmentPool, GridConfig,
+    HistoryEntry, HoldId, HoldRequest, HoldSnapshot, Offer, OverbookPolicy, Preferences, Provider,
+    RepairReport, RepairRequest, RepairWeights, RescheduleRequest, Room, Schedule,
+    ScheduleSnapshot, SlotOption, SlotQuery, WaitlistEntry, WaitlistEntryId,
+};
 pub use status::AppointmentStatus;
 pub use waitlist_plan::{PlanWindow, WaitlistPlan};

@@ -8,12 +8,12 @@ use bedside_core::{Actor, PatientId};
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 
+use crate::ScheduleError;
 use crate::calendar::resolve_local;
-use crate::schedule::{Schedule, SlotOption, SlotQuery, WaitlistEntryId};
+use crate::schedule::{BookRequest, Schedule, SlotOption, SlotQuery, WaitlistEntryId};
 use crate::solver::{
     self, Budget, Placement, Problem, SolverConfig, SolverProvider, SolverRequest, Weights,
 };
-use crate::{Preferences, ScheduleError};
 
 /// Which clinic days to plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,11 +83,9 @@ impl Schedule {
         let mut requests = Vec::with_capacity(entries.len());
         let mut buffers = Vec::with_capacity(entries.len());
         for (_, e) in &entries {
-            let t = self.appointment_type(&e.appointment_type).ok_or_else(|| {
-                ScheduleError::UnknownAppointmentType {
-                    code: e.appointment_type.chars().take(64).collect(),
-                }
-            })?;
+            let t = self
+                .appointment_type(&e.appointment_type)
+                .ok_or_else(|| self.unknown_type(&e.appointment_type))?;
             let bb = t.buffer_before_minutes / g;
             let run = (t.buffer_before_minutes + t.duration_minutes + t.buffer_after_minutes) / g;
             let allowed: Vec<u32> = self
@@ -156,7 +154,11 @@ impl Schedule {
                 let token = format!("plan-{entry}");
                 let id = bedside_core::AppointmentId::from_uuid(entry.as_uuid());
                 scratch
-                    .book(&o, e.patient, &token, id, &actor, bases[0])
+                    .book(
+                        &BookRequest::new(&o, e.patient, &token, id),
+                        &actor,
+                        bases[0],
+                    )
                     .ok()
                     .map(|_| o)
             });
@@ -173,7 +175,7 @@ impl Schedule {
         })
     }
 
-    /// The option at a solver placement: the provider at that visit start, with a room and
+    /// The option at a solver placement: the provider at that encounter start, with a room and
     /// equipment found in `scratch`.
     fn option_at(
         &self,
@@ -189,17 +191,10 @@ impl Schedule {
             + TimeDelta::minutes(
                 i64::from(u32::from(pl.start_slot) + buffer_before_slots) * i64::from(g),
             );
-        let q = SlotQuery {
-            appointment_type: e.appointment_type.clone(),
-            patient: Some(e.patient),
-            now: start,
-            earliest: start,
-            latest: start,
-            providers: vec![provider],
-            preferences: Preferences::default(),
-            limit: 1,
-            self_booking: false,
-        };
+        let q = SlotQuery::new(e.appointment_type.clone(), start, start)
+            .for_patient(e.patient)
+            .with_providers(vec![provider])
+            .with_limit(1);
         scratch
             .find_slots(&q)
             .ok()?

@@ -4,7 +4,8 @@ mod common;
 
 use bedside_core::{AppointmentId, PatientId};
 use bedside_schedule::{
-    AppointmentStatus, CancelReason, HoldId, OverbookPolicy, Preferences, RepairWeights,
+    AppointmentStatus, BookHoldRequest, BookRequest, Booker, CancelReason, CancelRequest, HoldId,
+    HoldRequest, OverbookPolicy, Preferences, RepairRequest, RepairWeights, RescheduleRequest,
     ScheduleError, WaitlistEntry,
 };
 use chrono::{TimeDelta, Weekday};
@@ -48,8 +49,8 @@ fn search_respects_rules_resources_and_ranking() {
     );
     // Minimum notice: a query "now" at 08:30Z on Monday cannot book before 10:30Z.
     let mut q = query(&c, "derm-new", None);
-    q.now = at("2026-06-01T08:30:00Z");
-    q.earliest = q.now;
+    q.earliest = at("2026-06-01T08:30:00Z");
+    q.booker = Booker::Patient { at: q.earliest };
     assert_eq!(
         c.schedule.find_slots(&q).unwrap()[0].period.start(),
         at("2026-06-01T10:30:00Z")
@@ -85,16 +86,21 @@ fn holds_block_others_and_expire() {
         .clone();
     let hold: HoldId = c.ids.generate();
     c.schedule
-        .hold(&first, alice, c.now, c.now + TimeDelta::minutes(10), hold)
+        .hold(
+            &HoldRequest::new(&first, alice, c.now + TimeDelta::minutes(10), hold),
+            c.now,
+        )
         .unwrap();
     // Bob cannot take the same option: the procedure room and the only ultrasound are held.
     assert!(matches!(
         c.schedule.hold(
-            &first,
-            bob,
-            c.now,
-            c.now + TimeDelta::minutes(10),
-            c.ids.generate()
+            &HoldRequest::new(
+                &first,
+                bob,
+                c.now + TimeDelta::minutes(10),
+                c.ids.generate()
+            ),
+            c.now
         ),
         Err(ScheduleError::Conflict { .. })
     ));
@@ -107,21 +113,29 @@ fn holds_block_others_and_expire() {
     let later = c.now + TimeDelta::minutes(11);
     let appt: AppointmentId = c.ids.generate();
     assert_eq!(
-        c.schedule.book_hold(hold, "tok-a", appt, &staff(), later),
+        c.schedule
+            .book_hold(&BookHoldRequest::new(hold, "tok-a", appt), &staff(), later),
         Err(ScheduleError::HoldExpired)
     );
     let hold2: HoldId = c.ids.generate();
     c.schedule
-        .hold(&first, bob, later, later + TimeDelta::minutes(10), hold2)
+        .hold(
+            &HoldRequest::new(&first, bob, later + TimeDelta::minutes(10), hold2),
+            later,
+        )
         .unwrap();
     let id = c
         .schedule
-        .book_hold(hold2, "tok-b", appt, &staff(), later)
+        .book_hold(&BookHoldRequest::new(hold2, "tok-b", appt), &staff(), later)
         .unwrap();
     // Idempotent: the same token gives the same appointment and changes nothing.
     assert_eq!(
         c.schedule
-            .book_hold(hold2, "tok-b", c.ids.generate(), &staff(), later)
+            .book_hold(
+                &BookHoldRequest::new(hold2, "tok-b", c.ids.generate()),
+                &staff(),
+                later
+            )
             .unwrap(),
         id
     );
@@ -140,17 +154,28 @@ fn book_is_idempotent_and_never_double_books() {
         .clone();
     let id = c
         .schedule
-        .book(&o, alice, "client-1", c.ids.generate(), &staff(), c.now)
+        .book(
+            &BookRequest::new(&o, alice, "client-1", c.ids.generate()),
+            &staff(),
+            c.now,
+        )
         .unwrap();
     assert_eq!(
         c.schedule
-            .book(&o, alice, "client-1", c.ids.generate(), &staff(), c.now)
+            .book(
+                &BookRequest::new(&o, alice, "client-1", c.ids.generate()),
+                &staff(),
+                c.now
+            )
             .unwrap(),
         id
     );
     assert!(matches!(
-        c.schedule
-            .book(&o, bob, "client-2", c.ids.generate(), &staff(), c.now),
+        c.schedule.book(
+            &BookRequest::new(&o, bob, "client-2", c.ids.generate()),
+            &staff(),
+            c.now
+        ),
         Err(ScheduleError::Conflict { .. })
     ));
     let other = c
@@ -159,8 +184,11 @@ fn book_is_idempotent_and_never_double_books() {
         .unwrap()[3]
         .clone();
     assert_eq!(
-        c.schedule
-            .book(&other, alice, "client-1", c.ids.generate(), &staff(), c.now),
+        c.schedule.book(
+            &BookRequest::new(&other, alice, "client-1", c.ids.generate()),
+            &staff(),
+            c.now
+        ),
         Err(ScheduleError::TokenReused)
     );
     // Alice cannot be in two places at once, even with another provider and room.
@@ -174,8 +202,11 @@ fn book_is_idempotent_and_never_double_books() {
         .find(|x| x.period == o.period && x.provider != o.provider)
         .unwrap();
     assert!(matches!(
-        c.schedule
-            .book(&clash, alice, "client-3", c.ids.generate(), &staff(), c.now),
+        c.schedule.book(
+            &BookRequest::new(&clash, alice, "client-3", c.ids.generate()),
+            &staff(),
+            c.now
+        ),
         Err(ScheduleError::Conflict {
             reason: "patient already booked"
         })
@@ -198,7 +229,11 @@ fn lifecycle_is_versioned_and_follows_fhir_statuses() {
         .unwrap();
     let id = c
         .schedule
-        .book(&opts[0], alice, "t1", c.ids.generate(), &staff(), c.now)
+        .book(
+            &BookRequest::new(&opts[0], alice, "t1", c.ids.generate()),
+            &staff(),
+            c.now,
+        )
         .unwrap();
     // Reschedule to a free option; a stale version is refused and changes nothing.
     let target = opts
@@ -207,14 +242,22 @@ fn lifecycle_is_versioned_and_follows_fhir_statuses() {
         .unwrap()
         .clone();
     assert_eq!(
-        c.schedule.reschedule(id, &target, Some(7), &staff(), c.now),
+        c.schedule.reschedule(
+            &RescheduleRequest::new(id, &target).expecting_version(7),
+            &staff(),
+            c.now
+        ),
         Err(ScheduleError::VersionConflict {
             expected: 7,
             found: 1
         })
     );
     c.schedule
-        .reschedule(id, &target, Some(1), &staff(), c.now)
+        .reschedule(
+            &RescheduleRequest::new(id, &target).expecting_version(1),
+            &staff(),
+            c.now,
+        )
         .unwrap();
     let ap = c.schedule.appointment(id).unwrap();
     assert_eq!(
@@ -224,12 +267,16 @@ fn lifecycle_is_versioned_and_follows_fhir_statuses() {
     // The old option is free again.
     let bob: PatientId = c.ids.generate();
     c.schedule
-        .book(&opts[0], bob, "t2", c.ids.generate(), &staff(), c.now)
+        .book(
+            &BookRequest::new(&opts[0], bob, "t2", c.ids.generate()),
+            &staff(),
+            c.now,
+        )
         .unwrap();
     // Rescheduling onto Bob's slot fails and leaves Alice where she was (all-or-nothing).
     assert!(
         c.schedule
-            .reschedule(id, &opts[0], None, &staff(), c.now)
+            .reschedule(&RescheduleRequest::new(id, &opts[0]), &staff(), c.now)
             .is_err()
     );
     assert_eq!(c.schedule.appointment(id).unwrap().period, target.period);
@@ -242,8 +289,11 @@ fn lifecycle_is_versioned_and_follows_fhir_statuses() {
         .check_in(id, &staff(), target.period.start())
         .unwrap();
     assert!(matches!(
-        c.schedule
-            .cancel(id, CancelReason::Patient, None, &staff(), c.now),
+        c.schedule.cancel(
+            &CancelRequest::new(id, CancelReason::Patient),
+            &staff(),
+            c.now
+        ),
         Err(ScheduleError::InvalidTransition { .. })
     ));
     c.schedule
@@ -270,7 +320,11 @@ fn cancellation_feeds_ranked_waitlist_offers() {
         .clone();
     let id = c
         .schedule
-        .book(&o, alice, "t", c.ids.generate(), &staff(), c.now)
+        .book(
+            &BookRequest::new(&o, alice, "t", c.ids.generate()),
+            &staff(),
+            c.now,
+        )
         .unwrap();
     let (low, high, old, wrong): (PatientId, PatientId, PatientId, PatientId) = (
         c.ids.generate(),
@@ -298,7 +352,11 @@ fn cancellation_feeds_ranked_waitlist_offers() {
         .add_to_waitlist(c.ids.generate(), entry(wrong, 9, 0, "gp-video"));
     let freed = c
         .schedule
-        .cancel(id, CancelReason::Patient, Some(1), &staff(), c.now)
+        .cancel(
+            &CancelRequest::new(id, CancelReason::Patient).expecting_version(1),
+            &staff(),
+            c.now,
+        )
         .unwrap();
     let offers = c.schedule.waitlist_offers(&freed, c.now, 5).unwrap();
     // The GP request does not fit a dermatologist's slot; urgency first, then time waited.
@@ -310,10 +368,7 @@ fn cancellation_feeds_ranked_waitlist_offers() {
     let first = &offers[0];
     c.schedule
         .book(
-            &first.option,
-            first.patient,
-            "wl",
-            c.ids.generate(),
+            &BookRequest::new(&first.option, first.patient, "wl", c.ids.generate()),
             &staff(),
             c.now,
         )
@@ -339,7 +394,11 @@ fn repair_moves_with_minimal_disruption_and_lists_patients() {
     {
         let p: PatientId = c.ids.generate();
         if c.schedule
-            .book(o, p, &format!("r{i}"), c.ids.generate(), &staff(), c.now)
+            .book(
+                &BookRequest::new(o, p, &format!("r{i}"), c.ids.generate()),
+                &staff(),
+                c.now,
+            )
             .is_ok()
         {
             patients.push(p);
@@ -354,10 +413,12 @@ fn repair_moves_with_minimal_disruption_and_lists_patients() {
     q2.limit = 100;
     for o in c.schedule.find_slots(&q2).unwrap() {
         let _ = c.schedule.book(
-            &o,
-            c.ids.generate(),
-            &format!("x{}", o.period.start()),
-            c.ids.generate(),
+            &BookRequest::new(
+                &o,
+                c.ids.generate(),
+                &format!("x{}", o.period.start()),
+                c.ids.generate(),
+            ),
             &staff(),
             c.now,
         );
@@ -373,7 +434,11 @@ fn repair_moves_with_minimal_disruption_and_lists_patients() {
     };
     let report = c
         .schedule
-        .repair_unavailable(sick, period, weights, &staff(), c.now)
+        .repair_unavailable(
+            &RepairRequest::new(sick, period).with_weights(weights),
+            &staff(),
+            c.now,
+        )
         .unwrap();
     assert_eq!(report.moved.len() + report.unplaced.len(), 6);
     assert!(report.unplaced.is_empty());
@@ -417,10 +482,7 @@ fn overbooking_is_bounded_by_expected_overtime() {
     for (i, o) in opts.iter().enumerate() {
         c.schedule
             .book(
-                o,
-                c.ids.generate(),
-                &format!("b{i}"),
-                c.ids.generate(),
+                &BookRequest::new(o, c.ids.generate(), &format!("b{i}"), c.ids.generate()),
                 &staff(),
                 c.now,
             )
@@ -430,17 +492,30 @@ fn overbooking_is_bounded_by_expected_overtime() {
         (c.ids.generate(), c.ids.generate(), c.ids.generate());
     // With a 40% no-show rate on top of four full-show visits: expected 60 + 9 = 69 min > 65.
     assert!(matches!(
-        c.schedule
-            .book_overbooked(&opts[0], p1, 400, "o1", c.ids.generate(), &staff(), c.now),
+        c.schedule.book_overbooked(
+            &BookRequest::new(&opts[0], p1, "o1", c.ids.generate())
+                .with_no_show_probability_permille(400),
+            &staff(),
+            c.now
+        ),
         Err(ScheduleError::OverbookingRefused { .. })
     ));
     // A 70% no-show patient adds 4.5 expected minutes: allowed once.
     c.schedule
-        .book_overbooked(&opts[0], p1, 700, "o2", c.ids.generate(), &staff(), c.now)
+        .book_overbooked(
+            &BookRequest::new(&opts[0], p1, "o2", c.ids.generate())
+                .with_no_show_probability_permille(700),
+            &staff(),
+            c.now,
+        )
         .unwrap();
     assert!(matches!(
-        c.schedule
-            .book_overbooked(&opts[0], p2, 990, "o3", c.ids.generate(), &staff(), c.now),
+        c.schedule.book_overbooked(
+            &BookRequest::new(&opts[0], p2, "o3", c.ids.generate())
+                .with_no_show_probability_permille(990),
+            &staff(),
+            c.now
+        ),
         Err(ScheduleError::OverbookingRefused { .. })
     ));
     // Outside the session: refused.
@@ -449,8 +524,12 @@ fn overbooking_is_bounded_by_expected_overtime() {
     q.earliest = at("2026-06-03T08:00:00Z");
     let outside = c.schedule.find_slots(&q).unwrap()[0].clone();
     assert!(matches!(
-        c.schedule
-            .book_overbooked(&outside, p3, 900, "o4", c.ids.generate(), &staff(), c.now),
+        c.schedule.book_overbooked(
+            &BookRequest::new(&outside, p3, "o4", c.ids.generate())
+                .with_no_show_probability_permille(900),
+            &staff(),
+            c.now
+        ),
         Err(ScheduleError::OverbookingRefused { .. })
     ));
     c.schedule.check_invariants().unwrap();
@@ -470,7 +549,11 @@ fn fhir_export_of_booked_schedule() {
         .clone();
     let id = c
         .schedule
-        .book(&o, alice, "f", c.ids.generate(), &staff(), c.now)
+        .book(
+            &BookRequest::new(&o, alice, "f", c.ids.generate()),
+            &staff(),
+            c.now,
+        )
         .unwrap();
     let appt = appointment_to_fhir(c.schedule.appointment(id).unwrap());
     let json = serde_json::to_value(&appt).unwrap();
@@ -550,10 +633,7 @@ fn the_optimiser_fills_the_waitlist_without_collisions() {
     for (k, (entry, patient, option)) in plan.proposals.iter().enumerate() {
         c.schedule
             .book(
-                option,
-                *patient,
-                &format!("plan{k}"),
-                c.ids.generate(),
+                &BookRequest::new(option, *patient, &format!("plan{k}"), c.ids.generate()),
                 &staff(),
                 c.now,
             )

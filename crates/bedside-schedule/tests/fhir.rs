@@ -6,8 +6,8 @@
 mod common;
 
 use bedside_core::{Actor, PatientId};
-use bedside_schedule::CancelReason;
 use bedside_schedule::fhir::{self, RoundTrip};
+use bedside_schedule::{BookRequest, CancelReason, CancelRequest, RescheduleRequest};
 use common::{at, clinic, query, staff};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -292,10 +292,7 @@ fn exports_from_every_appointment_state_are_complete() {
         let id = c
             .schedule
             .book(
-                &o,
-                patient,
-                &format!("t{n}{code}"),
-                c.ids.generate(),
+                &BookRequest::new(&o, patient, &format!("t{n}{code}"), c.ids.generate()),
                 &staff(),
                 c.now,
             )
@@ -308,7 +305,11 @@ fn exports_from_every_appointment_state_are_complete() {
     let (id, patient) = book(&mut c, "derm-new", 1);
     let actor = Actor::Patient { patient };
     c.schedule
-        .cancel(id, CancelReason::Patient, None, &actor, c.now)
+        .cancel(
+            &CancelRequest::new(id, CancelReason::Patient),
+            &actor,
+            c.now,
+        )
         .unwrap();
     let v = export(&c, id);
     check_appointment(&v, "cancelled", Some("pat"));
@@ -317,7 +318,11 @@ fn exports_from_every_appointment_state_are_complete() {
 
     let (id, _) = book(&mut c, "derm-new", 2);
     c.schedule
-        .cancel(id, CancelReason::Provider, None, &staff(), c.now)
+        .cancel(
+            &CancelRequest::new(id, CancelReason::Provider),
+            &staff(),
+            c.now,
+        )
         .unwrap();
     let v = export(&c, id);
     check_appointment(&v, "cancelled", Some("prov"));
@@ -333,7 +338,7 @@ fn exports_from_every_appointment_state_are_complete() {
     {
         let (id, _) = book(&mut c, "gp-video", n);
         c.schedule
-            .cancel(id, reason, None, &staff(), c.now)
+            .cancel(&CancelRequest::new(id, reason), &staff(), c.now)
             .unwrap();
         check_appointment(&export(&c, id), "cancelled", Some("other"));
     }
@@ -345,7 +350,7 @@ fn exports_from_every_appointment_state_are_complete() {
         .unwrap()[1]
         .clone();
     c.schedule
-        .reschedule(id, &later, None, &staff(), c.now)
+        .reschedule(&RescheduleRequest::new(id, &later), &staff(), c.now)
         .unwrap();
     check_appointment(&export(&c, id), "booked", None);
     let start = c.schedule.appointment(id).unwrap().period.start();

@@ -9,7 +9,9 @@ use bedside_schedule::solver::{
     IterationBudget, Problem, SolverConfig, SolverProvider, SolverRequest, Weights, evaluate,
     explain, solve,
 };
-use bedside_schedule::{CancelReason, RepairWeights};
+use bedside_schedule::{
+    BookRequest, CancelReason, CancelRequest, RepairRequest, RescheduleRequest,
+};
 use chrono::TimeDelta;
 use common::*;
 use proptest::prelude::*;
@@ -64,12 +66,12 @@ proptest! {
                     let opts = c.schedule.find_slots(&q).unwrap();
                     if let Some(o) = opts.get(pick % opts.len().max(1)) {
                         // Every option found must be bookable.
-                        let id = c.schedule.book(o, patients[patient], &format!("t{i}"), c.ids.generate(), &staff(), c.now).unwrap();
+                        let id = c.schedule.book(&BookRequest::new(o, patients[patient], &format!("t{i}"), c.ids.generate()), &staff(), c.now).unwrap();
                         booked.push(id);
                     }
                 }
                 Op::Cancel { which } if !booked.is_empty() => {
-                    let _ = c.schedule.cancel(booked[which % booked.len()], CancelReason::Patient, None, &staff(), c.now);
+                    let _ = c.schedule.cancel(&CancelRequest::new(booked[which % booked.len()], CancelReason::Patient), &staff(), c.now);
                 }
                 Op::Reschedule { which, pick } if !booked.is_empty() => {
                     let id = booked[which % booked.len()];
@@ -77,7 +79,7 @@ proptest! {
                     let opts = c.schedule.find_slots(&query(&c, &ap.appointment_type, Some(ap.patient))).unwrap();
                     if let Some(o) = opts.get(pick % opts.len().max(1)) {
                         let before = c.schedule.appointment(id).unwrap().version;
-                        match c.schedule.reschedule(id, o, None, &staff(), c.now) {
+                        match c.schedule.reschedule(&RescheduleRequest::new(id, o), &staff(), c.now) {
                             Ok(()) => prop_assert_eq!(c.schedule.appointment(id).unwrap().version, before + 1),
                             Err(_) => prop_assert_eq!(c.schedule.appointment(id).unwrap(), &ap),
                         }
@@ -86,7 +88,7 @@ proptest! {
                 Op::Repair { provider, day } => {
                     let start = at("2026-06-01T00:00:00Z") + TimeDelta::days(day);
                     let period = Period::new(start, start + TimeDelta::days(1)).unwrap();
-                    c.schedule.repair_unavailable(c.providers[provider], period, RepairWeights::default(), &staff(), c.now).unwrap();
+                    c.schedule.repair_unavailable(&RepairRequest::new(c.providers[provider], period), &staff(), c.now).unwrap();
                 }
                 Op::NoShowOrCheckIn { which, check_in } if !booked.is_empty() => {
                     let id = booked[which % booked.len()];

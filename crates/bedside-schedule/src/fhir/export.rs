@@ -12,7 +12,7 @@ use super::{
     ParticipantStatus, SlotStatus,
 };
 use crate::schedule::{Appointment, AppointmentType, Change, Schedule, SlotQuery};
-use crate::{AppointmentStatus, CancelReason, Preferences, VisitKind};
+use crate::{AppointmentStatus, CancelReason, EncounterKind};
 
 /// HL7's code system of `Appointment.cancelationReason`.
 const CANCELLATION_REASON: &str =
@@ -195,15 +195,15 @@ pub fn appointment_to_fhir(ap: &Appointment) -> FhirAppointment {
     }
 }
 
-/// `appointmentType` (HL7 v2 table 0276) of a visit kind.
-fn visit_kind_concept(kind: VisitKind) -> CodeableConcept {
+/// `appointmentType` (HL7 v2 table 0276) of an encounter kind.
+fn encounter_kind_concept(kind: EncounterKind) -> CodeableConcept {
     let c = match kind {
-        VisitKind::New => coding(
+        EncounterKind::New => coding(
             V2_0276,
             "ROUTINE",
             "Routine appointment - default if not valued",
         ),
-        VisitKind::FollowUp => coding(
+        EncounterKind::FollowUp => coding(
             V2_0276,
             "FOLLOWUP",
             "A follow up visit from a previous appointment",
@@ -235,7 +235,7 @@ fn describe_type(
     specialty: &mut Vec<CodeableConcept>,
     t: &AppointmentType,
 ) {
-    *appointment_type = Some(visit_kind_concept(t.kind));
+    *appointment_type = Some(encounter_kind_concept(t.kind));
     specialty.extend(bedside_concept("skill", &t.skill));
 }
 
@@ -282,17 +282,9 @@ pub fn free_slots_to_fhir(
     let Some(p) = schedule.providers().get(provider) else {
         return Err(crate::ScheduleError::NotFound { kind: "provider" });
     };
-    let q = SlotQuery {
-        appointment_type: appointment_type.to_string(),
-        patient: None,
-        now: horizon.start(),
-        earliest: horizon.start(),
-        latest: horizon.end(),
-        providers: vec![p.id],
-        preferences: Preferences::default(),
-        limit,
-        self_booking: false,
-    };
+    let q = SlotQuery::new(appointment_type, horizon.start(), horizon.end())
+        .with_providers(vec![p.id])
+        .with_limit(limit);
     let kind = schedule.appointment_type(appointment_type);
     Ok(schedule
         .find_slots(&q)?

@@ -1,153 +1,180 @@
-//! Holds (`$hold`), idempotent booking (`$book`), cancellation and rescheduling.
+//! Holds (`$hold`), idempotent booking (`$book`), cancellation and rescheduling, each taking
+//! one request value.
 
+use super::transitions::Action;
 use super::*;
 
-impl Schedule {
-    /// Checks that `option` can be booked for `patient` right now, ignoring `ignore`'s own
-    /// occupancy. Returns the slot ranges: (block start, block end, visit start, visit end).
-    pub(super) fn check_option(
-        &self,
-        option: &SlotOption,
+/// A booking: `option` for `patient` as appointment `id`, idempotent by `client_token`.
+///
+/// Used by [`Schedule::book`] and [`Schedule::book_overbooked`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookRequest<'a> {
+    /// The option to book (from [`Schedule::find_slots`]).
+    pub option: &'a SlotOption,
+    /// The patient.
+    pub patient: PatientId,
+    /// The caller's idempotency token: a retry with the same token returns the same
+    /// appointment.
+    pub client_token: &'a str,
+    /// The new appointment's id.
+    pub id: AppointmentId,
+    /// Probability the patient does not come, in permille (0 by default; clamped to 1000).
+    /// Overbooking uses it to bound expected overtime.
+    pub no_show_probability_permille: u16,
+}
+
+impl<'a> BookRequest<'a> {
+    /// Books `option` for `patient` as `id`, idempotent by `client_token`, with a no-show
+    /// probability of 0.
+    pub fn new(
+        option: &'a SlotOption,
         patient: PatientId,
-        ignore: Option<AppointmentId>,
-    ) -> Result<(usize, usize, usize, usize), ScheduleError> {
-        let t = self.type_of(&option.appointment_type)?;
-        let (bb, dur, ba) = self.type_slots(t);
-        let g = i64::from(self.grid.granularity_minutes);
-        let visit = self
-            .slot_floor(option.period.start())
-            .ok_or(ScheduleError::RuleViolation {
-                reason: "outside the schedule",
-            })?;
-        if self.slot_instant(visit) != option.period.start()
-            || option.period.duration() != TimeDelta::minutes(dur as i64 * g)
-        {
-            return Err(ScheduleError::RuleViolation {
-                reason: "not aligned to the type's grid slots",
-            });
+        client_token: &'a str,
+        id: AppointmentId,
+    ) -> Self {
+        Self {
+            option,
+            patient,
+            client_token,
+            id,
+            no_show_probability_permille: 0,
         }
-        if visit < bb || visit + dur + ba > self.slots {
-            return Err(ScheduleError::RuleViolation {
-                reason: "outside the schedule",
-            });
-        }
-        let (a, b) = (visit - bb, visit + dur + ba);
-        let p = self.provider_index(option.provider)?;
-        if !self.providers[p].skills.contains(&t.skill) {
-            return Err(ScheduleError::RuleViolation {
-                reason: "provider lacks the skill",
-            });
-        }
-        // Temporarily consider the ignored appointment's own slots free.
-        let own = ignore
-            .and_then(|id| self.appointments.get(&id))
-            .filter(|a| a.status.holds_resources() && !a.overbooked);
-        let own_block = own.and_then(|ap| self.block_of(ap).ok());
-        let free_except_own = |track: &Track, resource_matches: bool| {
-            (a..b).all(|s| {
-                let own_here = resource_matches
-                    && own_block.is_some_and(|(oa, ob, _, _)| (oa..ob).contains(&s));
-                own_here || track.free_word(s / 64) >> (s % 64) & 1 == 1
-            })
-        };
-        let own_provider = own.is_some_and(|ap| ap.provider == option.provider);
-        if !free_except_own(&self.provider_tracks[p], own_provider) {
-            return Err(ScheduleError::Conflict {
-                reason: "provider busy or unavailable",
-            });
-        }
-        let needs_room = matches!((&t.room_capability, t.mode), (Some(_), VisitMode::InPerson));
-        match (needs_room, option.room) {
-            (true, Some(room)) => {
-                let r = self
-                    .rooms
-                    .iter()
-                    .position(|x| x.id == room)
-                    .ok_or(ScheduleError::NotFound { kind: "room" })?;
-                if let Some(cap) = &t.room_capability
-                    && !self.rooms[r].capabilities.contains(cap)
-                {
-                    return Err(ScheduleError::RuleViolation {
-                        reason: "room lacks the capability",
-                    });
-                }
-                let own_room = own.is_some_and(|ap| ap.room == Some(room));
-                if !free_except_own(&self.room_tracks[r], own_room) {
-                    return Err(ScheduleError::Conflict {
-                        reason: "room busy or closed",
-                    });
-                }
-            }
-            (true, None) => {
-                return Err(ScheduleError::RuleViolation {
-                    reason: "a room is required",
-                });
-            }
-            (false, Some(_)) => {
-                return Err(ScheduleError::RuleViolation {
-                    reason: "no room is needed",
-                });
-            }
-            (false, None) => {}
-        }
-        match (&t.equipment, option.equipment) {
-            (Some((kind, units)), Some(eq)) => {
-                let q =
-                    self.pools
-                        .iter()
-                        .position(|x| x.id == eq)
-                        .ok_or(ScheduleError::NotFound {
-                            kind: "equipment pool",
-                        })?;
-                if &self.pools[q].kind != kind {
-                    return Err(ScheduleError::RuleViolation {
-                        reason: "wrong equipment kind",
-                    });
-                }
-                let own_eq = own.filter(|ap| ap.equipment == Some(eq)).and(own_block);
-                let ok = (visit..visit + dur).all(|s| {
-                    let mine = own_eq.is_some_and(|(_, _, va, vb)| (va..vb).contains(&s));
-                    let used = self.pool_use[q][s] - if mine { *units } else { 0 };
-                    used + units <= self.pools[q].count
-                });
-                if !ok {
-                    return Err(ScheduleError::Conflict {
-                        reason: "equipment in use",
-                    });
-                }
-            }
-            (Some(_), None) => {
-                return Err(ScheduleError::RuleViolation {
-                    reason: "equipment is required",
-                });
-            }
-            (None, Some(_)) => {
-                return Err(ScheduleError::RuleViolation {
-                    reason: "no equipment is needed",
-                });
-            }
-            (None, None) => {}
-        }
-        let own_patient = own.filter(|ap| ap.patient == patient).and(own_block);
-        if let Some(busy) = self.patient_busy.get(&patient) {
-            let clash = busy
-                .range(..visit + dur)
-                .any(|(&s, &e)| e > visit && own_patient.is_none_or(|(_, _, va, _)| va != s));
-            if clash {
-                return Err(ScheduleError::Conflict {
-                    reason: "patient already booked",
-                });
-            }
-        }
-        Ok((a, b, visit, visit + dur))
     }
 
-    /// Releases every hold that expired at or before `now`.
-    pub fn expire_holds(&mut self, now: Timestamp) {
+    /// Sets the no-show probability, in permille.
+    #[must_use]
+    pub fn with_no_show_probability_permille(mut self, permille: u16) -> Self {
+        self.no_show_probability_permille = permille;
+        self
+    }
+}
+
+/// A hold (FHIR `$hold`): `option` reserved for `patient` until `expires_at`, as hold `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldRequest<'a> {
+    /// The option to hold.
+    pub option: &'a SlotOption,
+    /// The patient it is held for.
+    pub patient: PatientId,
+    /// When the hold lapses.
+    pub expires_at: Timestamp,
+    /// The hold's id.
+    pub id: HoldId,
+}
+
+impl<'a> HoldRequest<'a> {
+    /// Holds `option` for `patient` until `expires_at` as `id`.
+    pub fn new(
+        option: &'a SlotOption,
+        patient: PatientId,
+        expires_at: Timestamp,
+        id: HoldId,
+    ) -> Self {
+        Self {
+            option,
+            patient,
+            expires_at,
+            id,
+        }
+    }
+}
+
+/// Booking a hold (FHIR `$book`): hold `hold` becomes appointment `id`, idempotent by
+/// `client_token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookHoldRequest<'a> {
+    /// The hold.
+    pub hold: HoldId,
+    /// The caller's idempotency token.
+    pub client_token: &'a str,
+    /// The new appointment's id.
+    pub id: AppointmentId,
+}
+
+impl<'a> BookHoldRequest<'a> {
+    /// Books `hold` as `id`, idempotent by `client_token`.
+    pub fn new(hold: HoldId, client_token: &'a str, id: AppointmentId) -> Self {
+        Self {
+            hold,
+            client_token,
+            id,
+        }
+    }
+}
+
+/// A cancellation of appointment `id` for `reason`, optionally guarded by the version the
+/// caller saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelRequest {
+    /// The appointment.
+    pub id: AppointmentId,
+    /// Why.
+    pub reason: CancelReason,
+    /// The version the caller saw; `None` skips the check.
+    pub expected_version: Option<u32>,
+}
+
+impl CancelRequest {
+    /// Cancels `id` for `reason`, whatever its version.
+    pub fn new(id: AppointmentId, reason: CancelReason) -> Self {
+        Self {
+            id,
+            reason,
+            expected_version: None,
+        }
+    }
+
+    /// Refuses the cancellation if the appointment is no longer at `version`.
+    #[must_use]
+    pub fn expecting_version(mut self, version: u32) -> Self {
+        self.expected_version = Some(version);
+        self
+    }
+}
+
+/// A move of appointment `id` to `option`, optionally guarded by the version the caller saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RescheduleRequest<'a> {
+    /// The appointment.
+    pub id: AppointmentId,
+    /// Where it moves.
+    pub option: &'a SlotOption,
+    /// The version the caller saw; `None` skips the check.
+    pub expected_version: Option<u32>,
+}
+
+impl<'a> RescheduleRequest<'a> {
+    /// Moves `id` to `option`, whatever its version.
+    pub fn new(id: AppointmentId, option: &'a SlotOption) -> Self {
+        Self {
+            id,
+            option,
+            expected_version: None,
+        }
+    }
+
+    /// Refuses the move if the appointment is no longer at `version`.
+    #[must_use]
+    pub fn expecting_version(mut self, version: u32) -> Self {
+        self.expected_version = Some(version);
+        self
+    }
+}
+
+/// Whether a new appointment occupies its resources or sits on top of another booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Placement {
+    Regular,
+    Overbooked,
+}
+
+impl Schedule {
+    /// Releases every hold that expired at or before `at`.
+    pub fn expire_holds(&mut self, at: Timestamp) {
         let expired: Vec<HoldId> = self
             .holds
             .iter()
-            .filter(|(_, h)| h.expires_at <= now)
+            .filter(|(_, h)| h.expires_at <= at)
             .map(|(id, _)| *id)
             .collect();
         for id in expired {
@@ -159,32 +186,29 @@ impl Schedule {
         }
     }
 
-    /// Holds `option` for `patient` until `expires_at` (FHIR `$hold`): nobody else can take it
-    /// meanwhile.
+    /// Holds an option for a patient until the request's `expires_at` (FHIR `$hold`): nobody
+    /// else can take it meanwhile. Holds that expired by `at` are released first.
     ///
     /// # Errors
     /// [`ScheduleError::Conflict`] or [`ScheduleError::RuleViolation`] if the option is not
     /// bookable.
     pub fn hold(
         &mut self,
-        option: &SlotOption,
-        patient: PatientId,
-        now: Timestamp,
-        expires_at: Timestamp,
-        id: HoldId,
+        request: &HoldRequest<'_>,
+        at: Timestamp,
     ) -> Result<HoldId, ScheduleError> {
-        self.expire_holds(now);
-        let ranges = self.check_option(option, patient, None)?;
-        self.occupy(option, patient, ranges, true);
+        self.expire_holds(at);
+        let ranges = self.check_option(request.option, request.patient, None)?;
+        self.occupy(request.option, request.patient, ranges, true);
         self.holds.insert(
-            id,
+            request.id,
             Hold {
-                option: option.clone(),
-                patient,
-                expires_at,
+                option: request.option.clone(),
+                patient: request.patient,
+                expires_at: request.expires_at,
             },
         );
-        Ok(id)
+        Ok(request.id)
     }
 
     /// Books a held option (FHIR `$book`), idempotently: the same `client_token` always yields
@@ -195,64 +219,62 @@ impl Schedule {
     /// [`ScheduleError::TokenReused`].
     pub fn book_hold(
         &mut self,
-        hold: HoldId,
-        client_token: &str,
-        id: AppointmentId,
+        request: &BookHoldRequest<'_>,
         actor: &Actor,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<AppointmentId, ScheduleError> {
-        if let Some(&existing) = self.tokens.get(client_token) {
+        if let Some(&existing) = self.tokens.get(request.client_token) {
             return Ok(existing);
         }
-        let h = match self.holds.get(&hold) {
-            Some(h) if h.expires_at <= now => {
-                self.expire_holds(now);
+        let h = match self.holds.get(&request.hold) {
+            Some(h) if h.expires_at <= at => {
+                self.expire_holds(at);
                 return Err(ScheduleError::HoldExpired);
             }
             Some(h) => h.clone(),
             None => return Err(ScheduleError::NotFound { kind: "hold" }),
         };
-        self.expire_holds(now);
+        self.expire_holds(at);
         // The hold already occupies the resources; turn it into an appointment.
-        self.holds.remove(&hold);
-        self.insert_appointment(id, &h.option, h.patient, actor, now, false, 0);
-        self.tokens.insert(client_token.to_string(), id);
-        Ok(id)
+        self.holds.remove(&request.hold);
+        let booking = BookRequest::new(&h.option, h.patient, request.client_token, request.id);
+        self.insert_appointment(&booking, Placement::Regular, actor, at);
+        Ok(request.id)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Stores a new booked appointment (its resources are already marked) and its token.
     pub(super) fn insert_appointment(
         &mut self,
-        id: AppointmentId,
-        option: &SlotOption,
-        patient: PatientId,
+        request: &BookRequest<'_>,
+        placement: Placement,
         actor: &Actor,
-        now: Timestamp,
-        overbooked: bool,
-        no_show_permille: u16,
+        at: Timestamp,
     ) {
+        let option = request.option;
         self.appointments.insert(
-            id,
+            request.id,
             Appointment {
-                id,
-                patient,
+                id: request.id,
+                patient: request.patient,
                 appointment_type: option.appointment_type.clone(),
                 provider: option.provider,
                 room: option.room,
                 equipment: option.equipment,
                 period: option.period,
                 status: AppointmentStatus::Booked,
-                overbooked,
-                no_show_probability_permille: no_show_permille,
+                overbooked: placement == Placement::Overbooked,
+                no_show_probability_permille: request.no_show_probability_permille.min(1000),
                 version: 1,
                 history: vec![HistoryEntry {
                     version: 1,
-                    at: now,
+                    at,
                     actor: actor.clone(),
                     change: Change::Booked,
                 }],
             },
         );
+        self.tokens
+            .insert(request.client_token.to_string(), request.id);
     }
 
     /// The appointment a `client_token` booked, if any (so a caller can recognise a retried
@@ -261,8 +283,8 @@ impl Schedule {
         self.tokens.get(client_token).copied()
     }
 
-    /// Books `option` directly (staff booking, or self-booking without a hold), idempotent by
-    /// `client_token`.
+    /// Books an option directly (staff booking, or self-booking without a hold), idempotent
+    /// by the request's `client_token`.
     ///
     /// # Errors
     /// [`ScheduleError::Conflict`] if anything is taken, [`ScheduleError::RuleViolation`] if
@@ -270,18 +292,14 @@ impl Schedule {
     /// a different option.
     pub fn book(
         &mut self,
-        option: &SlotOption,
-        patient: PatientId,
-        client_token: &str,
-        id: AppointmentId,
+        request: &BookRequest<'_>,
         actor: &Actor,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<AppointmentId, ScheduleError> {
-        if let Some(&existing) = self.tokens.get(client_token) {
+        let (option, patient) = (request.option, request.patient);
+        if let Some(&existing) = self.tokens.get(request.client_token) {
             let same = self.appointments.get(&existing).is_some_and(|a| {
-                a.patient == patient
-                    && Self::option_of(a).period == option.period
-                    && a.provider == option.provider
+                a.patient == patient && a.period == option.period && a.provider == option.provider
             });
             return if same {
                 Ok(existing)
@@ -289,14 +307,14 @@ impl Schedule {
                 Err(ScheduleError::TokenReused)
             };
         }
-        self.expire_holds(now);
+        self.expire_holds(at);
         let ranges = self.check_option(option, patient, None)?;
         self.occupy(option, patient, ranges, true);
-        self.insert_appointment(id, option, patient, actor, now, false, 0);
-        self.tokens.insert(client_token.to_string(), id);
-        Ok(id)
+        self.insert_appointment(request, Placement::Regular, actor, at);
+        Ok(request.id)
     }
 
+    /// Frees the resources of appointment `id` if its status holds them.
     pub(super) fn release(&mut self, id: AppointmentId) {
         let Some(ap) = self.appointments.get(&id).cloned() else {
             return;
@@ -331,62 +349,54 @@ impl Schedule {
     /// [`ScheduleError::VersionConflict`] if `expected_version` is stale.
     pub fn cancel(
         &mut self,
-        id: AppointmentId,
-        reason: CancelReason,
-        expected_version: Option<u32>,
+        request: &CancelRequest,
         actor: &Actor,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<SlotOption, ScheduleError> {
-        use AppointmentStatus as S;
-        self.change(
-            id,
-            expected_version,
-            "cancel",
-            &[S::Proposed, S::Pending, S::Booked],
-        )?;
+        let id = request.id;
+        self.change(id, request.expected_version, Action::Cancel)?;
         self.release(id);
-        let ap = self
-            .appointments
-            .get_mut(&id)
-            .ok_or(ScheduleError::NotFound {
-                kind: "appointment",
-            })?;
-        ap.status = S::Cancelled;
-        Self::record(ap, actor, now, Change::Cancelled { reason });
+        let ap = self.change(id, None, Action::Cancel)?;
+        ap.status = AppointmentStatus::Cancelled;
+        Self::record(
+            ap,
+            actor,
+            at,
+            Change::Cancelled {
+                reason: request.reason,
+            },
+        );
         Ok(Self::option_of(ap))
     }
 
-    /// Moves a booked appointment to `option`, all or nothing (the old time stays if the new
-    /// one is not free).
+    /// Moves a booked appointment to the request's option, all or nothing (the old time stays
+    /// if the new one is not free).
     ///
     /// # Errors
     /// As [`Schedule::book`], plus [`ScheduleError::InvalidTransition`] unless booked or
     /// pending.
     pub fn reschedule(
         &mut self,
-        id: AppointmentId,
-        option: &SlotOption,
-        expected_version: Option<u32>,
+        request: &RescheduleRequest<'_>,
         actor: &Actor,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<(), ScheduleError> {
-        self.move_to(id, option, expected_version, actor, now, false)
+        self.move_to(request, MoveKind::Rescheduled, actor, at)
     }
 
+    /// Moves an appointment, recording the move as `kind`.
     pub(super) fn move_to(
         &mut self,
-        id: AppointmentId,
-        option: &SlotOption,
-        expected_version: Option<u32>,
+        request: &RescheduleRequest<'_>,
+        kind: MoveKind,
         actor: &Actor,
-        now: Timestamp,
-        repair: bool,
+        at: Timestamp,
     ) -> Result<(), ScheduleError> {
-        use AppointmentStatus as S;
+        let (id, option) = (request.id, request.option);
         let patient = self
-            .change(id, expected_version, "reschedule", &[S::Booked, S::Pending])?
+            .change(id, request.expected_version, Action::Reschedule)?
             .patient;
-        self.expire_holds(now);
+        self.expire_holds(at);
         let held = self
             .appointments
             .get(&id)
@@ -408,13 +418,19 @@ impl Schedule {
         ap.equipment = option.equipment;
         ap.period = option.period;
         ap.overbooked = false;
-        ap.status = S::Booked;
-        let change = if repair {
-            Change::Repaired { from }
-        } else {
-            Change::Rescheduled { from }
+        ap.status = AppointmentStatus::Booked;
+        let change = match kind {
+            MoveKind::Rescheduled => Change::Rescheduled { from },
+            MoveKind::Repaired => Change::Repaired { from },
         };
-        Self::record(ap, actor, now, change);
+        Self::record(ap, actor, at, change);
         Ok(())
     }
+}
+
+/// How a move is recorded in the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum MoveKind {
+    Rescheduled,
+    Repaired,
 }

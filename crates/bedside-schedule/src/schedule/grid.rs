@@ -102,11 +102,7 @@ impl Schedule {
     }
 
     pub(super) fn type_of(&self, code: &str) -> Result<&AppointmentType, ScheduleError> {
-        self.types
-            .get(code)
-            .ok_or_else(|| ScheduleError::UnknownAppointmentType {
-                code: code.chars().take(64).collect(),
-            })
+        self.types.get(code).ok_or_else(|| self.unknown_type(code))
     }
 
     /// `(buffer_before, duration, buffer_after)` in slots.
@@ -242,5 +238,18 @@ impl Schedule {
             }
         }
         m
+    }
+
+    /// The error for an unregistered type `code`, listing the registered ones.
+    pub(crate) fn unknown_type(&self, code: &str) -> ScheduleError {
+        ScheduleError::UnknownAppointmentType {
+            code: code.chars().take(64).collect(),
+            valid: self
+                .types
+                .keys()
+                .take(crate::error::MAX_LISTED_CODES)
+                .cloned()
+                .collect(),
+        }
     }
 }

@@ -8,15 +8,20 @@
 //! overbooking, see [`Schedule::book_overbooked`], is tracked separately and bounded).
 
 mod booking;
+mod checks;
 mod grid;
 mod invariants;
 mod overbooking;
 mod repair;
 mod search;
+mod snapshot;
 mod transitions;
 mod types;
 mod waitlist;
 
+pub use booking::{BookHoldRequest, BookRequest, CancelRequest, HoldRequest, RescheduleRequest};
+pub use repair::RepairRequest;
+pub use snapshot::{HoldSnapshot, ScheduleSnapshot};
 pub use types::*;
 
 use std::collections::{BTreeMap, HashMap};
@@ -31,7 +36,10 @@ use grid::Track;
 use types::Hold;
 
 /// The live schedule.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// Not serde: its availability bitsets and busy indices are caches. Store
+/// [`Schedule::snapshot`] and reload with [`Schedule::restore`].
+#[derive(Debug, Clone)]
 pub struct Schedule {
     grid: GridConfig,
     slots: usize,
@@ -52,6 +60,8 @@ pub struct Schedule {
     waitlist: BTreeMap<WaitlistEntryId, WaitlistEntry>,
     overbook: OverbookPolicy,
     overbook_busy: Vec<Vec<u64>>,
+    /// Periods providers were made unavailable by a repair (not in their calendars).
+    unavailable: Vec<(ProviderId, Period)>,
 }
 
 impl Schedule {
@@ -106,6 +116,7 @@ impl Schedule {
             waitlist: BTreeMap::new(),
             overbook: OverbookPolicy::default(),
             overbook_busy: Vec::new(),
+            unavailable: Vec::new(),
         })
     }
 

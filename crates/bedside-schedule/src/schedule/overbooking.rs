@@ -1,5 +1,6 @@
 //! Designated overbooking sessions, bounded by expected overtime.
 
+use super::booking::Placement;
 use super::*;
 
 impl Schedule {
@@ -8,7 +9,7 @@ impl Schedule {
         self.overbook = policy;
     }
 
-    /// Books `option` on top of an existing booking inside a designated overbooking session,
+    /// Books the request's option on top of an existing booking inside a designated overbooking session,
     /// if the session's expected overtime (expected work minus session length, using each
     /// appointment's show probability) stays within the policy bound. At most one extra
     /// booking per slot.
@@ -16,18 +17,17 @@ impl Schedule {
     /// # Errors
     /// [`ScheduleError::OverbookingRefused`] outside a session, above the bound, or when the
     /// slot is already overbooked; [`ScheduleError::Conflict`] for a patient clash.
-    #[allow(clippy::too_many_arguments)]
+    /// The request's [`no_show_probability_permille`](BookRequest::no_show_probability_permille)
+    /// is the new appointment's expected absence.
     pub fn book_overbooked(
         &mut self,
-        option: &SlotOption,
-        patient: PatientId,
-        no_show_permille: u16,
-        client_token: &str,
-        id: AppointmentId,
+        request: &BookRequest<'_>,
         actor: &Actor,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<AppointmentId, ScheduleError> {
-        if let Some(&existing) = self.tokens.get(client_token) {
+        let (option, patient) = (request.option, request.patient);
+        let no_show_permille = request.no_show_probability_permille;
+        if let Some(&existing) = self.tokens.get(request.client_token) {
             return Ok(existing);
         }
         let session = self
@@ -88,16 +88,7 @@ impl Schedule {
             .entry(patient)
             .or_default()
             .insert(visit, visit + dur);
-        self.insert_appointment(
-            id,
-            option,
-            patient,
-            actor,
-            now,
-            true,
-            no_show_permille.min(1000),
-        );
-        self.tokens.insert(client_token.to_string(), id);
-        Ok(id)
+        self.insert_appointment(request, Placement::Overbooked, actor, at);
+        Ok(request.id)
     }
 }

@@ -1,14 +1,71 @@
-//! Status changes of a booked appointment: versioned, attributed, checked against a table.
+//! Status changes of an appointment: one table says which statuses each action starts from
+//! and where the simple ones (check-in, fulfil, no-show) lead; every change is versioned and
+//! attributed.
 
 use super::*;
 
+/// What is done to an existing appointment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Action {
+    Cancel,
+    Reschedule,
+    CheckIn,
+    Fulfil,
+    NoShow,
+}
+
+/// One row of the transition table.
+struct Rule {
+    /// The verb used in [`ScheduleError::InvalidTransition`].
+    verb: &'static str,
+    /// Statuses the action applies to.
+    from: &'static [AppointmentStatus],
+    /// Status afterwards, for the actions that only change the status.
+    to: Option<(AppointmentStatus, Change)>,
+}
+
+impl Action {
+    /// The transition table.
+    fn rule(self) -> Rule {
+        use AppointmentStatus as S;
+        match self {
+            Action::Cancel => Rule {
+                verb: "cancel",
+                from: &[S::Proposed, S::Pending, S::Booked],
+                to: None,
+            },
+            Action::Reschedule => Rule {
+                verb: "reschedule",
+                from: &[S::Booked, S::Pending],
+                to: None,
+            },
+            Action::CheckIn => Rule {
+                verb: "check in",
+                from: &[S::Booked],
+                to: Some((S::Arrived, Change::CheckedIn)),
+            },
+            Action::Fulfil => Rule {
+                verb: "fulfil",
+                from: &[S::Arrived],
+                to: Some((S::Fulfilled, Change::Fulfilled)),
+            },
+            Action::NoShow => Rule {
+                verb: "mark as no-show",
+                from: &[S::Booked],
+                to: Some((S::Noshow, Change::NoShow)),
+            },
+        }
+    }
+}
+
 impl Schedule {
+    /// The appointment `id`, if `action` applies to its status and its version is
+    /// `expected_version` (when given).
     pub(super) fn change(
         &mut self,
         id: AppointmentId,
         expected_version: Option<u32>,
-        action: &'static str,
-        allowed: &[AppointmentStatus],
+        action: Action,
     ) -> Result<&mut Appointment, ScheduleError> {
         let ap = self
             .appointments
@@ -24,23 +81,46 @@ impl Schedule {
                 found: ap.version,
             });
         }
-        if !allowed.contains(&ap.status) {
+        let rule = action.rule();
+        if !rule.from.contains(&ap.status) {
             return Err(ScheduleError::InvalidTransition {
-                action,
+                action: rule.verb,
                 status: ap.status,
             });
         }
         Ok(ap)
     }
 
-    pub(super) fn record(ap: &mut Appointment, actor: &Actor, now: Timestamp, change: Change) {
+    /// Appends `change` to the history as the next version.
+    pub(super) fn record(ap: &mut Appointment, actor: &Actor, at: Timestamp, change: Change) {
         ap.version += 1;
         ap.history.push(HistoryEntry {
             version: ap.version,
-            at: now,
+            at,
             actor: actor.clone(),
             change,
         });
+    }
+
+    /// Applies a status-only action from the table.
+    fn transition(
+        &mut self,
+        id: AppointmentId,
+        action: Action,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<(), ScheduleError> {
+        let ap = self.change(id, None, action)?;
+        if action == Action::NoShow && at < ap.period.start() {
+            return Err(ScheduleError::RuleViolation {
+                reason: "the appointment has not started",
+            });
+        }
+        if let Some((status, change)) = action.rule().to {
+            ap.status = status;
+            Self::record(ap, actor, at, change);
+        }
+        Ok(())
     }
 
     /// Marks a booked appointment as arrived (checked in).
@@ -51,12 +131,9 @@ impl Schedule {
         &mut self,
         id: AppointmentId,
         actor: &Actor,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<(), ScheduleError> {
-        let ap = self.change(id, None, "check in", &[AppointmentStatus::Booked])?;
-        ap.status = AppointmentStatus::Arrived;
-        Self::record(ap, actor, now, Change::CheckedIn);
-        Ok(())
+        self.transition(id, Action::CheckIn, actor, at)
     }
 
     /// Marks an arrived appointment as fulfilled.
@@ -67,16 +144,13 @@ impl Schedule {
         &mut self,
         id: AppointmentId,
         actor: &Actor,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<(), ScheduleError> {
-        let ap = self.change(id, None, "fulfil", &[AppointmentStatus::Arrived])?;
-        ap.status = AppointmentStatus::Fulfilled;
-        Self::record(ap, actor, now, Change::Fulfilled);
-        Ok(())
+        self.transition(id, Action::Fulfil, actor, at)
     }
 
-    /// Marks a booked appointment whose start has passed as a no-show; its resources stay
-    /// recorded as used.
+    /// Marks a booked appointment whose start has passed by `at` as a no-show; its resources
+    /// stay recorded as used.
     ///
     /// # Errors
     /// [`ScheduleError::InvalidTransition`] unless booked, or
@@ -85,16 +159,32 @@ impl Schedule {
         &mut self,
         id: AppointmentId,
         actor: &Actor,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<(), ScheduleError> {
-        let ap = self.change(id, None, "mark as no-show", &[AppointmentStatus::Booked])?;
-        if now < ap.period.start() {
-            return Err(ScheduleError::RuleViolation {
-                reason: "the appointment has not started",
-            });
+        self.transition(id, Action::NoShow, actor, at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every action's table row names at least one start status, and the status-only
+    /// actions never start from their own target (a repeated call is refused, not a no-op).
+    #[test]
+    fn table_is_consistent() {
+        for action in [
+            Action::Cancel,
+            Action::Reschedule,
+            Action::CheckIn,
+            Action::Fulfil,
+            Action::NoShow,
+        ] {
+            let rule = action.rule();
+            assert!(!rule.from.is_empty());
+            if let Some((to, _)) = rule.to {
+                assert!(!rule.from.contains(&to), "{action:?}");
+            }
         }
-        ap.status = AppointmentStatus::Noshow;
-        Self::record(ap, actor, now, Change::NoShow);
-        Ok(())
     }
 }

@@ -82,29 +82,45 @@ pub struct EquipmentPool {
 /// In person or by video.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum VisitMode {
+pub enum EncounterMode {
     /// At the clinic: needs a room if the type names a capability.
     InPerson,
     /// Video call: never needs a room.
     Video,
 }
 
-/// New patient or follow-up.
+/// New patient or follow-up (FHIR `Appointment.appointmentType`, HL7 v2 table 0276).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum VisitKind {
-    /// First visit for this problem.
+pub enum EncounterKind {
+    /// First encounter for this problem.
     New,
     /// Follow-up.
     FollowUp,
 }
 
 /// An appointment type and its booking rules.
+///
+/// Build one with [`AppointmentType::new`] and the `with_*` methods; the fields stay public
+/// plain data (and keep their serde names, which embedders journal).
+///
+/// ```
+/// use bedside_schedule::{AppointmentType, EncounterKind};
+///
+/// let t = AppointmentType::new("derm-proc", 30, "derm")
+///     .with_room_capability("procedure")
+///     .with_equipment("ultrasound", 1)
+///     .with_buffers(0, 15)
+///     .with_kind(EncounterKind::FollowUp)
+///     .with_self_booking_window(120, 60);
+/// assert_eq!(t.buffer_after_minutes, 15);
+/// assert_eq!(t.max_horizon_days, 60);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppointmentType {
     /// Code (e.g. `derm-new`).
     pub code: String,
-    /// Length of the visit.
+    /// Length of the encounter.
     pub duration_minutes: u32,
     /// Skill the provider must hold.
     pub skill: String,
@@ -112,21 +128,97 @@ pub struct AppointmentType {
     pub room_capability: Option<String>,
     /// Equipment kind and units needed.
     pub equipment: Option<(String, u16)>,
-    /// Provider and room time blocked before the visit.
+    /// Provider and room time blocked before the encounter.
     pub buffer_before_minutes: u32,
-    /// Provider and room time blocked after the visit.
+    /// Provider and room time blocked after the encounter.
     pub buffer_after_minutes: u32,
     /// In person or video.
-    pub mode: VisitMode,
+    pub mode: EncounterMode,
     /// New or follow-up.
-    pub kind: VisitKind,
-    /// Self-booking: earliest start is this long after now.
+    pub kind: EncounterKind,
+    /// Self-booking: earliest start is this long after the search instant.
     pub min_notice_minutes: u32,
-    /// Self-booking: latest start is this many days after now.
+    /// Self-booking: latest start is this many days after the search instant.
     pub max_horizon_days: u32,
 }
 
+impl AppointmentType {
+    /// Default self-booking horizon of [`AppointmentType::new`], in days.
+    pub const DEFAULT_MAX_HORIZON_DAYS: u32 = 90;
+
+    /// A type `code` of `duration_minutes` needing a provider with `skill`: in person, new,
+    /// no room, equipment or buffers, no self-booking notice and a
+    /// [`DEFAULT_MAX_HORIZON_DAYS`](Self::DEFAULT_MAX_HORIZON_DAYS) horizon.
+    pub fn new(code: impl Into<String>, duration_minutes: u32, skill: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            duration_minutes,
+            skill: skill.into(),
+            room_capability: None,
+            equipment: None,
+            buffer_before_minutes: 0,
+            buffer_after_minutes: 0,
+            mode: EncounterMode::InPerson,
+            kind: EncounterKind::New,
+            min_notice_minutes: 0,
+            max_horizon_days: Self::DEFAULT_MAX_HORIZON_DAYS,
+        }
+    }
+
+    /// Needs a room with `capability` (when in person).
+    #[must_use]
+    pub fn with_room_capability(mut self, capability: impl Into<String>) -> Self {
+        self.room_capability = Some(capability.into());
+        self
+    }
+
+    /// Needs `units` of equipment of `kind`.
+    #[must_use]
+    pub fn with_equipment(mut self, kind: impl Into<String>, units: u16) -> Self {
+        self.equipment = Some((kind.into(), units));
+        self
+    }
+
+    /// Blocks provider and room time before and after the encounter.
+    #[must_use]
+    pub fn with_buffers(mut self, before_minutes: u32, after_minutes: u32) -> Self {
+        self.buffer_before_minutes = before_minutes;
+        self.buffer_after_minutes = after_minutes;
+        self
+    }
+
+    /// In person or video.
+    #[must_use]
+    pub fn with_mode(mut self, mode: EncounterMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// New or follow-up.
+    #[must_use]
+    pub fn with_kind(mut self, kind: EncounterKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Self-booking rules: the earliest start is `min_notice_minutes` after the search
+    /// instant, the latest `max_horizon_days` after it.
+    #[must_use]
+    pub fn with_self_booking_window(
+        mut self,
+        min_notice_minutes: u32,
+        max_horizon_days: u32,
+    ) -> Self {
+        self.min_notice_minutes = min_notice_minutes;
+        self.max_horizon_days = max_horizon_days;
+        self
+    }
+}
+
 /// How options are ranked (lower score first); penalties are in minutes of delay.
+///
+/// `Preferences::default()` ranks by earliest start only; the `prefer_*` methods add one
+/// preference each.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Preferences {
     /// Preferred provider (continuity of care).
@@ -143,15 +235,71 @@ pub struct Preferences {
     pub other_time_penalty_minutes: i64,
 }
 
+impl Preferences {
+    /// Prefers `provider`; any other costs `penalty_minutes`.
+    #[must_use]
+    pub fn prefer_provider(mut self, provider: ProviderId, penalty_minutes: i64) -> Self {
+        self.provider = Some(provider);
+        self.other_provider_penalty_minutes = penalty_minutes;
+        self
+    }
+
+    /// Prefers local `weekdays`; any other costs `penalty_minutes`.
+    #[must_use]
+    pub fn prefer_weekdays(mut self, weekdays: Vec<Weekday>, penalty_minutes: i64) -> Self {
+        self.weekdays = weekdays;
+        self.other_weekday_penalty_minutes = penalty_minutes;
+        self
+    }
+
+    /// Prefers local starts in `[start_minute, end_minute)` after midnight; others cost
+    /// `penalty_minutes`.
+    #[must_use]
+    pub fn prefer_time_of_day(
+        mut self,
+        start_minute: u32,
+        end_minute: u32,
+        penalty_minutes: i64,
+    ) -> Self {
+        self.time_of_day = Some((start_minute, end_minute));
+        self.other_time_penalty_minutes = penalty_minutes;
+        self
+    }
+}
+
+/// Who is booking, which decides whether the appointment type's self-booking rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum Booker {
+    /// Staff booking: the type's notice and horizon do not apply.
+    Staff,
+    /// The patient books themselves at `at`: the type's minimum notice and maximum horizon
+    /// are measured from that instant.
+    Patient {
+        /// When the patient searches.
+        at: Timestamp,
+    },
+}
+
 /// A slot-search query.
+///
+/// ```
+/// use bedside_schedule::{Booker, SlotQuery};
+/// use bedside_core::Timestamp;
+///
+/// let at: Timestamp = "2026-06-01T08:00:00Z".parse()?;
+/// let q = SlotQuery::new("derm-new", at, at + chrono::TimeDelta::days(7))
+///     .booked_by_patient(at)
+///     .with_limit(5);
+/// assert_eq!(q.booker, Booker::Patient { at });
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotQuery {
     /// Appointment type code.
     pub appointment_type: String,
     /// Patient (their own appointments must not overlap).
     pub patient: Option<PatientId>,
-    /// The current instant (self-booking notice and horizon are measured from it).
-    pub now: Timestamp,
     /// Earliest start wanted.
     pub earliest: Timestamp,
     /// Latest start wanted.
@@ -162,8 +310,68 @@ pub struct SlotQuery {
     pub preferences: Preferences,
     /// How many options (capped at [`MAX_OPTIONS`]).
     pub limit: usize,
-    /// Whether the type's self-booking notice and horizon apply (false for staff booking).
-    pub self_booking: bool,
+    /// Staff or the patient (whose bookings follow the type's notice and horizon).
+    pub booker: Booker,
+}
+
+impl SlotQuery {
+    /// Default number of options of [`SlotQuery::new`].
+    pub const DEFAULT_LIMIT: usize = 10;
+
+    /// Starts of `appointment_type` between `earliest` and `latest`: any patient, any
+    /// provider with the skill, no preferences, [`DEFAULT_LIMIT`](Self::DEFAULT_LIMIT)
+    /// options, booked by staff.
+    pub fn new(
+        appointment_type: impl Into<String>,
+        earliest: Timestamp,
+        latest: Timestamp,
+    ) -> Self {
+        Self {
+            appointment_type: appointment_type.into(),
+            patient: None,
+            earliest,
+            latest,
+            providers: Vec::new(),
+            preferences: Preferences::default(),
+            limit: Self::DEFAULT_LIMIT,
+            booker: Booker::Staff,
+        }
+    }
+
+    /// For `patient`: options overlapping their own appointments are left out.
+    #[must_use]
+    pub fn for_patient(mut self, patient: PatientId) -> Self {
+        self.patient = Some(patient);
+        self
+    }
+
+    /// Only these providers (empty: all with the skill).
+    #[must_use]
+    pub fn with_providers(mut self, providers: Vec<ProviderId>) -> Self {
+        self.providers = providers;
+        self
+    }
+
+    /// Ranks by `preferences`.
+    #[must_use]
+    pub fn with_preferences(mut self, preferences: Preferences) -> Self {
+        self.preferences = preferences;
+        self
+    }
+
+    /// At most `limit` options (capped at [`MAX_OPTIONS`]).
+    #[must_use]
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The patient books themselves at `at`: the type's notice and horizon apply.
+    #[must_use]
+    pub fn booked_by_patient(mut self, at: Timestamp) -> Self {
+        self.booker = Booker::Patient { at };
+        self
+    }
 }
 
 /// A bookable option: everything needed at once.
@@ -177,7 +385,7 @@ pub struct SlotOption {
     pub room: Option<RoomId>,
     /// The equipment pool, if the type needs equipment.
     pub equipment: Option<EquipmentId>,
-    /// The visit itself (buffers excluded).
+    /// The encounter itself (buffers excluded).
     pub period: Period,
     /// Ranking score (lower is better).
     pub score: i64,
@@ -207,7 +415,7 @@ pub enum Change {
     Booked,
     /// Moved to a new time or resource.
     Rescheduled {
-        /// Previous visit period.
+        /// Previous period.
         from: Period,
     },
     /// Cancelled.
@@ -219,11 +427,11 @@ pub enum Change {
     CheckedIn,
     /// Patient did not come.
     NoShow,
-    /// Visit completed.
+    /// The encounter took place.
     Fulfilled,
     /// Moved by a repair because the provider became unavailable.
     Repaired {
-        /// Previous visit period.
+        /// Previous period.
         from: Period,
     },
 }
@@ -256,7 +464,7 @@ pub struct Appointment {
     pub room: Option<RoomId>,
     /// Equipment pool.
     pub equipment: Option<EquipmentId>,
-    /// The visit.
+    /// The encounter (buffers excluded).
     pub period: Period,
     /// FHIR status.
     pub status: AppointmentStatus,

@@ -33,29 +33,27 @@ impl Schedule {
 
     /// Offers for a freed time: every waitlisted request that fits `freed` (on its provider,
     /// within its period), ranked by urgency, then time waited, then preference fit; at most
-    /// one offer per entry and `limit` offers.
+    /// one offer per entry and `limit` offers. Time waited is measured up to `at`.
     ///
     /// # Errors
     /// [`ScheduleError::NotFound`] for an unknown provider.
     pub fn waitlist_offers(
         &self,
         freed: &SlotOption,
-        now: Timestamp,
+        at: Timestamp,
         limit: usize,
     ) -> Result<Vec<Offer>, ScheduleError> {
         let mut offers = Vec::new();
         for (&entry, w) in &self.waitlist {
-            let q = SlotQuery {
-                appointment_type: w.appointment_type.clone(),
-                patient: Some(w.patient),
-                now,
-                earliest: freed.period.start().max(now),
-                latest: freed.period.end(),
-                providers: vec![freed.provider],
-                preferences: w.preferences.clone(),
-                limit: 1,
-                self_booking: false,
-            };
+            let q = SlotQuery::new(
+                w.appointment_type.clone(),
+                freed.period.start().max(at),
+                freed.period.end(),
+            )
+            .for_patient(w.patient)
+            .with_providers(vec![freed.provider])
+            .with_preferences(w.preferences.clone())
+            .with_limit(1);
             let Ok(found) = self.find_slots(&q) else {
                 continue;
             };
@@ -65,7 +63,7 @@ impl Schedule {
             else {
                 continue;
             };
-            let waited_hours = (now - w.added_at).num_hours().max(0);
+            let waited_hours = (at - w.added_at).num_hours().max(0);
             let rank =
                 -i64::from(w.urgency) * 1_000_000 - waited_hours * 100 + option.score.min(99);
             offers.push(Offer {

@@ -55,6 +55,18 @@ pub enum SolverError {
     },
 }
 
+impl bedside_core::DomainError for SolverError {
+    fn kind(&self) -> bedside_core::ErrorKind {
+        use bedside_core::ErrorKind;
+        match self {
+            SolverError::Invalid { .. }
+            | SolverError::HardViolation { .. }
+            | SolverError::LengthMismatch { .. } => ErrorKind::Invalid,
+            SolverError::PinnedConflict { .. } => ErrorKind::Conflict,
+        }
+    }
+}
+
 /// Decides when an anytime search stops and how far along it is.
 pub trait Budget {
     /// Called every few iterations with the count so far; returns the fraction of the budget

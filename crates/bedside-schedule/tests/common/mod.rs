@@ -8,8 +8,8 @@ use bedside_core::{
     Actor, ManualClock, PatientId, ProviderId, RoomId, SeededIdGenerator, Timestamp,
 };
 use bedside_schedule::{
-    AppointmentType, Calendar, EquipmentId, EquipmentPool, GridConfig, Preferences, Provider, Room,
-    Schedule, SlotQuery, VisitKind, VisitMode, WeeklyBlock, WeeklyTemplate,
+    AppointmentType, Calendar, EncounterMode, EquipmentId, EquipmentPool, GridConfig, Provider,
+    Room, Schedule, SlotQuery, WeeklyBlock,
 };
 use chrono::{NaiveTime, Weekday};
 
@@ -30,25 +30,9 @@ pub fn t(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).unwrap()
 }
 
+/// Monday to Friday, `from`:00 to `to`:00 local.
 pub fn weekdays_calendar(zone: chrono_tz::Tz, from: u32, to: u32) -> Calendar {
-    let mut c = Calendar::new(zone);
-    let blocks = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-    ]
-    .into_iter()
-    .map(|w| WeeklyBlock::new(w, t(from, 0), t(to, 0)).unwrap())
-    .collect();
-    c.add_template(WeeklyTemplate {
-        effective_from: "2026-01-01".parse().unwrap(),
-        effective_until: None,
-        blocks,
-    })
-    .unwrap();
-    c
+    Calendar::weekdays(zone, t(from, 0), t(to, 0)).unwrap()
 }
 
 pub fn staff() -> Actor {
@@ -114,25 +98,21 @@ pub fn clinic() -> Clinic {
         ),
         ("gp-video", 15, "gp", None, None),
     ] {
-        schedule
-            .add_appointment_type(AppointmentType {
-                code: code.into(),
-                duration_minutes: mins,
-                skill: skill.into(),
-                room_capability: cap.map(String::from),
-                equipment: eq,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: if code == "derm-proc" { 15 } else { 0 },
-                mode: if code == "gp-video" {
-                    VisitMode::Video
-                } else {
-                    VisitMode::InPerson
-                },
-                kind: VisitKind::New,
-                min_notice_minutes: 120,
-                max_horizon_days: 30,
+        let mut t = AppointmentType::new(code, mins, skill)
+            .with_buffers(0, if code == "derm-proc" { 15 } else { 0 })
+            .with_mode(if code == "gp-video" {
+                EncounterMode::Video
+            } else {
+                EncounterMode::InPerson
             })
-            .unwrap();
+            .with_self_booking_window(120, 30);
+        if let Some(cap) = cap {
+            t = t.with_room_capability(cap);
+        }
+        if let Some((kind, units)) = eq {
+            t = t.with_equipment(kind, units);
+        }
+        schedule.add_appointment_type(t).unwrap();
     }
     Clinic {
         schedule,
@@ -145,15 +125,9 @@ pub fn clinic() -> Clinic {
 }
 
 pub fn query(c: &Clinic, code: &str, patient: Option<PatientId>) -> SlotQuery {
-    SlotQuery {
-        appointment_type: code.into(),
-        patient,
-        now: c.now,
-        earliest: c.now,
-        latest: at("2026-06-14T00:00:00Z"),
-        providers: vec![],
-        preferences: Preferences::default(),
-        limit: 10,
-        self_booking: true,
+    let q = SlotQuery::new(code, c.now, at("2026-06-14T00:00:00Z")).booked_by_patient(c.now);
+    match patient {
+        Some(p) => q.for_patient(p),
+        None => q,
     }
 }
