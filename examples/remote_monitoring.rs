@@ -4,10 +4,10 @@
 //!
 //! Run with `cargo run --example remote_monitoring`.
 
-use bedside::core::{
-    Actor, Clock, ManualClock, OrganisationId, PatientId, Period, Role, Staff, StaffId,
+use bedside::core::{Actor, OrganisationId, PatientId, Period, Role, Staff, StaffId, Timestamp};
+use bedside::vitals::{
+    AlertBook, Batch, CarePlan, IngestConfig, VitalKind, VitalsStore, alert, ndjson,
 };
-use bedside::vitals::{AlertBook, CarePlan, IngestConfig, VitalKind, VitalsStore, alert, ndjson};
 use chrono::{NaiveDate, TimeDelta};
 
 const PATIENT: &str = "0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e6f";
@@ -61,13 +61,20 @@ fn home_readings() -> String {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let clock = ManualClock::new("2026-03-15T14:00:00Z".parse()?);
+    // When the uploads arrive (domain crates never read a clock: the caller says when).
+    let at: Timestamp = "2026-03-15T14:00:00Z".parse()?;
     let patient: PatientId = PATIENT.parse()?;
+    // The patient's phone app uploads on their behalf.
+    let uploader = Actor::Patient { patient };
     let mut store = VitalsStore::new(IngestConfig::default());
     store.register_patient(patient, chrono_tz::America::New_York);
 
     let upload = home_readings();
-    let report = ndjson::ingest(&mut store, upload.as_bytes(), "app-upload-1", &clock)?;
+    let report = ndjson::ingest(
+        &mut store,
+        upload.as_bytes(),
+        &Batch::new("app-upload-1", &uploader, at),
+    )?;
     println!("{}", report.summary());
     for r in &report.rejections {
         println!("  rejected line {}: {}", r.position.record, r.reason);
@@ -77,27 +84,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let again = ndjson::ingest(
         &mut store,
         resent.join("\n").as_bytes(),
-        "app-upload-2",
-        &clock,
+        &Batch::new("app-upload-2", &uploader, at),
     )?;
     println!("{}", again.summary());
 
     let first = NaiveDate::from_ymd_opt(2026, 3, 1).ok_or("date")?;
     let last = NaiveDate::from_ymd_opt(2026, 3, 14).ok_or("date")?;
-    println!("daily weight (kg) and systolic (mmHg), New York days:");
+    println!("daily means, New York calendar days:");
     let weights = store.daily(patient, VitalKind::BodyWeight, first, last)?;
     let pressures = store.daily(patient, VitalKind::BloodPressure, first, last)?;
     for p in &pressures {
         let w = weights
             .iter()
             .find(|w| w.date == p.date)
-            .map_or("   -  ".to_owned(), |w| format!("{:6.2}", w.mean));
-        println!("  {}  weight {w}  systolic {:5.1}", p.date, p.mean);
+            .map_or("    no reading".to_owned(), |w| {
+                format!("{:6.2} kg", w.mean)
+            });
+        println!(
+            "  {}  weight {w}  systolic blood pressure {:5.1} mmHg",
+            p.date, p.mean
+        );
     }
-    let fortnight = Period::new("2026-03-01T00:00:00Z".parse()?, clock.now())?;
+    let fortnight = Period::new("2026-03-01T00:00:00Z".parse()?, at)?;
     if let Some(t) = store.trend(patient, VitalKind::BodyWeight, &fortnight) {
         println!(
-            "weight trend: {:+.2} kg/day over {} readings",
+            "weight trend (least-squares slope): {:+.2} kg per day over {} readings",
             t.slope_per_day, t.points
         );
     }
@@ -116,21 +127,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         book.merge(alert::evaluate(&store, patient, &plan, &fortnight)),
         0
     );
-    println!("alerts for the nurse ({}):", book.len());
+    println!(
+        "alerts for the nurse ({}), most severe first (severity, suggested response, first triggered UTC, rule: what was seen):",
+        book.len()
+    );
     for rec in book.open() {
         let a = &rec.alert;
+        let folded = match a.latest_at {
+            Some(latest) if a.suppressed > 0 => format!(
+                "; {} later alert(s) of this rule folded in, the message is the latest, from {}",
+                a.suppressed,
+                latest.format("%Y-%m-%d %H:%M")
+            ),
+            _ => String::new(),
+        };
         println!(
-            "  {:?} {:?} {} {} — {}{}",
+            "  severity {}, response {}, {} UTC, {}: {}{folded}",
             a.severity,
             a.response,
             a.triggered_at.format("%Y-%m-%d %H:%M"),
             a.rule,
             a.message,
-            if a.suppressed > 0 {
-                format!(" (+{} folded)", a.suppressed)
-            } else {
-                String::new()
-            }
         );
     }
     let nurse = Actor::Staff(Staff {
@@ -140,7 +157,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         provider: None,
     });
     if let Some(top) = book.open().first().map(|r| r.alert.id) {
-        book.acknowledge(top, &nurse, clock.now() + TimeDelta::minutes(5))?;
+        book.acknowledge(top, &nurse, at + TimeDelta::minutes(5))?;
         println!(
             "acknowledged the most severe alert; {} still open",
             book.open().len()

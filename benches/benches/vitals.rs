@@ -6,8 +6,8 @@
 #![allow(missing_docs)]
 
 use bedside_benches::vitals::{generate, serde_baseline};
-use bedside_core::ManualClock;
-use bedside_vitals::{IngestConfig, Tz, VitalsStore, ndjson};
+use bedside_core::Actor;
+use bedside_vitals::{Batch, IngestConfig, Tz, VitalsStore, ndjson};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Instant;
@@ -16,7 +16,8 @@ const READINGS: usize = 100_000;
 
 fn vitals(c: &mut Criterion) {
     let w = generate(READINGS, 10_000, 14, 7);
-    let clock = ManualClock::new(chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_600));
+    let at = chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_600);
+    let gateway = Actor::system("bench");
     let fresh = || {
         let mut s = VitalsStore::new(IngestConfig::default());
         for p in &w.patients {
@@ -32,8 +33,12 @@ fn vitals(c: &mut Criterion) {
             fresh,
             |mut s| {
                 black_box(
-                    ndjson::ingest(&mut s, w.ndjson.as_slice(), "bench", &clock)
-                        .map(|r| r.accepted),
+                    ndjson::ingest(
+                        &mut s,
+                        w.ndjson.as_slice(),
+                        &Batch::new("bench", &gateway, at),
+                    )
+                    .map(|r| r.accepted),
                 )
             },
             BatchSize::LargeInput,
@@ -50,7 +55,11 @@ fn vitals(c: &mut Criterion) {
     for _ in 0..3 {
         let mut s = fresh();
         let t = Instant::now();
-        let _ = black_box(ndjson::ingest(&mut s, w.ndjson.as_slice(), "ratio", &clock));
+        let _ = black_box(ndjson::ingest(
+            &mut s,
+            w.ndjson.as_slice(),
+            &Batch::new("ratio", &gateway, at),
+        ));
         pipeline = pipeline.min(t.elapsed().as_secs_f64());
         let t = Instant::now();
         black_box(serde_baseline(&w.ndjson));

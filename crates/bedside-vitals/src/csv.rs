@@ -13,8 +13,7 @@
 use crate::error::{Field, RejectReason, VitalsError};
 use crate::flat::{FlatRecord, Line, LineReader, Val};
 use crate::reading::Position;
-use crate::store::{BatchReport, Outcome, VitalsStore};
-use bedside_core::Clock;
+use crate::store::{Batch, BatchReport, Outcome, VitalsStore};
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
@@ -100,8 +99,9 @@ fn open_quotes(text: &str) -> bool {
     text.bytes().filter(|&b| b == b'"').count() % 2 == 1
 }
 
-/// Ingests CSV from `input` into `store` as a batch labelled `label`. Positions are the
-/// 1-based line number where each record starts (the header is line 1).
+/// Ingests CSV from `input` into `store` as the [`Batch`] `batch` (the future-timestamp check
+/// is against `batch.at`). Positions are the 1-based line number where each record starts (the
+/// header is line 1).
 ///
 /// # Errors
 /// [`VitalsError::MissingColumn`] when the header lacks a mapped column for a required field
@@ -111,8 +111,7 @@ pub fn ingest<R: BufRead>(
     store: &mut VitalsStore,
     input: R,
     mapping: &CsvMapping,
-    label: &str,
-    clock: &dyn Clock,
+    batch: &Batch,
 ) -> Result<BatchReport, VitalsError> {
     let max = store.config().max_record_bytes;
     let mut lines = LineReader::new(input, max);
@@ -155,8 +154,8 @@ pub fn ingest<R: BufRead>(
             });
         }
     }
-    let batch = store.open_batch(label);
-    let now_ms = clock.now().timestamp_millis();
+    let now_ms = batch.at.timestamp_millis();
+    let batch = store.open_batch(batch);
     let mut report = BatchReport {
         batch,
         ..BatchReport::default()

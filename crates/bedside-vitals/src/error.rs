@@ -45,6 +45,25 @@ pub enum VitalsError {
     /// Occurs when a rule or configuration value is out of range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(&'static str),
+    /// Occurs when [`crate::VitalsStore::restore`] is given a snapshot it cannot restore (an
+    /// unsupported version, a patient listed twice, a reading under the wrong patient or
+    /// naming an unknown batch). The message names the problem, never a value.
+    #[error("snapshot cannot be restored: {0}")]
+    Snapshot(&'static str),
+}
+
+impl bedside_core::DomainError for VitalsError {
+    fn kind(&self) -> bedside_core::ErrorKind {
+        use bedside_core::ErrorKind;
+        match self {
+            VitalsError::Io { .. } => ErrorKind::Internal,
+            VitalsError::MissingColumn { .. } | VitalsError::Format { .. } => ErrorKind::Invalid,
+            VitalsError::UnknownAlert(_) | VitalsError::UnknownPatient => ErrorKind::NotFound,
+            VitalsError::AlreadyAcknowledged(_) => ErrorKind::Conflict,
+            VitalsError::InvalidConfig(_) => ErrorKind::Invalid,
+            VitalsError::Snapshot(_) => ErrorKind::Invalid,
+        }
+    }
 }
 
 /// A field of the flat reading schema (NDJSON and CSV).

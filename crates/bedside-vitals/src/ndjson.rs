@@ -8,11 +8,10 @@
 use crate::error::{Field, RejectReason, VitalsError};
 use crate::flat::{FlatRecord, Line, LineReader, Val};
 use crate::reading::Position;
-use crate::store::{BatchReport, Candidate, Outcome, VitalsStore};
+use crate::store::{Batch, BatchReport, Candidate, Outcome, VitalsStore};
 
 /// Candidates admitted together (see [`ingest`]).
 const ADMIT_BATCH: usize = 32;
-use bedside_core::Clock;
 use std::borrow::Cow;
 use std::io::BufRead;
 
@@ -243,20 +242,19 @@ pub(crate) fn parse_line<'a>(line: &'a str, rec: &mut FlatRecord<'a>) -> Result<
     Ok(())
 }
 
-/// Ingests NDJSON from `input` into `store` as a new batch labelled `label`, streaming line
-/// by line (at most [`crate::IngestConfig::max_record_bytes`] of one line is held). Blank
-/// lines are not records. "Now" for the future-timestamp check is read once from `clock`.
+/// Ingests NDJSON from `input` into `store` as the new [`Batch`] `batch`, streaming line by
+/// line (at most [`crate::IngestConfig::max_record_bytes`] of one line is held). Blank lines
+/// are not records. The future-timestamp check is against `batch.at`.
 ///
 /// # Errors
 /// [`VitalsError::Io`] when reading fails; records before the failure keep their outcomes.
 pub fn ingest<R: BufRead>(
     store: &mut VitalsStore,
     input: R,
-    label: &str,
-    clock: &dyn Clock,
+    batch: &Batch,
 ) -> Result<BatchReport, VitalsError> {
-    let batch = store.open_batch(label);
-    let now_ms = clock.now().timestamp_millis();
+    let now_ms = batch.at.timestamp_millis();
+    let batch = store.open_batch(batch);
     let mut report = BatchReport {
         batch,
         ..BatchReport::default()

@@ -18,10 +18,9 @@
 use crate::error::{Field, RejectReason, VitalsError};
 use crate::kind::{ReadingContext, VitalKind, parse_meal, parse_position, parse_site};
 use crate::reading::{Position, Source};
-use crate::store::{BatchReport, Candidate, Outcome, Partial, VitalsStore};
+use crate::store::{Batch, BatchReport, Candidate, Outcome, Partial, VitalsStore};
 use crate::timefmt::{self, Stamp};
 use crate::unit::Unit;
-use bedside_core::Clock;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::io::Read;
@@ -222,10 +221,10 @@ impl<'v> Check<'v> {
     }
 
     fn enum_prop(&mut self, key: &str, allowed: &[&str]) {
-        if let Some(v) = self.body.get(key) {
-            if !v.as_str().is_some_and(|s| allowed.contains(&s)) {
-                self.fail(key, "not one of the allowed values");
-            }
+        if let Some(v) = self.body.get(key)
+            && !v.as_str().is_some_and(|s| allowed.contains(&s))
+        {
+            self.fail(key, "not one of the allowed values");
         }
     }
 
@@ -666,18 +665,18 @@ use serde::Deserialize;
 /// Ingests Open mHealth data points (one object, or an array streamed element by element).
 /// `header.user_id` is resolved with [`VitalsStore::resolve_reference`]; the effective time
 /// comes from the body (else the header's `creation_date_time`); the source is the app in
-/// `header.acquisition_provenance.source_name`.
+/// `header.acquisition_provenance.source_name`. They form the [`Batch`] `batch` (the
+/// future-timestamp check is against `batch.at`).
 ///
 /// # Errors
 /// [`VitalsError::Format`] when the input is not JSON; records before keep their outcomes.
 pub fn ingest<R: Read>(
     store: &mut VitalsStore,
     input: R,
-    label: &str,
-    clock: &dyn Clock,
+    batch: &Batch,
 ) -> Result<BatchReport, VitalsError> {
-    let batch = store.open_batch(label);
-    let now_ms = clock.now().timestamp_millis();
+    let now_ms = batch.at.timestamp_millis();
+    let batch = store.open_batch(batch);
     let mut report = BatchReport {
         batch,
         ..BatchReport::default()

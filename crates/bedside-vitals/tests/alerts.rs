@@ -1,11 +1,11 @@
 //! Alert rules: thresholds, rate of change, missing data, NEWS2, suppression, escalation,
 //! acknowledgement, and purity (re-running gives the same alerts).
 
-use bedside_core::{Actor, ManualClock, OrganisationId, PatientId, Period, Role, Staff, StaffId};
+use bedside_core::{Actor, OrganisationId, PatientId, Period, Role, Staff, StaffId};
 use bedside_vitals::alert::{self, MissingDataRule, News2Rule};
 use bedside_vitals::{
-    AlertBook, CarePlan, IngestConfig, Response, Severity, SpO2Scale, Tz, VitalKind, VitalsError,
-    VitalsStore, ndjson,
+    AlertBook, AlertSeverity, Batch, CarePlan, IngestConfig, Response, SpO2Scale, Tz, VitalKind,
+    VitalsError, VitalsStore, ndjson,
 };
 
 const P: &str = "0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e6f";
@@ -16,7 +16,6 @@ fn patient() -> PatientId {
 }
 
 fn load(lines: &[(&str, &str, &str)]) -> VitalsStore {
-    let clock = ManualClock::new("2026-04-01T00:00:00Z".parse().unwrap_or_default());
     let mut s = VitalsStore::new(IngestConfig::default());
     s.register_patient(patient(), Tz::UTC);
     let text: Vec<String> = lines
@@ -25,9 +24,17 @@ fn load(lines: &[(&str, &str, &str)]) -> VitalsStore {
             format!(r#"{{"patient":"{P}","kind":"{kind}","at":"{at}","source":"manual",{rest}}}"#)
         })
         .collect();
-    let r = ndjson::ingest(&mut s, text.join("\n").as_bytes(), "t", &clock).unwrap_or_default();
+    let r = ndjson::ingest(&mut s, text.join("\n").as_bytes(), &batch("t")).unwrap_or_default();
     assert_eq!(r.accepted as usize, lines.len(), "{:?}", r.rejections);
     s
+}
+
+fn batch(label: &str) -> Batch {
+    Batch::new(
+        label,
+        &Actor::system("test-upload"),
+        "2026-04-01T00:00:00Z".parse().unwrap_or_default(),
+    )
 }
 
 fn period(a: &str, b: &str) -> Period {
@@ -84,7 +91,7 @@ fn thresholds_fire_and_are_suppressed_within_the_window() {
     );
     assert_eq!(
         (a[0].severity, a[0].response),
-        (Severity::High, Response::Urgent)
+        (AlertSeverity::High, Response::Urgent)
     );
     assert_eq!(a[0].message, "blood_pressure 185 mmHg (limit 180)");
     assert_eq!(a[1].triggered_at.to_rfc3339(), "2026-03-01T21:00:00+00:00");
@@ -130,7 +137,7 @@ fn missing_daily_weights() {
         name: "weight-missing".into(),
         kind: VitalKind::BodyWeight,
         max_gap_hours: 48,
-        severity: Severity::Medium,
+        severity: AlertSeverity::Medium,
     }];
     let a = alert::evaluate(
         &s,
@@ -197,7 +204,7 @@ fn news2_partial_scores_and_escalation_breaks_suppression() {
     // 08:01 scores RR 22 (2) + pulse 95 (1). At 10:00 the 08:01 pulse is outside the 60-minute
     // window and one parameter alone is not scored; 10:01 adds pulse 115; 10:02 adds SpO2 93%
     // on oxygen (scale 2: 1) and the oxygen +2. Each escalation shows despite suppression.
-    let shown: Vec<(Severity, Response, &str)> = a
+    let shown: Vec<(AlertSeverity, Response, &str)> = a
         .iter()
         .map(|a| (a.severity, a.response, a.message.as_str()))
         .collect();
@@ -205,17 +212,17 @@ fn news2_partial_scores_and_escalation_breaks_suppression() {
         shown,
         vec![
             (
-                Severity::Low,
+                AlertSeverity::Low,
                 Response::NurseReview,
                 "NEWS2 3 low (partial: 2 of 7 parameters)"
             ),
             (
-                Severity::High,
+                AlertSeverity::High,
                 Response::Urgent,
                 "NEWS2 5 medium, red score (partial: 2 of 7 parameters)"
             ),
             (
-                Severity::Critical,
+                AlertSeverity::Critical,
                 Response::Emergency,
                 "NEWS2 8 high, red score (partial: 4 of 7 parameters)"
             ),
@@ -269,13 +276,12 @@ fn evaluation_is_pure_and_alerts_are_acknowledged_by_an_actor() {
 #[test]
 fn ingestion_threshold_hits() {
     let s_hits = {
-        let clock = ManualClock::new("2026-04-01T00:00:00Z".parse().unwrap_or_default());
         let mut s = VitalsStore::new(IngestConfig::default());
         s.register_patient(patient(), Tz::UTC);
         let line = format!(
             r#"{{"patient":"{P}","kind":"blood_pressure","at":"2026-03-01T08:00:00Z","source":"manual","systolic":85,"diastolic":50,"unit":"mm[Hg]"}}"#
         );
-        ndjson::ingest(&mut s, line.as_bytes(), "t", &clock)
+        ndjson::ingest(&mut s, line.as_bytes(), &batch("t"))
             .unwrap_or_default()
             .threshold_hits
     };
@@ -284,4 +290,124 @@ fn ingestion_threshold_hits() {
         .map(|h| IngestConfig::default().thresholds[h.rule].name.clone())
         .collect();
     assert_eq!(names, vec!["sbp-low"]);
+}
+
+#[test]
+fn a_merged_news2_alert_shows_the_latest_score() {
+    let s = load(&[
+        (
+            "respiratory_rate",
+            "2026-03-01T08:00:00Z",
+            r#""value":22,"unit":"/min""#,
+        ),
+        (
+            "heart_rate",
+            "2026-03-01T08:01:00Z",
+            r#""value":95,"unit":"/min""#,
+        ),
+        (
+            "respiratory_rate",
+            "2026-03-01T09:00:00Z",
+            r#""value":22,"unit":"/min""#,
+        ),
+        (
+            "heart_rate",
+            "2026-03-01T09:01:00Z",
+            r#""value":115,"unit":"/min""#,
+        ),
+    ]);
+    let mut plan = plan_without(true, false);
+    plan.thresholds.clear();
+    plan.rates.clear();
+    let early = alert::evaluate(
+        &s,
+        patient(),
+        &plan,
+        &period("2026-03-01T00:00:00Z", "2026-03-01T08:30:00Z"),
+    );
+    let day = alert::evaluate(
+        &s,
+        patient(),
+        &plan,
+        &period("2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z"),
+    );
+    // 08:01 scores 3 (RR 22: 2, pulse 95: 1); 09:00 scores 3 again; 09:01 scores 4 (pulse 115:
+    // 2). All are "low", so the later two fold into the first alert, which shows the 4.
+    assert_eq!(rules(&early), vec![("news2".into(), 0)]);
+    assert_eq!(early[0].message, "NEWS2 3 low (partial: 2 of 7 parameters)");
+    assert_eq!(early[0].latest_at, None);
+    assert_eq!(rules(&day), vec![("news2".into(), 2)]);
+    assert_eq!(day[0].id, early[0].id);
+    assert_eq!(
+        day[0].triggered_at.to_rfc3339(),
+        "2026-03-01T08:01:00+00:00"
+    );
+    assert_eq!(day[0].message, "NEWS2 4 low (partial: 2 of 7 parameters)");
+    assert_eq!(
+        day[0].message_at().to_rfc3339(),
+        "2026-03-01T09:01:00+00:00"
+    );
+
+    // The book follows: merging the later evaluation updates the message, merging the earlier
+    // one again does not take it back.
+    let mut book = AlertBook::new();
+    assert_eq!(book.merge(early.clone()), 1);
+    assert_eq!(book.merge(day.clone()), 0);
+    assert_eq!(book.merge(early), 0);
+    let held = book.get(day[0].id).map(|r| r.alert.clone());
+    assert_eq!(
+        held.as_ref().map(|a| a.message.as_str()),
+        Some(day[0].message.as_str())
+    );
+    assert_eq!(held.map(|a| a.suppressed), Some(2));
+}
+
+#[test]
+fn severity_and_response_have_one_spelling_on_the_wire() {
+    for severity in AlertSeverity::ALL {
+        let json = serde_json::to_string(&severity).unwrap_or_default();
+        assert_eq!(json, format!("\"{}\"", severity.as_str()));
+        // The capitalised form earlier clinic responses used is read back.
+        let old = format!("\"{severity:?}\"");
+        assert_eq!(
+            serde_json::from_str::<AlertSeverity>(&old).ok(),
+            Some(severity)
+        );
+    }
+    for (response, code) in [
+        (Response::Routine, "routine"),
+        (Response::NurseReview, "nurse_review"),
+        (Response::Urgent, "urgent"),
+        (Response::Emergency, "emergency"),
+    ] {
+        assert_eq!(response.as_str(), code);
+        assert_eq!(response.to_string(), code);
+        assert_eq!(
+            serde_json::to_string(&response).unwrap_or_default(),
+            format!("\"{code}\"")
+        );
+        for old in [
+            format!("{response:?}"),
+            format!("{response:?}").to_lowercase(),
+        ] {
+            assert_eq!(
+                serde_json::from_str::<Response>(&format!("\"{old}\"")).ok(),
+                Some(response)
+            );
+        }
+    }
+}
+
+#[test]
+fn errors_have_a_kind() {
+    use bedside_core::{DomainError, ErrorKind};
+    let id = bedside_core::AlertId::from_uuid(Default::default());
+    for (e, kind) in [
+        (VitalsError::UnknownAlert(id), ErrorKind::NotFound),
+        (VitalsError::AlreadyAcknowledged(id), ErrorKind::Conflict),
+        (VitalsError::UnknownPatient, ErrorKind::NotFound),
+        (VitalsError::Snapshot("x"), ErrorKind::Invalid),
+    ] {
+        assert_eq!(e.kind(), kind, "{e}");
+    }
 }

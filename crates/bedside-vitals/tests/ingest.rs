@@ -1,11 +1,11 @@
 //! Ingestion end to end: every record gets exactly one outcome, duplicates, out-of-order
 //! arrival, unit normalisation, the four formats, time-series queries and FHIR export.
 
-use bedside_core::{ManualClock, PatientId, Period};
+use bedside_core::{Actor, PatientId, Period};
 use bedside_vitals::csv::CsvMapping;
 use bedside_vitals::{
-    Field, IngestConfig, Outcome, ReadingContext, ReadingValue, RejectReason, Source, Tz, Unit,
-    UnitConfig, VitalKind, VitalsStore, csv, fhir, ndjson, omh,
+    Batch, Field, IngestConfig, Outcome, ReadingContext, ReadingValue, RejectReason, Source, Tz,
+    Unit, UnitConfig, VitalKind, VitalsStore, csv, fhir, ndjson, omh,
 };
 use chrono::NaiveDate;
 
@@ -17,8 +17,12 @@ fn patient() -> PatientId {
         .unwrap_or_else(|_| PatientId::from_uuid(Default::default()))
 }
 
-fn clock() -> ManualClock {
-    ManualClock::new("2026-03-15T12:00:00Z".parse().unwrap_or_default())
+fn batch(label: &str) -> Batch {
+    Batch::new(
+        label,
+        &Actor::system("test-upload"),
+        "2026-03-15T12:00:00Z".parse().unwrap_or_default(),
+    )
 }
 
 fn store() -> VitalsStore {
@@ -33,7 +37,7 @@ fn line(kind: &str, at: &str, rest: &str) -> String {
 
 fn reason_of(input: &str) -> Option<RejectReason> {
     let mut s = store();
-    let r = ndjson::ingest(&mut s, input.as_bytes(), "t", &clock()).ok()?;
+    let r = ndjson::ingest(&mut s, input.as_bytes(), &batch("t")).ok()?;
     assert_eq!(r.records, 1, "{input}");
     r.rejections.first().map(|x| x.reason)
 }
@@ -110,7 +114,7 @@ fn positions_duplicates_and_reingest() {
     ]
     .join("\n");
     let mut s = store();
-    let first = ndjson::ingest(&mut s, input.as_bytes(), "a", &clock()).unwrap_or_default();
+    let first = ndjson::ingest(&mut s, input.as_bytes(), &batch("a")).unwrap_or_default();
     assert_eq!(
         (
             first.records,
@@ -122,7 +126,7 @@ fn positions_duplicates_and_reingest() {
     );
     assert_eq!(first.rejections[0].position.record, 3);
     assert_eq!(first.rejections[0].reason, RejectReason::Malformed);
-    let again = ndjson::ingest(&mut s, input.as_bytes(), "a-again", &clock()).unwrap_or_default();
+    let again = ndjson::ingest(&mut s, input.as_bytes(), &batch("a-again")).unwrap_or_default();
     assert_eq!(
         (again.accepted, again.duplicate, again.rejected_total()),
         (0, 3, 1)
@@ -152,7 +156,7 @@ fn out_of_order_readings_land_in_place_and_keep_offsets() {
         ),
     ]
     .join("\n");
-    let r = ndjson::ingest(&mut s, input.as_bytes(), "w", &clock()).unwrap_or_default();
+    let r = ndjson::ingest(&mut s, input.as_bytes(), &batch("w")).unwrap_or_default();
     assert_eq!(r.accepted, 3);
     let all = s.all(patient(), VitalKind::BodyWeight);
     let times: Vec<String> = all.iter().map(|r| r.effective.to_rfc3339()).collect();
@@ -198,7 +202,7 @@ fn daily_aggregates_use_the_patients_zone_and_trend_is_least_squares() {
         ),
     ]
     .join("\n");
-    assert!(ndjson::ingest(&mut s, input.as_bytes(), "hr", &clock()).is_ok());
+    assert!(ndjson::ingest(&mut s, input.as_bytes(), &batch("hr")).is_ok());
     let d = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default();
     let days = s
         .daily(patient(), VitalKind::HeartRate, d(3, 1), d(3, 3))
@@ -260,7 +264,7 @@ fn glucose_factor_is_configurable() {
             ..IngestConfig::default()
         });
         s.register_patient(patient(), Tz::UTC);
-        assert!(ndjson::ingest(&mut s, input.as_bytes(), "g", &clock()).is_ok());
+        assert!(ndjson::ingest(&mut s, input.as_bytes(), &batch("g")).is_ok());
         let r = s.latest(patient(), VitalKind::BloodGlucose);
         assert!(
             r.as_ref()
@@ -292,7 +296,7 @@ fn too_long_lines_are_rejected_without_buffering() {
             r#""value":72,"unit":"/min""#
         )
     );
-    let r = ndjson::ingest(&mut s, input.as_bytes(), "l", &clock()).unwrap_or_default();
+    let r = ndjson::ingest(&mut s, input.as_bytes(), &batch("l")).unwrap_or_default();
     assert_eq!(
         (
             r.accepted,
@@ -316,7 +320,7 @@ fn csv_with_header_mapping() {
         .constant(Field::Source, "app:scale-export");
     let mut s = store();
     let r =
-        csv::ingest(&mut s, data.as_bytes(), &mapping, "export.csv", &clock()).unwrap_or_default();
+        csv::ingest(&mut s, data.as_bytes(), &mapping, &batch("export.csv")).unwrap_or_default();
     assert_eq!((r.records, r.accepted, r.rejected_total()), (4, 2, 2));
     let positions: Vec<(u32, RejectReason)> = r
         .rejections
@@ -331,7 +335,7 @@ fn csv_with_header_mapping() {
         ]
     );
     let missing = CsvMapping::identity();
-    assert!(csv::ingest(&mut s, data.as_bytes(), &missing, "x", &clock()).is_err());
+    assert!(csv::ingest(&mut s, data.as_bytes(), &missing, &batch("x")).is_err());
 }
 
 const BUNDLE: &str = r#"{"resourceType":"Bundle","type":"collection","entry":[
@@ -367,9 +371,8 @@ fn fhir_bundle_with_legacy_codes_components_and_statuses() {
     let r = fhir::ingest(
         &mut s,
         BUNDLE.as_bytes(),
-        "bundle.json",
         &Source::Clinic,
-        &clock(),
+        &batch("bundle.json"),
     );
     let r = r.unwrap_or_default();
     assert_eq!(
@@ -419,9 +422,8 @@ fn fhir_bundle_with_legacy_codes_components_and_statuses() {
     let again = fhir::ingest(
         &mut s,
         BUNDLE.as_bytes(),
-        "bundle.json",
         &Source::Clinic,
-        &clock(),
+        &batch("bundle.json"),
     )
     .unwrap_or_default();
     assert_eq!((again.report.accepted, again.report.duplicate), (0, 2));
@@ -429,9 +431,8 @@ fn fhir_bundle_with_legacy_codes_components_and_statuses() {
         fhir::ingest(
             &mut s,
             &b"{\"resourceType\":\"Bundle\",\"entry\":[1,"[..],
-            "x",
             &Source::Clinic,
-            &clock()
+            &batch("x")
         )
         .is_err()
     );
@@ -453,7 +454,7 @@ fn fhir_export_round_trips() {
         ),
     ]
     .join("\n");
-    assert!(ndjson::ingest(&mut s, input.as_bytes(), "x", &clock()).is_ok_and(|r| r.accepted == 2));
+    assert!(ndjson::ingest(&mut s, input.as_bytes(), &batch("x")).is_ok_and(|r| r.accepted == 2));
     let bp = s.latest(patient(), VitalKind::BloodPressure);
     let w = s.latest(patient(), VitalKind::BodyWeight);
     let (Some(bp), Some(w)) = (bp, w) else {
@@ -470,7 +471,7 @@ fn fhir_export_round_trips() {
     t.register_alias("Patient/p", patient());
     for o in &obs {
         let bytes = serde_json::to_vec(o).unwrap_or_default();
-        let r = fhir::ingest(&mut t, bytes.as_slice(), "rt", &Source::Manual, &clock())
+        let r = fhir::ingest(&mut t, bytes.as_slice(), &Source::Manual, &batch("rt"))
             .unwrap_or_default();
         assert_eq!(r.report.accepted, 1);
     }
@@ -502,7 +503,7 @@ fn open_mhealth_data_points() {
        "body":{"heart_rate":{"value":60,"unit":"beats/min"},"effective_time_frame":{"date_time":"2026-03-01T08:00:00Z"}}},
       {"header":{"id":"d","user_id":"user-1","schema_id":{"namespace":"omh","name":"step-count","version":"2.0"}},"body":{}}
     ]"#;
-    let r = omh::ingest(&mut s, points.as_bytes(), "omh", &clock()).unwrap_or_default();
+    let r = omh::ingest(&mut s, points.as_bytes(), &batch("omh")).unwrap_or_default();
     assert_eq!((r.records, r.accepted), (4, 1));
     let reasons: Vec<RejectReason> = r.rejections.iter().map(|x| x.reason).collect();
     assert_eq!(
@@ -538,7 +539,7 @@ fn outcomes_serialise_and_debug_has_no_phi() {
     );
     let mut s = store();
     s.register_alias("Patient/Jane-Doe-1970", patient());
-    let b = s.open_batch("Jane_Doe_records.json");
+    let b = s.open_batch(&batch("Jane_Doe_records.json"));
     let dbg = format!("{s:?} {:?}", s.batch_label(b));
     assert!(!dbg.contains("Jane"), "{dbg}");
 }

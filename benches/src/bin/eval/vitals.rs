@@ -4,10 +4,10 @@
 use crate::Command;
 use bedside_benches::timing::{per_second, timed};
 use bedside_benches::vitals::{generate, serde_baseline, serde_owned_baseline, timed_cpu};
-use bedside_core::{ManualClock, PatientId, SystemClock};
+use bedside_core::{Actor, Clock, PatientId, SystemClock};
 use bedside_vitals::news2::{self, Consciousness, News2Input, SpO2Scale};
 use bedside_vitals::omh::{self, OmhSchema};
-use bedside_vitals::{IngestConfig, RejectReason, Source, VitalsStore, fhir, ndjson};
+use bedside_vitals::{Batch, IngestConfig, RejectReason, Source, VitalsStore, fhir, ndjson};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -109,7 +109,8 @@ fn run_fhir(args: &[String]) -> ExitCode {
             }
         }
     }
-    let clock = SystemClock;
+    let now = SystemClock.now();
+    let importer = Actor::system("eval");
     let (mut a, mut d, mut r, mut u) = (0u64, 0u64, 0u64, 0u64);
     let mut failures = 0u64;
     for f in &files {
@@ -120,8 +121,13 @@ fn run_fhir(args: &[String]) -> ExitCode {
         let result = std::fs::File::open(f)
             .map_err(|e| e.to_string())
             .and_then(|file| {
-                fhir::ingest(&mut store, file, &name, &Source::Clinic, &clock)
-                    .map_err(|e| e.to_string())
+                fhir::ingest(
+                    &mut store,
+                    file,
+                    &Source::Clinic,
+                    &Batch::new(name.as_str(), &importer, now),
+                )
+                .map_err(|e| e.to_string())
             });
         let rep = match result {
             Ok(rep) => rep,
@@ -185,7 +191,8 @@ fn run_openmhealth(args: &[String]) -> ExitCode {
     };
     let user = "omh-eval-user";
     let patient = patient_for(user);
-    let clock = SystemClock;
+    let now = SystemClock.now();
+    let importer = Actor::system("eval");
     let (mut p, mut pt, mut f, mut ft) = (0u32, 0u32, 0u32, 0u32);
     let mut cases = Vec::new();
     let schemas = match std::fs::read_dir(dir) {
@@ -265,7 +272,11 @@ fn run_openmhealth(args: &[String]) -> ExitCode {
         store.register_patient(patient, bedside_vitals::Tz::UTC);
         store.register_alias(user, patient);
         let bytes = serde_json::to_vec(&point).unwrap_or_default();
-        let report = match omh::ingest(&mut store, bytes.as_slice(), &label, &clock) {
+        let report = match omh::ingest(
+            &mut store,
+            bytes.as_slice(),
+            &Batch::new(label.as_str(), &importer, now),
+        ) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("openmhealth: {label}: {e}");
@@ -427,13 +438,14 @@ fn run_throughput(args: &[String]) -> ExitCode {
         w.duplicates,
         gen_time
     );
-    let clock = ManualClock::new(chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_600));
+    let at = chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_600);
+    let batch = Batch::new("throughput", &Actor::system("eval"), at);
     let mut store = VitalsStore::new(IngestConfig::default());
     for p in &w.patients {
         store.register_patient(*p, bedside_vitals::Tz::UTC);
     }
     let (report, ingest_wall, ingest_cpu) =
-        timed_cpu(|| ndjson::ingest(&mut store, w.ndjson.as_slice(), "throughput", &clock));
+        timed_cpu(|| ndjson::ingest(&mut store, w.ndjson.as_slice(), &batch));
     let report = match report {
         Ok(r) => r,
         Err(e) => {

@@ -1,8 +1,9 @@
 //! Shared set-up for the fuzz targets: a store with one registered patient (also reachable
-//! through the aliases the inputs may use) and a fixed clock.
+//! through the aliases the inputs may use) and a batch taken in at a fixed
+//! instant.
 
-use bedside_core::{ManualClock, PatientId};
-use bedside_vitals::{IngestConfig, Tz, VitalsStore};
+use bedside_core::{Actor, PatientId};
+use bedside_vitals::{Batch, IngestConfig, Tz, VitalsStore};
 
 pub const PATIENT: &str = "0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e6f";
 
@@ -19,8 +20,9 @@ pub fn store() -> VitalsStore {
     s
 }
 
-pub fn clock() -> ManualClock {
-    ManualClock::new(chrono_like_now())
+/// A batch taken in at the fixed instant, sent by a system actor.
+pub fn batch(label: &str) -> Batch {
+    Batch::new(label, &Actor::system("fuzz"), chrono_like_now())
 }
 
 fn chrono_like_now() -> bedside_core::Timestamp {

@@ -8,7 +8,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut s = common::store();
-    let c = common::clock();
     let mapping = bedside_vitals::csv::CsvMapping::identity();
     // A valid header first, so the fuzzer spends its time on records.
     let input = [
@@ -16,7 +15,9 @@ fuzz_target!(|data: &[u8]| {
         data,
     ]
     .concat();
-    if let Ok(r) = bedside_vitals::csv::ingest(&mut s, input.as_slice(), &mapping, "fuzz", &c) {
+    if let Ok(r) =
+        bedside_vitals::csv::ingest(&mut s, input.as_slice(), &mapping, &common::batch("fuzz"))
+    {
         common::check(&r);
     }
 });

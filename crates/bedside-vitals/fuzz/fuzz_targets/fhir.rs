@@ -8,10 +8,12 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut s = common::store();
-    let c = common::clock();
-    if let Ok(r) =
-        bedside_vitals::fhir::ingest(&mut s, data, "fuzz", &bedside_vitals::Source::Clinic, &c)
-    {
+    if let Ok(r) = bedside_vitals::fhir::ingest(
+        &mut s,
+        data,
+        &bedside_vitals::Source::Clinic,
+        &common::batch("fuzz"),
+    ) {
         common::check(&r.report);
     }
 });

@@ -8,11 +8,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut s = common::store();
-    let c = common::clock();
-    if let Ok(r) = bedside_vitals::ndjson::ingest(&mut s, data, "fuzz", &c) {
+    if let Ok(r) = bedside_vitals::ndjson::ingest(&mut s, data, &common::batch("fuzz")) {
         common::check(&r);
         // Re-ingesting accepts nothing new.
-        if let Ok(again) = bedside_vitals::ndjson::ingest(&mut s, data, "fuzz-2", &c) {
+        if let Ok(again) = bedside_vitals::ndjson::ingest(&mut s, data, &common::batch("fuzz-2")) {
             assert_eq!(again.accepted, 0);
         }
     }

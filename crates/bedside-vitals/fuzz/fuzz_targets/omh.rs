@@ -8,8 +8,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut s = common::store();
-    let c = common::clock();
-    if let Ok(r) = bedside_vitals::omh::ingest(&mut s, data, "fuzz", &c) {
+    if let Ok(r) = bedside_vitals::omh::ingest(&mut s, data, &common::batch("fuzz")) {
         common::check(&r);
     }
 });

@@ -36,9 +36,8 @@ use crate::kind::{
     TemperatureSite, VitalKind,
 };
 use crate::reading::{Position, Reading, Source};
-use crate::store::{BatchReport, Candidate, Outcome, Partial, VitalsStore};
+use crate::store::{Batch, BatchReport, Candidate, Outcome, Partial, VitalsStore};
 use crate::timefmt;
-use bedside_core::Clock;
 use bedside_fhir::{FhirError, Reference};
 use observation::{has_vital_signs_category, kind_of, measured};
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -174,11 +173,11 @@ pub fn patient_references<R: Read>(input: R) -> Result<Vec<String>, VitalsError>
         input,
         crate::store::DEFAULT_MAX_RESOURCE_BYTES,
         &mut |_, resource| {
-            if resource.get("resourceType").and_then(Value::as_str) == Some("Patient") {
-                if let Some(id) = resource.get("id").and_then(Value::as_str) {
-                    out.push(format!("Patient/{id}"));
-                    out.push(format!("urn:uuid:{id}"));
-                }
+            if resource.get("resourceType").and_then(Value::as_str) == Some("Patient")
+                && let Some(id) = resource.get("id").and_then(Value::as_str)
+            {
+                out.push(format!("Patient/{id}"));
+                out.push(format!("urn:uuid:{id}"));
             }
         },
     )?;
@@ -316,8 +315,8 @@ fn observation_candidate(
 }
 
 /// Imports the vital-sign Observations of one FHIR JSON document (an Observation or a
-/// Bundle) as a batch labelled `label`. Observations without a `device` reference get
-/// `default_source`.
+/// Bundle) as the [`Batch`] `batch` (the future-timestamp check is against `batch.at`).
+/// Observations without a `device` reference get `default_source`.
 ///
 /// # Errors
 /// [`VitalsError::Format`] when the document is not valid JSON or not an object; records
@@ -325,12 +324,11 @@ fn observation_candidate(
 pub fn ingest<R: Read>(
     store: &mut VitalsStore,
     input: R,
-    label: &str,
     default_source: &Source,
-    clock: &dyn Clock,
+    batch: &Batch,
 ) -> Result<FhirReport, VitalsError> {
-    let batch = store.open_batch(label);
-    let now_ms = clock.now().timestamp_millis();
+    let now_ms = batch.at.timestamp_millis();
+    let batch = store.open_batch(batch);
     let mut out = FhirReport {
         report: BatchReport {
             batch,

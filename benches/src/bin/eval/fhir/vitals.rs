@@ -1,7 +1,7 @@
 //! The `bedside-vitals` part of `fhir-roundtrip` and `fhir-export`.
 
-use bedside_core::{ManualClock, PatientId};
-use bedside_vitals::{IngestConfig, Source, Tz, VitalKind, VitalsStore, fhir, ndjson};
+use bedside_core::{Actor, PatientId};
+use bedside_vitals::{Batch, IngestConfig, Source, Tz, VitalKind, VitalsStore, fhir, ndjson};
 use serde_json::{Value, json};
 
 /// The resource types `bedside-vitals` models; `fhir-roundtrip` sends these here.
@@ -66,7 +66,7 @@ pub fn corpus() -> Vec<(String, Value)> {
     let Ok(now) = "2026-07-01T00:00:00Z".parse() else {
         return Vec::new();
     };
-    let clock = ManualClock::new(now);
+    let clinic = Actor::system("eval-corpus");
     let mut store = VitalsStore::new(IngestConfig::default());
     store.register_patient(patient, Tz::Europe__London);
     let t = |hour: u32| format!("2026-05-01T{hour:02}:00:00+01:00");
@@ -179,7 +179,11 @@ pub fn corpus() -> Vec<(String, Value)> {
             "app:cuff",
         ),
     ];
-    let _ = ndjson::ingest(&mut store, lines.join("\n").as_bytes(), "corpus", &clock);
+    let _ = ndjson::ingest(
+        &mut store,
+        lines.join("\n").as_bytes(),
+        &Batch::new("corpus", &clinic, now),
+    );
     let bp = |sys, dia, mean: Option<f64>| {
         let mut c = vec![bp_component("8480-6", sys), bp_component("8462-4", dia)];
         if mean.is_some() {
@@ -211,9 +215,8 @@ pub fn corpus() -> Vec<(String, Value)> {
     let _ = fhir::ingest(
         &mut store,
         bytes.as_slice(),
-        "corpus-fhir",
         &Source::Clinic,
-        &clock,
+        &Batch::new("corpus-fhir", &clinic, now),
     );
     let subject = format!("Patient/{PATIENT}");
     let variants = ["minimal", "typical", "everything", "partial"];

@@ -1,17 +1,25 @@
 //! [`VitalsStore`]: compact per-patient, per-kind time series, the admission pipeline every
 //! parser feeds (validate, normalise, dedup, store, threshold rules) and the queries.
 
-use crate::alert::ThresholdRule;
+mod batch;
+mod snapshot;
+mod stats;
+
+pub use batch::{
+    Batch, BatchReport, DEFAULT_MAX_RESOURCE_BYTES, IngestConfig, Outcome, Rejection, ThresholdHit,
+};
+pub use snapshot::{AliasSnapshot, PatientSnapshot, SNAPSHOT_VERSION, VitalsSnapshot};
+pub use stats::{DailyAggregate, Trend};
+
 use crate::error::{RejectReason, VitalsError};
 use crate::kind::{DIASTOLIC_RANGE_MM_HG, ReadingContext, VitalKind};
 use crate::reading::{EffectivePrecision, Position, Reading, ReadingValue, Source};
 use crate::timefmt::{self, Stamp};
-use crate::unit::{Unit, UnitConfig};
+use crate::unit::Unit;
 use bedside_core::{PatientId, Period, Sensitive, Timestamp};
 use chrono::{NaiveDate, TimeDelta, TimeZone};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A fast, deterministic hasher for the store's in-memory indexes (keys are ids and
@@ -47,160 +55,6 @@ impl Hasher for FastHasher {
 }
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
-
-/// Ingestion settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IngestConfig {
-    /// Two readings of the same patient, kind and source whose instants differ by at most
-    /// this many milliseconds are the same reading (default 60 000: one minute).
-    pub duplicate_tolerance_ms: i64,
-    /// How far past "now" a timestamp may be before it is rejected as in the future
-    /// (device clocks drift; default 300 000: five minutes).
-    pub future_skew_ms: i64,
-    /// Unit-conversion settings (the glucose factor).
-    pub units: UnitConfig,
-    /// Threshold rules checked on every accepted reading during ingestion.
-    pub thresholds: Vec<ThresholdRule>,
-    /// Longest accepted record (line) in bytes; longer records are rejected as
-    /// [`RejectReason::TooLong`] without being buffered whole.
-    pub max_record_bytes: usize,
-    /// Largest JSON resource (a FHIR Bundle entry, an Open mHealth data point) read while a
-    /// document streams, in bytes (approximate to one 8 KiB read buffer); a larger one stops
-    /// the document with [`VitalsError::Format`]. Default 4 MiB.
-    pub max_resource_bytes: usize,
-}
-
-/// Default of [`IngestConfig::max_resource_bytes`].
-pub const DEFAULT_MAX_RESOURCE_BYTES: usize = 4 * 1024 * 1024;
-
-impl Default for IngestConfig {
-    fn default() -> Self {
-        Self {
-            duplicate_tolerance_ms: 60_000,
-            future_skew_ms: 300_000,
-            units: UnitConfig::default(),
-            thresholds: ThresholdRule::defaults(),
-            max_record_bytes: 16 * 1024,
-            max_resource_bytes: DEFAULT_MAX_RESOURCE_BYTES,
-        }
-    }
-}
-
-/// What happened to one input record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "outcome")]
-pub enum Outcome {
-    /// Stored as a new reading.
-    Accepted,
-    /// Already stored (same patient, kind and source, instant within the tolerance).
-    Duplicate,
-    /// Not stored, for this reason.
-    Rejected {
-        /// The reason.
-        reason: RejectReason,
-    },
-}
-
-/// One rejected record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rejection {
-    /// Where it was.
-    pub position: Position,
-    /// Why it was rejected.
-    pub reason: RejectReason,
-    /// A PHI-free detail (a schema path such as `effective_time_frame.time_interval`), or empty.
-    pub detail: String,
-}
-
-/// A threshold rule that fired on an accepted reading during ingestion.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ThresholdHit {
-    /// The patient.
-    pub patient: PatientId,
-    /// The kind.
-    pub kind: VitalKind,
-    /// Milliseconds since the epoch of the reading.
-    pub at_ms: i64,
-    /// Index of the rule in [`IngestConfig::thresholds`].
-    pub rule: usize,
-    /// Where the reading came from.
-    pub position: Position,
-}
-
-/// Outcome counts of one batch. Every record read is counted exactly once:
-/// `records == accepted + duplicate + rejected total`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct BatchReport {
-    /// The batch number.
-    pub batch: u32,
-    /// Records read.
-    pub records: u64,
-    /// Records stored.
-    pub accepted: u64,
-    /// Records already stored.
-    pub duplicate: u64,
-    /// Rejected records by reason.
-    pub rejected: BTreeMap<RejectReason, u64>,
-    /// Every rejected record with its position, in input order. It grows with the number
-    /// of rejected records (about 40 bytes each): reporting each one is the contract, so
-    /// callers ingesting untrusted feeds should size batches accordingly.
-    pub rejections: Vec<Rejection>,
-    /// Threshold rules that fired on accepted readings.
-    pub threshold_hits: Vec<ThresholdHit>,
-    /// Record numbers of the accepted records, in input order (so a caller can keep exactly
-    /// what was stored — a journal, say — and drop duplicates and rejections). Not serialised:
-    /// the counts above are the report of record.
-    #[serde(skip)]
-    pub accepted_records: Vec<u32>,
-}
-
-impl BatchReport {
-    /// The number of rejected records.
-    pub fn rejected_total(&self) -> u64 {
-        self.rejected.values().sum()
-    }
-
-    /// Records an outcome.
-    pub fn record(&mut self, position: Position, outcome: Outcome) {
-        self.record_with_detail(position, outcome, String::new());
-    }
-
-    /// Records an outcome with a PHI-free detail for rejections.
-    pub fn record_with_detail(&mut self, position: Position, outcome: Outcome, detail: String) {
-        self.records += 1;
-        match outcome {
-            Outcome::Accepted => {
-                self.accepted += 1;
-                self.accepted_records.push(position.record);
-            }
-            Outcome::Duplicate => self.duplicate += 1,
-            Outcome::Rejected { reason } => {
-                *self.rejected.entry(reason).or_insert(0) += 1;
-                self.rejections.push(Rejection {
-                    position,
-                    reason,
-                    detail,
-                });
-            }
-        }
-    }
-
-    /// A plain-text summary, one `label: count` per line (no record content).
-    pub fn summary(&self) -> String {
-        let mut out = format!(
-            "batch {}: {} records, {} accepted, {} duplicate, {} rejected\n",
-            self.batch,
-            self.records,
-            self.accepted,
-            self.duplicate,
-            self.rejected_total()
-        );
-        for (reason, n) in &self.rejected {
-            out.push_str(&format!("  {reason}: {n}\n"));
-        }
-        out
-    }
-}
 
 /// The source number of a device, interning it on first sight (a free function so it can
 /// run while a patient's entry is borrowed from the store).
@@ -295,6 +149,46 @@ pub(crate) const DEFERRED_SOURCE: u32 = u32::MAX;
 ///
 /// Patients must be registered ([`VitalsStore::register_patient`]) before their readings are
 /// accepted; the registration carries the patient's time zone, used for daily aggregates.
+/// Persist it with [`VitalsStore::snapshot`] / [`VitalsStore::restore`].
+///
+/// From readings to a NEWS2 alert a nurse acknowledges:
+///
+/// ```
+/// use bedside_core::{Actor, PatientId, Period};
+/// use bedside_vitals::{AlertBook, AlertSeverity, Batch, CarePlan, Response, VitalsStore, alert, ndjson};
+///
+/// let patient: PatientId = "0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e6f".parse()?;
+/// let mut store = VitalsStore::default();
+/// store.register_patient(patient, chrono_tz::Europe::London);
+///
+/// // One set of observations within NEWS2's 60-minute window.
+/// let line = |kind: &str, at: &str, rest: &str| {
+///     format!(r#"{{"patient":"{patient}","kind":"{kind}","at":"{at}","source":"manual",{rest}}}"#)
+/// };
+/// let input = [
+///     line("respiratory_rate", "2026-03-01T08:00:00Z", r#""value":25,"unit":"/min""#),
+///     line("heart_rate", "2026-03-01T08:01:00Z", r#""value":112,"unit":"/min""#),
+///     line("body_temperature", "2026-03-01T08:02:00Z", r#""value":38.4,"unit":"Cel""#),
+/// ]
+/// .join("\n");
+/// let at = "2026-03-01T09:00:00Z".parse()?;
+/// let report = ndjson::ingest(&mut store, input.as_bytes(), &Batch::new("home", &Actor::Patient { patient }, at))?;
+/// assert_eq!(report.accepted, 3);
+///
+/// // RR 25 scores 3, pulse 112 scores 2, 38.4 °C scores 1: NEWS2 6 ("medium", urgent review).
+/// let period = Period::new("2026-03-01T00:00:00Z".parse()?, at)?;
+/// let alerts = alert::evaluate(&store, patient, &CarePlan::default(), &period);
+/// let news2 = alerts.iter().find(|a| a.rule == "news2").ok_or("no NEWS2 alert")?;
+/// assert_eq!((news2.severity, news2.response), (AlertSeverity::High, Response::Urgent));
+/// assert_eq!(news2.message, "NEWS2 6 medium, red score (partial: 3 of 7 parameters)");
+///
+/// let mut book = AlertBook::new();
+/// book.merge(alerts.clone());
+/// let nurse = Actor::system("nurse-station"); // a staff actor in a real deployment
+/// book.acknowledge(news2.id, &nurse, at)?;
+/// assert!(book.open().iter().all(|r| r.alert.id != news2.id));
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct VitalsStore {
     config: IngestConfig,
     /// Entries live inline in the map so admission costs one lookup, not two.
@@ -305,7 +199,7 @@ pub struct VitalsStore {
     /// Device sources by UUID (no string hashing or heap key comparison on the hot path).
     device_index: FastMap<u128, u32>,
     source_index: FastMap<String, u32>,
-    batches: Vec<Sensitive<String>>,
+    batches: Vec<Batch>,
     stored: u64,
 }
 
@@ -399,16 +293,22 @@ impl VitalsStore {
         self.entry(patient).map(|e| e.zone)
     }
 
-    /// Starts a batch (a file, an upload) and returns its number for [`Position`]s. The label
-    /// is kept as [`Sensitive`] because file names can carry patient names.
-    pub fn open_batch(&mut self, label: impl Into<String>) -> u32 {
-        self.batches.push(Sensitive::new(label.into()));
+    /// Starts a batch (a file, an upload) and returns its number for [`Position`]s; the store
+    /// keeps who sent it and when. The parsers' `ingest` functions call this themselves; call
+    /// it directly only to feed [`VitalsStore::ingest_reading`].
+    pub fn open_batch(&mut self, batch: &Batch) -> u32 {
+        self.batches.push(batch.clone());
         u32::try_from(self.batches.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// A batch by number: its label, who sent it and when it was taken in.
+    pub fn batch(&self, batch: u32) -> Option<&Batch> {
+        self.batches.get(batch as usize)
     }
 
     /// The label of a batch.
     pub fn batch_label(&self, batch: u32) -> Option<&Sensitive<String>> {
-        self.batches.get(batch as usize)
+        self.batch(batch).map(|b| &b.label)
     }
 
     /// Interns a source and returns its number.
@@ -655,11 +555,12 @@ impl VitalsStore {
     }
 
     /// Admits an already-built reading (its values in `original_unit`'s canonical form are
-    /// taken as given) and records the outcome in `report`.
+    /// taken as given) as part of the batch `report.batch` (from [`VitalsStore::open_batch`],
+    /// which records who sent it), taken in at `at`, and records the outcome in `report`.
     pub fn ingest_reading(
         &mut self,
         reading: &Reading,
-        now: Timestamp,
+        at: Timestamp,
         report: &mut BatchReport,
     ) -> Outcome {
         let source = self.intern_source(reading.source.clone());
@@ -701,7 +602,7 @@ impl VitalsStore {
             context: reading.context,
             partial,
         };
-        self.admit(&c, reading.provenance, now.timestamp_millis(), report)
+        self.admit(&c, reading.provenance, at.timestamp_millis(), report)
     }
 
     fn materialise(&self, patient: PatientId, kind: VitalKind, s: &Stored) -> Option<Reading> {
@@ -856,68 +757,6 @@ impl VitalsStore {
             .map(|s| ((s.utc_ms - start) as f64 / 86_400_000.0, s.v0))
             .collect();
         Trend::fit(&points)
-    }
-}
-
-/// Count, minimum, maximum and mean of one day's readings.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct DailyAggregate {
-    /// The calendar day in the patient's zone.
-    pub date: NaiveDate,
-    /// Number of readings.
-    pub count: u32,
-    /// Smallest value.
-    pub min: f64,
-    /// Largest value.
-    pub max: f64,
-    /// Arithmetic mean.
-    pub mean: f64,
-}
-
-impl DailyAggregate {
-    fn of(date: NaiveDate, values: impl Iterator<Item = f64>) -> Option<Self> {
-        let (mut count, mut min, mut max, mut sum) = (0u32, f64::INFINITY, f64::NEG_INFINITY, 0.0);
-        for v in values {
-            count += 1;
-            min = min.min(v);
-            max = max.max(v);
-            sum += v;
-        }
-        (count > 0).then(|| DailyAggregate {
-            date,
-            count,
-            min,
-            max,
-            mean: sum / f64::from(count),
-        })
-    }
-}
-
-/// A least-squares line through (days, value) points.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Trend {
-    /// Slope in canonical units per day.
-    pub slope_per_day: f64,
-    /// Number of points fitted.
-    pub points: u32,
-}
-
-impl Trend {
-    /// Fits `(x_days, y)` points; `None` with fewer than two points or zero spread in x.
-    pub fn fit(points: &[(f64, f64)]) -> Option<Trend> {
-        let n = points.len();
-        if n < 2 {
-            return None;
-        }
-        let nf = n as f64;
-        let mx = points.iter().map(|p| p.0).sum::<f64>() / nf;
-        let my = points.iter().map(|p| p.1).sum::<f64>() / nf;
-        let sxx: f64 = points.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
-        let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-        (sxx > 0.0).then(|| Trend {
-            slope_per_day: sxy / sxx,
-            points: u32::try_from(n).unwrap_or(u32::MAX),
-        })
     }
 }
 

@@ -5,41 +5,116 @@
 //! re-running it gives the same alerts with the same ids, so an [`AlertBook`] can merge the
 //! result again and again without duplicating anything.
 
-use crate::error::VitalsError;
+mod book;
+
+pub use book::{Acknowledgement, AlertBook, AlertRecord};
+
 use crate::kind::{ReadingContext, VitalKind};
 use crate::news2::{self, News2Input, SpO2Scale};
 use crate::store::{Stored, VitalsStore};
-use bedside_core::{Actor, AlertId, PatientId, Period, Timestamp};
+use bedside_core::{AlertId, PatientId, Period, Timestamp};
 use chrono::{DateTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// How serious an alert is.
+/// How serious a vitals alert is: the clinical risk a reading (or NEWS2 score) shows.
+///
+/// Not to be confused with `bedside_survey::FlagSeverity` (how urgently a survey answer needs a
+/// follow-up) or [`bedside_core::IssueSeverity`] (how bad a validation finding is).
+///
+/// On the wire it is always the lowercase code of [`AlertSeverity::as_str`] (`"high"`); the
+/// capitalised spelling some earlier responses used (`"High"`) is still accepted on input.
+///
+/// ```
+/// use bedside_vitals::AlertSeverity;
+///
+/// assert_eq!(serde_json::to_string(&AlertSeverity::High)?, r#""high""#);
+/// assert_eq!(serde_json::from_str::<AlertSeverity>(r#""High""#)?, AlertSeverity::High);
+/// assert_eq!(AlertSeverity::Critical.to_string(), "critical");
+/// assert!(AlertSeverity::Critical > AlertSeverity::Low);
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Severity {
+pub enum AlertSeverity {
     /// Worth noting at the next routine review.
+    #[serde(alias = "Low")]
     Low,
     /// Needs a look today.
+    #[serde(alias = "Medium")]
     Medium,
     /// Needs a look now.
+    #[serde(alias = "High")]
     High,
     /// Life-threatening.
+    #[serde(alias = "Critical")]
     Critical,
 }
 
+impl AlertSeverity {
+    /// Every severity, least serious first.
+    pub const ALL: [AlertSeverity; 4] = [
+        AlertSeverity::Low,
+        AlertSeverity::Medium,
+        AlertSeverity::High,
+        AlertSeverity::Critical,
+    ];
+
+    /// The wire code (`low`, `medium`, `high`, `critical`), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AlertSeverity::Low => "low",
+            AlertSeverity::Medium => "medium",
+            AlertSeverity::High => "high",
+            AlertSeverity::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for AlertSeverity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a nurse should do (the NEWS2 response ladder, reused for every rule).
+///
+/// On the wire it is the snake_case code of [`Response::as_str`] (`"nurse_review"`); the
+/// capitalised and run-together spellings earlier responses used (`"NurseReview"`,
+/// `"nursereview"`) are still accepted on input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Response {
     /// Continue routine monitoring.
+    #[serde(alias = "Routine")]
     Routine,
     /// A registered nurse reviews.
+    #[serde(alias = "NurseReview", alias = "nursereview")]
     NurseReview,
     /// Urgent clinical review.
+    #[serde(alias = "Urgent")]
     Urgent,
     /// Emergency response.
+    #[serde(alias = "Emergency")]
     Emergency,
+}
+
+impl Response {
+    /// The wire code (`routine`, `nurse_review`, `urgent`, `emergency`), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Response::Routine => "routine",
+            Response::NurseReview => "nurse_review",
+            Response::Urgent => "urgent",
+            Response::Emergency => "emergency",
+        }
+    }
+}
+
+impl std::fmt::Display for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Which value of a reading a threshold looks at.
@@ -80,30 +155,52 @@ pub struct ThresholdRule {
     /// The limit, canonical unit.
     pub limit: f64,
     /// Severity of the alert.
-    pub severity: Severity,
+    pub severity: AlertSeverity,
     /// Suggested response.
     pub response: Response,
 }
 
 impl ThresholdRule {
-    /// A rule.
-    pub fn new(
-        name: &str,
-        kind: VitalKind,
-        comparison: Comparison,
-        limit: f64,
-        severity: Severity,
-        response: Response,
-    ) -> Self {
+    /// A rule on the primary value (systolic for blood pressure) that raises a
+    /// [`AlertSeverity::High`] alert with an [`Response::Urgent`] review; change that with
+    /// [`ThresholdRule::with_outcome`] and the value looked at with
+    /// [`ThresholdRule::on_component`].
+    ///
+    /// ```
+    /// use bedside_vitals::alert::{Comparison, Component, ThresholdRule};
+    /// use bedside_vitals::{AlertSeverity, Response, VitalKind};
+    ///
+    /// let rule = ThresholdRule::new("dbp-high", VitalKind::BloodPressure, Comparison::AtLeast, 110.0)
+    ///     .on_component(Component::Diastolic)
+    ///     .with_outcome(AlertSeverity::Medium, Response::NurseReview);
+    /// assert!(rule.fires(150.0, 112.0));
+    /// assert!(!rule.fires(150.0, 95.0));
+    /// ```
+    pub fn new(name: &str, kind: VitalKind, comparison: Comparison, limit: f64) -> Self {
         Self {
             name: name.to_owned(),
             kind,
             component: Component::Primary,
             comparison,
             limit,
-            severity,
-            response,
+            severity: AlertSeverity::High,
+            response: Response::Urgent,
         }
+    }
+
+    /// The same rule with another severity and suggested response.
+    #[must_use]
+    pub fn with_outcome(mut self, severity: AlertSeverity, response: Response) -> Self {
+        self.severity = severity;
+        self.response = response;
+        self
+    }
+
+    /// The same rule looking at another value of the reading.
+    #[must_use]
+    pub fn on_component(mut self, component: Component) -> Self {
+        self.component = component;
+        self
     }
 
     /// The default thresholds: SBP ≥ 180 or ≤ 90, SpO2 < 92, pulse > 130 or < 40,
@@ -111,71 +208,16 @@ impl ThresholdRule {
     pub fn defaults() -> Vec<ThresholdRule> {
         use Comparison::*;
         use VitalKind::*;
+        let review = |rule: Self| rule.with_outcome(AlertSeverity::Medium, Response::NurseReview);
         vec![
-            Self::new(
-                "sbp-high",
-                BloodPressure,
-                AtLeast,
-                180.0,
-                Severity::High,
-                Response::Urgent,
-            ),
-            Self::new(
-                "sbp-low",
-                BloodPressure,
-                AtMost,
-                90.0,
-                Severity::High,
-                Response::Urgent,
-            ),
-            Self::new(
-                "spo2-low",
-                OxygenSaturation,
-                Below,
-                92.0,
-                Severity::High,
-                Response::Urgent,
-            ),
-            Self::new(
-                "pulse-high",
-                HeartRate,
-                Above,
-                130.0,
-                Severity::High,
-                Response::Urgent,
-            ),
-            Self::new(
-                "pulse-low",
-                HeartRate,
-                Below,
-                40.0,
-                Severity::High,
-                Response::Urgent,
-            ),
-            Self::new(
-                "fever",
-                BodyTemperature,
-                AtLeast,
-                39.1,
-                Severity::Medium,
-                Response::NurseReview,
-            ),
-            Self::new(
-                "glucose-low",
-                BloodGlucose,
-                Below,
-                4.0,
-                Severity::High,
-                Response::Urgent,
-            ),
-            Self::new(
-                "glucose-high",
-                BloodGlucose,
-                Above,
-                20.0,
-                Severity::Medium,
-                Response::NurseReview,
-            ),
+            Self::new("sbp-high", BloodPressure, AtLeast, 180.0),
+            Self::new("sbp-low", BloodPressure, AtMost, 90.0),
+            Self::new("spo2-low", OxygenSaturation, Below, 92.0),
+            Self::new("pulse-high", HeartRate, Above, 130.0),
+            Self::new("pulse-low", HeartRate, Below, 40.0),
+            review(Self::new("fever", BodyTemperature, AtLeast, 39.1)),
+            Self::new("glucose-low", BloodGlucose, Below, 4.0),
+            review(Self::new("glucose-high", BloodGlucose, Above, 20.0)),
         ]
     }
 
@@ -210,22 +252,37 @@ pub struct RateOfChangeRule {
     /// The look-back window in hours.
     pub window_hours: u32,
     /// Severity.
-    pub severity: Severity,
+    pub severity: AlertSeverity,
     /// Suggested response.
     pub response: Response,
 }
 
 impl RateOfChangeRule {
-    /// Weight gain of more than 2 kg in 48 hours.
-    pub fn heart_failure_weight() -> Self {
+    /// A rule firing on a rise of more than `rise` (canonical unit) within `window_hours`,
+    /// raising a [`AlertSeverity::High`] alert with an [`Response::Urgent`] review; change
+    /// that with [`RateOfChangeRule::with_outcome`].
+    pub fn new(name: &str, kind: VitalKind, rise: f64, window_hours: u32) -> Self {
         Self {
-            name: "weight-gain-2kg-48h".into(),
-            kind: VitalKind::BodyWeight,
-            rise: 2.0,
-            window_hours: 48,
-            severity: Severity::High,
+            name: name.to_owned(),
+            kind,
+            rise,
+            window_hours,
+            severity: AlertSeverity::High,
             response: Response::Urgent,
         }
+    }
+
+    /// The same rule with another severity and suggested response.
+    #[must_use]
+    pub fn with_outcome(mut self, severity: AlertSeverity, response: Response) -> Self {
+        self.severity = severity;
+        self.response = response;
+        self
+    }
+
+    /// Weight gain of more than 2 kg in 48 hours.
+    pub fn heart_failure_weight() -> Self {
+        Self::new("weight-gain-2kg-48h", VitalKind::BodyWeight, 2.0, 48)
     }
 }
 
@@ -239,7 +296,7 @@ pub struct MissingDataRule {
     /// Longest acceptable gap in hours.
     pub max_gap_hours: u32,
     /// Severity.
-    pub severity: Severity,
+    pub severity: AlertSeverity,
 }
 
 /// Scores NEWS2 whenever a contributing reading arrives, from the latest reading of each
@@ -279,7 +336,7 @@ impl Default for CarePlan {
                 name: "daily-weight-missing".into(),
                 kind: VitalKind::BodyWeight,
                 max_gap_hours: 48,
-                severity: Severity::Medium,
+                severity: AlertSeverity::Medium,
             }],
             news2: Some(News2Rule {
                 scale: SpO2Scale::Scale1,
@@ -303,15 +360,29 @@ pub struct Alert {
     /// The kind involved, when one is.
     pub kind: Option<VitalKind>,
     /// Severity.
-    pub severity: Severity,
+    pub severity: AlertSeverity,
     /// Suggested response.
     pub response: Response,
     /// When the condition arose.
     pub triggered_at: Timestamp,
-    /// What was seen (numbers and units only; no PHI).
+    /// What was seen (numbers and units only; no PHI). When later alerts of the rule were
+    /// folded into this one, it describes the **latest** of them (the newest NEWS2 score, the
+    /// newest value past the limit), seen at [`Alert::latest_at`].
     pub message: String,
     /// How many later alerts of the same rule were folded into this one.
     pub suppressed: u32,
+    /// When the latest alert folded into this one was triggered (what [`Alert::message`]
+    /// describes); `None` when nothing was folded and the message is the one seen at
+    /// `triggered_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_at: Option<Timestamp>,
+}
+
+impl Alert {
+    /// The instant [`Alert::message`] describes: the latest folded alert's, or the trigger.
+    pub fn message_at(&self) -> Timestamp {
+        self.latest_at.unwrap_or(self.triggered_at)
+    }
 }
 
 fn fnv(bytes: &[u8], seed: u64) -> u64 {
@@ -343,7 +414,7 @@ fn instant(ms: i64) -> Timestamp {
 struct Candidate {
     rule: String,
     kind: Option<VitalKind>,
-    severity: Severity,
+    severity: AlertSeverity,
     response: Response,
     at_ms: i64,
     message: String,
@@ -531,10 +602,10 @@ fn news2_candidates(
             continue;
         }
         let severity = match score.band {
-            news2::News2Band::Low => Severity::Low,
-            news2::News2Band::LowMedium => Severity::Medium,
-            news2::News2Band::Medium => Severity::High,
-            news2::News2Band::High => Severity::Critical,
+            news2::News2Band::Low => AlertSeverity::Low,
+            news2::News2Band::LowMedium => AlertSeverity::Medium,
+            news2::News2Band::Medium => AlertSeverity::High,
+            news2::News2Band::High => AlertSeverity::Critical,
         };
         let partial = if score.complete {
             String::new()
@@ -563,13 +634,18 @@ fn suppress(patient: PatientId, mut candidates: Vec<Candidate>, window_ms: i64) 
     let mut out: Vec<Alert> = Vec::new();
     let mut last_shown: BTreeMap<String, usize> = BTreeMap::new();
     for c in candidates {
-        if let Some(&i) = last_shown.get(&c.rule) {
-            if let Some(prev) = out.get_mut(i) {
-                let within = c.at_ms - prev.triggered_at.timestamp_millis() <= window_ms;
-                if within && c.severity <= prev.severity {
-                    prev.suppressed += 1;
-                    continue;
-                }
+        if let Some(&i) = last_shown.get(&c.rule)
+            && let Some(prev) = out.get_mut(i)
+        {
+            let within = c.at_ms - prev.triggered_at.timestamp_millis() <= window_ms;
+            if within && c.severity <= prev.severity {
+                // The alert keeps its identity (rule and first trigger) and its peak
+                // severity, but a nurse reading it must see the newest state, not the
+                // first: a NEWS2 alert that went 5 -> 6 shows 6.
+                prev.suppressed += 1;
+                prev.message = c.message;
+                prev.latest_at = Some(instant(c.at_ms));
+                continue;
             }
         }
         last_shown.insert(c.rule.clone(), out.len());
@@ -583,118 +659,10 @@ fn suppress(patient: PatientId, mut candidates: Vec<Candidate>, window_ms: i64) 
             triggered_at: instant(c.at_ms),
             message: c.message,
             suppressed: 0,
+            latest_at: None,
         });
     }
     out
-}
-
-/// An acknowledgement of an alert.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Acknowledgement {
-    /// Who acknowledged.
-    pub by: Actor,
-    /// When.
-    pub at: Timestamp,
-}
-
-/// An alert and its acknowledgement, if any.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlertRecord {
-    /// The alert.
-    pub alert: Alert,
-    /// The acknowledgement.
-    pub acknowledged: Option<Acknowledgement>,
-}
-
-/// The alerts a care team sees, keyed by id. Merging the same evaluation twice changes
-/// nothing; acknowledgements survive re-evaluation.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct AlertBook {
-    alerts: BTreeMap<AlertId, AlertRecord>,
-}
-
-impl AlertBook {
-    /// An empty book.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds alerts not yet in the book (by id) and updates suppression counts of those that
-    /// are; returns how many were new.
-    pub fn merge(&mut self, alerts: impl IntoIterator<Item = Alert>) -> usize {
-        let mut new = 0;
-        for a in alerts {
-            match self.alerts.get_mut(&a.id) {
-                Some(rec) => rec.alert.suppressed = rec.alert.suppressed.max(a.suppressed),
-                None => {
-                    new += 1;
-                    self.alerts.insert(
-                        a.id,
-                        AlertRecord {
-                            alert: a,
-                            acknowledged: None,
-                        },
-                    );
-                }
-            }
-        }
-        new
-    }
-
-    /// Acknowledges an alert.
-    ///
-    /// # Errors
-    /// [`VitalsError::UnknownAlert`] when the id is not in the book;
-    /// [`VitalsError::AlreadyAcknowledged`] when it was acknowledged before (the first
-    /// acknowledgement is kept).
-    pub fn acknowledge(
-        &mut self,
-        id: AlertId,
-        by: &Actor,
-        at: Timestamp,
-    ) -> Result<&AlertRecord, VitalsError> {
-        let rec = self
-            .alerts
-            .get_mut(&id)
-            .ok_or(VitalsError::UnknownAlert(id))?;
-        if rec.acknowledged.is_some() {
-            return Err(VitalsError::AlreadyAcknowledged(id));
-        }
-        rec.acknowledged = Some(Acknowledgement { by: by.clone(), at });
-        Ok(rec)
-    }
-
-    /// An alert by id.
-    pub fn get(&self, id: AlertId) -> Option<&AlertRecord> {
-        self.alerts.get(&id)
-    }
-
-    /// Unacknowledged alerts, most severe first, then oldest first.
-    pub fn open(&self) -> Vec<&AlertRecord> {
-        let mut v: Vec<&AlertRecord> = self
-            .alerts
-            .values()
-            .filter(|r| r.acknowledged.is_none())
-            .collect();
-        v.sort_by(|a, b| {
-            b.alert
-                .severity
-                .cmp(&a.alert.severity)
-                .then(a.alert.triggered_at.cmp(&b.alert.triggered_at))
-                .then(a.alert.rule.cmp(&b.alert.rule))
-        });
-        v
-    }
-
-    /// Number of alerts held.
-    pub fn len(&self) -> usize {
-        self.alerts.len()
-    }
-
-    /// Whether the book is empty.
-    pub fn is_empty(&self) -> bool {
-        self.alerts.is_empty()
-    }
 }
 
 /// The time span an alert rule looks back, as a [`TimeDelta`] (for callers sizing periods).
