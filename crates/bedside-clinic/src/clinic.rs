@@ -1005,13 +1005,14 @@ impl State {
                 let since = *self.discharged.get(patient).ok_or_else(|| {
                     ClinicError::conflict("the patient is not under home monitoring")
                 })?;
-                let report = ndjson::ingest(
-                    &mut self.vitals,
-                    body.expose().as_bytes(),
-                    label,
-                    &*self.clock,
-                )
-                .map_err(|e| ClinicError::bad(e.to_string()))?;
+                // The patient uploads their own readings; the batch is taken in at `at`.
+                let upload = bedside_vitals::Batch::new(
+                    label.as_str(),
+                    &Actor::Patient { patient: *patient },
+                    at,
+                );
+                let report = ndjson::ingest(&mut self.vitals, body.expose().as_bytes(), &upload)
+                    .map_err(|e| ClinicError::bad(e.to_string()))?;
                 let mut plan = self
                     .setup
                     .as_ref()
@@ -1046,7 +1047,7 @@ impl State {
                 for rec in self.alerts.open() {
                     if rec.alert.patient == *patient && !before.contains(&rec.alert.id) {
                         raised.push(json!({"alert": rec.alert.id, "rule": rec.alert.rule,
-                            "severity": format!("{:?}", rec.alert.severity)}));
+                            "severity": rec.alert.severity.as_str()}));
                         fx.outbox.push(OutboxMessage {
                             id: 0,
                             created_at: at.to_rfc3339(),
@@ -1058,7 +1059,7 @@ impl State {
                             body: format!(
                                 "alert {} ({}) for patient {}",
                                 rec.alert.rule,
-                                format!("{:?}", rec.alert.severity).to_lowercase(),
+                                rec.alert.severity.as_str(),
                                 patient
                             ),
                             status: "pending".into(),
@@ -3847,8 +3848,8 @@ impl Clinic {
             .iter()
             .map(|r| {
                 json!({"alert": r.alert.id, "patient": r.alert.patient, "rule": r.alert.rule,
-                "severity": format!("{:?}", r.alert.severity).to_lowercase(),
-                "response": format!("{:?}", r.alert.response).to_lowercase(),
+                "severity": r.alert.severity.as_str(),
+                "response": r.alert.response.as_str(),
                 "triggered_at": r.alert.triggered_at, "message": r.alert.message})
             })
             .collect();
