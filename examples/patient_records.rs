@@ -12,8 +12,8 @@ use bedside::records::fhir::{self, Bundle};
 use bedside::records::model::{Address, AddressUse, FhirDateTime, FhirPeriod, Reference};
 use bedside::records::{
     ContactPoint, ContactPurpose, Coverage, HumanName, Identifier, IdentifierKind, NameUse,
-    OptState, Patient, PatientContact, PatientRegistry, RoutePreference, TelecomSystem, TelecomUse,
-    validate,
+    OptState, Patient, PatientContact, PatientRegistry, RecordEdit, RoutePreference, TelecomSystem,
+    TelecomUse, validate,
 };
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A clock and id generator we control, so every run prints the same thing.
     let clock = Arc::new(ManualClock::new("2026-03-02T09:00:00Z".parse()?));
     let ids = Arc::new(SeededIdGenerator::new(clock.clone(), 2026));
-    let mut registry = PatientRegistry::new(clock.clone(), ids.clone());
+    let mut registry = PatientRegistry::new(ids.clone());
     let reception = Actor::Staff(Staff {
         id: ids.generate(),
         roles: vec![Role::RECEPTION],
@@ -86,7 +86,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for p in &report.problems {
         println!("   {p}");
     }
-    registry.register(patient, &reception, "new patient at front desk")?;
+    registry.register(
+        patient,
+        &reception,
+        "new patient at front desk",
+        clock.now(),
+    )?;
 
     // The patient moves and updates their address in the portal: self-service, applied at once.
     clock.advance(TimeDelta::days(12));
@@ -94,7 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut edit = registry.current(id).ok_or("registered")?.clone();
     edit.addresses[0].lines = vec![Sensitive::new("9 Bayard Street, Apt 3".into())];
     edit.addresses[0].postal_code = Some(Sensitive::new("10013".into()));
-    let outcome = registry.update(id, 1, edit, &me, "moved")?;
+    let outcome = registry.update(RecordEdit::new(id, 1, edit, "moved"), &me, clock.now())?;
     println!(
         "\n== self-service address change: applied as version {:?}",
         outcome.applied
@@ -108,7 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         0,
         HumanName::new(NameUse::Official, &["Rosa", "Maria"], "Okafor"),
     );
-    let outcome = registry.update(id, 2, edit, &me, "married")?;
+    let outcome = registry.update(RecordEdit::new(id, 2, edit, "married"), &me, clock.now())?;
     let request = outcome.pending.ok_or("identity changes need approval")?;
     println!(
         "== name change from the patient: applied {:?}, pending request {}",
@@ -121,7 +126,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Staff see the marriage certificate and approve.
     clock.advance(TimeDelta::days(1));
-    let version = registry.approve(request, &reception, "marriage certificate seen")?;
+    let version = registry.approve(
+        request,
+        &reception,
+        "marriage certificate seen",
+        clock.now(),
+    )?;
     println!("== approved by staff: version {version}");
 
     println!("\n== history");

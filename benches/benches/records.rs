@@ -11,8 +11,8 @@ use bedside_records::fhir::Bundle;
 use bedside_records::model::{Address, AddressUse, Reference};
 use bedside_records::{
     ContactPoint, ContactPurpose, Coverage, HumanName, Identifier, IdentifierKind, NameUse,
-    OptState, Patient, PatientContact, PatientRegistry, RoutePreference, TelecomSystem, TelecomUse,
-    validate,
+    OptState, Patient, PatientContact, PatientRegistry, RecordEdit, RoutePreference, TelecomSystem,
+    TelecomUse, validate,
 };
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -91,20 +91,18 @@ fn records(c: &mut Criterion) {
     group.bench_function("registry_self_service_update", |b| {
         b.iter_batched(
             || {
-                let mut registry = PatientRegistry::new(clock.clone(), ids.clone());
+                let mut registry = PatientRegistry::new(ids.clone());
                 let staff = Actor::system("bench");
-                let _ = registry.register(p.clone(), &staff, "bench");
+                let _ = registry.register(p.clone(), &staff, "bench", now);
                 let mut edit = p.clone();
                 edit.telecom[1].value = Some(Sensitive::new("rosa@example.net".into()));
                 (registry, edit)
             },
             |(mut registry, edit)| {
                 black_box(registry.update(
-                    edit.id,
-                    1,
-                    edit,
+                    RecordEdit::new(edit.id, 1, edit, "new e-mail"),
                     &Actor::Patient { patient: p.id },
-                    "new e-mail",
+                    now,
                 ))
             },
             BatchSize::SmallInput,

@@ -22,7 +22,7 @@ use bedside_core::{
     StaffId, Timestamp,
 };
 use bedside_records::history::ChangeRequestId;
-use bedside_records::{ContactPurpose, OptState, Patient, PatientRegistry};
+use bedside_records::{ContactPurpose, OptState, Patient, PatientRegistry, RecordEdit};
 use bedside_schedule::reminders::{
     ContactPreferences, MessageContext, ReminderConfig, ReminderSubject, plan_reminders, render,
 };
@@ -618,7 +618,7 @@ impl State {
         let policy = Policy::from_json(policy)
             .map_err(|e| ClinicError::bad(format!("consent policy: {e}")))?;
         Ok(State {
-            registry: PatientRegistry::new(clock.clone(), ids),
+            registry: PatientRegistry::new(ids),
             clock,
             setup: None,
             schedule: None,
@@ -763,7 +763,7 @@ impl State {
                 let id = patient.id;
                 let version = self
                     .registry
-                    .register((**patient).clone(), by, "registration")?;
+                    .register((**patient).clone(), by, "registration", at)?;
                 let verified = phone_verified.unwrap_or(matches!(by, Actor::Staff(_)));
                 self.set_phone_state(id, verified, phone_code.as_ref());
                 if let Some(existing) = possible_duplicate {
@@ -782,13 +782,8 @@ impl State {
                 record,
                 by,
             } => {
-                let outcome = self.registry.update(
-                    *patient,
-                    *base_version,
-                    (**record).clone(),
-                    by,
-                    "edit",
-                )?;
+                let edit = RecordEdit::new(*patient, *base_version, (**record).clone(), "edit");
+                let outcome = self.registry.update(edit, by, at)?;
                 self.index_phones(*patient);
                 fx.value = json!({ "applied_version": outcome.applied,
                     "pending_request": outcome.pending });
@@ -799,7 +794,7 @@ impl State {
                         kind: "change request",
                     },
                 )?;
-                let version = self.registry.approve(*request, by, "approved by staff")?;
+                let version = self.registry.approve(*request, by, "approved by staff", at)?;
                 self.index_phones(patient);
                 fx.value = json!({ "patient": patient, "version": version });
             }
@@ -877,7 +872,8 @@ impl State {
                 let base = current.number;
                 let mut record = current.record.clone();
                 replace_mobile(&mut record, phone.expose());
-                match self.registry.update(*patient, base, record, by, "phone") {
+                let edit = RecordEdit::new(*patient, base, record, "phone");
+                match self.registry.update(edit, by, at) {
                     Ok(_) | Err(bedside_records::RegistryError::NoChange) => {}
                     Err(e) => return Err(e.into()),
                 }
@@ -923,7 +919,7 @@ impl State {
                 fx.value = json!({ "related_person": related_person, "revoked": true });
             }
             Command::StopSms { patient } => {
-                self.stop_sms(*patient, &mut fx)?;
+                self.stop_sms(*patient, at, &mut fx)?;
                 fx.value = json!({ "patient": patient, "sms": "opted-out" });
             }
             Command::Unavailable {
@@ -1353,7 +1349,12 @@ impl State {
     }
 
     /// STOP from a patient: every SMS route opted out, pending SMS withdrawn (idempotent).
-    fn stop_sms(&mut self, patient: PatientId, fx: &mut Effects) -> Result<(), ClinicError> {
+    fn stop_sms(
+        &mut self,
+        patient: PatientId,
+        at: Timestamp,
+        fx: &mut Effects,
+    ) -> Result<(), ClinicError> {
         let current = self
             .registry
             .current_version(patient)
@@ -1380,7 +1381,8 @@ impl State {
         }
         let me = Actor::Patient { patient };
         // An already opted-out patient changes nothing: STOP is idempotent.
-        match self.registry.update(patient, base, record, &me, "sms stop") {
+        let edit = RecordEdit::new(patient, base, record, "sms stop");
+        match self.registry.update(edit, &me, at) {
             Ok(_) | Err(bedside_records::RegistryError::NoChange) => {}
             Err(e) => return Err(e.into()),
         }
@@ -1419,7 +1421,7 @@ impl State {
                     return Err(ClinicError::NotFound { kind: "patient" });
                 }
                 for p in patients {
-                    self.stop_sms(*p, fx)?;
+                    self.stop_sms(*p, at, fx)?;
                 }
                 json!({ "applied": true, "sms": "opted-out", "patients": patients.len() })
             }
@@ -1530,13 +1532,14 @@ impl State {
     }
 
     fn sync_care_team(&mut self, patient: PatientId) {
-        let providers = self
+        let team: CareTeam = self
             .booked_providers
             .get(&patient)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default();
-        self.engine
-            .set_care_team(patient, CareTeam::from(providers));
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        self.engine.set_care_team(patient, team);
     }
 
     /// Reminder messages for an appointment, on the patient's preferred channels, outside

@@ -1,7 +1,7 @@
 //! [`PatientRegistry`]: every version of every record, never overwritten.
 //!
-//! - Each [`Version`] records its number, the [`Actor`] who made it, when (from the
-//!   [`Clock`]), the reason, and the field paths that changed.
+//! - Each [`Version`] records its number, the [`Actor`] who made it, when (the `at` the
+//!   caller passes), the reason, and the field paths that changed.
 //! - Updates are optimistic: they name the version they were based on, and a stale update is
 //!   refused with [`RegistryError::Conflict`] listing the fields the other writer changed.
 //! - Self-service changes by the patient or their proxy (addresses, telecom, languages,
@@ -13,7 +13,7 @@
 use crate::error::RegistryError;
 use crate::model::{Patient, ProxyScope};
 use crate::validate::{IssueSeverity, validate};
-use bedside_core::{Actor, Clock, IdGenerator, IdGeneratorExt, PatientId, Sensitive, Timestamp};
+use bedside_core::{Actor, IdGenerator, IdGeneratorExt, PatientId, Sensitive, Timestamp};
 use bedside_fhir::semantic_diff;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -61,7 +61,8 @@ pub struct Version {
     pub number: u32,
     /// Who made the change (for an approval, the approving staff member).
     pub actor: Actor,
-    /// When, from the registry's clock (never earlier than the previous version).
+    /// When the change took effect: the caller's `at`, raised to the previous version's time
+    /// if it was earlier, so versions never go back in time.
     pub at: Timestamp,
     /// Why (free text).
     pub reason: Sensitive<String>,
@@ -192,9 +193,34 @@ fn copy_section(dst: &mut Patient, src: &Patient, section: &str) {
     }
 }
 
+/// An edit of a stored record, as [`PatientRegistry::update`] takes it: which patient, the
+/// version the writer read, the whole edited record, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordEdit {
+    /// The patient whose record changes (the edited record must keep this id).
+    pub patient: PatientId,
+    /// The version the writer read.
+    pub based_on: u32,
+    /// The whole record as the writer wants it.
+    pub record: Patient,
+    /// Why (free text, kept as [`Sensitive`]).
+    pub reason: String,
+}
+
+impl RecordEdit {
+    /// An edit of `patient`'s record, read at version `based_on`.
+    pub fn new(patient: PatientId, based_on: u32, record: Patient, reason: &str) -> Self {
+        Self {
+            patient,
+            based_on,
+            record,
+            reason: reason.to_owned(),
+        }
+    }
+}
+
 /// Keeps every version of every patient record, and the change requests.
 pub struct PatientRegistry {
-    clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     records: BTreeMap<PatientId, Vec<Version>>,
     requests: BTreeMap<ChangeRequestId, ChangeRequest>,
@@ -210,19 +236,19 @@ impl fmt::Debug for PatientRegistry {
 }
 
 impl PatientRegistry {
-    /// An empty registry reading time from `clock` and making request ids from `ids`.
-    pub fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+    /// An empty registry making change-request ids from `ids`. Time is never read: every
+    /// change takes the `at` it happens at.
+    pub fn new(ids: Arc<dyn IdGenerator>) -> Self {
         Self {
-            clock,
             ids,
             records: BTreeMap::new(),
             requests: BTreeMap::new(),
         }
     }
 
-    fn now_after(&self, last: Option<Timestamp>) -> Timestamp {
-        let now = self.clock.now();
-        last.map_or(now, |l| now.max(l))
+    /// `at`, raised to `last` when earlier: versions never go back in time.
+    fn not_before(at: Timestamp, last: Timestamp) -> Timestamp {
+        at.max(last)
     }
 
     fn check_valid(&self, patient: &Patient, at: Timestamp) -> Result<(), RegistryError> {
@@ -245,7 +271,7 @@ impl PatientRegistry {
         }
     }
 
-    /// Registers a new patient as version 1.
+    /// Registers a new patient as version 1, at `at`.
     ///
     /// # Errors
     /// [`RegistryError::AlreadyRegistered`], [`RegistryError::Invalid`] (every error listed), or
@@ -255,6 +281,7 @@ impl PatientRegistry {
         patient: Patient,
         actor: &Actor,
         reason: &str,
+        at: Timestamp,
     ) -> Result<u32, RegistryError> {
         match actor {
             Actor::External { .. } => return Err(Self::forbidden(actor, "register patients")),
@@ -266,7 +293,6 @@ impl PatientRegistry {
         if self.records.contains_key(&patient.id) {
             return Err(RegistryError::AlreadyRegistered(patient.id));
         }
-        let at = self.now_after(None);
         self.check_valid(&patient, at)?;
         self.records.insert(
             patient.id,
@@ -289,8 +315,8 @@ impl PatientRegistry {
             .ok_or(RegistryError::UnknownPatient(id))
     }
 
-    /// Updates a record. `based_on` is the version the writer read; if another write happened
-    /// since, the update is refused with the fields the other writer changed. Staff and system
+    /// Updates a record at `at`. `edit.based_on` is the version the writer read; if another
+    /// write happened since, the update is refused with the fields the other writer changed. Staff and system
     /// actors apply directly. For a patient or proxy, self-service sections apply directly and
     /// the rest becomes a pending change request. Nothing changes on error.
     ///
@@ -300,12 +326,17 @@ impl PatientRegistry {
     /// [`RegistryError::Invalid`] or [`RegistryError::Forbidden`].
     pub fn update(
         &mut self,
-        id: PatientId,
-        based_on: u32,
-        new: Patient,
+        edit: RecordEdit,
         actor: &Actor,
-        reason: &str,
+        at: Timestamp,
     ) -> Result<UpdateOutcome, RegistryError> {
+        let RecordEdit {
+            patient: id,
+            based_on,
+            record: new,
+            reason,
+        } = edit;
+        let reason = reason.as_str();
         let versions = self.versions(id)?;
         let current = versions.last().ok_or(RegistryError::UnknownPatient(id))?;
         let self_service = match actor {
@@ -353,7 +384,7 @@ impl PatientRegistry {
                 their_changes: diff(&base.record, &current.record),
             });
         }
-        let at = self.now_after(Some(current.at));
+        let at = Self::not_before(at, current.at);
         let my_sections = sections(&mine);
         let (direct, review): (Vec<&str>, Vec<&str>) = my_sections
             .iter()
@@ -444,8 +475,8 @@ impl PatientRegistry {
         Ok(req)
     }
 
-    /// Approves a pending change request (staff only): its sections are applied onto the
-    /// current version as a new version. If someone has since changed one of the same sections,
+    /// Approves a pending change request (staff only) at `at`: its sections are applied onto
+    /// the current version as a new version. If someone has since changed one of the same sections,
     /// approval is refused with a conflict; the request stays pending.
     ///
     /// # Errors
@@ -457,6 +488,7 @@ impl PatientRegistry {
         request: ChangeRequestId,
         reviewer: &Actor,
         reason: &str,
+        at: Timestamp,
     ) -> Result<u32, RegistryError> {
         let req = self.pending_request(request, reviewer)?;
         let versions = self.versions(req.patient)?;
@@ -488,7 +520,7 @@ impl PatientRegistry {
         for s in &req_sections {
             copy_section(&mut record, &req.proposed, s);
         }
-        let at = self.now_after(Some(current.at));
+        let at = Self::not_before(at, current.at);
         self.check_valid(&record, at)?;
         let changed = diff(&current.record, &record);
         let number = current.number + 1;
@@ -515,8 +547,8 @@ impl PatientRegistry {
         Ok(number)
     }
 
-    /// Rejects a pending change request (staff only); the record is unchanged and the decision
-    /// is kept on the request.
+    /// Rejects a pending change request (staff only) at `at`; the record is unchanged and the
+    /// decision is kept on the request.
     ///
     /// # Errors
     /// [`RegistryError::Forbidden`], [`RegistryError::UnknownRequest`] or
@@ -526,9 +558,9 @@ impl PatientRegistry {
         request: ChangeRequestId,
         reviewer: &Actor,
         reason: &str,
+        at: Timestamp,
     ) -> Result<(), RegistryError> {
         self.pending_request(request, reviewer)?;
-        let at = self.clock.now();
         if let Some(r) = self.requests.get_mut(&request) {
             r.status = RequestStatus::Rejected {
                 by: reviewer.clone(),

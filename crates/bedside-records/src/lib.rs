@@ -22,10 +22,10 @@
 //! - [`matching`] and [`search`]: finding the same person across records.
 //!
 //! ```
-//! use bedside_core::{Actor, Channel, IdGeneratorExt, ManualClock, SeededIdGenerator};
+//! use bedside_core::{Actor, Channel, IdGeneratorExt, ManualClock, SeededIdGenerator, Timestamp};
 //! use bedside_records::{
-//!     ContactPoint, HumanName, NameUse, Patient, PatientRegistry, ContactPurpose, TelecomSystem,
-//!     TelecomUse,
+//!     ContactPoint, ContactPurpose, HumanName, NameUse, Patient, PatientRegistry, RecordEdit,
+//!     TelecomSystem, TelecomUse,
 //! };
 //! use std::sync::Arc;
 //!
@@ -40,15 +40,17 @@
 //!     Some(TelecomUse::Mobile),
 //! ));
 //!
-//! let mut registry = PatientRegistry::new(clock.clone(), ids.clone());
+//! let mut registry = PatientRegistry::new(ids.clone());
 //! let actor = Actor::system("front-desk-import");
 //! let id = patient.id;
-//! registry.register(patient, &actor, "new patient")?;
+//! let at: Timestamp = "2026-03-01T09:00:00Z".parse()?;
+//! registry.register(patient, &actor, "new patient", at)?;
 //!
 //! // The patient changes their own phone number: applied at once as version 2.
 //! let mut edited = registry.current(id).ok_or("registered")?.clone();
 //! edited.telecom[0] = ContactPoint::new(TelecomSystem::Phone, "+447700900456", Some(TelecomUse::Mobile));
-//! let outcome = registry.update(id, 1, edited, &Actor::Patient { patient: id }, "new phone")?;
+//! let edit = RecordEdit::new(id, 1, edited, "new phone");
+//! let outcome = registry.update(edit, &Actor::Patient { patient: id }, at + chrono::TimeDelta::days(1))?;
 //! assert_eq!(outcome.applied, Some(2));
 //! assert_eq!(registry.diff(id, 1, 2)?, ["telecom[0].value"]);
 //!
@@ -78,8 +80,8 @@ pub mod search;
 pub use clinical::{ClinicalEntry, ClinicalEntryId, ClinicalKind, Confidentiality, SecurityLabels};
 pub use error::{FhirError, RegistryError};
 pub use history::{
-    ChangeRequest, ChangeRequestId, PatientRegistry, RequestStatus, UpdateOutcome, Version,
-    VersionKind,
+    ChangeRequest, ChangeRequestId, PatientRegistry, RecordEdit, RequestStatus, UpdateOutcome,
+    Version, VersionKind,
 };
 pub use model::{
     Address, AdministrativeGender, Communication, ContactPoint, ContactPurpose, Coverage,

@@ -8,7 +8,9 @@ use bedside_core::{
     SeededIdGenerator, Sensitive, Staff,
 };
 use bedside_records::model::*;
-use bedside_records::{PatientRegistry, ProblemKind, RegistryError, RequestStatus, VersionKind};
+use bedside_records::{
+    PatientRegistry, ProblemKind, RecordEdit, RegistryError, RequestStatus, VersionKind,
+};
 use chrono::TimeDelta;
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -25,7 +27,7 @@ fn world() -> World {
         "2026-02-01T09:00:00Z".parse().unwrap_or_default(),
     ));
     let ids = Arc::new(SeededIdGenerator::new(clock.clone(), 5));
-    let registry = PatientRegistry::new(clock.clone(), ids.clone());
+    let registry = PatientRegistry::new(ids.clone());
     let staff = Actor::Staff(Staff {
         id: ids.generate(),
         roles: vec![Role::RECEPTION],
@@ -66,7 +68,7 @@ fn self_service_address_change_applies_directly() -> Result<(), RegistryError> {
     let mut w = world();
     let p = patient(&w);
     let id = p.id;
-    w.registry.register(p, &w.staff, "walk-in")?;
+    w.registry.register(p, &w.staff, "walk-in", w.clock.now())?;
     w.clock.advance(TimeDelta::days(1));
     let mut edit = w
         .registry
@@ -75,7 +77,11 @@ fn self_service_address_change_applies_directly() -> Result<(), RegistryError> {
         .ok_or(RegistryError::UnknownPatient(id))?;
     edit.addresses.push(new_address("Leeds"));
     let me = Actor::Patient { patient: id };
-    let outcome = w.registry.update(id, 1, edit, &me, "moved house")?;
+    let outcome = w.registry.update(
+        RecordEdit::new(id, 1, edit, "moved house"),
+        &me,
+        w.clock.now(),
+    )?;
     assert_eq!(outcome.applied, Some(2));
     assert_eq!(outcome.pending, None);
     let v2 = w
@@ -96,7 +102,7 @@ fn identity_change_from_patient_waits_for_staff() -> Result<(), RegistryError> {
     let mut w = world();
     let p = patient(&w);
     let id = p.id;
-    w.registry.register(p, &w.staff, "walk-in")?;
+    w.registry.register(p, &w.staff, "walk-in", w.clock.now())?;
     let me = Actor::Patient { patient: id };
     let mut edit = w
         .registry
@@ -105,7 +111,11 @@ fn identity_change_from_patient_waits_for_staff() -> Result<(), RegistryError> {
         .ok_or(RegistryError::UnknownPatient(id))?;
     edit.names[0].family = Some(Sensitive::new("King".into()));
     edit.addresses.push(new_address("York"));
-    let outcome = w.registry.update(id, 1, edit, &me, "married; moved")?;
+    let outcome = w.registry.update(
+        RecordEdit::new(id, 1, edit, "married; moved"),
+        &me,
+        w.clock.now(),
+    )?;
     // The address applies at once; the name waits.
     assert_eq!(outcome.applied, Some(2));
     let request = outcome.pending.ok_or(RegistryError::NoChange)?;
@@ -125,7 +135,8 @@ fn identity_change_from_patient_waits_for_staff() -> Result<(), RegistryError> {
 
     // Only staff may decide.
     assert!(matches!(
-        w.registry.approve(request, &me, "self-approval"),
+        w.registry
+            .approve(request, &me, "self-approval", w.clock.now()),
         Err(RegistryError::Forbidden { .. })
     ));
     // Meanwhile staff change the phone: unrelated to the request, so approval still merges.
@@ -135,12 +146,15 @@ fn identity_change_from_patient_waits_for_staff() -> Result<(), RegistryError> {
         .cloned()
         .ok_or(RegistryError::UnknownPatient(id))?;
     staff_edit.telecom[0].rank = Some(1);
-    w.registry
-        .update(id, 2, staff_edit, &w.staff, "confirmed phone")?;
+    w.registry.update(
+        RecordEdit::new(id, 2, staff_edit, "confirmed phone"),
+        &w.staff,
+        w.clock.now(),
+    )?;
     w.clock.advance(TimeDelta::hours(2));
     let v = w
         .registry
-        .approve(request, &w.staff, "saw marriage certificate")?;
+        .approve(request, &w.staff, "saw marriage certificate", w.clock.now())?;
     assert_eq!(v, 4);
     let current = w
         .registry
@@ -170,7 +184,8 @@ fn identity_change_from_patient_waits_for_staff() -> Result<(), RegistryError> {
         Some(RequestStatus::Approved { version: 4, .. })
     ));
     assert_eq!(
-        w.registry.approve(request, &w.staff, "again"),
+        w.registry
+            .approve(request, &w.staff, "again", w.clock.now()),
         Err(RegistryError::AlreadyDecided(request))
     );
     Ok(())
@@ -181,19 +196,22 @@ fn rejected_request_changes_nothing_but_is_recorded() -> Result<(), RegistryErro
     let mut w = world();
     let p = patient(&w);
     let id = p.id;
-    w.registry.register(p, &w.staff, "walk-in")?;
+    w.registry.register(p, &w.staff, "walk-in", w.clock.now())?;
     let mut edit = w
         .registry
         .current(id)
         .cloned()
         .ok_or(RegistryError::UnknownPatient(id))?;
     edit.birth_date = Some(Sensitive::new(PartialDate::Year(1990)));
-    let outcome = w
-        .registry
-        .update(id, 1, edit, &Actor::Patient { patient: id }, "typo")?;
+    let outcome = w.registry.update(
+        RecordEdit::new(id, 1, edit, "typo"),
+        &Actor::Patient { patient: id },
+        w.clock.now(),
+    )?;
     assert_eq!(outcome.applied, None);
     let request = outcome.pending.ok_or(RegistryError::NoChange)?;
-    w.registry.reject(request, &w.staff, "no evidence")?;
+    w.registry
+        .reject(request, &w.staff, "no evidence", w.clock.now())?;
     assert_eq!(w.registry.history(id).len(), 1);
     assert!(matches!(
         w.registry.request(request).map(|r| &r.status),
@@ -208,7 +226,7 @@ fn stale_update_is_refused_with_the_other_writers_fields() -> Result<(), Registr
     let mut w = world();
     let p = patient(&w);
     let id = p.id;
-    w.registry.register(p, &w.staff, "walk-in")?;
+    w.registry.register(p, &w.staff, "walk-in", w.clock.now())?;
     let base = w
         .registry
         .current(id)
@@ -217,10 +235,18 @@ fn stale_update_is_refused_with_the_other_writers_fields() -> Result<(), Registr
     let mut first = base.clone();
     first.telecom[0].rank = Some(1);
     first.gender = Some(AdministrativeGender::Female);
-    w.registry.update(id, 1, first, &w.staff, "first writer")?;
+    w.registry.update(
+        RecordEdit::new(id, 1, first, "first writer"),
+        &w.staff,
+        w.clock.now(),
+    )?;
     let mut second = base;
     second.addresses.push(new_address("Hull"));
-    let err = w.registry.update(id, 1, second, &w.staff, "second writer");
+    let err = w.registry.update(
+        RecordEdit::new(id, 1, second, "second writer"),
+        &w.staff,
+        w.clock.now(),
+    );
     assert_eq!(
         err,
         Err(RegistryError::Conflict {
@@ -244,23 +270,37 @@ fn refusals_change_nothing() -> Result<(), RegistryError> {
     let mut w = world();
     let p = patient(&w);
     let id = p.id;
-    w.registry.register(p.clone(), &w.staff, "walk-in")?;
+    w.registry
+        .register(p.clone(), &w.staff, "walk-in", w.clock.now())?;
     assert_eq!(
-        w.registry.register(p.clone(), &w.staff, "again"),
+        w.registry
+            .register(p.clone(), &w.staff, "again", w.clock.now()),
         Err(RegistryError::AlreadyRegistered(id))
     );
     assert_eq!(
-        w.registry.update(id, 1, p.clone(), &w.staff, "same"),
+        w.registry.update(
+            RecordEdit::new(id, 1, p.clone(), "same"),
+            &w.staff,
+            w.clock.now()
+        ),
         Err(RegistryError::NoChange)
     );
     assert!(matches!(
-        w.registry.update(id, 7, p.clone(), &w.staff, "x"),
+        w.registry.update(
+            RecordEdit::new(id, 7, p.clone(), "x"),
+            &w.staff,
+            w.clock.now()
+        ),
         Err(RegistryError::UnknownVersion { version: 7, .. })
     ));
     let mut invalid = p.clone();
     invalid.names.clear();
     invalid.telecom[0].value = Some(Sensitive::new("not a phone".into()));
-    match w.registry.update(id, 1, invalid, &w.staff, "bad") {
+    match w.registry.update(
+        RecordEdit::new(id, 1, invalid, "bad"),
+        &w.staff,
+        w.clock.now(),
+    ) {
         Err(RegistryError::Invalid { problems }) => {
             let kinds: Vec<ProblemKind> = problems.iter().map(|p| p.kind).collect();
             assert_eq!(kinds, [ProblemKind::Required, ProblemKind::PhoneNotE164]);
@@ -272,11 +312,9 @@ fn refusals_change_nothing() -> Result<(), RegistryError> {
     moved.addresses.push(new_address("Ely"));
     assert!(matches!(
         w.registry.update(
-            id,
-            1,
-            moved.clone(),
+            RecordEdit::new(id, 1, moved.clone(), "x"),
             &Actor::Patient { patient: other },
-            "x"
+            w.clock.now()
         ),
         Err(RegistryError::Forbidden { .. })
     ));
@@ -285,8 +323,11 @@ fn refusals_change_nothing() -> Result<(), RegistryError> {
         patient: id,
     };
     assert!(matches!(
-        w.registry
-            .update(id, 1, moved, &proxy, "not a registered proxy"),
+        w.registry.update(
+            RecordEdit::new(id, 1, moved, "not a registered proxy"),
+            &proxy,
+            w.clock.now()
+        ),
         Err(RegistryError::Forbidden { .. })
     ));
     assert_eq!(w.registry.history(id).len(), 1);
@@ -305,7 +346,7 @@ fn proxy_with_records_scope_may_self_serve() -> Result<(), RegistryError> {
         patient: id,
     };
     p.related_persons.push(parent);
-    w.registry.register(p, &w.staff, "newborn")?;
+    w.registry.register(p, &w.staff, "newborn", w.clock.now())?;
     let mut edit = w
         .registry
         .current(id)
@@ -318,7 +359,11 @@ fn proxy_with_records_scope_may_self_serve() -> Result<(), RegistryError> {
             state: OptState::OptedIn,
         }],
     );
-    let outcome = w.registry.update(id, 1, edit, &proxy, "reminders to me")?;
+    let outcome = w.registry.update(
+        RecordEdit::new(id, 1, edit, "reminders to me"),
+        &proxy,
+        w.clock.now(),
+    )?;
     assert_eq!(outcome.applied, Some(2));
     Ok(())
 }
@@ -329,7 +374,7 @@ fn as_of_and_diff() -> Result<(), RegistryError> {
     let p = patient(&w);
     let id = p.id;
     let t0 = w.clock.now();
-    w.registry.register(p, &w.staff, "walk-in")?;
+    w.registry.register(p, &w.staff, "walk-in", w.clock.now())?;
     w.clock.advance(TimeDelta::days(3));
     let mut edit = w
         .registry
@@ -338,7 +383,11 @@ fn as_of_and_diff() -> Result<(), RegistryError> {
         .ok_or(RegistryError::UnknownPatient(id))?;
     edit.addresses.push(new_address("Leeds"));
     edit.gender = Some(AdministrativeGender::Male);
-    w.registry.update(id, 1, edit, &w.staff, "update")?;
+    w.registry.update(
+        RecordEdit::new(id, 1, edit, "update"),
+        &w.staff,
+        w.clock.now(),
+    )?;
     assert!(w.registry.as_of(id, t0 - TimeDelta::seconds(1)).is_none());
     assert_eq!(w.registry.as_of(id, t0).map(|v| v.number), Some(1));
     assert_eq!(
@@ -392,7 +441,7 @@ proptest! {
         let p = patient(&w);
         let id = p.id;
         let start = w.clock.now();
-        prop_assert!(w.registry.register(p, &w.staff, "r").is_ok());
+        prop_assert!(w.registry.register(p, &w.staff, "r", w.clock.now()).is_ok());
         // (instant, version) of every accepted write.
         let mut timeline = vec![(start, 1u32)];
         for step in script {
@@ -402,7 +451,7 @@ proptest! {
                     let current = w.registry.current_version(id).map(|v| (v.number, v.record.clone()));
                     let Some((n, mut rec)) = current else { continue };
                     rec.telecom[0].rank = Some(rank);
-                    if let Ok(o) = w.registry.update(id, n, rec, &w.staff, "w") {
+                    if let Ok(o) = w.registry.update(RecordEdit::new(id, n, rec, "w"), &w.staff, w.clock.now()) {
                         prop_assert_eq!(o.applied, Some(n + 1));
                         timeline.push((w.clock.now(), n + 1));
                     }
@@ -424,7 +473,7 @@ proptest! {
         let mut w = world();
         let p = patient(&w);
         let id = p.id;
-        prop_assert!(w.registry.register(p, &w.staff, "r").is_ok());
+        prop_assert!(w.registry.register(p, &w.staff, "r", w.clock.now()).is_ok());
         let mut accepted: Vec<(u32, Patient)> = Vec::new();
         for step in script {
             let Step::Write { lag, rank } = step else { continue };
@@ -434,7 +483,7 @@ proptest! {
             let Some(mut rec) = base else { continue };
             rec.telecom[0].rank = Some(rank);
             let sent = rec.clone();
-            match w.registry.update(id, based_on, rec, &w.staff, "w") {
+            match w.registry.update(RecordEdit::new(id, based_on, rec, "w"), &w.staff, w.clock.now()) {
                 Ok(o) => {
                     prop_assert_eq!(based_on, current, "only current-based writes are accepted");
                     prop_assert_eq!(o.applied, Some(current + 1));

@@ -468,27 +468,24 @@ fn ids(n: usize) -> Vec<PatientId> {
 
 #[test]
 fn link_registry_is_versioned_and_attributed() {
-    let clock = ManualClock::new("2026-03-01T10:00:00Z".parse().unwrap_or_default());
+    let at: bedside_core::Timestamp = "2026-03-01T10:00:00Z".parse().unwrap_or_default();
     let p = ids(3);
     let actor = Actor::system("mpi-review");
     let mut links = LinkRegistry::new();
-    assert_eq!(links.link(p[0], p[1], &actor, &clock), Ok(1));
-    assert_eq!(links.link(p[1], p[2], &actor, &clock), Ok(2));
+    assert_eq!(links.link(p[0], p[1], &actor, at), Ok(1));
+    assert_eq!(links.link(p[1], p[2], &actor, at), Ok(2));
     assert_eq!(links.clusters(), vec![vec![p[0], p[1], p[2]]]);
     assert_eq!(
-        links.link(p[1], p[0], &actor, &clock),
+        links.link(p[1], p[0], &actor, at),
         Err(LinkError::AlreadyLinked { a: p[0], b: p[1] })
     );
+    assert_eq!(links.link(p[0], p[0], &actor, at), Err(LinkError::SelfLink));
     assert_eq!(
-        links.link(p[0], p[0], &actor, &clock),
-        Err(LinkError::SelfLink)
-    );
-    assert_eq!(
-        links.unlink(p[0], p[2], &actor, &clock),
+        links.unlink(p[0], p[2], &actor, at),
         Err(LinkError::NotLinked { a: p[0], b: p[2] })
     );
     assert_eq!(links.version(), 2, "failed operations change nothing");
-    assert_eq!(links.unlink(p[2], p[1], &actor, &clock), Ok(3));
+    assert_eq!(links.unlink(p[2], p[1], &actor, at), Ok(3));
     assert_eq!(links.clusters(), vec![vec![p[0], p[1]]]);
     assert_eq!(links.clusters_at(2), vec![vec![p[0], p[1], p[2]]]);
     assert!(links.history().iter().all(|e| e.actor == actor));
@@ -562,18 +559,18 @@ proptest! {
         edges in proptest::collection::vec((0usize..8, 0usize..8), 0..10),
         extra in (0usize..8, 0usize..8),
     ) {
-        let clock = ManualClock::new("2026-03-01T10:00:00Z".parse().unwrap_or_default());
+        let at: bedside_core::Timestamp = "2026-03-01T10:00:00Z".parse().unwrap_or_default();
         let p = ids(8);
         let actor = Actor::system("test");
         let mut links = LinkRegistry::new();
         for (a, b) in edges {
-            let _ = links.link(p[a], p[b], &actor, &clock);
+            let _ = links.link(p[a], p[b], &actor, at);
         }
         let before = links.clusters();
         let (a, b) = extra;
-        if links.link(p[a], p[b], &actor, &clock).is_ok() {
+        if links.link(p[a], p[b], &actor, at).is_ok() {
             prop_assert!(links.same_person(p[a], p[b]));
-            prop_assert!(links.unlink(p[a], p[b], &actor, &clock).is_ok());
+            prop_assert!(links.unlink(p[a], p[b], &actor, at).is_ok());
         }
         prop_assert_eq!(links.clusters(), before);
     }

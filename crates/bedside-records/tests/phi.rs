@@ -60,14 +60,12 @@ fn debug_of_bundles_registries_and_errors_has_no_phi() -> Result<(), bedside_rec
     for secret in SECRETS {
         assert!(!debug.contains(secret), "`{secret}` leaked");
     }
-    let clock = Arc::new(ManualClock::new(
-        "2026-01-01T00:00:00Z".parse().unwrap_or_default(),
-    ));
-    let mut registry = PatientRegistry::new(clock.clone(), Arc::new(ids()));
+    let at: bedside_core::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap_or_default();
+    let mut registry = PatientRegistry::new(Arc::new(ids()));
     let mut p = Patient::from_fhir(RICH.as_bytes(), &ids())?.value;
     p.telecom[0].value = Some(bedside_core::Sensitive::new("Quayle-phone".into()));
     let err = registry
-        .register(p, &bedside_core::Actor::system("test"), "Quayle asked")
+        .register(p, &bedside_core::Actor::system("test"), "Quayle asked", at)
         .err()
         .map(|e| format!("{e} {e:?}"))
         .unwrap_or_default();

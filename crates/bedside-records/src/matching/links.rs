@@ -1,7 +1,7 @@
 //! [`LinkRegistry`]: human decisions that two patient records are the same person, kept as
 //! reversible, versioned links. Records are never merged: a link only groups them.
 
-use bedside_core::{Actor, Clock, PatientId, Timestamp};
+use bedside_core::{Actor, PatientId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,7 +64,7 @@ pub struct LinkEvent {
     pub b: PatientId,
     /// Who made the change.
     pub actor: Actor,
-    /// When, from the caller's clock.
+    /// When the change took effect (the caller's `at`).
     pub at: Timestamp,
 }
 
@@ -73,17 +73,16 @@ pub struct LinkEvent {
 /// `link` and `unlink` are all-or-nothing: on error nothing changes. The history only grows.
 ///
 /// ```
-/// use bedside_core::{Actor, IdGeneratorExt, ManualClock, PatientId, SeededIdGenerator};
+/// use bedside_core::{Actor, PatientId, Timestamp};
 /// use bedside_records::matching::LinkRegistry;
-/// use std::sync::Arc;
-/// let clock = Arc::new(ManualClock::new("2026-06-10T09:00:00Z".parse()?));
-/// let ids = SeededIdGenerator::new(clock.clone(), 7);
-/// let (a, b): (PatientId, PatientId) = (ids.generate(), ids.generate());
+/// let at: Timestamp = "2026-06-10T09:00:00Z".parse()?;
+/// let a = PatientId::from_uuid(uuid::Uuid::from_u128(1));
+/// let b = PatientId::from_uuid(uuid::Uuid::from_u128(2));
 /// let actor = Actor::system("mpi-review");
 /// let mut links = LinkRegistry::new();
-/// links.link(a, b, &actor, clock.as_ref())?;
+/// links.link(a, b, &actor, at)?;
 /// assert!(links.same_person(a, b));
-/// links.unlink(a, b, &actor, clock.as_ref())?;
+/// links.unlink(a, b, &actor, at)?;
 /// assert!(!links.same_person(a, b));
 /// assert_eq!(links.history().len(), 2);
 /// Ok::<(), Box<dyn std::error::Error>>(())
@@ -109,7 +108,7 @@ impl LinkRegistry {
         self.history.len() as u64
     }
 
-    /// Records that `a` and `b` are the same person. Returns the new version.
+    /// Records, at `at`, that `a` and `b` are the same person. Returns the new version.
     ///
     /// # Errors
     /// [`LinkError::SelfLink`] when `a == b`; [`LinkError::AlreadyLinked`] when they already
@@ -119,7 +118,7 @@ impl LinkRegistry {
         a: PatientId,
         b: PatientId,
         actor: &Actor,
-        clock: &dyn Clock,
+        at: Timestamp,
     ) -> Result<u64, LinkError> {
         if a == b {
             return Err(LinkError::SelfLink);
@@ -128,10 +127,10 @@ impl LinkRegistry {
         if !self.links.insert((a, b)) {
             return Err(LinkError::AlreadyLinked { a, b });
         }
-        Ok(self.record(LinkChange::Linked, a, b, actor, clock.now()))
+        Ok(self.record(LinkChange::Linked, a, b, actor, at))
     }
 
-    /// Removes the direct link between `a` and `b`, restoring the grouping before it was made.
+    /// Removes, at `at`, the direct link between `a` and `b`, restoring the grouping before it was made.
     /// Returns the new version.
     ///
     /// # Errors
@@ -142,7 +141,7 @@ impl LinkRegistry {
         a: PatientId,
         b: PatientId,
         actor: &Actor,
-        clock: &dyn Clock,
+        at: Timestamp,
     ) -> Result<u64, LinkError> {
         if a == b {
             return Err(LinkError::SelfLink);
@@ -151,7 +150,7 @@ impl LinkRegistry {
         if !self.links.remove(&(a, b)) {
             return Err(LinkError::NotLinked { a, b });
         }
-        Ok(self.record(LinkChange::Unlinked, a, b, actor, clock.now()))
+        Ok(self.record(LinkChange::Unlinked, a, b, actor, at))
     }
 
     fn record(

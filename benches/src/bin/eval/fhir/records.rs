@@ -15,9 +15,10 @@ use bedside_records::model::{
     Reference, Verification,
 };
 use bedside_records::{
-    ClinicalEntry, ClinicalKind, Confidentiality, ContactPoint, Coverage, HumanName, Identifier,
-    IdentifierKind, NameUse, OptState, Patient, PatientContact, PatientRegistry, ProxyScope,
-    ContactPurpose, RelatedPerson, RoutePreference, SecurityLabels, TelecomSystem, TelecomUse,
+    ClinicalEntry, ClinicalKind, Confidentiality, ContactPoint, ContactPurpose, Coverage,
+    HumanName, Identifier, IdentifierKind, NameUse, OptState, Patient, PatientContact,
+    PatientRegistry, ProxyScope, RelatedPerson, RoutePreference, SecurityLabels, TelecomSystem,
+    TelecomUse,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -483,10 +484,15 @@ pub fn corpus() -> Vec<(String, Value)> {
     let minimal = Patient::new(ids.generate());
     put("patient-minimal", minimal.to_fhir());
     // A typical patient as the registry holds it after registration.
-    let mut registry = PatientRegistry::new(clock(), ids.clone());
+    let mut registry = PatientRegistry::new(ids.clone());
     let typical = typical_patient(&ids);
     let registered = registry
-        .register(typical.clone(), &Actor::system("eval"), "registration")
+        .register(
+            typical.clone(),
+            &Actor::system("eval"),
+            "registration",
+            bedside_core::Clock::now(clock().as_ref()),
+        )
         .ok()
         .and_then(|_| registry.current(typical.id).cloned())
         .unwrap_or(typical);
