@@ -167,15 +167,17 @@ pub fn diff_plans(old: &[PlannedReminder], new: &[PlannedReminder]) -> PlanChang
     }
 }
 
-/// Context for a message text. Only email may name the visit type.
+/// Context for a message text. Only email may name the encounter type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageContext {
     /// Clinic name as patients know it.
     pub clinic_name: String,
     /// Clinic phone number for questions.
     pub clinic_phone: String,
-    /// Visit label for email (e.g. "Dermatology follow-up"); never used in SMS.
-    pub visit_label: String,
+    /// Label of the encounter for email (e.g. "Dermatology follow-up"); never used in SMS.
+    /// (Read also as `visit_label`, its former name.)
+    #[serde(alias = "visit_label")]
+    pub encounter_label: String,
 }
 
 /// A rendered message.
@@ -204,7 +206,7 @@ const TEMPLATES: [Template; 3] = [
         lang: "en",
         sms: "{clinic}: reminder of your appointment on {date} at {time}. Reply C to confirm, R to reschedule, STOP to opt out.",
         email_subject: "Your appointment on {date}",
-        email: "Hello,\n\nThis is a reminder of your {visit} at {clinic} on {date} at {time}.\nTo confirm, cancel or reschedule, reply to this message or call {phone}.\n\n{clinic}",
+        email: "Hello,\n\nThis is a reminder of your {encounter} at {clinic} on {date} at {time}.\nTo confirm, cancel or reschedule, reply to this message or call {phone}.\n\n{clinic}",
         months: [
             "January",
             "February",
@@ -224,7 +226,7 @@ const TEMPLATES: [Template; 3] = [
         lang: "es",
         sms: "{clinic}: le recordamos su cita el {date} a las {time}. Responda C para confirmar, R para cambiarla, STOP para no recibir más mensajes.",
         email_subject: "Su cita el {date}",
-        email: "Hola:\n\nLe recordamos su {visit} en {clinic} el {date} a las {time}.\nPara confirmar, cancelar o cambiar la cita, responda a este mensaje o llame al {phone}.\n\n{clinic}",
+        email: "Hola:\n\nLe recordamos su {encounter} en {clinic} el {date} a las {time}.\nPara confirmar, cancelar o cambiar la cita, responda a este mensaje o llame al {phone}.\n\n{clinic}",
         months: [
             "enero",
             "febrero",
@@ -244,7 +246,7 @@ const TEMPLATES: [Template; 3] = [
         lang: "fr",
         sms: "{clinic} : rappel de votre rendez-vous le {date} à {time}. Répondez C pour confirmer, R pour le déplacer, STOP pour ne plus recevoir de messages.",
         email_subject: "Votre rendez-vous du {date}",
-        email: "Bonjour,\n\nNous vous rappelons votre {visit} à {clinic} le {date} à {time}.\nPour confirmer, annuler ou déplacer le rendez-vous, répondez à ce message ou appelez le {phone}.\n\n{clinic}",
+        email: "Bonjour,\n\nNous vous rappelons votre {encounter} à {clinic} le {date} à {time}.\nPour confirmer, annuler ou déplacer le rendez-vous, répondez à ce message ou appelez le {phone}.\n\n{clinic}",
         months: [
             "janvier",
             "février",
@@ -289,12 +291,12 @@ pub fn render(
         _ => format!("{day} {month}"),
     };
     let time = local.format("%H:%M").to_string();
-    let fill = |s: &str, visit: &str| {
+    let fill = |s: &str, encounter: &str| {
         s.replace("{clinic}", &context.clinic_name)
             .replace("{date}", &date)
             .replace("{time}", &time)
             .replace("{phone}", &context.clinic_phone)
-            .replace("{visit}", visit)
+            .replace("{encounter}", encounter)
     };
     let used = Language::new(template.lang).unwrap_or_else(|_| language.clone());
     match channel {
@@ -302,7 +304,7 @@ pub fn render(
             channel,
             language: used,
             subject: Some(fill(template.email_subject, "")),
-            body: fill(template.email, &context.visit_label),
+            body: fill(template.email, &context.encounter_label),
         },
         // Every other channel gets the short text without clinical detail.
         _ => Message {
@@ -445,7 +447,7 @@ mod tests {
         let ctx = MessageContext {
             clinic_name: "Riverside Clinic".into(),
             clinic_phone: "+1 212 555 0100".into(),
-            visit_label: "Dermatology follow-up".into(),
+            encounter_label: "Dermatology follow-up".into(),
         };
         let mut all = Vec::new();
         for lang in ["en-GB", "es", "fr-CA", "de"] {

@@ -15,7 +15,7 @@ pub enum AppointmentStatus {
     Booked,
     /// The patient has arrived (checked in).
     Arrived,
-    /// The visit took place.
+    /// The encounter took place.
     Fulfilled,
     /// Cancelled before it started.
     Cancelled,

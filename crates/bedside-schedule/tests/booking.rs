@@ -6,7 +6,7 @@ use bedside_core::{AppointmentId, PatientId};
 use bedside_schedule::{
     AppointmentStatus, BookHoldRequest, BookRequest, Booker, CancelReason, CancelRequest, HoldId,
     HoldRequest, OverbookPolicy, Preferences, RepairRequest, RepairWeights, RescheduleRequest,
-    ScheduleError, WaitlistEntry,
+    Schedule, ScheduleError, WaitlistEntry,
 };
 use chrono::{TimeDelta, Weekday};
 use common::*;
@@ -29,7 +29,7 @@ fn search_respects_rules_resources_and_ranking() {
             .all(|o| o.room.is_some() && c.providers[..2].contains(&o.provider))
     );
     assert!(options.windows(2).all(|w| w[0].score <= w[1].score));
-    // Video visits need no room; the GP-only provider and the mixed one qualify.
+    // Video encounters need no room; the GP-only provider and the mixed one qualify.
     let video = c.schedule.find_slots(&query(&c, "gp-video", None)).unwrap();
     assert!(
         video
@@ -386,7 +386,7 @@ fn repair_moves_with_minimal_disruption_and_lists_patients() {
     q.limit = 30;
     let opts = c.schedule.find_slots(&q).unwrap();
     let mut patients = Vec::new();
-    // Fill Monday 09:00-12:00 London (08:00-11:00Z) of the provider with six 30-minute visits.
+    // Fill Monday 09:00-12:00 London (08:00-11:00Z) of the provider with six 30-minute encounters.
     for (i, o) in opts
         .iter()
         .filter(|o| o.period.start() < at("2026-06-01T11:00:00Z"))
@@ -490,7 +490,7 @@ fn overbooking_is_bounded_by_expected_overtime() {
     }
     let (p1, p2, p3): (PatientId, PatientId, PatientId) =
         (c.ids.generate(), c.ids.generate(), c.ids.generate());
-    // With a 40% no-show rate on top of four full-show visits: expected 60 + 9 = 69 min > 65.
+    // With a 40% no-show rate on top of four full-show encounters: expected 60 + 9 = 69 min > 65.
     assert!(matches!(
         c.schedule.book_overbooked(
             &BookRequest::new(&opts[0], p1, "o1", c.ids.generate())
@@ -533,6 +533,19 @@ fn overbooking_is_bounded_by_expected_overtime() {
         Err(ScheduleError::OverbookingRefused { .. })
     ));
     c.schedule.check_invariants().unwrap();
+    // The overbooking (its session, its slot already taken twice) survives a snapshot.
+    let mut restored = Schedule::restore(c.schedule.snapshot()).unwrap();
+    assert_eq!(restored.snapshot(), c.schedule.snapshot());
+    assert!(matches!(
+        restored.book_overbooked(
+            &BookRequest::new(&opts[0], p2, "o5", c.ids.generate()),
+            &staff(),
+            c.now
+        ),
+        Err(ScheduleError::OverbookingRefused {
+            reason: "slot already overbooked"
+        })
+    ));
 }
 
 #[test]

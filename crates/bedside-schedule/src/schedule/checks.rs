@@ -4,34 +4,34 @@ use super::*;
 
 impl Schedule {
     /// Checks that `option` can be booked for `patient` right now, ignoring `ignore`'s own
-    /// occupancy. Returns the slot ranges: (block start, block end, visit start, visit end).
+    /// occupancy. Returns the slot ranges: (block start, block end, start start, start end).
     pub(super) fn check_option(
         &self,
         option: &SlotOption,
         patient: PatientId,
         ignore: Option<AppointmentId>,
-    ) -> Result<(usize, usize, usize, usize), ScheduleError> {
+    ) -> Result<grid::SlotRanges, ScheduleError> {
         let t = self.type_of(&option.appointment_type)?;
         let (bb, dur, ba) = self.type_slots(t);
         let g = i64::from(self.grid.granularity_minutes);
-        let visit = self
+        let start = self
             .slot_floor(option.period.start())
             .ok_or(ScheduleError::RuleViolation {
                 reason: "outside the schedule",
             })?;
-        if self.slot_instant(visit) != option.period.start()
+        if self.slot_instant(start) != option.period.start()
             || option.period.duration() != TimeDelta::minutes(dur as i64 * g)
         {
             return Err(ScheduleError::RuleViolation {
                 reason: "not aligned to the type's grid slots",
             });
         }
-        if visit < bb || visit + dur + ba > self.slots {
+        if start < bb || start + dur + ba > self.slots {
             return Err(ScheduleError::RuleViolation {
                 reason: "outside the schedule",
             });
         }
-        let (a, b) = (visit - bb, visit + dur + ba);
+        let (a, b) = (start - bb, start + dur + ba);
         let p = self.provider_index(option.provider)?;
         if !self.providers[p].skills.contains(&t.skill) {
             return Err(ScheduleError::RuleViolation {
@@ -42,20 +42,31 @@ impl Schedule {
         let own = ignore
             .and_then(|id| self.appointments.get(&id))
             .filter(|a| a.status.holds_resources() && !a.overbooked);
-        let own_block = own.and_then(|ap| self.block_of(ap).ok());
-        let free_except_own = |track: &Track, resource_matches: bool| {
-            (a..b).all(|s| {
-                let own_here = resource_matches
-                    && own_block.is_some_and(|(oa, ob, _, _)| (oa..ob).contains(&s));
-                own_here || track.free_word(s / 64) >> (s % 64) & 1 == 1
-            })
+        let own = Own {
+            block: own.and_then(|ap| self.block_of(ap).ok()),
+            ap: own,
         };
-        let own_provider = own.is_some_and(|ap| ap.provider == option.provider);
-        if !free_except_own(&self.provider_tracks[p], own_provider) {
+        let ranges = (a, b, start, start + dur);
+        let own_provider = own.ap.is_some_and(|ap| ap.provider == option.provider);
+        if !own.free(&self.provider_tracks[p], own_provider, (a, b)) {
             return Err(ScheduleError::Conflict {
                 reason: "provider busy or unavailable",
             });
         }
+        self.check_room(t, option, &own, (a, b))?;
+        self.check_equipment(t, option, &own, (start, start + dur))?;
+        self.check_patient(patient, &own, (start, start + dur))?;
+        Ok(ranges)
+    }
+
+    /// A room exactly when the type needs one, with the capability, free over the block.
+    fn check_room(
+        &self,
+        t: &AppointmentType,
+        option: &SlotOption,
+        own: &Own<'_>,
+        block: (usize, usize),
+    ) -> Result<(), ScheduleError> {
         let needs_room = matches!(
             (&t.room_capability, t.mode),
             (Some(_), EncounterMode::InPerson)
@@ -74,25 +85,33 @@ impl Schedule {
                         reason: "room lacks the capability",
                     });
                 }
-                let own_room = own.is_some_and(|ap| ap.room == Some(room));
-                if !free_except_own(&self.room_tracks[r], own_room) {
+                let own_room = own.ap.is_some_and(|ap| ap.room == Some(room));
+                if !own.free(&self.room_tracks[r], own_room, block) {
                     return Err(ScheduleError::Conflict {
                         reason: "room busy or closed",
                     });
                 }
+                Ok(())
             }
-            (true, None) => {
-                return Err(ScheduleError::RuleViolation {
-                    reason: "a room is required",
-                });
-            }
-            (false, Some(_)) => {
-                return Err(ScheduleError::RuleViolation {
-                    reason: "no room is needed",
-                });
-            }
-            (false, None) => {}
+            (true, None) => Err(ScheduleError::RuleViolation {
+                reason: "a room is required",
+            }),
+            (false, Some(_)) => Err(ScheduleError::RuleViolation {
+                reason: "no room is needed",
+            }),
+            (false, None) => Ok(()),
         }
+    }
+
+    /// A pool exactly when the type needs equipment, of its kind, with the units free over
+    /// the encounter.
+    fn check_equipment(
+        &self,
+        t: &AppointmentType,
+        option: &SlotOption,
+        own: &Own<'_>,
+        (start, end): (usize, usize),
+    ) -> Result<(), ScheduleError> {
         match (&t.equipment, option.equipment) {
             (Some((kind, units)), Some(eq)) => {
                 let q =
@@ -107,41 +126,69 @@ impl Schedule {
                         reason: "wrong equipment kind",
                     });
                 }
-                let own_eq = own.filter(|ap| ap.equipment == Some(eq)).and(own_block);
-                let ok = (visit..visit + dur).all(|s| {
+                let own_eq = own.ap.filter(|ap| ap.equipment == Some(eq)).and(own.block);
+                let ok = (start..end).all(|s| {
                     let mine = own_eq.is_some_and(|(_, _, va, vb)| (va..vb).contains(&s));
                     let used = self.pool_use[q][s] - if mine { *units } else { 0 };
                     used + units <= self.pools[q].count
                 });
-                if !ok {
-                    return Err(ScheduleError::Conflict {
+                if ok {
+                    Ok(())
+                } else {
+                    Err(ScheduleError::Conflict {
                         reason: "equipment in use",
-                    });
+                    })
                 }
             }
-            (Some(_), None) => {
-                return Err(ScheduleError::RuleViolation {
-                    reason: "equipment is required",
-                });
-            }
-            (None, Some(_)) => {
-                return Err(ScheduleError::RuleViolation {
-                    reason: "no equipment is needed",
-                });
-            }
-            (None, None) => {}
+            (Some(_), None) => Err(ScheduleError::RuleViolation {
+                reason: "equipment is required",
+            }),
+            (None, Some(_)) => Err(ScheduleError::RuleViolation {
+                reason: "no equipment is needed",
+            }),
+            (None, None) => Ok(()),
         }
-        let own_patient = own.filter(|ap| ap.patient == patient).and(own_block);
+    }
+
+    /// The patient has no other appointment or hold over the encounter.
+    fn check_patient(
+        &self,
+        patient: PatientId,
+        own: &Own<'_>,
+        (start, end): (usize, usize),
+    ) -> Result<(), ScheduleError> {
+        let own_patient = own.ap.filter(|ap| ap.patient == patient).and(own.block);
         if let Some(busy) = self.patient_busy.get(&patient) {
             let clash = busy
-                .range(..visit + dur)
-                .any(|(&s, &e)| e > visit && own_patient.is_none_or(|(_, _, va, _)| va != s));
+                .range(..end)
+                .any(|(&s, &e)| e > start && own_patient.is_none_or(|(_, _, va, _)| va != s));
             if clash {
                 return Err(ScheduleError::Conflict {
                     reason: "patient already booked",
                 });
             }
         }
-        Ok((a, b, visit, visit + dur))
+        Ok(())
+    }
+}
+
+/// The appointment being moved, whose own slots count as free while its new option is
+/// checked.
+struct Own<'a> {
+    ap: Option<&'a Appointment>,
+    block: Option<grid::SlotRanges>,
+}
+
+impl Own<'_> {
+    /// Whether every slot of `[a, b)` is free on `track`, or is this appointment's own
+    /// (when `resource_matches`: it uses the same resource).
+    fn free(&self, track: &Track, resource_matches: bool, (a, b): (usize, usize)) -> bool {
+        (a..b).all(|s| {
+            let own_here = resource_matches
+                && self
+                    .block
+                    .is_some_and(|(oa, ob, _, _)| (oa..ob).contains(&s));
+            own_here || track.free_word(s / 64) >> (s % 64) & 1 == 1
+        })
     }
 }

@@ -3,6 +3,11 @@
 
 use super::*;
 
+/// `(block start, block end, encounter start, encounter end)` in slots: the block includes
+/// the type's buffers (provider and room time), the encounter does not (patient and
+/// equipment time).
+pub(super) type SlotRanges = (usize, usize, usize, usize);
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Track {
     pub(super) avail: Vec<u64>,
@@ -131,22 +136,31 @@ impl Schedule {
             .is_some_and(|u| u.iter().all(|&x| x + units <= count))
     }
 
-    pub(super) fn block_of(
-        &self,
-        ap: &Appointment,
-    ) -> Result<(usize, usize, usize, usize), ScheduleError> {
-        let t = self.type_of(&ap.appointment_type)?;
+    /// The slot ranges of a stored appointment; see [`Schedule::block_at`].
+    pub(super) fn block_of(&self, ap: &Appointment) -> Result<SlotRanges, ScheduleError> {
+        self.block_at(&ap.appointment_type, ap.period)
+    }
+
+    /// The slot ranges of an option; see [`Schedule::block_at`].
+    pub(super) fn block_ranges(&self, option: &SlotOption) -> Result<SlotRanges, ScheduleError> {
+        self.block_at(&option.appointment_type, option.period)
+    }
+
+    /// `(block start, block end, encounter start, encounter end)` in slots of an encounter of
+    /// type `code` over `period`: the block adds the type's buffers.
+    fn block_at(&self, code: &str, period: Period) -> Result<SlotRanges, ScheduleError> {
+        let t = self.type_of(code)?;
         let (bb, dur, ba) = self.type_slots(t);
-        let visit = self
-            .slot_floor(ap.period.start())
+        let start = self
+            .slot_floor(period.start())
             .ok_or(ScheduleError::RuleViolation {
                 reason: "outside the schedule",
             })?;
         Ok((
-            visit.saturating_sub(bb),
-            visit + dur + ba,
-            visit,
-            visit + dur,
+            start.saturating_sub(bb),
+            start + dur + ba,
+            start,
+            start + dur,
         ))
     }
 
@@ -155,7 +169,7 @@ impl Schedule {
         &mut self,
         option: &SlotOption,
         patient: PatientId,
-        ranges: (usize, usize, usize, usize),
+        ranges: SlotRanges,
         on: bool,
     ) {
         let (a, b, va, vb) = ranges;
@@ -191,6 +205,7 @@ impl Schedule {
         }
     }
 
+    /// The option a stored appointment occupies.
     pub(super) fn option_of(ap: &Appointment) -> SlotOption {
         SlotOption {
             appointment_type: ap.appointment_type.clone(),
@@ -200,25 +215,6 @@ impl Schedule {
             period: ap.period,
             score: 0,
         }
-    }
-
-    pub(super) fn block_ranges(
-        &self,
-        option: &SlotOption,
-    ) -> Result<(usize, usize, usize, usize), ScheduleError> {
-        let t = self.type_of(&option.appointment_type)?;
-        let (bb, dur, ba) = self.type_slots(t);
-        let visit = self
-            .slot_floor(option.period.start())
-            .ok_or(ScheduleError::RuleViolation {
-                reason: "outside the schedule",
-            })?;
-        Ok((
-            visit.saturating_sub(bb),
-            visit + dur + ba,
-            visit,
-            visit + dur,
-        ))
     }
 
     /// The free (available and not busy) slots of provider `p` in the `len` slots from `from`,

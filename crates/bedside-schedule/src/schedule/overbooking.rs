@@ -42,12 +42,12 @@ impl Schedule {
         let p = self.provider_index(option.provider)?;
         let t = self.type_of(&option.appointment_type)?;
         let (_, dur, _) = self.type_slots(t);
-        let visit = self
+        let start = self
             .slot_floor(option.period.start())
             .ok_or(ScheduleError::RuleViolation {
                 reason: "outside the schedule",
             })?;
-        if (visit..visit + dur).any(|s| self.overbook_busy[p][s / 64] >> (s % 64) & 1 == 1) {
+        if (start..start + dur).any(|s| self.overbook_busy[p][s / 64] >> (s % 64) & 1 == 1) {
             return Err(ScheduleError::OverbookingRefused {
                 reason: "slot already overbooked",
             });
@@ -57,7 +57,7 @@ impl Schedule {
                 reason: "provider lacks the skill",
             });
         }
-        if !self.patient_free(Some(patient), visit, visit + dur) {
+        if !self.patient_free(Some(patient), start, start + dur) {
             return Err(ScheduleError::Conflict {
                 reason: "patient already booked",
             });
@@ -83,11 +83,11 @@ impl Schedule {
                 reason: "expected overtime above the bound",
             });
         }
-        Track::set(&mut self.overbook_busy[p], visit, visit + dur, true);
+        Track::set(&mut self.overbook_busy[p], start, start + dur, true);
         self.patient_busy
             .entry(patient)
             .or_default()
-            .insert(visit, visit + dur);
+            .insert(start, start + dur);
         self.insert_appointment(request, Placement::Overbooked, actor, at);
         Ok(request.id)
     }
