@@ -6,6 +6,12 @@
 //! bitset; equipment pools keep a per-slot use count. Every booking goes through one
 //! check-then-mark path, so no resource, pool or patient is ever double-booked (designated
 //! overbooking, see [`Schedule::book_overbooked`], is tracked separately and bounded).
+//!
+//! Where things are: `types` (the plain data), `grid` (instants to slots, calendars to
+//! bitsets, marking resources), `search` (`find_slots`), `checks` (is an option bookable),
+//! `booking` (holds, book, cancel, reschedule and their request types), `transitions` (the
+//! status table: check-in, fulfil, no-show), `waitlist`, `repair`, `overbooking`,
+//! `invariants` and `snapshot` (persistence).
 
 mod booking;
 mod checks;
@@ -21,7 +27,7 @@ mod waitlist;
 
 pub use booking::{BookHoldRequest, BookRequest, CancelRequest, HoldRequest, RescheduleRequest};
 pub use repair::RepairRequest;
-pub use snapshot::{HoldSnapshot, ScheduleSnapshot};
+pub use snapshot::{HoldSnapshot, SNAPSHOT_VERSION, ScheduleSnapshot};
 pub use types::*;
 
 use std::collections::{BTreeMap, HashMap};
@@ -35,10 +41,48 @@ use crate::{AppointmentStatus, ScheduleError};
 use grid::Track;
 use types::Hold;
 
-/// The live schedule.
+/// The live schedule: resources, appointment types, appointments, holds and the waitlist on
+/// one slot grid.
 ///
 /// Not serde: its availability bitsets and busy indices are caches. Store
 /// [`Schedule::snapshot`] and reload with [`Schedule::restore`].
+///
+/// ```
+/// use bedside_core::uuid::Uuid;
+/// use bedside_core::{Actor, AppointmentId, PatientId, ProviderId, Timestamp};
+/// use bedside_schedule::{
+///     AppointmentStatus, AppointmentType, BookRequest, Calendar, CancelReason, CancelRequest,
+///     EncounterMode, GridConfig, Provider, Schedule, SlotQuery, Tz,
+/// };
+/// use chrono::{NaiveTime, TimeDelta};
+///
+/// let hm = |h| NaiveTime::from_hms_opt(h, 0, 0).ok_or("bad time");
+/// let origin: Timestamp = "2026-06-01T00:00:00Z".parse()?; // a Monday
+/// let grid = GridConfig { origin, granularity_minutes: 15, horizon_days: 7, zone: Tz::UTC };
+/// let mut schedule = Schedule::new(grid)?;
+/// let gp = ProviderId::from_uuid(Uuid::from_u128(1));
+/// schedule.add_provider(Provider {
+///     id: gp,
+///     skills: ["gp".to_string()].into(),
+///     calendar: Calendar::weekdays(Tz::UTC, hm(9)?, hm(12)?)?,
+/// })?;
+/// // A video encounter needs no room.
+/// schedule.add_appointment_type(AppointmentType::new("gp-video", 15, "gp").with_mode(EncounterMode::Video))?;
+///
+/// let patient = PatientId::from_uuid(Uuid::from_u128(2));
+/// let query = SlotQuery::new("gp-video", origin, origin + TimeDelta::days(1)).for_patient(patient);
+/// let option = schedule.find_slots(&query)?.remove(0);
+/// let desk = Actor::system("front-desk");
+/// let id = AppointmentId::from_uuid(Uuid::from_u128(3));
+/// schedule.book(&BookRequest::new(&option, patient, "req-1", id), &desk, origin)?;
+/// // The same patient cannot be booked twice at once; the next option starts later.
+/// assert!(schedule.find_slots(&query)?[0].period.start() >= option.period.end());
+///
+/// schedule.cancel(&CancelRequest::new(id, CancelReason::Patient), &desk, origin)?;
+/// assert_eq!(schedule.appointment(id).map(|a| a.status), Some(AppointmentStatus::Cancelled));
+/// assert_eq!(schedule.appointment(id).map(|a| a.version), Some(2));
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Schedule {
     grid: GridConfig,

@@ -481,7 +481,7 @@ pub(crate) fn search(
     let mut inserted: Vec<usize> = Vec::with_capacity(64);
     let mut iterations: u64 = 0;
     loop {
-        if iterations % 64 == 0 {
+        if iterations.is_multiple_of(64) {
             let frac = budget.fraction_used(iterations);
             if frac >= 1.0 {
                 break;

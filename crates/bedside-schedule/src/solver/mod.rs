@@ -10,6 +10,22 @@
 //! when to stop ([`IterationBudget`] makes a run fully deterministic for a seed). The
 //! [`Score`] is lexicographic — hard violations, then unscheduled requests by priority, then
 //! soft cost — and [`explain`] breaks it down per request and per provider.
+//!
+//! ```
+//! use bedside_schedule::solver::{solve, IterationBudget, Problem, SolverConfig, SolverProvider, SolverRequest, Weights};
+//!
+//! // Two 30-minute requests (two slots each) that both want slots 4..6 of the one provider.
+//! let provider = SolverProvider { available: vec![u128::from(u32::MAX)] };
+//! let mut a = SolverRequest::new(2, vec![0]);
+//! a.preferred_window = Some((4, 6));
+//! let b = a.clone();
+//! let problem = Problem::new(1, 32, vec![provider], vec![a, b], Weights::default())?;
+//! let solution = solve(&problem, &SolverConfig::default(), &mut IterationBudget(100))?;
+//! // One gets the window, the other sits next to it: two slots outside its window.
+//! assert_eq!(solution.score.unscheduled, 0);
+//! assert_eq!(solution.score.soft, 2);
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod engine;
 pub mod model;
