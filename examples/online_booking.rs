@@ -17,9 +17,9 @@ use bedside::schedule::reminders::{
 };
 use bedside::schedule::solver::{IterationBudget, SolverConfig};
 use bedside::schedule::{
-    AppointmentType, Calendar, CancelReason, GridConfig, PlanWindow, Preferences, Provider,
-    RepairWeights, ReplyIntent, Room, Schedule, SlotQuery, VisitKind, VisitMode, WaitlistEntry,
-    WeeklyBlock, WeeklyTemplate, parse_reply,
+    AppointmentType, BookHoldRequest, BookRequest, Calendar, CancelReason, CancelRequest,
+    EncounterKind, GridConfig, HoldRequest, PlanWindow, Preferences, Provider, RepairRequest,
+    ReplyIntent, RescheduleRequest, Room, Schedule, SlotQuery, WaitlistEntry, parse_reply,
 };
 use chrono::{NaiveTime, TimeDelta, Weekday};
 
@@ -27,30 +27,14 @@ fn hm(h: u32, m: u32) -> Result<NaiveTime, Box<dyn std::error::Error>> {
     NaiveTime::from_hms_opt(h, m, 0).ok_or_else(|| "bad time".into())
 }
 
+/// Monday to Friday, `from`:00 to `to`:00 local, lunch blocked every day.
 fn weekdays(
     zone: chrono_tz::Tz,
     from: u32,
     to: u32,
 ) -> Result<Calendar, Box<dyn std::error::Error>> {
-    let mut c = Calendar::new(zone);
-    let mut blocks = Vec::new();
-    for w in [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-    ] {
-        blocks.push(WeeklyBlock::new(w, hm(from, 0)?, hm(to, 0)?)?);
-        // Lunch is blocked every day.
-        c.add_blocked(WeeklyBlock::new(w, hm(12, 0)?, hm(13, 0)?)?)?;
-    }
-    c.add_template(WeeklyTemplate {
-        effective_from: "2026-01-01".parse()?,
-        effective_until: None,
-        blocks,
-    })?;
-    Ok(c)
+    Ok(Calendar::weekdays(zone, hm(from, 0)?, hm(to, 0)?)?
+        .with_weekday_break(hm(12, 0)?, hm(13, 0)?)?)
 }
 
 fn local(t: Timestamp) -> String {
@@ -91,41 +75,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             calendar: weekdays(zone, 8, 18)?,
         })?;
     }
-    schedule.add_appointment_type(AppointmentType {
-        code: "derm-follow-up".into(),
-        duration_minutes: 30,
-        skill: "derm".into(),
-        room_capability: Some("exam".into()),
-        equipment: None,
-        buffer_before_minutes: 0,
-        buffer_after_minutes: 0,
-        mode: VisitMode::InPerson,
-        kind: VisitKind::FollowUp,
-        min_notice_minutes: 24 * 60,
-        max_horizon_days: 60,
-    })?;
+    schedule.add_appointment_type(
+        AppointmentType::new("derm-follow-up", 30, "derm")
+            .with_room_capability("exam")
+            .with_kind(EncounterKind::FollowUp)
+            .with_self_booking_window(24 * 60, 60),
+    )?;
     // Most of Monday is already booked for both dermatologists.
     for (i, start) in (0..12).map(|i| ("2026-06-08T13:00:00Z", i)).enumerate() {
         let t: Timestamp = start.0.parse::<Timestamp>()? + TimeDelta::minutes(30 * start.1);
         for (k, &p) in providers[..2].iter().enumerate() {
-            let q = SlotQuery {
-                appointment_type: "derm-follow-up".into(),
-                patient: None,
-                now,
-                earliest: t,
-                latest: t,
-                providers: vec![p],
-                preferences: Preferences::default(),
-                limit: 1,
-                self_booking: false,
-            };
+            let q = SlotQuery::new("derm-follow-up", t, t)
+                .with_providers(vec![p])
+                .with_limit(1);
             if let Some(o) = schedule.find_slots(&q)?.first() {
                 let other: PatientId = ids.generate();
                 schedule.book(
-                    o,
-                    other,
-                    &format!("seed-{i}-{k}"),
-                    ids.generate(),
+                    &BookRequest::new(o, other, &format!("seed-{i}-{k}"), ids.generate()),
                     &desk,
                     now,
                 )?;
@@ -135,25 +101,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 1. Maria searches: her own dermatologist, Tuesday to Thursday afternoons if possible.
     let maria: PatientId = ids.generate();
-    let prefs = Preferences {
-        provider: Some(providers[0]),
-        other_provider_penalty_minutes: 24 * 60,
-        weekdays: vec![Weekday::Tue, Weekday::Wed, Weekday::Thu],
-        other_weekday_penalty_minutes: 24 * 60,
-        time_of_day: Some((14 * 60, 17 * 60)),
-        other_time_penalty_minutes: 8 * 60,
-    };
-    let query = SlotQuery {
-        appointment_type: "derm-follow-up".into(),
-        patient: Some(maria),
-        now,
-        earliest: now,
-        latest: now + TimeDelta::days(14),
-        providers: vec![],
-        preferences: prefs.clone(),
-        limit: 3,
-        self_booking: true,
-    };
+    let prefs = Preferences::default()
+        .prefer_provider(providers[0], 24 * 60)
+        .prefer_weekdays(vec![Weekday::Tue, Weekday::Wed, Weekday::Thu], 24 * 60)
+        .prefer_time_of_day(14 * 60, 17 * 60, 8 * 60);
+    let query = SlotQuery::new("derm-follow-up", now, now + TimeDelta::days(14))
+        .for_patient(maria)
+        .with_preferences(prefs.clone())
+        .with_limit(3)
+        .booked_by_patient(now);
     let options = schedule.find_slots(&query)?;
     println!("Options offered to the patient:");
     for o in &options {
@@ -173,23 +129,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. Checkout: hold for ten minutes, then book. A retried request with the same client
     //    token returns the same appointment instead of booking twice.
     let hold = schedule.hold(
-        &chosen,
-        maria,
+        &HoldRequest::new(&chosen, maria, now + TimeDelta::minutes(10), ids.generate()),
         now,
-        now + TimeDelta::minutes(10),
-        ids.generate(),
     )?;
     let appointment = schedule.book_hold(
-        hold,
-        "checkout-7f3a",
-        ids.generate(),
+        &BookHoldRequest::new(hold, "checkout-7f3a", ids.generate()),
         &Actor::Patient { patient: maria },
         now,
     )?;
     let again = schedule.book_hold(
-        hold,
-        "checkout-7f3a",
-        ids.generate(),
+        &BookHoldRequest::new(hold, "checkout-7f3a", ids.generate()),
         &Actor::Patient { patient: maria },
         now,
     )?;
@@ -236,7 +185,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ctx = MessageContext {
         clinic_name: "Riverside Dermatology".into(),
         clinic_phone: "+1 212 555 0100".into(),
-        visit_label: "dermatology follow-up".into(),
+        encounter_label: "dermatology follow-up".into(),
     };
     println!(
         "  SMS text: {}",
@@ -256,9 +205,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let pick = new_options.first().ok_or("no new options")?;
         schedule.reschedule(
-            appointment,
-            pick,
-            Some(1),
+            &RescheduleRequest::new(appointment, pick).expecting_version(1),
             &Actor::Patient { patient: maria },
             now,
         )?;
@@ -286,7 +233,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let day_start = ap.period.start() - TimeDelta::hours(10);
     let sick = Period::new(day_start, day_start + TimeDelta::days(1))?;
     let report =
-        schedule.repair_unavailable(providers[0], sick, RepairWeights::default(), &desk, now)?;
+        schedule.repair_unavailable(&RepairRequest::new(providers[0], sick), &desk, now)?;
     println!(
         "\nSick day repaired: {} moved, {} unplaced, {} patients to notify",
         report.moved.len(),
@@ -325,7 +272,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .find(|a| a.patient != maria && a.status == bedside::schedule::AppointmentStatus::Booked)
         .map(|a| a.id)
         .ok_or("nothing to cancel")?;
-    let freed = schedule.cancel(victim, CancelReason::Patient, None, &desk, now)?;
+    let freed = schedule.cancel(
+        &CancelRequest::new(victim, CancelReason::Patient),
+        &desk,
+        now,
+    )?;
     let offers = schedule.waitlist_offers(&freed, now, 3)?;
     println!("\nFreed {}; offers in order:", local(freed.period.start()));
     for o in &offers {
@@ -338,10 +289,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(first) = offers.first() {
         schedule.book(
-            &first.option,
-            first.patient,
-            "waitlist-accept",
-            ids.generate(),
+            &BookRequest::new(
+                &first.option,
+                first.patient,
+                "waitlist-accept",
+                ids.generate(),
+            ),
             &desk,
             now,
         )?;
@@ -388,10 +341,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     for (k, (entry, patient, option)) in plan.proposals.iter().enumerate() {
         schedule.book(
-            option,
-            *patient,
-            &format!("plan-{k}"),
-            ids.generate(),
+            &BookRequest::new(option, *patient, &format!("plan-{k}"), ids.generate()),
             &desk,
             now,
         )?;

@@ -8,8 +8,8 @@ use bedside_core::{
     Timestamp,
 };
 use bedside_schedule::{
-    AppointmentType, Calendar, GridConfig, Preferences, Provider, Room, Schedule, SlotQuery, Tz,
-    VisitKind, VisitMode, WeeklyBlock, WeeklyTemplate,
+    AppointmentType, BookRequest, Calendar, EncounterKind, EncounterMode, GridConfig, Preferences,
+    Provider, Room, Schedule, SlotQuery, Tz,
 };
 use chrono::{NaiveTime, TimeDelta, Weekday};
 
@@ -33,24 +33,7 @@ fn time(h: u32) -> NaiveTime {
 }
 
 fn weekday_calendar(zone: Tz, from: u32, to: u32) -> Calendar {
-    let mut c = Calendar::new(zone);
-    let blocks = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-    ]
-    .into_iter()
-    .filter_map(|w| WeeklyBlock::new(w, time(from), time(to)).ok())
-    .collect();
-    let from_date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
-    let _ = c.add_template(WeeklyTemplate {
-        effective_from: from_date,
-        effective_until: None,
-        blocks,
-    });
-    c
+    Calendar::weekdays(zone, time(from), time(to)).unwrap_or_else(|_| Calendar::new(zone))
 }
 
 /// The appointment type codes: per specialty an in-person visit (30 min, exam room) and a
@@ -104,23 +87,19 @@ pub fn build_clinic(
     for s in SPECIALTIES {
         for (code, mins) in type_codes(s).iter().zip([30u32, 15, 20, 45]) {
             let video = !code.contains("visit");
-            let _ = schedule.add_appointment_type(AppointmentType {
-                code: code.clone(),
-                duration_minutes: mins,
-                skill: s.to_string(),
-                room_capability: (!video).then(|| "exam".to_string()),
-                equipment: None,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: 0,
-                mode: if video {
-                    VisitMode::Video
-                } else {
-                    VisitMode::InPerson
-                },
-                kind: VisitKind::FollowUp,
-                min_notice_minutes: 60,
-                max_horizon_days: 90,
-            });
+            let mode = if video {
+                EncounterMode::Video
+            } else {
+                EncounterMode::InPerson
+            };
+            let mut t = AppointmentType::new(code.clone(), mins, s)
+                .with_mode(mode)
+                .with_kind(EncounterKind::FollowUp)
+                .with_self_booking_window(60, 90);
+            if !video {
+                t = t.with_room_capability("exam");
+            }
+            let _ = schedule.add_appointment_type(t);
         }
     }
     let mut rng = SeededRng::new(seed);
@@ -154,17 +133,9 @@ pub fn build_clinic(
                 } else {
                     &codes[1 + rng.index(3)]
                 };
-                let q = SlotQuery {
-                    appointment_type: code.clone(),
-                    patient: None,
-                    now: origin,
-                    earliest: t,
-                    latest: t,
-                    providers: vec![pid],
-                    preferences: Preferences::default(),
-                    limit: 1,
-                    self_booking: false,
-                };
+                let q = SlotQuery::new(code.clone(), t, t)
+                    .with_providers(vec![pid])
+                    .with_limit(1);
                 let option = schedule
                     .find_slots(&q)
                     .ok()
@@ -175,7 +146,7 @@ pub fn build_clinic(
                         let id: AppointmentId = ids.generate();
                         let token = id.to_string();
                         if schedule
-                            .book(&o, patient, &token, id, &actor, origin)
+                            .book(&BookRequest::new(&o, patient, &token, id), &actor, origin)
                             .is_ok()
                         {
                             booked += 1;
@@ -216,7 +187,7 @@ pub fn queries(
         .map(|_| {
             let s = SPECIALTIES[rng.index(SPECIALTIES.len())];
             let code = type_codes(s)[rng.index(4)].clone();
-            let now = clinic.origin + TimeDelta::minutes(5 * rng.below(60 * 288) as i64);
+            let at = clinic.origin + TimeDelta::minutes(5 * rng.below(60 * 288) as i64);
             let mut preferences = Preferences::default();
             if rng.chance(0.5) {
                 let same: Vec<_> = providers.iter().filter(|p| p.skills.contains(s)).collect();
@@ -226,17 +197,10 @@ pub fn queries(
                 preferences.time_of_day = Some((start, start + 120));
                 preferences.other_time_penalty_minutes = 12 * 60;
             }
-            SlotQuery {
-                appointment_type: code,
-                patient: Some(ids.generate()),
-                now,
-                earliest: now,
-                latest: now + TimeDelta::days(30),
-                providers: Vec::new(),
-                preferences,
-                limit: 10,
-                self_booking: true,
-            }
+            SlotQuery::new(code, at, at + TimeDelta::days(30))
+                .for_patient(ids.generate())
+                .with_preferences(preferences)
+                .booked_by_patient(at)
         })
         .collect()
 }

@@ -27,11 +27,12 @@ use bedside_schedule::reminders::{
     ContactPreferences, MessageContext, ReminderConfig, ReminderSubject, plan_reminders, render,
 };
 use bedside_schedule::{
-    AppointmentStatus, AppointmentType, Calendar, CancelReason, GridConfig, Preferences, Provider,
-    ReplyIntent, Room, Schedule, SlotOption, SlotQuery, WeeklyBlock, WeeklyTemplate, parse_reply,
+    AppointmentStatus, AppointmentType, BookRequest, Calendar, CancelReason, CancelRequest,
+    GridConfig, Provider, RepairRequest, ReplyIntent, RescheduleRequest, Room, Schedule,
+    SlotOption, SlotQuery, parse_reply,
 };
 use bedside_vitals::{AlertBook, CarePlan, IngestConfig, VitalsStore, alert, ndjson};
-use chrono::{NaiveTime, TimeDelta, Weekday};
+use chrono::{NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -828,9 +829,11 @@ impl State {
                 if self.registry.current(*patient).is_none() {
                     return Err(ClinicError::NotFound { kind: "patient" });
                 }
-                let booked =
-                    self.schedule_mut()?
-                        .book(option, *patient, client_token, *id, by, at)?;
+                let booked = self.schedule_mut()?.book(
+                    &BookRequest::new(option, *patient, client_token, *id),
+                    by,
+                    at,
+                )?;
                 self.booked_providers
                     .entry(*patient)
                     .or_default()
@@ -841,14 +844,18 @@ impl State {
                 fx.value = json!({ "appointment": booked });
             }
             Command::Cancel { id, by } => {
-                self.schedule_mut()?
-                    .cancel(*id, CancelReason::Patient, None, by, at)?;
+                self.schedule_mut()?.cancel(
+                    &CancelRequest::new(*id, CancelReason::Patient),
+                    by,
+                    at,
+                )?;
                 self.sms_reminders.remove(id);
                 fx.withdraw.push(id.to_string());
                 fx.value = json!({ "appointment": id, "status": "cancelled" });
             }
             Command::Reschedule { id, option, by } => {
-                self.schedule_mut()?.reschedule(*id, option, None, by, at)?;
+                self.schedule_mut()?
+                    .reschedule(&RescheduleRequest::new(*id, option), by, at)?;
                 fx.withdraw.push(id.to_string());
                 fx.outbox = self.plan_reminders(*id, at, config)?;
                 self.note_sms_reminders(*id, &fx.outbox);
@@ -928,9 +935,7 @@ impl State {
                 by,
             } => {
                 let report = self.schedule_mut()?.repair_unavailable(
-                    *provider,
-                    *period,
-                    bedside_schedule::RepairWeights::default(),
+                    &RepairRequest::new(*provider, *period),
                     by,
                     at,
                 )?;
@@ -1434,8 +1439,11 @@ impl State {
                 patient,
             } => {
                 let me = Actor::Patient { patient: *patient };
-                self.schedule_mut()?
-                    .cancel(*appointment, CancelReason::Patient, None, &me, at)?;
+                self.schedule_mut()?.cancel(
+                    &CancelRequest::new(*appointment, CancelReason::Patient),
+                    &me,
+                    at,
+                )?;
                 self.sms_reminders.remove(appointment);
                 fx.withdraw.push(appointment.to_string());
                 json!({ "applied": true, "appointment": appointment, "status": "cancelled" })
@@ -1451,17 +1459,11 @@ impl State {
                             kind: "appointment",
                         })?;
                 let end = ap.period.end();
-                let query = SlotQuery {
-                    appointment_type: ap.appointment_type.clone(),
-                    patient: Some(*patient),
-                    now: at,
-                    earliest: end,
-                    latest: end + TimeDelta::days(14),
-                    providers: Vec::new(),
-                    preferences: Preferences::default(),
-                    limit: 3,
-                    self_booking: true,
-                };
+                let query =
+                    SlotQuery::new(ap.appointment_type.clone(), end, end + TimeDelta::days(14))
+                        .for_patient(*patient)
+                        .with_limit(3)
+                        .booked_by_patient(at);
                 let options = self.schedule()?.find_slots(&query)?;
                 let zone = self.zone();
                 let mut text = String::from("New times available:");
@@ -1585,13 +1587,13 @@ impl State {
             .schedule()?
             .appointment_type(&ap.appointment_type)
             .map_or("visit", |t| match t.kind {
-                bedside_schedule::VisitKind::FollowUp => "follow-up visit",
+                bedside_schedule::EncounterKind::FollowUp => "follow-up visit",
                 _ => "visit",
             });
         let ctx = MessageContext {
             clinic_name: config.name.clone(),
             clinic_phone: config.phone.clone(),
-            visit_label: visit.into(),
+            encounter_label: visit.into(),
         };
         let plan = plan_reminders(&subject, &contact, &ReminderConfig::default(), at);
         let mut out = Vec::new();
@@ -1879,38 +1881,13 @@ pub fn normalise_phone(raw: &str) -> String {
     out
 }
 
-fn weekday_calendar(
-    zone: chrono_tz::Tz,
-    from: u32,
-    to: u32,
-    lunch: bool,
-) -> Result<Calendar, ClinicError> {
-    let bad = |e: bedside_schedule::ScheduleError| ClinicError::bad(e.to_string());
-    let hm = |h: u32| {
-        NaiveTime::from_hms_opt(h, 0, 0).ok_or_else(|| ClinicError::bad("hour out of range"))
-    };
-    let mut c = Calendar::new(zone);
-    let mut blocks = Vec::new();
-    for w in [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-    ] {
-        blocks.push(WeeklyBlock::new(w, hm(from)?, hm(to)?).map_err(bad)?);
-        if lunch {
-            c.add_blocked(WeeklyBlock::new(w, hm(12)?, hm(13)?).map_err(bad)?)
-                .map_err(bad)?;
-        }
-    }
-    c.add_template(WeeklyTemplate {
-        effective_from: chrono::NaiveDate::MIN,
-        effective_until: None,
-        blocks,
-    })
-    .map_err(bad)?;
-    Ok(c)
+/// Monday to Friday, `from`:00 to `to`:00 local, in the grid's zone.
+fn weekday_hours(zone: chrono_tz::Tz, from: u32, to: u32) -> Result<Calendar, ClinicError> {
+    Ok(Calendar::weekdays(zone, hour(from)?, hour(to)?)?)
+}
+
+fn hour(h: u32) -> Result<NaiveTime, ClinicError> {
+    NaiveTime::from_hms_opt(h, 0, 0).ok_or_else(|| ClinicError::bad("hour out of range"))
 }
 
 fn build_schedule(spec: &SetupSpec) -> Result<Schedule, ClinicError> {
@@ -1919,14 +1896,16 @@ fn build_schedule(spec: &SetupSpec) -> Result<Schedule, ClinicError> {
         s.add_provider(Provider {
             id: p.id,
             skills: BTreeSet::from([p.skill.clone()]),
-            calendar: weekday_calendar(spec.grid.zone, p.hours.0, p.hours.1, true)?,
+            // Lunch is blocked every weekday.
+            calendar: weekday_hours(spec.grid.zone, p.hours.0, p.hours.1)?
+                .with_weekday_break(hour(12)?, hour(13)?)?,
         })?;
     }
     for r in &spec.rooms {
         s.add_room(Room {
             id: *r,
             capabilities: BTreeSet::from(["exam".to_string()]),
-            calendar: weekday_calendar(spec.grid.zone, 8, 18, false)?,
+            calendar: weekday_hours(spec.grid.zone, 8, 18)?,
         })?;
     }
     for t in &spec.appointment_types {
@@ -3144,17 +3123,10 @@ impl Clinic {
             return Err(ClinicError::bad("to: must not be before from"));
         }
         let limit = search.limit.unwrap_or(5).clamp(1, MAX_SLOT_RESULTS);
-        let query = SlotQuery {
-            appointment_type: search.appointment_type.clone(),
-            patient: None,
-            now,
-            earliest: from,
-            latest: to,
-            providers: search.provider.into_iter().collect(),
-            preferences: Preferences::default(),
-            limit,
-            self_booking: true,
-        };
+        let query = SlotQuery::new(search.appointment_type.clone(), from, to)
+            .with_providers(search.provider.into_iter().collect())
+            .with_limit(limit)
+            .booked_by_patient(now);
         let inner = self.lock();
         Ok(inner.state.schedule()?.find_slots(&query)?)
     }
@@ -3232,16 +3204,14 @@ impl Clinic {
         if start <= now {
             return Err(not_offered());
         }
-        let query = SlotQuery {
-            appointment_type: option.appointment_type.clone(),
-            patient: Some(patient),
-            now,
-            earliest: start,
-            latest: start,
-            providers: vec![option.provider],
-            preferences: Preferences::default(),
-            limit: MAX_SLOT_RESULTS,
-            self_booking: !matches!(principal, Principal::Staff { .. }),
+        let query = SlotQuery::new(option.appointment_type.clone(), start, start)
+            .for_patient(patient)
+            .with_providers(vec![option.provider])
+            .with_limit(MAX_SLOT_RESULTS);
+        let query = if matches!(principal, Principal::Staff { .. }) {
+            query
+        } else {
+            query.booked_by_patient(now)
         };
         let offered = inner.state.schedule()?.find_slots(&query)?;
         let same = |o: &&SlotOption| o.provider == option.provider && o.period == option.period;

@@ -12,7 +12,7 @@ use crate::store::Store;
 use bedside_core::{
     AppointmentId, ManualClock, PatientId, ProviderId, Role, RoomId, StaffId, Timestamp,
 };
-use bedside_schedule::{AppointmentType, GridConfig, VisitKind, VisitMode};
+use bedside_schedule::{AppointmentType, EncounterKind, GridConfig};
 use bedside_vitals::CarePlan;
 use chrono::{TimeDelta, TimeZone};
 use std::sync::Arc;
@@ -78,18 +78,11 @@ pub fn setup_spec(now: Timestamp) -> Result<SetupSpec, ClinicError> {
             hours: (9, 17),
         },
     ];
-    let visit = |code: &str, minutes: u32, skill: &str, kind: VisitKind| AppointmentType {
-        code: code.into(),
-        duration_minutes: minutes,
-        skill: skill.into(),
-        room_capability: Some("exam".into()),
-        equipment: None,
-        buffer_before_minutes: 0,
-        buffer_after_minutes: 0,
-        mode: VisitMode::InPerson,
-        kind,
-        min_notice_minutes: 60,
-        max_horizon_days: 28,
+    let visit = |code: &str, minutes: u32, skill: &str, kind: EncounterKind| {
+        AppointmentType::new(code, minutes, skill)
+            .with_room_capability("exam")
+            .with_kind(kind)
+            .with_self_booking_window(60, 28)
     };
     Ok(SetupSpec {
         grid: GridConfig {
@@ -101,9 +94,9 @@ pub fn setup_spec(now: Timestamp) -> Result<SetupSpec, ClinicError> {
         providers,
         rooms: (10..13).map(|n| RoomId::from_uuid(id(n))).collect(),
         appointment_types: vec![
-            visit("gp-visit", 15, "gp", VisitKind::New),
-            visit("gp-follow-up", 30, "gp", VisitKind::FollowUp),
-            visit("cardio-follow-up", 30, "cardio", VisitKind::FollowUp),
+            visit("gp-visit", 15, "gp", EncounterKind::New),
+            visit("gp-follow-up", 30, "gp", EncounterKind::FollowUp),
+            visit("cardio-follow-up", 30, "cardio", EncounterKind::FollowUp),
         ],
         care_plan: CarePlan {
             // Missing-data alerts need a daily routine; the demo keeps thresholds and NEWS2.

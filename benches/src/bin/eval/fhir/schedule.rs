@@ -6,10 +6,11 @@ use std::sync::Arc;
 use bedside_core::{Actor, ManualClock, PatientId, Period, SeededIdGenerator, Timestamp};
 use bedside_schedule::fhir;
 use bedside_schedule::{
-    AppointmentType, Calendar, CancelReason, EquipmentPool, GridConfig, Preferences, Provider,
-    Room, Schedule, SlotOption, SlotQuery, Tz, VisitKind, VisitMode, WeeklyBlock, WeeklyTemplate,
+    AppointmentType, BookRequest, Calendar, CancelReason, CancelRequest, EncounterKind,
+    EncounterMode, EquipmentPool, GridConfig, Provider, RescheduleRequest, Room, Schedule,
+    SlotOption, SlotQuery, Tz,
 };
-use chrono::{NaiveTime, TimeDelta, Weekday};
+use chrono::{NaiveTime, TimeDelta};
 use serde_json::Value;
 
 /// The resource types `bedside-schedule` models; `fhir-roundtrip` sends these here.
@@ -33,25 +34,7 @@ fn hm(h: u32, m: u32) -> Option<NaiveTime> {
 }
 
 fn weekdays(from: u32, to: u32) -> Option<Calendar> {
-    let mut c = Calendar::new(Tz::UTC);
-    let days = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-    ];
-    let blocks = days
-        .into_iter()
-        .map(|d| WeeklyBlock::new(d, hm(from, 0)?, hm(to, 0)?).ok())
-        .collect::<Option<Vec<_>>>()?;
-    c.add_template(WeeklyTemplate {
-        effective_from: origin().date_naive(),
-        effective_until: None,
-        blocks,
-    })
-    .ok()?;
-    Some(c)
+    Calendar::weekdays(Tz::UTC, hm(from, 0)?, hm(to, 0)?).ok()
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
@@ -103,45 +86,50 @@ fn clinic() -> Option<Clinic> {
         })
         .ok()?;
     let types = [
-        ("derm-new", 30, "derm", Some("exam"), None, VisitKind::New),
+        (
+            "derm-new",
+            30,
+            "derm",
+            Some("exam"),
+            None,
+            EncounterKind::New,
+        ),
         (
             "derm-follow-up",
             15,
             "derm",
             Some("exam"),
             None,
-            VisitKind::FollowUp,
+            EncounterKind::FollowUp,
         ),
-        ("gp-video", 15, "gp", None, None, VisitKind::New),
+        ("gp-video", 15, "gp", None, None, EncounterKind::New),
         (
             "derm-proc",
             45,
             "derm",
             Some("procedure"),
             Some(("ultrasound".to_string(), 1)),
-            VisitKind::FollowUp,
+            EncounterKind::FollowUp,
         ),
     ];
     for (code, minutes, skill, room, equipment, kind) in types {
-        schedule
-            .add_appointment_type(AppointmentType {
-                code: code.into(),
-                duration_minutes: minutes,
-                skill: skill.into(),
-                room_capability: room.map(String::from),
-                equipment,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: if code == "derm-proc" { 15 } else { 0 },
-                mode: if room.is_some() {
-                    VisitMode::InPerson
-                } else {
-                    VisitMode::Video
-                },
-                kind,
-                min_notice_minutes: 0,
-                max_horizon_days: 14,
-            })
-            .ok()?;
+        let mode = if room.is_some() {
+            EncounterMode::InPerson
+        } else {
+            EncounterMode::Video
+        };
+        let mut t = AppointmentType::new(code, minutes, skill)
+            .with_buffers(0, if code == "derm-proc" { 15 } else { 0 })
+            .with_mode(mode)
+            .with_kind(kind)
+            .with_self_booking_window(0, 14);
+        if let Some(room) = room {
+            t = t.with_room_capability(room);
+        }
+        if let Some((kind, units)) = equipment {
+            t = t.with_equipment(kind, units);
+        }
+        schedule.add_appointment_type(t).ok()?;
     }
     Some(Clinic {
         schedule,
@@ -153,17 +141,7 @@ fn clinic() -> Option<Clinic> {
 impl Clinic {
     fn option(&self, code: &str, day: i64) -> Option<SlotOption> {
         let earliest = origin() + TimeDelta::days(day);
-        let query = SlotQuery {
-            appointment_type: code.into(),
-            patient: None,
-            now: origin(),
-            earliest,
-            latest: earliest + TimeDelta::days(1),
-            providers: Vec::new(),
-            preferences: Preferences::default(),
-            limit: 1,
-            self_booking: false,
-        };
+        let query = SlotQuery::new(code, earliest, earliest + TimeDelta::days(1)).with_limit(1);
         self.schedule.find_slots(&query).ok()?.into_iter().next()
     }
 
@@ -174,7 +152,11 @@ impl Clinic {
         let token = format!("corpus-{id}");
         let booked = self
             .schedule
-            .book(&option, patient, &token, id, &self.desk, origin())
+            .book(
+                &BookRequest::new(&option, patient, &token, id),
+                &self.desk,
+                origin(),
+            )
             .ok()?;
         Some((booked, patient))
     }
@@ -205,7 +187,7 @@ fn appointments(c: &mut Clinic) -> Option<Vec<(String, Value)>> {
     let (id, _) = c.book("derm-proc", 1)?;
     let later = c.option("derm-proc", 2)?;
     c.schedule
-        .reschedule(id, &later, None, &c.desk, origin())
+        .reschedule(&RescheduleRequest::new(id, &later), &c.desk, origin())
         .ok()?;
     push("rescheduled", c.export(id));
     let start = c.schedule.appointment(id)?.period.start();
@@ -218,17 +200,29 @@ fn appointments(c: &mut Clinic) -> Option<Vec<(String, Value)>> {
     let (id, patient) = c.book("derm-follow-up", 3)?;
     let by_patient = Actor::Patient { patient };
     c.schedule
-        .cancel(id, CancelReason::Patient, None, &by_patient, origin())
+        .cancel(
+            &CancelRequest::new(id, CancelReason::Patient),
+            &by_patient,
+            origin(),
+        )
         .ok()?;
     push("cancelled-by-patient", c.export(id));
     let (id, _) = c.book("derm-new", 3)?;
     c.schedule
-        .cancel(id, CancelReason::Provider, Some(1), &c.desk, origin())
+        .cancel(
+            &CancelRequest::new(id, CancelReason::Provider).expecting_version(1),
+            &c.desk,
+            origin(),
+        )
         .ok()?;
     push("cancelled-by-provider", c.export(id));
     let (id, _) = c.book("derm-new", 4)?;
     c.schedule
-        .cancel(id, CancelReason::Clinic, None, &c.desk, origin())
+        .cancel(
+            &CancelRequest::new(id, CancelReason::Clinic),
+            &c.desk,
+            origin(),
+        )
         .ok()?;
     push("cancelled-by-clinic", c.export(id));
     let (id, _) = c.book("gp-video", 4)?;
