@@ -74,12 +74,12 @@ pub struct PlannedReminder {
     pub offset_minutes: i64,
 }
 
-/// Plans reminders for `subject`, as of `now`.
+/// Plans reminders for `subject`, as of `at`.
 pub fn plan_reminders(
     subject: &ReminderSubject,
     contact: &ContactPreferences,
     config: &ReminderConfig,
-    now: Timestamp,
+    at: Timestamp,
 ) -> Vec<PlannedReminder> {
     if !matches!(
         subject.status,
@@ -95,7 +95,7 @@ pub fn plan_reminders(
         }
         for &offset in config.offsets_minutes.iter().take(MAX_OFFSETS) {
             let ideal = subject.start - TimeDelta::minutes(offset);
-            let Some(send_at) = fit(ideal, latest, now, contact.quiet_hours.as_ref()) else {
+            let Some(send_at) = fit(ideal, latest, at, contact.quiet_hours.as_ref()) else {
                 continue;
             };
             // Two offsets that land at the same moment send one message.
@@ -118,15 +118,15 @@ pub fn plan_reminders(
 }
 
 /// Moves `ideal` out of quiet hours: forward if that still leaves before `latest`, else back
-/// to the end of the last allowed stretch before it. `None` if nothing fits after `now`.
+/// to the end of the last allowed stretch before it. `None` if nothing fits after `at`.
 fn fit(
     ideal: Timestamp,
     latest: Timestamp,
-    now: Timestamp,
+    at: Timestamp,
     quiet: Option<&QuietHours>,
 ) -> Option<Timestamp> {
     // An offset already in the past is dropped: a later offset covers it.
-    if ideal < now {
+    if ideal < at {
         return None;
     }
     let Some(q) = quiet else {
@@ -139,7 +139,7 @@ fn fit(
     // Step back in 15-minute steps (at most two days) to the last allowed instant.
     let mut t = ideal.min(latest);
     for _ in 0..(2 * 24 * 4) {
-        if t < now {
+        if t < at {
             return None;
         }
         if !q.is_quiet(t) {

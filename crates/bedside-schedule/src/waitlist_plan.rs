@@ -49,6 +49,8 @@ impl Schedule {
     /// # Errors
     /// [`ScheduleError::InvalidConfig`] for a window that is empty, longer than 31 days or 128
     /// slots a day; [`ScheduleError::UnknownAppointmentType`] for an entry of an unknown type.
+    // Long (about 120 lines) because it is one pipeline: map entries to solver requests, solve, book the
+    // placements in a scratch copy; splitting would pass its shared index tables around.
     pub fn plan_waitlist(
         &self,
         window: PlanWindow,

@@ -35,6 +35,8 @@ pub(crate) struct State<'a> {
 }
 
 impl<'a> State<'a> {
+    // Long because it fills every incremental-scoring table of the state in one pass; the
+    // tables must agree with each other, so they are built side by side.
     pub(crate) fn new(pb: &'a Problem) -> Self {
         let days = usize::from(pb.days());
         let spd = usize::from(pb.slots_per_day());
@@ -444,6 +446,8 @@ pub(crate) struct SearchOutcome {
 }
 
 /// Runs construction and LNS; returns the lexicographically best schedule seen.
+// Long because it is the LNS loop (ruin, recreate, accept, track best); its locals carry the
+// annealing state across iterations and splitting would thread them through every call.
 pub(crate) fn search(
     pb: &Problem,
     config: &SolverConfig,

@@ -249,6 +249,8 @@ pub struct Explanation {
 ///
 /// # Errors
 /// As [`evaluate`].
+// Long because it recomputes the score from scratch term by term, as an independent check of the
+// engine's delta scoring; each term sits beside the explanation it produces.
 pub fn explain(
     problem: &Problem,
     placements: &[Option<Placement>],
