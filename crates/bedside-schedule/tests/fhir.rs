@@ -1,7 +1,10 @@
 //! FHIR import and export of `Schedule`, `Slot` and `Appointment`: exports from every state
 //! the domain API reaches are complete, import never echoes input and never panics, and an
 //! accepted resource always exports back unchanged.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
 
 mod common;
 

@@ -1,6 +1,9 @@
 //! Invariants under random operation sequences and random solver problems.
 
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
 
 mod common;
 

@@ -1,5 +1,9 @@
 //! A small clinic shared by the integration tests.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "shared by several test binaries, each using part of it; tests fail loudly"
+)]
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
