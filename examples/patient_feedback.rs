@@ -147,17 +147,11 @@ fn post_visit_survey() -> SurveyDefinition {
     survey.items = vec![
         scheduling, wait, concerns, explain, comfort, recommend, comment,
     ];
-    survey.scales = vec![Scale {
-        id: "experience".into(),
-        title: Texts::en("Experience (mean, 1–5)"),
-        method: ScoreMethod::Mean,
-        items: vec!["scheduling-ease".into(), "staff-comfort".into()],
-        reverse: Vec::new(),
-        max_missing: 0,
-        bands: Vec::new(),
-        parent: None,
-        code: None,
-    }];
+    survey.scales = vec![
+        Scale::new("experience", ["scheduling-ease", "staff-comfort"])
+            .titled(Texts::en("Experience (mean, 1–5)"))
+            .method(ScoreMethod::Mean),
+    ];
     survey
 }
 
@@ -208,15 +202,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             at: monday + chrono::TimeDelta::hours(i as i64 * 2),
         })
         .collect();
-    let rule = DistributionRule {
-        survey: survey.reference(),
-        trigger: TriggerKind::AppointmentCompleted,
-        delay_minutes: 120,
-        sampling_rate: 0.6,
-        channels: vec![Channel::Sms, Channel::Email],
-        reminder_after_minutes: Some(48 * 60),
-        expires_after_minutes: 7 * 24 * 60,
-    };
+    let rule = DistributionRule::new(
+        survey.reference(),
+        TriggerKind::AppointmentCompleted,
+        vec![Channel::Sms, Channel::Email],
+    )
+    .delay_minutes(120)
+    .sampling_rate(0.6)
+    .reminder_after_minutes(48 * 60)
+    .expires_after_minutes(7 * 24 * 60);
     let sends = plan(&[rule], &events, &recipients, &FatiguePolicy::default(), 3);
     println!(
         "== distribution: {} events, {} surveys planned, {} skipped",
@@ -224,17 +218,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sends.sends.len(),
         sends.skipped.len()
     );
-    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
     for s in &sends.skipped {
-        *reasons.entry(format!("{:?}", s.reason)).or_default() += 1;
+        *reasons.entry(s.reason.describe()).or_default() += 1;
     }
     for (reason, n) in &reasons {
-        println!("  skipped {n:>2}: {reason}");
+        println!("  {n:>2} event(s) skipped: {reason}");
     }
     if let Some(first) = sends.sends.first() {
+        let reminder = first.reminder_at.map_or("no reminder".to_owned(), |r| {
+            format!("reminder at {}", r.format("%Y-%m-%d %H:%M UTC"))
+        });
         println!(
-            "  first send: {} by {} at {}, reminder {:?}, expires {}",
-            first.survey, first.channel, first.send_at, first.reminder_at, first.expires_at
+            "  first send: survey {} by {} at {}, {reminder}, link expires {}",
+            first.survey,
+            first.channel,
+            first.send_at.format("%Y-%m-%d %H:%M UTC"),
+            first.expires_at.format("%Y-%m-%d %H:%M UTC")
         );
     }
 

@@ -481,16 +481,16 @@ fn check_scoring(
                 _ => {}
             }
         }
-        if let Some(parent) = &scale.parent {
-            if !definition.scales.iter().any(|s| s.id == *parent) {
-                push(
-                    &path,
-                    P::UnknownParentScale {
-                        scale: sid.clone(),
-                        parent: parent.clone(),
-                    },
-                );
-            }
+        if let Some(parent) = &scale.parent
+            && !definition.scales.iter().any(|s| s.id == *parent)
+        {
+            push(
+                &path,
+                P::UnknownParentScale {
+                    scale: sid.clone(),
+                    parent: parent.clone(),
+                },
+            );
         }
         let bands_ok = scale.bands.iter().all(|b| b.min <= b.max)
             && scale.bands.windows(2).all(|w| w[0].max < w[1].min);

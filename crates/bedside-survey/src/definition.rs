@@ -57,6 +57,36 @@ impl DefinitionStatus {
 ///
 /// Unknown FHIR elements met on import are kept in `fhir_extra` (here and on each item) so that
 /// exporting an imported questionnaire gives back what came in.
+///
+/// Scoring a PHQ-9 the way a new user would: take the built-in definition, answer it, check
+/// the answers, score them, look at the total's band and the flags.
+///
+/// ```
+/// use bedside_core::{Actor, PatientId};
+/// use bedside_survey::{AnswerValue, Builtin, FlagSeverity, ResponseBuilder, Validator};
+///
+/// let phq9 = Builtin::Phq9.definition()?;
+/// let patient: PatientId = "0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e6f".parse()?;
+/// // Item scores 0-3 ("not at all" .. "nearly every day"), items phq9-1 .. phq9-9.
+/// let answers = [2, 2, 1, 2, 1, 1, 2, 1, 0];
+/// let mut builder = ResponseBuilder::new(&phq9).subject(patient);
+/// for (i, points) in answers.iter().enumerate() {
+///     builder = builder.answer(&format!("phq9-{}", i + 1), AnswerValue::code(points.to_string()));
+/// }
+/// let mut response = builder.build();
+/// // The patient answered on the portal: record who and when.
+/// response.record(&Actor::Patient { patient }, "2026-03-01T10:00:00Z".parse()?)?;
+///
+/// let validator = Validator::new(&phq9);
+/// assert!(validator.validate(&response).is_empty());
+/// let sheet = validator.score(&response)?;
+/// let total = sheet.scale("total").ok_or("no total")?;
+/// assert_eq!(total.score, Some(12.0));
+/// assert_eq!(total.band.as_deref(), Some("moderate"));
+/// // Item 9 (thoughts of self-harm) is 0: no urgent flag.
+/// assert!(!sheet.has_flag_at_least(FlagSeverity::Urgent));
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SurveyDefinition {
     /// Stable id (`phq-9`).

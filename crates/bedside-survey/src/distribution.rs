@@ -65,6 +65,65 @@ pub struct DistributionRule {
     pub expires_after_minutes: i64,
 }
 
+impl DistributionRule {
+    /// Sends `survey` on `trigger` by the first of `channels` the recipient has: due at the
+    /// event, to every recipient (sampling rate 1), no reminder, expiring after 7 days. Change
+    /// those with the builder methods.
+    ///
+    /// ```
+    /// use bedside_core::Channel;
+    /// use bedside_survey::Builtin;
+    /// use bedside_survey::distribution::{DistributionRule, TriggerKind};
+    ///
+    /// let survey = Builtin::PostVisit.definition()?.reference();
+    /// let rule = DistributionRule::new(survey, TriggerKind::AppointmentCompleted, vec![Channel::Sms])
+    ///     .delay_minutes(120)
+    ///     .sampling_rate(0.6)
+    ///     .reminder_after_minutes(48 * 60);
+    /// assert_eq!(rule.expires_after_minutes, 7 * 24 * 60);
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(survey: SurveyRef, trigger: TriggerKind, channels: Vec<Channel>) -> Self {
+        Self {
+            survey,
+            trigger,
+            delay_minutes: 0,
+            sampling_rate: 1.0,
+            channels,
+            reminder_after_minutes: None,
+            expires_after_minutes: 7 * 24 * 60,
+        }
+    }
+
+    /// Due `minutes` after the event.
+    #[must_use]
+    pub fn delay_minutes(mut self, minutes: i64) -> Self {
+        self.delay_minutes = minutes;
+        self
+    }
+
+    /// Surveys this share of events, in `[0, 1]`.
+    #[must_use]
+    pub fn sampling_rate(mut self, rate: f64) -> Self {
+        self.sampling_rate = rate;
+        self
+    }
+
+    /// Reminds `minutes` after the send.
+    #[must_use]
+    pub fn reminder_after_minutes(mut self, minutes: i64) -> Self {
+        self.reminder_after_minutes = Some(minutes);
+        self
+    }
+
+    /// Expires `minutes` after the due time.
+    #[must_use]
+    pub fn expires_after_minutes(mut self, minutes: i64) -> Self {
+        self.expires_after_minutes = minutes;
+        self
+    }
+}
+
 /// Whether a person accepts surveys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -145,6 +204,21 @@ pub enum SkipReason {
     ExpiresBeforeSend,
 }
 
+impl SkipReason {
+    /// A short explanation for people (`the patient opted out of surveys`).
+    pub fn describe(&self) -> &'static str {
+        match self {
+            SkipReason::NoRule => "no distribution rule for this kind of event",
+            SkipReason::UnknownRecipient => "the patient is not among the recipients",
+            SkipReason::OptedOut => "the patient opted out of surveys",
+            SkipReason::Fatigue => "the patient was surveyed too recently",
+            SkipReason::NotSampled => "not drawn in the sample",
+            SkipReason::NoChannel => "the patient has no route on the rule's channels",
+            SkipReason::ExpiresBeforeSend => "quiet hours push the send past expiry",
+        }
+    }
+}
+
 /// One skipped event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
@@ -208,11 +282,11 @@ pub fn plan(
             out.skipped.push(skip(SkipReason::OptedOut));
             continue;
         }
-        if let Some(last) = last_sent.get(&event.patient) {
-            if due - *last < TimeDelta::days(policy.min_days_between) {
-                out.skipped.push(skip(SkipReason::Fatigue));
-                continue;
-            }
+        if let Some(last) = last_sent.get(&event.patient)
+            && due - *last < TimeDelta::days(policy.min_days_between)
+        {
+            out.skipped.push(skip(SkipReason::Fatigue));
+            continue;
         }
         if !rng.chance(rule.sampling_rate.clamp(0.0, 1.0)) {
             out.skipped.push(skip(SkipReason::NotSampled));

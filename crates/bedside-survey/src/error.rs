@@ -20,6 +20,26 @@ pub enum SurveyError {
     /// expected, never input text.
     #[error(transparent)]
     Fhir(#[from] bedside_fhir::FhirError),
+    /// Occurs when a response's lifecycle change is not allowed from its status: amending a
+    /// response that is not finished or was entered in error, withdrawing one twice. Holds the
+    /// statuses' FHIR codes only.
+    #[error("a response that is `{from}` cannot become `{to}`")]
+    InvalidTransition {
+        /// The status the response has (FHIR code).
+        from: &'static str,
+        /// The status the change would give it (FHIR code).
+        to: &'static str,
+    },
+}
+
+impl bedside_core::DomainError for SurveyError {
+    fn kind(&self) -> bedside_core::ErrorKind {
+        use bedside_core::ErrorKind;
+        match self {
+            SurveyError::Json { .. } | SurveyError::Fhir(_) => ErrorKind::Invalid,
+            SurveyError::InvalidTransition { .. } => ErrorKind::Conflict,
+        }
+    }
 }
 
 impl SurveyError {

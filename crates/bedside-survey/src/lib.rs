@@ -27,7 +27,7 @@
 //! scales and boxes — CMS (raw shares, no patient-mix or mode adjustment).
 //!
 //! ```
-//! use bedside_survey::{AnswerValue, Builtin, ResponseBuilder, Severity, score, validate};
+//! use bedside_survey::{AnswerValue, Builtin, ResponseBuilder, FlagSeverity, score, validate};
 //!
 //! let phq9 = Builtin::Phq9.definition()?;
 //! let mut response = ResponseBuilder::new(&phq9);
@@ -42,9 +42,39 @@
 //! assert_eq!(total.score, Some(9.0));
 //! assert_eq!(total.band.as_deref(), Some("mild"));
 //! // Item 9 (thoughts of self-harm) above 0 raises an urgent flag whatever the total.
-//! assert!(sheet.has_flag_at_least(Severity::Urgent));
+//! assert!(sheet.has_flag_at_least(FlagSeverity::Urgent));
 //! Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! [`FlagSeverity`] is how urgently a raised flag needs a follow-up; a score's range label is
+//! a [`Band`]. Neither is the vitals crate's `AlertSeverity` nor
+//! [`bedside_core::IssueSeverity`].
+//!
+//! # Attribution
+//!
+//! A response's lifecycle is attributable: [`SurveyResponse::record`],
+//! [`SurveyResponse::amend`] and [`SurveyResponse::withdraw`] take the acting
+//! [`bedside_core::Actor`] and the instant `at`, and append a [`ResponseRevision`] to the
+//! response's `history` ([`SurveyResponse::recorded_by`] reads who answered). The crate holds
+//! no other stored state. These public `&mut self` methods take no `Actor`, on purpose:
+//!
+//! - [`Aggregator::add`] and [`AnalyticsReport::adjust_boxes`]: derive statistics from
+//!   responses; nothing a person did changes.
+//! - [`Texts::set`], [`FhirExtra::insert`] and [`FhirExtra::remove`]: build values (wording,
+//!   unmodelled FHIR elements) of a definition or response not yet stored; who publishes a
+//!   definition is the embedder's record.
+//!
+//! # Persistence
+//!
+//! - [`SurveyResponse`] derives `Serialize`/`Deserialize`; store its serde form to keep the
+//!   answers **and** the `history` (who recorded, amended, withdrew). The FHIR form
+//!   ([`fhir::export_questionnaire_response`]) is the exchange format: it keeps the answers and
+//!   unmodelled elements but not the history, which FHIR keeps in `Provenance`.
+//! - [`SurveyDefinition`] derives serde and is read back with [`parse_definition`] (the
+//!   built-in library is compiled in, [`Builtin`]); [`fhir::export_questionnaire`] /
+//!   [`fhir::import_questionnaire`] round-trip it losslessly.
+//! - [`Aggregator`] and [`AnalyticsReport`] are derived: rebuild them from stored responses.
+//!   An [`AnalyticsReport`] serialises (one way, for export), but is not read back.
 
 pub mod analytics;
 pub mod check;
@@ -76,12 +106,12 @@ pub use error::SurveyError;
 pub use extra::FhirExtra;
 pub use library::{Builtin, parse_definition};
 pub use response::{
-    Answer, AnswerCoding, AnswerValue, ResponseBuilder, ResponseItem, ResponseStatus,
-    SurveyResponse,
+    Answer, AnswerCoding, AnswerValue, ResponseBuilder, ResponseItem, ResponseRevision,
+    ResponseStatus, RevisionKind, SurveyResponse,
 };
 pub use scoring::{
-    Band, FlagRule, FlagTrigger, RaisedFlag, Scale, ScaleScore, ScoreError, ScoreMethod,
-    ScoreSheet, Severity, score,
+    Band, FlagRule, FlagSeverity, FlagTrigger, RaisedFlag, Scale, ScaleScore, ScoreError,
+    ScoreMethod, ScoreSheet, score,
 };
 pub use text::Texts;
 pub use validate::{ResponseProblem, ResponseProblemKind, Validator, validate};

@@ -30,6 +30,7 @@ pub fn render(definition: &SurveyDefinition, report: &AnalyticsReport, format: F
 }
 
 /// Renders a report with item wording in `language` (with fallback).
+// Not split: the report reads top to bottom as the document it writes.
 pub fn render_in(
     definition: &SurveyDefinition,
     report: &AnalyticsReport,

@@ -2,8 +2,9 @@
 //! a FHIR `QuestionnaireResponse` so nothing is lost on a round trip.
 
 use crate::definition::{ItemKind, SurveyDefinition, SurveyRef};
+use crate::error::SurveyError;
 use crate::extra::FhirExtra;
-use bedside_core::{Language, PartialDate, PatientId, ResponseId, Sensitive};
+use bedside_core::{Actor, Language, PartialDate, PatientId, ResponseId, Sensitive, Timestamp};
 use chrono::{DateTime, Datelike, FixedOffset};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -295,9 +296,38 @@ pub struct SurveyResponse {
     /// The answered items, nested as in the definition.
     #[serde(default)]
     pub items: Vec<ResponseItem>,
+    /// Who recorded, amended or withdrew the response, and when, oldest first. Changed only
+    /// by [`SurveyResponse::record`], [`SurveyResponse::amend`] and
+    /// [`SurveyResponse::withdraw`]. Not part of the FHIR form (FHIR keeps this in
+    /// `Provenance`): the serde form carries it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<ResponseRevision>,
     /// FHIR elements this model does not interpret, kept verbatim.
     #[serde(default, skip_serializing_if = "FhirExtra::is_empty")]
     pub fhir_extra: FhirExtra,
+}
+
+/// What a [`ResponseRevision`] did to a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionKind {
+    /// The answers were recorded as given ([`SurveyResponse::record`]).
+    Recorded,
+    /// The answers were replaced after they were recorded ([`SurveyResponse::amend`]).
+    Amended,
+    /// The response was withdrawn as entered in error ([`SurveyResponse::withdraw`]).
+    Withdrawn,
+}
+
+/// One attributable change to a response: who, when, what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseRevision {
+    /// Who made the change (the patient answering, a proxy, staff transcribing a paper form).
+    pub by: Actor,
+    /// When the change took effect.
+    pub at: Timestamp,
+    /// What it did.
+    pub change: RevisionKind,
 }
 
 impl SurveyResponse {
@@ -312,7 +342,90 @@ impl SurveyResponse {
             subject: None,
             dimensions: BTreeMap::new(),
             items: Vec::new(),
+            history: Vec::new(),
             fhir_extra: FhirExtra::new(),
+        }
+    }
+
+    /// Records the answers as given by `by` at `at`: the status becomes completed, `authored`
+    /// becomes `at` unless already set, and the history starts with a
+    /// [`RevisionKind::Recorded`] entry.
+    ///
+    /// # Errors
+    /// [`SurveyError::InvalidTransition`] when the response was recorded before, or is
+    /// stopped or entered in error.
+    pub fn record(&mut self, by: &Actor, at: Timestamp) -> Result<(), SurveyError> {
+        let open = matches!(
+            self.status,
+            ResponseStatus::InProgress | ResponseStatus::Completed
+        );
+        if !open || !self.history.is_empty() {
+            return Err(self.transition_error(ResponseStatus::Completed));
+        }
+        self.status = ResponseStatus::Completed;
+        self.authored.get_or_insert(at.fixed_offset());
+        self.revise(by, at, RevisionKind::Recorded);
+        Ok(())
+    }
+
+    /// Replaces the answers of a finished response with `items` (build them with a
+    /// [`ResponseBuilder`] and take its `items`), as changed by `by` at `at`. The status
+    /// becomes amended; `authored` keeps when the answers were first given.
+    ///
+    /// # Errors
+    /// [`SurveyError::InvalidTransition`] unless the response is completed or amended.
+    pub fn amend(
+        &mut self,
+        by: &Actor,
+        at: Timestamp,
+        items: Vec<ResponseItem>,
+    ) -> Result<(), SurveyError> {
+        if !matches!(
+            self.status,
+            ResponseStatus::Completed | ResponseStatus::Amended
+        ) {
+            return Err(self.transition_error(ResponseStatus::Amended));
+        }
+        self.items = items;
+        self.status = ResponseStatus::Amended;
+        self.revise(by, at, RevisionKind::Amended);
+        Ok(())
+    }
+
+    /// Withdraws the response as entered in error, as decided by `by` at `at`. It stays, for
+    /// the record; [`crate::Aggregator::add`] counts it as skipped.
+    ///
+    /// # Errors
+    /// [`SurveyError::InvalidTransition`] when it is already entered in error.
+    pub fn withdraw(&mut self, by: &Actor, at: Timestamp) -> Result<(), SurveyError> {
+        if self.status == ResponseStatus::EnteredInError {
+            return Err(self.transition_error(ResponseStatus::EnteredInError));
+        }
+        self.status = ResponseStatus::EnteredInError;
+        self.revise(by, at, RevisionKind::Withdrawn);
+        Ok(())
+    }
+
+    /// Who recorded the answers ([`SurveyResponse::record`]), when someone did.
+    pub fn recorded_by(&self) -> Option<&Actor> {
+        self.history
+            .iter()
+            .find(|r| r.change == RevisionKind::Recorded)
+            .map(|r| &r.by)
+    }
+
+    fn revise(&mut self, by: &Actor, at: Timestamp, change: RevisionKind) {
+        self.history.push(ResponseRevision {
+            by: by.clone(),
+            at,
+            change,
+        });
+    }
+
+    fn transition_error(&self, to: ResponseStatus) -> SurveyError {
+        SurveyError::InvalidTransition {
+            from: self.status.as_str(),
+            to: to.as_str(),
         }
     }
 
@@ -441,11 +554,11 @@ fn ancestry(definition: &SurveyDefinition, link_id: &str) -> Option<Vec<Ancestor
             if item.id == target {
                 return true;
             }
-            if let ItemKind::LikertMatrix { rows, .. } = &item.kind {
-                if rows.iter().any(|r| r.id == target) {
-                    chain.push((item.id.clone(), false));
-                    return true;
-                }
+            if let ItemKind::LikertMatrix { rows, .. } = &item.kind
+                && rows.iter().any(|r| r.id == target)
+            {
+                chain.push((item.id.clone(), false));
+                return true;
             }
             chain.push((item.id.clone(), item.is_question()));
             if go(&item.items, target, chain) {
@@ -487,6 +600,59 @@ mod tests {
     use super::*;
     use crate::definition::{Condition, Item, Operator};
     use crate::text::Texts;
+
+    #[test]
+    fn lifecycle_is_attributed_and_checked() {
+        let def = SurveyDefinition::new("n", "1", Texts::en("Lifecycle"));
+        let patient = Actor::system("portal");
+        let nurse = Actor::system("nurse");
+        let at = |h: u32| -> Timestamp {
+            format!("2026-03-01T{h:02}:00:00Z")
+                .parse()
+                .unwrap_or_default()
+        };
+        let mut r = ResponseBuilder::new(&def)
+            .answer("q", AnswerValue::Integer(3))
+            .build();
+        assert_eq!(r.recorded_by(), None);
+        assert!(r.record(&patient, at(8)).is_ok());
+        assert_eq!(r.recorded_by(), Some(&patient));
+        assert_eq!(
+            r.authored.map(|a| a.to_rfc3339()).as_deref(),
+            Some("2026-03-01T08:00:00+00:00")
+        );
+        assert!(matches!(
+            r.record(&patient, at(9)),
+            Err(SurveyError::InvalidTransition {
+                from: "completed",
+                to: "completed"
+            })
+        ));
+        let fixed = ResponseBuilder::new(&def)
+            .answer("q", AnswerValue::Integer(4))
+            .build();
+        assert!(r.amend(&nurse, at(10), fixed.items).is_ok());
+        assert_eq!(r.status, ResponseStatus::Amended);
+        assert_eq!(r.answers_to("q"), [&AnswerValue::Integer(4)]);
+        assert!(r.withdraw(&nurse, at(11)).is_ok());
+        assert!(r.withdraw(&nurse, at(12)).is_err());
+        assert!(r.amend(&nurse, at(12), Vec::new()).is_err());
+        let changes: Vec<(RevisionKind, &Actor)> =
+            r.history.iter().map(|h| (h.change, &h.by)).collect();
+        assert_eq!(
+            changes,
+            [
+                (RevisionKind::Recorded, &patient),
+                (RevisionKind::Amended, &nurse),
+                (RevisionKind::Withdrawn, &nurse)
+            ]
+        );
+        // The history survives the serde form.
+        let back: Option<SurveyResponse> = serde_json::to_string(&r)
+            .ok()
+            .and_then(|j| serde_json::from_str(&j).ok());
+        assert_eq!(back.as_ref(), Some(&r));
+    }
 
     #[test]
     fn builder_nests_like_the_definition() {

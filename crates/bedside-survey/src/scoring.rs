@@ -76,6 +76,63 @@ pub struct Scale {
 }
 
 impl Scale {
+    /// A sum scale `id` over `items`: no title, no reversed items, no missing item allowed, no
+    /// bands, no parent, no code. Change those with the builder methods or the fields.
+    ///
+    /// ```
+    /// use bedside_survey::{Scale, ScoreMethod, Texts};
+    ///
+    /// let scale = Scale::new("experience", ["scheduling-ease", "staff-comfort"])
+    ///     .titled(Texts::en("Experience (mean, 1–5)"))
+    ///     .method(ScoreMethod::Mean);
+    /// assert_eq!(scale.items, ["scheduling-ease", "staff-comfort"]);
+    /// ```
+    pub fn new<I, S>(id: impl Into<String>, items: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            id: id.into(),
+            title: Texts::default(),
+            method: ScoreMethod::Sum,
+            items: items.into_iter().map(Into::into).collect(),
+            reverse: Vec::new(),
+            max_missing: 0,
+            bands: Vec::new(),
+            parent: None,
+            code: None,
+        }
+    }
+
+    /// The same scale with a title.
+    #[must_use]
+    pub fn titled(mut self, title: Texts) -> Self {
+        self.title = title;
+        self
+    }
+
+    /// The same scale combining item scores by `method`.
+    #[must_use]
+    pub fn method(mut self, method: ScoreMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// The same scale allowing (and prorating) up to `max_missing` missing items.
+    #[must_use]
+    pub fn max_missing(mut self, max_missing: u32) -> Self {
+        self.max_missing = max_missing;
+        self
+    }
+
+    /// The same scale with score bands (ascending).
+    #[must_use]
+    pub fn with_bands(mut self, bands: Vec<Band>) -> Self {
+        self.bands = bands;
+        self
+    }
+
     /// The band a score falls in: the last band whose `min` the score reaches, provided the
     /// score lies within the first band's `min` and the last band's `max`. Bands therefore
     /// cover the whole range without gaps even for prorated or mean scores (4.5 on PHQ-9 is
@@ -89,16 +146,39 @@ impl Scale {
     }
 }
 
-/// How urgent a raised flag is.
+/// How urgently a raised survey flag needs someone to follow up (PHQ-9 item 9 above 0 is
+/// [`FlagSeverity::Urgent`]).
+///
+/// Not to be confused with `bedside_vitals::AlertSeverity` (the clinical risk of a vitals
+/// alert) or [`bedside_core::IssueSeverity`] (how bad a validation finding is). A score's
+/// range label is a [`Band`], not a severity. On the wire it is the snake_case code
+/// ([`FlagSeverity::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Severity {
+pub enum FlagSeverity {
     /// For information.
     Info,
     /// Someone should follow up in the ordinary course.
     FollowUp,
     /// Someone must follow up now (for example thoughts of self-harm).
     Urgent,
+}
+
+impl FlagSeverity {
+    /// The wire code (`info`, `follow_up`, `urgent`), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FlagSeverity::Info => "info",
+            FlagSeverity::FollowUp => "follow_up",
+            FlagSeverity::Urgent => "urgent",
+        }
+    }
+}
+
+impl std::fmt::Display for FlagSeverity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What raises a flag.
@@ -144,7 +224,7 @@ pub struct FlagRule {
     /// What raises it.
     pub trigger: FlagTrigger,
     /// How urgent.
-    pub severity: Severity,
+    pub severity: FlagSeverity,
     /// What the person handling it is told.
     pub message: Texts,
 }
@@ -172,7 +252,7 @@ pub struct RaisedFlag {
     /// The flag rule's id.
     pub flag: String,
     /// Its severity.
-    pub severity: Severity,
+    pub severity: FlagSeverity,
 }
 
 /// All scores and flags of one response.
@@ -191,7 +271,7 @@ impl ScoreSheet {
     }
 
     /// Whether a flag of at least `severity` was raised.
-    pub fn has_flag_at_least(&self, severity: Severity) -> bool {
+    pub fn has_flag_at_least(&self, severity: FlagSeverity) -> bool {
         self.flags.iter().any(|f| f.severity >= severity)
     }
 }
@@ -217,6 +297,16 @@ pub enum ScoreError {
     },
 }
 
+impl bedside_core::DomainError for ScoreError {
+    fn kind(&self) -> bedside_core::ErrorKind {
+        match self {
+            ScoreError::WrongSurvey { .. } | ScoreError::Unscorable { .. } => {
+                bedside_core::ErrorKind::Invalid
+            }
+        }
+    }
+}
+
 /// Scores a response: every scale and every flag rule.
 ///
 /// # Errors
@@ -231,6 +321,7 @@ pub fn score(
     score_indexed(&index, response)
 }
 
+// Not split: scales then flags in one pass over the index; helpers would re-borrow the same state.
 pub(crate) fn score_indexed(
     index: &Index<'_>,
     response: &SurveyResponse,

@@ -94,7 +94,10 @@ impl Texts {
 }
 
 /// The `en` language tag.
-#[allow(clippy::expect_used)]
+#[allow(
+    clippy::expect_used,
+    reason = "`en` is two ASCII letters, which `Language::new` always accepts"
+)]
 pub(crate) fn english() -> Language {
     // Proof: `en` is two ASCII letters, which `Language::new` always accepts.
     Language::new("en").expect("`en` is a valid BCP-47 tag")

@@ -396,13 +396,13 @@ fn check_value(entry: &Entry<'_>, value: &AnswerValue) -> Option<ResponseProblem
             A::String(s),
         ) => {
             let text = s.expose();
-            if let Some(max) = max_length {
-                if text.chars().count() > *max as usize {
-                    return Some(P::TooLong {
-                        item: item(),
-                        max_length: *max,
-                    });
-                }
+            if let Some(max) = max_length
+                && text.chars().count() > *max as usize
+            {
+                return Some(P::TooLong {
+                    item: item(),
+                    max_length: *max,
+                });
             }
             match &entry.pattern {
                 Some(re) if !re.is_match(text) => Some(P::PatternMismatch { item: item() }),

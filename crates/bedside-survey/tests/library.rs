@@ -2,7 +2,7 @@
 //! published rules say.
 
 use bedside_survey::{
-    AnswerValue, Builtin, ResponseBuilder, Severity, SurveyDefinition, check_definition, score,
+    AnswerValue, Builtin, FlagSeverity, ResponseBuilder, SurveyDefinition, check_definition, score,
     validate,
 };
 
@@ -127,7 +127,7 @@ fn phq9_item9_raises_urgent_flag_whatever_the_total() -> R {
         sheet.scale("total").and_then(|s| s.band.clone()).as_deref(),
         Some("minimal")
     );
-    assert!(sheet.has_flag_at_least(Severity::Urgent));
+    assert!(sheet.has_flag_at_least(FlagSeverity::Urgent));
     assert!(sheet.flags.iter().any(|f| f.flag == "self-harm"));
 
     let calm = frequency_response(&def, "phq9", &[0; 9]);
@@ -272,4 +272,34 @@ fn texts_fall_back_by_language() -> R {
     let item = def.item("wait").ok_or("no wait item")?;
     assert!(item.text_in(&es_mx).starts_with("Después"));
     Ok(())
+}
+
+#[test]
+fn errors_have_a_kind() {
+    use bedside_core::{DomainError, ErrorKind};
+    use bedside_survey::{ScoreError, SurveyError, analytics::AnalyticsError};
+    let cases: Vec<(Box<dyn DomainError>, ErrorKind)> = vec![
+        (
+            Box::new(bedside_survey::parse_definition("{").unwrap_err()),
+            ErrorKind::Invalid,
+        ),
+        (
+            Box::new(SurveyError::InvalidTransition {
+                from: "entered-in-error",
+                to: "amended",
+            }),
+            ErrorKind::Conflict,
+        ),
+        (
+            Box::new(ScoreError::Unscorable { item: "q".into() }),
+            ErrorKind::Invalid,
+        ),
+        (
+            Box::new(AnalyticsError::BreakdownSize { max: 3, got: 0 }),
+            ErrorKind::Invalid,
+        ),
+    ];
+    for (e, kind) in cases {
+        assert_eq!(e.kind(), kind, "{e}");
+    }
 }

@@ -138,10 +138,10 @@ mod proptest_strategies {
             "1.0",
             Texts::en("Generated"),
         );
-        if rng.chance(0.5) {
-            if let Ok(es) = Language::new("es") {
-                d.title.set(es, "Generada");
-            }
+        if rng.chance(0.5)
+            && let Ok(es) = Language::new("es")
+        {
+            d.title.set(es, "Generada");
         }
         let mut questions: Vec<(String, ItemKind)> = Vec::new();
         let n = 1 + rng.index(8);

@@ -1,10 +1,10 @@
 //! Definition checks and response validation: every problem reported, each with its path.
 
 use bedside_survey::{
-    AnswerOption, AnswerValue, Band, Condition, DefinitionProblemKind as D, FlagRule, FlagTrigger,
-    Item, ItemKind, MatrixRow, Operator, ResponseBuilder, ResponseItem, ResponseProblemKind as P,
-    ResponseStatus, Scale, ScoreMethod, Severity, SurveyDefinition, SurveyResponse, Texts,
-    Validator, check_definition, score, validate,
+    AnswerOption, AnswerValue, Band, Condition, DefinitionProblemKind as D, FlagRule, FlagSeverity,
+    FlagTrigger, Item, ItemKind, MatrixRow, Operator, ResponseBuilder, ResponseItem,
+    ResponseProblemKind as P, ResponseStatus, Scale, ScoreMethod, SurveyDefinition, SurveyResponse,
+    Texts, Validator, check_definition, score, validate,
 };
 
 fn opts(codes: &[&str]) -> Vec<AnswerOption> {
@@ -717,7 +717,7 @@ fn definition_problems_are_all_reported() {
                         operator: Operator::Greater,
                         value: 1.0,
                     },
-                    severity: Severity::Info,
+                    severity: FlagSeverity::Info,
                     message: Texts::en("x"),
                 })
             },

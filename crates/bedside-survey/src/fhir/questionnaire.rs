@@ -265,6 +265,7 @@ fn unit(r: &mut Reader<'_>) -> Option<String> {
     })
 }
 
+// Not split: one arm per FHIR item type, mirroring export_item so the round trip reads as a pair.
 fn import_item(
     map: Map<String, Value>,
     path: ElementPath,
@@ -337,10 +338,10 @@ fn import_item(
             let path = options_path.index(i);
             options.push(import_option(object(a, &path)?, &path, &language)?);
         }
-        if options.is_empty() {
-            if let Some(vs) = &value_set {
-                options = resolve_value_set(vs, ctx.resource);
-            }
+        if options.is_empty()
+            && let Some(vs) = &value_set
+        {
+            options = resolve_value_set(vs, ctx.resource);
         }
         (options, value_set)
     } else {

@@ -27,10 +27,10 @@ pub fn export_questionnaire(definition: &SurveyDefinition) -> Value {
         o.insert("id".into(), definition.id.clone().into());
     }
     let primary = definition.title.primary_language().cloned();
-    if !kept.contains_key("language") {
-        if let Some(l) = primary.filter(|l| l.as_str() != "en") {
-            o.insert("language".into(), l.as_str().into());
-        }
+    if !kept.contains_key("language")
+        && let Some(l) = primary.filter(|l| l.as_str() != "en")
+    {
+        o.insert("language".into(), l.as_str().into());
     }
     if let Some(url) = definition.url.as_ref().filter(|u| is_fhir_uri(u)) {
         o.insert("url".into(), url.clone().into());
@@ -109,15 +109,16 @@ fn export_option(opt: &AnswerOption) -> Value {
             o.insert("valueString".into(), opt.code.clone().into());
         }
     }
-    if opt.value_type != OptionType::Coding {
-        if let Some(s) = opt.score.and_then(f64_value) {
-            push_extensions(&mut o, vec![ext(ORDINAL_VALUE, "valueDecimal", s)]);
-        }
+    if opt.value_type != OptionType::Coding
+        && let Some(s) = opt.score.and_then(f64_value)
+    {
+        push_extensions(&mut o, vec![ext(ORDINAL_VALUE, "valueDecimal", s)]);
     }
     merge(o, kept)
 }
 
 /// Exports one item; `position` (`2.1`) names an item without an id.
+// Not split: one arm per item kind, mirroring the FHIR mapping table in fhir/mod.rs.
 fn export_item(item: &Item, position: &str) -> Value {
     let mut kept = item.fhir_extra.to_map();
     let matrix_row = kept.remove("_matrixRow").is_some();
@@ -264,10 +265,10 @@ fn export_item(item: &Item, position: &str) -> Value {
         }
         ItemKind::Other { fhir_type } => fhir_type.clone(),
     };
-    if let Some(r) = &item.reporting {
-        if let Ok(text) = serde_json::to_string(r) {
-            exts.push(ext(REPORTING, "valueString", text.into()));
-        }
+    if let Some(r) = &item.reporting
+        && let Ok(text) = serde_json::to_string(r)
+    {
+        exts.push(ext(REPORTING, "valueString", text.into()));
     }
     o.insert("type".into(), fhir_type.into());
     if !item.enable_when.is_empty() {

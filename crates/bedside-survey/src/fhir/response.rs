@@ -81,6 +81,8 @@ pub fn import_questionnaire_response(resource: &Value) -> Result<SurveyResponse,
         subject,
         dimensions,
         items,
+        // FHIR keeps who changed a response in Provenance, not in the resource.
+        history: Vec::new(),
         fhir_extra: r.finish().into_inner().into(),
     })
 }

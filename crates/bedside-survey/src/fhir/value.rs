@@ -66,12 +66,12 @@ pub(super) fn texts(
     let mut texts = Texts::new(language.clone(), primary);
     let under = format!("_{key}");
     let path = r.child_path(&under);
-    if let Some(Value::Object(_)) = r.peek(&under) {
-        if let Some(Value::Object(meta)) = r.take(&under) {
-            let rest = read_translations(meta, &mut texts, &path)?;
-            if !rest.is_empty() {
-                r.give_back(&under, Value::Object(rest));
-            }
+    if let Some(Value::Object(_)) = r.peek(&under)
+        && let Some(Value::Object(meta)) = r.take(&under)
+    {
+        let rest = read_translations(meta, &mut texts, &path)?;
+        if !rest.is_empty() {
+            r.give_back(&under, Value::Object(rest));
         }
     }
     Ok(Some(texts))
