@@ -107,6 +107,7 @@ fn open_quotes(text: &str) -> bool {
 /// [`VitalsError::MissingColumn`] when the header lacks a mapped column for a required field
 /// (`patient`, `kind`, `at`, `unit`, `source` unless fixed by a constant);
 /// [`VitalsError::Format`] when there is no header; [`VitalsError::Io`] when reading fails.
+// Not split: one streaming loop; its record, quote and limit state would thread through helpers.
 pub fn ingest<R: BufRead>(
     store: &mut VitalsStore,
     input: R,

@@ -345,6 +345,7 @@ fn time_frame(v: &Value, ieee: bool) -> Result<Option<Stamp>, &'static str> {
 ///
 /// # Errors
 /// Every violation found, each with its path.
+// Not split: one flat check per Open mHealth schema, read side by side with the schema table.
 pub fn validate_body(schema: OmhSchema, body: &Value) -> Result<OmhMeasurement, Vec<Violation>> {
     let Some(map) = body.as_object() else {
         return Err(vec![Violation {

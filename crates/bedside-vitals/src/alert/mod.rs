@@ -444,9 +444,39 @@ pub fn evaluate(
     plan: &CarePlan,
     period: &Period,
 ) -> Vec<Alert> {
-    let start = period.start().timestamp_millis();
-    let end = period.end().timestamp_millis();
+    let window = Window {
+        start: period.start().timestamp_millis(),
+        end: period.end().timestamp_millis(),
+    };
     let mut candidates = Vec::new();
+    threshold_candidates(store, patient, plan, window, &mut candidates);
+    rate_candidates(store, patient, plan, window, &mut candidates);
+    missing_candidates(store, patient, plan, window, &mut candidates);
+    if let Some(rule) = &plan.news2 {
+        news2_candidates(store, patient, rule, window, &mut candidates);
+    }
+    suppress(
+        patient,
+        candidates,
+        i64::from(plan.suppression_minutes) * 60_000,
+    )
+}
+
+/// The evaluated period in epoch milliseconds, half-open.
+#[derive(Clone, Copy)]
+struct Window {
+    start: i64,
+    end: i64,
+}
+
+fn threshold_candidates(
+    store: &VitalsStore,
+    patient: PatientId,
+    plan: &CarePlan,
+    window: Window,
+    out: &mut Vec<Candidate>,
+) {
+    let Window { start, end } = window;
     for rule in &plan.thresholds {
         for s in in_period(store.series(patient, rule.kind), start, end) {
             if rule.fires(s.v0, s.v1) {
@@ -454,7 +484,7 @@ pub fn evaluate(
                     Component::Primary => s.v0,
                     Component::Diastolic => s.v1,
                 };
-                candidates.push(Candidate {
+                out.push(Candidate {
                     rule: rule.name.clone(),
                     kind: Some(rule.kind),
                     severity: rule.severity,
@@ -471,6 +501,16 @@ pub fn evaluate(
             }
         }
     }
+}
+
+fn rate_candidates(
+    store: &VitalsStore,
+    patient: PatientId,
+    plan: &CarePlan,
+    window: Window,
+    out: &mut Vec<Candidate>,
+) {
+    let Window { start, end } = window;
     for rule in &plan.rates {
         let series = store.series(patient, rule.kind);
         let window = i64::from(rule.window_hours) * 3_600_000;
@@ -485,7 +525,7 @@ pub fn evaluate(
                 .map(|p| p.v0)
                 .fold(f64::INFINITY, f64::min);
             if min.is_finite() && s.v0 - min > rule.rise {
-                candidates.push(Candidate {
+                out.push(Candidate {
                     rule: rule.name.clone(),
                     kind: Some(rule.kind),
                     severity: rule.severity,
@@ -502,6 +542,16 @@ pub fn evaluate(
             }
         }
     }
+}
+
+fn missing_candidates(
+    store: &VitalsStore,
+    patient: PatientId,
+    plan: &CarePlan,
+    window: Window,
+    out: &mut Vec<Candidate>,
+) {
+    let Window { start, end } = window;
     for rule in &plan.missing {
         let series = store.series(patient, rule.kind);
         let gap = i64::from(rule.max_gap_hours) * 3_600_000;
@@ -519,7 +569,7 @@ pub fn evaluate(
             if let Some(l) = last {
                 let due = l + gap;
                 if due < t && due >= start {
-                    candidates.push(Candidate {
+                    out.push(Candidate {
                         rule: rule.name.clone(),
                         kind: Some(rule.kind),
                         severity: rule.severity,
@@ -532,24 +582,16 @@ pub fn evaluate(
             last = Some(last.map_or(t, |l| l.max(t)));
         }
     }
-    if let Some(rule) = &plan.news2 {
-        news2_candidates(store, patient, rule, start, end, &mut candidates);
-    }
-    suppress(
-        patient,
-        candidates,
-        i64::from(plan.suppression_minutes) * 60_000,
-    )
 }
 
 fn news2_candidates(
     store: &VitalsStore,
     patient: PatientId,
     rule: &News2Rule,
-    start: i64,
-    end: i64,
+    window: Window,
     out: &mut Vec<Candidate>,
 ) {
+    let Window { start, end } = window;
     let window = i64::from(rule.window_minutes) * 60_000;
     let kinds = [
         VitalKind::RespiratoryRate,

@@ -430,6 +430,7 @@ impl VitalsStore {
         outcome
     }
 
+    // Not split: the admission hot path (one entry lookup serves source, dedup and insert).
     fn admit_inner(
         &mut self,
         c: &Candidate,
