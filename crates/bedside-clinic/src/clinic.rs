@@ -1102,6 +1102,9 @@ impl State {
                     return Err(ClinicError::conflict("the survey was already answered"));
                 }
                 let provider = inv.provider;
+                let respondent = Actor::Patient {
+                    patient: inv.patient,
+                };
                 let mut b = bedside_survey::ResponseBuilder::new(&self.survey)
                     .authored(at.fixed_offset())
                     .dimension("provider", provider.to_string());
@@ -1126,7 +1129,7 @@ impl State {
                     };
                     b = b.answer(item, v);
                 }
-                let response = b.build();
+                let mut response = b.build();
                 let problems = bedside_survey::validate(&self.survey, &response);
                 if !problems.is_empty() {
                     return Err(ClinicError::BadRequest {
@@ -1134,6 +1137,10 @@ impl State {
                         details: problems.iter().map(|p| p.to_string()).collect(),
                     });
                 }
+                // The invited patient answered: the response records who and when.
+                response
+                    .record(&respondent, at)
+                    .map_err(|e| ClinicError::conflict(e.to_string()))?;
                 self.responses.push(response);
                 if let Some(inv) = self.invitations.get_mut(invitation) {
                     inv.answered = true;
