@@ -265,6 +265,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 added_at: now - TimeDelta::days([3, 1, 10][i]),
                 preferences: Preferences::default(),
             },
+            &desk,
+            now,
         );
     }
     let victim = schedule
@@ -298,7 +300,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &desk,
             now,
         )?;
-        schedule.remove_from_waitlist(first.entry)?;
+        schedule.remove_from_waitlist(first.entry, &desk, now)?;
         println!("  the most urgent patient took it");
     }
 
@@ -319,6 +321,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ..Preferences::default()
                 },
             },
+            &desk,
+            now,
         );
     }
     let window = PlanWindow {
@@ -345,7 +349,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &desk,
             now,
         )?;
-        schedule.remove_from_waitlist(*entry)?;
+        schedule.remove_from_waitlist(*entry, &desk, now)?;
         println!("  booked {}", local(option.period.start()));
     }
     schedule.check_invariants()?;

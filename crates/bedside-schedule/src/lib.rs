@@ -75,18 +75,16 @@
 //! versioned history ([`Appointment::history`]): [`Schedule::book`], [`Schedule::book_hold`],
 //! [`Schedule::book_overbooked`], [`Schedule::cancel`], [`Schedule::reschedule`],
 //! [`Schedule::check_in`], [`Schedule::fulfil`], [`Schedule::mark_no_show`] and
-//! [`Schedule::repair_unavailable`] (each moved or unplaced appointment records the actor). The
-//! crate never reads a clock: every operation takes `at`. These `&mut self` methods take no
-//! Actor:
+//! [`Schedule::repair_unavailable`] (each moved or unplaced appointment records the actor);
+//! [`Schedule::add_to_waitlist`] and [`Schedule::remove_from_waitlist`] record theirs in
+//! [`Schedule::waitlist_history`]. The crate never reads a clock: every operation takes
+//! `at`. These `&mut self` methods take no Actor:
 //!
 //! - [`Schedule::add_provider`], [`Schedule::add_room`], [`Schedule::add_equipment`],
 //!   [`Schedule::add_appointment_type`], [`Schedule::set_overbook_policy`]: configuration of
 //!   the clinic, not a change to any patient's care; the embedder attributes its setup.
 //! - [`Schedule::hold`] and [`Schedule::expire_holds`]: a hold is a transient reservation
 //!   during checkout that leaves no record; it becomes attributable when booked.
-//! - [`Schedule::add_to_waitlist`] and [`Schedule::remove_from_waitlist`]: the waitlist keeps
-//!   no history in this crate; the embedder records who added or removed an entry (the
-//!   reference backend journals the command with its actor).
 //! - `Calendar::add_*` and the `with_*` builders: values not yet stored in a schedule.
 //!
 //! # Persistence
@@ -94,7 +92,8 @@
 //! - [`Schedule`]: not serde, because it holds availability bitsets, busy indices and
 //!   per-slot tables derived from its state. Store [`Schedule::snapshot`] (a plain serde
 //!   [`ScheduleSnapshot`]: grid, resources, types, policy, repair unavailability,
-//!   appointments with their history, holds, client tokens, waitlist) and reload with
+//!   appointments with their history, holds, client tokens, waitlist and its history) and
+//!   reload with
 //!   [`Schedule::restore`], which rebuilds the caches and checks the no-double-booking
 //!   invariant. For 2 providers and 1 room over 28 days of 15-minute slots the JSON snapshot
 //!   is 2.0 KB empty and 24.5 KB with 40 appointments (most of it their history), against
@@ -126,7 +125,8 @@ pub use schedule::{
     CancelRequest, Change, EncounterKind, EncounterMode, EquipmentId, EquipmentPool, GridConfig,
     HistoryEntry, HoldId, HoldRequest, HoldSnapshot, Offer, OverbookPolicy, Preferences, Provider,
     RepairReport, RepairRequest, RepairWeights, RescheduleRequest, Room, Schedule,
-    ScheduleSnapshot, SlotOption, SlotQuery, WaitlistEntry, WaitlistEntryId,
+    ScheduleSnapshot, SlotOption, SlotQuery, WaitlistAction, WaitlistChange, WaitlistEntry,
+    WaitlistEntryId,
 };
 pub use status::AppointmentStatus;
 pub use waitlist_plan::{PlanWindow, WaitlistPlan};

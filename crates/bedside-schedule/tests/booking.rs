@@ -339,17 +339,30 @@ fn cancellation_feeds_ranked_waitlist_offers() {
         added_at: c.now - TimeDelta::days(days_ago),
         preferences: Preferences::default(),
     };
-    let e_low = c
-        .schedule
-        .add_to_waitlist(c.ids.generate(), entry(low, 1, 1, "derm-new"));
-    let e_old = c
-        .schedule
-        .add_to_waitlist(c.ids.generate(), entry(old, 1, 20, "derm-new"));
-    let e_high = c
-        .schedule
-        .add_to_waitlist(c.ids.generate(), entry(high, 8, 0, "derm-new"));
-    c.schedule
-        .add_to_waitlist(c.ids.generate(), entry(wrong, 9, 0, "gp-video"));
+    let e_low = c.schedule.add_to_waitlist(
+        c.ids.generate(),
+        entry(low, 1, 1, "derm-new"),
+        &staff(),
+        c.now,
+    );
+    let e_old = c.schedule.add_to_waitlist(
+        c.ids.generate(),
+        entry(old, 1, 20, "derm-new"),
+        &staff(),
+        c.now,
+    );
+    let e_high = c.schedule.add_to_waitlist(
+        c.ids.generate(),
+        entry(high, 8, 0, "derm-new"),
+        &staff(),
+        c.now,
+    );
+    c.schedule.add_to_waitlist(
+        c.ids.generate(),
+        entry(wrong, 9, 0, "gp-video"),
+        &staff(),
+        c.now,
+    );
     let freed = c
         .schedule
         .cancel(
@@ -373,8 +386,16 @@ fn cancellation_feeds_ranked_waitlist_offers() {
             c.now,
         )
         .unwrap();
-    c.schedule.remove_from_waitlist(first.entry).unwrap();
+    c.schedule
+        .remove_from_waitlist(first.entry, &staff(), c.now)
+        .unwrap();
     assert_eq!(c.schedule.waitlist().count(), 3);
+    // Four additions and one removal, each attributed.
+    let history = c.schedule.waitlist_history();
+    assert_eq!(history.len(), 5);
+    assert_eq!(history[4].entry, first.entry);
+    assert_eq!(history[4].action, bedside_schedule::WaitlistAction::Removed);
+    assert_eq!(history[4].actor, staff());
 }
 
 #[test]
@@ -616,6 +637,8 @@ fn the_optimiser_fills_the_waitlist_without_collisions() {
                 added_at: c.now,
                 preferences: prefs,
             },
+            &staff(),
+            c.now,
         );
         entries.push(id);
     }
@@ -651,7 +674,9 @@ fn the_optimiser_fills_the_waitlist_without_collisions() {
                 c.now,
             )
             .unwrap();
-        c.schedule.remove_from_waitlist(*entry).unwrap();
+        c.schedule
+            .remove_from_waitlist(*entry, &staff(), c.now)
+            .unwrap();
     }
     c.schedule.check_invariants().unwrap();
     assert_eq!(c.schedule.waitlist().count(), 0);

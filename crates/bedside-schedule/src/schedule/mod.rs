@@ -29,6 +29,7 @@ pub use booking::{BookHoldRequest, BookRequest, CancelRequest, HoldRequest, Resc
 pub use repair::RepairRequest;
 pub use snapshot::{HoldSnapshot, SNAPSHOT_VERSION, ScheduleSnapshot};
 pub use types::*;
+pub use waitlist::{WaitlistAction, WaitlistChange};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -106,6 +107,8 @@ pub struct Schedule {
     overbook_busy: Vec<Vec<u64>>,
     /// Periods providers were made unavailable by a repair (not in their calendars).
     unavailable: Vec<(ProviderId, Period)>,
+    /// Who added and removed waitlist entries.
+    waitlist_history: Vec<WaitlistChange>,
 }
 
 impl Schedule {
@@ -161,6 +164,7 @@ impl Schedule {
             overbook: OverbookPolicy::default(),
             overbook_busy: Vec::new(),
             unavailable: Vec::new(),
+            waitlist_history: Vec::new(),
         })
     }
 

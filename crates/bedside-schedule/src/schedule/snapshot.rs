@@ -54,6 +54,8 @@ pub struct ScheduleSnapshot {
     pub tokens: BTreeMap<String, AppointmentId>,
     /// The waitlist.
     pub waitlist: Vec<(WaitlistEntryId, WaitlistEntry)>,
+    /// Who added and removed waitlist entries, oldest first.
+    pub waitlist_history: Vec<WaitlistChange>,
 }
 
 impl Schedule {
@@ -81,6 +83,7 @@ impl Schedule {
                 .collect(),
             tokens: self.tokens.iter().map(|(k, &v)| (k.clone(), v)).collect(),
             waitlist: self.waitlist.iter().map(|(&k, v)| (k, v.clone())).collect(),
+            waitlist_history: self.waitlist_history.clone(),
         }
     }
 
@@ -138,6 +141,7 @@ impl Schedule {
         }
         s.tokens = snapshot.tokens.into_iter().collect();
         s.waitlist = snapshot.waitlist.into_iter().collect();
+        s.waitlist_history = snapshot.waitlist_history;
         if s.check_invariants().is_err() {
             return Err(ScheduleError::InvalidConfig {
                 reason: "the snapshot double-books a resource or patient",

@@ -2,28 +2,78 @@
 
 use super::*;
 
+/// What happened to a waitlist entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitlistAction {
+    /// The entry was added.
+    Added,
+    /// The entry was removed (booked or withdrawn).
+    Removed,
+}
+
+/// One attributed change of the waitlist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistChange {
+    /// The entry.
+    pub entry: WaitlistEntryId,
+    /// Added or removed.
+    pub action: WaitlistAction,
+    /// Who.
+    pub actor: Actor,
+    /// When.
+    pub at: Timestamp,
+}
+
 impl Schedule {
-    /// Adds a request to the waitlist.
+    /// Adds a request to the waitlist, recording who added it.
     pub fn add_to_waitlist(
         &mut self,
         id: WaitlistEntryId,
         entry: WaitlistEntry,
+        actor: &Actor,
+        at: Timestamp,
     ) -> WaitlistEntryId {
         self.waitlist.insert(id, entry);
+        self.record_waitlist(id, WaitlistAction::Added, actor, at);
         id
     }
 
-    /// Removes a waitlist entry (booked or withdrawn).
+    /// Removes a waitlist entry (booked or withdrawn), recording who removed it.
     ///
     /// # Errors
     /// [`ScheduleError::NotFound`] for an unknown entry.
     pub fn remove_from_waitlist(
         &mut self,
         id: WaitlistEntryId,
+        actor: &Actor,
+        at: Timestamp,
     ) -> Result<WaitlistEntry, ScheduleError> {
-        self.waitlist.remove(&id).ok_or(ScheduleError::NotFound {
+        let entry = self.waitlist.remove(&id).ok_or(ScheduleError::NotFound {
             kind: "waitlist entry",
-        })
+        })?;
+        self.record_waitlist(id, WaitlistAction::Removed, actor, at);
+        Ok(entry)
+    }
+
+    fn record_waitlist(
+        &mut self,
+        entry: WaitlistEntryId,
+        action: WaitlistAction,
+        actor: &Actor,
+        at: Timestamp,
+    ) {
+        self.waitlist_history.push(WaitlistChange {
+            entry,
+            action,
+            actor: actor.clone(),
+            at,
+        });
+    }
+
+    /// Every change of the waitlist, oldest first.
+    pub fn waitlist_history(&self) -> &[WaitlistChange] {
+        &self.waitlist_history
     }
 
     /// The waitlist.
