@@ -145,6 +145,89 @@ pub struct Reading {
     pub provenance: Position,
 }
 
+impl Reading {
+    /// A reading of `kind` for `patient`, measured at `effective`, with `value` in the kind's
+    /// canonical unit; it arrived in that unit, at an exact instant, entered manually, without
+    /// context, at record 0 of batch 0. Change those with the builder methods.
+    ///
+    /// ```
+    /// use bedside_core::{Actor, PatientId};
+    /// use bedside_vitals::{Batch, BatchReport, Outcome, Position, Reading, ReadingValue, VitalKind, VitalsStore};
+    ///
+    /// let patient: PatientId = "0190f5a4-6b2e-7c3d-8e4f-1a2b3c4d5e6f".parse()?;
+    /// let mut store = VitalsStore::default();
+    /// store.register_patient(patient, chrono_tz::UTC);
+    /// let at = "2026-03-01T09:00:00Z".parse()?;
+    /// let batch = store.open_batch(&Batch::new("ward round", &Actor::system("ward-tablet"), at));
+    /// let reading = Reading::new(
+    ///     patient,
+    ///     VitalKind::HeartRate,
+    ///     ReadingValue::Single { value: 72.0 },
+    ///     "2026-03-01T08:55:00+00:00".parse()?,
+    /// )
+    /// .at_position(Position { batch, record: 1 });
+    /// let mut report = BatchReport { batch, ..BatchReport::default() };
+    /// assert_eq!(store.ingest_reading(&reading, at, &mut report), Outcome::Accepted);
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(
+        patient: PatientId,
+        kind: VitalKind,
+        value: ReadingValue,
+        effective: DateTime<FixedOffset>,
+    ) -> Self {
+        Self {
+            patient,
+            kind,
+            value,
+            original_unit: kind.canonical_unit(),
+            effective,
+            effective_precision: EffectivePrecision::Timestamp,
+            source: Source::Manual,
+            context: ReadingContext::None,
+            provenance: Position {
+                batch: 0,
+                record: 0,
+            },
+        }
+    }
+
+    /// The same reading from another source.
+    #[must_use]
+    pub fn from_source(mut self, source: Source) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// The same reading with kind-specific context.
+    #[must_use]
+    pub fn with_context(mut self, context: ReadingContext) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// The same reading, noting the unit it arrived in (the value stays canonical).
+    #[must_use]
+    pub fn arrived_in(mut self, unit: Unit) -> Self {
+        self.original_unit = unit;
+        self
+    }
+
+    /// The same reading known only to the day of `effective`.
+    #[must_use]
+    pub fn date_only(mut self) -> Self {
+        self.effective_precision = EffectivePrecision::Date;
+        self
+    }
+
+    /// The same reading at `position` in its input.
+    #[must_use]
+    pub fn at_position(mut self, position: Position) -> Self {
+        self.provenance = position;
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
