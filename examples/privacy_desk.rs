@@ -5,8 +5,8 @@
 //! Run with `cargo run --example privacy_desk`.
 
 use bedside::consent::{
-    AccessChannel, Action, AuditLog, BreakGlass, CareTeam, Context, DataClass, DataScope, Engine,
-    Policy, ProxyGrant, Purpose, Relationship, Request, ReviewQueue, VerificationStep, accounting,
+    AccessChannel, Action, AuditLog, BreakGlass, CareTeam, DataClass, Engine, Policy, ProxyGrant,
+    Purpose, Relationship, Request, ReviewQueue, VerificationStep, accounting,
 };
 use bedside::core::{
     Actor, Clock, ManualClock, PatientId, Period, Role, SeededIdGenerator, Sensitive, Staff,
@@ -44,14 +44,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     );
     let mut audit = AuditLog::new();
-    let ask = |actor: Actor, action, classes: &[DataClass], purpose, channel| Request {
-        actor,
-        patient,
-        action,
-        data: DataScope::classes(classes.iter().copied()),
-        purpose,
-        channel,
-        context: Context::at(clock.now()),
+    let ask = |actor: Actor, action, classes: &[DataClass], purpose, channel| {
+        Request::new(actor, patient, action, purpose, clock.now())
+            .classes(classes.iter().copied())
+            .channel(channel)
     };
 
     println!("== 1. a caller asks for their lab results");

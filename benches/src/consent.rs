@@ -624,19 +624,15 @@ fn random_request(
             started_at: at - TimeDelta::minutes(minutes_ago),
         });
     }
-    Request {
-        actor,
-        patient,
-        action,
-        data: DataScope {
+    let mut request = Request::new(actor, patient, action, purpose, at)
+        .data(DataScope {
             classes: class.into(),
             labels,
-            ..DataScope::classes([])
-        },
-        purpose,
-        channel,
-        context,
-    }
+            ..DataScope::default()
+        })
+        .channel(channel);
+    request.context = context;
+    request
 }
 
 fn set_of_strings<'a>(items: impl IntoIterator<Item = &'a str>) -> RestrictedExpression {

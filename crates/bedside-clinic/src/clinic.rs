@@ -12,9 +12,8 @@ use crate::error::{ClinicError, StoreError};
 use crate::notify::Notifier;
 use crate::store::{Batch, OutboxMessage, Store, TokenRow};
 use bedside_consent::{
-    AccessChannel, Action, AuditLog, BreakGlass, CareTeam, ClassSet, Context, DataClass, DataScope,
-    Engine, Policy, ProxyGrant, Purpose as ConsentPurpose, Relationship, Request, ReviewQueue,
-    accounting,
+    AccessChannel, Action, AuditLog, BreakGlass, CareTeam, ClassSet, DataClass, Engine, Policy,
+    ProxyGrant, Purpose as ConsentPurpose, Relationship, Request, ReviewQueue, accounting,
 };
 use bedside_core::{
     Actor, AlertId, AppointmentId, Channel, Clock, Language, ManualClock, OrganisationId,
@@ -762,9 +761,9 @@ impl State {
                 phone_code,
             } => {
                 let id = patient.id;
-                let version = self
-                    .registry
-                    .register((**patient).clone(), by, "registration", at)?;
+                let version =
+                    self.registry
+                        .register((**patient).clone(), by, "registration", at)?;
                 let verified = phone_verified.unwrap_or(matches!(by, Actor::Staff(_)));
                 self.set_phone_state(id, verified, phone_code.as_ref());
                 if let Some(existing) = possible_duplicate {
@@ -795,7 +794,9 @@ impl State {
                         kind: "change request",
                     },
                 )?;
-                let version = self.registry.approve(*request, by, "approved by staff", at)?;
+                let version = self
+                    .registry
+                    .approve(*request, by, "approved by staff", at)?;
                 self.index_phones(patient);
                 fx.value = json!({ "patient": patient, "version": version });
             }
@@ -2086,7 +2087,7 @@ impl Registration {
         }
         if let Some(l) = language {
             p.communication
-                .push(bedside_records::model::Communication::new(&l, true));
+                .push(bedside_records::model::Communication::preferred(&l));
         }
         Ok(p)
     }
@@ -2558,22 +2559,15 @@ impl Clinic {
             }
         };
         let now = self.now();
-        let mut context = Context::at(now);
+        let mut request = Request::new(actor, patient, action, purpose, now)
+            .classes(classes.iter().copied())
+            .channel(channel);
         if let Some(j) = break_glass {
-            context.break_glass = Some(BreakGlass {
+            request = request.break_glass(BreakGlass {
                 justification: Sensitive::new(j.to_string()),
                 started_at: now,
             });
         }
-        let request = Request {
-            actor,
-            patient,
-            action,
-            data: DataScope::classes(classes.iter().copied()),
-            purpose,
-            channel,
-            context,
-        };
         let decision = inner.state.engine.decide(&request);
         let event_id = bedside_core::AuditEventId::from_uuid(uuid::Uuid::now_v7());
         let entry = inner

@@ -460,17 +460,15 @@ pub(crate) fn evaluate(
         verdicts,
         depths,
     };
-    walk(
-        &consent.provision,
-        root_kind,
-        ProvisionPath::ROOT,
-        requested,
-        false,
-        false,
-        LabelSet::EMPTY,
-        m,
-        &mut tables,
-    );
+    let root = Inherited {
+        kind: root_kind,
+        path: ProvisionPath::ROOT,
+        scope: requested,
+        names_purpose: false,
+        names_actor: false,
+        labels: LabelSet::EMPTY,
+    };
+    walk(&consent.provision, root, m, &mut tables);
     // Group classes by identical verdict so the explanation stays short.
     for (i, slot) in requested.slots().enumerate() {
         if let Some(v) = tables.verdicts.get(i).copied().flatten() {
@@ -504,32 +502,35 @@ fn json_bytes(v: &serde_json::Value) -> usize {
         }
 }
 
-#[allow(clippy::too_many_arguments)] // A recursive walk carrying inherited facts; a struct would only rename them.
-fn walk(
-    p: &Provision,
+/// What a provision inherits from its ancestors on the walk down: its effective type, where it
+/// is, the classes still in scope, and whether an ancestor already named a purpose, an actor or
+/// labels.
+#[derive(Clone, Copy)]
+struct Inherited {
     kind: ProvisionType,
     path: ProvisionPath,
     scope: ClassSet,
     names_purpose: bool,
     names_actor: bool,
     labels: LabelSet,
-    m: &MatchInput<'_>,
-    tables: &mut Tables<'_>,
-) {
+}
+
+fn walk(p: &Provision, from: Inherited, m: &MatchInput<'_>, tables: &mut Tables<'_>) {
+    let Inherited { kind, path, .. } = from;
     if !p.matches(kind, m) {
         return;
     }
     let scope = if p.classes.is_empty() {
-        scope
+        from.scope
     } else {
-        scope.intersection(p.classes)
+        from.scope.intersection(p.classes)
     };
     if scope.is_empty() {
         return;
     }
-    let names_purpose = names_purpose || !p.purposes.is_empty();
-    let names_actor = names_actor || !p.actors.is_empty();
-    let labels = labels.union(p.labels);
+    let names_purpose = from.names_purpose || !p.purposes.is_empty();
+    let names_actor = from.names_actor || !p.actors.is_empty();
+    let labels = from.labels.union(p.labels);
     let depth = i8::try_from(path.depth()).unwrap_or(i8::MAX);
     let verdict = ClassVerdict {
         kind,
@@ -562,18 +563,15 @@ fn walk(
         let Some(child_path) = path.child(idx) else {
             continue;
         };
-        let child_kind = child.kind.unwrap_or(kind);
-        walk(
-            child,
-            child_kind,
-            child_path,
+        let inherited = Inherited {
+            kind: child.kind.unwrap_or(kind),
+            path: child_path,
             scope,
             names_purpose,
             names_actor,
             labels,
-            m,
-            tables,
-        );
+        };
+        walk(child, inherited, m, tables);
     }
 }
 

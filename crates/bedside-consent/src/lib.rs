@@ -22,10 +22,7 @@
 //!   [`ReviewQueue`] and [`SamplingPlan`] drive compliance review.
 //!
 //! ```
-//! use bedside_consent::{
-//!     AccessChannel, Action, Context, DataClass, DataScope, Engine, Policy, Purpose, Request,
-//!     StepSet, VerificationStep,
-//! };
+//! use bedside_consent::{AccessChannel, Action, DataClass, Engine, Policy, Purpose, Request, VerificationStep};
 //! use bedside_core::{Actor, PatientId};
 //! use uuid::Uuid;
 //!
@@ -37,16 +34,11 @@
 //! }"#)?;
 //! let engine = Engine::new(policy);
 //! let patient = PatientId::from_uuid(Uuid::from_u128(7));
-//! let mut request = Request {
-//!     actor: Actor::Patient { patient },
-//!     patient,
-//!     action: Action::Read,
-//!     data: DataScope::classes([DataClass::Appointments]),
-//!     purpose: Purpose::Patrqt,
-//!     channel: AccessChannel::Voice,
-//!     context: Context::at("2026-06-10T09:00:00Z".parse()?),
-//! };
-//! request.context.verified = [VerificationStep::Name].into_iter().collect::<StepSet>();
+//! let at = "2026-06-10T09:00:00Z".parse()?;
+//! let mut request = Request::new(Actor::Patient { patient }, patient, Action::Read, Purpose::Patrqt, at)
+//!     .classes([DataClass::Appointments])
+//!     .channel(AccessChannel::Voice)
+//!     .verified([VerificationStep::Name]);
 //!
 //! // Not yet: the agent is told what to ask next.
 //! let decision = engine.decide(&request);

@@ -5,7 +5,7 @@ use bedside_core::{Actor, PatientId, Period, Sensitive, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The data a request touches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataScope {
     /// The record classes requested.
     pub classes: ClassSet,
@@ -74,6 +74,24 @@ impl Context {
 
 /// One access or disclosure question: may `actor` do `action` with `data` of `patient` for
 /// `purpose` over `channel`, in `context`?
+///
+/// Build one with [`Request::new`] and the builder methods; the fields stay public because a
+/// request is plain data.
+///
+/// ```
+/// use bedside_consent::{AccessChannel, Action, DataClass, Purpose, Request, VerificationStep};
+/// use bedside_core::{Actor, PatientId, Timestamp};
+///
+/// let patient = PatientId::from_uuid(uuid::Uuid::from_u128(7));
+/// let at: Timestamp = "2026-06-10T09:00:00Z".parse()?;
+/// let request = Request::new(Actor::Patient { patient }, patient, Action::Read, Purpose::Patrqt, at)
+///     .classes([DataClass::Appointments])
+///     .channel(AccessChannel::Voice)
+///     .verified([VerificationStep::Name, VerificationStep::DateOfBirth]);
+/// assert_eq!(request.context.at, at);
+/// assert_eq!(request.context.verified.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     /// Who asks.
@@ -90,4 +108,65 @@ pub struct Request {
     pub channel: AccessChannel,
     /// When, what has been verified, break-glass.
     pub context: Context,
+}
+
+impl Request {
+    /// `actor` asks to `action` `patient`'s data for `purpose`, at `at`. Defaults: no data
+    /// classes yet (add them with [`Request::classes`] or [`Request::data`]), the
+    /// [`Internal`](AccessChannel::Internal) channel, nothing verified, no break-the-glass.
+    pub fn new(
+        actor: Actor,
+        patient: PatientId,
+        action: Action,
+        purpose: Purpose,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            actor,
+            patient,
+            action,
+            data: DataScope::default(),
+            purpose,
+            channel: AccessChannel::Internal,
+            context: Context::at(at),
+        }
+    }
+
+    /// The same request for unlabelled, normal-confidentiality data of `classes`.
+    #[must_use]
+    pub fn classes(mut self, classes: impl IntoIterator<Item = crate::vocab::DataClass>) -> Self {
+        self.data = DataScope::classes(classes);
+        self
+    }
+
+    /// The same request for `data` (classes, labels, confidentiality, period).
+    #[must_use]
+    pub fn data(mut self, data: DataScope) -> Self {
+        self.data = data;
+        self
+    }
+
+    /// The same request arriving on (or going out over) `channel`.
+    #[must_use]
+    pub fn channel(mut self, channel: AccessChannel) -> Self {
+        self.channel = channel;
+        self
+    }
+
+    /// The same request with `steps` of identity verification completed.
+    #[must_use]
+    pub fn verified(
+        mut self,
+        steps: impl IntoIterator<Item = crate::vocab::VerificationStep>,
+    ) -> Self {
+        self.context.verified = steps.into_iter().collect();
+        self
+    }
+
+    /// The same request under a break-the-glass declaration.
+    #[must_use]
+    pub fn break_glass(mut self, declaration: BreakGlass) -> Self {
+        self.context.break_glass = Some(declaration);
+        self
+    }
 }

@@ -525,8 +525,17 @@ pub struct Communication {
 }
 
 impl Communication {
-    /// A communication entry for a BCP-47 language.
-    pub fn new(language: &Language, preferred: bool) -> Self {
+    /// The patient's preferred language (BCP-47), `preferred: true`.
+    pub fn preferred(language: &Language) -> Self {
+        Self::with_preference(language, true)
+    }
+
+    /// Another language the patient speaks (BCP-47), `preferred: false`.
+    pub fn spoken(language: &Language) -> Self {
+        Self::with_preference(language, false)
+    }
+
+    fn with_preference(language: &Language, preferred: bool) -> Self {
         Self {
             language: CodeableConcept::from_coding(bedside_core::Coding::new(
                 code::system::BCP_47,

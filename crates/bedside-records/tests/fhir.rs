@@ -254,7 +254,7 @@ fn hand_built() -> (Patient, Vec<ClinicalEntry>) {
         ..Address::default()
     });
     if let Ok(lang) = bedside_core::Language::new("cy") {
-        p.communication.push(Communication::new(&lang, true));
+        p.communication.push(Communication::preferred(&lang));
     }
     p.interpreter_needed = Some(false);
     p.set_preference(

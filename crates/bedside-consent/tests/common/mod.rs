@@ -1,10 +1,7 @@
 //! Shared fixtures for the integration tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use bedside_consent::{
-    AccessChannel, Action, CareTeam, Context, DataClass, DataScope, Engine, Policy, Purpose,
-    Request,
-};
+use bedside_consent::{Action, CareTeam, DataClass, Engine, Policy, Purpose, Request};
 use bedside_core::{
     Actor, OrganisationId, PatientId, ProviderId, RelatedPersonId, Role, Staff, StaffId, Timestamp,
 };
@@ -71,13 +68,5 @@ pub fn engine() -> Engine {
 }
 
 pub fn request(actor: Actor, action: Action, classes: &[DataClass], purpose: Purpose) -> Request {
-    Request {
-        actor,
-        patient: patient(),
-        action,
-        data: DataScope::classes(classes.iter().copied()),
-        purpose,
-        channel: AccessChannel::Internal,
-        context: Context::at(now()),
-    }
+    Request::new(actor, patient(), action, purpose, now()).classes(classes.iter().copied())
 }

@@ -322,7 +322,11 @@ pub fn patient() -> impl Strategy<Value = Patient> {
                     .into_iter()
                     .filter_map(|(tag, pref)| {
                         let l = bedside_core::Language::new(tag).ok()?;
-                        let mut c = Communication::new(&l, pref.unwrap_or(false));
+                        let mut c = if pref.unwrap_or(false) {
+                            Communication::preferred(&l)
+                        } else {
+                            Communication::spoken(&l)
+                        };
                         c.preferred = pref;
                         Some(c)
                     })

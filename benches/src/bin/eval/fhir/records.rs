@@ -143,10 +143,10 @@ fn full_patient(ids: &SeededIdGenerator) -> Patient {
         ..Address::default()
     });
     if let Ok(lang) = Language::new("en-GB") {
-        p.communication.push(Communication::new(&lang, true));
+        p.communication.push(Communication::preferred(&lang));
     }
     if let Ok(lang) = Language::new("cy") {
-        p.communication.push(Communication::new(&lang, false));
+        p.communication.push(Communication::spoken(&lang));
     }
     p.interpreter_needed = Some(false);
     p.set_preference(
