@@ -1673,15 +1673,13 @@ impl State {
             quiet_hours: record.quiet_hours,
             last_surveyed,
         };
-        let rule = DistributionRule {
-            survey: self.survey.reference(),
-            trigger: TriggerKind::AppointmentCompleted,
-            delay_minutes: 120,
-            sampling_rate: 1.0,
-            channels: vec![Channel::Sms, Channel::Email],
-            reminder_after_minutes: None,
-            expires_after_minutes: 7 * 24 * 60,
-        };
+        // Every completed visit, two hours later, no reminder, the link valid for a week.
+        let rule = DistributionRule::new(
+            self.survey.reference(),
+            TriggerKind::AppointmentCompleted,
+            vec![Channel::Sms, Channel::Email],
+        )
+        .delay_minutes(120);
         let event = TriggerEvent {
             kind: TriggerKind::AppointmentCompleted,
             patient: ap.patient,
