@@ -349,9 +349,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let alerts = clinic.alerts(&nurse)?;
     for a in alerts.as_array().into_iter().flatten() {
+        let text = |key: &str| a[key].as_str().unwrap_or("?").to_owned();
         println!(
-            "   nurse queue: {} {} ({})",
-            a["severity"], a["rule"], a["response"]
+            "   nurse queue: severity {}, suggested response {}, rule {}: {}",
+            text("severity"),
+            text("response"),
+            text("rule"),
+            text("message")
         );
     }
     if let Some(first) = alerts.as_array().and_then(|a| a.first()) {
