@@ -12,7 +12,7 @@ use crate::ledger::{
     References, Rejection, Side,
 };
 use crate::money::{Currency, Money};
-use bedside_core::{AccountId, ClaimId, EncounterId, OrganisationId, PatientId, Timestamp};
+use bedside_core::{AccountId, Actor, ClaimId, EncounterId, OrganisationId, PatientId, Timestamp};
 use chrono::DateTime;
 
 /// Largest payload a record may declare.
@@ -21,6 +21,9 @@ pub const MAX_RECORD_BYTES: usize = 4096;
 const TAG_OPEN: u8 = 1;
 const TAG_CLOSE: u8 = 2;
 const TAG_ENTRY: u8 = 3;
+
+/// Longest actor (as JSON) an entry record carries.
+const MAX_ACTOR_BYTES: usize = 1024;
 
 /// Why a replay stopped before the end of the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -178,9 +181,16 @@ pub fn encode_entry(e: &NewEntry<'_>, out: &mut Vec<u8>) {
                 o.extend_from_slice(&of.get().to_le_bytes());
             }
         }
+        // The actor is written as JSON after the postings; an actor too long for a record
+        // (a component name of kilobytes) is left out rather than breaking the record.
+        let actor = e
+            .actor
+            .and_then(|a| serde_json::to_vec(a).ok())
+            .filter(|j| j.len() <= MAX_ACTOR_BYTES);
         let flags = u8::from(e.refs.patient.is_some())
             | u8::from(e.refs.claim.is_some()) << 1
-            | u8::from(e.refs.encounter.is_some()) << 2;
+            | u8::from(e.refs.encounter.is_some()) << 2
+            | u8::from(actor.is_some()) << 3;
         o.push(flags);
         if let Some(p) = e.refs.patient {
             o.extend_from_slice(p.as_uuid().as_bytes());
@@ -200,6 +210,10 @@ pub fn encode_entry(e: &NewEntry<'_>, out: &mut Vec<u8>) {
             });
             o.extend_from_slice(&p.amount.amount_minor().to_le_bytes());
             put_currency(o, p.amount.currency());
+        }
+        if let Some(j) = actor {
+            o.extend_from_slice(&(j.len() as u16).to_le_bytes());
+            o.extend_from_slice(&j);
         }
     });
 }
@@ -276,6 +290,7 @@ enum Record {
         code: u16,
         kind: EntryKind,
         refs: References,
+        actor: Option<Actor>,
     },
 }
 
@@ -333,7 +348,7 @@ fn decode(payload: &[u8], postings: &mut Vec<Posting>) -> Option<Record> {
                 _ => return None,
             };
             let flags = r.u8()?;
-            if flags & !0b111 != 0 {
+            if flags & !0b1111 != 0 {
                 return None;
             }
             let mut refs = References::default();
@@ -363,12 +378,19 @@ fn decode(payload: &[u8], postings: &mut Vec<Posting>) -> Option<Record> {
                     amount: Money::new(amount, currency),
                 });
             }
+            let actor = if flags & 8 != 0 {
+                let n = usize::from(r.u16()?);
+                Some(serde_json::from_slice(r.take(n)?).ok()?)
+            } else {
+                None
+            };
             Record::Entry {
                 id,
                 at,
                 code,
                 kind,
                 refs,
+                actor,
             }
         }
         _ => return None,
@@ -464,6 +486,7 @@ pub fn replay_into(mut ledger: Ledger, bytes: &[u8]) -> Replay {
                 code,
                 kind,
                 refs,
+                actor,
             } => {
                 let e = NewEntry {
                     id,
@@ -472,6 +495,7 @@ pub fn replay_into(mut ledger: Ledger, bytes: &[u8]) -> Replay {
                     postings: &postings,
                     refs,
                     code,
+                    actor: actor.as_ref(),
                 };
                 match ledger.apply_replayed(&e) {
                     Ok(a) if !a.replayed => Ok(()),

@@ -72,6 +72,7 @@ pub mod chart;
 pub mod claim;
 pub mod codec;
 pub mod coverage;
+mod error_kind;
 pub mod fhir;
 pub mod ledger;
 pub mod money;
@@ -95,8 +96,8 @@ pub use coverage::{Accumulators, Benefits, Estimate, Responsibility};
 pub use ledger::{
     Account, AccountBalance, AccountIndex, AccountKind, AccountLimit, AccountOwner, AccountSpec,
     Applied, Balances, EntryField, EntryId, EntryKind, EntryView, HistoryLine, Ledger, LedgerError,
-    MAX_POSTINGS, NewEntry, Posting, Reference, References, Rejection, Side, TrialBalance,
-    TrialLine,
+    MAX_ENTRIES, MAX_POSTINGS, NewEntry, Posting, Reference, References, Rejection, Side,
+    TrialBalance, TrialLine,
 };
 pub use money::{BasisPoints, Currency, Money, MoneyError};
 pub use patient::{
@@ -104,8 +105,9 @@ pub use patient::{
     PlanTerms, RefundItem,
 };
 pub use remit::{
-    ClaimMatcher, ClaimTarget, PostingSummary, RemitError, RemittancePoster, WorkItem, WorkReason,
+    ClaimMatcher, ClaimTarget, ManualPayment, PostingSummary, RemitError, RemittancePoster,
+    WorkItem, WorkReason,
 };
-pub use statement::{Statement, StatementInput, StatementLine};
+pub use statement::{Statement, StatementInput, StatementLine, StatementOptions};
 /// Re-exported so callers can name the UUIDs behind derived ids.
 pub use uuid::Uuid;

@@ -25,15 +25,17 @@
 //! correction and posts normally. Re-importing a file replays each CLP on the path its first
 //! import took (against the claim, or to the unapplied account), so it is never refused.
 
-use crate::books::ClinicAccounts;
+use crate::books::{Books, ClinicAccounts};
 use crate::chart;
-use crate::claim::{Adjudication, LineAdjudication, PatientShare};
+use crate::claim::{Adjudication, ClaimBook, ClaimStatus, LineAdjudication, PatientShare};
 use crate::ledger::{
     AccountIndex, EntryId, EntryKind, Ledger, NewEntry, Posting, References, Rejection, Side,
 };
 use crate::money::{Currency, Money, MoneyError};
-use crate::x12::{BalanceError, ClaimPayment, GroupCode, Transaction, validate};
-use bedside_core::{ClaimId, PatientId, Sensitive, Timestamp};
+use crate::x12::{Adjustment, BalanceError, ClaimPayment, GroupCode, Transaction, validate};
+use bedside_core::{
+    Actor, ClaimId, DomainError, ErrorKind, OrganisationId, PatientId, Sensitive, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -108,6 +110,149 @@ pub enum RemitError {
     /// Occurs on money overflow.
     #[error(transparent)]
     Money(#[from] MoneyError),
+    /// Occurs when a manual payment names a claim the claim book does not hold.
+    #[error("unknown claim `{claim}`")]
+    UnknownClaim {
+        /// The claim (an id, not PHI).
+        claim: ClaimId,
+    },
+    /// Occurs when a manual payment's payer is not the payer the claim was billed to.
+    #[error("claim `{claim}` was billed to another payer")]
+    PayerMismatch {
+        /// The claim (an id, not PHI).
+        claim: ClaimId,
+    },
+    /// Occurs when a manual payment has no reference (check or EFT trace number), which is
+    /// what makes posting it again safe.
+    #[error("a manual payment needs a reference (check or EFT trace number)")]
+    MissingReference,
+}
+
+impl DomainError for RemitError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            RemitError::Unbalanced(_) | RemitError::MissingReference => ErrorKind::Invalid,
+            RemitError::Rejected { reason, .. } => reason.kind(),
+            RemitError::Money(e) => e.kind(),
+            RemitError::UnknownClaim { .. } => ErrorKind::NotFound,
+            RemitError::PayerMismatch { .. } => ErrorKind::Conflict,
+        }
+    }
+}
+
+/// An insurer payment recorded by hand, without an 835 (a paper check with a paper EOB, a
+/// payment the payer phoned through). It posts exactly as one 835 claim payment (CLP) would:
+/// the claim's billed amount (`billed_to_payer`, CLP03) minus the adjustments (CAS) must equal
+/// `paid` (CLP04), or nothing is posted; the payer and `reference` (TRN02) make posting it again
+/// a no-op; a claim already paid under another reference stays paid once, the new payment going
+/// to the work queue as [`WorkReason::DuplicatePayment`].
+///
+/// ```
+/// use bedside_ledger::{ManualPayment, Money, Currency};
+/// use bedside_ledger::x12::GroupCode;
+/// # let (payer, claim) = (bedside_core::OrganisationId::from_uuid(uuid::Uuid::from_u128(1)),
+/// #     bedside_core::ClaimId::from_uuid(uuid::Uuid::from_u128(2)));
+/// let usd = |s: &str| Money::parse_decimal(s, Currency::USD);
+/// let payment = ManualPayment::new(payer, claim, usd("120.00")?, "CHK-88412")
+///     .with_adjustment(GroupCode::CO, "45", usd("20.00")?)
+///     .with_adjustment(GroupCode::PR, "3", usd("10.00")?);
+/// assert_eq!(payment.adjustments.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualPayment {
+    /// The payer that paid (must be the claim's payer).
+    pub payer: OrganisationId,
+    /// The claim paid.
+    pub claim: ClaimId,
+    /// What the payer paid (CLP04).
+    pub paid: Money,
+    /// Check or EFT trace number (TRN02): with the payer, the payment's idempotency key.
+    pub reference: String,
+    /// Adjustments as the payer's EOB lists them (CAS group, reason code, amount).
+    pub adjustments: Vec<(GroupCode, String, Money)>,
+}
+
+impl ManualPayment {
+    /// A payment with no adjustments (add them with [`ManualPayment::with_adjustment`]).
+    pub fn new(
+        payer: OrganisationId,
+        claim: ClaimId,
+        paid: Money,
+        reference: impl Into<String>,
+    ) -> Self {
+        Self {
+            payer,
+            claim,
+            paid,
+            reference: reference.into(),
+            adjustments: Vec::new(),
+        }
+    }
+
+    /// Adds an adjustment: `group` and the claim adjustment reason code `reason` (CARC 45 for
+    /// a contractual reduction, PR 1/2/3 for deductible, coinsurance and copay).
+    pub fn with_adjustment(
+        mut self,
+        group: GroupCode,
+        reason: impl Into<String>,
+        amount: Money,
+    ) -> Self {
+        self.adjustments.push((group, reason.into(), amount));
+        self
+    }
+
+    /// The one-claim 835 transaction this payment posts as.
+    fn transaction(&self, claim: &crate::Claim) -> Transaction {
+        let adjustments = self
+            .adjustments
+            .iter()
+            .map(|(group, reason, amount)| Adjustment {
+                group: *group,
+                reason: reason.clone(),
+                amount: *amount,
+                quantity: None,
+                segment: 0,
+            })
+            .collect();
+        // CLP02: processed as primary (1) or secondary (2), as the payer would report it.
+        let status = match claim.sequence {
+            crate::claim::PayerSequence::Primary => 1,
+            crate::claim::PayerSequence::Secondary { .. } => 2,
+        };
+        Transaction {
+            control_number: "manual".into(),
+            handling: "I".into(),
+            payment: self.paid,
+            credit_debit: "C".into(),
+            method: "NON".into(),
+            payment_date: None,
+            trace_number: self.reference.trim().to_string(),
+            payer_id: self.payer.to_string(),
+            payer_name: String::new(),
+            payee_id: String::new(),
+            claims: vec![ClaimPayment {
+                control_number: claim.control_number.clone(),
+                status,
+                charge: claim.billed_to_payer,
+                paid: self.paid,
+                patient_responsibility: None,
+                filing_indicator: None,
+                payer_control_number: claim
+                    .payer_claim_number
+                    .clone()
+                    .unwrap_or_else(|| Sensitive::new(String::new())),
+                adjustments,
+                services: Vec::new(),
+                period_start: None,
+                period_end: None,
+                amounts: Vec::new(),
+                segment: 0,
+            }],
+            provider_adjustments: Vec::new(),
+            segment: 0,
+        }
+    }
 }
 
 /// What posting one transaction did.
@@ -137,8 +282,15 @@ pub struct PostingSummary {
     pub claim_payments: Money,
     /// Σ PLB.
     pub provider_adjustments: Money,
-    /// Decisions per matched claim, for [`crate::ClaimBook::record_adjudication`].
+    /// Decisions per matched claim. [`RemittancePoster::post_and_record`] records them in the
+    /// claim book; after the lower-level [`RemittancePoster::post`], pass each to
+    /// [`crate::ClaimBook::record_adjudication`].
     pub adjudications: Vec<(ClaimId, Adjudication)>,
+    /// Claims whose adjudication posted to the ledger but whose lifecycle could not move (for
+    /// example a draft that was never submitted), with their status: a person looks at them.
+    /// Filled by [`RemittancePoster::post_and_record`] only.
+    #[serde(default)]
+    pub not_recorded: Vec<(ClaimId, ClaimStatus)>,
 }
 
 /// Payer, CLP01 and CLP07: what a reversal names of the payment it reverses.
@@ -169,6 +321,7 @@ struct ClaimContext<'a> {
     clp: &'a ClaimPayment,
     id: EntryId,
     at: Timestamp,
+    by: &'a Actor,
     reversed_here: &'a HashSet<PaymentKey>,
 }
 
@@ -226,7 +379,72 @@ impl RemittancePoster {
         }
     }
 
-    /// Validates and posts one transaction.
+    /// Validates and posts one transaction and records every matched claim's adjudication in
+    /// `claims` (moving it to paid, partially paid or denied, or back to accepted for a
+    /// reversal), so a statement built afterwards shows the insurer payment. This is the call
+    /// to use with a [`ClaimBook`]; [`RemittancePoster::post`] is the lower-level step for
+    /// other [`ClaimMatcher`]s. Every entry records `by` (whoever imported the file).
+    ///
+    /// A claim whose lifecycle refuses the move (see [`PostingSummary::not_recorded`]) does not
+    /// stop the import: its money is posted.
+    ///
+    /// # Errors
+    /// As [`RemittancePoster::post`].
+    pub fn post_and_record(
+        &mut self,
+        books: &mut Books,
+        claims: &mut ClaimBook,
+        tx: &Transaction,
+        by: &Actor,
+        at: Timestamp,
+    ) -> Result<PostingSummary, RemitError> {
+        let mut summary = self.post(&mut books.ledger, tx, claims, by, at)?;
+        for (claim, adjudication) in &summary.adjudications {
+            if claims
+                .record_adjudication(*claim, adjudication.clone(), at)
+                .is_err()
+            {
+                if let Some(c) = claims.get(*claim) {
+                    summary.not_recorded.push((*claim, c.status));
+                }
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Posts an insurer payment recorded by hand (see [`ManualPayment`]) and records its
+    /// adjudication on the claim, as [`RemittancePoster::post_and_record`] does for an 835.
+    ///
+    /// # Errors
+    /// [`RemitError::UnknownClaim`], [`RemitError::PayerMismatch`],
+    /// [`RemitError::MissingReference`]; [`RemitError::Unbalanced`] when the claim's billed
+    /// amount minus the adjustments is not the payment (nothing posted); ledger rejections.
+    pub fn post_manual(
+        &mut self,
+        books: &mut Books,
+        claims: &mut ClaimBook,
+        payment: &ManualPayment,
+        by: &Actor,
+        at: Timestamp,
+    ) -> Result<PostingSummary, RemitError> {
+        let claim = claims.get(payment.claim).ok_or(RemitError::UnknownClaim {
+            claim: payment.claim,
+        })?;
+        if claim.payer != payment.payer {
+            return Err(RemitError::PayerMismatch {
+                claim: payment.claim,
+            });
+        }
+        if payment.reference.trim().is_empty() {
+            return Err(RemitError::MissingReference);
+        }
+        let tx = payment.transaction(claim);
+        self.post_and_record(books, claims, &tx, by, at)
+    }
+
+    /// Validates and posts one transaction, each entry recording `by`. The adjudications are
+    /// returned in [`PostingSummary::adjudications`], not recorded anywhere: with a
+    /// [`ClaimBook`], call [`RemittancePoster::post_and_record`] instead.
     ///
     /// # Errors
     /// [`RemitError::Unbalanced`] (nothing posted) or [`RemitError::Rejected`].
@@ -235,6 +453,7 @@ impl RemittancePoster {
         ledger: &mut Ledger,
         tx: &Transaction,
         claims: &dyn ClaimMatcher,
+        by: &Actor,
         at: Timestamp,
     ) -> Result<PostingSummary, RemitError> {
         let problems = validate(tx);
@@ -256,6 +475,7 @@ impl RemittancePoster {
             claim_payments: zero,
             provider_adjustments: zero,
             adjudications: Vec::new(),
+            not_recorded: Vec::new(),
         };
         let payer = tx.payer_key().to_string();
         // Payments this file reverses, wherever the reversal stands in it, so a corrected
@@ -289,6 +509,7 @@ impl RemittancePoster {
                 clp,
                 id,
                 at,
+                by,
                 reversed_here: &reversed_here,
             };
             self.post_claim(ledger, &ctx, claims, &mut summary)?;
@@ -315,7 +536,9 @@ impl RemittancePoster {
                 tx.trace_number.as_bytes(),
                 &(i as u64).to_le_bytes(),
             ]);
-            let e = NewEntry::posted(id, at, &postings).with_code(chart::entry::REMIT_PLB);
+            let e = NewEntry::posted(id, at, &postings)
+                .with_code(chart::entry::REMIT_PLB)
+                .by(by);
             self.apply(ledger, &e, plb.segment, &mut summary)?;
         }
         Ok(summary)
@@ -356,8 +579,9 @@ impl RemittancePoster {
             clp.paid.currency(),
         );
         if postings.len() >= 2 {
-            let e =
-                NewEntry::posted(ctx.id, ctx.at, &postings).with_code(chart::entry::REMIT_CLAIM);
+            let e = NewEntry::posted(ctx.id, ctx.at, &postings)
+                .with_code(chart::entry::REMIT_CLAIM)
+                .by(ctx.by);
             self.apply(ledger, &e, clp.segment, summary)?;
         }
         Ok(())
@@ -380,7 +604,10 @@ impl RemittancePoster {
             return None;
         }
         let earlier = self.adjudicated.get(&claim)?;
-        let standing = earlier.trace_number != ctx.tx.trace_number
+        // Another trace number, or the same one from another payer key (a payment posted by
+        // hand, then imported in an 835), is another payment.
+        let standing = (earlier.trace_number != ctx.tx.trace_number
+            || earlier.key.0 != ctx.tx.payer_key())
             && !ctx.reversed_here.contains(&earlier.key)
             && ledger
                 .entry(earlier.entry)
@@ -509,7 +736,8 @@ impl RemittancePoster {
                 if mirrors && reversible {
                     let e = NewEntry::linked(id, at, EntryKind::Reversal { of: orig })
                         .with_refs(refs)
-                        .with_code(chart::entry::REMIT_CLAIM);
+                        .with_code(chart::entry::REMIT_CLAIM)
+                        .by(ctx.by);
                     return self.apply(ledger, &e, clp.segment, summary);
                 }
             } else {
@@ -520,7 +748,8 @@ impl RemittancePoster {
         if postings.len() >= 2 {
             let e = NewEntry::posted(id, at, &postings)
                 .with_refs(refs)
-                .with_code(chart::entry::REMIT_CLAIM);
+                .with_code(chart::entry::REMIT_CLAIM)
+                .by(ctx.by);
             self.apply(ledger, &e, clp.segment, summary)?;
             if !clp.is_reversal() {
                 // A re-imported payment that has since been reversed is not the standing one.
@@ -570,6 +799,12 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap_or_default()
+    }
+
+    fn importer() -> Actor {
+        Actor::System {
+            component: "remittance-import".into(),
+        }
     }
 
     /// Matches CLP01 `BSD0001` to one claim.
@@ -676,7 +911,7 @@ mod tests {
             let when = at("2026-01-20T10:00:00Z") + chrono::Duration::days(i as i64);
             let s = f
                 .poster
-                .post(&mut f.books.ledger, &tx, &f.claims, when)
+                .post(&mut f.books.ledger, &tx, &f.claims, &importer(), when)
                 .unwrap_or_else(|e| panic!("file {i}: {e}"));
             last = Some(s);
         }
@@ -887,7 +1122,7 @@ mod tests {
             let when = at("2026-01-20T10:00:00Z") + chrono::Duration::days(i as i64);
             assert!(
                 f.poster
-                    .post(&mut f.books.ledger, &tx, &f.claims, when)
+                    .post(&mut f.books.ledger, &tx, &f.claims, &importer(), when)
                     .is_ok()
             );
         }
@@ -906,7 +1141,7 @@ mod tests {
             let when = at("2026-01-20T10:00:00Z") + chrono::Duration::days(i as i64);
             summary = f
                 .poster
-                .post(&mut f.books.ledger, &tx, &f.claims, when)
+                .post(&mut f.books.ledger, &tx, &f.claims, &importer(), when)
                 .ok();
         }
         let item = f.poster.work_queue().first().cloned();
@@ -965,7 +1200,7 @@ mod tests {
                 let trace = format!("TRACE{t}");
                 let tx = remit(&trace, &cents(paid), &[clp.as_str()]);
                 let when = at("2026-01-20T10:00:00Z") + chrono::Duration::hours(i as i64);
-                let s = f.poster.post(&mut f.books.ledger, &tx, &f.claims, when);
+                let s = f.poster.post(&mut f.books.ledger, &tx, &f.claims, &importer(), when);
                 proptest::prop_assert!(s.is_ok(), "{s:?}");
                 if !distinct.contains(t) {
                     distinct.push(*t);

@@ -4,9 +4,13 @@
 //! Statements carry no names or identifiers: they are addressed by the delivery channel, and
 //! the text says "you".
 
+use crate::books::Books;
 use crate::charge::Charge;
-use crate::claim::{Adjudication, Claim, ClaimStatus};
+use crate::chart;
+use crate::claim::{Adjudication, Claim, ClaimBook, ClaimStatus};
+use crate::ledger::{EntryKind, Reference, Side};
 use crate::money::{Currency, Money, MoneyError};
+use bedside_core::PatientId;
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -61,7 +65,68 @@ pub struct Statement {
     pub note: Option<String>,
 }
 
-/// What a statement is built from.
+/// How a statement is laid out: its date, when it is due, how to pay and an optional note.
+///
+/// ```
+/// use bedside_ledger::statement::StatementOptions;
+///
+/// let date = chrono::NaiveDate::from_ymd_opt(2026, 2, 1).ok_or("date")?;
+/// let options = StatementOptions::new(date)
+///     .with_due_in_days(21)
+///     .with_how_to_pay("Online: use the link in your e-mail");
+/// assert_eq!((options.due_in_days, options.how_to_pay.len()), (21, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementOptions {
+    /// Issue date.
+    pub statement_date: NaiveDate,
+    /// Days until due (30 unless set).
+    pub due_in_days: u32,
+    /// Payment options, one per entry (none unless added).
+    pub how_to_pay: Vec<String>,
+    /// Optional note (payment plan, estimate dispute rights).
+    pub note: Option<String>,
+}
+
+impl StatementOptions {
+    /// Days until due when not set: 30.
+    pub const DEFAULT_DUE_IN_DAYS: u32 = 30;
+
+    /// A statement issued on `statement_date`, due in 30 days, with no payment options or note.
+    pub fn new(statement_date: NaiveDate) -> Self {
+        Self {
+            statement_date,
+            due_in_days: Self::DEFAULT_DUE_IN_DAYS,
+            how_to_pay: Vec::new(),
+            note: None,
+        }
+    }
+
+    /// Sets the days until due.
+    #[must_use]
+    pub fn with_due_in_days(mut self, days: u32) -> Self {
+        self.due_in_days = days;
+        self
+    }
+
+    /// Adds a payment option.
+    #[must_use]
+    pub fn with_how_to_pay(mut self, option: impl Into<String>) -> Self {
+        self.how_to_pay.push(option.into());
+        self
+    }
+
+    /// Sets the note.
+    #[must_use]
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+}
+
+/// What a statement is built from by [`build`]: claims, self-pay charges and payments the
+/// caller supplies. [`Books::statement`] derives all of it from the books instead.
 #[derive(Debug, Clone)]
 pub struct StatementInput<'a> {
     /// The patient's claims.
@@ -70,14 +135,85 @@ pub struct StatementInput<'a> {
     pub self_pay: &'a [&'a Charge],
     /// Patient payments so far.
     pub payments: Money,
-    /// Issue date.
-    pub statement_date: NaiveDate,
-    /// Days until due.
-    pub due_in_days: u32,
-    /// Payment options.
-    pub how_to_pay: Vec<String>,
-    /// Optional note.
-    pub note: Option<String>,
+    /// Date, due days, payment options and note.
+    pub options: StatementOptions,
+}
+
+impl<'a> StatementInput<'a> {
+    /// A statement of `claims` with `payments` made so far and no self-pay charges.
+    pub fn new(claims: &'a [&'a Claim], payments: Money, options: StatementOptions) -> Self {
+        Self {
+            claims,
+            self_pay: &[],
+            payments,
+            options,
+        }
+    }
+
+    /// Adds self-pay charges (billed to the patient, no claim).
+    #[must_use]
+    pub fn with_self_pay(mut self, self_pay: &'a [&'a Charge]) -> Self {
+        self.self_pay = self_pay;
+        self
+    }
+}
+
+impl Books {
+    /// What the patient has paid, net of refunds, as the ledger records it: patient payments
+    /// ([`chart::entry::PATIENT_PAYMENT`]) less refunds ([`chart::entry::REFUND`]), a reversed
+    /// payment or refund counting for nothing. Zero for a patient with no account.
+    ///
+    /// # Errors
+    /// [`MoneyError::Overflow`].
+    pub fn patient_payments(&self, patient: PatientId) -> Result<Money, MoneyError> {
+        let mut total = Money::zero(self.currency);
+        let Some(account) = self.existing_patient_account(patient) else {
+            return Ok(total);
+        };
+        for e in self
+            .ledger
+            .entries_by_reference(Reference::Patient(patient))
+        {
+            let counted = matches!(e.code, chart::entry::PATIENT_PAYMENT | chart::entry::REFUND)
+                && e.kind == EntryKind::Posted
+                && e.resolved_by.is_none();
+            if !counted {
+                continue;
+            }
+            for p in e.postings.iter().filter(|p| p.account == account) {
+                total = match p.side {
+                    Side::Credit => total.checked_add(p.amount)?,
+                    Side::Debit => total.checked_sub(p.amount)?,
+                };
+            }
+        }
+        Ok(total)
+    }
+
+    /// The patient's statement derived from the books: every claim of the patient in `claims`
+    /// (with the insurer payments and adjustments the remittances recorded) and the payments
+    /// the ledger holds ([`Books::patient_payments`]). Self-pay charges are not in the claim
+    /// book; to list them, build a [`StatementInput`] with [`StatementInput::with_self_pay`]
+    /// and call [`build`].
+    ///
+    /// # Errors
+    /// [`MoneyError`] on overflow or mixed currencies.
+    pub fn statement(
+        &self,
+        claims: &ClaimBook,
+        patient: PatientId,
+        options: StatementOptions,
+    ) -> Result<Statement, MoneyError> {
+        let mut mine: Vec<&Claim> = claims.iter().filter(|c| c.patient == patient).collect();
+        // The claim book iterates in no particular order; lines are sorted later, but a
+        // stable claim order keeps ties (same date and code) stable.
+        mine.sort_by_key(|c| c.id);
+        let payments = self.patient_payments(patient)?;
+        build(
+            &StatementInput::new(&mine, payments, options),
+            self.currency,
+        )
+    }
 }
 
 /// Builds a statement.
@@ -159,12 +295,13 @@ pub fn build(input: &StatementInput<'_>, currency: Currency) -> Result<Statement
             .cmp(&b.date_of_service)
             .then(a.code.cmp(&b.code))
     });
+    let o = &input.options;
     let mut s = Statement {
-        statement_date: input.statement_date,
-        due_by: input
+        statement_date: o.statement_date,
+        due_by: o
             .statement_date
-            .checked_add_days(Days::new(u64::from(input.due_in_days)))
-            .unwrap_or(input.statement_date),
+            .checked_add_days(Days::new(u64::from(o.due_in_days)))
+            .unwrap_or(o.statement_date),
         lines: Vec::new(),
         total_billed: zero,
         total_insurance_paid: zero,
@@ -173,8 +310,8 @@ pub fn build(input: &StatementInput<'_>, currency: Currency) -> Result<Statement
         your_payments: input.payments,
         amount_due: zero,
         credit: zero,
-        how_to_pay: input.how_to_pay.clone(),
-        note: input.note.clone(),
+        how_to_pay: o.how_to_pay.clone(),
+        note: o.note.clone(),
     };
     for l in &lines {
         s.total_billed = s.total_billed.checked_add(l.billed)?;

@@ -7,7 +7,7 @@ use bedside_core::{
 };
 use bedside_ledger::coverage::{self, Accumulators, Benefits, ExpectedService};
 use bedside_ledger::outreach::{self, OutreachInput, OutreachPlan};
-use bedside_ledger::statement::{self, StatementInput};
+use bedside_ledger::statement::{self, StatementInput, StatementOptions};
 use bedside_ledger::x12;
 use bedside_ledger::{
     BasisPoints, BillTo, Books, Charge, ChargeId, ChargeRequest, ClaimBook, ClaimDraft,
@@ -118,15 +118,15 @@ fn post(
     let tx = &r.transactions[0];
     let s = c
         .poster
-        .post(&mut c.books.ledger, tx, &c.claims, at(when))?;
-    for (claim, adj) in &s.adjudications {
-        assert!(
-            c.claims
-                .record_adjudication(*claim, adj.clone(), at(when))
-                .is_ok()
-        );
-    }
+        .post_and_record(&mut c.books, &mut c.claims, tx, &importer(), at(when))?;
+    assert_eq!(s.not_recorded, []);
     Ok(s)
+}
+
+fn importer() -> bedside_core::Actor {
+    bedside_core::Actor::System {
+        component: "remittance-import".into(),
+    }
 }
 
 fn balance(c: &Clinic, a: bedside_ledger::AccountIndex) -> i64 {
@@ -299,6 +299,7 @@ fn unbalanced_remittance_is_refused_whole() {
         &mut c.books.ledger,
         &r.transactions[0],
         &c.claims,
+        &importer(),
         at("2026-01-20T10:00:00Z"),
     );
     let Err(RemitError::Unbalanced(problems)) = out else {
@@ -311,30 +312,20 @@ fn unbalanced_remittance_is_refused_whole() {
 fn statement_after_visit() -> (Clinic, bedside_ledger::Statement) {
     let mut c = clinic();
     assert!(post(&mut c, "visit.835", "2026-01-20T10:00:00Z").is_ok());
-    let claim = c
-        .claims
-        .get(c.claim)
-        .cloned()
-        .unwrap_or_else(|| panic!("claim"));
-    let claims = [&claim];
-    let s = statement::build(
-        &StatementInput {
-            claims: &claims,
-            self_pay: &[],
-            payments: usd(0),
-            statement_date: NaiveDate::from_ymd_opt(2026, 1, 21).unwrap_or_default(),
-            due_in_days: 30,
-            how_to_pay: vec![
-                "Online: use the payment link in your text or e-mail".into(),
-                "By phone: call the billing office, weekdays 8:00–18:00".into(),
-                "Need more time? Ask for a payment plan — no interest, no fees".into(),
-            ],
-            note: None,
-        },
-        Currency::USD,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    // The statement comes from the books alone: the remittance recorded the insurer's
+    // decision on the claim, and the ledger holds the payments.
+    let s = c
+        .books
+        .statement(&c.claims, c.patient, statement_options())
+        .unwrap_or_else(|e| panic!("{e}"));
     (c, s)
+}
+
+fn statement_options() -> StatementOptions {
+    StatementOptions::new(NaiveDate::from_ymd_opt(2026, 1, 21).unwrap_or_default())
+        .with_how_to_pay("Online: use the payment link in your text or e-mail")
+        .with_how_to_pay("By phone: call the billing office, weekdays 8:00–18:00")
+        .with_how_to_pay("Need more time? Ask for a payment plan — no interest, no fees")
 }
 
 #[test]
@@ -571,4 +562,130 @@ fn claim_lifecycle_and_secondary_claim() {
         );
     }
     assert_eq!(c.claims.get(c.claim).map(|k| k.transitions.len()), Some(6));
+}
+
+fn clerk() -> bedside_core::Actor {
+    bedside_core::Actor::System {
+        component: "billing-desk".into(),
+    }
+}
+
+#[test]
+fn manual_insurer_payment_posts_like_an_835_claim() {
+    use bedside_ledger::ManualPayment;
+    use bedside_ledger::x12::GroupCode;
+    let mut c = clinic();
+    let when = at("2026-01-20T10:00:00Z");
+    // The paper EOB of visit.835's claim: 330.00 billed, 124.00 paid, 100.00 contractual,
+    // 106.00 patient share (75.00 deductible, 21.00 coinsurance, 10.00 copay).
+    let eob = ManualPayment::new(c.payer, c.claim, usd(12_400), "CHK-88412")
+        .with_adjustment(GroupCode::CO, "45", usd(10_000))
+        .with_adjustment(GroupCode::PR, "1", usd(7_500))
+        .with_adjustment(GroupCode::PR, "2", usd(2_100))
+        .with_adjustment(GroupCode::PR, "3", usd(1_000));
+
+    // Off by one cent: nothing posts.
+    let mut short = eob.clone();
+    short.paid = usd(12_399);
+    let before = c.books.ledger.clone();
+    let out = c
+        .poster
+        .post_manual(&mut c.books, &mut c.claims, &short, &clerk(), when);
+    assert!(matches!(out, Err(RemitError::Unbalanced(_))), "{out:?}");
+    assert_eq!(c.books.ledger, before);
+
+    let s = c
+        .poster
+        .post_manual(&mut c.books, &mut c.claims, &eob, &clerk(), when)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((s.entries_applied, s.claims_matched), (1, 1));
+    assert_eq!(
+        c.claims.get(c.claim).map(|x| x.status),
+        Some(ClaimStatus::Paid)
+    );
+    let statement = c
+        .books
+        .statement(&c.claims, c.patient, statement_options())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statement.total_insurance_paid, usd(12_400));
+    assert_eq!(statement.amount_due, usd(10_600));
+    // The entry records who posted it.
+    let entry = c
+        .books
+        .ledger
+        .entries_by_reference(Reference::Claim(c.claim));
+    assert_eq!(entry.last().and_then(|e| e.actor), Some(&clerk()));
+
+    // Posting the same EOB again changes nothing.
+    let again = c
+        .poster
+        .post_manual(&mut c.books, &mut c.claims, &eob, &clerk(), when)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((again.entries_applied, again.entries_replayed), (0, 1));
+
+    // The payer's 835 for the same claim afterwards is a second payment: queued, not posted
+    // against the claim.
+    let s = post(&mut c, "visit.835", "2026-01-21T10:00:00Z").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.claims_duplicate, 1);
+    assert!(
+        c.poster
+            .work_queue()
+            .iter()
+            .any(|w| w.reason == WorkReason::DuplicatePayment)
+    );
+
+    // Wrong payer, unknown claim, no reference.
+    let other = OrganisationId::from_uuid(EntryId::new(99).to_uuid());
+    let refusals = [
+        ManualPayment::new(other, c.claim, usd(1), "X"),
+        ManualPayment::new(
+            c.payer,
+            ClaimId::from_uuid(EntryId::new(98).to_uuid()),
+            usd(1),
+            "X",
+        ),
+        ManualPayment::new(c.payer, c.claim, usd(1), "  "),
+    ];
+    for (m, kind) in refusals.iter().zip([
+        bedside_core::ErrorKind::Conflict,
+        bedside_core::ErrorKind::NotFound,
+        bedside_core::ErrorKind::Invalid,
+    ]) {
+        let out = c
+            .poster
+            .post_manual(&mut c.books, &mut c.claims, m, &clerk(), when);
+        let e = out.err().unwrap_or_else(|| panic!("{m:?} posted"));
+        assert_eq!(bedside_core::DomainError::kind(&e), kind, "{e}");
+    }
+}
+
+#[test]
+fn derived_statement_counts_ledger_payments_and_matches_caller_built_input() {
+    let (mut c, _) = statement_after_visit();
+    let pay = PatientPayment {
+        id: PaymentId::from_uuid(EntryId::new(500).to_uuid()),
+        patient: c.patient,
+        amount: usd(4_000),
+        method: PaymentMethod::Card {
+            reference: Sensitive::new("tok_1".into()),
+        },
+        received_at: at("2026-01-22T10:00:00Z"),
+    };
+    assert!(c.books.record_patient_payment(&pay).is_ok());
+    assert_eq!(c.books.patient_payments(c.patient), Ok(usd(4_000)));
+    let derived = c
+        .books
+        .statement(&c.claims, c.patient, statement_options())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (derived.your_payments, derived.amount_due),
+        (usd(4_000), usd(6_600))
+    );
+    let claims: Vec<_> = c.claims.iter().collect();
+    let built = statement::build(
+        &StatementInput::new(&claims, usd(4_000), statement_options()),
+        Currency::USD,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(built, derived);
 }

@@ -605,3 +605,74 @@ fn torn_and_corrupt_tails_are_reported_not_applied() {
     ));
     let _ = f.ledger.apply(&NewEntry::posted(id(9), t(0), &p[..1]));
 }
+
+#[test]
+fn the_entry_limit_is_explicit_and_a_typed_refusal() {
+    use bedside_core::{DomainError, ErrorKind};
+    let mut f = fixture();
+    f.ledger = f.ledger.with_entry_limit(2);
+    assert_eq!(f.ledger.entry_limit(), 2);
+    let postings = [
+        Posting::debit(f.cash, usd(100)),
+        Posting::credit(f.revenue, usd(100)),
+    ];
+    for n in 1..=2 {
+        assert!(
+            f.ledger
+                .apply(&NewEntry::posted(EntryId::new(n), t(0), &postings))
+                .is_ok()
+        );
+    }
+    let third = f
+        .ledger
+        .apply(&NewEntry::posted(EntryId::new(3), t(0), &postings));
+    assert_eq!(third, Err(Rejection::EntryLimitReached { limit: 2 }));
+    assert_eq!(
+        third.err().map(|e| e.kind()),
+        Some(ErrorKind::LimitExceeded)
+    );
+    // A retry of a stored entry still answers at the limit.
+    let retry = f
+        .ledger
+        .apply(&NewEntry::posted(EntryId::new(2), t(0), &postings));
+    assert_eq!(retry.map(|a| a.replayed), Ok(true));
+    // The limit is capped at MAX_ENTRIES.
+    assert_eq!(
+        Ledger::new().with_entry_limit(u32::MAX).entry_limit(),
+        bedside_ledger::MAX_ENTRIES
+    );
+}
+
+#[test]
+fn the_actor_is_the_audit_field_and_survives_the_journal() {
+    let mut f = fixture();
+    let clerk = bedside_core::Actor::System {
+        component: "billing-desk".into(),
+    };
+    let postings = [
+        Posting::debit(f.cash, usd(100)),
+        Posting::credit(f.revenue, usd(100)),
+    ];
+    let by = NewEntry::posted(EntryId::new(1), t(0), &postings).by(&clerk);
+    assert!(f.ledger.apply(&by).is_ok());
+    assert!(
+        f.ledger
+            .apply(&NewEntry::posted(EntryId::new(2), t(1), &postings))
+            .is_ok()
+    );
+    // A retry by someone else replays: the actor is not content.
+    let other = bedside_core::Actor::System {
+        component: "retry-job".into(),
+    };
+    let retry = NewEntry::posted(EntryId::new(1), t(0), &postings).by(&other);
+    assert_eq!(f.ledger.apply(&retry).map(|a| a.replayed), Ok(true));
+    let actor = |l: &Ledger, n| l.entry(EntryId::new(n)).and_then(|e| e.actor.cloned());
+    assert_eq!(actor(&f.ledger, 1), Some(clerk.clone()));
+    assert_eq!(actor(&f.ledger, 2), None);
+    let mut log = Vec::new();
+    f.ledger.write_journal(&mut log);
+    let back = replay(&log);
+    assert_eq!(back.stopped, None);
+    assert_eq!(actor(&back.ledger, 1), Some(clerk));
+    assert_eq!(back.ledger, f.ledger);
+}

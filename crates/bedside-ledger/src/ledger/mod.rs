@@ -15,24 +15,29 @@
 //! 2. idempotency: a known id with the same content returns the original outcome with
 //!    `replayed = true`; with different content, [`Rejection::DuplicateIdDifferentContent`]
 //!    naming the first differing [`EntryField`] (kind, code, references, postings in order);
-//! 3. the kind may be submitted ([`Rejection::InvalidKind`]) and the posting count fits it
-//!    ([`Rejection::TooFewPostings`], [`Rejection::TooManyPostings`],
-//!    [`Rejection::UnexpectedPostings`]);
-//! 4. each posting in order: account exists, amount positive, currency matches the account,
+//! 3. the kind may be submitted ([`Rejection::InvalidKind`]);
+//! 4. the ledger holds fewer entries than its limit ([`Rejection::EntryLimitReached`], see
+//!    [`MAX_ENTRIES`]);
+//! 5. the posting count fits the kind ([`Rejection::TooFewPostings`],
+//!    [`Rejection::TooManyPostings`], [`Rejection::UnexpectedPostings`]);
+//! 6. each posting in order: account exists, amount positive, currency matches the account,
 //!    account open ([`Rejection::UnknownAccount`], [`Rejection::NonPositiveAmount`],
 //!    [`Rejection::CurrencyMismatch`], [`Rejection::AccountClosed`]);
-//! 5. debits equal credits per currency ([`Rejection::Unbalanced`]);
-//! 6. the timestamp does not go backwards ([`Rejection::TimestampRegressed`]);
-//! 7. the referenced pending or original entry: found, of the right kind, unresolved, not
+//! 7. debits equal credits per currency ([`Rejection::Unbalanced`]);
+//! 8. the timestamp does not go backwards ([`Rejection::TimestampRegressed`]);
+//! 9. the referenced pending or original entry: found, of the right kind, unresolved, not
 //!    expired, matching shape, not exceeded ([`Rejection::PendingNotFound`] …
 //!    [`Rejection::AlreadyReversed`]), and the accounts it touches are open;
-//! 8. no balance counter overflows ([`Rejection::Overflow`]);
-//! 9. account limits hold ([`Rejection::WouldExceedLimit`]).
+//! 10. no balance counter overflows ([`Rejection::Overflow`]);
+//! 11. account limits hold ([`Rejection::WouldExceedLimit`]).
+//!
+//! The request's [`NewEntry::actor`] is stored with the entry (the audit field,
+//! [`EntryView::actor`]) and is not compared on a retry.
 //!
 //! Rejected entries are not recorded, so a corrected retry with the same id is evaluated fresh.
 
 use crate::money::{Currency, Money};
-use bedside_core::{AccountId, ClaimId, EncounterId, PatientId, Timestamp};
+use bedside_core::{AccountId, Actor, ClaimId, EncounterId, PatientId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -56,6 +61,15 @@ pub use rejection::{EntryField, LedgerError, Rejection};
 
 /// Most postings one entry may carry.
 pub const MAX_POSTINGS: usize = 32;
+
+/// Most entries one ledger holds: 100 million, a century of a large clinic's entries at a few
+/// thousand a day. Entry positions are `u32` and every entry may carry [`MAX_POSTINGS`]
+/// postings, so this bound keeps positions and posting offsets inside `u32` with room to
+/// spare. A ledger can be given a lower limit with [`Ledger::with_entry_limit`]; once it is
+/// reached, [`Ledger::apply`] refuses new entries with [`Rejection::EntryLimitReached`]
+/// (idempotent retries of stored entries still answer), and the embedder starts a new ledger
+/// (for example one per fiscal year, opened with the closing balances).
+pub const MAX_ENTRIES: u32 = 100_000_000;
 
 /// Largest value a balance counter may reach (so net balances always fit in `i64`).
 const COUNTER_MAX: u64 = i64::MAX as u64;
@@ -231,6 +245,11 @@ pub struct NewEntry<'a> {
     pub refs: References,
     /// Purpose code (see [`crate::chart`]).
     pub code: u16,
+    /// Who did it (the person posting a charge, a payment, an adjustment, a write-off or a
+    /// void; the importer for automated postings). Stored with the entry as its audit field and
+    /// written to the journal; not part of the content an idempotent retry is compared on, so a
+    /// retry by another actor still replays.
+    pub actor: Option<&'a Actor>,
 }
 
 impl<'a> NewEntry<'a> {
@@ -243,6 +262,7 @@ impl<'a> NewEntry<'a> {
             postings,
             refs: References::default(),
             code: 0,
+            actor: None,
         }
     }
 
@@ -255,6 +275,7 @@ impl<'a> NewEntry<'a> {
             postings: &[],
             refs: References::default(),
             code: 0,
+            actor: None,
         }
     }
 
@@ -267,6 +288,12 @@ impl<'a> NewEntry<'a> {
     /// Sets the purpose code.
     pub fn with_code(mut self, code: u16) -> Self {
         self.code = code;
+        self
+    }
+
+    /// Sets who does it (see [`NewEntry::actor`]).
+    pub fn by(mut self, actor: &'a Actor) -> Self {
+        self.actor = Some(actor);
         self
     }
 
@@ -371,6 +398,10 @@ pub struct Ledger {
     by_ref: HashMap<Reference, Vec<u32>>,
     refs: FastMap<u32, References>,
     expiries: FastMap<u32, Timestamp>,
+    /// The audit field: who applied each entry that named an actor.
+    actors: FastMap<u32, Actor>,
+    /// A lower entry limit than [`MAX_ENTRIES`], if one was set.
+    entry_limit: Option<u32>,
     open_expiring: Vec<u32>,
     /// Account openings and closings with the number of entries applied before each.
     account_ops: Vec<(u32, Op)>,
@@ -390,6 +421,7 @@ impl PartialEq for Ledger {
             && self.account_ops == other.account_ops
             && self.refs == other.refs
             && self.expiries == other.expiries
+            && self.actors == other.actors
     }
 }
 
@@ -508,6 +540,18 @@ impl Ledger {
     /// Number of accounts.
     pub fn account_count(&self) -> usize {
         self.specs.len()
+    }
+
+    /// This ledger with a lower entry limit than [`MAX_ENTRIES`] (values above it are
+    /// capped at it). See [`MAX_ENTRIES`] for what happens at the limit.
+    pub fn with_entry_limit(mut self, limit: u32) -> Self {
+        self.entry_limit = Some(limit.min(MAX_ENTRIES));
+        self
+    }
+
+    /// The most entries this ledger holds ([`MAX_ENTRIES`] unless lowered).
+    pub fn entry_limit(&self) -> u32 {
+        self.entry_limit.unwrap_or(MAX_ENTRIES)
     }
 
     /// Number of applied entries.
@@ -704,6 +748,10 @@ impl Ledger {
     }
 
     fn apply_new(&mut self, e: &NewEntry<'_>, slot: usize) -> Result<Applied, Rejection> {
+        let limit = self.entry_limit();
+        if self.entries.len() >= limit as usize {
+            return Err(Rejection::EntryLimitReached { limit });
+        }
         let n = e.postings.len();
         match e.kind {
             EntryKind::Posted | EntryKind::Pending { .. } => {
@@ -804,6 +852,9 @@ impl Ledger {
         {
             self.open_expiring.push(seq);
             self.expiries.insert(seq, x);
+        }
+        if let Some(actor) = e.actor {
+            self.actors.insert(seq, actor.clone());
         }
         if e.refs != References::default() {
             self.refs.insert(seq, e.refs);
@@ -1065,6 +1116,7 @@ impl Ledger {
             postings: if v.derived { &[] } else { v.postings },
             refs: v.refs,
             code: v.code,
+            actor: v.actor,
         }
     }
 }

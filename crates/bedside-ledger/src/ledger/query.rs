@@ -6,7 +6,7 @@ use super::{
     Side, StoredKind, apply_effect, balance_view,
 };
 use crate::money::{Currency, Money};
-use bedside_core::{ClaimId, EncounterId, PatientId, Timestamp};
+use bedside_core::{Actor, ClaimId, EncounterId, PatientId, Timestamp};
 
 /// A read-only view of an applied entry.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,6 +30,8 @@ pub struct EntryView<'a> {
     pub code: u16,
     /// The entry that resolved this hold or reversed this entry.
     pub resolved_by: Option<EntryId>,
+    /// Who applied it, when the request named an actor (the audit field).
+    pub actor: Option<&'a Actor>,
 }
 
 /// One line of an account history.
@@ -104,6 +106,7 @@ impl Ledger {
             refs: self.refs.get(&seq).copied().unwrap_or_default(),
             code: r.code,
             resolved_by: r.resolution.map(|i| self.entries[i as usize].id()),
+            actor: self.actors.get(&seq),
         }
     }
 

@@ -142,6 +142,13 @@ pub enum Rejection {
         /// Posting index.
         posting: usize,
     },
+    /// Occurs when the ledger already holds its entry limit ([`MAX_ENTRIES`](super::MAX_ENTRIES)
+    /// or the lower limit it was given): start a new ledger.
+    #[error("the ledger holds its limit of {limit} entries")]
+    EntryLimitReached {
+        /// The limit.
+        limit: u32,
+    },
     /// Occurs when an account's limit would be broken.
     #[error("posting {posting} would exceed the account limit")]
     WouldExceedLimit {

@@ -418,6 +418,9 @@ impl State {
     /// Every payer remits what it holds; each 835 is posted and its adjudications recorded.
     fn remit(&mut self, paid_on: NaiveDate, label: &str) -> Result<(), String> {
         let when = at(paid_on, 12);
+        let importer = bedside_core::Actor::System {
+            component: "remittance-import".into(),
+        };
         for k in 0..self.clinic.payers.len() {
             self.next_control_in += 1;
             let bytes = self.clinic.payers[k].remit(paid_on, self.next_control_in, when);
@@ -432,12 +435,12 @@ impl State {
                 }
                 let summary = self
                     .poster
-                    .post(&mut self.books.ledger, tx, &self.claims, when)
+                    .post_and_record(&mut self.books, &mut self.claims, tx, &importer, when)
                     .map_err(err)?;
-                for (claim, adjudication) in summary.adjudications {
-                    self.claims
-                        .record_adjudication(claim, adjudication, when)
-                        .map_err(err)?;
+                if let Some((claim, status)) = summary.not_recorded.first() {
+                    return Err(format!(
+                        "claim {claim} ({status}) could not record its adjudication"
+                    ));
                 }
                 for clp in &tx.claims {
                     if let Some(t) = self.claims.find(clp.control_number.expose()) {
