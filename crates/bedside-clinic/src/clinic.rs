@@ -317,6 +317,9 @@ pub enum Command {
     Remittance {
         /// The file's text.
         body: Sensitive<String>,
+        /// Who posted it (journals written before it was recorded read as the importer).
+        #[serde(default = "remittance_importer")]
+        by: Actor,
     },
     /// A patient payment.
     Payment {
@@ -560,7 +563,13 @@ struct Billing {
     fees: bedside_ledger::FeeSchedule,
     claims: bedside_ledger::ClaimBook,
     poster: bedside_ledger::RemittancePoster,
-    payments: HashMap<PatientId, i64>,
+}
+
+/// Who posted a remittance journaled before the poster was recorded.
+fn remittance_importer() -> Actor {
+    Actor::System {
+        component: "remittance-import".into(),
+    }
 }
 
 /// The demo payer every claim goes to.
@@ -598,7 +607,6 @@ impl Billing {
             fees,
             claims: bedside_ledger::ClaimBook::new(),
             poster,
-            payments: HashMap::new(),
         })
     }
 
@@ -1270,7 +1278,7 @@ impl State {
                 fx.value = json!({ "claim": claim, "control_number": control,
                     "charges": charges.len(), "total_minor": total, "replaces": replaces });
             }
-            Command::Remittance { body } => {
+            Command::Remittance { body, by } => {
                 let parsed = bedside_ledger::x12::parse(body.expose().as_bytes());
                 if parsed.has_errors() || parsed.transactions.is_empty() {
                     return Err(ClinicError::BadRequest {
@@ -1292,10 +1300,13 @@ impl State {
                 let mut matched = 0;
                 let mut unmatched = 0;
                 for tx in &parsed.transactions {
-                    let summary = match self.billing.poster.post(
-                        &mut self.billing.books.ledger,
+                    // Posting records each claim's adjudication too, so the statement shows
+                    // the insurer payment.
+                    let summary = match self.billing.poster.post_and_record(
+                        &mut self.billing.books,
+                        &mut self.billing.claims,
                         tx,
-                        &self.billing.claims,
+                        by,
                         at,
                     ) {
                         Ok(s) => s,
@@ -1304,12 +1315,6 @@ impl State {
                             return Err(ClinicError::bad(e.to_string()));
                         }
                     };
-                    for (claim, adj) in &summary.adjudications {
-                        let _ = self
-                            .billing
-                            .claims
-                            .record_adjudication(*claim, adj.clone(), at);
-                    }
                     applied += summary.entries_applied;
                     matched += summary.claims_matched;
                     unmatched += summary.claims_unmatched;
@@ -1338,7 +1343,6 @@ impl State {
                         received_at: at,
                     })
                     .map_err(|e| ClinicError::conflict(e.to_string()))?;
-                *self.billing.payments.entry(*patient).or_default() += amount_minor;
                 fx.value = json!({ "payment": id, "balance_minor": self.billing.patient_balance_minor(*patient) });
                 if let Some(key) = client_token {
                     self.payment_keys.insert(
@@ -4039,6 +4043,7 @@ impl Clinic {
         Self::staff_gate(Endpoint::Remittance, principal)?;
         self.execute(Command::Remittance {
             body: Sensitive::new(body.to_string()),
+            by: self.actor(principal),
         })
     }
 
@@ -4062,25 +4067,17 @@ impl Clinic {
             None,
         )?;
         let b = &inner.state.billing;
-        let claims: Vec<&bedside_ledger::Claim> =
-            b.claims.iter().filter(|c| c.patient == patient).collect();
         let now = self.now();
-        let statement = bedside_ledger::statement::build(
-            &bedside_ledger::statement::StatementInput {
-                claims: &claims,
-                self_pay: &[],
-                payments: usd(b.payments.get(&patient).copied().unwrap_or(0)),
-                statement_date: now.with_timezone(&inner.state.zone()).date_naive(),
-                due_in_days: 30,
-                how_to_pay: vec![
-                    "Online: use the payment link in your text or e-mail".into(),
-                    "Need more time? Ask for a payment plan — no interest, no fees".into(),
-                ],
-                note: None,
-            },
-            bedside_ledger::Currency::USD,
+        // Claims (with the adjudications remittances recorded) and payments come from the books.
+        let options = bedside_ledger::StatementOptions::new(
+            now.with_timezone(&inner.state.zone()).date_naive(),
         )
-        .map_err(|e| ClinicError::conflict(e.to_string()))?;
+        .with_how_to_pay("Online: use the payment link in your text or e-mail")
+        .with_how_to_pay("Need more time? Ask for a payment plan — no interest, no fees");
+        let statement = b
+            .books
+            .statement(&b.claims, patient, options)
+            .map_err(|e| ClinicError::conflict(e.to_string()))?;
         Ok(json!({
             "balance_minor": b.patient_balance_minor(patient),
             "amount_due_minor": statement.amount_due.amount_minor(),
