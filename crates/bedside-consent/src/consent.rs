@@ -654,9 +654,9 @@ pub(crate) struct PatientEntry {
 /// are stored together, so a decision touches one contiguous block.
 #[derive(Debug, Clone, Default)]
 pub struct ConsentStore {
-    by_patient: IdMap<PatientId, PatientEntry>,
-    by_id: IdMap<ConsentId, PatientId>,
-    history: Vec<StatusChange>,
+    pub(crate) by_patient: IdMap<PatientId, PatientEntry>,
+    pub(crate) by_id: IdMap<ConsentId, PatientId>,
+    pub(crate) history: Vec<StatusChange>,
 }
 
 impl ConsentStore {

@@ -18,9 +18,9 @@ use chrono::TimeDelta;
 /// The consent engine: answers [`Request`]s with [`Decision`]s.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    policy: Policy,
-    consents: ConsentStore,
-    proxies: IdMap<(RelatedPersonId, PatientId), Vec<ProxyGrant>>,
+    pub(crate) policy: Policy,
+    pub(crate) consents: ConsentStore,
+    pub(crate) proxies: IdMap<(RelatedPersonId, PatientId), Vec<ProxyGrant>>,
 }
 
 impl Engine {

@@ -64,6 +64,7 @@ mod idmap;
 pub mod policy;
 pub mod request;
 pub mod review;
+pub mod snapshot;
 pub mod vocab;
 
 pub use audit::{
@@ -82,6 +83,7 @@ pub use engine::Engine;
 pub use error::{ConsentError, PolicyProblem, ProblemKind};
 pub use policy::{Policy, PolicyDocument, RuleEffect};
 pub use request::{BreakGlass, Context, DataScope, Request};
+pub use snapshot::{EngineSnapshot, StoreSnapshot};
 pub use review::{ReviewItem, ReviewQueue, ReviewStatus, SampleItem, SampleReason, SamplingPlan};
 pub use vocab::{
     AccessChannel, Action, ActionSet, ActorKind, ChannelSet, ClassSet, Confidentiality, DataClass,

@@ -70,6 +70,15 @@ pub enum RegistryError {
     /// Occurs when a change request was already approved or rejected.
     #[error("change request {0} was already decided")]
     AlreadyDecided(crate::history::ChangeRequestId),
+    /// Occurs when a [`crate::RegistrySnapshot`] being restored is inconsistent (stored data
+    /// damaged or edited by hand); `path` names the element, never its content.
+    #[error("registry snapshot is inconsistent at `{path}`: {reason}")]
+    InvalidSnapshot {
+        /// Path of the element, e.g. `patients[3].versions[1].number`.
+        path: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 impl bedside_core::DomainError for RegistryError {
@@ -86,6 +95,7 @@ impl bedside_core::DomainError for RegistryError {
                 ErrorKind::Invalid
             }
             RegistryError::Forbidden { .. } => ErrorKind::Forbidden,
+            RegistryError::InvalidSnapshot { .. } => ErrorKind::Internal,
         }
     }
 }

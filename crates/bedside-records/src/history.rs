@@ -221,9 +221,9 @@ impl RecordEdit {
 
 /// Keeps every version of every patient record, and the change requests.
 pub struct PatientRegistry {
-    ids: Arc<dyn IdGenerator>,
-    records: BTreeMap<PatientId, Vec<Version>>,
-    requests: BTreeMap<ChangeRequestId, ChangeRequest>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
+    pub(crate) records: BTreeMap<PatientId, Vec<Version>>,
+    pub(crate) requests: BTreeMap<ChangeRequestId, ChangeRequest>,
 }
 
 impl fmt::Debug for PatientRegistry {

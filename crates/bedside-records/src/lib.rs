@@ -72,6 +72,7 @@ pub mod error;
 pub mod fhir;
 pub mod history;
 pub mod model;
+pub mod snapshot;
 pub mod validate;
 
 pub mod matching;
@@ -88,4 +89,5 @@ pub use model::{
     CoverageRank, GeneralPractitioners, HumanName, Identifier, IdentifierKind, NameUse, OptState,
     Patient, PatientContact, ProxyScope, RelatedPerson, RoutePreference, TelecomSystem, TelecomUse,
 };
+pub use snapshot::{PatientHistory, RegistrySnapshot};
 pub use validate::{IssueSeverity, Problem, ProblemKind, Report, validate};

@@ -9,7 +9,8 @@ use bedside_core::{
 };
 use bedside_records::model::*;
 use bedside_records::{
-    PatientRegistry, ProblemKind, RecordEdit, RegistryError, RequestStatus, VersionKind,
+    PatientRegistry, ProblemKind, RecordEdit, RegistryError, RegistrySnapshot, RequestStatus,
+    VersionKind,
 };
 use chrono::TimeDelta;
 use proptest::prelude::*;
@@ -510,5 +511,99 @@ proptest! {
                 prop_assert!(history[i - 1].at <= v.at);
             }
         }
+        // Whatever the script did, a snapshot restores to the same registry.
+        let back = round_trip(&w.registry, w.ids.clone());
+        prop_assert_eq!(back.snapshot(), w.registry.snapshot());
     }
+}
+
+fn round_trip(registry: &PatientRegistry, ids: Arc<SeededIdGenerator>) -> PatientRegistry {
+    let json = serde_json::to_string(&registry.snapshot()).unwrap_or_default();
+    let snapshot: RegistrySnapshot = match serde_json::from_str(&json) {
+        Ok(s) => s,
+        Err(e) => panic!("snapshot reads back: {e}"),
+    };
+    match PatientRegistry::restore(ids, snapshot) {
+        Ok(r) => r,
+        Err(e) => panic!("snapshot restores: {e}"),
+    }
+}
+
+#[test]
+fn snapshot_keeps_histories_and_requests() -> Result<(), RegistryError> {
+    let mut w = world();
+    let p = patient(&w);
+    let id = p.id;
+    w.registry.register(p, &w.staff, "walk-in", w.clock.now())?;
+    w.clock.advance(TimeDelta::days(1));
+    let mut edit = w
+        .registry
+        .current(id)
+        .cloned()
+        .ok_or(RegistryError::UnknownPatient(id))?;
+    edit.names[0] = HumanName::new(NameUse::Official, &["Ada"], "King");
+    edit.addresses.push(new_address("York"));
+    let me = Actor::Patient { patient: id };
+    let outcome = w.registry.update(
+        RecordEdit::new(id, 1, edit, "married; moved"),
+        &me,
+        w.clock.now(),
+    )?;
+    let request = outcome.pending.ok_or(RegistryError::NoChange)?;
+
+    let mut back = round_trip(&w.registry, w.ids.clone());
+    assert_eq!(back.snapshot(), w.registry.snapshot());
+    assert_eq!(back.history(id), w.registry.history(id));
+    assert_eq!(back.pending_requests(id).len(), 1);
+    // The restored registry carries on where the original stopped.
+    w.clock.advance(TimeDelta::hours(1));
+    assert_eq!(
+        back.approve(request, &w.staff, "certificate", w.clock.now())?,
+        3
+    );
+    Ok(())
+}
+
+#[test]
+fn restore_refuses_broken_histories() -> Result<(), RegistryError> {
+    let mut w = world();
+    let p = patient(&w);
+    let id = p.id;
+    w.registry.register(p, &w.staff, "walk-in", w.clock.now())?;
+    let mut edit = w
+        .registry
+        .current(id)
+        .cloned()
+        .ok_or(RegistryError::UnknownPatient(id))?;
+    edit.addresses.push(new_address("York"));
+    w.registry.update(
+        RecordEdit::new(id, 1, edit, "moved"),
+        &w.staff,
+        w.clock.now(),
+    )?;
+    let check = |edit: &dyn Fn(&mut RegistrySnapshot), path: &str| {
+        let mut s = w.registry.snapshot();
+        edit(&mut s);
+        match PatientRegistry::restore(w.ids.clone(), s) {
+            Err(RegistryError::InvalidSnapshot { path: got, .. }) => assert_eq!(got, path),
+            other => panic!("expected an invalid snapshot at {path}, got {other:?}"),
+        }
+    };
+    check(
+        &|s| s.patients[0].versions[1].number = 5,
+        "patients[0].versions[1].number",
+    );
+    check(&|s| s.patients[0].versions.clear(), "patients[0].versions");
+    check(
+        &|s| s.patients[0].versions[1].at = s.patients[0].versions[0].at - TimeDelta::days(1),
+        "patients[0].versions[1].at",
+    );
+    check(
+        &|s| {
+            let again = s.patients[0].clone();
+            s.patients.push(again);
+        },
+        "patients[1].patient",
+    );
+    Ok(())
 }
