@@ -35,6 +35,7 @@ pub struct PatientHistory {
 /// let mut registry = PatientRegistry::new(ids.clone());
 /// let mut patient = Patient::new(ids.generate());
 /// patient.names.push(HumanName::new(NameUse::Official, &["Ada"], "Lovelace"));
+/// patient.birth_date = Some(bedside_core::Sensitive::new("1985-12-10".parse()?));
 /// registry.register(patient, &Actor::system("import"), "new patient", at)?;
 ///
 /// let stored = serde_json::to_string(&registry.snapshot())?;
