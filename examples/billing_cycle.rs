@@ -9,7 +9,7 @@ use bedside::core::{
     ClaimId, CoverageId, EncounterId, OrganisationId, PatientId, ProviderId, Sensitive, Timestamp,
 };
 use bedside::ledger::coverage::{self, Accumulators, Benefits, ExpectedService};
-use bedside::ledger::statement::{self, StatementInput};
+use bedside::ledger::statement::StatementOptions;
 use bedside::ledger::x12;
 use bedside::ledger::{
     BasisPoints, BillTo, Books, ChargeId, ChargeRequest, ClaimBook, ClaimDraft, ClaimStatus,
@@ -120,14 +120,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 4. The 835 arrives; importing it twice changes nothing the second time.
     let mut poster = RemittancePoster::new(books.clinic);
+    let importer = bedside::core::Actor::System {
+        component: "remittance-import".into(),
+    };
     for round in 1..=2 {
         let remittance = x12::parse(REMITTANCE.as_bytes());
         for tx in &remittance.transactions {
-            let summary =
-                poster.post(&mut books.ledger, tx, &claims, at("2026-01-20T10:00:00Z")?)?;
-            for (id, decision) in &summary.adjudications {
-                claims.record_adjudication(*id, decision.clone(), at("2026-01-20T10:00:00Z")?)?;
-            }
+            // Posting also records the payer's decision on the claim (paid, partially paid,
+            // denied), so the statement below shows the insurer payment.
+            let summary = poster.post_and_record(
+                &mut books,
+                &mut claims,
+                tx,
+                &importer,
+                at("2026-01-20T10:00:00Z")?,
+            )?;
             println!(
                 "835 import {round}: {} new entries, {} already posted; deductible {}, coinsurance {}, copay {}",
                 summary.entries_applied,
@@ -140,23 +147,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     assert!(books.ledger.trial_balance().is_zero());
 
-    // 5. The statement.
-    let decided = claims.get(claim).cloned().ok_or("claim")?;
-    let statement = statement::build(
-        &StatementInput {
-            claims: &[&decided],
-            self_pay: &[],
-            payments: usd(0),
-            statement_date: NaiveDate::from_ymd_opt(2026, 1, 21).ok_or("date")?,
-            due_in_days: 30,
-            how_to_pay: vec![
-                "Online: use the payment link in your text or e-mail".into(),
-                "Need more time? Ask for a payment plan — no interest, no fees".into(),
-            ],
-            note: None,
-        },
-        Currency::USD,
-    )?;
+    // 5. The statement, derived from the books: the claim as the remittance decided it, and
+    //    the payments the ledger holds.
+    let options = StatementOptions::new(NaiveDate::from_ymd_opt(2026, 1, 21).ok_or("date")?)
+        .with_how_to_pay("Online: use the payment link in your text or e-mail")
+        .with_how_to_pay("Need more time? Ask for a payment plan — no interest, no fees");
+    let statement = books.statement(&claims, patient, options)?;
     println!("\n{}", statement.render_text());
 
     // 6. A first payment, then a plan for the rest.

@@ -262,16 +262,19 @@ pub fn run_healthcare_mix(mix: &HealthcareMix) -> Result<(usize, bool), String> 
             .map_err(|e| e.to_string())?;
     }
     let mut poster = RemittancePoster::new(books.clinic);
+    let importer = bedside_core::Actor::System {
+        component: "remittance-import".into(),
+    };
     for text in &mix.remittances {
         let r = x12::parse(text.as_bytes());
         for tx in &r.transactions {
             let s = poster
-                .post(&mut books.ledger, tx, &claims, at)
+                .post_and_record(&mut books, &mut claims, tx, &importer, at)
                 .map_err(|e| e.to_string())?;
-            for (claim, adj) in s.adjudications {
-                claims
-                    .record_adjudication(claim, adj, at)
-                    .map_err(|e| e.to_string())?;
+            if let Some((claim, status)) = s.not_recorded.first() {
+                return Err(format!(
+                    "claim {claim} ({status}) did not record its adjudication"
+                ));
             }
         }
     }

@@ -141,6 +141,9 @@ fn run_file(bytes: &[u8]) -> Result<FileResult, String> {
     let mut books = Books::open(Currency::USD).map_err(|e| e.to_string())?;
     let mut claims = ClaimBook::new();
     let mut poster = RemittancePoster::new(books.clinic);
+    let importer = bedside_core::Actor::System {
+        component: "remittance-import".into(),
+    };
     let mut payment = Money::zero(Currency::USD);
     let mut n_claims = 0;
     let mut matched = 0;
@@ -148,7 +151,7 @@ fn run_file(bytes: &[u8]) -> Result<FileResult, String> {
     for tx in &remittance.transactions {
         seed_claims(&mut books, &mut claims, tx)?;
         let summary = poster
-            .post(&mut books.ledger, tx, &claims, at())
+            .post_and_record(&mut books, &mut claims, tx, &importer, at())
             .map_err(|e| match e {
                 bedside_ledger::RemitError::Unbalanced(errs) => errs
                     .iter()
@@ -157,10 +160,10 @@ fn run_file(bytes: &[u8]) -> Result<FileResult, String> {
                     .join("; "),
                 other => other.to_string(),
             })?;
-        for (claim, adjudication) in &summary.adjudications {
-            claims
-                .record_adjudication(*claim, adjudication.clone(), at())
-                .map_err(|e| e.to_string())?;
+        if let Some((claim, status)) = summary.not_recorded.first() {
+            return Err(format!(
+                "claim {claim} ({status}) did not record its adjudication"
+            ));
         }
         payment = payment.checked_add(tx.payment).map_err(|e| e.to_string())?;
         n_claims += tx.claims.len();
@@ -188,7 +191,7 @@ fn run_file(bytes: &[u8]) -> Result<FileResult, String> {
     let mut replayed = 0;
     for tx in &again.transactions {
         let s = poster
-            .post(&mut books.ledger, tx, &claims, at())
+            .post(&mut books.ledger, tx, &claims, &importer, at())
             .map_err(|e| e.to_string())?;
         if s.entries_applied != 0 {
             return Err(format!(

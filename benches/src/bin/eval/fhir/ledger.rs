@@ -4,7 +4,7 @@ use bedside_core::{
     ClaimId, CoverageId, EncounterId, OrganisationId, PatientId, ProviderId, Timestamp,
 };
 use bedside_ledger::fhir::{self, BillingResource, ClaimContext};
-use bedside_ledger::statement::{self, StatementInput};
+use bedside_ledger::statement::{self, StatementInput, StatementOptions};
 use bedside_ledger::{
     Adjudication, BillTo, Books, Charge, ChargeId, ChargeRequest, ClaimBook, ClaimDraft,
     ClaimStatus, Currency, EntryId, FeeSchedule, Money, PatientShare, ProcedureCode,
@@ -192,29 +192,17 @@ fn build() -> Result<Built, String> {
     let mut balances = Vec::new();
     for (i, p) in patients.iter().enumerate() {
         let mine: Vec<&bedside_ledger::Claim> = claims.iter().filter(|c| c.patient == *p).collect();
-        let input = StatementInput {
-            claims: &mine,
-            self_pay: &[],
-            payments: usd(if i == 0 { 2_000 } else { 0 }),
-            statement_date: day(25 + i as u32),
-            due_in_days: 30,
-            how_to_pay: vec!["Pay online".into()],
-            note: None,
-        };
+        let input = StatementInput::new(
+            &mine,
+            usd(if i == 0 { 2_000 } else { 0 }),
+            StatementOptions::new(day(25 + i as u32)).with_how_to_pay("Pay online"),
+        );
         let s = statement::build(&input, Currency::USD).map_err(|x| e(&x))?;
         balances.push((*p, s.amount_due));
         statements.push((*p, s));
     }
     // A statement with nothing billed yet: no lines.
-    let empty = StatementInput {
-        claims: &[],
-        self_pay: &[],
-        payments: usd(0),
-        statement_date: day(31),
-        due_in_days: 30,
-        how_to_pay: Vec::new(),
-        note: None,
-    };
+    let empty = StatementInput::new(&[], usd(0), StatementOptions::new(day(31)));
     let s = statement::build(&empty, Currency::USD).map_err(|x| e(&x))?;
     let nobody = PatientId::from_uuid(id(12));
     statements.push((nobody, s));
