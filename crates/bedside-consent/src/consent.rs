@@ -400,10 +400,10 @@ impl Provision {
         if !self.labels.is_empty() && !self.labels.intersects(m.labels) {
             return false;
         }
-        if let Some(p) = self.period {
-            if !p.contains(m.at) {
-                return false;
-            }
+        if let Some(p) = self.period
+            && !p.contains(m.at)
+        {
+            return false;
         }
         if !self.actors.is_empty() && !self.actors.iter().any(|a| a.reference.matches(m.actor)) {
             return false;

@@ -16,6 +16,48 @@ use bedside_core::{Actor, PatientId, RelatedPersonId};
 use chrono::TimeDelta;
 
 /// The consent engine: answers [`Request`]s with [`Decision`]s.
+///
+/// It holds the [`Policy`], the patients' consents ([`ConsentStore`]), their care teams and
+/// the proxy grants. Deciding never changes it; recording the decision is the caller's job
+/// ([`crate::AuditLog::record`]).
+///
+/// ```
+/// use bedside_consent::{
+///     Action, CareTeam, Consent, DataClass, Engine, Policy, Provision, ProvisionType, Purpose,
+///     Request,
+/// };
+/// use bedside_core::{Actor, ConsentId, OrganisationId, PatientId, ProviderId, Role, Staff, StaffId};
+/// use uuid::Uuid;
+///
+/// let policy = Policy::from_json(r#"{ "rules": [
+///   { "id": "treating-team", "effect": "permit", "actors": ["staff"], "roles": ["clinician"],
+///     "care_team": true, "actions": ["read"], "purposes": ["TREAT"] }
+/// ] }"#)?;
+/// let mut engine = Engine::new(policy);
+/// let patient = PatientId::from_uuid(Uuid::from_u128(1));
+/// let doctor = ProviderId::from_uuid(Uuid::from_u128(2));
+/// engine.set_care_team(patient, CareTeam::from(vec![doctor]));
+/// let clinician = Actor::Staff(Staff {
+///     id: StaffId::from_uuid(Uuid::from_u128(3)),
+///     roles: vec![Role::new("clinician")?],
+///     organisation: OrganisationId::from_uuid(Uuid::from_u128(4)),
+///     provider: Some(doctor),
+/// });
+/// let at = "2026-06-10T09:00:00Z".parse()?;
+/// let ask = Request::new(clinician.clone(), patient, Action::Read, Purpose::Treat, at)
+///     .classes([DataClass::LabResults, DataClass::ClinicalNotes]);
+/// assert!(engine.decide(&ask).is_permit());
+///
+/// // The patient withholds their clinical notes: the lab results are still released.
+/// let no_notes = Provision::new(ProvisionType::Permit)
+///     .except(Provision::new(ProvisionType::Deny).class(DataClass::ClinicalNotes));
+/// let consent = Consent::new(ConsentId::from_uuid(Uuid::from_u128(5)), patient, no_notes);
+/// engine.consents_mut().add(consent, at, &Actor::Patient { patient })?;
+/// let decision = engine.decide(&ask);
+/// assert!(decision.permitted.contains(DataClass::LabResults));
+/// assert!(!decision.permitted.contains(DataClass::ClinicalNotes));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Engine {
     pub(crate) policy: Policy,
@@ -190,10 +232,9 @@ impl Engine {
                         names_actor: true,
                         labels,
                     } = a.verdict
+                        && labels.contains(label)
                     {
-                        if labels.contains(label) {
-                            explicit = explicit.union(a.classes);
-                        }
+                        explicit = explicit.union(a.classes);
                     }
                 }
                 let denied = requested.difference(explicit);

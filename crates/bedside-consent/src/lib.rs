@@ -52,6 +52,39 @@
 //! assert_eq!(decision.explanation.replay().effect, decision.effect);
 //! Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Persistence
+//!
+//! - [`Engine`]: [`Engine::snapshot`] gives an [`EngineSnapshot`] (consents with their current
+//!   status, the status history, care teams, proxy grants; plain serde data in a deterministic
+//!   order) and [`Engine::restore`] rebuilds the engine's indices from it, validating every
+//!   consent again. The [`Policy`] is configuration, not state: keep its JSON and reload it with
+//!   [`Policy::from_json`]. [`ConsentStore::snapshot`] / [`ConsentStore::restore`] do the same for
+//!   a store on its own.
+//! - [`AuditLog`]: [`AuditLog::to_text`] writes one canonical JSON line per entry, every byte
+//!   covered by the hash chain; [`AuditLog::from_text`] reads it back and verifies the chain.
+//!   Append-only storage of the lines is enough; keep [`SignedCheckpoint`]s elsewhere.
+//! - [`ReviewQueue`] items and [`Consent`]s derive serde; FHIR R4 JSON ([`fhir`]) is the
+//!   interchange form of a consent, not a storage format.
+//!
+//! # Attribution
+//!
+//! Every change a person makes to consent state names the acting [`bedside_core::Actor`] and
+//! the instant `at`, kept in the store's history: [`ConsentStore::add`],
+//! [`ConsentStore::set_status`], [`ConsentStore::revoke`] and [`ConsentStore::stop`]. A review
+//! finding carries its reviewer and time in the [`ReviewStatus`] it sets. These mutations take
+//! no actor:
+//!
+//! - [`Engine::set_care_team`] / [`ConsentStore::set_care_team`]: a care team is derived from
+//!   the embedder's own records (bookings, assignments); the change is attributed there.
+//! - [`Engine::add_proxy_grant`] / [`Engine::revoke_proxy_grants`]: the engine mirrors grants
+//!   recorded, with their author, on the patient record (`RelatedPerson`).
+//! - [`AuditLog::append`] / [`AuditLog::record`]: the event itself names the actor of the
+//!   audited request.
+//! - [`ReviewQueue::enqueue`] / [`ReviewQueue::resolve`]: the queued event names its actor; the
+//!   finding names its reviewer.
+//! - [`Engine::consents_mut`]: access to the store, whose mutations take the actor.
+//! - `insert` on the code sets ([`ClassSet`], [`StepSet`], …): values under construction.
 
 pub mod audit;
 pub mod consent;
@@ -83,8 +116,8 @@ pub use engine::Engine;
 pub use error::{ConsentError, PolicyProblem, ProblemKind};
 pub use policy::{Policy, PolicyDocument, RuleEffect};
 pub use request::{BreakGlass, Context, DataScope, Request};
-pub use snapshot::{EngineSnapshot, StoreSnapshot};
 pub use review::{ReviewItem, ReviewQueue, ReviewStatus, SampleItem, SampleReason, SamplingPlan};
+pub use snapshot::{EngineSnapshot, StoreSnapshot};
 pub use vocab::{
     AccessChannel, Action, ActionSet, ActorKind, ChannelSet, ClassSet, Confidentiality, DataClass,
     LabelSet, OpenCode, Purpose, PurposeSet, SecurityLabel, StepSet, VerificationStep,

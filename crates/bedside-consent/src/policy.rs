@@ -7,7 +7,29 @@
 //!
 //! In every list an empty list means "any". Validation reports every problem with its path:
 //! unknown codes, duplicate ids, contradictory rules (same target, opposite effects), unreachable
-//! rules (a permit entirely inside a non-overridable deny) and rules that can never match.
+//! rules (a permit entirely inside a non-overridable deny) and rules that can never match. An
+//! unknown code's problem lists the codes valid there.
+//!
+//! # Codes a policy document may use
+//!
+//! Every code [`Policy::from_json`] accepts, by field (a test keeps this table in step with the
+//! vocabularies):
+//!
+//! | Field | Vocabulary | Codes |
+//! |---|---|---|
+//! | `rules[].effect` | [`RuleEffect`] | `permit`, `permit-with-consent`, `deny` |
+//! | `rules[].actors`, `checklists[].actors` | [`ActorKind`] | `staff`, `patient`, `proxy`, `external`, `system` |
+//! | `rules[].roles`, `break_glass.roles` | [`Role`] | any role code of lowercase letters, digits, `-` and `_` (`clinician`, `nurse`, `reception`, `billing`, …) |
+//! | `rules[].actions`, `checklists[].actions`, `break_glass.actions` | [`Action`] | `read`, `create`, `update`, `disclose`, `export`, `contact` |
+//! | `rules[].purposes` | [`Purpose`] (HL7 PurposeOfUse) | `TREAT`, `ETREAT`, `HPAYMT`, `HOPERAT`, `PATRQT`, `FAMRQT`, `PUBHLTH`, `HRESCH`, `MARKT`, `HLEGAL`, `CAREMGT` |
+//! | `rules[].classes`, `checklists[].classes`, `break_glass.classes` | [`DataClass`] | `demographics`, `contact`, `coverage`, `billing`, `appointments`, `vitals`, `clinical-notes`, `lab-results`, `medications`, `problems`; or a FHIR resource type (`MedicationRequest`) or MIME type (`application/pdf`) |
+//! | `rules[].labels`, `sensitive_labels`, `break_glass.overridable_labels` | [`SecurityLabel`] (HL7 ActCode) | `ETH`, `PSY`, `PSYTHPN`, `HIV`, `SDV`, `SEX`, `STD`, `GDIS`; or another upper-case HL7 code (`SPI`) |
+//! | `rules[].channels`, `checklists[].channels` | [`AccessChannel`] | `in-person`, `voice` (`phone` is still read), `portal`, `sms`, `email`, `postal`, `internal` |
+//! | `rules[].max_confidentiality` | [`Confidentiality`] (HL7) | `N`, `R`, `V` |
+//! | `rules[].obligations` | [`ObligationSpec`] | `{"mask": {"field": …, "keep_last": n}}`, `"notify-patient"`, `"post-hoc-review"`, `"log-disclosure"`, `"audit"` |
+//! | `rules[].obligations[].mask.field` | [`MaskField`] | `identifier`, `phone`, `email`, `address`, `birth-date` |
+//! | `rules[].break_glass` | [`BreakGlassOverride`] | `overridable` (default), `never` |
+//! | `checklists[].require[][]` | [`VerificationStep`] | `name`, `date-of-birth`, `postcode`, `identifier-last4`, `one-time-code`, `photo-id`, `call-back`, `proxy-authorisation` |
 
 use crate::decision::{MaskField, Obligation};
 use crate::error::{ConsentError, PolicyProblem, ProblemKind};
@@ -724,4 +746,38 @@ fn covers(outer: &Rule, inner: &Rule) -> bool {
             inner.channels.is_subset(outer.channels),
         )
         && outer.max_confidentiality >= inner.max_confidentiality
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The module docs' table of codes names every code of every vocabulary a policy reads.
+    #[test]
+    fn the_code_table_lists_every_code() {
+        let source = include_str!("policy.rs");
+        let docs: String = source
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let all = [
+            ActorKind::CODES,
+            Action::CODES,
+            Purpose::CODES,
+            DataClass::CODES,
+            SecurityLabel::CODES,
+            AccessChannel::CODES,
+            VerificationStep::CODES,
+        ];
+        for code in all.iter().flat_map(|c| c.iter()) {
+            assert!(
+                docs.contains(&format!("`{code}`")),
+                "`{code}` missing from the table"
+            );
+        }
+        for c in Confidentiality::ALL {
+            assert!(docs.contains(&format!("`{}`", c.code())));
+        }
+    }
 }

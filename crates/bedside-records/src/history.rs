@@ -220,6 +220,46 @@ impl RecordEdit {
 }
 
 /// Keeps every version of every patient record, and the change requests.
+///
+/// Every change names its [`Actor`], a reason and the instant `at` it takes effect; the
+/// registry reads no clock. Staff edits apply at once; a patient's identity change waits for
+/// staff approval.
+///
+/// ```
+/// use bedside_core::{Actor, IdGeneratorExt, ManualClock, PartialDate, SeededIdGenerator, Sensitive, Timestamp};
+/// use bedside_records::{HumanName, NameUse, Patient, PatientRegistry, RecordEdit, RegistryError};
+/// use std::sync::Arc;
+///
+/// let at: Timestamp = "2026-03-01T09:00:00Z".parse()?;
+/// let ids = Arc::new(SeededIdGenerator::new(Arc::new(ManualClock::new(at)), 7));
+/// let mut registry = PatientRegistry::new(ids.clone());
+/// let mut patient = Patient::new(ids.generate());
+/// patient.names.push(HumanName::new(NameUse::Official, &["Ada"], "Byron"));
+/// patient.birth_date = Some(Sensitive::new(PartialDate::Year(1985)));
+/// let id = patient.id;
+/// registry.register(patient, &Actor::system("front-desk"), "walk-in", at)?;
+///
+/// // The patient asks to change their surname: it waits for staff.
+/// let mut edited = registry.current(id).ok_or("registered")?.clone();
+/// edited.names[0] = HumanName::new(NameUse::Official, &["Ada"], "Lovelace");
+/// let me = Actor::Patient { patient: id };
+/// let outcome = registry.update(RecordEdit::new(id, 1, edited.clone(), "married"), &me, at)?;
+/// assert_eq!(outcome.applied, None);
+/// let request = outcome.pending.ok_or("pending")?;
+///
+/// // Staff approve it as version 2; a writer still working from version 1 now gets a conflict.
+/// # let staff = Actor::Staff(bedside_core::Staff {
+/// #     id: ids.generate(), roles: vec![bedside_core::Role::RECEPTION],
+/// #     organisation: bedside_core::OrganisationId::from_uuid(uuid::Uuid::nil()), provider: None,
+/// # });
+/// assert_eq!(registry.approve(request, &staff, "certificate seen", at)?, 2);
+/// assert_eq!(registry.diff(id, 1, 2)?, ["names[0].family"]);
+/// assert!(matches!(
+///     registry.update(RecordEdit::new(id, 1, edited, "again"), &staff, at),
+///     Err(RegistryError::Conflict { current: 2, .. })
+/// ));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct PatientRegistry {
     pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) records: BTreeMap<PatientId, Vec<Version>>,

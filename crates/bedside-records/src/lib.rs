@@ -66,6 +66,32 @@
 //! assert_eq!(&back.value, current);
 //! Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Persistence
+//!
+//! - [`PatientRegistry`]: [`PatientRegistry::snapshot`] gives a [`RegistrySnapshot`] (every
+//!   patient with their whole version history, every change request; plain serde data, patients
+//!   by id) and [`PatientRegistry::restore`] takes it back, checking the registry's invariants
+//!   (numbering, time order, each version holding its patient's record) and refusing a damaged
+//!   snapshot with [`RegistryError::InvalidSnapshot`].
+//! - [`Patient`], [`ClinicalEntry`] and the other model types derive serde; FHIR R4 JSON
+//!   ([`fhir`]) is the interchange form.
+//! - [`matching::LinkRegistry`] derives serde (links and their history are its whole state).
+//! - [`matching::MatchIndex`] and [`search::PatientIndex`] are derived caches: rebuild them from
+//!   the registry's current records after a restore rather than storing them.
+//!
+//! # Attribution
+//!
+//! Every change a person makes takes the acting [`bedside_core::Actor`] and the instant `at`,
+//! kept on the version, request or link event: [`PatientRegistry::register`],
+//! [`PatientRegistry::update`], [`PatientRegistry::approve`], [`PatientRegistry::reject`],
+//! [`matching::LinkRegistry::link`] and [`matching::LinkRegistry::unlink`]. These mutations take
+//! no actor:
+//!
+//! - [`matching::MatchIndex::upsert`] / `remove` and [`search::PatientIndex::upsert`] / `remove`:
+//!   derived caches over records whose changes the registry already attributes.
+//! - [`Patient::set_preference`] and [`GeneralPractitioners::set_primary_provider`]: edits of a
+//!   record value not yet stored; storing it through the registry attributes the change.
 
 pub mod clinical;
 pub mod error;

@@ -166,14 +166,14 @@ pub fn validate(patient: &Patient, now: Timestamp) -> Report {
         None => r.error(ProblemKind::Required, "patient.birthDate"),
         Some(b) => check_birth(r, *b.expose(), today, "patient.birthDate"),
     }
-    if let (Some(Deceased::At(d)), Some(b)) = (&patient.deceased, &patient.birth_date) {
-        if let Some(death) = time::partial_date(d) {
-            if death.latest() < b.expose().earliest() {
-                r.error(ProblemKind::DeathBeforeBirth, "patient.deceasedDateTime");
-            }
-            if death.earliest() > today {
-                r.error(ProblemKind::FutureDate, "patient.deceasedDateTime");
-            }
+    if let (Some(Deceased::At(d)), Some(b)) = (&patient.deceased, &patient.birth_date)
+        && let Some(death) = time::partial_date(d)
+    {
+        if death.latest() < b.expose().earliest() {
+            r.error(ProblemKind::DeathBeforeBirth, "patient.deceasedDateTime");
+        }
+        if death.earliest() > today {
+            r.error(ProblemKind::FutureDate, "patient.deceasedDateTime");
         }
     }
 
@@ -540,7 +540,7 @@ fn luhn_valid(digits: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Medicare Beneficiary Identifier format: 11 characters (dashes allowed at positions 4 and
