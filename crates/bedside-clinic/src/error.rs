@@ -74,6 +74,15 @@ pub enum StoreError {
     /// Occurs when SQLite reports an error.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Occurs when PostgreSQL reports an error: its SQLSTATE and primary message (the DETAIL
+    /// line, which may quote row values, is dropped).
+    #[error("postgres {code}: {message}")]
+    Postgres {
+        /// SQLSTATE (`23505` …) or `connection`.
+        code: String,
+        /// The server's primary message.
+        message: String,
+    },
     /// Occurs when a stored row cannot be decoded.
     #[error("corrupt row in `{table}`: {message}")]
     Corrupt {

@@ -76,7 +76,10 @@ mod chain;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use chain::{BatchHasher, ChainTip, judge, seal_genesis, walk};
+pub(crate) use chain::{
+    BatchHasher, BatchRow, CHAINED, ChainTip, Record, RecordSource, TableStream, Walk, judge,
+    seal_genesis, walk, walk_streams,
+};
 
 /// The secret that signs checkpoints. `Debug` does not print it.
 ///
@@ -616,7 +619,7 @@ impl fmt::Display for BreakReason {
 }
 
 impl ChainBreak {
-    fn new(first_bad_batch: u64, last_good_batch: Option<u64>, reason: BreakReason) -> Self {
+    pub(crate) fn new(first_bad_batch: u64, last_good_batch: Option<u64>, reason: BreakReason) -> Self {
         Self {
             first_bad_batch,
             last_good_batch,

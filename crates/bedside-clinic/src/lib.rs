@@ -44,6 +44,7 @@ pub mod http;
 pub mod integrity;
 pub mod limits;
 pub mod notify;
+pub mod pgtest;
 pub mod seed;
 pub mod store;
 
@@ -51,4 +52,4 @@ pub use auth::Principal;
 pub use clinic::{Clinic, ClinicConfig, Command, PaymentRequest, Registration, SlotSearch};
 pub use error::{ClinicError, StoreError};
 pub use notify::{FileNotifier, LogNotifier, MemoryNotifier, Notifier};
-pub use store::{Durability, SqliteStore, Store};
+pub use store::{Durability, PostgresStore, SqliteStore, Store};

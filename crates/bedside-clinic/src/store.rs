@@ -19,6 +19,10 @@ use crate::integrity::{
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::path::Path;
 
+mod postgres;
+
+pub use postgres::{PG_SCHEMA_VERSION, PostgresStore};
+
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: i64 = 3;
 
@@ -374,7 +378,7 @@ impl SqliteStore {
 }
 
 /// The checkpoint written before the commit that moves the chain from `from` to `to`.
-fn announcement(from: &ChainTip, to: &ChainTip) -> Checkpoint {
+pub(crate) fn announcement(from: &ChainTip, to: &ChainTip) -> Checkpoint {
     Checkpoint {
         confirmed: from.point(),
         pending: Some(to.point()),
@@ -397,14 +401,14 @@ fn keyed<'b>(
 }
 
 /// The chained part of a batch, ready to write.
-struct Chained<'b> {
-    command: Option<&'b (String, String, String)>,
-    audit: Vec<(i64, &'b str)>,
-    reviews: Vec<(i64, &'b str)>,
+pub(crate) struct Chained<'b> {
+    pub(crate) command: Option<&'b (String, String, String)>,
+    pub(crate) audit: Vec<(i64, &'b str)>,
+    pub(crate) reviews: Vec<(i64, &'b str)>,
 }
 
 impl<'b> Chained<'b> {
-    fn of(batch: &'b Batch) -> Result<Self, StoreError> {
+    pub(crate) fn of(batch: &'b Batch) -> Result<Self, StoreError> {
         Ok(Self {
             command: batch.command.as_ref(),
             audit: keyed("audit", &batch.audit)?,
@@ -412,12 +416,12 @@ impl<'b> Chained<'b> {
         })
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.command.is_none() && self.audit.is_empty() && self.reviews.is_empty()
     }
 
     /// The batch digest, over exactly the rows [`Chained::insert`] writes.
-    fn digest(&self) -> Hash {
+    pub(crate) fn digest(&self) -> Hash {
         let mut hasher = integrity::BatchHasher::new();
         if let Some((at, kind, body)) = self.command {
             hasher.command(at.as_bytes(), kind.as_bytes(), body.as_bytes());
@@ -452,7 +456,7 @@ impl<'b> Chained<'b> {
     }
 }
 
-fn corrupt(table: &'static str, message: impl Into<String>) -> StoreError {
+pub(crate) fn corrupt(table: &'static str, message: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
         table,
         message: message.into(),

@@ -116,14 +116,14 @@ impl ChainTip {
     }
 }
 
-const CHAINED: [ChainedTable; 3] = [
+pub(crate) const CHAINED: [ChainedTable; 3] = [
     ChainedTable::Commands,
     ChainedTable::Audit,
     ChainedTable::Reviews,
 ];
 
 impl ChainedTable {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ChainedTable::Commands => "commands",
             ChainedTable::Audit => "audit",
@@ -152,30 +152,25 @@ impl ChainedTable {
 
 /// One stored row of a chained table. A text that is not stored as text is `None`: the
 /// application never writes one, so the batch then fails its digest.
-struct Record {
-    batch: i64,
-    key: i64,
-    texts: [Option<Vec<u8>>; 3],
+pub(crate) struct Record {
+    pub(crate) batch: i64,
+    pub(crate) key: i64,
+    pub(crate) texts: [Option<Vec<u8>>; 3],
 }
 
-/// The rows of one chained table in `(batch, key)` order, consumed batch by batch.
-struct TableStream<'s> {
-    table: ChainedTable,
-    rows: Rows<'s>,
-    peeked: Option<Record>,
+/// Where a [`TableStream`] reads its rows from, in `(batch, key)` order: SQLite rows, or a
+/// PostgreSQL cursor. `C` is whatever the source needs to read (a transaction).
+pub(crate) trait RecordSource<C: ?Sized> {
+    /// The next row, or `None` at the end.
+    fn next_record(&mut self, ctx: &mut C) -> Result<Option<Record>, StoreError>;
 }
 
-impl<'s> TableStream<'s> {
-    fn new(table: ChainedTable, rows: Rows<'s>) -> Self {
-        Self {
-            table,
-            rows,
-            peeked: None,
-        }
-    }
+/// SQLite rows of one chained table's [`ChainedTable::select`].
+struct SqliteRows<'s>(Rows<'s>);
 
-    fn next_record(&mut self) -> Result<Option<Record>, StoreError> {
-        let Some(row) = self.rows.next()? else {
+impl RecordSource<()> for SqliteRows<'_> {
+    fn next_record(&mut self, _: &mut ()) -> Result<Option<Record>, StoreError> {
+        let Some(row) = self.0.next()? else {
             return Ok(None);
         };
         let width = row.as_ref().column_count().saturating_sub(2);
@@ -191,13 +186,38 @@ impl<'s> TableStream<'s> {
             texts,
         }))
     }
+}
+
+/// The rows of one chained table in `(batch, key)` order, consumed batch by batch.
+pub(crate) struct TableStream<S> {
+    table: ChainedTable,
+    source: S,
+    peeked: Option<Record>,
+}
+
+impl<S> TableStream<S> {
+    pub(crate) fn new(table: ChainedTable, source: S) -> Self {
+        Self {
+            table,
+            source,
+            peeked: None,
+        }
+    }
 
     /// Feeds the rows of batch `seq` to `hasher`; `false` when one of them is malformed.
-    fn hash_batch(&mut self, seq: i64, hasher: &mut BatchHasher) -> Result<bool, StoreError> {
+    fn hash_batch<C: ?Sized>(
+        &mut self,
+        ctx: &mut C,
+        seq: i64,
+        hasher: &mut BatchHasher,
+    ) -> Result<bool, StoreError>
+    where
+        S: RecordSource<C>,
+    {
         let mut well_formed = true;
         loop {
             if self.peeked.is_none() {
-                self.peeked = self.next_record()?;
+                self.peeked = self.source.next_record(ctx)?;
             }
             let Some(record) = &self.peeked else {
                 return Ok(well_formed);
@@ -213,6 +233,13 @@ impl<'s> TableStream<'s> {
             self.peeked = None;
         }
     }
+}
+
+/// One row of the `batches` table; a value not stored as text is `None`.
+pub(crate) struct BatchRow {
+    pub(crate) seq: i64,
+    pub(crate) digest: Option<String>,
+    pub(crate) head: Option<String>,
 }
 
 fn feed(table: ChainedTable, record: &Record, hasher: &mut BatchHasher) -> bool {
@@ -231,11 +258,6 @@ fn feed(table: ChainedTable, record: &Record, hasher: &mut BatchHasher) -> bool 
         }
         _ => false,
     }
-}
-
-/// Whether a stored value is exactly the text `expected`.
-fn text_is(value: ValueRef<'_>, expected: &str) -> bool {
-    matches!(value, ValueRef::Text(t) if t == expected.as_bytes())
 }
 
 /// What re-reading the database found.
@@ -261,12 +283,43 @@ pub(crate) fn walk(conn: &Connection, probe_lengths: &[u64]) -> Result<Walk, Sto
     let mut audit = tx.prepare(ChainedTable::Audit.select())?;
     let mut reviews = tx.prepare(ChainedTable::Reviews.select())?;
     let mut streams = [
-        TableStream::new(ChainedTable::Commands, commands.query([])?),
-        TableStream::new(ChainedTable::Audit, audit.query([])?),
-        TableStream::new(ChainedTable::Reviews, reviews.query([])?),
+        TableStream::new(ChainedTable::Commands, SqliteRows(commands.query([])?)),
+        TableStream::new(ChainedTable::Audit, SqliteRows(audit.query([])?)),
+        TableStream::new(ChainedTable::Reviews, SqliteRows(reviews.query([])?)),
     ];
     let mut batches = tx.prepare("SELECT seq, digest, head FROM batches ORDER BY seq")?;
     let mut rows = batches.query([])?;
+    let text = |v: ValueRef<'_>| match v {
+        ValueRef::Text(t) => String::from_utf8(t.to_vec()).ok(),
+        _ => None,
+    };
+    let mut next_batch = || -> Result<Option<BatchRow>, StoreError> {
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        Ok(Some(BatchRow {
+            seq: row.get(0)?,
+            digest: text(row.get_ref(1)?),
+            head: text(row.get_ref(2)?),
+        }))
+    };
+    let mut walked = walk_streams(&mut (), &mut streams, &mut next_batch, probe_lengths)?;
+    walked.stored = u64::try_from(stored).unwrap_or(0);
+    if walked.broken.is_none() {
+        walked.broken = unchained(&tx, walked.tip.batches)?;
+    }
+    Ok(walked)
+}
+
+/// The store-independent part of [`walk`]: recompute every batch digest and head from the
+/// streamed rows, stopping at the first break. `stored` is left 0 and the unchained-rows check
+/// to the caller.
+pub(crate) fn walk_streams<C: ?Sized, S: RecordSource<C>>(
+    ctx: &mut C,
+    streams: &mut [TableStream<S>; 3],
+    next_batch: &mut dyn FnMut() -> Result<Option<BatchRow>, StoreError>,
+    probe_lengths: &[u64],
+) -> Result<Walk, StoreError> {
     let mut tip = ChainTip::EMPTY;
     let mut probes: Vec<ChainTip> = Vec::new();
     let mut broken = None;
@@ -274,10 +327,9 @@ pub(crate) fn walk(conn: &Connection, probe_lengths: &[u64]) -> Result<Walk, Sto
         if probe_lengths.contains(&tip.batches) {
             probes.push(tip);
         }
-        let Some(row) = rows.next()? else { break };
+        let Some(row) = next_batch()? else { break };
         let last_good = tip.batches.checked_sub(1);
-        let seq: i64 = row.get(0)?;
-        match u64::try_from(seq) {
+        match u64::try_from(row.seq) {
             Ok(s) if s == tip.batches => {}
             found => {
                 let reason = match found {
@@ -290,28 +342,25 @@ pub(crate) fn walk(conn: &Connection, probe_lengths: &[u64]) -> Result<Walk, Sto
         }
         let mut hasher = BatchHasher::new();
         let mut well_formed = true;
-        for stream in &mut streams {
-            well_formed &= stream.hash_batch(seq, &mut hasher)?;
+        for stream in streams.iter_mut() {
+            well_formed &= stream.hash_batch(ctx, row.seq, &mut hasher)?;
         }
         let digest = hasher.finish();
-        if !well_formed || !text_is(row.get_ref(1)?, &hex(&digest)) {
+        if !well_formed || row.digest.as_deref() != Some(hex(&digest).as_str()) {
             let reason = BreakReason::DigestMismatch;
             broken = Some(ChainBreak::new(tip.batches, last_good, reason));
             break;
         }
         let next = tip.append(&digest);
-        if !text_is(row.get_ref(2)?, &hex(&next.head)) {
+        if row.head.as_deref() != Some(hex(&next.head).as_str()) {
             let reason = BreakReason::HeadMismatch;
             broken = Some(ChainBreak::new(tip.batches, last_good, reason));
             break;
         }
         tip = next;
     }
-    if broken.is_none() {
-        broken = unchained(&tx, tip.batches)?;
-    }
     Ok(Walk {
-        stored: u64::try_from(stored).unwrap_or(0),
+        stored: 0,
         tip,
         probes,
         broken,
@@ -354,7 +403,7 @@ pub(crate) fn seal_genesis(tx: &Connection) -> Result<Option<ChainTip>, StoreErr
         let mut stmt = tx.prepare(table.select())?;
         // A malformed legacy row is left out here and fails batch 0's digest at verification,
         // which is the report it deserves.
-        TableStream::new(table, stmt.query([])?).hash_batch(0, &mut hasher)?;
+        TableStream::new(table, SqliteRows(stmt.query([])?)).hash_batch(&mut (), 0, &mut hasher)?;
     }
     let digest = hasher.finish();
     let tip = ChainTip::EMPTY.append(&digest);

@@ -1,0 +1,607 @@
+//! [`PostgresStore`]: the [`Store`] port on PostgreSQL, for clinics that outgrow one file.
+//!
+//! The tables are the SQLite store's (command journal, audit, review queue, batch chain,
+//! outbox, tokens, meta) in PostgreSQL types, with the same batch chain and the same
+//! announce → commit → confirm protocol against the [`Anchor`]. Every commit runs under a
+//! cluster-wide advisory lock held from the announcement to the confirmation, so writers on
+//! several processes append to **one** chain in one order: the batch and command sequence
+//! numbers are assigned inside that lock from the database (`MAX + 1`), never from a counter
+//! in memory, and their primary keys make a second writer of the same number fail rather than
+//! fork the chain.
+//!
+//! The client is the blocking [`postgres`] crate (the synchronous face of `tokio-postgres`,
+//! same maintainers): the store port is synchronous, like `rusqlite`, and the backend calls it
+//! from blocking threads, never from the async runtime.
+
+use super::{
+    Batch, Chained, Durability, Loaded, OutboxMessage, Store, TokenRow, announcement, corrupt,
+};
+use crate::error::StoreError;
+use crate::integrity::{
+    self, Anchor, BatchRow, CHAINED, ChainKey, ChainReport, ChainTip, ChainedTable, Checkpoint,
+    Record, RecordSource, TableStream,
+};
+use postgres::{Client, NoTls, Transaction};
+
+/// The newest PostgreSQL schema version this build knows.
+pub const PG_SCHEMA_VERSION: i64 = 1;
+
+/// PostgreSQL migrations; `PG_MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
+/// Never edit a released migration: append a new one.
+const PG_MIGRATIONS: [&str; 1] = ["
+    CREATE TABLE batches (seq BIGINT PRIMARY KEY, digest TEXT NOT NULL, head TEXT NOT NULL);
+    CREATE TABLE commands (
+        seq BIGINT PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
+        batch BIGINT
+    );
+    CREATE INDEX commands_batch ON commands (batch, seq);
+    CREATE TABLE audit (seq BIGINT PRIMARY KEY, entry TEXT NOT NULL, batch BIGINT);
+    CREATE INDEX audit_batch ON audit (batch, seq);
+    CREATE TABLE reviews (audit_seq BIGINT PRIMARY KEY, justification TEXT NOT NULL, batch BIGINT);
+    CREATE INDEX reviews_batch ON reviews (batch, audit_seq);
+    CREATE TABLE outbox (
+        id BIGSERIAL PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        send_at TEXT NOT NULL,
+        patient TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (status, send_at);
+    CREATE INDEX outbox_patient ON outbox (patient);
+    CREATE INDEX outbox_purpose ON outbox (purpose) WHERE status = 'pending';
+    CREATE TABLE tokens (hash TEXT PRIMARY KEY, principal TEXT NOT NULL, expires_at TEXT NOT NULL);
+"];
+
+/// Advisory lock keys (arbitrary constants, "bedside" in ASCII plus a purpose digit).
+const MIGRATE_LOCK: i64 = 0x6265_6473_6964_6501;
+const WRITE_LOCK: i64 = 0x6265_6473_6964_6502;
+
+/// Rows fetched per round trip while verifying the chain.
+const FETCH: usize = 2_000;
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        // The server's DETAIL line may quote row values (a duplicate key's value): keep only
+        // the SQLSTATE and the primary message.
+        match e.as_db_error() {
+            Some(db) => StoreError::Postgres {
+                code: db.code().code().to_string(),
+                message: db.message().to_string(),
+            },
+            None => StoreError::Postgres {
+                code: "connection".into(),
+                message: if e.is_closed() {
+                    "connection closed".into()
+                } else {
+                    "client or connection error".into()
+                },
+            },
+        }
+    }
+}
+
+/// PostgreSQL store. Any number of processes may open the same database: commits are
+/// serialised by an advisory lock and numbered from the database.
+pub struct PostgresStore {
+    client: Client,
+    anchor: Box<dyn Anchor>,
+    key: ChainKey,
+    /// The head after this store's last commit or the last head it read.
+    tip: ChainTip,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("batches", &self.tip.batches)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:port/db`), applies pending migrations, and
+    /// keeps the checkpoint in `anchor` signed with `key`. Every process serving the same
+    /// database must share the anchor (a file on shared storage, for example) and the key.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the server cannot be reached, a migration fails, or the database
+    /// was written by a newer schema.
+    pub fn connect(
+        url: &str,
+        durability: Durability,
+        anchor: Box<dyn Anchor>,
+        key: ChainKey,
+    ) -> Result<Self, StoreError> {
+        let mut client = Client::connect(url, NoTls)?;
+        let sync = match durability {
+            Durability::Normal => "off",
+            Durability::Full => "on",
+        };
+        client.batch_execute(&format!("SET synchronous_commit = {sync}"))?;
+        let mut store = PostgresStore {
+            client,
+            anchor,
+            key,
+            tip: ChainTip::EMPTY,
+        };
+        store.migrate()?;
+        store.tip = read_tip(&mut store.client)?;
+        Ok(store)
+    }
+
+    /// The schema version of the database.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be read.
+    pub fn schema_version(&mut self) -> Result<i64, StoreError> {
+        let row = self
+            .client
+            .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?;
+        match row {
+            None => Ok(0),
+            Some(r) => r
+                .get::<_, String>(0)
+                .parse()
+                .map_err(|_| corrupt("meta", "schema_version is not a number")),
+        }
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        // Several nodes may start at once: one migrates, the others wait and then see it done.
+        self.client
+            .execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])?;
+        let result = self.migrate_locked();
+        let unlocked = self
+            .client
+            .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK]);
+        result?;
+        unlocked?;
+        Ok(())
+    }
+
+    fn migrate_locked(&mut self) -> Result<(), StoreError> {
+        self.client.batch_execute(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        )?;
+        let found = self.schema_version()?;
+        if found > PG_SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found,
+                supported: PG_SCHEMA_VERSION,
+            });
+        }
+        for (index, sql) in PG_MIGRATIONS.iter().enumerate() {
+            let to = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1);
+            if to <= found {
+                continue;
+            }
+            let mut tx = self.client.transaction()?;
+            tx.batch_execute(sql)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&to.to_string()],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Writes `batch` with the write lock held (announce, commit, confirm).
+    fn commit_locked(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        let chained = Chained::of(batch)?;
+        // Another process may have committed since this one last looked: the chain continues
+        // from the database's head, not from memory.
+        let tip = read_tip(&mut self.client)?;
+        let link = if chained.is_empty() {
+            None
+        } else {
+            let seq = i64::try_from(tip.batches)
+                .map_err(|_| corrupt("batches", "sequence overflow"))?;
+            let digest = chained.digest();
+            let next = tip.append(&digest);
+            self.anchor
+                .write(&announcement(&tip, &next).sign(&self.key))?;
+            Some((seq, digest, next))
+        };
+        let mut tx = self.client.transaction()?;
+        insert_chained(&mut tx, &chained, link.as_ref().map(|(seq, _, _)| *seq))?;
+        if let Some((seq, digest, next)) = &link {
+            tx.execute(
+                "INSERT INTO batches (seq, digest, head) VALUES ($1, $2, $3)",
+                &[seq, &integrity::hex(digest), &integrity::hex(&next.head)],
+            )?;
+        }
+        write_operational(&mut tx, batch)?;
+        tx.commit()?;
+        match link {
+            Some((_, _, next)) => {
+                self.tip = next;
+                let confirmed = Checkpoint {
+                    confirmed: next.point(),
+                    pending: None,
+                };
+                // As in the SQLite store: a failed confirmation leaves an announcement that
+                // still accepts the database as it now is.
+                let _ = self.anchor.confirm(&confirmed.sign(&self.key));
+            }
+            None => self.tip = tip,
+        }
+        Ok(())
+    }
+}
+
+fn read_tip(client: &mut Client) -> Result<ChainTip, StoreError> {
+    let row = client.query_opt(
+        "SELECT seq, head FROM batches ORDER BY seq DESC LIMIT 1",
+        &[],
+    )?;
+    Ok(match row {
+        None => ChainTip::EMPTY,
+        Some(r) => ChainTip {
+            batches: u64::try_from(r.get::<_, i64>(0))
+                .unwrap_or(0)
+                .saturating_add(1),
+            head: integrity::parse_hash(r.get::<_, &str>(1)).unwrap_or(integrity::GENESIS_HEAD),
+        },
+    })
+}
+
+fn insert_chained(
+    tx: &mut Transaction<'_>,
+    chained: &Chained<'_>,
+    batch: Option<i64>,
+) -> Result<(), StoreError> {
+    if let Some((at, kind, body)) = chained.command {
+        tx.execute(
+            "INSERT INTO commands (seq, at, kind, body, batch)
+             VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM commands), $1, $2, $3, $4)",
+            &[at, kind, body, &batch],
+        )?;
+    }
+    if !chained.audit.is_empty() {
+        let stmt = tx.prepare("INSERT INTO audit (seq, entry, batch) VALUES ($1, $2, $3)")?;
+        for (seq, entry) in &chained.audit {
+            tx.execute(&stmt, &[seq, entry, &batch])?;
+        }
+    }
+    if !chained.reviews.is_empty() {
+        let stmt = tx.prepare(
+            "INSERT INTO reviews (audit_seq, justification, batch) VALUES ($1, $2, $3)",
+        )?;
+        for (seq, text) in &chained.reviews {
+            tx.execute(&stmt, &[seq, text, &batch])?;
+        }
+    }
+    Ok(())
+}
+
+fn write_operational(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), StoreError> {
+    // Withdraw first: a re-planned appointment withdraws its old reminders and queues new ones
+    // in the same batch.
+    for reference in &batch.withdraw {
+        if let Some(patient) = reference.strip_prefix("sms:") {
+            tx.execute(
+                "UPDATE outbox SET status = 'withdrawn'
+                 WHERE patient = $1 AND channel = 'sms' AND status = 'pending'",
+                &[&patient],
+            )?;
+        } else {
+            tx.execute(
+                "UPDATE outbox SET status = 'withdrawn' WHERE purpose = $1 AND status = 'pending'",
+                &[&format!("appointment-reminders:{reference}")],
+            )?;
+        }
+    }
+    if !batch.outbox.is_empty() {
+        let stmt = tx.prepare(
+            "INSERT INTO outbox (created_at, send_at, patient, purpose, channel, address, body, status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )?;
+        for m in &batch.outbox {
+            tx.execute(
+                &stmt,
+                &[
+                    &m.created_at,
+                    &m.send_at,
+                    &m.patient,
+                    &m.purpose,
+                    &m.channel,
+                    &m.address,
+                    &m.body,
+                    &m.status,
+                ],
+            )?;
+        }
+    }
+    for t in &batch.tokens {
+        tx.execute(
+            "INSERT INTO tokens (hash, principal, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (hash) DO UPDATE
+             SET principal = EXCLUDED.principal, expires_at = EXCLUDED.expires_at",
+            &[&t.hash, &t.principal, &t.expires_at],
+        )?;
+    }
+    Ok(())
+}
+
+/// A server-side cursor over one chained table, fetched [`FETCH`] rows at a time.
+struct Cursor {
+    name: &'static str,
+    width: usize,
+    buffered: std::collections::VecDeque<Record>,
+    done: bool,
+}
+
+impl Cursor {
+    fn open(tx: &mut Transaction<'_>, table: ChainedTable) -> Result<Self, StoreError> {
+        let (name, width, select) = match table {
+            ChainedTable::Commands => (
+                "walk_commands",
+                3,
+                "SELECT batch, seq, at, kind, body FROM commands
+                 WHERE batch IS NOT NULL ORDER BY batch, seq",
+            ),
+            ChainedTable::Audit => (
+                "walk_audit",
+                1,
+                "SELECT batch, seq, entry FROM audit WHERE batch IS NOT NULL ORDER BY batch, seq",
+            ),
+            ChainedTable::Reviews => (
+                "walk_reviews",
+                1,
+                "SELECT batch, audit_seq, justification FROM reviews
+                 WHERE batch IS NOT NULL ORDER BY batch, audit_seq",
+            ),
+        };
+        tx.batch_execute(&format!("DECLARE {name} NO SCROLL CURSOR FOR {select}"))?;
+        Ok(Cursor {
+            name,
+            width,
+            buffered: Default::default(),
+            done: false,
+        })
+    }
+}
+
+impl<'c> RecordSource<&std::cell::RefCell<Transaction<'c>>> for Cursor {
+    fn next_record(
+        &mut self,
+        tx: &mut &std::cell::RefCell<Transaction<'c>>,
+    ) -> Result<Option<Record>, StoreError> {
+        if self.buffered.is_empty() && !self.done {
+            let rows = tx.borrow_mut().query(&format!("FETCH {FETCH} FROM {}", self.name), &[])?;
+            self.done = rows.len() < FETCH;
+            for row in rows {
+                let mut texts = [None, None, None];
+                for (i, slot) in texts.iter_mut().enumerate().take(self.width) {
+                    *slot = row.get::<_, Option<String>>(i + 2).map(String::into_bytes);
+                }
+                self.buffered.push_back(Record {
+                    batch: row.get(0),
+                    key: row.get(1),
+                    texts,
+                });
+            }
+        }
+        Ok(self.buffered.pop_front())
+    }
+}
+
+impl Store for PostgresStore {
+    fn load(&mut self) -> Result<Loaded, StoreError> {
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let mut loaded = Loaded::default();
+        for r in tx.query("SELECT at, kind, body FROM commands ORDER BY seq", &[])? {
+            loaded.commands.push((r.get(0), r.get(1), r.get(2)));
+        }
+        for r in tx.query("SELECT entry FROM audit ORDER BY seq", &[])? {
+            loaded.audit.push(r.get(0));
+        }
+        for r in tx.query(
+            "SELECT audit_seq, justification FROM reviews ORDER BY audit_seq",
+            &[],
+        )? {
+            let seq = u64::try_from(r.get::<_, i64>(0))
+                .map_err(|_| corrupt("reviews", "negative sequence"))?;
+            loaded.reviews.push((seq, r.get(1)));
+        }
+        tx.commit()?;
+        Ok(loaded)
+    }
+
+    fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
+        let result = self.commit_locked(batch);
+        let unlocked = self
+            .client
+            .execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK]);
+        result?;
+        unlocked?;
+        Ok(())
+    }
+
+    fn token(&mut self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT hash, principal, expires_at FROM tokens WHERE hash = $1",
+                &[&hash],
+            )?
+            .map(|r| TokenRow {
+                hash: r.get(0),
+                principal: r.get(1),
+                expires_at: r.get(2),
+            }))
+    }
+
+    fn outbox(
+        &mut self,
+        status: Option<&str>,
+        patient: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.client.query(
+            "SELECT id, created_at, send_at, patient, purpose, channel, address, body, status
+             FROM outbox
+             WHERE ($1::TEXT IS NULL OR status = $1) AND ($2::TEXT IS NULL OR patient = $2)
+             ORDER BY send_at, id LIMIT $3",
+            &[&status, &patient, &limit],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| OutboxMessage {
+                id: r.get(0),
+                created_at: r.get(1),
+                send_at: r.get(2),
+                patient: r.get(3),
+                purpose: r.get(4),
+                channel: r.get(5),
+                address: r.get(6),
+                body: r.get(7),
+                status: r.get(8),
+            })
+            .collect())
+    }
+
+    fn mark_sent(&mut self, ids: &[i64], at: &str) -> Result<(), StoreError> {
+        self.client.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = $2
+             WHERE id = ANY($1) AND status = 'pending'",
+            &[&ids, &at],
+        )?;
+        Ok(())
+    }
+
+    fn meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .client
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?
+            .map(|r| r.get(0)))
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.client.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            &[&key, &value],
+        )?;
+        Ok(())
+    }
+
+    fn verify_chain(&mut self) -> Result<ChainReport, StoreError> {
+        let anchored = match self.anchor.read() {
+            Ok(found) => Ok(found),
+            Err(StoreError::Corrupt { .. }) => Err(integrity::BreakReason::MalformedAnchor),
+            Err(e) => return Err(e),
+        };
+        let mut probes = vec![self.tip.batches];
+        if let Ok(Some(signed)) = &anchored {
+            probes.push(signed.checkpoint.confirmed.batches);
+            probes.extend(signed.checkpoint.pending.as_ref().map(|p| p.batches));
+        }
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let stored: i64 = tx.query_one("SELECT COUNT(*) FROM batches", &[])?.get(0);
+        let mut streams = [
+            TableStream::new(ChainedTable::Commands, Cursor::open(&mut tx, ChainedTable::Commands)?),
+            TableStream::new(ChainedTable::Audit, Cursor::open(&mut tx, ChainedTable::Audit)?),
+            TableStream::new(ChainedTable::Reviews, Cursor::open(&mut tx, ChainedTable::Reviews)?),
+        ];
+        tx.batch_execute(
+            "DECLARE walk_batches NO SCROLL CURSOR FOR SELECT seq, digest, head FROM batches ORDER BY seq",
+        )?;
+        let mut pending: std::collections::VecDeque<BatchRow> = Default::default();
+        let mut exhausted = false;
+        let tx_cell = std::cell::RefCell::new(tx);
+        let mut next_batch = || -> Result<Option<BatchRow>, StoreError> {
+            if pending.is_empty() && !exhausted {
+                let rows = tx_cell
+                    .borrow_mut()
+                    .query(&format!("FETCH {FETCH} FROM walk_batches"), &[])?;
+                exhausted = rows.len() < FETCH;
+                pending.extend(rows.into_iter().map(|r| BatchRow {
+                    seq: r.get(0),
+                    digest: r.get(1),
+                    head: r.get(2),
+                }));
+            }
+            Ok(pending.pop_front())
+        };
+        let mut ctx = &tx_cell;
+        let mut walk = integrity::walk_streams(&mut ctx, &mut streams, &mut next_batch, &probes)?;
+        drop(next_batch);
+        let mut tx = tx_cell.into_inner();
+        walk.stored = u64::try_from(stored).unwrap_or(0);
+        if walk.broken.is_none() {
+            walk.broken = unchained(&mut tx, walk.tip.batches)?;
+        }
+        tx.commit()?;
+        // Other processes advance the chain: judge against the newest head this process has
+        // seen, which is at least the one it last committed.
+        let remembered = if walk.tip.batches >= self.tip.batches {
+            walk.tip
+        } else {
+            self.tip
+        };
+        let broken = match walk.broken.clone() {
+            Some(inside) => Some(inside),
+            None => integrity::judge(&walk, anchored, &self.key, &remembered),
+        };
+        Ok(ChainReport {
+            batches: walk.stored,
+            head: integrity::hex(&walk.tip.head),
+            broken,
+        })
+    }
+
+    fn reanchor(&mut self) -> Result<(), StoreError> {
+        let tip = read_tip(&mut self.client)?;
+        let checkpoint = Checkpoint {
+            confirmed: tip.point(),
+            pending: None,
+        };
+        self.anchor.write(&checkpoint.sign(&self.key))?;
+        self.tip = tip;
+        Ok(())
+    }
+}
+
+/// Rows whose batch number is missing or names no batch.
+fn unchained(tx: &mut Transaction<'_>, batches: u64) -> Result<Option<integrity::ChainBreak>, StoreError> {
+    for table in CHAINED {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE batch IS NULL
+             OR batch NOT IN (SELECT seq FROM batches))",
+            table.name()
+        );
+        if tx.query_one(&sql, &[])?.get::<_, bool>(0) {
+            let reason = integrity::BreakReason::UnchainedRows { table };
+            return Ok(Some(integrity::ChainBreak::new(
+                batches,
+                batches.checked_sub(1),
+                reason,
+            )));
+        }
+    }
+    Ok(None)
+}
