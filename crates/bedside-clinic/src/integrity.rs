@@ -77,7 +77,7 @@ mod chain;
 mod tests;
 
 pub(crate) use chain::{
-    BatchHasher, BatchRow, CHAINED, ChainTip, Record, RecordSource, TableStream, Walk, judge,
+    BatchHasher, BatchRow, CHAINED, ChainTip, Record, RecordSource, TableStream, judge,
     seal_genesis, walk, walk_streams,
 };
 

@@ -1,0 +1,357 @@
+//! One contract for every store: the same cases run against SQLite and PostgreSQL.
+//!
+//! PostgreSQL comes from a throwaway cluster ([`bedside_clinic::pgtest::TempCluster`]); where it
+//! is not installed the PostgreSQL half skips with one line, unless
+//! `BEDSIDE_REQUIRE_POSTGRES=1` (set by `.ci/run`) makes that a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+use bedside_clinic::integrity::{BreakReason, ChainKey, MemoryAnchor};
+use bedside_clinic::pgtest::TempCluster;
+use bedside_clinic::store::{Batch, OutboxMessage, TokenRow};
+use bedside_clinic::{Durability, PostgresStore, SqliteStore, Store};
+use std::path::PathBuf;
+
+type Res = Result<(), Box<dyn std::error::Error>>;
+
+/// Where a contract case runs.
+enum Backend {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    fn open(&self, anchor: &MemoryAnchor) -> Result<Box<dyn Store>, Box<dyn std::error::Error>> {
+        let key = ChainKey::development();
+        Ok(match self {
+            Backend::Sqlite(path) => Box::new(SqliteStore::open_with(
+                path,
+                Durability::Normal,
+                Box::new(anchor.clone()),
+                key,
+            )?),
+            Backend::Postgres(url) => Box::new(PostgresStore::connect(
+                url,
+                Durability::Normal,
+                Box::new(anchor.clone()),
+                key,
+            )?),
+        })
+    }
+
+    /// Runs SQL behind the store's back (the attacker with database access).
+    fn tamper(&self, sql: &str) -> Res {
+        match self {
+            Backend::Sqlite(path) => {
+                rusqlite::Connection::open(path)?.execute_batch(sql)?;
+            }
+            Backend::Postgres(url) => {
+                postgres::Client::connect(url, postgres::NoTls)?.batch_execute(sql)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Backend::Sqlite(path) = self {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
+/// A case's databases; the cluster (if any) outlives the backends on it and stops at drop.
+/// (A cluster per test, not one per process: statics are never dropped, and a server left
+/// running after the tests is a leak.)
+struct Fixture {
+    backends: Vec<Backend>,
+    cluster: Option<TempCluster>,
+}
+
+fn cluster() -> Option<TempCluster> {
+    TempCluster::start_or_skip("the PostgreSQL store contract").unwrap()
+}
+
+/// Every backend available here, each on a fresh database.
+fn backends(case: &str) -> Fixture {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let mut backends = vec![Backend::Sqlite(
+        std::env::temp_dir().join(format!("bedside-contract-{case}-{id}.db")),
+    )];
+    let cluster = cluster();
+    if let Some(c) = &cluster {
+        backends.push(Backend::Postgres(c.create_database("contract").unwrap()));
+    }
+    Fixture { backends, cluster }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.backends.clear();
+        self.cluster.take();
+    }
+}
+
+fn message(patient: &str, purpose: &str, send_at: &str) -> OutboxMessage {
+    OutboxMessage {
+        id: 0,
+        created_at: "2026-06-01T09:00:00+00:00".into(),
+        send_at: send_at.into(),
+        patient: patient.into(),
+        purpose: purpose.into(),
+        channel: "sms".into(),
+        address: "+12125550100".into(),
+        body: "Reminder".into(),
+        status: "pending".into(),
+    }
+}
+
+fn command(n: u32) -> Batch {
+    Batch {
+        command: Some((
+            format!("2026-06-01T09:{:02}:00+00:00", n % 60),
+            "book".into(),
+            format!("{{\"n\":{n}}}"),
+        )),
+        audit: vec![(u64::from(n), format!("{{\"seq\":{n}}}"))],
+        ..Batch::default()
+    }
+}
+
+#[test]
+fn batches_read_back_in_order_and_the_chain_verifies() -> Res {
+    for b in &backends("order").backends {
+        let anchor = MemoryAnchor::new();
+        let mut store = b.open(&anchor)?;
+        assert!(store.load()?.commands.is_empty(), "{}", b.name());
+        assert!(store.verify_chain()?.is_intact(), "{}", b.name());
+        for n in 1..=25 {
+            store.commit(&command(n))?;
+        }
+        store.commit(&Batch {
+            reviews: vec![(25, "break-glass: unconscious patient".into())],
+            ..Batch::default()
+        })?;
+        let loaded = store.load()?;
+        assert_eq!(loaded.commands.len(), 25, "{}", b.name());
+        assert_eq!(loaded.commands[9].2, "{\"n\":10}", "{}", b.name());
+        assert_eq!(loaded.audit.len(), 25);
+        assert_eq!(loaded.reviews, vec![(25, "break-glass: unconscious patient".into())]);
+        let report = store.verify_chain()?;
+        assert!(report.is_intact(), "{}: {:?}", b.name(), report.broken);
+        assert_eq!(report.batches, 26, "{}", b.name());
+        // Reopened, the same rows and the same head.
+        drop(store);
+        let mut again = b.open(&anchor)?;
+        assert_eq!(again.load()?.commands.len(), 25);
+        let second = again.verify_chain()?;
+        assert!(second.is_intact(), "{}", b.name());
+        assert_eq!(second.head, report.head, "{}", b.name());
+    }
+    Ok(())
+}
+
+#[test]
+fn a_failing_batch_leaves_nothing() -> Res {
+    for b in &backends("atomic").backends {
+        let mut store = b.open(&MemoryAnchor::new())?;
+        store.commit(&command(1))?;
+        let bad = Batch {
+            command: Some(("t".into(), "k".into(), "{}".into())),
+            // Audit sequence 1 exists: the primary key refuses the batch half-way through.
+            audit: vec![(2, "a".into()), (1, "b".into())],
+            outbox: vec![message("p1", "notice", "2026-06-02T09:00:00+00:00")],
+            ..Batch::default()
+        };
+        assert!(store.commit(&bad).is_err(), "{}", b.name());
+        let loaded = store.load()?;
+        assert_eq!(loaded.commands.len(), 1, "{}", b.name());
+        assert_eq!(loaded.audit.len(), 1, "{}", b.name());
+        assert!(store.outbox(None, None, 10)?.is_empty(), "{}", b.name());
+        assert!(store.verify_chain()?.is_intact(), "{}", b.name());
+        // And the store goes on working.
+        store.commit(&command(2))?;
+        assert!(store.verify_chain()?.is_intact(), "{}", b.name());
+    }
+    Ok(())
+}
+
+#[test]
+fn outbox_tokens_and_meta_behave_alike() -> Res {
+    for b in &backends("operational").backends {
+        let mut store = b.open(&MemoryAnchor::new())?;
+        let appt = "0190aaaa-0000-7000-8000-000000000001";
+        store.commit(&Batch {
+            outbox: vec![
+                message("p1", &format!("appointment-reminders:{appt}"), "2026-06-03T09:00:00+00:00"),
+                message("p1", "notice", "2026-06-02T09:00:00+00:00"),
+                message("p2", "notice", "2026-06-04T09:00:00+00:00"),
+            ],
+            tokens: vec![TokenRow {
+                hash: "h1".into(),
+                principal: "{\"staff\":1}".into(),
+                expires_at: "2026-06-10T00:00:00+00:00".into(),
+            }],
+            ..Batch::default()
+        })?;
+        let all = store.outbox(Some("pending"), None, 10)?;
+        assert_eq!(all.len(), 3, "{}", b.name());
+        assert!(all.windows(2).all(|w| w[0].send_at <= w[1].send_at), "{}", b.name());
+        assert_eq!(store.outbox(None, Some("p2"), 10)?.len(), 1, "{}", b.name());
+        assert_eq!(store.outbox(None, None, 2)?.len(), 2, "{}", b.name());
+        // Withdrawing an appointment's reminders leaves the notices alone.
+        store.commit(&Batch {
+            withdraw: vec![appt.into()],
+            ..Batch::default()
+        })?;
+        assert_eq!(store.outbox(Some("withdrawn"), None, 10)?.len(), 1, "{}", b.name());
+        let first = store.outbox(Some("pending"), None, 1)?;
+        store.mark_sent(&[first[0].id], "2026-06-02T09:00:01+00:00")?;
+        assert_eq!(store.outbox(Some("sent"), None, 10)?.len(), 1, "{}", b.name());
+        // Marking again changes nothing.
+        store.mark_sent(&[first[0].id], "2026-06-02T09:00:02+00:00")?;
+        assert_eq!(store.outbox(Some("pending"), None, 10)?.len(), 1, "{}", b.name());
+        // `sms:<patient>` withdraws every pending SMS to that patient.
+        store.commit(&Batch {
+            withdraw: vec!["sms:p2".into()],
+            ..Batch::default()
+        })?;
+        assert!(store.outbox(Some("pending"), None, 10)?.is_empty(), "{}", b.name());
+
+        assert_eq!(store.token("h1")?.map(|t| t.principal).as_deref(), Some("{\"staff\":1}"));
+        assert_eq!(store.token("nope")?, None, "{}", b.name());
+        // A token is replaced, not duplicated.
+        store.commit(&Batch {
+            tokens: vec![TokenRow {
+                hash: "h1".into(),
+                principal: "{\"staff\":2}".into(),
+                expires_at: "2026-06-11T00:00:00+00:00".into(),
+            }],
+            ..Batch::default()
+        })?;
+        assert_eq!(store.token("h1")?.map(|t| t.principal).as_deref(), Some("{\"staff\":2}"));
+
+        assert_eq!(store.meta("k")?, None, "{}", b.name());
+        store.set_meta("k", "v1")?;
+        store.set_meta("k", "v2")?;
+        assert_eq!(store.meta("k")?.as_deref(), Some("v2"), "{}", b.name());
+        // Operational rows are not evidence: the chain is untouched by them.
+        assert!(store.verify_chain()?.is_intact(), "{}", b.name());
+    }
+    Ok(())
+}
+
+#[test]
+fn edits_behind_the_stores_back_are_reported() -> Res {
+    let cases: [(&str, &str, fn(&BreakReason) -> bool); 3] = [
+        (
+            "edited",
+            "UPDATE commands SET body = '{\"n\":999}' WHERE seq = 3",
+            |r| matches!(r, BreakReason::DigestMismatch),
+        ),
+        (
+            "tail",
+            "DELETE FROM commands WHERE batch = 9; DELETE FROM audit WHERE batch = 9;
+             DELETE FROM batches WHERE seq = 9",
+            |r| matches!(r, BreakReason::Truncated { .. }),
+        ),
+        (
+            "unchained",
+            "INSERT INTO audit (seq, entry, batch) VALUES (500, 'forged', NULL)",
+            |r| matches!(r, BreakReason::UnchainedRows { .. }),
+        ),
+    ];
+    for (name, sql, expected) in cases {
+        for b in &backends(name).backends {
+            let anchor = MemoryAnchor::new();
+            let mut store = b.open(&anchor)?;
+            for n in 1..=10 {
+                store.commit(&command(n))?;
+            }
+            drop(store);
+            b.tamper(sql)?;
+            let mut reopened = b.open(&anchor)?;
+            let report = reopened.verify_chain()?;
+            let reason = report.broken.as_ref().map(|x| x.reason.clone());
+            assert!(
+                reason.as_ref().is_some_and(expected),
+                "{} {name}: {reason:?}",
+                b.name()
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn two_processes_append_to_one_chain() -> Res {
+    // Only PostgreSQL serves several processes; SQLite is one writer by design.
+    let Some(c) = cluster() else { return Ok(()) };
+    let url = c.create_database("two_writers")?;
+    let _cluster = &c;
+    let b = Backend::Postgres(url);
+    let anchor = MemoryAnchor::new();
+    let mut first = b.open(&anchor)?;
+    let mut second = b.open(&anchor)?;
+    for n in 1..=20 {
+        let store = if n % 2 == 0 { &mut first } else { &mut second };
+        store.commit(&command(n))?;
+    }
+    let loaded = first.load()?;
+    assert_eq!(loaded.commands.len(), 20);
+    let bodies: Vec<_> = loaded.commands.iter().map(|c| c.2.clone()).collect();
+    let expected: Vec<_> = (1..=20).map(|n| format!("{{\"n\":{n}}}")).collect();
+    assert_eq!(bodies, expected, "one order, the commit order");
+    for store in [&mut first, &mut second] {
+        let report = store.verify_chain()?;
+        assert!(report.is_intact(), "{:?}", report.broken);
+        assert_eq!(report.batches, 20);
+    }
+    // Concurrent writers from threads: every batch lands once, the chain stays whole.
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let anchor = anchor.clone();
+            let url = match &b {
+                Backend::Postgres(u) => u.clone(),
+                Backend::Sqlite(_) => unreachable!(),
+            };
+            std::thread::spawn(move || -> Result<(), String> {
+                let mut s = PostgresStore::connect(
+                    &url,
+                    Durability::Normal,
+                    Box::new(anchor),
+                    ChainKey::development(),
+                )
+                .map_err(|e| e.to_string())?;
+                for i in 0..25 {
+                    let n = 1000 + t * 100 + i;
+                    let batch = Batch {
+                        command: Some(("t".into(), "k".into(), format!("{{\"n\":{n}}}"))),
+                        ..Batch::default()
+                    };
+                    s.commit(&batch).map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().map_err(|_| "writer panicked")??;
+    }
+    assert_eq!(first.load()?.commands.len(), 120);
+    let report = second.verify_chain()?;
+    assert!(report.is_intact(), "{:?}", report.broken);
+    assert_eq!(report.batches, 120);
+    Ok(())
+}
