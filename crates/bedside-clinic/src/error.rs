@@ -65,6 +65,10 @@ pub enum ClinicError {
     /// Occurs when the database fails; the command was not applied.
     #[error("storage failure")]
     Storage(#[from] StoreError),
+    /// Occurs when the request's worker failed (a bug); nothing half-applied is kept, since
+    /// commands are atomic.
+    #[error("internal error")]
+    Internal,
 }
 
 /// A failure of the persistence layer.
@@ -140,6 +144,7 @@ impl ClinicError {
             ClinicError::LimitReached { .. } => 429,
             ClinicError::PayloadTooLarge => 413,
             ClinicError::Storage(_) | ClinicError::Degraded => 503,
+            ClinicError::Internal => 500,
         }
     }
 
@@ -156,6 +161,7 @@ impl ClinicError {
             ClinicError::PayloadTooLarge => "payload_too_large",
             ClinicError::Storage(_) => "unavailable",
             ClinicError::Degraded => "degraded",
+            ClinicError::Internal => "internal",
         }
     }
 

@@ -169,6 +169,43 @@ fn gate_appointment(
     Ok(who)
 }
 
+/// Runs `f` on a blocking thread: every store call (SQLite, PostgreSQL, fsync) and every wait
+/// for the clinic's lock happens there, never on the async runtime's threads.
+async fn blocking<T: Send + 'static>(
+    clinic: Shared,
+    f: impl FnOnce(&Clinic) -> Result<T, ClinicError> + Send + 'static,
+) -> Result<T, ClinicError> {
+    tokio::task::spawn_blocking(move || f(&clinic))
+        .await
+        .map_err(|_| ClinicError::Internal)?
+}
+
+async fn gate_async(
+    clinic: &Shared,
+    headers: &HeaderMap,
+    endpoint: Endpoint,
+    patient: Option<PatientId>,
+) -> Result<Principal, ClinicError> {
+    let headers = headers.clone();
+    blocking(clinic.clone(), move |c| {
+        gate(c, &headers, endpoint, patient)
+    })
+    .await
+}
+
+async fn gate_appointment_async(
+    clinic: &Shared,
+    headers: &HeaderMap,
+    endpoint: Endpoint,
+    id: AppointmentId,
+) -> Result<Principal, ClinicError> {
+    let headers = headers.clone();
+    blocking(clinic.clone(), move |c| {
+        gate_appointment(c, &headers, endpoint, id)
+    })
+    .await
+}
+
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, ClinicError> {
     axum::body::to_bytes(body, limit)
         .await
@@ -286,23 +323,26 @@ fn checked_period(start: Timestamp, end: Timestamp) -> Result<Period, ClinicErro
 }
 
 async fn health(State(clinic): State<Shared>) -> ApiResult {
-    let status = if clinic.degraded().is_some() {
-        "degraded"
-    } else {
-        "ok"
-    };
-    ok(json!({ "status": status, "set_up": clinic.is_set_up() }))
+    blocking(clinic, |c| {
+        let status = if c.degraded().is_some() {
+            "degraded"
+        } else {
+            "ok"
+        };
+        ok(json!({ "status": status, "set_up": c.is_set_up() }))
+    })
+    .await
 }
 
 async fn self_register(State(clinic): State<Shared>, body: Body) -> ApiResult {
     let form: Registration = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    created(clinic.register(&form, None)?)
+    blocking(clinic, move |c| created(c.register(&form, None)?)).await
 }
 
 async fn staff_register(State(clinic): State<Shared>, headers: HeaderMap, body: Body) -> ApiResult {
-    let who = gate(&clinic, &headers, Endpoint::StaffRegister, None)?;
+    let who = gate_async(&clinic, &headers, Endpoint::StaffRegister, None).await?;
     let form: Registration = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    created(clinic.register(&form, Some(&who))?)
+    blocking(clinic, move |c| created(c.register(&form, Some(&who))?)).await
 }
 
 async fn patient(
@@ -310,9 +350,12 @@ async fn patient(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    let id: PatientId = parse_id(&id, "patient")?;
-    ok(clinic.patient(&who, id, break_glass(&headers)?.as_deref())?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        let id: PatientId = parse_id(&id, "patient")?;
+        ok(c.patient(&who, id, break_glass(&headers)?.as_deref())?)
+    })
+    .await
 }
 
 async fn change_profile(
@@ -322,9 +365,9 @@ async fn change_profile(
     body: Body,
 ) -> ApiResult {
     let id: PatientId = parse_id(&id, "patient")?;
-    let who = gate(&clinic, &headers, Endpoint::ChangeProfile, Some(id))?;
+    let who = gate_async(&clinic, &headers, Endpoint::ChangeProfile, Some(id)).await?;
     let change: ProfileChange = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    ok(clinic.change_profile(&who, id, &change)?)
+    blocking(clinic, move |c| ok(c.change_profile(&who, id, &change)?)).await
 }
 
 async fn appointments(
@@ -332,8 +375,11 @@ async fn appointments(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.appointments(&who, parse_id(&id, "patient")?)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.appointments(&who, parse_id(&id, "patient")?)?)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -350,9 +396,12 @@ async fn book(
     body: Body,
 ) -> ApiResult {
     let id: PatientId = parse_id(&id, "patient")?;
-    let who = gate(&clinic, &headers, Endpoint::Book, Some(id))?;
+    let who = gate_async(&clinic, &headers, Endpoint::Book, Some(id)).await?;
     let b: BookBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    created(clinic.book(&who, id, b.option, &b.client_token)?)
+    blocking(clinic, move |c| {
+        created(c.book(&who, id, b.option, &b.client_token)?)
+    })
+    .await
 }
 
 async fn notes(
@@ -360,12 +409,15 @@ async fn notes(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.notes(
-        &who,
-        parse_id(&id, "patient")?,
-        break_glass(&headers)?.as_deref(),
-    )?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.notes(
+            &who,
+            parse_id(&id, "patient")?,
+            break_glass(&headers)?.as_deref(),
+        )?)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -381,9 +433,9 @@ async fn add_note(
     body: Body,
 ) -> ApiResult {
     let id: PatientId = parse_id(&id, "patient")?;
-    let who = gate(&clinic, &headers, Endpoint::AddNote, Some(id))?;
+    let who = gate_async(&clinic, &headers, Endpoint::AddNote, Some(id)).await?;
     let b: NoteBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    created(clinic.add_note(&who, id, &b.text)?)
+    blocking(clinic, move |c| created(c.add_note(&who, id, &b.text)?)).await
 }
 
 #[derive(Deserialize)]
@@ -400,9 +452,12 @@ async fn grant_proxy(
     body: Body,
 ) -> ApiResult {
     let id: PatientId = parse_id(&id, "patient")?;
-    let who = gate(&clinic, &headers, Endpoint::GrantProxy, Some(id))?;
+    let who = gate_async(&clinic, &headers, Endpoint::GrantProxy, Some(id)).await?;
     let b: ProxyBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    created(clinic.grant_proxy(&who, id, &b.classes, b.relationship)?)
+    blocking(clinic, move |c| {
+        created(c.grant_proxy(&who, id, &b.classes, b.relationship)?)
+    })
+    .await
 }
 
 async fn revoke_proxy(
@@ -410,10 +465,13 @@ async fn revoke_proxy(
     Path((id, proxy)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let id: PatientId = parse_id(&id, "patient")?;
-    let proxy: RelatedPersonId = parse_id(&proxy, "proxy")?;
-    let who = gate(&clinic, &headers, Endpoint::RevokeProxy, Some(id))?;
-    ok(clinic.revoke_proxy(&who, id, proxy)?)
+    blocking(clinic, move |c| {
+        let id: PatientId = parse_id(&id, "patient")?;
+        let proxy: RelatedPersonId = parse_id(&proxy, "proxy")?;
+        let who = gate(c, &headers, Endpoint::RevokeProxy, Some(id))?;
+        ok(c.revoke_proxy(&who, id, proxy)?)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -429,9 +487,9 @@ async fn set_phone(
     body: Body,
 ) -> ApiResult {
     let id: PatientId = parse_id(&id, "patient")?;
-    let who = gate(&clinic, &headers, Endpoint::SetPhone, Some(id))?;
+    let who = gate_async(&clinic, &headers, Endpoint::SetPhone, Some(id)).await?;
     let b: PhoneBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    ok(clinic.set_phone(&who, id, &b.phone)?)
+    blocking(clinic, move |c| ok(c.set_phone(&who, id, &b.phone)?)).await
 }
 
 #[derive(Deserialize)]
@@ -447,9 +505,9 @@ async fn verify_phone(
     body: Body,
 ) -> ApiResult {
     let id: PatientId = parse_id(&id, "patient")?;
-    let who = gate(&clinic, &headers, Endpoint::VerifyPhone, Some(id))?;
+    let who = gate_async(&clinic, &headers, Endpoint::VerifyPhone, Some(id)).await?;
     let b: CodeBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    ok(clinic.verify_phone(&who, id, &b.code)?)
+    blocking(clinic, move |c| ok(c.verify_phone(&who, id, &b.code)?)).await
 }
 
 async fn disclosures(
@@ -457,8 +515,11 @@ async fn disclosures(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.disclosures(&who, parse_id(&id, "patient")?)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.disclosures(&who, parse_id(&id, "patient")?)?)
+    })
+    .await
 }
 
 async fn change_requests(
@@ -466,8 +527,11 @@ async fn change_requests(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.change_requests(&who, parse_id(&id, "patient")?)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.change_requests(&who, parse_id(&id, "patient")?)?)
+    })
+    .await
 }
 
 async fn approve(
@@ -475,14 +539,20 @@ async fn approve(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    let id: ChangeRequestId = parse_id(&id, "change request")?;
-    ok(clinic.approve_request(&who, id)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        let id: ChangeRequestId = parse_id(&id, "change request")?;
+        ok(c.approve_request(&who, id)?)
+    })
+    .await
 }
 
 async fn duplicates(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.duplicates(&who)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.duplicates(&who)?)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -497,10 +567,13 @@ async fn resolve_duplicate(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = gate(&clinic, &headers, Endpoint::ResolveDuplicate, None)?;
+    let who = gate_async(&clinic, &headers, Endpoint::ResolveDuplicate, None).await?;
     let id: PatientId = parse_id(&id, "patient")?;
     let b: ResolveBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    ok(clinic.resolve_duplicate(&who, id, b.same_person)?)
+    blocking(clinic, move |c| {
+        ok(c.resolve_duplicate(&who, id, b.same_person)?)
+    })
+    .await
 }
 
 async fn discharge(
@@ -508,8 +581,11 @@ async fn discharge(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.discharge(&who, parse_id(&id, "patient")?)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.discharge(&who, parse_id(&id, "patient")?)?)
+    })
+    .await
 }
 
 async fn upload_vitals(
@@ -519,39 +595,43 @@ async fn upload_vitals(
     body: Body,
 ) -> ApiResult {
     let id: PatientId = parse_id(&id, "patient")?;
-    let who = gate(&clinic, &headers, Endpoint::UploadVitals, Some(id))?;
+    let who = gate_async(&clinic, &headers, Endpoint::UploadVitals, Some(id)).await?;
     let bytes = read_body(body, MAX_VITALS_BYTES).await?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| ClinicError::bad("body: not UTF-8"))?;
-    ok(clinic.upload_vitals(&who, id, text)?)
+    let text =
+        String::from_utf8(bytes.to_vec()).map_err(|_| ClinicError::bad("body: not UTF-8"))?;
+    blocking(clinic, move |c| ok(c.upload_vitals(&who, id, &text)?)).await
 }
 
 async fn slots(State(clinic): State<Shared>, RawQuery(query): RawQuery) -> ApiResult {
-    let mut search = SlotSearch::default();
-    for (k, v) in query_pairs(query.as_deref())? {
-        match k.as_str() {
-            "appointment_type" => search.appointment_type = v,
-            "from" => search.from = Some(instant_param(&v, "from")?),
-            "to" => search.to = Some(instant_param(&v, "to")?),
-            "provider" => search.provider = Some(parse_id(&v, "provider")?),
-            "limit" => {
-                search.limit = Some(
-                    v.parse()
-                        .map_err(|_| ClinicError::bad("limit: expected a number"))?,
-                )
+    blocking(clinic, move |c| {
+        let mut search = SlotSearch::default();
+        for (k, v) in query_pairs(query.as_deref())? {
+            match k.as_str() {
+                "appointment_type" => search.appointment_type = v,
+                "from" => search.from = Some(instant_param(&v, "from")?),
+                "to" => search.to = Some(instant_param(&v, "to")?),
+                "provider" => search.provider = Some(parse_id(&v, "provider")?),
+                "limit" => {
+                    search.limit = Some(
+                        v.parse()
+                            .map_err(|_| ClinicError::bad("limit: expected a number"))?,
+                    )
+                }
+                // The name is not echoed: error messages carry codes and field paths only.
+                _ => return Err(ClinicError::bad("unknown query parameter")),
             }
-            // The name is not echoed: error messages carry codes and field paths only.
-            _ => return Err(ClinicError::bad("unknown query parameter")),
         }
-    }
-    if search.appointment_type.is_empty() {
-        return Err(ClinicError::bad("appointment_type: required"));
-    }
-    let options = clinic.find_slots(&search)?;
-    ok(json!(options))
+        if search.appointment_type.is_empty() {
+            return Err(ClinicError::bad("appointment_type: required"));
+        }
+        let options = c.find_slots(&search)?;
+        ok(json!(options))
+    })
+    .await
 }
 
 async fn providers(State(clinic): State<Shared>) -> ApiResult {
-    ok(json!(clinic.providers()))
+    blocking(clinic, move |c| ok(json!(c.providers()))).await
 }
 
 #[derive(Deserialize)]
@@ -567,11 +647,14 @@ async fn unavailable(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = gate(&clinic, &headers, Endpoint::ProviderUnavailable, None)?;
+    let who = gate_async(&clinic, &headers, Endpoint::ProviderUnavailable, None).await?;
     let id: ProviderId = parse_id(&id, "provider")?;
     let b: PeriodBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     let period = checked_period(b.start, b.end)?;
-    ok(clinic.provider_unavailable(&who, id, period)?)
+    blocking(clinic, move |c| {
+        ok(c.provider_unavailable(&who, id, period)?)
+    })
+    .await
 }
 
 async fn cancel(
@@ -579,9 +662,12 @@ async fn cancel(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    let id: AppointmentId = parse_id(&id, "appointment")?;
-    ok(clinic.cancel(&who, id)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        let id: AppointmentId = parse_id(&id, "appointment")?;
+        ok(c.cancel(&who, id)?)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -597,9 +683,9 @@ async fn reschedule(
     body: Body,
 ) -> ApiResult {
     let id: AppointmentId = parse_id(&id, "appointment")?;
-    let who = gate_appointment(&clinic, &headers, Endpoint::Reschedule, id)?;
+    let who = gate_appointment_async(&clinic, &headers, Endpoint::Reschedule, id).await?;
     let b: RescheduleBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    ok(clinic.reschedule(&who, id, b.option)?)
+    blocking(clinic, move |c| ok(c.reschedule(&who, id, b.option)?)).await
 }
 
 async fn check_in(
@@ -607,8 +693,11 @@ async fn check_in(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.check_in(&who, parse_id(&id, "appointment")?)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.check_in(&who, parse_id(&id, "appointment")?)?)
+    })
+    .await
 }
 
 async fn complete(
@@ -616,8 +705,11 @@ async fn complete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.complete(&who, parse_id(&id, "appointment")?)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.complete(&who, parse_id(&id, "appointment")?)?)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -633,7 +725,7 @@ async fn answer_survey(
     body: Body,
 ) -> ApiResult {
     use crate::clinic::SurveyAnswerValue as A;
-    let who = gate(&clinic, &headers, Endpoint::AnswerSurvey, None)?;
+    let who = gate_async(&clinic, &headers, Endpoint::AnswerSurvey, None).await?;
     let id: AppointmentId = parse_id(&id, "survey invitation")?;
     let b: SurveyBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     let mut answers = Vec::new();
@@ -660,7 +752,10 @@ async fn answer_survey(
             details: problems,
         });
     }
-    created(clinic.answer_survey(&who, id, answers)?)
+    blocking(clinic, move |c| {
+        created(c.answer_survey(&who, id, answers)?)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -678,10 +773,13 @@ async fn charge_visit(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = gate(&clinic, &headers, Endpoint::Charge, None)?;
+    let who = gate_async(&clinic, &headers, Endpoint::Charge, None).await?;
     let id: AppointmentId = parse_id(&id, "appointment")?;
     let b: ChargeBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    created(clinic.charge_visit(&who, id, &b.codes, b.replaces)?)
+    blocking(clinic, move |c| {
+        created(c.charge_visit(&who, id, &b.codes, b.replaces)?)
+    })
+    .await
 }
 
 async fn post_remittance(
@@ -689,20 +787,27 @@ async fn post_remittance(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let who = gate(&clinic, &headers, Endpoint::Remittance, None)?;
+    let who = gate_async(&clinic, &headers, Endpoint::Remittance, None).await?;
     let bytes = read_body(body, MAX_VITALS_BYTES).await?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| ClinicError::bad("body: not UTF-8"))?;
-    ok(clinic.post_remittance(&who, text)?)
+    let text =
+        String::from_utf8(bytes.to_vec()).map_err(|_| ClinicError::bad("body: not UTF-8"))?;
+    blocking(clinic, move |c| ok(c.post_remittance(&who, &text)?)).await
 }
 
 async fn work_queue(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.work_queue(&who)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.work_queue(&who)?)
+    })
+    .await
 }
 
 async fn aging(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.aging(&who)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.aging(&who)?)
+    })
+    .await
 }
 
 async fn statement(
@@ -710,8 +815,11 @@ async fn statement(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.statement(&who, parse_id(&id, "patient")?)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.statement(&who, parse_id(&id, "patient")?)?)
+    })
+    .await
 }
 
 async fn pay(
@@ -721,7 +829,7 @@ async fn pay(
     body: Body,
 ) -> ApiResult {
     let id: PatientId = parse_id(&id, "patient")?;
-    let who = gate(&clinic, &headers, Endpoint::Pay, Some(id))?;
+    let who = gate_async(&clinic, &headers, Endpoint::Pay, Some(id)).await?;
     let mut b: PaymentRequest = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     if let Some(key) = headers.get("idempotency-key") {
         let key = key
@@ -736,12 +844,15 @@ async fn pay(
             _ => b.client_token = Some(key.to_string()),
         }
     }
-    created(clinic.pay(&who, id, &b)?)
+    blocking(clinic, move |c| created(c.pay(&who, id, &b)?)).await
 }
 
 async fn survey_report(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.survey_report(&who)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.survey_report(&who)?)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -753,24 +864,36 @@ struct SmsBody {
 }
 
 async fn inbound_sms(State(clinic): State<Shared>, headers: HeaderMap, body: Body) -> ApiResult {
-    let who = gate(&clinic, &headers, Endpoint::InboundSms, None)?;
+    let who = gate_async(&clinic, &headers, Endpoint::InboundSms, None).await?;
     let b: SmsBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
-    ok(clinic.inbound_sms(&who, &b.message_id, &b.from, &b.body)?)
+    blocking(clinic, move |c| {
+        ok(c.inbound_sms(&who, &b.message_id, &b.from, &b.body)?)
+    })
+    .await
 }
 
 async fn reviews(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.reviews(&who)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.reviews(&who)?)
+    })
+    .await
 }
 
 async fn verify_audit(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.verify_audit(&who)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.verify_audit(&who)?)
+    })
+    .await
 }
 
 async fn alerts(State(clinic): State<Shared>, headers: HeaderMap) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    ok(clinic.alerts(&who)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        ok(c.alerts(&who)?)
+    })
+    .await
 }
 
 async fn ack_alert(
@@ -778,9 +901,12 @@ async fn ack_alert(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    let id: AlertId = parse_id(&id, "alert")?;
-    ok(clinic.acknowledge_alert(&who, id)?)
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        let id: AlertId = parse_id(&id, "alert")?;
+        ok(c.acknowledge_alert(&who, id)?)
+    })
+    .await
 }
 
 async fn outbox(
@@ -788,18 +914,23 @@ async fn outbox(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> ApiResult {
-    let who = principal(&clinic, &headers)?;
-    let mut status = None;
-    let mut patient = None;
-    for (k, v) in query_pairs(query.as_deref())? {
-        match (k.as_str(), v.as_str()) {
-            ("status", "pending" | "sent" | "withdrawn") => status = Some(v),
-            ("status", _) => return Err(ClinicError::bad("status: pending, sent or withdrawn")),
-            ("patient", _) => patient = Some(parse_id::<PatientId>(&v, "patient")?),
-            _ => return Err(ClinicError::bad("unknown query parameter")),
+    blocking(clinic, move |c| {
+        let who = principal(c, &headers)?;
+        let mut status = None;
+        let mut patient = None;
+        for (k, v) in query_pairs(query.as_deref())? {
+            match (k.as_str(), v.as_str()) {
+                ("status", "pending" | "sent" | "withdrawn") => status = Some(v),
+                ("status", _) => {
+                    return Err(ClinicError::bad("status: pending, sent or withdrawn"));
+                }
+                ("patient", _) => patient = Some(parse_id::<PatientId>(&v, "patient")?),
+                _ => return Err(ClinicError::bad("unknown query parameter")),
+            }
         }
-    }
-    ok(json!(clinic.outbox(&who, status.as_deref(), patient)?))
+        ok(json!(c.outbox(&who, status.as_deref(), patient)?))
+    })
+    .await
 }
 
 /// Serves the API on `listener` until `shutdown` completes, with the default rate limits.
