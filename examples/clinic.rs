@@ -1,8 +1,11 @@
-//! The Bedside reference clinic backend: an HTTP JSON API over an embedded SQLite database,
-//! seeded with a demo clinic on first run.
+//! The Bedside reference clinic backend: an HTTP JSON API over an embedded SQLite database (or
+//! PostgreSQL), seeded with a demo clinic on first run.
 //!
 //! Run with `cargo run --release --example clinic` (flags: `--data-dir DIR` (default
-//! `clinic-data`), `--listen ADDR` (default `127.0.0.1:8080`), `--reset` to start from an
+//! `clinic-data`), `--listen ADDR` (default `127.0.0.1:8080`), `--database URL` (or
+//! `BEDSIDE_DATABASE_URL`) to keep the clinic in PostgreSQL (`postgres://user@host:port/db`)
+//! instead of `<data-dir>/clinic.db`, `--fsync` for commits that survive a power loss
+//! (SQLite `synchronous=FULL`, PostgreSQL `synchronous_commit=on`), `--reset` to start from an
 //! empty database, `--chain-key-file FILE` (or `BEDSIDE_CHAIN_KEY_FILE`) for the key that signs
 //! the tamper-evidence checkpoint (default `<data-dir>/chain.key`, created on first run — keep
 //! it on other storage than the database in production), `--reanchor` to accept the database
@@ -12,7 +15,8 @@
 use bedside::core::{Clock, SystemClock};
 use bedside_clinic::integrity::{ChainKey, FileAnchor};
 use bedside_clinic::{
-    Clinic, ClinicConfig, Durability, FileNotifier, Notifier, SqliteStore, Store, http, seed,
+    Clinic, ClinicConfig, Durability, FileNotifier, Notifier, PostgresStore, SqliteStore, Store,
+    http, seed,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +27,8 @@ struct Args {
     reset: bool,
     chain_key_file: Option<PathBuf>,
     reanchor: bool,
+    database: Option<String>,
+    durability: Durability,
 }
 
 fn args() -> Result<Args, String> {
@@ -32,6 +38,10 @@ fn args() -> Result<Args, String> {
         reset: false,
         chain_key_file: std::env::var_os("BEDSIDE_CHAIN_KEY_FILE").map(PathBuf::from),
         reanchor: false,
+        database: std::env::var("BEDSIDE_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
+        durability: Durability::Normal,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -40,11 +50,13 @@ fn args() -> Result<Args, String> {
             "--listen" => out.listen = it.next().ok_or("--listen needs an address")?,
             "--reset" => out.reset = true,
             "--reanchor" => out.reanchor = true,
+            "--fsync" => out.durability = Durability::Full,
+            "--database" => out.database = Some(it.next().ok_or("--database needs a URL")?),
             "--chain-key-file" => {
                 out.chain_key_file = Some(it.next().ok_or("--chain-key-file needs a path")?.into())
             }
             "-h" | "--help" => {
-                return Err("usage: clinic [--data-dir DIR] [--listen ADDR] [--reset] [--chain-key-file FILE] [--reanchor]".into());
+                return Err("usage: clinic [--data-dir DIR] [--listen ADDR] [--database postgres://…] [--fsync] [--reset] [--chain-key-file FILE] [--reanchor]".into());
             }
             other => return Err(format!("unknown argument `{other}` (try --help)")),
         }
@@ -52,9 +64,10 @@ fn args() -> Result<Args, String> {
     Ok(out)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = args()?;
+    // Opening the store, replaying and seeding are blocking work: done before the async
+    // runtime starts (the blocking PostgreSQL client must not run on its threads).
     // The data directory holds personal data: owner-only.
     let mut dir = std::fs::DirBuilder::new();
     dir.recursive(true);
@@ -62,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
     dir.create(&args.data_dir)?;
     let db = args.data_dir.join("clinic.db");
-    if args.reset {
+    if args.reset && args.database.is_none() {
         for suffix in ["", "-wal", "-shm", ".checkpoint"] {
             let mut p = db.clone().into_os_string();
             p.push(suffix);
@@ -76,17 +89,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .clone()
             .unwrap_or_else(|| args.data_dir.join("chain.key")),
     )?;
-    let anchor = FileAnchor::beside(&db, Durability::Normal);
-    let mut store = SqliteStore::open_with(&db, Durability::Normal, Box::new(anchor), key)?;
+    let mut store: Box<dyn Store> = match &args.database {
+        None => {
+            let anchor = FileAnchor::beside(&db, args.durability);
+            Box::new(SqliteStore::open_with(
+                &db,
+                args.durability,
+                Box::new(anchor),
+                key,
+            )?)
+        }
+        Some(url) => {
+            // Every node serving this database must share the checkpoint file and the key.
+            let checkpoint = args.data_dir.join("postgres.checkpoint");
+            if args.reset {
+                PostgresStore::drop_all(url)?;
+                let _ = std::fs::remove_file(&checkpoint);
+            }
+            let anchor = FileAnchor::new(checkpoint, args.durability);
+            Box::new(PostgresStore::connect(
+                url,
+                args.durability,
+                Box::new(anchor),
+                key,
+            )?)
+        }
+    };
     if args.reanchor {
         store.reanchor()?;
         println!("Re-anchored the integrity checkpoint at the database's current head.");
     }
-    let mut clinic = Clinic::open(
-        Box::new(store),
-        Arc::new(SystemClock),
-        ClinicConfig::default(),
-    )?;
+    let mut clinic = Clinic::open(store, Arc::new(SystemClock), ClinicConfig::default())?;
     if !clinic.is_set_up() {
         // First run: write the demo clinic with its back-dated history (past visits, claims,
         // a remittance and a payment), then reopen on the system clock.
@@ -114,10 +147,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
+    let demo = DemoIds {
+        first: demo_patient(&clinic, "demo-patient-1"),
+        fifth: demo_patient(&clinic, "demo-patient-5"),
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(args, clinic, db, demo))
+}
+
+/// Demo patients' ids for the printed `curl` lines.
+struct DemoIds {
+    first: String,
+    fifth: String,
+}
+
+async fn serve(
+    args: Args,
+    clinic: Arc<Clinic>,
+    db: PathBuf,
+    demo: DemoIds,
+) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     let addr = listener.local_addr()?;
     println!("Bedside clinic listening on http://{addr}");
-    println!("  database: {}", db.display());
+    match &args.database {
+        None => println!("  database: {}", db.display()),
+        Some(_) => println!("  database: PostgreSQL (BEDSIDE_DATABASE_URL / --database)"),
+    }
     println!(
         "  outbox deliveries: {}",
         args.data_dir.join("outbox.jsonl").display()
@@ -127,11 +185,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  curl 'http://{addr}/v1/slots?appointment_type=gp-visit&limit=3'");
     println!(
         "  curl -H 'Authorization: Bearer demo-patient-1' http://{addr}/v1/patients/{}/appointments",
-        demo_patient(&clinic, "demo-patient-1")
+        demo.first
     );
     println!(
         "  curl -H 'Authorization: Bearer demo-patient-5' http://{addr}/v1/patients/{}/statement",
-        demo_patient(&clinic, "demo-patient-5")
+        demo.fifth
     );
     println!("  curl -H 'Authorization: Bearer demo-billing' http://{addr}/v1/billing/aging");
     println!("  curl -H 'Authorization: Bearer demo-nurse' http://{addr}/v1/alerts");

@@ -134,6 +134,19 @@ impl PostgresStore {
         Ok(store)
     }
 
+    /// Drops every table this store created (for `--reset` in demos and tests): the clinic in
+    /// that database is gone afterwards.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the server cannot be reached or refuses.
+    pub fn drop_all(url: &str) -> Result<(), StoreError> {
+        let mut client = Client::connect(url, NoTls)?;
+        client.batch_execute(
+            "DROP TABLE IF EXISTS commands, audit, reviews, batches, outbox, tokens, meta CASCADE",
+        )?;
+        Ok(())
+    }
+
     /// The schema version of the database.
     ///
     /// # Errors
@@ -201,8 +214,8 @@ impl PostgresStore {
         let link = if chained.is_empty() {
             None
         } else {
-            let seq = i64::try_from(tip.batches)
-                .map_err(|_| corrupt("batches", "sequence overflow"))?;
+            let seq =
+                i64::try_from(tip.batches).map_err(|_| corrupt("batches", "sequence overflow"))?;
             let digest = chained.digest();
             let next = tip.append(&digest);
             self.anchor
@@ -271,9 +284,8 @@ fn insert_chained(
         }
     }
     if !chained.reviews.is_empty() {
-        let stmt = tx.prepare(
-            "INSERT INTO reviews (audit_seq, justification, batch) VALUES ($1, $2, $3)",
-        )?;
+        let stmt = tx
+            .prepare("INSERT INTO reviews (audit_seq, justification, batch) VALUES ($1, $2, $3)")?;
         for (seq, text) in &chained.reviews {
             tx.execute(&stmt, &[seq, text, &batch])?;
         }
@@ -375,7 +387,9 @@ impl<'c> RecordSource<&std::cell::RefCell<Transaction<'c>>> for Cursor {
         tx: &mut &std::cell::RefCell<Transaction<'c>>,
     ) -> Result<Option<Record>, StoreError> {
         if self.buffered.is_empty() && !self.done {
-            let rows = tx.borrow_mut().query(&format!("FETCH {FETCH} FROM {}", self.name), &[])?;
+            let rows = tx
+                .borrow_mut()
+                .query(&format!("FETCH {FETCH} FROM {}", self.name), &[])?;
             self.done = rows.len() < FETCH;
             for row in rows {
                 let mut texts = [None, None, None];
@@ -523,9 +537,18 @@ impl Store for PostgresStore {
             .start()?;
         let stored: i64 = tx.query_one("SELECT COUNT(*) FROM batches", &[])?.get(0);
         let mut streams = [
-            TableStream::new(ChainedTable::Commands, Cursor::open(&mut tx, ChainedTable::Commands)?),
-            TableStream::new(ChainedTable::Audit, Cursor::open(&mut tx, ChainedTable::Audit)?),
-            TableStream::new(ChainedTable::Reviews, Cursor::open(&mut tx, ChainedTable::Reviews)?),
+            TableStream::new(
+                ChainedTable::Commands,
+                Cursor::open(&mut tx, ChainedTable::Commands)?,
+            ),
+            TableStream::new(
+                ChainedTable::Audit,
+                Cursor::open(&mut tx, ChainedTable::Audit)?,
+            ),
+            TableStream::new(
+                ChainedTable::Reviews,
+                Cursor::open(&mut tx, ChainedTable::Reviews)?,
+            ),
         ];
         tx.batch_execute(
             "DECLARE walk_batches NO SCROLL CURSOR FOR SELECT seq, digest, head FROM batches ORDER BY seq",
@@ -587,7 +610,10 @@ impl Store for PostgresStore {
 }
 
 /// Rows whose batch number is missing or names no batch.
-fn unchained(tx: &mut Transaction<'_>, batches: u64) -> Result<Option<integrity::ChainBreak>, StoreError> {
+fn unchained(
+    tx: &mut Transaction<'_>,
+    batches: u64,
+) -> Result<Option<integrity::ChainBreak>, StoreError> {
     for table in CHAINED {
         let sql = format!(
             "SELECT EXISTS (SELECT 1 FROM {} WHERE batch IS NULL
