@@ -5,13 +5,20 @@
 //! clinic's observable state may change. The state is read back **through the public HTTP
 //! API only** (appointments, statements, outboxes, records, queues), so the table keeps
 //! passing through any redesign of the backend's internals.
+//!
+//! The table runs on the embedded SQLite store by default and on PostgreSQL (a throwaway
+//! cluster per test) with `BEDSIDE_TEST_STORE=postgres`, as `.ci/run` does a second time.
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
+use bedside_clinic::integrity::{ChainKey, MemoryAnchor};
 use bedside_clinic::limits::{Quota, RateLimits};
+use bedside_clinic::pgtest::TempCluster;
 use bedside_clinic::seed::{self, Demo};
-use bedside_clinic::{Clinic, ClinicConfig, MemoryNotifier, SqliteStore, http};
+use bedside_clinic::{
+    Clinic, ClinicConfig, Durability, MemoryNotifier, PostgresStore, SqliteStore, Store, http,
+};
 use bedside_core::{Clock, ManualClock, Timestamp};
 use chrono::TimeDelta;
 use http_body_util::BodyExt;
@@ -32,6 +39,8 @@ struct Api {
     clinic: Arc<Clinic>,
     clock: Arc<ManualClock>,
     demo: Demo,
+    /// The PostgreSQL cluster under the clinic, when the table runs there; dropped last.
+    _cluster: Option<TempCluster>,
 }
 
 /// What a row expects of the state.
@@ -53,18 +62,59 @@ impl Api {
 
     fn with_limits(limits: &RateLimits) -> Res<Self> {
         let clock = Arc::new(ManualClock::new(START.parse()?));
-        let clinic = Arc::new(Clinic::open(
-            Box::new(SqliteStore::in_memory()?),
-            clock.clone(),
-            ClinicConfig::default(),
-        )?);
-        let demo = seed::seed(&clinic)?;
+        let postgres = std::env::var("BEDSIDE_TEST_STORE").is_ok_and(|s| s == "postgres");
+        let cluster = if postgres {
+            Some(TempCluster::start()?)
+        } else {
+            None
+        };
+        let url = match &cluster {
+            Some(c) => Some(c.create_database("trust")?),
+            None => None,
+        };
+        // Opening and seeding block (a PostgreSQL client cannot run on the test's runtime
+        // thread): done on a plain thread.
+        let opened = {
+            let clock = clock.clone();
+            std::thread::spawn(move || -> Result<(Arc<Clinic>, Demo), String> {
+                let store: Box<dyn Store> = match url {
+                    None => Box::new(SqliteStore::in_memory().map_err(|e| e.to_string())?),
+                    Some(url) => Box::new(
+                        PostgresStore::connect(
+                            &url,
+                            Durability::Normal,
+                            Box::new(MemoryAnchor::new()),
+                            ChainKey::development(),
+                        )
+                        .map_err(|e| e.to_string())?,
+                    ),
+                };
+                let clinic = Clinic::open(store, clock, ClinicConfig::default())
+                    .map_err(|e| e.to_string())?;
+                let clinic = Arc::new(clinic);
+                let demo = seed::seed(&clinic).map_err(|e| e.to_string())?;
+                Ok((clinic, demo))
+            })
+            .join()
+            .map_err(|_| "opening the clinic panicked")?
+        };
+        let (clinic, demo) = opened?;
         Ok(Api {
             router: http::router_with(clinic.clone(), limits),
             clinic,
             clock,
             demo,
+            _cluster: cluster,
         })
+    }
+
+    /// Runs blocking clinic work off the test's runtime thread.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Clinic) -> T + Send + 'static,
+    ) -> Res<T> {
+        let clinic = self.clinic.clone();
+        Ok(tokio::task::spawn_blocking(move || f(&clinic)).await?)
     }
 
     fn id(&self, i: usize) -> String {
@@ -758,8 +808,10 @@ async fn sms_identity_is_verified_shared_numbers_ask_and_replays_do_nothing() ->
     );
     // The stranger's STOP-capture: Mallory is not on the number, so her preferences stay.
     // With the code from the phone she would be verified — the owner of the phone only.
-    let notifier = MemoryNotifier::default();
-    api.clinic.deliver_due(&notifier)?;
+    let notifier = Arc::new(MemoryNotifier::default());
+    let sink = notifier.clone();
+    api.blocking(move |c| c.deliver_due(&*sink).map(|_| ()))
+        .await??;
     let text = api.delivered_to(&notifier, maria_phone).ok_or("code sms")?;
     let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
     api.check(
@@ -1402,13 +1454,9 @@ async fn rate_limits_answer_429_with_retry_after() -> TestResult {
     );
     // The authenticated group has its own, larger bucket per token.
     let t = "fresh-token";
-    api.clinic.store_token(
-        t,
-        &bedside_clinic::Principal::Patient {
-            patient: api.demo.patients[5].0,
-        },
-        api.now() + TimeDelta::days(1),
-    )?;
+    let (patient, until) = (api.demo.patients[5].0, api.now() + TimeDelta::days(1));
+    api.blocking(move |c| c.store_token(t, &bedside_clinic::Principal::Patient { patient }, until))
+        .await??;
     let mut statuses = Vec::new();
     for _ in 0..6 {
         statuses.push(api.call("GET", "/v1/outbox", Some(t), None).await?.0);
@@ -1463,6 +1511,7 @@ async fn an_edited_journal_puts_the_clinic_in_read_only_mode() -> TestResult {
         clinic,
         clock: Arc::new(ManualClock::new(START.parse()?)),
         demo,
+        _cluster: None,
     };
     let (status, health) = api.call("GET", "/health", None, None).await?;
     assert_eq!((status, health["status"].as_str()), (200, Some("degraded")));

@@ -88,11 +88,46 @@ impl From<postgres::Error> for StoreError {
 /// PostgreSQL store. Any number of processes may open the same database: commits are
 /// serialised by an advisory lock and numbered from the database.
 pub struct PostgresStore {
-    client: Client,
+    client: Conn,
     anchor: Box<dyn Anchor>,
     key: ChainKey,
     /// The head after this store's last commit or the last head it read.
     tip: ChainTip,
+}
+
+/// The connection, handed to a plain thread when the store is dropped on an async runtime's
+/// thread (closing a blocking client there would panic).
+struct Conn(Option<Client>);
+
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        match &self.0 {
+            Some(c) => c,
+            None => unreachable!("the connection is only taken by drop"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Client {
+        match &mut self.0 {
+            Some(c) => c,
+            None => unreachable!("the connection is only taken by drop"),
+        }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let _ = std::thread::Builder::new()
+                .name("bedside-pg-close".into())
+                .spawn(move || drop(client));
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -124,7 +159,7 @@ impl PostgresStore {
         };
         client.batch_execute(&format!("SET synchronous_commit = {sync}"))?;
         let mut store = PostgresStore {
-            client,
+            client: Conn(Some(client)),
             anchor,
             key,
             tip: ChainTip::EMPTY,
