@@ -1931,6 +1931,54 @@ struct Inner {
     degraded: Option<String>,
     /// A permitted decision whose audit entry rides in the next command's transaction.
     deferred: Batch,
+    /// Journaled commands applied to `state` (the position [`Store::load_since`] continues
+    /// from).
+    applied: u64,
+    /// Why this process could not catch up with commands other processes committed, if it
+    /// could not: writes are refused until a later catch-up succeeds.
+    behind: Option<String>,
+}
+
+/// The clinic's lock, and on a shared store also the database's write lock, for one request.
+///
+/// On a store other processes write ([`Store::shared`]), taking it catches the state up with
+/// what they committed, and releasing it writes any deferred audit entries first: another
+/// process must never number an audit entry this one already handed out.
+struct Session<'a> {
+    guard: MutexGuard<'a, Inner>,
+    write_locked: bool,
+}
+
+impl std::ops::Deref for Session<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Session<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.guard
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        if !self.write_locked {
+            return;
+        }
+        let inner = &mut *self.guard;
+        let deferred = std::mem::take(&mut inner.deferred);
+        if let Err(e) = inner.store.commit(&deferred) {
+            // The entries are lost with this process's copy of them; the next catch-up
+            // rebuilds numbering from the database. Reported, never ignored.
+            eprintln!("clinic: writing deferred audit entries failed: {e}");
+            inner.behind = Some("deferred audit entries could not be written".into());
+        }
+        if let Err(e) = inner.store.unlock_writes() {
+            eprintln!("clinic: releasing the database write lock failed: {e}");
+        }
+    }
 }
 
 /// The clinic: domain state, store and clock behind one lock.
@@ -2165,6 +2213,8 @@ impl Clinic {
             state,
             degraded: None,
             deferred: Batch::default(),
+            applied: 0,
+            behind: None,
         };
         Self::reload(&mut inner, &config)?;
         // A break in the tamper-evident chain does not stop the clinic: it serves reads and
@@ -2214,6 +2264,50 @@ impl Clinic {
             }
         }
         inner.state = state;
+        inner.applied = loaded.commands.len() as u64;
+        inner.behind = None;
+        Ok(())
+    }
+
+    /// Applies what other processes committed since this one last looked (see [`Session`]).
+    fn catch_up(inner: &mut Inner, config: &ClinicConfig) -> Result<(), ClinicError> {
+        let audit_len = inner.state.audit.entries().len() as u64;
+        let tail = inner.store.load_since(inner.applied, audit_len)?;
+        if tail.commands.is_empty() && tail.audit.is_empty() {
+            return Ok(());
+        }
+        for (i, (at, _kind, body)) in tail.commands.iter().enumerate() {
+            let corrupt = |m: String| StoreError::Corrupt {
+                table: "commands",
+                message: format!("command {}: {m}", inner.applied + i as u64 + 1),
+            };
+            let at: Timestamp = at.parse().map_err(|_| corrupt("bad instant".into()))?;
+            let cmd: Command = serde_json::from_str(body).map_err(|e| corrupt(e.to_string()))?;
+            inner
+                .state
+                .apply(&cmd, at, config)
+                .map_err(|e| corrupt(format!("does not replay: {e}")))?;
+        }
+        inner.applied += tail.commands.len() as u64;
+        let mut text = String::new();
+        for line in &tail.audit {
+            text.push_str(line);
+            text.push('\n');
+        }
+        inner
+            .state
+            .audit
+            .extend_from_text(text.as_bytes())
+            .map_err(|e| StoreError::Corrupt {
+                table: "audit",
+                message: e.to_string(),
+            })?;
+        for (seq, justification) in tail.reviews {
+            if let Some(entry) = inner.state.audit.entries().iter().find(|e| e.event.seq == seq) {
+                let event = entry.event.clone();
+                inner.state.reviews.enqueue(&event, Sensitive::new(justification));
+            }
+        }
         Ok(())
     }
 
@@ -2231,10 +2325,58 @@ impl Clinic {
         Ok(inner.store)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> Session<'_> {
         // A panic while holding the lock cannot leave half-applied state behind (commands
         // are atomic and the store rolls back), so a poisoned lock is safe to reuse.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut write_locked = false;
+        if guard.store.shared() {
+            match guard.store.lock_writes() {
+                Ok(()) => write_locked = true,
+                Err(e) => eprintln!("clinic: taking the database write lock failed: {e}"),
+            }
+            let inner = &mut *guard;
+            match Self::catch_up(inner, &self.config) {
+                Ok(()) if write_locked => inner.behind = None,
+                Ok(()) => inner.behind = Some("the database write lock is unavailable".into()),
+                Err(e) => {
+                    eprintln!("clinic: catching up with the database failed: {e}; writes are refused");
+                    // A half-applied tail leaves memory ahead of the position: start over.
+                    if Self::reload(inner, &self.config).is_err() {
+                        inner.behind = Some("state could not be rebuilt from the store".into());
+                    } else {
+                        inner.behind = Some("catching up with the database failed".into());
+                    }
+                }
+            }
+        }
+        Session {
+            guard,
+            write_locked,
+        }
+    }
+
+    /// Applies what other processes committed, without taking the database's write lock: a
+    /// node calls it every few hundred milliseconds so reads everywhere see every write within
+    /// a second. A no-op on a store nobody else writes.
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when the database cannot be read or the tail does not apply
+    /// (memory is then rebuilt from the store).
+    pub fn refresh(&self) -> Result<(), ClinicError> {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if !guard.store.shared() {
+            return Ok(());
+        }
+        let inner = &mut *guard;
+        if let Err(e) = Self::catch_up(inner, &self.config) {
+            if let Err(again) = Self::reload(inner, &self.config) {
+                inner.behind = Some("state could not be rebuilt from the store".into());
+                return Err(again);
+            }
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// The configuration.
@@ -2271,6 +2413,14 @@ impl Clinic {
         if inner.degraded.is_some() {
             return Err(ClinicError::Degraded);
         }
+        if let Some(why) = &inner.behind {
+            eprintln!("clinic: refusing a write: {why}");
+            return Err(StoreError::Corrupt {
+                table: "commands",
+                message: "this process is behind the database".into(),
+            }
+            .into());
+        }
         let at = self.clock.now();
         let deferred = std::mem::take(&mut inner.deferred);
         let fx = match inner.state.apply(&command, at, &self.config) {
@@ -2304,6 +2454,7 @@ impl Clinic {
             self.rebuild(inner);
             return Err(e.into());
         }
+        inner.applied += 1;
         Ok(fx.value)
     }
 

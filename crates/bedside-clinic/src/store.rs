@@ -200,6 +200,36 @@ pub trait Store: Send {
     /// # Errors
     /// [`StoreError`] when the database or the anchor cannot be read.
     fn verify_chain(&mut self) -> Result<ChainReport, StoreError>;
+    /// Whether other processes may write the same database. The clinic then holds
+    /// [`Store::lock_writes`] while it serves a request and catches up with
+    /// [`Store::load_since`] first, so every process applies every command in one order.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Takes the database-wide write lock (reentrant; held until [`Store::unlock_writes`]).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be reached.
+    fn lock_writes(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Releases the lock taken by [`Store::lock_writes`].
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be reached.
+    fn unlock_writes(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// The journal rows after the first `commands`, and the audit entries and review items
+    /// from audit sequence number `audit` on: what other processes committed since this one
+    /// last looked. A store nobody else writes has nothing to report.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be read.
+    fn load_since(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
+        let _ = (commands, audit);
+        Ok(Loaded::default())
+    }
     /// Writes a fresh checkpoint for the database's current head, accepting the database as it
     /// now is: for a privacy officer's explicit decision after investigating a break (breaks
     /// inside the database stay visible to [`Store::verify_chain`]).

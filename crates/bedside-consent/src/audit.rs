@@ -420,6 +420,44 @@ impl AuditLog {
         verify(&entries)?;
         Ok(AuditLog { entries })
     }
+
+    /// Appends entries written elsewhere (another process serving the same clinic) in their
+    /// text form, verifying that they continue this chain: each links to the one before, with
+    /// the next sequence number. Nothing is appended when any line is refused.
+    ///
+    /// # Errors
+    /// The first fault, indexed from the first new line.
+    pub fn extend_from_text(&mut self, text: &[u8]) -> Result<usize, ChainError> {
+        let fresh = parse_lines(text)?;
+        let base = self.entries.len();
+        let mut prev = self
+            .entries
+            .last()
+            .map_or_else(|| hex(&GENESIS), |e| e.hash.clone());
+        for (index, e) in fresh.iter().enumerate() {
+            let expected = (base + index) as u64;
+            let fault = if e.event.seq < expected {
+                Some(ChainFault::Inserted)
+            } else if e.event.seq > expected {
+                Some(ChainFault::Removed {
+                    missing: e.event.seq - expected,
+                })
+            } else if e.prev != prev {
+                Some(ChainFault::BrokenLink)
+            } else if chain_hash(&e.prev, &e.event) != e.hash {
+                Some(ChainFault::Modified)
+            } else {
+                None
+            };
+            if let Some(fault) = fault {
+                return Err(ChainError { index, fault });
+            }
+            prev = e.hash.clone();
+        }
+        let added = fresh.len();
+        self.entries.extend(fresh);
+        Ok(added)
+    }
 }
 
 fn encode_line(e: &AuditEntry) -> String {

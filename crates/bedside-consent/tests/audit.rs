@@ -221,3 +221,28 @@ fn break_glass_review_and_sampling() {
     assert_eq!(queue.pending().count(), 0);
     assert!(queue.resolve(aid(99), ReviewStatus::Pending).is_err());
 }
+
+#[test]
+fn entries_from_another_process_extend_the_chain_only_in_order() {
+    let full = sample_log(6);
+    let text = full.to_text();
+    let lines: Vec<&str> = text.lines().collect();
+    let head = format!("{}\n", lines[..2].join("\n"));
+    let rest = format!("{}\n", lines[2..].join("\n"));
+    let mut mine = AuditLog::from_text(head.as_bytes()).unwrap();
+    assert_eq!(mine.extend_from_text(rest.as_bytes()).unwrap(), 4);
+    assert_eq!(mine.to_text(), text);
+    // The same lines again are refused whole.
+    assert_eq!(
+        mine.extend_from_text(rest.as_bytes()).map_err(|e| e.fault),
+        Err(ChainFault::Inserted)
+    );
+    assert_eq!(mine.entries().len(), 6);
+    // So is a gap.
+    let mut short = AuditLog::from_text(format!("{}\n", lines[0]).as_bytes()).unwrap();
+    assert_eq!(
+        short.extend_from_text(rest.as_bytes()).map_err(|e| e.fault),
+        Err(ChainFault::Removed { missing: 1 })
+    );
+    assert_eq!(short.entries().len(), 1);
+}

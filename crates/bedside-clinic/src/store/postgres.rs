@@ -632,6 +632,56 @@ impl Store for PostgresStore {
         })
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn lock_writes(&mut self) -> Result<(), StoreError> {
+        self.client
+            .execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
+        Ok(())
+    }
+
+    fn unlock_writes(&mut self) -> Result<(), StoreError> {
+        self.client
+            .execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK])?;
+        Ok(())
+    }
+
+    fn load_since(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
+        let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
+        let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let mut loaded = Loaded::default();
+        for r in tx.query(
+            "SELECT at, kind, body FROM commands WHERE seq > $1 ORDER BY seq",
+            &[&commands],
+        )? {
+            loaded.commands.push((r.get(0), r.get(1), r.get(2)));
+        }
+        for r in tx.query(
+            "SELECT entry FROM audit WHERE seq >= $1 ORDER BY seq",
+            &[&audit],
+        )? {
+            loaded.audit.push(r.get(0));
+        }
+        for r in tx.query(
+            "SELECT audit_seq, justification FROM reviews WHERE audit_seq >= $1 ORDER BY audit_seq",
+            &[&audit],
+        )? {
+            let seq = u64::try_from(r.get::<_, i64>(0))
+                .map_err(|_| corrupt("reviews", "negative sequence"))?;
+            loaded.reviews.push((seq, r.get(1)));
+        }
+        tx.commit()?;
+        Ok(loaded)
+    }
+
     fn reanchor(&mut self) -> Result<(), StoreError> {
         let tip = read_tip(&mut self.client)?;
         let checkpoint = Checkpoint {
