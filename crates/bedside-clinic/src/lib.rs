@@ -46,6 +46,7 @@ pub mod limits;
 pub mod notify;
 pub mod pgtest;
 pub mod seed;
+pub mod server;
 pub mod store;
 
 pub use auth::Principal;
