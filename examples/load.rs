@@ -1,37 +1,48 @@
 //! Load test of the clinic HTTP API over loopback: requests per second and latency
 //! percentiles for slot search, booking and home-vitals upload.
 //!
-//! Starts the backend in-process on an ephemeral port with a fresh database in a temporary
-//! directory, seeds the demo clinic, then drives it with a small keep-alive HTTP/1.1 client
-//! (plain `std::net`, no client crate) from several threads, each with a bounded number of
-//! requests. Run with `cargo run --release --example load [-- --threads N] [--fsync]`
-//! (`--fsync`: `synchronous=FULL`, every commit flushed to disk).
+//! Starts the backend in-process on ephemeral ports with a fresh database, seeds the demo
+//! clinic, then drives it with keep-alive HTTP/1.1 clients (`ureq`) from several threads.
+//!
+//! `cargo run --release --example load [-- --threads N] [--fsync] [--database URL|postgres]
+//! [--nodes N]`
+//!
+//! - `--fsync`: every commit flushed (SQLite `synchronous=FULL`, PostgreSQL
+//!   `synchronous_commit=on`).
+//! - `--database postgres`: a throwaway PostgreSQL cluster started for the run (Debian's
+//!   `postgresql` package); `--database postgres://…`: an existing database (emptied first).
+//! - `--nodes N` (PostgreSQL only): N clinic nodes, each its own `Clinic` with its own
+//!   connection and HTTP server, on one database; the client threads spread requests over them.
 
 use bedside::core::SystemClock;
+use bedside_clinic::integrity::{ChainKey, MemoryAnchor};
+use bedside_clinic::pgtest::TempCluster;
 use bedside_clinic::{
-    Clinic, ClinicConfig, Durability, Principal, SlotSearch, SqliteStore, http, seed,
+    Clinic, ClinicConfig, Durability, PostgresStore, Principal, SlotSearch, SqliteStore, Store,
+    http, seed,
 };
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// One keep-alive HTTP/1.1 connection.
+/// One keep-alive HTTP/1.1 client.
 struct Conn {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    agent: ureq::Agent,
+    base: String,
 }
 
 impl Conn {
-    fn open(addr: SocketAddr) -> Result<Self, BoxError> {
-        let s = TcpStream::connect(addr)?;
-        s.set_nodelay(true)?;
-        Ok(Conn {
-            reader: BufReader::new(s.try_clone()?),
-            writer: s,
-        })
+    fn open(base: &str) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Conn {
+            agent,
+            base: base.to_string(),
+        }
     }
 
     fn request(
@@ -40,37 +51,26 @@ impl Conn {
         path: &str,
         token: Option<&str>,
         body: &[u8],
-    ) -> Result<(u16, Vec<u8>), BoxError> {
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: load\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        if let Some(t) = token {
-            head.push_str(&format!("Authorization: Bearer {t}\r\n"));
-        }
-        head.push_str("\r\n");
-        self.writer.write_all(head.as_bytes())?;
-        self.writer.write_all(body)?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        let status: u16 = line.split_whitespace().nth(1).ok_or("no status")?.parse()?;
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line)?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
+    ) -> Result<u16, BoxError> {
+        let url = format!("{}{path}", self.base);
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut response = if method == "GET" {
+            let mut req = self.agent.get(&url);
+            if let Some(a) = &auth {
+                req = req.header("Authorization", a);
             }
-            if let Some((k, v)) = l.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse()?;
-                }
+            req.call()?
+        } else {
+            let mut req = self.agent.post(&url);
+            if let Some(a) = &auth {
+                req = req.header("Authorization", a);
             }
-        }
-        let mut out = vec![0; length];
-        self.reader.read_exact(&mut out)?;
-        Ok((status, out))
+            req.send(body)?
+        };
+        let status = response.status().as_u16();
+        // Read the body to the end so the connection is reused.
+        let _ = response.body_mut().read_to_vec()?;
+        Ok(status)
     }
 }
 
@@ -109,10 +109,11 @@ impl Stats {
     }
 }
 
-/// Runs `jobs` split over `threads` connections; `job(i)` gives (method, path, token, body).
+/// Runs `jobs` split over `threads` connections (thread `t` talks to node `t % nodes`);
+/// `job(i)` gives (method, path, token, body).
 fn drive<F>(
     name: &'static str,
-    addr: SocketAddr,
+    nodes: &[String],
     threads: usize,
     jobs: usize,
     job: F,
@@ -125,16 +126,17 @@ where
     let mut handles = Vec::new();
     for t in 0..threads {
         let job = job.clone();
+        let base = nodes[t % nodes.len()].clone();
         handles.push(std::thread::spawn(
             move || -> Result<(Vec<Duration>, usize, usize), BoxError> {
-                let mut conn = Conn::open(addr)?;
+                let mut conn = Conn::open(&base);
                 let mut lat = Vec::new();
                 let (mut ok, mut other) = (0, 0);
                 let mut i = t;
                 while i < jobs {
                     let (method, path, token, body) = job(i);
                     let t0 = Instant::now();
-                    let (status, _) = conn.request(&method, &path, token.as_deref(), &body)?;
+                    let status = conn.request(&method, &path, token.as_deref(), &body)?;
                     lat.push(t0.elapsed());
                     if (200..300).contains(&status) {
                         ok += 1
@@ -167,46 +169,87 @@ where
 fn main() -> Result<(), BoxError> {
     let mut threads = 8;
     let mut durability = Durability::Normal;
+    let mut database: Option<String> = None;
+    let mut node_count = 1;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--threads" => threads = args.next().ok_or("--threads needs a number")?.parse()?,
             "--fsync" => durability = Durability::Full,
+            "--database" => database = Some(args.next().ok_or("--database needs a URL")?),
+            "--nodes" => node_count = args.next().ok_or("--nodes needs a number")?.parse()?,
             other => return Err(format!("unknown argument `{other}`").into()),
         }
     }
+    if node_count > 1 && database.is_none() {
+        return Err("--nodes needs --database (SQLite is one process)".into());
+    }
     let dir = std::env::temp_dir().join(format!("bedside-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let store = SqliteStore::open(&dir.join("clinic.db"), durability)?;
-    let clinic = Arc::new(Clinic::open(
-        Box::new(store),
-        Arc::new(SystemClock),
-        ClinicConfig::default(),
-    )?);
+    let _cluster;
+    let url = match database.as_deref() {
+        None => None,
+        Some("postgres") => {
+            let c = TempCluster::start()?;
+            let url = c.create_database("load")?;
+            _cluster = Some(c);
+            Some(url)
+        }
+        Some(url) => {
+            PostgresStore::drop_all(url)?;
+            Some(url.to_string())
+        }
+    };
+    let anchor = MemoryAnchor::new();
+    let open = || -> Result<Arc<Clinic>, BoxError> {
+        let store: Box<dyn Store> = match &url {
+            None => Box::new(SqliteStore::open(&dir.join("clinic.db"), durability)?),
+            Some(url) => Box::new(PostgresStore::connect(
+                url,
+                durability,
+                Box::new(anchor.clone()),
+                ChainKey::development(),
+            )?),
+        };
+        Ok(Arc::new(Clinic::open(
+            store,
+            Arc::new(SystemClock),
+            ClinicConfig::default(),
+        )?))
+    };
+    let clinic = open()?;
     seed::seed(&clinic)?;
+    let mut clinics = vec![clinic.clone()];
+    for _ in 1..node_count {
+        clinics.push(open()?);
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let addr = listener.local_addr()?;
-    let server = clinic.clone();
-    runtime.spawn(async move {
-        let _ = http::serve_with(
-            listener,
-            server,
-            &bedside_clinic::limits::RateLimits::disabled(),
-            std::future::pending(),
-        )
-        .await;
-    });
-    println!(
-        "clinic on http://{addr}, {threads} client threads, {durability:?} durability, database in {}",
-        dir.display()
-    );
+    let mut nodes = Vec::new();
+    for server in &clinics {
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        nodes.push(format!("http://{}", listener.local_addr()?));
+        let server = server.clone();
+        runtime.spawn(async move {
+            let _ = http::serve_with(
+                listener,
+                server,
+                &bedside_clinic::limits::RateLimits::disabled(),
+                std::future::pending(),
+            )
+            .await;
+        });
+    }
+    let store = match &database {
+        None => format!("SQLite in {}", dir.display()),
+        Some(_) => format!("PostgreSQL, {node_count} node(s)"),
+    };
+    println!("clinic on {nodes:?}, {threads} client threads, {durability:?} durability, {store}");
 
     // 1. Slot search.
-    let mut s = drive("slot search", addr, threads, 20_000, |i| {
+    let mut s = drive("slot search", &nodes, threads, 20_000, |i| {
         let kind = ["gp-visit", "gp-follow-up", "cardio-follow-up"][i % 3];
         (
             "GET".into(),
@@ -270,7 +313,7 @@ fn main() -> Result<(), BoxError> {
     );
     let n = jobs.len();
     let j = jobs.clone();
-    let mut s = drive("booking", addr, threads, n, move |i| {
+    let mut s = drive("booking", &nodes, threads, n, move |i| {
         let (path, token, body) = &j[i];
         (
             "POST".into(),
@@ -309,7 +352,7 @@ fn main() -> Result<(), BoxError> {
     let uploads = Arc::new(uploads);
     let n = uploads.len();
     let u = uploads.clone();
-    let mut s = drive("vitals upload", addr, threads, n, move |i| {
+    let mut s = drive("vitals upload", &nodes, threads, n, move |i| {
         let (path, token, body) = &u[i];
         (
             "POST".into(),

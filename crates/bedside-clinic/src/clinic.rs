@@ -2356,6 +2356,14 @@ impl Clinic {
         }
     }
 
+    /// The clinic's lock alone, for reads that neither audit nor write (the public slot search
+    /// and directory, health): no database round trip. On a shared store they see other
+    /// nodes' writes after the next [`Clinic::refresh`] (a node polls every 250 ms), and this
+    /// node's own writes at once.
+    fn read(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Applies what other processes committed, without taking the database's write lock: a
     /// node calls it every few hundred milliseconds so reads everywhere see every write within
     /// a second. A no-op on a store nobody else writes.
@@ -2769,12 +2777,12 @@ impl Clinic {
 
     /// Whether the clinic has been set up.
     pub fn is_set_up(&self) -> bool {
-        self.lock().state.setup.is_some()
+        self.read().state.setup.is_some()
     }
 
     /// The providers (public directory).
     pub fn providers(&self) -> Vec<Value> {
-        let inner = self.lock();
+        let inner = self.read();
         inner
             .state
             .setup
@@ -3281,7 +3289,7 @@ impl Clinic {
             .with_providers(search.provider.into_iter().collect())
             .with_limit(limit)
             .booked_by_patient(now);
-        let inner = self.lock();
+        let inner = self.read();
         Ok(inner.state.schedule()?.find_slots(&query)?)
     }
 
@@ -3865,7 +3873,7 @@ impl Clinic {
 
     /// Whether writes are refused because the integrity check found a break, and why.
     pub fn degraded(&self) -> Option<String> {
-        self.lock().degraded.clone()
+        self.read().degraded.clone()
     }
 
     // ---- vitals --------------------------------------------------------------------------

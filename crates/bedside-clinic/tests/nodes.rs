@@ -149,6 +149,22 @@ fn three_nodes_serve_one_clinic_and_survive_a_kill() -> Res {
     for node in &nodes[1..] {
         assert_eq!(appointments(&agent, node, &my_token, &me)?, before + 1);
     }
+    // The public slot search reads without the database; within a second every node stops
+    // offering the booked time.
+    let booked = (option["provider"].clone(), option["period"].clone());
+    let since = std::time::Instant::now();
+    for node in &nodes[1..] {
+        while slots(&agent, node)?
+            .iter()
+            .any(|o| (o["provider"].clone(), o["period"].clone()) == booked)
+        {
+            assert!(
+                since.elapsed() < Duration::from_secs(1),
+                "a node offered a booked slot for 1 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 
     // A race for one slot across the three nodes: exactly one winner.
     let option = slots(&agent, &nodes[1])?.remove(0);

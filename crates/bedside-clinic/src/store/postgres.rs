@@ -649,6 +649,12 @@ impl Store for PostgresStore {
     }
 
     fn load_since(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
+        // One round trip when nothing happened: every chained row arrives with a batch, so an
+        // unchanged head means nothing new to read.
+        let tip = read_tip(&mut self.client)?;
+        if tip == self.tip {
+            return Ok(Loaded::default());
+        }
         let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
         let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
         let mut tx = self
@@ -679,6 +685,8 @@ impl Store for PostgresStore {
             loaded.reviews.push((seq, r.get(1)));
         }
         tx.commit()?;
+        // Only now: a failure above must make the next call read again.
+        self.tip = tip;
         Ok(loaded)
     }
 
