@@ -266,6 +266,50 @@ pub struct ChargeRequest {
     pub diagnosis_pointers: Vec<u8>,
 }
 
+impl ChargeRequest {
+    /// One unit of `code` with no modifiers, pointing at the claim's first diagnosis; change
+    /// those with the `with_*` methods.
+    pub fn new(
+        patient: PatientId,
+        encounter: EncounterId,
+        code: ProcedureCode,
+        date_of_service: NaiveDate,
+        rendering_provider: ProviderId,
+    ) -> Self {
+        Self {
+            patient,
+            encounter,
+            code,
+            modifiers: Vec::new(),
+            units: 1,
+            date_of_service,
+            rendering_provider,
+            diagnosis_pointers: vec![1],
+        }
+    }
+
+    /// Sets the units.
+    #[must_use]
+    pub fn with_units(mut self, units: u32) -> Self {
+        self.units = units;
+        self
+    }
+
+    /// Adds a modifier.
+    #[must_use]
+    pub fn with_modifier(mut self, modifier: Modifier) -> Self {
+        self.modifiers.push(modifier);
+        self
+    }
+
+    /// Sets the diagnosis pointers (1-based, one to four).
+    #[must_use]
+    pub fn with_diagnosis_pointers(mut self, pointers: Vec<u8>) -> Self {
+        self.diagnosis_pointers = pointers;
+        self
+    }
+}
+
 /// A priced charge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Charge {

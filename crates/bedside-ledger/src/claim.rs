@@ -507,6 +507,7 @@ impl ClaimBook {
     /// [`ClaimError::ReplacementPatientMismatch`]; [`ClaimError::ReplacementPayerMismatch`];
     /// [`ClaimError::Duplicate`] when the new id, or a control number other than the
     /// original's, is taken; money, account and ledger errors.
+    // Over 100 lines, not split: every check runs before any entry is applied, which is easiest to verify in one body.
     pub fn build_replacement(
         &mut self,
         books: &mut Books,

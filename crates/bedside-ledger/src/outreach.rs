@@ -84,6 +84,40 @@ pub struct OutreachInput<'a> {
     pub on_current_plan: bool,
 }
 
+impl<'a> OutreachInput<'a> {
+    /// Outreach for `balance` from a statement issued at `statement_at`, with no estimate
+    /// dispute open and no payment plan.
+    pub fn new(
+        balance: Money,
+        statement_at: Timestamp,
+        routes: &'a [ContactRoute],
+        quiet: &'a QuietHours,
+    ) -> Self {
+        Self {
+            balance,
+            statement_at,
+            routes,
+            quiet,
+            estimate_dispute_open: false,
+            on_current_plan: false,
+        }
+    }
+
+    /// A good-faith-estimate dispute is open (outreach pauses).
+    #[must_use]
+    pub fn with_estimate_dispute_open(mut self) -> Self {
+        self.estimate_dispute_open = true;
+        self
+    }
+
+    /// The patient is current on a payment plan.
+    #[must_use]
+    pub fn with_current_plan(mut self) -> Self {
+        self.on_current_plan = true;
+        self
+    }
+}
+
 fn rank(c: Channel) -> u8 {
     match c {
         Channel::Sms => 0,

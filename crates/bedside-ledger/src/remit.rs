@@ -403,10 +403,9 @@ impl RemittancePoster {
             if claims
                 .record_adjudication(*claim, adjudication.clone(), at)
                 .is_err()
+                && let Some(c) = claims.get(*claim)
             {
-                if let Some(c) = claims.get(*claim) {
-                    summary.not_recorded.push((*claim, c.status));
-                }
+                summary.not_recorded.push((*claim, c.status));
             }
         }
         Ok(summary)
@@ -646,72 +645,8 @@ impl RemittancePoster {
             return Ok(());
         }
         summary.claims_matched += 1;
-        let zero = Money::zero(currency);
-        let mut share = PatientShare::zero(currency);
-        let mut contractual = zero;
-        let mut other = zero;
-        let mut lines: Vec<(AccountIndex, i64)> = vec![
-            (self.accounts.cash, clp.paid.amount_minor()),
-            (
-                target.payer_receivable,
-                clp.charge
-                    .amount_minor()
-                    .checked_neg()
-                    .ok_or(MoneyError::Overflow)?,
-            ),
-        ];
-        for a in clp.all_adjustments() {
-            lines.push((self.account_for(a.group, &target), a.amount.amount_minor()));
-            match (a.group, a.reason.as_str()) {
-                (GroupCode::PR, "1") => {
-                    share.deductible = share.deductible.checked_add(a.amount)?;
-                    summary.deductible = summary.deductible.checked_add(a.amount)?;
-                }
-                (GroupCode::PR, "2") => {
-                    share.coinsurance = share.coinsurance.checked_add(a.amount)?;
-                    summary.coinsurance = summary.coinsurance.checked_add(a.amount)?;
-                }
-                (GroupCode::PR, "3") => {
-                    share.copay = share.copay.checked_add(a.amount)?;
-                    summary.copay = summary.copay.checked_add(a.amount)?;
-                }
-                (GroupCode::PR, _) => share.other = share.other.checked_add(a.amount)?,
-                (GroupCode::CO, _) => contractual = contractual.checked_add(a.amount)?,
-                _ => other = other.checked_add(a.amount)?,
-            }
-        }
-        let mut line_results = Vec::with_capacity(clp.services.len());
-        for svc in &clp.services {
-            let mut adjusted = zero;
-            let mut patient = zero;
-            for a in &svc.adjustments {
-                if a.group == GroupCode::PR {
-                    patient = patient.checked_add(a.amount)?;
-                } else {
-                    adjusted = adjusted.checked_add(a.amount)?;
-                }
-            }
-            line_results.push(LineAdjudication {
-                code: svc.procedure.code.clone(),
-                charge: svc.charge,
-                paid: svc.paid,
-                adjusted,
-                patient,
-            });
-        }
-        summary.adjudications.push((
-            target.claim,
-            Adjudication {
-                lines: line_results,
-                charge: clp.charge,
-                paid: clp.paid,
-                contractual,
-                other_adjustments: other,
-                patient: share,
-                denied: clp.is_denied(),
-                reversal: clp.is_reversal(),
-            },
-        ));
+        let (lines, adjudication) = self.adjudicate(clp, &target, summary)?;
+        summary.adjudications.push((target.claim, adjudication));
         let refs = References {
             patient: Some(target.patient),
             claim: Some(target.claim),
@@ -767,6 +702,81 @@ impl RemittancePoster {
             }
         }
         Ok(())
+    }
+
+    /// The postings of a matched CLP (cash, payer receivable, one line per CAS by group code)
+    /// and the payer's decision it carries; adds the PR split to `summary`.
+    fn adjudicate(
+        &self,
+        clp: &ClaimPayment,
+        target: &ClaimTarget,
+        summary: &mut PostingSummary,
+    ) -> Result<(Vec<(AccountIndex, i64)>, Adjudication), RemitError> {
+        let currency = clp.paid.currency();
+        let zero = Money::zero(currency);
+        let mut share = PatientShare::zero(currency);
+        let mut contractual = zero;
+        let mut other = zero;
+        let mut lines: Vec<(AccountIndex, i64)> = vec![
+            (self.accounts.cash, clp.paid.amount_minor()),
+            (
+                target.payer_receivable,
+                clp.charge
+                    .amount_minor()
+                    .checked_neg()
+                    .ok_or(MoneyError::Overflow)?,
+            ),
+        ];
+        for a in clp.all_adjustments() {
+            lines.push((self.account_for(a.group, target), a.amount.amount_minor()));
+            match (a.group, a.reason.as_str()) {
+                (GroupCode::PR, "1") => {
+                    share.deductible = share.deductible.checked_add(a.amount)?;
+                    summary.deductible = summary.deductible.checked_add(a.amount)?;
+                }
+                (GroupCode::PR, "2") => {
+                    share.coinsurance = share.coinsurance.checked_add(a.amount)?;
+                    summary.coinsurance = summary.coinsurance.checked_add(a.amount)?;
+                }
+                (GroupCode::PR, "3") => {
+                    share.copay = share.copay.checked_add(a.amount)?;
+                    summary.copay = summary.copay.checked_add(a.amount)?;
+                }
+                (GroupCode::PR, _) => share.other = share.other.checked_add(a.amount)?,
+                (GroupCode::CO, _) => contractual = contractual.checked_add(a.amount)?,
+                _ => other = other.checked_add(a.amount)?,
+            }
+        }
+        let mut line_results = Vec::with_capacity(clp.services.len());
+        for svc in &clp.services {
+            let mut adjusted = zero;
+            let mut patient = zero;
+            for a in &svc.adjustments {
+                if a.group == GroupCode::PR {
+                    patient = patient.checked_add(a.amount)?;
+                } else {
+                    adjusted = adjusted.checked_add(a.amount)?;
+                }
+            }
+            line_results.push(LineAdjudication {
+                code: svc.procedure.code.clone(),
+                charge: svc.charge,
+                paid: svc.paid,
+                adjusted,
+                patient,
+            });
+        }
+        let adjudication = Adjudication {
+            lines: line_results,
+            charge: clp.charge,
+            paid: clp.paid,
+            contractual,
+            other_adjustments: other,
+            patient: share,
+            denied: clp.is_denied(),
+            reversal: clp.is_reversal(),
+        };
+        Ok((lines, adjudication))
     }
 
     fn enqueue(

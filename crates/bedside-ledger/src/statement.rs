@@ -220,6 +220,7 @@ impl Books {
 ///
 /// # Errors
 /// [`MoneyError`] on overflow or mixed currencies.
+// Over 100 lines, not split: one pass over claims, then self-pay, then totals; the per-claim figures are already in `line_figures`.
 pub fn build(input: &StatementInput<'_>, currency: Currency) -> Result<Statement, MoneyError> {
     let zero = Money::zero(currency);
     let mut lines = Vec::new();

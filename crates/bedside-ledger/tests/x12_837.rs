@@ -134,8 +134,7 @@ fn sample() -> Sample {
             "BEDSIDE01",
             "Billing office",
             "(217) 555-0100",
-            "Clearinghouse",
-            "CH0001",
+            ("Clearinghouse", "CH0001"),
         )),
         billing: ok(BillingProvider::new(
             "Bedside Family Clinic",

@@ -66,9 +66,10 @@ pub const RESOURCE_TYPES: [&str; 6] = [
 ];
 
 /// One billing resource.
-// Resources are imported and exported one at a time, never held in bulk, so the size
-// difference between variants costs nothing worth a box.
-#[allow(clippy::large_enum_variant)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "resources are imported and exported one at a time, never held in bulk, so the size difference between variants costs nothing worth a box"
+)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum BillingResource {
     /// Account.

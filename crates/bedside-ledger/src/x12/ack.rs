@@ -170,6 +170,7 @@ fn check_st(s: &Seg<'_>, expected: &str, out: &mut Vec<Diagnostic>) -> bool {
 
 /// Reads a 999. Never panics; problems become [`Diagnostic`]s and the records they affect are
 /// left out.
+// Over 100 lines, not split: one state machine over the AK1/AK2/IK3/IK4/IK5/AK9 loop structure.
 pub fn parse_999(input: &[u8]) -> Ack999 {
     let mut out = Ack999 {
         groups: Vec::new(),
@@ -615,34 +616,40 @@ impl Acknowledgements {
                         .filter(|e| tx.claim_at(e.position) == Some(id))
                         .collect();
                     let (reason, codes) = set_rejection_words(set, &own);
-                    self.reject(
-                        claims,
-                        id,
-                        AckSource::Implementation,
+                    let item = AckWorkItem {
+                        claim: Some(id),
+                        source: AckSource::Implementation,
                         reason,
                         codes,
-                        set.segment,
-                        at,
-                        &mut summary,
-                    );
+                        segment: set.segment,
+                    };
+                    self.reject(claims, item, at, &mut summary);
                 }
             }
         }
         summary
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Queues `item` (its claim set) and moves the claim to rejected, unless it was a void the
+    /// payer refused (the payer still holds the claim then).
     fn reject(
         &mut self,
         claims: &mut ClaimBook,
-        id: ClaimId,
-        source: AckSource,
-        reason: String,
-        codes: Vec<String>,
-        segment: usize,
+        item: AckWorkItem,
         at: Timestamp,
         summary: &mut AckSummary,
     ) {
+        let Some(id) = item.claim else {
+            self.push(item, summary);
+            return;
+        };
+        let AckWorkItem {
+            source,
+            reason,
+            codes,
+            segment,
+            ..
+        } = item;
         let void = claims
             .get(id)
             .is_some_and(|c| c.frequency == ClaimFrequency::Void);
@@ -722,16 +729,14 @@ impl Acknowledgements {
                             .join("; ")
                     );
                     let codes = rejecting.iter().map(|s| code_text(s)).collect();
-                    self.reject(
-                        claims,
-                        id,
-                        AckSource::ClaimAcknowledgement,
+                    let item = AckWorkItem {
+                        claim: Some(id),
+                        source: AckSource::ClaimAcknowledgement,
                         reason,
                         codes,
-                        c.segment,
-                        at,
-                        &mut summary,
-                    );
+                        segment: c.segment,
+                    };
+                    self.reject(claims, item, at, &mut summary);
                 }
                 Outcome::Informational => summary.unchanged += 1,
             }

@@ -4,15 +4,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Read anyway; worth knowing.
-    Warning,
-    /// The record was left out (or the whole input could not be read).
-    Error,
-}
+/// How serious a diagnostic is: the workspace's shared [`IssueSeverity`](bedside_core::IssueSeverity) (`Warning` <
+/// `Error`, snake_case in serde), under the name the X12 readers have always used. It is the
+/// same type, not a copy.
+pub use bedside_core::IssueSeverity as Severity;
 
 /// What a diagnostic is about. Messages carry codes and positions only, never PHI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]

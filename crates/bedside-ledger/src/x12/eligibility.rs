@@ -47,19 +47,34 @@ pub struct EligibilityRequest<'a> {
     pub trace: &'a str,
 }
 
-/// Writes a 270 interchange: one transaction set per request, under `provider`.
+/// One 270 interchange's worth of eligibility requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch270<'a> {
+    /// ISA/GS sender and receiver.
+    pub parties: &'a EnvelopeParties,
+    /// The provider asking (loop 2100B).
+    pub provider: &'a BillingProvider,
+    /// The requests, one transaction set each, in the order they are written.
+    pub requests: &'a [EligibilityRequest<'a>],
+}
+
+/// Writes a 270 interchange: one transaction set per request of `batch`, under its provider.
 ///
 /// # Errors
 /// [`WriteError::Empty`]; [`WriteError::InvalidField`] for a trace or service type code X12
 /// cannot carry; [`WriteError::ControlNumbersExhausted`].
+// Over 100 lines, not split: segments are written in the order the 005010X279A1 guide lists them; one body keeps that order visible.
 pub fn write_270(
-    parties: &EnvelopeParties,
-    provider: &BillingProvider,
-    requests: &[EligibilityRequest<'_>],
+    batch: &Batch270<'_>,
     submissions: &mut Submissions,
     at: Timestamp,
     out: &mut Vec<u8>,
 ) -> Result<InterchangeRecord, WriteError> {
+    let Batch270 {
+        parties,
+        provider,
+        requests,
+    } = *batch;
     if requests.is_empty() || requests.len() > MAX_REQUESTS {
         return Err(WriteError::Empty);
     }
@@ -338,15 +353,15 @@ pub fn parse_271(input: &[u8]) -> Response271 {
                 }
             }
             "EB" if in_subscriber => {
-                if let Some(line) = benefit_line(s, sep.repetition, &mut out.diagnostics) {
-                    if let Some(e) = out.subscribers.last_mut() {
-                        match line.code.as_str() {
-                            "1" => e.active = Some(true),
-                            "6" | "7" | "8" if e.active.is_none() => e.active = Some(false),
-                            _ => {}
-                        }
-                        e.lines.push(line);
+                if let Some(line) = benefit_line(s, sep.repetition, &mut out.diagnostics)
+                    && let Some(e) = out.subscribers.last_mut()
+                {
+                    match line.code.as_str() {
+                        "1" => e.active = Some(true),
+                        "6" | "7" | "8" if e.active.is_none() => e.active = Some(false),
+                        _ => {}
                     }
+                    e.lines.push(line);
                 }
             }
             "DTP"

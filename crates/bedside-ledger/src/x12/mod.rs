@@ -34,6 +34,7 @@ pub mod write837;
 mod writer;
 
 pub use balance::{BalanceError, validate};
+pub use bedside_core::IssueSeverity;
 pub use diagnostic::{Diagnostic, Problem, Severity};
 pub use envelope::{InterchangeRecord, Submissions, TransactionRecord};
 pub use read835::*;

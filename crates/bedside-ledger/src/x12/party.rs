@@ -607,7 +607,7 @@ pub struct Submitter {
 }
 
 impl Submitter {
-    /// Validates a submitter and receiver.
+    /// Validates a submitter and its receiver, given as `(receiver name, receiver id)`.
     ///
     /// # Errors
     /// [`WriteError::InvalidField`].
@@ -616,8 +616,7 @@ impl Submitter {
         id: &str,
         contact: &str,
         phone: &str,
-        receiver_name: &str,
-        receiver_id: &str,
+        (receiver_name, receiver_id): (&str, &str),
     ) -> Result<Self, WriteError> {
         let id_ok =
             |v: &str| (2..=80).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric());

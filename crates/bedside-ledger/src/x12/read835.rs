@@ -344,18 +344,18 @@ impl Parser<'_> {
     /// Closes loop 1000A: warns when it had no PER*BL (the guide requires the payer's
     /// technical contact; nothing Bedside posts depends on it).
     fn close_payer_loop(&mut self) {
-        if let Some((segment, offset)) = self.payer_loop.take() {
-            if !self.payer_contact {
-                self.out.diagnostics.push(Diagnostic {
-                    severity: Severity::Warning,
-                    segment,
-                    offset,
-                    problem: Problem::MissingSegment {
-                        segment: "PER*BL".into(),
-                        loop_id: "1000A".into(),
-                    },
-                });
-            }
+        if let Some((segment, offset)) = self.payer_loop.take()
+            && !self.payer_contact
+        {
+            self.out.diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
+                segment,
+                offset,
+                problem: Problem::MissingSegment {
+                    segment: "PER*BL".into(),
+                    loop_id: "1000A".into(),
+                },
+            });
         }
         self.payer_contact = false;
     }
@@ -368,19 +368,18 @@ impl Parser<'_> {
             // followed by punctuation (for example `HC>55669` when ISA16 declares `:`).
             let mut it = raw.chars();
             let (a, b, c) = (it.next(), it.next(), it.next());
-            if let (Some(a), Some(b), Some(c)) = (a, b, c) {
-                if a.is_ascii_alphabetic()
-                    && b.is_ascii_alphanumeric()
-                    && c.is_ascii_punctuation()
-                    && c != self.sep.element
-                {
-                    sep = c;
-                    self.diag(
-                        s,
-                        Severity::Warning,
-                        Problem::ComponentSeparatorMismatch { found: c, declared },
-                    );
-                }
+            if let (Some(a), Some(b), Some(c)) = (a, b, c)
+                && a.is_ascii_alphabetic()
+                && b.is_ascii_alphanumeric()
+                && c.is_ascii_punctuation()
+                && c != self.sep.element
+            {
+                sep = c;
+                self.diag(
+                    s,
+                    Severity::Warning,
+                    Problem::ComponentSeparatorMismatch { found: c, declared },
+                );
             }
         }
         let mut parts = raw.split(sep).map(|p| p.trim().to_string());
@@ -489,14 +488,14 @@ impl Parser<'_> {
         self.close_payer_loop();
         let Some(t) = self.tx.take() else { return };
         let counted = s.ordinal + 1 - self.st_ordinal;
-        if let Ok(declared) = s.e(1).parse::<usize>() {
-            if declared != counted {
-                self.diag(
-                    s,
-                    Severity::Warning,
-                    Problem::SegmentCountMismatch { declared, counted },
-                );
-            }
+        if let Ok(declared) = s.e(1).parse::<usize>()
+            && declared != counted
+        {
+            self.diag(
+                s,
+                Severity::Warning,
+                Problem::SegmentCountMismatch { declared, counted },
+            );
         }
         self.out.transactions.push(t);
     }

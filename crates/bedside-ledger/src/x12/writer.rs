@@ -273,7 +273,7 @@ pub(crate) fn push_money(out: &mut Vec<u8>, m: Money) {
     out.push(b'.');
     let mut width = m.currency().exponent() as usize;
     // Strip trailing zeros of the fraction.
-    while frac % 10 == 0 && width > 0 {
+    while frac.is_multiple_of(10) && width > 0 {
         frac /= 10;
         width -= 1;
     }

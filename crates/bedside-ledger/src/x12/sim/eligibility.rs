@@ -7,7 +7,7 @@ use super::cast::{FEES, at, clinic, err, patients};
 use crate::coverage::{Estimate, ExpectedService, estimate};
 use crate::money::{Currency, Money};
 use crate::x12::diagnostic::{Diagnostic, Problem, Severity};
-use crate::x12::eligibility::{EligibilityRequest, Response271, parse_271, write_270};
+use crate::x12::eligibility::{Batch270, EligibilityRequest, Response271, parse_271, write_270};
 use crate::x12::envelope::Submissions;
 use crate::x12::segment::{Tokens, date8, decode, tokenize};
 use crate::x12::writer::SegmentWriter;
@@ -293,15 +293,12 @@ pub fn run_eligibility(
             })
             .collect();
         let mut bytes = Vec::new();
-        write_270(
-            &c.parties,
-            &c.billing,
-            &requests,
-            &mut submissions,
-            when,
-            &mut bytes,
-        )
-        .map_err(err)?;
+        let batch = Batch270 {
+            parties: &c.parties,
+            provider: &c.billing,
+            requests: &requests,
+        };
+        write_270(&batch, &mut submissions, when, &mut bytes).map_err(err)?;
         run.requests_written += requests.len();
         let back = read_270(&bytes);
         for (req, got) in requests.iter().zip(&back.requests) {

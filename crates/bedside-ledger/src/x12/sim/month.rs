@@ -99,6 +99,15 @@ struct State {
     next_charge: u128,
 }
 
+/// One service line the simulator bills.
+struct SimLine<'a> {
+    code: &'a str,
+    modifiers: &'a [&'a str],
+    units: u32,
+    date: NaiveDate,
+    pointers: Vec<u8>,
+}
+
 impl State {
     fn file(&mut self, name: String, kind: FileKind, bytes: Vec<u8>) {
         let n = self.files.len() + 1;
@@ -109,17 +118,20 @@ impl State {
         });
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Prices `line` of `visit` and captures it to the primary payer's receivable.
     fn charge(
         &mut self,
         visit: usize,
-        code: &str,
-        modifiers: &[&str],
-        units: u32,
-        date: NaiveDate,
-        pointers: Vec<u8>,
+        line: SimLine<'_>,
         captured: Timestamp,
     ) -> Result<Charge, String> {
+        let SimLine {
+            code,
+            modifiers,
+            units,
+            date,
+            pointers,
+        } = line;
         self.next_charge += 1;
         let p = &self.patients[self.visits[visit].patient];
         let req = ChargeRequest {
@@ -303,18 +315,24 @@ impl State {
         for &(vi, id) in held.iter().take(3) {
             let old = self.claims.get(id).cloned().ok_or("claim")?;
             let date = old.lines[0].date_of_service;
-            let mut charges = vec![self.charge(vi, "99215", &[], 1, date, vec![1], when)?];
+            let visit_line = SimLine {
+                code: "99215",
+                modifiers: &[],
+                units: 1,
+                date,
+                pointers: vec![1],
+            };
+            let mut charges = vec![self.charge(vi, visit_line, when)?];
             for l in old.lines.iter().skip(1) {
                 let mods: Vec<&str> = l.modifiers.iter().map(|m| m.as_str()).collect();
-                charges.push(self.charge(
-                    vi,
-                    l.code.as_str(),
-                    &mods,
-                    l.units,
+                let line = SimLine {
+                    code: l.code.as_str(),
+                    modifiers: &mods,
+                    units: l.units,
                     date,
-                    l.diagnosis_pointers.clone(),
-                    when,
-                )?);
+                    pointers: l.diagnosis_pointers.clone(),
+                };
+                charges.push(self.charge(vi, line, when)?);
             }
             let new_id = ClaimId::from_uuid(uuid::Uuid::from_u128(0xC7_0000 + vi as u128));
             let draft = ClaimDraft {
@@ -522,7 +540,14 @@ fn build_visits(
             } else {
                 pointers
             };
-            charges.push(s.charge(v, code, mods, *units, date, pointers, at(date, 17))?);
+            let line = SimLine {
+                code,
+                modifiers: mods,
+                units: *units,
+                date,
+                pointers,
+            };
+            charges.push(s.charge(v, line, at(date, 17))?);
         }
         let p = &s.patients[patient];
         let draft = ClaimDraft {
@@ -543,6 +568,7 @@ fn build_visits(
 ///
 /// # Errors
 /// A description of the first step that failed (a bug in the simulation or the crate).
+// Over 100 lines, not split: the month as a list of phases, each a call; its length is the script of the month.
 pub fn run_month(seed: u64, visits: usize, start: NaiveDate) -> Result<MonthRun, String> {
     let mut rng = SeededRng::new(seed);
     let clinic = clinic().map_err(err)?;

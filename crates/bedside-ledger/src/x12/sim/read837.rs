@@ -83,6 +83,7 @@ fn amount(s: &Seg<'_>, n: usize, out: &mut Vec<Diagnostic>) -> Money {
 }
 
 /// Reads an 837P interchange. Never panics.
+// Over 100 lines, not split: one state machine over the 837P loops; a test reader, kept in one place.
 pub fn read_837(input: &[u8]) -> Read837 {
     let mut out = Read837 {
         interchange: 0,
