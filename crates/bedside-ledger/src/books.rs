@@ -55,7 +55,10 @@ impl Books {
     }
 
     /// Opens books on an existing ledger (for example one with reserved capacity or a
-    /// replayed journal). Clinic accounts that already exist are reused.
+    /// replayed journal). Clinic accounts that already exist are reused, and the patient and
+    /// payer receivables the ledger holds are found again from their owners, so books
+    /// reloaded from their journal ([`Ledger::write_journal`], [`crate::replay`]) are the
+    /// books that wrote it.
     ///
     /// # Errors
     /// [`LedgerError::AccountExists`] when a clinic account id exists with another spec.
@@ -100,12 +103,32 @@ impl Books {
                 chart::account::PATIENT_CREDIT,
             )?,
         };
+        let mut patients = HashMap::new();
+        let mut payers = HashMap::new();
+        for i in 0..ledger.account_count() {
+            let index = AccountIndex::new(i as u32);
+            let Some(spec) = ledger.account(index).map(|a| *a.spec()) else {
+                continue;
+            };
+            if spec.currency != currency || spec.kind != AccountKind::Asset {
+                continue;
+            }
+            match (spec.owner, spec.code) {
+                (AccountOwner::Guarantor(p), chart::account::PATIENT_RECEIVABLE) => {
+                    patients.entry(p).or_insert(index);
+                }
+                (AccountOwner::Payer(o), chart::account::PAYER_RECEIVABLE) => {
+                    payers.entry(o).or_insert(index);
+                }
+                _ => {}
+            }
+        }
         Ok(Self {
             ledger,
             currency,
             clinic,
-            patients: HashMap::new(),
-            payers: HashMap::new(),
+            patients,
+            payers,
         })
     }
 

@@ -401,6 +401,14 @@ pub struct ClaimBook {
     by_encounter: HashMap<EncounterId, ClaimId>,
 }
 
+/// The stored form of a [`ClaimBook`]: its claims, as plain serde data. The indexes (by
+/// control number, by encounter) are derived and rebuilt by [`ClaimBook::restore`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimBookSnapshot {
+    /// Every claim, in the order they were built.
+    pub claims: Vec<Claim>,
+}
+
 /// Entry id of the reversal of a charge's capture when `claim` is replaced.
 pub fn replacement_reversal_id(claim: ClaimId, charge: ChargeId) -> EntryId {
     EntryId::derive(&[
@@ -438,6 +446,37 @@ impl ClaimBook {
     /// An empty book.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The book's claims, in the order they were built, for storage (see the crate's
+    /// "Persistence" section).
+    pub fn snapshot(&self) -> ClaimBookSnapshot {
+        let mut claims: Vec<Claim> = self.claims.values().cloned().collect();
+        claims.sort_by_key(build_order);
+        ClaimBookSnapshot { claims }
+    }
+
+    /// A book holding the snapshot's claims, with its indexes rebuilt as building them did:
+    /// a control number names the last claim built with it, and an encounter's current
+    /// primary claim is the first primary built for it that is neither replaced nor voided.
+    pub fn restore(snapshot: ClaimBookSnapshot) -> Self {
+        let mut claims = snapshot.claims;
+        claims.sort_by_key(build_order);
+        let mut book = Self::new();
+        for c in claims {
+            let current = c.sequence == PayerSequence::Primary
+                && c.status != ClaimStatus::Replaced
+                && c.frequency != ClaimFrequency::Void;
+            if current {
+                for e in c.encounters() {
+                    book.by_encounter.entry(e).or_insert(c.id);
+                }
+            }
+            book.by_control
+                .insert(c.control_number.expose().clone(), c.id);
+            book.claims.insert(c.id, c);
+        }
+        book
     }
 
     /// A claim by id.
@@ -896,6 +935,11 @@ impl ClaimMatcher for ClaimBook {
             patient_receivable: c.patient_account,
         })
     }
+}
+
+/// When a claim was built (its first status), then its id: the order claims were built in.
+fn build_order(c: &Claim) -> (Option<Timestamp>, ClaimId) {
+    (c.transitions.first().map(|t| t.0), c.id)
 }
 
 /// Entry id of the expected-payment hold for a claim.

@@ -88,8 +88,8 @@ pub use charge::{
     BillTo, Charge, ChargeError, ChargeId, ChargeRequest, FeeSchedule, Modifier, ProcedureCode,
 };
 pub use claim::{
-    Adjudication, Claim, ClaimBook, ClaimDraft, ClaimError, ClaimFrequency, ClaimStatus,
-    PatientShare,
+    Adjudication, Claim, ClaimBook, ClaimBookSnapshot, ClaimDraft, ClaimError, ClaimFrequency,
+    ClaimStatus, PatientShare,
 };
 pub use codec::{JournalError, Replay, replay};
 pub use coverage::{Accumulators, Benefits, Estimate, Responsibility};
@@ -105,8 +105,8 @@ pub use patient::{
     PlanTerms, RefundItem,
 };
 pub use remit::{
-    ClaimMatcher, ClaimTarget, ManualPayment, PostingSummary, RemitError, RemittancePoster,
-    WorkItem, WorkReason,
+    ClaimMatcher, ClaimTarget, ManualPayment, PostedPayment, PosterSnapshot, PostingSummary,
+    RemitError, RemittancePoster, StandingAdjudication, WorkItem, WorkReason,
 };
 pub use statement::{Statement, StatementInput, StatementLine, StatementOptions};
 /// Re-exported so callers can name the UUIDs behind derived ids.

@@ -293,6 +293,45 @@ pub struct PostingSummary {
     pub not_recorded: Vec<(ClaimId, ClaimStatus)>,
 }
 
+/// The stored form of a [`RemittancePoster`]: what later remittances need to know of earlier
+/// ones, as plain serde data (see the crate's "Persistence" section).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosterSnapshot {
+    /// Posted payments (payer key, CLP01, CLP07) with their entry, CLP03 and CLP04, for
+    /// reversals to find.
+    pub payments: Vec<PostedPayment>,
+    /// Per claim, its standing adjudication: (claim, TRN02, payer key, CLP01, CLP07, entry).
+    pub adjudicated: Vec<StandingAdjudication>,
+    /// The work queue, oldest first.
+    pub queue: Vec<WorkItem>,
+    /// Entries already queued (so a re-import queues nothing twice).
+    pub queued: Vec<EntryId>,
+}
+
+/// One payment a [`RemittancePoster`] posted (part of a [`PosterSnapshot`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostedPayment {
+    /// TRN03 or payer name.
+    pub payer_key: String,
+    /// CLP01.
+    pub control_number: Sensitive<String>,
+    /// CLP07.
+    pub payer_control_number: Sensitive<String>,
+    /// The entry, CLP03 and CLP04.
+    pub posted: (EntryId, Money, Money),
+}
+
+/// The payment standing for a claim (part of a [`PosterSnapshot`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandingAdjudication {
+    /// The claim.
+    pub claim: ClaimId,
+    /// TRN02 of the payment.
+    pub trace_number: String,
+    /// The payment (its `posted` is unused here and repeats the entry).
+    pub payment: PostedPayment,
+}
+
 /// Payer, CLP01 and CLP07: what a reversal names of the payment it reverses.
 type PaymentKey = (String, String, String);
 
@@ -362,6 +401,67 @@ impl RemittancePoster {
             queue: Vec::new(),
             queued: HashSet::new(),
         }
+    }
+
+    /// What later remittances need of this poster, for storage; [`RemittancePoster::restore`]
+    /// takes it back.
+    pub fn snapshot(&self) -> PosterSnapshot {
+        let payment = |(payer, control, payer_control): &PaymentKey, posted| PostedPayment {
+            payer_key: payer.clone(),
+            control_number: Sensitive::new(control.clone()),
+            payer_control_number: Sensitive::new(payer_control.clone()),
+            posted,
+        };
+        let mut payments: Vec<PostedPayment> =
+            self.payments.iter().map(|(k, v)| payment(k, *v)).collect();
+        payments.sort_by_key(|p| p.posted.0);
+        let zero = Money::zero(Currency::USD);
+        let mut adjudicated: Vec<StandingAdjudication> = self
+            .adjudicated
+            .iter()
+            .map(|(claim, a)| StandingAdjudication {
+                claim: *claim,
+                trace_number: a.trace_number.clone(),
+                payment: payment(&a.key, (a.entry, zero, zero)),
+            })
+            .collect();
+        adjudicated.sort_by_key(|a| a.claim);
+        let mut queued: Vec<EntryId> = self.queued.iter().copied().collect();
+        queued.sort();
+        PosterSnapshot {
+            payments,
+            adjudicated,
+            queue: self.queue.clone(),
+            queued,
+        }
+    }
+
+    /// A poster for `accounts` that knows what the snapshot's poster knew.
+    pub fn restore(accounts: ClinicAccounts, snapshot: PosterSnapshot) -> Self {
+        let key = |p: &PostedPayment| -> PaymentKey {
+            (
+                p.payer_key.clone(),
+                p.control_number.expose().clone(),
+                p.payer_control_number.expose().clone(),
+            )
+        };
+        let mut poster = Self::new(accounts);
+        for p in &snapshot.payments {
+            poster.payments.insert(key(p), p.posted);
+        }
+        for a in &snapshot.adjudicated {
+            poster.adjudicated.insert(
+                a.claim,
+                Adjudicated {
+                    trace_number: a.trace_number.clone(),
+                    key: key(&a.payment),
+                    entry: a.payment.posted.0,
+                },
+            );
+        }
+        poster.queue = snapshot.queue;
+        poster.queued = snapshot.queued.into_iter().collect();
+        poster
     }
 
     /// The work queue (unmatched claims, reversals without originals, duplicate payments),

@@ -689,3 +689,52 @@ fn derived_statement_counts_ledger_payments_and_matches_caller_built_input() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(built, derived);
 }
+
+#[test]
+fn books_claims_and_poster_survive_storage() {
+    use bedside_ledger::{ClaimBookSnapshot, PosterSnapshot};
+    let (c, before) = statement_after_visit();
+    // What an embedder stores: the ledger's journal and the two snapshots as JSON.
+    let mut journal = Vec::new();
+    c.books.ledger.write_journal(&mut journal);
+    let claims_json = serde_json::to_string(&c.claims.snapshot()).unwrap_or_default();
+    let poster_json = serde_json::to_string(&c.poster.snapshot()).unwrap_or_default();
+
+    let replayed = bedside_ledger::replay(&journal);
+    assert_eq!(replayed.stopped, None);
+    let books = Books::open_in(replayed.ledger, Currency::USD).unwrap_or_else(|e| panic!("{e}"));
+    let claims_back: ClaimBookSnapshot =
+        serde_json::from_str(&claims_json).unwrap_or_else(|e| panic!("{e}"));
+    let poster_back: PosterSnapshot =
+        serde_json::from_str(&poster_json).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(claims_back, c.claims.snapshot());
+    let mut r = Clinic {
+        poster: RemittancePoster::restore(books.clinic, poster_back),
+        claims: ClaimBook::restore(claims_back),
+        books,
+        ..c
+    };
+    assert_eq!(
+        r.books.existing_patient_account(r.patient),
+        Some(
+            r.claims
+                .get(r.claim)
+                .map(|x| x.patient_account)
+                .unwrap_or(bedside_ledger::AccountIndex::new(u32::MAX))
+        )
+    );
+    assert_eq!(
+        r.claims.snapshot(),
+        ClaimBook::restore(r.claims.snapshot()).snapshot()
+    );
+    assert_eq!(r.poster.work_queue().len(), 1);
+    let after = r
+        .books
+        .statement(&r.claims, r.patient, statement_options())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(after, before);
+    // The restored poster knows the file: importing it again changes nothing.
+    let again = post(&mut r, "visit.835", "2026-01-22T10:00:00Z").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((again.entries_applied, again.claims_duplicate), (0, 0));
+    assert_eq!(r.poster.work_queue().len(), 1);
+}
