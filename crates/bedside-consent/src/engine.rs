@@ -122,6 +122,7 @@ impl Engine {
     }
 
     /// Decides a request. See [`crate::decision`] for the combining algorithm.
+    // Not split: the hot path of every decision, whose phases share borrowed state (benched).
     pub fn decide(&self, request: &Request) -> Decision {
         let requested = request.data.classes;
         let kind = ActorKind::of(&request.actor);

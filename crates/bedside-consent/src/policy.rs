@@ -330,92 +330,8 @@ impl Policy {
             &doc.sensitive_labels,
             "security label",
         );
-        let break_glass = doc.break_glass.as_ref().map(|bg| {
-            if !(1..=1440).contains(&bg.max_minutes) {
-                cx.problem(
-                    "break_glass.max_minutes",
-                    ProblemKind::OutOfRange {
-                        expected: "1 to 1440 minutes",
-                    },
-                );
-            }
-            BreakGlassPolicy {
-                roles: cx.roles("break_glass.roles", &bg.roles),
-                classes: cx.set::<DataClass, ClassSet>(
-                    "break_glass.classes",
-                    &bg.classes,
-                    "data class",
-                ),
-                actions: cx.set::<Action, ActionSet>("break_glass.actions", &bg.actions, "action"),
-                max_minutes: bg.max_minutes,
-                overrides_consent_denies: bg.overrides_consent_denies,
-                overridable_labels: cx.set::<SecurityLabel, LabelSet>(
-                    "break_glass.overridable_labels",
-                    &bg.overridable_labels,
-                    "security label",
-                ),
-            }
-        });
-        let mut checklist_ids = HashSet::new();
-        let mut checklists = Vec::with_capacity(doc.checklists.len());
-        for (i, c) in doc.checklists.iter().enumerate() {
-            let path = format!("checklists[{i}]");
-            if !checklist_ids.insert(c.id.as_str()) {
-                cx.problem(
-                    &format!("{path}.id"),
-                    ProblemKind::DuplicateId { id: c.id.clone() },
-                );
-            }
-            if c.require.is_empty() {
-                cx.problem(
-                    &format!("{path}.require"),
-                    ProblemKind::OutOfRange {
-                        expected: "at least one step group",
-                    },
-                );
-            }
-            let mut require = Vec::with_capacity(c.require.len());
-            for (g, group) in c.require.iter().enumerate() {
-                let gpath = format!("{path}.require[{g}]");
-                if group.is_empty() {
-                    cx.problem(
-                        &gpath,
-                        ProblemKind::OutOfRange {
-                            expected: "at least one step",
-                        },
-                    );
-                }
-                require.push(cx.set::<VerificationStep, StepSet>(
-                    &gpath,
-                    group,
-                    "verification step",
-                ));
-            }
-            checklists.push(Checklist {
-                id: Arc::from(c.id.as_str()),
-                actors: cx.set::<ActorKind, ActorKindSet>(
-                    &format!("{path}.actors"),
-                    &c.actors,
-                    "actor kind",
-                ),
-                channels: cx.set::<AccessChannel, ChannelSet>(
-                    &format!("{path}.channels"),
-                    &c.channels,
-                    "channel",
-                ),
-                actions: cx.set::<Action, ActionSet>(
-                    &format!("{path}.actions"),
-                    &c.actions,
-                    "action",
-                ),
-                classes: cx.set::<DataClass, ClassSet>(
-                    &format!("{path}.classes"),
-                    &c.classes,
-                    "data class",
-                ),
-                require,
-            });
-        }
+        let break_glass = doc.break_glass.as_ref().map(|bg| cx.break_glass(bg));
+        let checklists = cx.checklists(&doc.checklists);
         if !cx.problems.is_empty() {
             return Err(ConsentError::InvalidPolicy {
                 problems: cx.problems,
@@ -593,6 +509,97 @@ impl Compiler {
             }
         }
         bits
+    }
+
+    fn break_glass(&mut self, bg: &BreakGlassSpec) -> BreakGlassPolicy {
+        if !(1..=1440).contains(&bg.max_minutes) {
+            self.problem(
+                "break_glass.max_minutes",
+                ProblemKind::OutOfRange {
+                    expected: "1 to 1440 minutes",
+                },
+            );
+        }
+        BreakGlassPolicy {
+            roles: self.roles("break_glass.roles", &bg.roles),
+            classes: self.set::<DataClass, ClassSet>(
+                "break_glass.classes",
+                &bg.classes,
+                "data class",
+            ),
+            actions: self.set::<Action, ActionSet>("break_glass.actions", &bg.actions, "action"),
+            max_minutes: bg.max_minutes,
+            overrides_consent_denies: bg.overrides_consent_denies,
+            overridable_labels: self.set::<SecurityLabel, LabelSet>(
+                "break_glass.overridable_labels",
+                &bg.overridable_labels,
+                "security label",
+            ),
+        }
+    }
+
+    fn checklists(&mut self, specs: &[ChecklistSpec]) -> Vec<Checklist> {
+        let mut checklist_ids = HashSet::new();
+        let mut checklists = Vec::with_capacity(specs.len());
+        for (i, c) in specs.iter().enumerate() {
+            let path = format!("checklists[{i}]");
+            if !checklist_ids.insert(c.id.as_str()) {
+                self.problem(
+                    &format!("{path}.id"),
+                    ProblemKind::DuplicateId { id: c.id.clone() },
+                );
+            }
+            if c.require.is_empty() {
+                self.problem(
+                    &format!("{path}.require"),
+                    ProblemKind::OutOfRange {
+                        expected: "at least one step group",
+                    },
+                );
+            }
+            let mut require = Vec::with_capacity(c.require.len());
+            for (g, group) in c.require.iter().enumerate() {
+                let gpath = format!("{path}.require[{g}]");
+                if group.is_empty() {
+                    self.problem(
+                        &gpath,
+                        ProblemKind::OutOfRange {
+                            expected: "at least one step",
+                        },
+                    );
+                }
+                require.push(self.set::<VerificationStep, StepSet>(
+                    &gpath,
+                    group,
+                    "verification step",
+                ));
+            }
+            checklists.push(Checklist {
+                id: Arc::from(c.id.as_str()),
+                actors: self.set::<ActorKind, ActorKindSet>(
+                    &format!("{path}.actors"),
+                    &c.actors,
+                    "actor kind",
+                ),
+                channels: self.set::<AccessChannel, ChannelSet>(
+                    &format!("{path}.channels"),
+                    &c.channels,
+                    "channel",
+                ),
+                actions: self.set::<Action, ActionSet>(
+                    &format!("{path}.actions"),
+                    &c.actions,
+                    "action",
+                ),
+                classes: self.set::<DataClass, ClassSet>(
+                    &format!("{path}.classes"),
+                    &c.classes,
+                    "data class",
+                ),
+                require,
+            });
+        }
+        checklists
     }
 
     fn rule(&mut self, path: &str, spec: &RuleSpec) -> Rule {

@@ -355,15 +355,48 @@ impl PatientRegistry {
             .ok_or(RegistryError::UnknownPatient(id))
     }
 
+    /// Whether `actor` may update `id`'s record, and if so whether as self-service (patient or
+    /// proxy: only [`SELF_SERVICE_SECTIONS`] apply directly) or as staff.
+    fn self_service(
+        actor: &Actor,
+        id: PatientId,
+        current: &Patient,
+    ) -> Result<bool, RegistryError> {
+        match actor {
+            Actor::External { .. } => Err(Self::forbidden(actor, "update records")),
+            Actor::Patient { patient } if *patient != id => {
+                Err(Self::forbidden(actor, "update another patient's record"))
+            }
+            Actor::Proxy {
+                patient,
+                related_person,
+            } => {
+                let allowed = *patient == id
+                    && current
+                        .related_persons
+                        .iter()
+                        .any(|r| r.id == *related_person && r.may_act_for(ProxyScope::Records));
+                if allowed {
+                    Ok(true)
+                } else {
+                    Err(Self::forbidden(actor, "update this record"))
+                }
+            }
+            Actor::Patient { .. } => Ok(true),
+            Actor::Staff(_) | Actor::System { .. } => Ok(false),
+        }
+    }
+
     /// Updates a record at `at`. `edit.based_on` is the version the writer read; if another
-    /// write happened since, the update is refused with the fields the other writer changed. Staff and system
-    /// actors apply directly. For a patient or proxy, self-service sections apply directly and
+    /// write happened since, the update is refused with the fields the other writer changed.
+    /// Staff and system actors apply directly. For a patient or proxy, self-service sections apply directly and
     /// the rest becomes a pending change request. Nothing changes on error.
     ///
     /// # Errors
     /// [`RegistryError::UnknownPatient`], [`RegistryError::UnknownVersion`],
     /// [`RegistryError::Conflict`], [`RegistryError::IdChanged`], [`RegistryError::NoChange`],
     /// [`RegistryError::Invalid`] or [`RegistryError::Forbidden`].
+    // Not split (~110 lines): every check runs before the first write, in one visible order.
     pub fn update(
         &mut self,
         edit: RecordEdit,
@@ -379,29 +412,7 @@ impl PatientRegistry {
         let reason = reason.as_str();
         let versions = self.versions(id)?;
         let current = versions.last().ok_or(RegistryError::UnknownPatient(id))?;
-        let self_service = match actor {
-            Actor::External { .. } => return Err(Self::forbidden(actor, "update records")),
-            Actor::Patient { patient } if *patient != id => {
-                return Err(Self::forbidden(actor, "update another patient's record"));
-            }
-            Actor::Proxy {
-                patient,
-                related_person,
-            } => {
-                let allowed = *patient == id
-                    && current
-                        .record
-                        .related_persons
-                        .iter()
-                        .any(|r| r.id == *related_person && r.may_act_for(ProxyScope::Records));
-                if !allowed {
-                    return Err(Self::forbidden(actor, "update this record"));
-                }
-                true
-            }
-            Actor::Patient { .. } => true,
-            Actor::Staff(_) | Actor::System { .. } => false,
-        };
+        let self_service = Self::self_service(actor, id, &current.record)?;
         if new.id != id {
             return Err(RegistryError::IdChanged);
         }

@@ -152,10 +152,10 @@ impl Report {
     }
 }
 
-/// Validates a patient record as of `now` (for "in the future" and "expired").
-pub fn validate(patient: &Patient, now: Timestamp) -> Report {
+/// Validates a patient record as of `at` (for "in the future" and "expired").
+pub fn validate(patient: &Patient, at: Timestamp) -> Report {
     let mut report = Report::default();
-    let today = now.date_naive();
+    let today = at.date_naive();
     let r = &mut report;
 
     // Required fields.
@@ -190,23 +190,7 @@ pub fn validate(patient: &Patient, now: Timestamp) -> Report {
         check_telecom(r, t, &format!("patient.telecom[{i}]"));
     }
 
-    // Identifiers.
-    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
-    for (i, id) in patient.identifiers.iter().enumerate() {
-        let path = format!("patient.identifier[{i}]");
-        let Some(value) = id.value.as_ref().map(|v| v.expose().as_str()) else {
-            r.error(ProblemKind::Required, format!("{path}.value"));
-            continue;
-        };
-        check_period(r, id.period.as_ref(), &format!("{path}.period"));
-        if !identifier_passes(id.system.as_deref(), value) {
-            r.error(ProblemKind::IdentifierCheck, format!("{path}.value"));
-        }
-        let key = (id.system.as_deref().unwrap_or(""), value.trim());
-        if seen.insert(key, i).is_some() {
-            r.error(ProblemKind::DuplicateIdentifier, format!("{path}.value"));
-        }
-    }
+    check_identifiers(r, patient);
 
     // Contacts and related persons.
     for (i, c) in patient.contacts.iter().enumerate() {
@@ -230,7 +214,44 @@ pub fn validate(patient: &Patient, now: Timestamp) -> Report {
         }
     }
 
-    // Coverage.
+    check_coverages(r, patient, at);
+
+    // Warnings.
+    if patient
+        .contact_routes(ContactPurpose::AppointmentReminders)
+        .is_empty()
+    {
+        r.warn(ProblemKind::NoPreferredContactRoute, "patient.telecom");
+    }
+    if !patient.has_emergency_contact() {
+        r.warn(ProblemKind::NoEmergencyContact, "patient.contact");
+    }
+    report
+}
+
+/// Every identifier has a value that passes its check digit, and none repeats.
+fn check_identifiers(r: &mut Report, patient: &Patient) {
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, id) in patient.identifiers.iter().enumerate() {
+        let path = format!("patient.identifier[{i}]");
+        let Some(value) = id.value.as_ref().map(|v| v.expose().as_str()) else {
+            r.error(ProblemKind::Required, format!("{path}.value"));
+            continue;
+        };
+        check_period(r, id.period.as_ref(), &format!("{path}.period"));
+        if !identifier_passes(id.system.as_deref(), value) {
+            r.error(ProblemKind::IdentifierCheck, format!("{path}.value"));
+        }
+        let key = (id.system.as_deref().unwrap_or(""), value.trim());
+        if seen.insert(key, i).is_some() {
+            r.error(ProblemKind::DuplicateIdentifier, format!("{path}.value"));
+        }
+    }
+}
+
+/// Every coverage names a payor and a valid MBI for Medicare; expired ones are flagged, and
+/// active primary coverages may not overlap.
+fn check_coverages(r: &mut Report, patient: &Patient, at: Timestamp) {
     for (i, c) in patient.coverages.iter().enumerate() {
         let path = format!("patient.coverage[{i}]");
         check_period(r, c.period.as_ref(), &format!("{path}.period"));
@@ -248,7 +269,7 @@ pub fn validate(patient: &Patient, now: Timestamp) -> Report {
             .as_ref()
             .and_then(|p| p.end.as_ref())
             .and_then(time::end_bound)
-            .is_some_and(|end| end <= now);
+            .is_some_and(|end| end <= at);
         if ended && c.status.as_deref() != Some("cancelled") {
             r.warn(ProblemKind::ExpiredCoverage, format!("{path}.period"));
         }
@@ -277,18 +298,6 @@ pub fn validate(patient: &Patient, now: Timestamp) -> Report {
             );
         }
     }
-
-    // Warnings.
-    if patient
-        .contact_routes(ContactPurpose::AppointmentReminders)
-        .is_empty()
-    {
-        r.warn(ProblemKind::NoPreferredContactRoute, "patient.telecom");
-    }
-    if !patient.has_emergency_contact() {
-        r.warn(ProblemKind::NoEmergencyContact, "patient.contact");
-    }
-    report
 }
 
 fn is_medicare(c: &Coverage) -> bool {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 /// [`Imported::unmodelled`] reports them) are in `unmodelled`. Where the model did not change,
 /// `theirs` wins (its spelling and its unmodelled elements); where it changed, `ours` wins;
 /// unmodelled members and items stay inside objects and arrays that survive.
+// Not split: one three-way walk whose cases (object, array, scalar) must be read together.
 pub(super) fn merge(
     base: &Value,
     ours: &Value,

@@ -213,6 +213,7 @@ impl Reader {
         Ok(out)
     }
 
+    // Not split: one arm per FHIR element of `Consent.provision`, read top to bottom.
     fn provision(
         &mut self,
         v: &Value,
@@ -559,6 +560,7 @@ fn write_actor(consent: &Consent, a: &ActorRef) -> Value {
     Value::Object(m)
 }
 
+// Not split: writes the elements of `Consent.provision` in FHIR order, one block each.
 fn write_provision(consent: &Consent, p: &Provision) -> Value {
     let mut m = Map::new();
     if let Some(kind) = p.kind {

@@ -437,6 +437,7 @@ impl PatientIndex {
 
     /// Like [`search`](Self::search), also telling whether the candidate cap
     /// ([`MAX_CANDIDATES`]) cut the search short.
+    // Not split: one pass that scores, ranks and cuts candidates under the shared limits.
     pub fn search_detailed(&self, query: &PatientQuery) -> (Vec<SearchHit>, bool) {
         if query.is_empty() {
             return (Vec::new(), false);
