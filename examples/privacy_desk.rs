@@ -81,16 +81,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("== 2. an adult daughter acting as proxy");
     let daughter = ids.generate();
-    engine.add_proxy_grant(ProxyGrant {
-        related_person: daughter,
+    engine.add_proxy_grant(ProxyGrant::new(
+        daughter,
         patient,
-        relationship: Relationship::AdultChild,
-        classes: [DataClass::Appointments, DataClass::Medications]
+        Relationship::AdultChild,
+        [DataClass::Appointments, DataClass::Medications]
             .into_iter()
             .collect(),
-        actions: [Action::Read].into_iter().collect(),
-        period: Period::starting_at(clock.now() - TimeDelta::days(30), TimeDelta::days(365)),
-    });
+        Period::starting_at(clock.now() - TimeDelta::days(30), TimeDelta::days(365)),
+    ));
     let proxy = Actor::Proxy {
         related_person: daughter,
         patient,

@@ -453,14 +453,10 @@ impl Scenario {
             };
             let start = at - TimeDelta::days(i64::try_from(rng.below(400)).unwrap_or(0));
             let length = TimeDelta::days(30 + i64::try_from(rng.below(800)).unwrap_or(0));
-            let grant = ProxyGrant {
-                related_person: ids.generate(),
-                patient: *p,
-                relationship: Relationship::Caregiver,
-                classes,
-                actions,
-                period: Period::starting_at(start, length),
-            };
+            let period = Period::starting_at(start, length);
+            let grant =
+                ProxyGrant::new(ids.generate(), *p, Relationship::Caregiver, classes, period)
+                    .actions(actions.iter());
             engine.add_proxy_grant(grant.clone());
             proxies.push(grant);
         }

@@ -3652,14 +3652,8 @@ impl Clinic {
         }
         let related_person = RelatedPersonId::from_uuid(uuid::Uuid::now_v7());
         let now = self.now();
-        let grant = ProxyGrant {
-            related_person,
-            patient,
-            relationship,
-            classes: set,
-            actions: [Action::Read].into_iter().collect(),
-            period: Period::starting_at(now, TimeDelta::days(365)),
-        };
+        let period = Period::starting_at(now, TimeDelta::days(365));
+        let grant = ProxyGrant::new(related_person, patient, relationship, set, period);
         let (token, row) = self.fresh_token(&Principal::Proxy {
             related_person,
             patient,

@@ -608,3 +608,31 @@ pub struct ProxyGrant {
     /// When the grant is in force.
     pub period: Period,
 }
+
+impl ProxyGrant {
+    /// `related_person` may read `classes` of `patient`'s data during `period`. Widen the
+    /// actions with [`ProxyGrant::actions`].
+    pub fn new(
+        related_person: RelatedPersonId,
+        patient: PatientId,
+        relationship: Relationship,
+        classes: ClassSet,
+        period: Period,
+    ) -> Self {
+        Self {
+            related_person,
+            patient,
+            relationship,
+            classes,
+            actions: ActionSet::from(Action::Read),
+            period,
+        }
+    }
+
+    /// The same grant allowing `actions` instead.
+    #[must_use]
+    pub fn actions(mut self, actions: impl IntoIterator<Item = Action>) -> Self {
+        self.actions = actions.into_iter().collect();
+        self
+    }
+}

@@ -263,7 +263,7 @@ macro_rules! open_vocabulary {
 
             /// The slot of this value in a set.
             const fn slot(self) -> u8 {
-                #[allow(dead_code)] // Only the discriminants are used.
+                #[allow(dead_code, reason = "only the discriminants are used")]
                 #[repr(u8)]
                 enum Known { $( $variant ),+ }
                 match self { $( $name::$variant => Known::$variant as u8, )+ $name::Other(c) => c.slot }
@@ -406,14 +406,14 @@ macro_rules! open_vocabulary {
 
             /// How many values of the set are in slots below `slot`: a dense index for
             /// per-value tables.
-            #[allow(dead_code)] // Used for data classes, not labels.
+            #[allow(dead_code, reason = "used for data classes, not labels")]
             pub(crate) const fn rank(self, slot: u8) -> usize {
                 let below = (1u64 << (slot & 63)) - 1;
                 (self.0 & below).count_ones() as usize
             }
 
             /// Adds the value in `slot`.
-            #[allow(dead_code)] // Used for data classes, not labels.
+            #[allow(dead_code, reason = "used for data classes, not labels")]
             pub(crate) fn insert_slot(&mut self, slot: u8) {
                 self.0 |= 1u64 << (slot & 63);
             }
