@@ -71,6 +71,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. The visit: two procedures priced from the fee schedule and captured.
     let mut books = Books::open(Currency::USD)?;
+    // Every posting records who made it.
+    let desk = bedside::core::Actor::System {
+        component: "billing-desk".into(),
+    };
     let mut fees = FeeSchedule::new();
     fees.set(
         ProcedureCode::parse("99214")?,
@@ -99,7 +103,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 diagnosis_pointers: vec![1],
             },
         )?;
-        books.capture_charge(&charge, BillTo::Payer(payer), at("2026-01-05T15:00:00Z")?)?;
+        books.capture_charge(
+            &charge,
+            BillTo::Payer(payer),
+            &desk,
+            at("2026-01-05T15:00:00Z")?,
+        )?;
         charges.push(charge);
     }
 
@@ -156,15 +165,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n{}", statement.render_text());
 
     // 6. A first payment, then a plan for the rest.
-    books.record_patient_payment(&PatientPayment {
-        id: PaymentId::from_uuid(stable(20)),
-        patient,
-        amount: usd(3_000),
-        method: PaymentMethod::Card {
-            reference: Sensitive::new("ch_demo".into()),
+    books.record_patient_payment(
+        &PatientPayment {
+            id: PaymentId::from_uuid(stable(20)),
+            patient,
+            amount: usd(3_000),
+            method: PaymentMethod::Card {
+                reference: Sensitive::new("ch_demo".into()),
+            },
+            received_at: at("2026-01-25T12:00:00Z")?,
         },
-        received_at: at("2026-01-25T12:00:00Z")?,
-    })?;
+        &desk,
+    )?;
     let plan = PaymentPlan::new(
         patient,
         statement.amount_due.checked_sub(usd(3_000))?,

@@ -5,7 +5,7 @@ use crate::books::Books;
 use crate::chart;
 use crate::ledger::{Applied, EntryId, LedgerError, NewEntry, Posting, References, Rejection};
 use crate::money::{Money, MoneyError};
-use bedside_core::{EncounterId, OrganisationId, PatientId, ProviderId, Timestamp};
+use bedside_core::{Actor, EncounterId, OrganisationId, PatientId, ProviderId, Timestamp};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -349,6 +349,7 @@ impl Books {
         &mut self,
         charge: &Charge,
         bill_to: BillTo,
+        by: &Actor,
         at: Timestamp,
     ) -> Result<Applied, ChargeError> {
         let receivable = match bill_to {
@@ -365,7 +366,8 @@ impl Books {
                 claim: None,
                 encounter: Some(charge.request.encounter),
             })
-            .with_code(chart::entry::CHARGE);
+            .with_code(chart::entry::CHARGE)
+            .by(by);
         Ok(self.ledger.apply(&entry)?)
     }
 }

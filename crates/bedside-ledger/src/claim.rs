@@ -24,7 +24,7 @@ use crate::ledger::{
 use crate::money::{Money, MoneyError};
 use crate::remit::{ClaimMatcher, ClaimTarget};
 use bedside_core::{
-    ClaimId, CoverageId, EncounterId, OrganisationId, PatientId, Sensitive, Timestamp,
+    Actor, ClaimId, CoverageId, EncounterId, OrganisationId, PatientId, Sensitive, Timestamp,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -552,6 +552,7 @@ impl ClaimBook {
         books: &mut Books,
         original: ClaimId,
         draft: ClaimDraft<'_>,
+        actor: &Actor,
         at: Timestamp,
     ) -> Result<ClaimId, ClaimError> {
         let orig = self.claims.get(&original).ok_or(ClaimError::UnknownClaim)?;
@@ -627,7 +628,8 @@ impl ClaimBook {
                     claim: Some(original),
                     encounter,
                 })
-                .with_code(chart::entry::CHARGE);
+                .with_code(chart::entry::CHARGE)
+                .by(actor);
             books.ledger.apply(&entry)?;
         }
         if hold_open {
@@ -665,6 +667,7 @@ impl ClaimBook {
         &mut self,
         books: &mut Books,
         id: ClaimId,
+        actor: &Actor,
         at: Timestamp,
     ) -> Result<(), ClaimError> {
         let claim = self.claims.get(&id).ok_or(ClaimError::UnknownClaim)?;
@@ -705,7 +708,8 @@ impl ClaimBook {
                     claim: Some(id),
                     encounter,
                 })
-                .with_code(chart::entry::CHARGE);
+                .with_code(chart::entry::CHARGE)
+                .by(actor);
             books.ledger.apply(&entry)?;
         }
         if hold_open {
@@ -1053,6 +1057,12 @@ mod tests {
         uuid::Uuid::from_u128(n)
     }
 
+    fn desk() -> Actor {
+        Actor::System {
+            component: "billing-desk".into(),
+        }
+    }
+
     const PAYER: u128 = 2;
     const OTHER_PAYER: u128 = 9;
     const ORIGINAL: u128 = 50;
@@ -1093,7 +1103,9 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
             let payer = OrganisationId::from_uuid(uuid(PAYER));
             let now = self.tick();
-            let captured = self.books.capture_charge(&c, BillTo::Payer(payer), now);
+            let captured = self
+                .books
+                .capture_charge(&c, BillTo::Payer(payer), &desk(), now);
             assert!(captured.is_ok(), "{captured:?}");
             c
         }
@@ -1121,6 +1133,7 @@ mod tests {
                 &mut self.books,
                 ClaimId::from_uuid(uuid(original)),
                 draft(id, PAYER, control_number, charges),
+                &desk(),
                 now,
             )
         }
@@ -1369,6 +1382,7 @@ mod tests {
                 &mut f.books,
                 ClaimId::from_uuid(uuid(case.original)),
                 draft(case.id, case.payer, case.control, &charges),
+                &desk(),
                 now,
             );
             assert_eq!(r, Err(case.expected), "{}", case.name);

@@ -6,7 +6,7 @@ use crate::books::Books;
 use crate::chart;
 use crate::ledger::{Applied, EntryId, LedgerError, NewEntry, Posting, References, Rejection};
 use crate::money::{Money, MoneyError};
-use bedside_core::{PatientId, Sensitive, Timestamp};
+use bedside_core::{Actor, PatientId, Sensitive, Timestamp};
 use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +96,7 @@ impl Books {
     pub fn record_patient_payment(
         &mut self,
         payment: &PatientPayment,
+        by: &Actor,
     ) -> Result<Applied, PatientError> {
         if !payment.amount.is_positive() {
             return Err(PatientError::NonPositiveAmount);
@@ -114,7 +115,8 @@ impl Books {
             patient: Some(payment.patient),
             ..References::default()
         })
-        .with_code(chart::entry::PATIENT_PAYMENT);
+        .with_code(chart::entry::PATIENT_PAYMENT)
+        .by(by);
         Ok(self.ledger.apply(&e)?)
     }
 
@@ -150,6 +152,7 @@ impl Books {
         refund_id: PaymentId,
         patient: PatientId,
         amount: Money,
+        by: &Actor,
         at: Timestamp,
     ) -> Result<Applied, PatientError> {
         if !amount.is_positive() {
@@ -176,7 +179,8 @@ impl Books {
                 patient: Some(patient),
                 ..References::default()
             })
-            .with_code(chart::entry::REFUND);
+            .with_code(chart::entry::REFUND)
+            .by(by);
         Ok(self.ledger.apply(&e)?)
     }
 }

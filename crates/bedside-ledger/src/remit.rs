@@ -345,6 +345,82 @@ struct Adjudicated {
 
 /// Posts remittances and keeps what later remittances need: earlier payments (for reversals
 /// and for duplicate payments, see the [module documentation](self)) and the work queue.
+///
+/// The billing cycle in one go: a charge captured to the payer's receivable in the
+/// [`Books`], a claim in the [`ClaimBook`], the payer's 835, and the patient's statement
+/// showing what insurance paid.
+///
+/// ```
+/// use bedside_core::{Actor, ClaimId, CoverageId, EncounterId, OrganisationId, PatientId, ProviderId};
+/// use bedside_ledger::statement::StatementOptions;
+/// use bedside_ledger::{
+///     BillTo, Books, ChargeId, ChargeRequest, ClaimBook, ClaimDraft, ClaimStatus, Currency,
+///     FeeSchedule, Money, ProcedureCode, RemittancePoster, x12,
+/// };
+///
+/// let id = |n: u128| uuid::Uuid::from_u128(n);
+/// let (patient, payer) = (PatientId::from_uuid(id(1)), OrganisationId::from_uuid(id(2)));
+/// let usd = |s: &str| Money::parse_decimal(s, Currency::USD);
+/// let at = |s: &str| s.parse::<bedside_core::Timestamp>();
+/// let clerk = Actor::System { component: "billing-desk".into() };
+///
+/// // A visit priced from the fee schedule and billed to the payer.
+/// let mut books = Books::open(Currency::USD)?;
+/// let mut fees = FeeSchedule::new();
+/// let visit = ProcedureCode::parse("99213")?;
+/// fees.set(visit.clone(), None, usd("150.00")?, "Office visit");
+/// let dos = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).ok_or("date")?;
+/// let request = ChargeRequest::new(
+///     patient, EncounterId::from_uuid(id(3)), visit, dos, ProviderId::from_uuid(id(4)));
+/// let charge = fees.price(ChargeId::from_uuid(id(5)), request)?;
+/// books.capture_charge(&charge, BillTo::Payer(payer), &clerk, at("2026-03-02T15:00:00Z")?)?;
+///
+/// // The claim, sent to the payer under control number BSD0042.
+/// let mut claims = ClaimBook::new();
+/// let claim = claims.build(&mut books, ClaimDraft {
+///     id: ClaimId::from_uuid(id(6)),
+///     payer,
+///     coverage: CoverageId::from_uuid(id(7)),
+///     control_number: "BSD0042".into(),
+///     charges: std::slice::from_ref(&charge),
+/// }, at("2026-03-03T09:00:00Z")?)?;
+/// claims.transition(claim, ClaimStatus::Submitted, at("2026-03-03T09:00:00Z")?)?;
+///
+/// // The payer's 835: 150.00 billed, 100.00 paid, 30.00 contractual, 20.00 copay.
+/// let remittance = "\
+/// ISA*00*          *00*          *ZZ*ACMEHEALTH     *ZZ*BEDSIDECLINIC  *260320*0930*^*00501*000000101*0*P*:~\
+/// GS*HP*ACMEHEALTH*BEDSIDECLINIC*20260320*0930*101*X*005010X221A1~\
+/// ST*835*0101~\
+/// BPR*I*100.00*C*ACH*CCP*01*011000015*DA*000111222*1999999999**01*021000021*DA*333444555*20260320~\
+/// TRN*1*EFT20260320A*1999999999~\
+/// N1*PR*ACME HEALTH PLAN~\
+/// N1*PE*BEDSIDE CLINIC*XX*1234567893~\
+/// LX*1~\
+/// CLP*BSD0042*1*150.00*100.00*20.00*12*PAYCLM42~\
+/// CAS*CO*45*30.00~\
+/// CAS*PR*3*20.00~\
+/// SE*11*0101~\
+/// GE*1*101~\
+/// IEA*1*000000101~";
+/// let parsed = x12::parse(remittance.as_bytes());
+/// assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+///
+/// // Posting records the payer's decision on the claim too.
+/// let mut poster = RemittancePoster::new(books.clinic);
+/// let summary = poster.post_and_record(
+///     &mut books, &mut claims, &parsed.transactions[0], &clerk, at("2026-03-20T10:00:00Z")?)?;
+/// assert_eq!((summary.claims_matched, summary.copay), (1, usd("20.00")?));
+/// assert_eq!(claims.get(claim).map(|c| c.status), Some(ClaimStatus::Paid));
+///
+/// // The statement comes from the books and shows the insurer payment.
+/// let date = chrono::NaiveDate::from_ymd_opt(2026, 3, 21).ok_or("date")?;
+/// let statement = books.statement(&claims, patient, StatementOptions::new(date))?;
+/// assert_eq!(statement.total_insurance_paid, usd("100.00")?);
+/// assert_eq!(statement.amount_due, usd("20.00")?);
+/// assert!(statement.render_text().contains("Insurance paid $100.00"));
+/// assert!(books.ledger.trial_balance().is_zero());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct RemittancePoster {
     accounts: ClinicAccounts,

@@ -73,7 +73,12 @@ fn clinic() -> Clinic {
         })
         .collect();
     for c in &charges {
-        let r = books.capture_charge(c, BillTo::Payer(payer), at("2026-01-05T15:00:00Z"));
+        let r = books.capture_charge(
+            c,
+            BillTo::Payer(payer),
+            &clerk(),
+            at("2026-01-05T15:00:00Z"),
+        );
         assert!(r.is_ok(), "{r:?}");
     }
     let mut claims = ClaimBook::new();
@@ -346,15 +351,18 @@ fn plain_language_statement() {
 #[test]
 fn payment_plan_aging_refunds_and_outreach() {
     let (mut c, s) = statement_after_visit();
-    let paid = c.books.record_patient_payment(&PatientPayment {
-        id: PaymentId::from_uuid(EntryId::new(50).to_uuid()),
-        patient: c.patient,
-        amount: usd(3_000),
-        method: PaymentMethod::Card {
-            reference: Sensitive::new("ch_4242".into()),
+    let paid = c.books.record_patient_payment(
+        &PatientPayment {
+            id: PaymentId::from_uuid(EntryId::new(50).to_uuid()),
+            patient: c.patient,
+            amount: usd(3_000),
+            method: PaymentMethod::Card {
+                reference: Sensitive::new("ch_4242".into()),
+            },
+            received_at: at("2026-01-25T12:00:00Z"),
         },
-        received_at: at("2026-01-25T12:00:00Z"),
-    });
+        &clerk(),
+    );
     assert!(paid.is_ok());
     let owed = s.amount_due.checked_sub(usd(3_000)).unwrap_or(usd(-1));
     let plan = PaymentPlan::new(
@@ -390,13 +398,16 @@ fn payment_plan_aging_refunds_and_outreach() {
     insta::assert_snapshot!("aging_totals", report.render_totals());
 
     // Overpayment → refund queue.
-    let over = c.books.record_patient_payment(&PatientPayment {
-        id: PaymentId::from_uuid(EntryId::new(51).to_uuid()),
-        patient: c.patient,
-        amount: usd(10_000),
-        method: PaymentMethod::Cash,
-        received_at: at("2026-03-02T12:00:00Z"),
-    });
+    let over = c.books.record_patient_payment(
+        &PatientPayment {
+            id: PaymentId::from_uuid(EntryId::new(51).to_uuid()),
+            patient: c.patient,
+            amount: usd(10_000),
+            method: PaymentMethod::Cash,
+            received_at: at("2026-03-02T12:00:00Z"),
+        },
+        &clerk(),
+    );
     assert!(over.is_ok());
     let queue = c.books.refund_queue();
     assert_eq!(queue.len(), 1);
@@ -404,12 +415,24 @@ fn payment_plan_aging_refunds_and_outreach() {
     let refund_id = PaymentId::from_uuid(EntryId::new(52).to_uuid());
     assert!(
         c.books
-            .refund(refund_id, c.patient, usd(2_401), at("2026-03-03T12:00:00Z"))
+            .refund(
+                refund_id,
+                c.patient,
+                usd(2_401),
+                &clerk(),
+                at("2026-03-03T12:00:00Z")
+            )
             .is_err()
     );
     assert!(
         c.books
-            .refund(refund_id, c.patient, usd(2_400), at("2026-03-03T12:00:00Z"))
+            .refund(
+                refund_id,
+                c.patient,
+                usd(2_400),
+                &clerk(),
+                at("2026-03-03T12:00:00Z")
+            )
             .is_ok()
     );
     assert!(c.books.refund_queue().is_empty());
@@ -671,7 +694,7 @@ fn derived_statement_counts_ledger_payments_and_matches_caller_built_input() {
         },
         received_at: at("2026-01-22T10:00:00Z"),
     };
-    assert!(c.books.record_patient_payment(&pay).is_ok());
+    assert!(c.books.record_patient_payment(&pay, &clerk()).is_ok());
     assert_eq!(c.books.patient_payments(c.patient), Ok(usd(4_000)));
     let derived = c
         .books

@@ -82,7 +82,7 @@ fn sample() -> Sample {
                 diagnosis_pointers: pointers,
             },
         ));
-        ok(books.capture_charge(&c, BillTo::Payer(payer_org), at()));
+        ok(books.capture_charge(&c, BillTo::Payer(payer_org), &desk(), at()));
         c
     })
     .collect();
@@ -255,7 +255,7 @@ fn refusals_write_nothing_and_issue_no_control_number() {
                 let id = ClaimId::from_uuid(uuid(CLAIM));
                 let when = at();
                 ok(s.claims.transition(id, ClaimStatus::Submitted, when));
-                ok(s.claims.void(&mut s.books, id, when));
+                ok(s.claims.void(&mut s.books, id, &desk(), when));
             },
             WriteError::MissingPayerClaimNumber {
                 claim: ClaimId::from_uuid(uuid(CLAIM)),
@@ -280,7 +280,7 @@ fn refusals_write_nothing_and_issue_no_control_number() {
     let id = ClaimId::from_uuid(uuid(CLAIM));
     ok(s.claims.transition(id, ClaimStatus::Submitted, at()));
     ok(s.claims.record_payer_claim_number(id, "ACME100001"));
-    ok(s.claims.void(&mut s.books, id, at()));
+    ok(s.claims.void(&mut s.books, id, &desk(), at()));
     let mut out = Vec::new();
     ok(write_sample(&s, &mut Submissions::new(), &mut out));
     let text = String::from_utf8_lossy(&out);
@@ -356,5 +356,11 @@ proptest! {
         prop_assert!(again.is_ok_and(|files| files == run.files));
         prop_assert_eq!(run.claims_posted, run.claims_due);
         prop_assert!(run.books.ledger.trial_balance().is_zero());
+    }
+}
+
+fn desk() -> bedside_core::Actor {
+    bedside_core::Actor::System {
+        component: "billing-desk".into(),
     }
 }

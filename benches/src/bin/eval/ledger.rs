@@ -85,7 +85,7 @@ fn seed_claims(
                 )
                 .map_err(|e| e.to_string())?;
             books
-                .capture_charge(&charge, BillTo::Payer(payer), at())
+                .capture_charge(&charge, BillTo::Payer(payer), &desk(), at())
                 .map_err(|e| e.to_string())?;
             charges.push(charge);
         }
@@ -366,5 +366,12 @@ fn fhir_billing(args: &[String]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Who does the evaluated clinic's billing work.
+fn desk() -> bedside_core::Actor {
+    bedside_core::Actor::System {
+        component: "billing-desk".into(),
     }
 }

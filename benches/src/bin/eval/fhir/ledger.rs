@@ -90,9 +90,12 @@ fn build() -> Result<Built, String> {
         charge(&fees, 301, patients[0], "93000", 1, 4)?,
         charge(&fees, 302, patients[0], "J1100", 2, 5)?,
     ];
+    let desk = bedside_core::Actor::System {
+        component: "billing-desk".into(),
+    };
     for c in &charges {
         books
-            .capture_charge(c, BillTo::Payer(payer), at("2026-03-05T15:00:00Z"))
+            .capture_charge(c, BillTo::Payer(payer), &desk, at("2026-03-05T15:00:00Z"))
             .map_err(|x| e(&x))?;
     }
     let mut claims = ClaimBook::new();
@@ -143,6 +146,7 @@ fn build() -> Result<Built, String> {
             &mut books,
             ids[3],
             draft(ids[2], "BSD3000", 20, &charges[3..6]),
+            &desk,
             at("2026-03-07T10:00:00Z"),
         )
         .map_err(|x| e(&x))?;

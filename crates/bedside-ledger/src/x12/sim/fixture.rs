@@ -86,7 +86,12 @@ impl ClaimFixture {
                 ));
                 let charge = fees.price(id, req).map_err(err)?;
                 books
-                    .capture_charge(&charge, BillTo::Payer(c.orgs[p.primary.payer]), when)
+                    .capture_charge(
+                        &charge,
+                        BillTo::Payer(c.orgs[p.primary.payer]),
+                        &super::month::billing_desk(),
+                        when,
+                    )
                     .map_err(err)?;
                 charges.push(charge);
             }

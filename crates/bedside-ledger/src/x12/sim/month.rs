@@ -99,6 +99,13 @@ struct State {
     next_charge: u128,
 }
 
+/// Who does the simulated clinic's billing work (charges, payments, replacements, voids).
+pub(crate) fn billing_desk() -> bedside_core::Actor {
+    bedside_core::Actor::System {
+        component: "simulated-billing-desk".into(),
+    }
+}
+
 /// One service line the simulator bills.
 struct SimLine<'a> {
     code: &'a str,
@@ -159,7 +166,7 @@ impl State {
             .map_err(err)?;
         let payer = self.clinic.orgs[p.primary.payer];
         self.books
-            .capture_charge(&c, BillTo::Payer(payer), captured)
+            .capture_charge(&c, BillTo::Payer(payer), &billing_desk(), captured)
             .map_err(err)?;
         Ok(c)
     }
@@ -343,14 +350,16 @@ impl State {
                 charges: &charges,
             };
             self.claims
-                .build_replacement(&mut self.books, id, draft, when)
+                .build_replacement(&mut self.books, id, draft, &billing_desk(), when)
                 .map_err(err)?;
             self.visits[vi].claim = new_id;
             out.push(new_id);
             replaced += 1;
         }
         for &(_, id) in held.iter().skip(3).take(2) {
-            self.claims.void(&mut self.books, id, when).map_err(err)?;
+            self.claims
+                .void(&mut self.books, id, &billing_desk(), when)
+                .map_err(err)?;
             out.push(id);
             voided += 1;
         }
@@ -417,7 +426,9 @@ impl State {
                     method: PaymentMethod::Cash,
                     received_at: pay_day,
                 };
-                self.books.record_patient_payment(&payment).map_err(err)?;
+                self.books
+                    .record_patient_payment(&payment, &billing_desk())
+                    .map_err(err)?;
             }
         }
         let ids: Vec<ClaimId> = self.claims.iter().map(|c| c.id).collect();
