@@ -312,6 +312,9 @@ pub enum Command {
         /// The claim this one corrects (a replacement claim, frequency 7).
         #[serde(default)]
         replaces: Option<bedside_core::ClaimId>,
+        /// Who charged (journals written before it was recorded read as the billing desk).
+        #[serde(default = "billing_desk")]
+        by: Actor,
     },
     /// An X12 835 remittance file posted to the ledger.
     Remittance {
@@ -335,6 +338,9 @@ pub enum Command {
         /// Billing staff record more than the balance as a credit.
         #[serde(default)]
         credit: bool,
+        /// Who paid or recorded the payment (older journals read as the billing desk).
+        #[serde(default = "billing_desk")]
+        by: Actor,
     },
     /// A nurse acknowledges an alert.
     AckAlert {
@@ -563,6 +569,13 @@ struct Billing {
     fees: bedside_ledger::FeeSchedule,
     claims: bedside_ledger::ClaimBook,
     poster: bedside_ledger::RemittancePoster,
+}
+
+/// Who charged or recorded a payment journaled before the actor was recorded.
+fn billing_desk() -> Actor {
+    Actor::System {
+        component: "billing-desk".into(),
+    }
 }
 
 /// Who posted a remittance journaled before the poster was recorded.
@@ -1163,6 +1176,7 @@ impl State {
                 claim,
                 units,
                 replaces,
+                by,
             } => {
                 let ap = self
                     .schedule()?
@@ -1236,6 +1250,7 @@ impl State {
                     if let Err(e) = self.billing.books.capture_charge(
                         c,
                         bedside_ledger::BillTo::Payer(payer),
+                        by,
                         at,
                     ) {
                         if let Some(b) = ledger_before {
@@ -1256,6 +1271,7 @@ impl State {
                         &mut self.billing.books,
                         *original,
                         draft,
+                        by,
                         at,
                     ),
                     None => self
@@ -1327,21 +1343,25 @@ impl State {
                 id,
                 client_token,
                 credit,
+                by,
             } => {
                 if *amount_minor <= 0 || *amount_minor > 10_000_000 {
                     return Err(ClinicError::bad("amount_minor: 1 to 10000000"));
                 }
                 self.billing
                     .books
-                    .record_patient_payment(&bedside_ledger::PatientPayment {
-                        id: *id,
-                        patient: *patient,
-                        amount: usd(*amount_minor),
-                        method: bedside_ledger::PaymentMethod::Card {
-                            reference: Sensitive::new(id.to_string()),
+                    .record_patient_payment(
+                        &bedside_ledger::PatientPayment {
+                            id: *id,
+                            patient: *patient,
+                            amount: usd(*amount_minor),
+                            method: bedside_ledger::PaymentMethod::Card {
+                                reference: Sensitive::new(id.to_string()),
+                            },
+                            received_at: at,
                         },
-                        received_at: at,
-                    })
+                        by,
+                    )
                     .map_err(|e| ClinicError::conflict(e.to_string()))?;
                 fx.value = json!({ "payment": id, "balance_minor": self.billing.patient_balance_minor(*patient) });
                 if let Some(key) = client_token {
@@ -4184,6 +4204,7 @@ impl Clinic {
                 units: lines.iter().map(|(_, u)| *u).collect(),
                 claim: bedside_core::ClaimId::from_uuid(uuid::Uuid::now_v7()),
                 replaces,
+                by: self.actor(principal),
             },
         )
     }
@@ -4306,6 +4327,7 @@ impl Clinic {
                 id: bedside_ledger::PaymentId::from_uuid(uuid::Uuid::now_v7()),
                 client_token: request.client_token.clone(),
                 credit: request.credit,
+                by: self.actor(principal),
             },
         )
     }
