@@ -31,6 +31,61 @@
 //! - [`fhir`]: FHIR R4 `Account`, `ChargeItem`, `Claim`, `ClaimResponse`,
 //!   `ExplanationOfBenefit` and `Invoice` import and export.
 //!
+//! The billing cycle in one call per step: [`RemittancePoster::post_and_record`] posts an 835
+//! and records each claim's adjudication in the [`ClaimBook`]; [`RemittancePoster::post_manual`]
+//! records an insurer payment without an 835 ([`ManualPayment`], same balancing rules); and
+//! [`Books::statement`] derives the patient's statement from the books (claims as adjudicated,
+//! payments as the ledger holds them). The item-level example on [`RemittancePoster`] runs
+//! the whole cycle with a small 835 inline.
+//!
+//! # Attribution
+//!
+//! Every entry can record who made it: [`NewEntry::by`] stores the acting
+//! [`bedside_core::Actor`] with the entry ([`EntryView::actor`]), it is written to the journal,
+//! and it is not compared when an idempotent retry replays. The mutations a person does take
+//! `&Actor` and record it: [`Books::capture_charge`] (a charge), [`Books::record_patient_payment`]
+//! (a payment), [`Books::refund`] (a refund), [`ClaimBook::build_replacement`] and
+//! [`ClaimBook::void`] (the reversals of a correction or a void), and
+//! [`RemittancePoster::post`], [`RemittancePoster::post_and_record`] and
+//! [`RemittancePoster::post_manual`] (insurer payments, adjustments and write-offs, by group
+//! code). These public mutations take no `Actor`:
+//! - [`Ledger::apply`]: the actor travels in the [`NewEntry`]; [`Ledger::create_account`],
+//!   [`Ledger::close_account`], [`Books::patient_account`] and [`Books::payer_account`] open or
+//!   close accounts (chart bookkeeping, no money moves); [`Ledger::expire_pending`] is
+//!   driven by time, not a person;
+//! - [`ClaimBook::build`], [`ClaimBook::transition`], [`ClaimBook::record_adjudication`],
+//!   [`ClaimBook::record_payer_claim_number`] and [`ClaimBook::build_secondary`], and the
+//!   acknowledgement processor ([`x12::ack::Acknowledgements`]): claim lifecycle state, whose
+//!   history ([`Claim::transitions`]) records when, not who; they are not attributed yet
+//!   (the secondary transfer entry included) — left for a follow-up;
+//! - [`Books::expect_payment`] and [`Books::release_expected_payment`]: forecast holds the
+//!   system places and releases, no money received or written off;
+//! - [`PaymentPlan`], [`FeeSchedule::set`], [`x12::Submissions`]: values and configuration the
+//!   embedder stores, not ledger postings (a plan's instalments are paid through
+//!   [`Books::record_patient_payment`]);
+//! - [`ClaimBook::restore`], [`RemittancePoster::restore`], [`Books::open_in`]: reloading
+//!   stored state (see "Persistence").
+//!
+//! # Persistence
+//!
+//! - [`Ledger`] (and so [`Books`]): the append-only, checksummed journal
+//!   ([`Ledger::write_journal`], actors included) is the format of record; [`replay`] rebuilds
+//!   an equal ledger, and [`Books::open_in`] on it (same currency) finds the clinic, patient and
+//!   payer accounts again. Store the journal incrementally with [`codec::encode_entry`] as
+//!   entries are applied, or whole.
+//! - [`ClaimBook`]: [`ClaimBook::snapshot`] gives a [`ClaimBookSnapshot`] (plain serde data,
+//!   the claims in build order); [`ClaimBook::restore`] rebuilds the indexes.
+//! - [`RemittancePoster`]: [`RemittancePoster::snapshot`] gives a [`PosterSnapshot`] (posted
+//!   payments, standing adjudications, the work queue); [`RemittancePoster::restore`] takes it
+//!   with `books.clinic`. Without it a reloaded poster would not recognise a reversal or a
+//!   duplicate payment of an earlier file (re-imports still replay: entry ids are derived).
+//! - [`PaymentPlan`], [`x12::Submissions`] and the statement, claim and remittance value types
+//!   derive serde. [`FeeSchedule`] has no serde form: rebuild it from the embedder's price
+//!   list with [`FeeSchedule::set`].
+//!
+//! Serde forms are a compatibility promise for these snapshot types only; an embedder's
+//! storage schema stays its own (see `tests/cycle.rs`, `books_claims_and_poster_survive_storage`).
+//!
 //! Invariants: money is never a float; the trial balance is zero per currency after any
 //! sequence of operations; nothing is edited or deleted (`bedside-ledger` never deletes an
 //! entry; corrections are reversals); parsers never panic.

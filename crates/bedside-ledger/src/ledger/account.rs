@@ -4,7 +4,7 @@ use crate::money::{Currency, Money};
 use bedside_core::{AccountId, OrganisationId, PatientId};
 use serde::{Deserialize, Serialize};
 
-/// Dense handle of an account inside one [`Ledger`] (its creation order).
+/// Dense handle of an account inside one [`Ledger`](super::Ledger) (its creation order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AccountIndex(pub(super) u32);
 
@@ -173,7 +173,7 @@ pub struct Balances {
     pub credits_pending: u64,
 }
 
-/// An account's state (a copy; see [`Ledger::account`]).
+/// An account's state (a copy; see [`Ledger::account`](super::Ledger::account)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Account {
     pub(super) spec: AccountSpec,
