@@ -35,6 +35,10 @@
 //! [`EntryView::actor`]) and is not compared on a retry.
 //!
 //! Rejected entries are not recorded, so a corrected retry with the same id is evaluated fresh.
+//!
+//! This file is over 800 lines and not split further: what remains is the apply path (checks,
+//! deltas, writes), which the invariants above are read against; accounts, the id table,
+//! rejections and queries are in their own modules.
 
 use crate::money::{Currency, Money};
 use bedside_core::{AccountId, Actor, ClaimId, EncounterId, PatientId, Timestamp};
