@@ -42,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
     let at = chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
     for tx in &remittance.transactions {
         let balanced = validate(tx).is_empty();
-        let posted = poster.post(&mut books.ledger, tx, &matcher, at);
+        let importer = bedside_core::Actor::System {
+            component: "fuzz".into(),
+        };
+        let posted = poster.post(&mut books.ledger, tx, &matcher, &importer, at);
         if posted.is_ok() {
             assert!(balanced, "an unbalanced remittance was posted");
         }
