@@ -92,16 +92,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (n, code) in ["99214", "93000"].into_iter().enumerate() {
         let charge = fees.price(
             ChargeId::from_uuid(stable(10 + n as u128)),
-            ChargeRequest {
+            // One unit, no modifiers, first diagnosis: the defaults of `ChargeRequest::new`.
+            ChargeRequest::new(
                 patient,
-                encounter: EncounterId::from_uuid(stable(3)),
-                code: ProcedureCode::parse(code)?,
-                modifiers: vec![],
-                units: 1,
-                date_of_service: NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?,
-                rendering_provider: ProviderId::from_uuid(stable(4)),
-                diagnosis_pointers: vec![1],
-            },
+                EncounterId::from_uuid(stable(3)),
+                ProcedureCode::parse(code)?,
+                NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?,
+                ProviderId::from_uuid(stable(4)),
+            ),
         )?;
         books.capture_charge(
             &charge,
