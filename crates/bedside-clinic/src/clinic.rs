@@ -21,6 +21,9 @@ use bedside_core::{
     StaffId, Timestamp,
 };
 use bedside_records::history::ChangeRequestId;
+use bedside_records::matching::{
+    MatchGrade, MatchIndex, MatchRecord, MatcherConfig, Model, RankedMatch,
+};
 use bedside_records::{ContactPurpose, OptState, Patient, PatientRegistry, RecordEdit};
 use bedside_schedule::reminders::{
     ContactPreferences, MessageContext, ReminderConfig, ReminderSubject, plan_reminders, render,
@@ -135,6 +138,10 @@ pub enum Command {
         /// The one-time code sent to the number of a self-registration (its hash only).
         #[serde(default)]
         phone_code: Option<PhoneCode>,
+        /// The matcher's score, grade and explanation for `possible_duplicate` (absent in
+        /// journals written before the matcher decided): journaled so replay never re-matches.
+        #[serde(default)]
+        duplicate_match: Option<Box<RankedMatch>>,
     },
     /// A new mobile number: verified when staff register it, otherwise a code is sent to it.
     SetPhone {
@@ -509,6 +516,15 @@ struct DuplicateCase {
     patient: PatientId,
     existing: PatientId,
     status: &'static str,
+    /// The posterior match probability (absent for cases found before the matcher).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
+    /// The FHIR `$match` grade.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grade: Option<MatchGrade>,
+    /// Why: every field's agreement and weight (no personal data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<bedside_records::matching::Explanation>,
 }
 
 /// Side effects of an accepted command.
@@ -542,6 +558,11 @@ struct State {
     duplicates: Vec<DuplicateCase>,
     /// Verified SMS identities: E.164 number → the patients sharing it (a family phone).
     phones: HashMap<String, BTreeSet<PatientId>>,
+    /// The number each patient is filed under in `phones`.
+    phone_filed_under: HashMap<PatientId, String>,
+    /// Every current record, indexed for registration-time duplicate matching (the same
+    /// Fellegi–Sunter model and thresholds as `bedside-records`' matcher and the `febrl` eval).
+    matches: MatchIndex,
     /// Each patient's verified mobile number.
     verified_phone: HashMap<PatientId, String>,
     /// Codes sent to numbers awaiting verification.
@@ -654,6 +675,11 @@ impl State {
             notes: HashMap::new(),
             duplicates: Vec::new(),
             phones: HashMap::new(),
+            phone_filed_under: HashMap::new(),
+            matches: {
+                let config = MatcherConfig::default();
+                MatchIndex::new(Model::untrained(config.thresholds.clone()), config)
+            },
             verified_phone: HashMap::new(),
             phone_codes: HashMap::new(),
             proxies: BTreeMap::new(),
@@ -689,17 +715,31 @@ impl State {
     /// Re-indexes a patient's verified number: it stays an SMS identity only while it is
     /// still the mobile number on file.
     fn index_phones(&mut self, id: PatientId) {
-        for set in self.phones.values_mut() {
+        // Only the number this patient was filed under is touched: O(1), not a scan of every
+        // number (which made registration, and so start-up, grow with the population).
+        if let Some(old) = self.phone_filed_under.remove(&id)
+            && let Some(set) = self.phones.get_mut(&old)
+        {
             set.remove(&id);
+            if set.is_empty() {
+                self.phones.remove(&old);
+            }
         }
-        self.phones.retain(|_, set| !set.is_empty());
         let Some(verified) = self.verified_phone.get(&id).cloned() else {
             return;
         };
         if self.mobile_on_file(id).as_deref() == Some(verified.as_str()) {
-            self.phones.entry(verified).or_default().insert(id);
+            self.phones.entry(verified.clone()).or_default().insert(id);
+            self.phone_filed_under.insert(id, verified);
         } else {
             self.verified_phone.remove(&id);
+        }
+    }
+
+    /// Re-indexes a patient's current record for duplicate matching.
+    fn index_match(&mut self, id: PatientId) {
+        if let Some(p) = self.registry.current(id) {
+            self.matches.upsert(id, &MatchRecord::from(p));
         }
     }
 
@@ -780,6 +820,7 @@ impl State {
                 possible_duplicate,
                 phone_verified,
                 phone_code,
+                duplicate_match,
             } => {
                 let id = patient.id;
                 let version =
@@ -787,11 +828,16 @@ impl State {
                         .register((**patient).clone(), by, "registration", at)?;
                 let verified = phone_verified.unwrap_or(matches!(by, Actor::Staff(_)));
                 self.set_phone_state(id, verified, phone_code.as_ref());
+                self.index_match(id);
                 if let Some(existing) = possible_duplicate {
+                    let found = duplicate_match.as_deref();
                     self.duplicates.push(DuplicateCase {
                         patient: id,
                         existing: *existing,
                         status: "pending",
+                        score: found.map(|m| m.score),
+                        grade: found.map(|m| m.grade),
+                        explanation: found.map(|m| m.explanation.clone()),
                     });
                 }
                 fx.value = json!({ "patient": id, "version": version,
@@ -806,6 +852,7 @@ impl State {
                 let edit = RecordEdit::new(*patient, *base_version, (**record).clone(), "edit");
                 let outcome = self.registry.update(edit, by, at)?;
                 self.index_phones(*patient);
+                self.index_match(*patient);
                 fx.value = json!({ "applied_version": outcome.applied,
                     "pending_request": outcome.pending });
             }
@@ -819,6 +866,7 @@ impl State {
                     .registry
                     .approve(*request, by, "approved by staff", at)?;
                 self.index_phones(patient);
+                self.index_match(patient);
                 fx.value = json!({ "patient": patient, "version": version });
             }
             Command::ResolveDuplicate {
@@ -2323,9 +2371,18 @@ impl Clinic {
                 message: e.to_string(),
             })?;
         for (seq, justification) in tail.reviews {
-            if let Some(entry) = inner.state.audit.entries().iter().find(|e| e.event.seq == seq) {
+            if let Some(entry) = inner
+                .state
+                .audit
+                .entries()
+                .iter()
+                .find(|e| e.event.seq == seq)
+            {
                 let event = entry.event.clone();
-                inner.state.reviews.enqueue(&event, Sensitive::new(justification));
+                inner
+                    .state
+                    .reviews
+                    .enqueue(&event, Sensitive::new(justification));
             }
         }
         Ok(())
@@ -2360,7 +2417,9 @@ impl Clinic {
                 Ok(()) if write_locked => inner.behind = None,
                 Ok(()) => inner.behind = Some("the database write lock is unavailable".into()),
                 Err(e) => {
-                    eprintln!("clinic: catching up with the database failed: {e}; writes are refused");
+                    eprintln!(
+                        "clinic: catching up with the database failed: {e}; writes are refused"
+                    );
                     // A half-applied tail leaves memory ahead of the position: start over.
                     if Self::reload(inner, &self.config).is_err() {
                         inner.behind = Some("state could not be rebuilt from the store".into());
@@ -2852,7 +2911,8 @@ impl Clinic {
         access::permit(endpoint, by, None, ClassSet::default())?;
         let phone = form.phone.as_deref().and_then(e164);
         let mut inner = self.lock();
-        let possible_duplicate = find_duplicate(&inner.state.registry, &patient);
+        let found = find_duplicate(&inner.state.matches, &patient);
+        let possible_duplicate = found.as_ref().map(|m| m.patient);
         let actor = match by {
             Some(p) => self.actor(p),
             None => Actor::Patient { patient: id },
@@ -2878,6 +2938,7 @@ impl Clinic {
                 possible_duplicate,
                 phone_verified: Some(by.is_some() && phone.is_some()),
                 phone_code,
+                duplicate_match: found.map(Box::new),
             },
             extra,
         )?;
@@ -4625,40 +4686,13 @@ fn screen_vitals(
     Ok(out)
 }
 
-/// A possible duplicate: same birth date and a similar family and given name.
-fn find_duplicate(registry: &PatientRegistry, candidate: &Patient) -> Option<PatientId> {
-    use bedside_records::matching::compare::{jaro_winkler, nickname_equivalent};
-    let birth = *candidate.birth_date.as_ref()?.expose();
-    let name = candidate.names.first()?;
-    let family = name.family.as_ref()?.expose().to_lowercase();
-    let given = name
-        .given
-        .first()
-        .map(|g| g.expose().to_lowercase())
-        .unwrap_or_default();
-    registry.patients().find(|&id| {
-        let Some(p) = registry.current(id) else {
-            return false;
-        };
-        if p.birth_date.as_ref().map(|b| b.expose()) != Some(&birth) {
-            return false;
-        }
-        p.names.iter().any(|n| {
-            let f = n
-                .family
-                .as_ref()
-                .map(|f| f.expose().to_lowercase())
-                .unwrap_or_default();
-            let g = n
-                .given
-                .first()
-                .map(|g| g.expose().to_lowercase())
-                .unwrap_or_default();
-            jaro_winkler(f.as_bytes(), family.as_bytes()) >= 0.9
-                && (jaro_winkler(g.as_bytes(), given.as_bytes()) >= 0.85
-                    || nickname_equivalent(&g, &given))
-        })
-    })
+/// The most likely existing record for a registration, unless the matcher rules every
+/// candidate out (grade `certainly-not`).
+fn find_duplicate(index: &MatchIndex, candidate: &Patient) -> Option<RankedMatch> {
+    index
+        .match_one(&MatchRecord::from(candidate), 1)
+        .into_iter()
+        .find(|m| m.grade != MatchGrade::CertainlyNot)
 }
 
 /// Debug output without the personal data these forms carry.

@@ -664,6 +664,29 @@ async fn journey_self_registration_with_duplicate_check() -> TestResult {
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0]["patient"], new_id);
     assert_eq!(cases[0]["existing"], api.patient(0).0.as_str());
+    // The matcher's reasons come with the case: grade, score and every field's weight, and
+    // no personal data.
+    let grade = cases[0]["grade"].as_str().ok_or("grade")?;
+    assert!(
+        ["certain", "probable", "possible"].contains(&grade),
+        "{grade}"
+    );
+    let score = cases[0]["score"].as_f64().ok_or("score")?;
+    assert!((0.0..=1.0).contains(&score));
+    let fields = cases[0]["explanation"]["fields"]
+        .as_array()
+        .ok_or("fields")?;
+    assert!(
+        fields
+            .iter()
+            .any(|f| f["field"] == "birth_date" || f["field"] == "BirthDate"),
+        "{fields:?}"
+    );
+    let text = cases[0].to_string();
+    assert!(
+        !text.contains("Delga") && !text.contains("1958") && !text.contains("Maria"),
+        "{text}"
+    );
     // Patients cannot see the queue.
     let (status, _) = api.call("GET", "/v1/duplicates", Some(token), None).await?;
     assert_eq!(status, 403);
