@@ -14,6 +14,8 @@ mod ids;
 
 #[cfg(feature = "clinic")]
 mod clinic;
+#[cfg(feature = "clinic")]
+mod clinic_scale;
 #[cfg(feature = "consent")]
 mod consent;
 #[cfg(feature = "ledger")]
@@ -62,6 +64,8 @@ fn commands() -> Vec<Command> {
     all.extend(vitals::commands());
     #[cfg(feature = "clinic")]
     all.extend(clinic::commands());
+    #[cfg(feature = "clinic")]
+    all.extend(clinic_scale::commands());
     all
 }
 

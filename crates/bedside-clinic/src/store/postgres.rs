@@ -89,10 +89,67 @@ impl From<postgres::Error> for StoreError {
 /// serialised by an advisory lock and numbered from the database.
 pub struct PostgresStore {
     client: Conn,
+    /// The write path's statements, prepared once per connection (each unprepared statement
+    /// costs an extra round trip).
+    sql: Prepared,
+    /// Nesting depth of [`Store::lock_writes`].
+    locks_held: u32,
+    /// Whether `tip` is the database's head for certain: this process holds the write lock and
+    /// has read or written the head since taking it.
+    tip_fresh: bool,
     anchor: Box<dyn Anchor>,
     key: ChainKey,
     /// The head after this store's last commit or the last head it read.
     tip: ChainTip,
+}
+
+/// Statements of the write path.
+#[derive(Clone)]
+struct Prepared {
+    insert_command: postgres::Statement,
+    insert_audit: postgres::Statement,
+    insert_review: postgres::Statement,
+    insert_batch: postgres::Statement,
+    insert_outbox: postgres::Statement,
+    upsert_token: postgres::Statement,
+    withdraw_sms: postgres::Statement,
+    withdraw_reminders: postgres::Statement,
+    tip: postgres::Statement,
+}
+
+impl Prepared {
+    fn new(client: &mut Client) -> Result<Self, StoreError> {
+        Ok(Prepared {
+            insert_command: client.prepare(
+                "INSERT INTO commands (seq, at, kind, body, batch)
+                 VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM commands), $1, $2, $3, $4)",
+            )?,
+            insert_audit: client
+                .prepare("INSERT INTO audit (seq, entry, batch) VALUES ($1, $2, $3)")?,
+            insert_review: client.prepare(
+                "INSERT INTO reviews (audit_seq, justification, batch) VALUES ($1, $2, $3)",
+            )?,
+            insert_batch: client
+                .prepare("INSERT INTO batches (seq, digest, head) VALUES ($1, $2, $3)")?,
+            insert_outbox: client.prepare(
+                "INSERT INTO outbox (created_at, send_at, patient, purpose, channel, address, body, status)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )?,
+            upsert_token: client.prepare(
+                "INSERT INTO tokens (hash, principal, expires_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (hash) DO UPDATE
+                 SET principal = EXCLUDED.principal, expires_at = EXCLUDED.expires_at",
+            )?,
+            withdraw_sms: client.prepare(
+                "UPDATE outbox SET status = 'withdrawn'
+                 WHERE patient = $1 AND channel = 'sms' AND status = 'pending'",
+            )?,
+            withdraw_reminders: client.prepare(
+                "UPDATE outbox SET status = 'withdrawn' WHERE purpose = $1 AND status = 'pending'",
+            )?,
+            tip: client.prepare("SELECT seq, head FROM batches ORDER BY seq DESC LIMIT 1")?,
+        })
+    }
 }
 
 /// The connection, handed to a plain thread when the store is dropped on an async runtime's
@@ -158,13 +215,18 @@ impl PostgresStore {
             Durability::Full => "on",
         };
         client.batch_execute(&format!("SET synchronous_commit = {sync}"))?;
+        // Migrate before preparing: the statements name the tables.
+        migrate(&mut client)?;
+        let sql = Prepared::new(&mut client)?;
         let mut store = PostgresStore {
             client: Conn(Some(client)),
+            sql,
+            locks_held: 0,
+            tip_fresh: false,
             anchor,
             key,
             tip: ChainTip::EMPTY,
         };
-        store.migrate()?;
         store.tip = read_tip(&mut store.client)?;
         Ok(store)
     }
@@ -187,65 +249,20 @@ impl PostgresStore {
     /// # Errors
     /// [`StoreError`] when the database cannot be read.
     pub fn schema_version(&mut self) -> Result<i64, StoreError> {
-        let row = self
-            .client
-            .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?;
-        match row {
-            None => Ok(0),
-            Some(r) => r
-                .get::<_, String>(0)
-                .parse()
-                .map_err(|_| corrupt("meta", "schema_version is not a number")),
-        }
-    }
-
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        // Several nodes may start at once: one migrates, the others wait and then see it done.
-        self.client
-            .execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])?;
-        let result = self.migrate_locked();
-        let unlocked = self
-            .client
-            .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK]);
-        result?;
-        unlocked?;
-        Ok(())
-    }
-
-    fn migrate_locked(&mut self) -> Result<(), StoreError> {
-        self.client.batch_execute(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        )?;
-        let found = self.schema_version()?;
-        if found > PG_SCHEMA_VERSION {
-            return Err(StoreError::SchemaTooNew {
-                found,
-                supported: PG_SCHEMA_VERSION,
-            });
-        }
-        for (index, sql) in PG_MIGRATIONS.iter().enumerate() {
-            let to = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1);
-            if to <= found {
-                continue;
-            }
-            let mut tx = self.client.transaction()?;
-            tx.batch_execute(sql)?;
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
-                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                &[&to.to_string()],
-            )?;
-            tx.commit()?;
-        }
-        Ok(())
+        schema_version(&mut self.client)
     }
 
     /// Writes `batch` with the write lock held (announce, commit, confirm).
     fn commit_locked(&mut self, batch: &Batch) -> Result<(), StoreError> {
         let chained = Chained::of(batch)?;
         // Another process may have committed since this one last looked: the chain continues
-        // from the database's head, not from memory.
-        let tip = read_tip(&mut self.client)?;
+        // from the database's head, not from memory (unless this process holds the lock and
+        // has seen the head since taking it).
+        let tip = if self.tip_fresh {
+            self.tip
+        } else {
+            read_tip_with(&mut self.client, &self.sql.tip)?
+        };
         let link = if chained.is_empty() {
             None
         } else {
@@ -257,16 +274,26 @@ impl PostgresStore {
                 .write(&announcement(&tip, &next).sign(&self.key))?;
             Some((seq, digest, next))
         };
+        let sql = self.sql.clone();
         let mut tx = self.client.transaction()?;
-        insert_chained(&mut tx, &chained, link.as_ref().map(|(seq, _, _)| *seq))?;
+        insert_chained(
+            &mut tx,
+            &sql,
+            &chained,
+            link.as_ref().map(|(seq, _, _)| *seq),
+        )?;
         if let Some((seq, digest, next)) = &link {
             tx.execute(
-                "INSERT INTO batches (seq, digest, head) VALUES ($1, $2, $3)",
+                &sql.insert_batch,
                 &[seq, &integrity::hex(digest), &integrity::hex(&next.head)],
             )?;
         }
-        write_operational(&mut tx, batch)?;
-        tx.commit()?;
+        write_operational(&mut tx, &sql, batch)?;
+        if let Err(e) = tx.commit() {
+            // Whether it committed is unknown: read the head again next time.
+            self.tip_fresh = false;
+            return Err(e.into());
+        }
         match link {
             Some((_, _, next)) => {
                 self.tip = next;
@@ -284,11 +311,62 @@ impl PostgresStore {
     }
 }
 
-fn read_tip(client: &mut Client) -> Result<ChainTip, StoreError> {
-    let row = client.query_opt(
-        "SELECT seq, head FROM batches ORDER BY seq DESC LIMIT 1",
-        &[],
+fn schema_version(client: &mut Client) -> Result<i64, StoreError> {
+    let row = client.query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?;
+    match row {
+        None => Ok(0),
+        Some(r) => r
+            .get::<_, String>(0)
+            .parse()
+            .map_err(|_| corrupt("meta", "schema_version is not a number")),
+    }
+}
+
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    // Several nodes may start at once: one migrates, the others wait and then see it done.
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])?;
+    let result = migrate_locked(client);
+    let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK]);
+    result?;
+    unlocked?;
+    Ok(())
+}
+
+fn migrate_locked(client: &mut Client) -> Result<(), StoreError> {
+    client.batch_execute(
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     )?;
+    let found = schema_version(client)?;
+    if found > PG_SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            supported: PG_SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in PG_MIGRATIONS.iter().enumerate() {
+        let to = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1);
+        if to <= found {
+            continue;
+        }
+        let mut tx = client.transaction()?;
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            &[&to.to_string()],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn read_tip(client: &mut Client) -> Result<ChainTip, StoreError> {
+    let stmt = client.prepare("SELECT seq, head FROM batches ORDER BY seq DESC LIMIT 1")?;
+    read_tip_with(client, &stmt)
+}
+
+fn read_tip_with(client: &mut Client, stmt: &postgres::Statement) -> Result<ChainTip, StoreError> {
+    let row = client.query_opt(stmt, &[])?;
     Ok(match row {
         None => ChainTip::EMPTY,
         Some(r) => ChainTip {
@@ -302,77 +380,54 @@ fn read_tip(client: &mut Client) -> Result<ChainTip, StoreError> {
 
 fn insert_chained(
     tx: &mut Transaction<'_>,
+    sql: &Prepared,
     chained: &Chained<'_>,
     batch: Option<i64>,
 ) -> Result<(), StoreError> {
     if let Some((at, kind, body)) = chained.command {
-        tx.execute(
-            "INSERT INTO commands (seq, at, kind, body, batch)
-             VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM commands), $1, $2, $3, $4)",
-            &[at, kind, body, &batch],
-        )?;
+        tx.execute(&sql.insert_command, &[at, kind, body, &batch])?;
     }
-    if !chained.audit.is_empty() {
-        let stmt = tx.prepare("INSERT INTO audit (seq, entry, batch) VALUES ($1, $2, $3)")?;
-        for (seq, entry) in &chained.audit {
-            tx.execute(&stmt, &[seq, entry, &batch])?;
-        }
+    for (seq, entry) in &chained.audit {
+        tx.execute(&sql.insert_audit, &[seq, entry, &batch])?;
     }
-    if !chained.reviews.is_empty() {
-        let stmt = tx
-            .prepare("INSERT INTO reviews (audit_seq, justification, batch) VALUES ($1, $2, $3)")?;
-        for (seq, text) in &chained.reviews {
-            tx.execute(&stmt, &[seq, text, &batch])?;
-        }
+    for (seq, text) in &chained.reviews {
+        tx.execute(&sql.insert_review, &[seq, text, &batch])?;
     }
     Ok(())
 }
 
-fn write_operational(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), StoreError> {
+fn write_operational(
+    tx: &mut Transaction<'_>,
+    sql: &Prepared,
+    batch: &Batch,
+) -> Result<(), StoreError> {
     // Withdraw first: a re-planned appointment withdraws its old reminders and queues new ones
     // in the same batch.
     for reference in &batch.withdraw {
         if let Some(patient) = reference.strip_prefix("sms:") {
-            tx.execute(
-                "UPDATE outbox SET status = 'withdrawn'
-                 WHERE patient = $1 AND channel = 'sms' AND status = 'pending'",
-                &[&patient],
-            )?;
+            tx.execute(&sql.withdraw_sms, &[&patient])?;
         } else {
-            tx.execute(
-                "UPDATE outbox SET status = 'withdrawn' WHERE purpose = $1 AND status = 'pending'",
-                &[&format!("appointment-reminders:{reference}")],
-            )?;
+            let purpose = format!("appointment-reminders:{reference}");
+            tx.execute(&sql.withdraw_reminders, &[&purpose])?;
         }
     }
-    if !batch.outbox.is_empty() {
-        let stmt = tx.prepare(
-            "INSERT INTO outbox (created_at, send_at, patient, purpose, channel, address, body, status)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    for m in &batch.outbox {
+        tx.execute(
+            &sql.insert_outbox,
+            &[
+                &m.created_at,
+                &m.send_at,
+                &m.patient,
+                &m.purpose,
+                &m.channel,
+                &m.address,
+                &m.body,
+                &m.status,
+            ],
         )?;
-        for m in &batch.outbox {
-            tx.execute(
-                &stmt,
-                &[
-                    &m.created_at,
-                    &m.send_at,
-                    &m.patient,
-                    &m.purpose,
-                    &m.channel,
-                    &m.address,
-                    &m.body,
-                    &m.status,
-                ],
-            )?;
-        }
     }
     for t in &batch.tokens {
-        tx.execute(
-            "INSERT INTO tokens (hash, principal, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (hash) DO UPDATE
-             SET principal = EXCLUDED.principal, expires_at = EXCLUDED.expires_at",
-            &[&t.hash, &t.principal, &t.expires_at],
-        )?;
+        tx.execute(&sql.upsert_token, &[&t.hash, &t.principal, &t.expires_at])?;
     }
     Ok(())
 }
@@ -473,12 +528,9 @@ impl Store for PostgresStore {
         if batch.is_empty() {
             return Ok(());
         }
-        self.client
-            .execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
+        self.lock_writes()?;
         let result = self.commit_locked(batch);
-        let unlocked = self
-            .client
-            .execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK]);
+        let unlocked = self.unlock_writes();
         result?;
         unlocked?;
         Ok(())
@@ -637,22 +689,39 @@ impl Store for PostgresStore {
     }
 
     fn lock_writes(&mut self) -> Result<(), StoreError> {
-        self.client
-            .execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
+        // Reentrant: only the outermost call talks to the database.
+        if self.locks_held == 0 {
+            self.client
+                .execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
+            self.tip_fresh = false;
+        }
+        self.locks_held += 1;
         Ok(())
     }
 
     fn unlock_writes(&mut self) -> Result<(), StoreError> {
-        self.client
-            .execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK])?;
-        Ok(())
+        match self.locks_held {
+            0 => Ok(()),
+            1 => {
+                self.locks_held = 0;
+                self.tip_fresh = false;
+                self.client
+                    .execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK])?;
+                Ok(())
+            }
+            _ => {
+                self.locks_held -= 1;
+                Ok(())
+            }
+        }
     }
 
     fn load_since(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
         // One round trip when nothing happened: every chained row arrives with a batch, so an
         // unchanged head means nothing new to read.
-        let tip = read_tip(&mut self.client)?;
+        let tip = read_tip_with(&mut self.client, &self.sql.tip)?;
         if tip == self.tip {
+            self.tip_fresh = self.locks_held > 0;
             return Ok(Loaded::default());
         }
         let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
@@ -685,8 +754,10 @@ impl Store for PostgresStore {
             loaded.reviews.push((seq, r.get(1)));
         }
         tx.commit()?;
-        // Only now: a failure above must make the next call read again.
+        // Only now: a failure above must make the next call read again. Under the write lock
+        // nobody else moves the head, so it stays known until the lock is released.
         self.tip = tip;
+        self.tip_fresh = self.locks_held > 0;
         Ok(loaded)
     }
 

@@ -1,0 +1,304 @@
+//! `clinic-startup` and `clinic-registration`: how the reference backend scales with its
+//! history and its population, on SQLite or PostgreSQL.
+//!
+//! Both drive the clinic's own services in-process (the same code the HTTP handlers call) so
+//! that building a large history takes minutes, not hours; the HTTP layer is measured by
+//! `examples/load.rs`.
+
+use super::Command;
+use bedside_clinic::integrity::{ChainKey, MemoryAnchor};
+use bedside_clinic::pgtest::TempCluster;
+use bedside_clinic::{
+    Clinic, ClinicConfig, Durability, PostgresStore, Principal, Registration, SqliteStore, Store,
+    seed,
+};
+use bedside_core::{Clock, ManualClock, PatientId};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// The subcommands this module registers.
+pub fn commands() -> Vec<Command> {
+    vec![
+        Command {
+            name: "clinic-startup",
+            about: "[--commands N] [--database sqlite|postgres]: journal N commands (registrations, discharges, vitals uploads) through the services, then time a restart and its memory",
+            run: startup,
+        },
+        Command {
+            name: "clinic-registration",
+            about: "[--patients N] [--queries Q] [--database sqlite|postgres]: registration latency (duplicate check by the MatchIndex included) inside the backend at N patients",
+            run: registration,
+        },
+    ]
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    let i = args.iter().position(|a| a == name)?;
+    args.get(i + 1).cloned()
+}
+
+/// Where the clinic lives for one run; the cluster (if any) lives as long as this.
+struct Place {
+    dir: std::path::PathBuf,
+    url: Option<String>,
+    anchor: MemoryAnchor,
+    _cluster: Option<TempCluster>,
+}
+
+impl Place {
+    fn new(database: &str) -> Res<Self> {
+        let dir = std::env::temp_dir().join(format!(
+            "bedside-scale-{}",
+            bedside_core::uuid::Uuid::now_v7()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let (url, cluster) = match database {
+            "sqlite" => (None, None),
+            "postgres" => {
+                let c = TempCluster::start()?;
+                (Some(c.create_database("scale")?), Some(c))
+            }
+            other => return Err(format!("--database: sqlite or postgres, not `{other}`").into()),
+        };
+        Ok(Place {
+            dir,
+            url,
+            anchor: MemoryAnchor::new(),
+            _cluster: cluster,
+        })
+    }
+
+    fn store(&self) -> Res<Box<dyn Store>> {
+        Ok(match &self.url {
+            None => Box::new(SqliteStore::open(
+                &self.dir.join("clinic.db"),
+                Durability::Normal,
+            )?),
+            Some(url) => Box::new(PostgresStore::connect(
+                url,
+                Durability::Normal,
+                Box::new(self.anchor.clone()),
+                ChainKey::development(),
+            )?),
+        })
+    }
+
+    fn open(&self, clock: Arc<ManualClock>) -> Res<Clinic> {
+        Ok(Clinic::open(self.store()?, clock, ClinicConfig::default())?)
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Resident set size of this process, in bytes (Linux `/proc/self/statm`).
+fn rss_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+const FAMILIES: [&str; 12] = [
+    "Okafor",
+    "Lindqvist",
+    "Haddad",
+    "Moreau",
+    "Tanaka",
+    "Novak",
+    "Silva",
+    "Kowalczyk",
+    "Nguyen",
+    "Abernathy",
+    "Castellanos",
+    "Dubois",
+];
+const GIVEN: [&str; 10] = [
+    "Amara", "Bjorn", "Chiara", "Dev", "Elif", "Farid", "Greta", "Hiro", "Ines", "Jonas",
+];
+
+/// A registration form for synthetic person `n` (distinct names and birth dates).
+fn form(n: u64) -> Registration {
+    let family = format!("{}{}", FAMILIES[(n % 12) as usize], n / 12);
+    Registration {
+        given: vec![GIVEN[(n % 10) as usize].to_string()],
+        family,
+        birth_date: format!(
+            "{}-{:02}-{:02}",
+            1930 + n % 80,
+            1 + (n / 80) % 12,
+            1 + (n / 960) % 28
+        ),
+        phone: None,
+        email: None,
+        postal_code: Some(format!("{:05}", 10000 + n % 80000)),
+        sms_reminders: None,
+        language: None,
+    }
+}
+
+fn patient_id(v: &serde_json::Value) -> Res<PatientId> {
+    Ok(v["patient"].as_str().ok_or("no patient id")?.parse()?)
+}
+
+fn startup(args: &[String]) -> ExitCode {
+    match startup_run(args) {
+        Ok(ok) => {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("clinic-startup: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn startup_run(args: &[String]) -> Res<bool> {
+    let target: u64 = flag(args, "--commands").map_or(Ok(20_000), |v| v.parse())?;
+    let database = flag(args, "--database").unwrap_or_else(|| "sqlite".into());
+    let place = Place::new(&database)?;
+    let clock = Arc::new(ManualClock::new("2026-06-08T13:00:00Z".parse()?));
+    let clinic = place.open(clock.clone())?;
+    seed::seed(&clinic)?;
+    let reception = seed::demo_staff("reception")?;
+    let nurse = seed::demo_staff("nurse")?;
+    // Per ten commands: six registrations, two discharges, two vitals uploads of five readings.
+    let built = Instant::now();
+    let mut commands = 0u64;
+    let mut discharged: Vec<PatientId> = Vec::new();
+    let mut registered: Vec<PatientId> = Vec::new();
+    let mut n = 0u64;
+    while commands < target {
+        match commands % 10 {
+            0..=5 => {
+                let v = clinic.register(&form(n), Some(&reception))?;
+                registered.push(patient_id(&v)?);
+                n += 1;
+            }
+            6 | 7 => {
+                let Some(p) = registered.pop() else { continue };
+                clinic.discharge(&nurse, p)?;
+                discharged.push(p);
+            }
+            _ => {
+                let Some(&p) = discharged.get((commands as usize / 10) % discharged.len().max(1))
+                else {
+                    commands += 1;
+                    continue;
+                };
+                clock.advance(chrono::TimeDelta::seconds(61));
+                let me = Principal::Patient { patient: p };
+                let at = clock.now();
+                let mut body = String::new();
+                for r in 0..5 {
+                    let t = (at - chrono::TimeDelta::seconds(50 - r * 10)).to_rfc3339();
+                    body.push_str(&format!(
+                        "{{\"patient\":\"{p}\",\"kind\":\"heart_rate\",\"at\":\"{t}\",\"value\":{},\"unit\":\"/min\",\"source\":\"app:scale\"}}\n",
+                        60 + r
+                    ));
+                }
+                clinic.upload_vitals(&me, p, &body)?;
+            }
+        }
+        commands += 1;
+    }
+    let build_seconds = built.elapsed().as_secs_f64();
+    drop(clinic);
+    let rss_before = rss_bytes().unwrap_or(0);
+    let t = Instant::now();
+    let reopened = place.open(clock.clone())?;
+    let open_seconds = t.elapsed().as_secs_f64();
+    let rss_after = rss_bytes().unwrap_or(0);
+    assert!(reopened.is_set_up());
+    let patients = n + 6;
+    let per_patient = rss_after.saturating_sub(rss_before) as f64 / patients as f64;
+    println!(
+        "built {commands} commands ({patients} patients) in {build_seconds:.1} s on {database}"
+    );
+    println!(
+        "clinic-startup: {database}, {commands} journaled commands, {patients} patients: start-up {open_seconds:.2} s, +{:.0} MB resident ({per_patient:.0} B per patient); target <= 2 s",
+        rss_after.saturating_sub(rss_before) as f64 / 1e6
+    );
+    Ok(open_seconds <= 2.0)
+}
+
+fn registration(args: &[String]) -> ExitCode {
+    match registration_run(args) {
+        Ok(ok) => {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("clinic-registration: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn registration_run(args: &[String]) -> Res<bool> {
+    let patients: u64 = flag(args, "--patients").map_or(Ok(100_000), |v| v.parse())?;
+    let queries: u64 = flag(args, "--queries").map_or(Ok(2_000), |v| v.parse())?;
+    let database = flag(args, "--database").unwrap_or_else(|| "sqlite".into());
+    let place = Place::new(&database)?;
+    let clock = Arc::new(ManualClock::new("2026-06-08T13:00:00Z".parse()?));
+    let clinic = place.open(clock)?;
+    seed::seed(&clinic)?;
+    let reception = seed::demo_staff("reception")?;
+    let built = Instant::now();
+    for n in 0..patients {
+        clinic.register(&form(n), Some(&reception))?;
+    }
+    println!(
+        "registered {patients} patients in {:.1} s on {database}",
+        built.elapsed().as_secs_f64()
+    );
+    // Half the queries are new people, half re-register an existing one with a typo in the
+    // family name (which the staff queue must catch).
+    let mut times = Vec::with_capacity(queries as usize);
+    let mut flagged = 0u64;
+    let mut expected = 0u64;
+    let cases_before = clinic
+        .duplicates(&reception)?
+        .as_array()
+        .map_or(0, Vec::len);
+    for q in 0..queries {
+        let mut f = if q % 2 == 0 {
+            form(patients + 1_000_000 + q)
+        } else {
+            expected += 1;
+            let mut f = form((q * 7919) % patients);
+            f.family.insert(2, 'x');
+            f
+        };
+        f.email = None;
+        let t = Instant::now();
+        clinic.register(&f, Some(&reception))?;
+        times.push(t.elapsed());
+    }
+    let cases = clinic
+        .duplicates(&reception)?
+        .as_array()
+        .map_or(0, Vec::len)
+        - cases_before;
+    flagged += cases as u64;
+    times.sort_unstable();
+    let pct = |p: f64| -> Duration { times[((times.len() - 1) as f64 * p).round() as usize] };
+    let p99 = pct(0.99).as_secs_f64() * 1e3;
+    println!(
+        "clinic-registration: {database}, {patients} patients, {queries} registrations: p50 {:.2} ms, p99 {p99:.2} ms (target < 5 ms); {flagged} sent to the duplicate queue ({expected} re-registrations with a typo)",
+        pct(0.5).as_secs_f64() * 1e3
+    );
+    Ok(p99 < 5.0)
+}
