@@ -4686,13 +4686,15 @@ fn screen_vitals(
     Ok(out)
 }
 
-/// The most likely existing record for a registration, unless the matcher rules every
-/// candidate out (grade `certainly-not`).
+/// The most likely existing record for a registration, when the matcher grades it `certain`
+/// or `probable` (the upper half of the review band). `possible` pairs are not queued: in a
+/// large population many strangers share a birth date and a similar name, and a queue that
+/// flags most new patients is a queue staff stop reading.
 fn find_duplicate(index: &MatchIndex, candidate: &Patient) -> Option<RankedMatch> {
     index
         .match_one(&MatchRecord::from(candidate), 1)
         .into_iter()
-        .find(|m| m.grade != MatchGrade::CertainlyNot)
+        .find(|m| matches!(m.grade, MatchGrade::Certain | MatchGrade::Probable))
 }
 
 /// Debug output without the personal data these forms carry.
