@@ -678,7 +678,7 @@ impl State {
             phone_filed_under: HashMap::new(),
             matches: {
                 let config = MatcherConfig::default();
-                MatchIndex::new(Model::untrained(config.thresholds.clone()), config)
+                MatchIndex::new(Model::untrained(config.thresholds), config)
             },
             verified_phone: HashMap::new(),
             phone_codes: HashMap::new(),

@@ -12,6 +12,8 @@ use bedside_clinic::{Durability, PostgresStore, SqliteStore, Store};
 use std::path::PathBuf;
 
 type Res = Result<(), Box<dyn std::error::Error>>;
+/// What a tampering case must be reported as.
+type Expect = fn(&BreakReason) -> bool;
 
 /// Where a contract case runs.
 enum Backend {
@@ -254,7 +256,7 @@ fn outbox_tokens_and_meta_behave_alike() -> Res {
 
 #[test]
 fn edits_behind_the_stores_back_are_reported() -> Res {
-    let cases: [(&str, &str, fn(&BreakReason) -> bool); 3] = [
+    let cases: [(&str, &str, Expect); 3] = [
         (
             "edited",
             "UPDATE commands SET body = '{\"n\":999}' WHERE seq = 3",

@@ -659,7 +659,6 @@ impl Store for PostgresStore {
         };
         let mut ctx = &tx_cell;
         let mut walk = integrity::walk_streams(&mut ctx, &mut streams, &mut next_batch, &probes)?;
-        drop(next_batch);
         let mut tx = tx_cell.into_inner();
         walk.stored = u64::try_from(stored).unwrap_or(0);
         if walk.broken.is_none() {
