@@ -874,6 +874,7 @@ impl ClaimBook {
         books: &mut Books,
         primary: ClaimId,
         draft: ClaimDraft<'_>,
+        actor: &Actor,
         at: Timestamp,
     ) -> Result<ClaimId, ClaimError> {
         let p = self.claims.get(&primary).ok_or(ClaimError::UnknownClaim)?;
@@ -919,7 +920,8 @@ impl ClaimBook {
             claim: Some(draft.id),
             encounter: None,
         })
-        .with_code(chart::entry::SECONDARY_TRANSFER);
+        .with_code(chart::entry::SECONDARY_TRANSFER)
+        .by(actor);
         books.ledger.apply(&entry)?;
         self.by_control.insert(draft.control_number, draft.id);
         self.claims.insert(draft.id, claim);

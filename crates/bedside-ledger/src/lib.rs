@@ -45,7 +45,9 @@
 //! and it is not compared when an idempotent retry replays. The mutations a person does take
 //! `&Actor` and record it: [`Books::capture_charge`] (a charge), [`Books::record_patient_payment`]
 //! (a payment), [`Books::refund`] (a refund), [`ClaimBook::build_replacement`] and
-//! [`ClaimBook::void`] (the reversals of a correction or a void), and
+//! [`ClaimBook::void`] (the reversals of a correction or a void),
+//! [`ClaimBook::build_secondary`] (the transfer of the patient's share to the secondary
+//! payer), and
 //! [`RemittancePoster::post`], [`RemittancePoster::post_and_record`] and
 //! [`RemittancePoster::post_manual`] (insurer payments, adjustments and write-offs, by group
 //! code). These public mutations take no `Actor`:
@@ -54,10 +56,10 @@
 //!   close accounts (chart bookkeeping, no money moves); [`Ledger::expire_pending`] is
 //!   driven by time, not a person;
 //! - [`ClaimBook::build`], [`ClaimBook::transition`], [`ClaimBook::record_adjudication`],
-//!   [`ClaimBook::record_payer_claim_number`] and [`ClaimBook::build_secondary`], and the
-//!   acknowledgement processor ([`x12::ack::Acknowledgements`]): claim lifecycle state, whose
-//!   history ([`Claim::transitions`]) records when, not who; they are not attributed yet
-//!   (the secondary transfer entry included) — left for a follow-up;
+//!   [`ClaimBook::record_payer_claim_number`], and the acknowledgement processor
+//!   ([`x12::ack::Acknowledgements`]): claim lifecycle state with no ledger entry, whose
+//!   history ([`Claim::transitions`]) records when, not who; not attributed yet — left for a
+//!   follow-up (it needs an actor in the transition history);
 //! - [`Books::expect_payment`] and [`Books::release_expected_payment`]: forecast holds the
 //!   system places and releases, no money received or written off;
 //! - [`PaymentPlan`], [`FeeSchedule::set`], [`x12::Submissions`]: values and configuration the

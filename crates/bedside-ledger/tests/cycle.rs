@@ -525,6 +525,7 @@ fn claim_lifecycle_and_secondary_claim() {
         &mut c.books,
         c.claim,
         draft(9, "BSD0001-2"),
+        &clerk(),
         at("2026-01-10T00:00:00Z"),
     );
     assert_eq!(early, Err(bedside_ledger::ClaimError::NothingForSecondary));
@@ -549,6 +550,7 @@ fn claim_lifecycle_and_secondary_claim() {
             &mut c.books,
             c.claim,
             draft(9, "BSD0001-2"),
+            &clerk(),
             at("2026-01-22T00:00:00Z"),
         )
         .unwrap_or_else(|e| panic!("{e}"));

@@ -428,6 +428,7 @@ fn secondary_claim_cannot_be_replaced() {
         &mut f.books,
         original,
         draft(70, OTHER_PAYER, "BSD0001-2", &[]),
+        &desk(),
         when,
     );
     assert!(secondary.is_ok(), "{secondary:?}");

@@ -400,7 +400,13 @@ impl State {
                 charges: &[],
             };
             self.claims
-                .build_secondary(&mut self.books, v.claim, draft, at(month_end, 14))
+                .build_secondary(
+                    &mut self.books,
+                    v.claim,
+                    draft,
+                    &billing_desk(),
+                    at(month_end, 14),
+                )
                 .map_err(err)?;
             self.secondaries.push((id, vi, v.claim));
             second.push(id);
