@@ -527,6 +527,26 @@ struct DuplicateCase {
     explanation: Option<bedside_records::matching::Explanation>,
 }
 
+/// One question to the consent engine, with how its audit entry is written.
+#[derive(Clone, Copy)]
+struct Ask<'a> {
+    patient: PatientId,
+    action: Action,
+    classes: &'a [DataClass],
+    break_glass: Option<&'a str>,
+    audit: AuditWrite,
+}
+
+/// When a decision's audit entry is committed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AuditWrite {
+    /// Before the answer leaves (reads).
+    Now,
+    /// A permit rides in the transaction of the command that follows at once; a deny is
+    /// written now.
+    WithNextCommand,
+}
+
 /// Side effects of an accepted command.
 #[derive(Default)]
 struct Effects {
@@ -2735,15 +2755,14 @@ impl Clinic {
         classes: &[DataClass],
         break_glass: Option<&str>,
     ) -> Result<(), ClinicError> {
-        self.decide(
-            inner,
-            principal,
+        let ask = Ask {
             patient,
             action,
             classes,
             break_glass,
-            false,
-        )
+            audit: AuditWrite::Now,
+        };
+        self.decide(inner, principal, &ask)
     }
 
     /// As [`Self::authorize`], but a permit's audit entry is written in the transaction of the
@@ -2756,20 +2775,30 @@ impl Clinic {
         action: Action,
         classes: &[DataClass],
     ) -> Result<(), ClinicError> {
-        self.decide(inner, principal, patient, action, classes, None, true)
+        let ask = Ask {
+            patient,
+            action,
+            classes,
+            break_glass: None,
+            audit: AuditWrite::WithNextCommand,
+        };
+        self.decide(inner, principal, &ask)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
         inner: &mut Inner,
         principal: &Principal,
-        patient: PatientId,
-        action: Action,
-        classes: &[DataClass],
-        break_glass: Option<&str>,
-        defer: bool,
+        ask: &Ask<'_>,
     ) -> Result<(), ClinicError> {
+        let Ask {
+            patient,
+            action,
+            classes,
+            break_glass,
+            audit,
+        } = *ask;
+        let defer = audit == AuditWrite::WithNextCommand;
         // Do not reveal whether a patient id exists to a patient or proxy for another: both
         // get this same answer.
         if principal.acting_for().is_some_and(|p| p != patient) {

@@ -218,21 +218,14 @@ impl Api {
         want: u16,
         effect: Effect,
     ) -> Res<Value> {
-        self.check_with(who, method, uri, &[], body, want, effect)
-            .await
+        let row = (who, method, uri.to_string(), body, want, effect);
+        self.check_with(&[], row).await
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn check_with(
-        &self,
-        who: Option<&str>,
-        method: &str,
-        uri: &str,
-        headers: &[(&str, &str)],
-        body: Option<Value>,
-        want: u16,
-        effect: Effect,
-    ) -> Res<Value> {
+    /// As [`Api::check`], with request headers.
+    async fn check_with(&self, headers: &[(&str, &str)], row: Row<'_>) -> Res<Value> {
+        let (who, method, uri, body, want, effect) = row;
+        let uri = uri.as_str();
         let before = self.snapshot().await?;
         let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         let (status, value) = self.send(method, uri, who, headers, bytes).await?;
@@ -603,23 +596,27 @@ async fn outbox_is_scoped_ids_leak_nothing_and_only_clinicians_break_the_glass()
     // A patient's X-Break-Glass is ignored: no emergency access, nothing queued for review.
     let justification = [("x-break-glass", "my own emergency, let me in now")];
     api.check_with(
-        m,
-        "GET",
-        &format!("/v1/patients/{}/notes", api.id(1)),
         &justification,
-        None,
-        403,
-        Unchanged,
+        (
+            m,
+            "GET",
+            format!("/v1/patients/{}/notes", api.id(1)),
+            None,
+            403,
+            Unchanged,
+        ),
     )
     .await?;
     api.check_with(
-        m,
-        "GET",
-        &format!("/v1/patients/{maria}"),
         &justification,
-        None,
-        200,
-        Unchanged,
+        (
+            m,
+            "GET",
+            format!("/v1/patients/{maria}"),
+            None,
+            200,
+            Unchanged,
+        ),
     )
     .await?;
     let (_, reviews) = api
@@ -1067,35 +1064,41 @@ async fn money_is_billed_once_paid_once_and_remitted_once() -> TestResult {
     let key = [("idempotency-key", "pay-1")];
     let first = api
         .check_with(
-            m,
-            "POST",
-            &pay,
             &key,
-            Some(json!({"amount_minor": 1_000})),
-            201,
-            Changed,
+            (
+                m,
+                "POST",
+                pay.clone(),
+                Some(json!({"amount_minor": 1_000})),
+                201,
+                Changed,
+            ),
         )
         .await?;
     let retry = api
         .check_with(
-            m,
-            "POST",
-            &pay,
             &key,
-            Some(json!({"amount_minor": 1_000})),
-            201,
-            Unchanged,
+            (
+                m,
+                "POST",
+                pay.clone(),
+                Some(json!({"amount_minor": 1_000})),
+                201,
+                Unchanged,
+            ),
         )
         .await?;
     assert_eq!(first, retry, "a retry returns the first answer");
     api.check_with(
-        m,
-        "POST",
-        &pay,
         &key,
-        Some(json!({"amount_minor": 2_000})),
-        409,
-        Unchanged,
+        (
+            m,
+            "POST",
+            pay.clone(),
+            Some(json!({"amount_minor": 2_000})),
+            409,
+            Unchanged,
+        ),
     )
     .await?;
     // Another patient's key of the same name is theirs alone.
