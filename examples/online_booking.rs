@@ -111,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_limit(3)
         .booked_by_patient(now);
     let options = schedule.find_slots(&query)?;
-    println!("Options offered to the patient:");
+    println!("Options offered to the patient (ranking score: lower fits her preferences better):");
     for o in &options {
         let who = if o.provider == providers[0] {
             "her dermatologist"
@@ -119,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "another dermatologist"
         };
         println!(
-            "  {} with {who} (score {})",
+            "  {} with {who} (ranking score {})",
             local(o.period.start()),
             o.score
         );
