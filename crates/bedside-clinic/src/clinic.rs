@@ -652,7 +652,7 @@ impl Billing {
             ("93000", 8_000, "Heart tracing (ECG)"),
         ] {
             let code = bedside_ledger::ProcedureCode::parse(code)
-                .map_err(|e| ClinicError::bad(e.to_string()))?;
+                .map_err(|e| ClinicError::domain("fee schedule", &e))?;
             fees.set(code, None, usd(minor), text);
         }
         let poster = bedside_ledger::RemittancePoster::new(books.clinic);
@@ -1103,7 +1103,7 @@ impl State {
                     at,
                 );
                 let report = ndjson::ingest(&mut self.vitals, body.expose().as_bytes(), &upload)
-                    .map_err(|e| ClinicError::bad(e.to_string()))?;
+                    .map_err(|e| ClinicError::domain("vitals upload", &e))?;
                 let mut plan = self
                     .setup
                     .as_ref()
@@ -1111,7 +1111,7 @@ impl State {
                     .unwrap_or_default();
                 plan.monitoring_start = Some(since);
                 let window = Period::new(since, at.max(since) + TimeDelta::seconds(1))
-                    .map_err(|e| ClinicError::bad(e.to_string()))?;
+                    .map_err(|e| ClinicError::domain("monitoring window", &e))?;
                 *self
                     .vitals_uploads
                     .entry((*patient, at.date_naive()))
@@ -1230,7 +1230,7 @@ impl State {
                 // The invited patient answered: the response records who and when.
                 response
                     .record(&respondent, at)
-                    .map_err(|e| ClinicError::conflict(e.to_string()))?;
+                    .map_err(|e| ClinicError::domain("survey response", &e))?;
                 self.responses.push(response);
                 if let Some(inv) = self.invitations.get_mut(invitation) {
                     inv.answered = true;
@@ -1324,7 +1324,7 @@ impl State {
                         if let Some(b) = ledger_before {
                             self.billing.books = b;
                         }
-                        return Err(ClinicError::conflict(e.to_string()));
+                        return Err(ClinicError::domain("charge", &e));
                     }
                 }
                 let draft = bedside_ledger::ClaimDraft {
@@ -1351,7 +1351,7 @@ impl State {
                     if let Some(b) = ledger_before {
                         self.billing.books = b;
                     }
-                    return Err(ClinicError::conflict(e.to_string()));
+                    return Err(ClinicError::domain("claim", &e));
                 }
                 let _ = self.billing.claims.transition(
                     *claim,
@@ -1396,7 +1396,7 @@ impl State {
                         Ok(s) => s,
                         Err(e) => {
                             (self.billing.books, self.billing.claims, self.billing.poster) = before;
-                            return Err(ClinicError::bad(e.to_string()));
+                            return Err(ClinicError::domain("remittance", &e));
                         }
                     };
                     applied += summary.entries_applied;
@@ -1430,7 +1430,7 @@ impl State {
                         },
                         by,
                     )
-                    .map_err(|e| ClinicError::conflict(e.to_string()))?;
+                    .map_err(|e| ClinicError::domain("payment", &e))?;
                 fx.value = json!({ "payment": id, "balance_minor": self.billing.patient_balance_minor(*patient) });
                 if let Some(key) = client_token {
                     self.payment_keys.insert(
@@ -4181,7 +4181,7 @@ impl Clinic {
         let config = bedside_survey::AnalyticsConfig::default()
             .by(vec![bedside_survey::Dimension::attribute("provider")]);
         let report = bedside_survey::analyse(&s.survey, &s.responses, config)
-            .map_err(|e| ClinicError::conflict(e.to_string()))?;
+            .map_err(|e| ClinicError::domain("survey report", &e))?;
         let markdown = bedside_survey::report::render(
             &s.survey,
             &report,
@@ -4341,7 +4341,7 @@ impl Clinic {
         let statement = b
             .books
             .statement(&b.claims, patient, options)
-            .map_err(|e| ClinicError::conflict(e.to_string()))?;
+            .map_err(|e| ClinicError::domain("statement", &e))?;
         Ok(json!({
             "balance_minor": b.patient_balance_minor(patient),
             "amount_due_minor": statement.amount_due.amount_minor(),
@@ -4457,7 +4457,7 @@ impl Clinic {
         Self::staff_gate(Endpoint::Aging, principal)?;
         let inner = self.lock();
         let report = bedside_ledger::aging(&inner.state.billing.books, self.now())
-            .map_err(|e| ClinicError::conflict(e.to_string()))?;
+            .map_err(|e| ClinicError::domain("aging", &e))?;
         Ok(json!({
             "patients_total_minor": report.patients.total.amount_minor(),
             "payers_total_minor": report.payers.total.amount_minor(),

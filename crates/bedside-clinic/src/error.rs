@@ -109,6 +109,31 @@ pub enum StoreError {
 }
 
 impl ClinicError {
+    /// Maps a domain crate's error by its [`ErrorKind`](bedside_core::ErrorKind), never by
+    /// its text: invalid input is 400, a state conflict 409, a missing record 404, a refusal
+    /// 403, a spent limit 429, an internal inconsistency 500 (logged). `context` names what
+    /// was being done (`"remittance"`); the domain message (free of personal data by every
+    /// crate's contract) follows it.
+    pub fn domain(context: &'static str, e: &dyn bedside_core::DomainError) -> Self {
+        use bedside_core::ErrorKind as K;
+        match e.kind() {
+            K::Invalid => ClinicError::bad(format!("{context}: {e}")),
+            K::Conflict => ClinicError::conflict(format!("{context}: {e}")),
+            K::NotFound => ClinicError::NotFound { kind: context },
+            K::Forbidden => ClinicError::forbidden(context),
+            K::LimitExceeded => ClinicError::LimitReached {
+                what: context,
+                retry_after_seconds: 60,
+            },
+            K::Internal => {
+                eprintln!("clinic: internal error in {context}: {e}");
+                ClinicError::Internal
+            }
+            // `ErrorKind` is non-exhaustive: a kind added later is a conflict until mapped.
+            _ => ClinicError::conflict(format!("{context}: {e}")),
+        }
+    }
+
     /// A bad request with one detail.
     pub fn bad(message: impl Into<String>) -> Self {
         let message = message.into();
@@ -222,5 +247,43 @@ impl From<bedside_records::RegistryError> for ClinicError {
             R::Forbidden { .. } => ClinicError::forbidden("registry"),
             _ => ClinicError::bad(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod domain_mapping {
+    use super::ClinicError;
+    use bedside_core::{DomainError, ErrorKind};
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("domain refusal")]
+    struct Refusal(ErrorKind);
+
+    impl DomainError for Refusal {
+        fn kind(&self) -> ErrorKind {
+            self.0
+        }
+    }
+
+    #[test]
+    fn domain_errors_map_by_kind_not_by_text() {
+        for (kind, status) in [
+            (ErrorKind::Invalid, 400),
+            (ErrorKind::NotFound, 404),
+            (ErrorKind::Conflict, 409),
+            (ErrorKind::Forbidden, 403),
+            (ErrorKind::LimitExceeded, 429),
+            (ErrorKind::Internal, 500),
+        ] {
+            assert_eq!(
+                ClinicError::domain("test", &Refusal(kind)).status(),
+                status,
+                "{kind}"
+            );
+        }
+        let Err(core) = "2026-13".parse::<bedside_core::PartialDate>() else {
+            panic!("a thirteenth month parsed");
+        };
+        assert_eq!(ClinicError::domain("birth date", &core).status(), 400);
     }
 }
