@@ -619,7 +619,11 @@ impl fmt::Display for BreakReason {
 }
 
 impl ChainBreak {
-    pub(crate) fn new(first_bad_batch: u64, last_good_batch: Option<u64>, reason: BreakReason) -> Self {
+    pub(crate) fn new(
+        first_bad_batch: u64,
+        last_good_batch: Option<u64>,
+        reason: BreakReason,
+    ) -> Self {
         Self {
             first_bad_batch,
             last_good_batch,

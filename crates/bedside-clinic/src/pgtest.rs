@@ -27,7 +27,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[non_exhaustive]
 pub enum ClusterError {
     /// Occurs when no PostgreSQL server binaries were found.
-    #[error("PostgreSQL server binaries not found (install Debian's `postgresql` or set BEDSIDE_PG_BIN)")]
+    #[error(
+        "PostgreSQL server binaries not found (install Debian's `postgresql` or set BEDSIDE_PG_BIN)"
+    )]
     NotInstalled,
     /// Occurs when a step (`initdb`, `pg_ctl start`, `createdb`) fails; the text is the tool's
     /// own output, which carries no patient data (the cluster is empty).
@@ -135,11 +137,15 @@ impl TempCluster {
         let data = cluster.data_dir();
         cluster.run(
             "initdb",
-            cluster
-                .tool("initdb")
-                .arg("-D")
-                .arg(&data)
-                .args(["-U", "bedside", "-A", "trust", "-E", "UTF8", "--no-sync"]),
+            cluster.tool("initdb").arg("-D").arg(&data).args([
+                "-U",
+                "bedside",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]),
         )?;
         let durable = if options.durable { "on" } else { "off" };
         let server_options = format!(
@@ -287,7 +293,5 @@ fn find_bin() -> Option<PathBuf> {
     if let Some((_, dir)) = versions.pop() {
         return Some(dir);
     }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).find(|p| has_server(p))
-    })
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).find(|p| has_server(p)))
 }

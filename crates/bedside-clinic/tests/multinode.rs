@@ -6,7 +6,9 @@
 use bedside_clinic::integrity::{ChainKey, MemoryAnchor};
 use bedside_clinic::pgtest::TempCluster;
 use bedside_clinic::seed::{self, Demo};
-use bedside_clinic::{Clinic, ClinicConfig, ClinicError, Durability, PaymentRequest, PostgresStore};
+use bedside_clinic::{
+    Clinic, ClinicConfig, ClinicError, Durability, PaymentRequest, PostgresStore,
+};
 use bedside_core::ManualClock;
 use std::sync::Arc;
 
@@ -123,7 +125,11 @@ fn a_booking_race_across_nodes_has_exactly_one_winner() -> Res {
         let winners = results.iter().filter(|r| r.is_ok()).count();
         assert_eq!(winners, 1, "round {round}: {results:?}");
         for r in results.iter().filter_map(|r| r.as_ref().err()) {
-            assert_eq!(r.status(), 409, "round {round}: the losers are told it is taken");
+            assert_eq!(
+                r.status(),
+                409,
+                "round {round}: the losers are told it is taken"
+            );
         }
     }
     // Every node holds the same chain, intact, read from the database.
@@ -168,7 +174,10 @@ fn a_payment_key_is_honoured_once_across_nodes_and_a_restart_sees_everything() -
         amount_minor: 700,
         ..pay
     };
-    assert_eq!(b.pay(&billing, id, &other).map_err(|e| e.status()), Err(409));
+    assert_eq!(
+        b.pay(&billing, id, &other).map_err(|e| e.status()),
+        Err(409)
+    );
     // A node started now replays nothing it does not need to and agrees.
     let late = c.node()?;
     assert_eq!(balance(&late), start - 500);

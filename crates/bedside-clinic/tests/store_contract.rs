@@ -149,7 +149,10 @@ fn batches_read_back_in_order_and_the_chain_verifies() -> Res {
         assert_eq!(loaded.commands.len(), 25, "{}", b.name());
         assert_eq!(loaded.commands[9].2, "{\"n\":10}", "{}", b.name());
         assert_eq!(loaded.audit.len(), 25);
-        assert_eq!(loaded.reviews, vec![(25, "break-glass: unconscious patient".into())]);
+        assert_eq!(
+            loaded.reviews,
+            vec![(25, "break-glass: unconscious patient".into())]
+        );
         let report = store.verify_chain()?;
         assert!(report.is_intact(), "{}: {:?}", b.name(), report.broken);
         assert_eq!(report.batches, 26, "{}", b.name());
@@ -196,7 +199,11 @@ fn outbox_tokens_and_meta_behave_alike() -> Res {
         let appt = "0190aaaa-0000-7000-8000-000000000001";
         store.commit(&Batch {
             outbox: vec![
-                message("p1", &format!("appointment-reminders:{appt}"), "2026-06-03T09:00:00+00:00"),
+                message(
+                    "p1",
+                    &format!("appointment-reminders:{appt}"),
+                    "2026-06-03T09:00:00+00:00",
+                ),
                 message("p1", "notice", "2026-06-02T09:00:00+00:00"),
                 message("p2", "notice", "2026-06-04T09:00:00+00:00"),
             ],
@@ -209,7 +216,11 @@ fn outbox_tokens_and_meta_behave_alike() -> Res {
         })?;
         let all = store.outbox(Some("pending"), None, 10)?;
         assert_eq!(all.len(), 3, "{}", b.name());
-        assert!(all.windows(2).all(|w| w[0].send_at <= w[1].send_at), "{}", b.name());
+        assert!(
+            all.windows(2).all(|w| w[0].send_at <= w[1].send_at),
+            "{}",
+            b.name()
+        );
         assert_eq!(store.outbox(None, Some("p2"), 10)?.len(), 1, "{}", b.name());
         assert_eq!(store.outbox(None, None, 2)?.len(), 2, "{}", b.name());
         // Withdrawing an appointment's reminders leaves the notices alone.
@@ -217,21 +228,43 @@ fn outbox_tokens_and_meta_behave_alike() -> Res {
             withdraw: vec![appt.into()],
             ..Batch::default()
         })?;
-        assert_eq!(store.outbox(Some("withdrawn"), None, 10)?.len(), 1, "{}", b.name());
+        assert_eq!(
+            store.outbox(Some("withdrawn"), None, 10)?.len(),
+            1,
+            "{}",
+            b.name()
+        );
         let first = store.outbox(Some("pending"), None, 1)?;
         store.mark_sent(&[first[0].id], "2026-06-02T09:00:01+00:00")?;
-        assert_eq!(store.outbox(Some("sent"), None, 10)?.len(), 1, "{}", b.name());
+        assert_eq!(
+            store.outbox(Some("sent"), None, 10)?.len(),
+            1,
+            "{}",
+            b.name()
+        );
         // Marking again changes nothing.
         store.mark_sent(&[first[0].id], "2026-06-02T09:00:02+00:00")?;
-        assert_eq!(store.outbox(Some("pending"), None, 10)?.len(), 1, "{}", b.name());
+        assert_eq!(
+            store.outbox(Some("pending"), None, 10)?.len(),
+            1,
+            "{}",
+            b.name()
+        );
         // `sms:<patient>` withdraws every pending SMS to that patient.
         store.commit(&Batch {
             withdraw: vec!["sms:p2".into()],
             ..Batch::default()
         })?;
-        assert!(store.outbox(Some("pending"), None, 10)?.is_empty(), "{}", b.name());
+        assert!(
+            store.outbox(Some("pending"), None, 10)?.is_empty(),
+            "{}",
+            b.name()
+        );
 
-        assert_eq!(store.token("h1")?.map(|t| t.principal).as_deref(), Some("{\"staff\":1}"));
+        assert_eq!(
+            store.token("h1")?.map(|t| t.principal).as_deref(),
+            Some("{\"staff\":1}")
+        );
         assert_eq!(store.token("nope")?, None, "{}", b.name());
         // A token is replaced, not duplicated.
         store.commit(&Batch {
@@ -242,7 +275,10 @@ fn outbox_tokens_and_meta_behave_alike() -> Res {
             }],
             ..Batch::default()
         })?;
-        assert_eq!(store.token("h1")?.map(|t| t.principal).as_deref(), Some("{\"staff\":2}"));
+        assert_eq!(
+            store.token("h1")?.map(|t| t.principal).as_deref(),
+            Some("{\"staff\":2}")
+        );
 
         assert_eq!(store.meta("k")?, None, "{}", b.name());
         store.set_meta("k", "v1")?;

@@ -280,10 +280,11 @@ fn decorate(v: &mut serde_json::Value, mask: u64) -> usize {
                     };
                     for p in items {
                         if mask >> (*next % 64) & 1 == 1
-                            && let Some(pm) = p.as_object_mut() {
-                                pm.insert("modifierNote".into(), format!("note {next}").into());
-                                *notes += 1;
-                            }
+                            && let Some(pm) = p.as_object_mut()
+                        {
+                            pm.insert("modifierNote".into(), format!("note {next}").into());
+                            *notes += 1;
+                        }
                         *next += 1;
                         walk(p, mask, next, notes);
                     }

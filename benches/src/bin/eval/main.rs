@@ -105,9 +105,17 @@ mod tests {
         assert_eq!(names.len(), all.len(), "a subcommand is registered twice");
         for c in &all {
             // `<args>: purpose` (or `purpose` alone), never the name repeated in its own line.
-            assert!(!c.about.starts_with(c.name), "{}: about repeats the name", c.name);
+            assert!(
+                !c.about.starts_with(c.name),
+                "{}: about repeats the name",
+                c.name
+            );
             let args_first = c.about.starts_with('<') || c.about.starts_with('[');
-            assert!(!args_first || c.about.contains(": "), "{}: `<args>: purpose`", c.name);
+            assert!(
+                !args_first || c.about.contains(": "),
+                "{}: `<args>: purpose`",
+                c.name
+            );
         }
     }
 }
