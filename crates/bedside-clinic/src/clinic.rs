@@ -552,6 +552,8 @@ enum AuditWrite {
 struct Effects {
     outbox: Vec<OutboxMessage>,
     withdraw: Vec<String>,
+    /// Keys the database must not have seen (see [`Batch::unique`]).
+    unique: Vec<(&'static str, String)>,
     value: Value,
     /// What to journal instead of the command as given (a vitals upload keeps only the
     /// records it stored).
@@ -919,6 +921,11 @@ impl State {
                 if self.registry.current(*patient).is_none() {
                     return Err(ClinicError::NotFound { kind: "patient" });
                 }
+                // A retry with the same token answers the first booking and claims no new key.
+                let fresh = self
+                    .schedule()?
+                    .appointment_for_token(client_token)
+                    .is_none();
                 let booked = self.schedule_mut()?.book(
                     &BookRequest::new(option, *patient, client_token, *id),
                     by,
@@ -931,6 +938,9 @@ impl State {
                 self.sync_care_team(*patient);
                 fx.outbox = self.plan_reminders(booked, at, config)?;
                 self.note_sms_reminders(booked, &fx.outbox);
+                if fresh {
+                    fx.unique.push(("booking-token", client_token.clone()));
+                }
                 fx.value = json!({ "appointment": booked });
             }
             Command::Cancel { id, by } => {
@@ -1001,6 +1011,7 @@ impl State {
                 }
                 fx.value = self.apply_sms(action, at, config, &mut fx)?;
                 self.sms_seen.insert(message_id.clone());
+                fx.unique.push(("sms-message", message_id.clone()));
             }
             Command::RevokeProxy {
                 related_person,
@@ -1433,6 +1444,7 @@ impl State {
                     .map_err(|e| ClinicError::domain("payment", &e))?;
                 fx.value = json!({ "payment": id, "balance_minor": self.billing.patient_balance_minor(*patient) });
                 if let Some(key) = client_token {
+                    fx.unique.push(("payment-key", format!("{patient}/{key}")));
                     self.payment_keys.insert(
                         (*patient, key.clone()),
                         PaymentRecord {
@@ -2555,6 +2567,11 @@ impl Clinic {
             outbox,
             withdraw: fx.withdraw,
             tokens: extra.tokens,
+            unique: fx
+                .unique
+                .into_iter()
+                .map(|(kind, key)| (kind.to_string(), key))
+                .collect(),
         };
         if let Err(e) = inner.store.commit(&batch) {
             // Memory ran ahead of disk: rebuild it from what is stored.

@@ -24,14 +24,14 @@ mod postgres;
 pub use postgres::{PG_SCHEMA_VERSION, PostgresStore};
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The schema version that introduced the batch chain (and seals older rows as batch 0).
 const CHAIN_VERSION: i64 = 3;
 
 /// Schema migrations, applied in order; `MIGRATIONS[i]` takes the schema from version `i` to
 /// `i + 1`. Never edit a released migration: append a new one.
-pub(crate) const MIGRATIONS: [&str; 3] = [
+pub(crate) const MIGRATIONS: [&str; 4] = [
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE commands (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL);
      CREATE TABLE audit (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);
@@ -57,6 +57,10 @@ pub(crate) const MIGRATIONS: [&str; 3] = [
      ALTER TABLE audit ADD COLUMN batch INTEGER;
      ALTER TABLE reviews ADD COLUMN batch INTEGER;
      CREATE TABLE batches (seq INTEGER PRIMARY KEY, digest TEXT NOT NULL, head TEXT NOT NULL);",
+    // Keys the database itself keeps unique (payment idempotency keys, booking client tokens,
+    // gateway message ids), beside the services' own checks. Keys from before this version
+    // are checked by the services only.
+    "CREATE TABLE unique_keys (kind TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (kind, key));",
 ];
 
 /// An outbound message waiting in the outbox. `Debug` omits the address and text.
@@ -125,6 +129,11 @@ pub struct Batch {
     pub withdraw: Vec<String>,
     /// Tokens to store.
     pub tokens: Vec<TokenRow>,
+    /// Keys the database must not have seen before, as (kind, key): a payment's idempotency
+    /// key, a booking's client token, a gateway message id. A key already stored fails the
+    /// whole batch, so no process can apply the same request twice even if its own check
+    /// missed it.
+    pub unique: Vec<(String, String)>,
 }
 
 impl Batch {
@@ -136,6 +145,7 @@ impl Batch {
             && self.outbox.is_empty()
             && self.withdraw.is_empty()
             && self.tokens.is_empty()
+            && self.unique.is_empty()
     }
 }
 
@@ -532,6 +542,10 @@ fn write_operational(tx: &Transaction<'_>, batch: &Batch) -> Result<(), StoreErr
             "INSERT OR REPLACE INTO tokens (hash, principal, expires_at) VALUES (?1, ?2, ?3)",
         )?
         .execute(params![t.hash, t.principal, t.expires_at])?;
+    }
+    for (kind, key) in &batch.unique {
+        tx.prepare_cached("INSERT INTO unique_keys (kind, key) VALUES (?1, ?2)")?
+            .execute(params![kind, key])?;
     }
     Ok(())
 }

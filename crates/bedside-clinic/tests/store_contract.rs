@@ -393,3 +393,31 @@ fn two_processes_append_to_one_chain() -> Res {
     assert_eq!(report.batches, 120);
     Ok(())
 }
+
+#[test]
+fn a_key_the_database_has_seen_fails_the_whole_batch() -> Res {
+    for b in &backends("unique").backends {
+        let mut store = b.open(&MemoryAnchor::new())?;
+        let paid = |n: u32| Batch {
+            unique: vec![("payment-key".into(), "patient-1/checkout-7".into())],
+            outbox: vec![message("p1", "notice", "2026-06-02T09:00:00+00:00")],
+            ..command(n)
+        };
+        store.commit(&paid(1))?;
+        // The same key again (a second process whose own check missed it): refused whole.
+        assert!(store.commit(&paid(2)).is_err(), "{}", b.name());
+        let loaded = store.load()?;
+        assert_eq!(loaded.commands.len(), 1, "{}", b.name());
+        assert_eq!(store.outbox(None, None, 10)?.len(), 1, "{}", b.name());
+        // Another kind, or another key, is fine; the chain is whole.
+        store.commit(&Batch {
+            unique: vec![
+                ("booking-token".into(), "patient-1/checkout-7".into()),
+                ("payment-key".into(), "patient-2/checkout-7".into()),
+            ],
+            ..command(3)
+        })?;
+        assert!(store.verify_chain()?.is_intact(), "{}", b.name());
+    }
+    Ok(())
+}

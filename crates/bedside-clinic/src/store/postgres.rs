@@ -24,11 +24,12 @@ use crate::integrity::{
 use postgres::{Client, NoTls, Transaction};
 
 /// The newest PostgreSQL schema version this build knows.
-pub const PG_SCHEMA_VERSION: i64 = 1;
+pub const PG_SCHEMA_VERSION: i64 = 2;
 
 /// PostgreSQL migrations; `PG_MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 /// Never edit a released migration: append a new one.
-const PG_MIGRATIONS: [&str; 1] = ["
+const PG_MIGRATIONS: [&str; 2] = [
+    "
     CREATE TABLE batches (seq BIGINT PRIMARY KEY, digest TEXT NOT NULL, head TEXT NOT NULL);
     CREATE TABLE commands (
         seq BIGINT PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
@@ -55,7 +56,10 @@ const PG_MIGRATIONS: [&str; 1] = ["
     CREATE INDEX outbox_patient ON outbox (patient);
     CREATE INDEX outbox_purpose ON outbox (purpose) WHERE status = 'pending';
     CREATE TABLE tokens (hash TEXT PRIMARY KEY, principal TEXT NOT NULL, expires_at TEXT NOT NULL);
-"];
+",
+    // Keys the database itself keeps unique (see `Batch::unique`).
+    "CREATE TABLE unique_keys (kind TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (kind, key));",
+];
 
 /// Advisory lock keys (arbitrary constants, "bedside" in ASCII plus a purpose digit).
 const MIGRATE_LOCK: i64 = 0x6265_6473_6964_6501;
@@ -112,6 +116,7 @@ struct Prepared {
     insert_batch: postgres::Statement,
     insert_outbox: postgres::Statement,
     upsert_token: postgres::Statement,
+    insert_unique: postgres::Statement,
     withdraw_sms: postgres::Statement,
     withdraw_reminders: postgres::Statement,
     tip: postgres::Statement,
@@ -140,6 +145,8 @@ impl Prepared {
                  ON CONFLICT (hash) DO UPDATE
                  SET principal = EXCLUDED.principal, expires_at = EXCLUDED.expires_at",
             )?,
+            insert_unique: client
+                .prepare("INSERT INTO unique_keys (kind, key) VALUES ($1, $2)")?,
             withdraw_sms: client.prepare(
                 "UPDATE outbox SET status = 'withdrawn'
                  WHERE patient = $1 AND channel = 'sms' AND status = 'pending'",
@@ -239,7 +246,7 @@ impl PostgresStore {
     pub fn drop_all(url: &str) -> Result<(), StoreError> {
         let mut client = Client::connect(url, NoTls)?;
         client.batch_execute(
-            "DROP TABLE IF EXISTS commands, audit, reviews, batches, outbox, tokens, meta CASCADE",
+            "DROP TABLE IF EXISTS commands, audit, reviews, batches, outbox, tokens, unique_keys, meta CASCADE",
         )?;
         Ok(())
     }
@@ -428,6 +435,9 @@ fn write_operational(
     }
     for t in &batch.tokens {
         tx.execute(&sql.upsert_token, &[&t.hash, &t.principal, &t.expires_at])?;
+    }
+    for (kind, key) in &batch.unique {
+        tx.execute(&sql.insert_unique, &[kind, key])?;
     }
     Ok(())
 }
