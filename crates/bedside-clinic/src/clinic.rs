@@ -114,6 +114,36 @@ pub struct SetupSpec {
     pub appointment_types: Vec<AppointmentType>,
     /// Monitoring plan for discharged patients.
     pub care_plan: CarePlan,
+    /// The fee schedule charges are priced from. Journals written before it was part of the
+    /// set-up read as [`crate::seed::legacy_fee_schedule`], the schedule they were priced with.
+    #[serde(default = "crate::seed::legacy_fee_schedule")]
+    pub fees: Vec<FeeLine>,
+    /// The payer claims go to. Journals written before it was part of the set-up read as
+    /// [`crate::seed::DEMO_PAYER`].
+    #[serde(default = "crate::seed::legacy_payer")]
+    pub payer: OrganisationId,
+}
+
+/// One line of the fee schedule: a CPT/HCPCS code, its price and its plain-words text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeeLine {
+    /// The procedure code (`99213`).
+    pub code: String,
+    /// The price in cents.
+    pub amount_minor: i64,
+    /// What the patient's statement calls it.
+    pub description: String,
+}
+
+impl FeeLine {
+    /// A fee line.
+    pub fn new(code: &str, amount_minor: i64, description: &str) -> Self {
+        Self {
+            code: code.to_string(),
+            amount_minor,
+            description: description.to_string(),
+        }
+    }
 }
 
 /// One journaled command.
@@ -628,9 +658,6 @@ fn remittance_importer() -> Actor {
     }
 }
 
-/// The demo payer every claim goes to.
-pub const DEMO_PAYER: u128 = 0x0190_0000_0000_7000_8000_0000_0000_0099;
-
 fn usd(minor: i64) -> bedside_ledger::Money {
     bedside_ledger::Money::new(minor, bedside_ledger::Currency::USD)
 }
@@ -639,24 +666,8 @@ impl Billing {
     fn new() -> Result<Self, ClinicError> {
         let books = bedside_ledger::Books::open(bedside_ledger::Currency::USD)
             .map_err(|e| ClinicError::bad(format!("books: {e}")))?;
-        let mut fees = bedside_ledger::FeeSchedule::new();
-        for (code, minor, text) in [
-            (
-                "99213",
-                15_000,
-                "Office visit, established patient, low complexity",
-            ),
-            (
-                "99214",
-                25_000,
-                "Office visit, established patient, moderate complexity",
-            ),
-            ("93000", 8_000, "Heart tracing (ECG)"),
-        ] {
-            let code = bedside_ledger::ProcedureCode::parse(code)
-                .map_err(|e| ClinicError::domain("fee schedule", &e))?;
-            fees.set(code, None, usd(minor), text);
-        }
+        // The fee schedule arrives with the set-up command (`SetupSpec::fees`).
+        let fees = bedside_ledger::FeeSchedule::new();
         let poster = bedside_ledger::RemittancePoster::new(books.clinic);
         Ok(Billing {
             books,
@@ -833,6 +844,13 @@ impl State {
                     return Err(ClinicError::conflict("the clinic is already set up"));
                 }
                 let schedule = build_schedule(spec)?;
+                let mut fees = bedside_ledger::FeeSchedule::new();
+                for line in &spec.fees {
+                    let code = bedside_ledger::ProcedureCode::parse(&line.code)
+                        .map_err(|e| ClinicError::domain("fee schedule", &e))?;
+                    fees.set(code, None, usd(line.amount_minor), &line.description);
+                }
+                self.billing.fees = fees;
                 self.schedule = Some(schedule);
                 self.setup = Some((**spec).clone());
             }
@@ -1319,7 +1337,10 @@ impl State {
                 }
                 // Check the claim can be built before touching the ledger, so a refusal leaves
                 // nothing behind: the only failure left is a ledger fault on a fresh entry.
-                let payer = OrganisationId::from_uuid(uuid::Uuid::from_u128(DEMO_PAYER));
+                let payer = self
+                    .setup
+                    .as_ref()
+                    .map_or_else(crate::seed::legacy_payer, |s| s.payer);
                 let control = format!("BSD{:04}", self.billing.claims.iter().count() + 1);
                 let mut ledger_before = None;
                 for c in &charges {
@@ -4758,6 +4779,26 @@ redacted_debug!(Registration, ProfileChange, AddressChange, NameChange);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_setup_journaled_before_fees_were_part_of_it_replays_with_the_demo_schedule()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let clock = bedside_core::ManualClock::new("2026-06-05T14:00:00Z".parse()?);
+        let spec = crate::seed::setup_spec(bedside_core::Clock::now(&clock))?;
+        assert!(
+            !spec.fees.is_empty(),
+            "the demo clinic brings its fee schedule"
+        );
+        let mut old = serde_json::to_value(Command::Setup(Box::new(spec)))?;
+        let fields = old.as_object_mut().ok_or("object")?;
+        assert!(fields.remove("fees").is_some() && fields.remove("payer").is_some());
+        let Command::Setup(read) = serde_json::from_value::<Command>(old)? else {
+            return Err("not a setup".into());
+        };
+        assert_eq!(read.fees, crate::seed::legacy_fee_schedule());
+        assert_eq!(read.payer, crate::seed::legacy_payer());
+        Ok(())
+    }
 
     #[test]
     fn debug_output_carries_no_personal_data() {

@@ -5,7 +5,7 @@
 
 use crate::auth::Principal;
 use crate::clinic::{
-    Clinic, ClinicConfig, Command, ProviderSpec, Registration, SetupSpec, SlotSearch,
+    Clinic, ClinicConfig, Command, FeeLine, ProviderSpec, Registration, SetupSpec, SlotSearch,
 };
 use crate::error::ClinicError;
 use crate::store::Store;
@@ -98,6 +98,8 @@ pub fn setup_spec(now: Timestamp) -> Result<SetupSpec, ClinicError> {
             visit("gp-follow-up", 30, "gp", EncounterKind::FollowUp),
             visit("cardio-follow-up", 30, "cardio", EncounterKind::FollowUp),
         ],
+        fees: legacy_fee_schedule(),
+        payer: legacy_payer(),
         care_plan: CarePlan {
             // Missing-data alerts need a daily routine; the demo keeps thresholds and NEWS2.
             missing: Vec::new(),
@@ -462,4 +464,30 @@ fn remittance_835(
     }
     text.push_str("GE*1*301~\nIEA*1*000000301~\n");
     text
+}
+
+/// The demo payer every claim of the demo clinic goes to.
+pub const DEMO_PAYER: u128 = 0x0190_0000_0000_7000_8000_0000_0000_0099;
+
+/// The demo clinic's fee schedule; also what journals written before the fee schedule was
+/// part of [`SetupSpec`] were priced with, so they replay unchanged.
+pub fn legacy_fee_schedule() -> Vec<FeeLine> {
+    vec![
+        FeeLine::new(
+            "99213",
+            15_000,
+            "Office visit, established patient, low complexity",
+        ),
+        FeeLine::new(
+            "99214",
+            25_000,
+            "Office visit, established patient, moderate complexity",
+        ),
+        FeeLine::new("93000", 8_000, "Heart tracing (ECG)"),
+    ]
+}
+
+/// The demo payer; also the payer of journals written before it was part of [`SetupSpec`].
+pub fn legacy_payer() -> bedside_core::OrganisationId {
+    bedside_core::OrganisationId::from_uuid(uuid::Uuid::from_u128(DEMO_PAYER))
 }
