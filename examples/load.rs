@@ -7,8 +7,9 @@
 //! `cargo run --release --example load [-- --threads N] [--fsync] [--database URL|postgres]
 //! [--nodes N]`
 //!
-//! - `--fsync`: every commit flushed (SQLite `synchronous=FULL`, PostgreSQL
-//!   `synchronous_commit=on`).
+//! - `--fsync`: every acknowledged commit flushed, by group commit (`Durability::Group`:
+//!   one flush of the log for all commits waiting; PostgreSQL `synchronous_commit=on`);
+//!   `--fsync-each`: SQLite `synchronous=FULL`, one flush per commit under the lock.
 //! - `--database postgres`: a throwaway PostgreSQL cluster started for the run (Debian's
 //!   `postgresql` package); `--database postgres://…`: an existing database (emptied first).
 //! - `--nodes N` (PostgreSQL only): N clinic nodes, each its own `Clinic` with its own
@@ -175,7 +176,8 @@ fn main() -> Result<(), BoxError> {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--threads" => threads = args.next().ok_or("--threads needs a number")?.parse()?,
-            "--fsync" => durability = Durability::Full,
+            "--fsync" => durability = Durability::Group,
+            "--fsync-each" => durability = Durability::Full,
             "--database" => database = Some(args.next().ok_or("--database needs a URL")?),
             "--nodes" => node_count = args.next().ok_or("--nodes needs a number")?.parse()?,
             other => return Err(format!("unknown argument `{other}`").into()),

@@ -2105,6 +2105,9 @@ impl Drop for Session<'_> {
 /// The clinic: domain state, store and clock behind one lock.
 pub struct Clinic {
     inner: Mutex<Inner>,
+    /// The store's group flusher ([`Durability::Group`](crate::Durability::Group)), waited on
+    /// outside the lock.
+    group: Option<Arc<crate::store::GroupSync>>,
     clock: Arc<dyn Clock>,
     config: ClinicConfig,
 }
@@ -2347,11 +2350,28 @@ impl Clinic {
             );
             inner.degraded = Some(b.to_string());
         }
+        let group = inner.store.group_sync();
         Ok(Clinic {
             inner: Mutex::new(inner),
+            group,
             clock,
             config,
         })
+    }
+
+    /// Waits until every commit this thread made since the last call is durable. A no-op
+    /// unless the store was opened with [`Durability::Group`](crate::Durability::Group),
+    /// where commits share one flush: the HTTP layer calls this before it answers, and an
+    /// in-process embedder calls it before it treats a write as durable.
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when the flush fails: the write is then not known durable.
+    pub fn wait_durable(&self) -> Result<(), ClinicError> {
+        let ticket = crate::store::take_last_commit();
+        match &self.group {
+            Some(group) if ticket > 0 => Ok(group.wait(ticket)?),
+            _ => Ok(()),
+        }
     }
 
     fn reload(inner: &mut Inner, config: &ClinicConfig) -> Result<(), ClinicError> {

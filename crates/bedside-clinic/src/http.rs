@@ -175,9 +175,15 @@ async fn blocking<T: Send + 'static>(
     clinic: Shared,
     f: impl FnOnce(&Clinic) -> Result<T, ClinicError> + Send + 'static,
 ) -> Result<T, ClinicError> {
-    tokio::task::spawn_blocking(move || f(&clinic))
-        .await
-        .map_err(|_| ClinicError::Internal)?
+    tokio::task::spawn_blocking(move || {
+        let answer = f(&clinic);
+        // Group commit: what this request wrote (a refusal may have written its audit entry)
+        // is flushed, together with other requests' writes, before the answer leaves.
+        clinic.wait_durable()?;
+        answer
+    })
+    .await
+    .map_err(|_| ClinicError::Internal)?
 }
 
 async fn gate_async(

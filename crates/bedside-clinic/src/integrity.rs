@@ -225,6 +225,11 @@ pub trait Anchor: Send {
     fn confirm(&mut self, checkpoint: &SignedCheckpoint) -> Result<(), StoreError> {
         self.write(checkpoint)
     }
+    /// The file the anchor keeps, when it is one: a store in
+    /// [`Durability::Group`] flushes it (before the database) for a group of commits at once.
+    fn file(&self) -> Option<&Path> {
+        None
+    }
 }
 
 /// An [`Anchor`] in a small file of two fixed-size slots, created with mode 0600 on unix.
@@ -341,6 +346,10 @@ impl Anchor for FileAnchor {
 
     fn confirm(&mut self, checkpoint: &SignedCheckpoint) -> Result<(), StoreError> {
         self.put(checkpoint, Durability::Normal)
+    }
+
+    fn file(&self) -> Option<&Path> {
+        Some(&self.path)
     }
 }
 

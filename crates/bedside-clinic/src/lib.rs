@@ -53,4 +53,4 @@ pub use auth::Principal;
 pub use clinic::{Clinic, ClinicConfig, Command, PaymentRequest, Registration, SlotSearch};
 pub use error::{ClinicError, StoreError};
 pub use notify::{FileNotifier, LogNotifier, MemoryNotifier, Notifier};
-pub use store::{Durability, PostgresStore, SqliteStore, Store};
+pub use store::{Durability, GroupSync, PostgresStore, SqliteStore, Store};

@@ -6,7 +6,8 @@
 //! `clinic-data`), `--listen ADDR` (default `127.0.0.1:8080`), `--database URL` (or
 //! `BEDSIDE_DATABASE_URL`) to keep the clinic in PostgreSQL (`postgres://user@host:port/db`)
 //! instead of `<data-dir>/clinic.db`, `--fsync` for commits that survive a power loss
-//! (SQLite `synchronous=FULL`, PostgreSQL `synchronous_commit=on`), `--reset` to start from an
+//! (group commit: an answer leaves after one flush of the log that covers every commit
+//! waiting; PostgreSQL `synchronous_commit=on`), `--reset` to start from an
 //! empty database, `--chain-key-file FILE` (or `BEDSIDE_CHAIN_KEY_FILE`) for the key that signs
 //! the tamper-evidence checkpoint (default `<data-dir>/chain.key`, created on first run — keep
 //! it on other storage than the database in production), `--reanchor` to accept the database
@@ -56,7 +57,7 @@ fn args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--reanchor" => out.reanchor = true,
             // Load tests and benchmarks only: no per-address or per-token rate limits.
             "--no-rate-limits" => out.unlimited = true,
-            "--fsync" => out.durability = Durability::Full,
+            "--fsync" => out.durability = Durability::Group,
             "--database" => out.database = Some(it.next().ok_or("--database needs a URL")?),
             "--chain-key-file" => {
                 out.chain_key_file = Some(it.next().ok_or("--chain-key-file needs a path")?.into())

@@ -240,6 +240,11 @@ pub trait Store: Send {
         let _ = (commands, audit);
         Ok(Loaded::default())
     }
+    /// The group flusher of a store opened with [`Durability::Group`], shared with the clinic
+    /// so requests wait for it outside the clinic's lock.
+    fn group_sync(&self) -> Option<std::sync::Arc<GroupSync>> {
+        None
+    }
     /// Writes a fresh checkpoint for the database's current head, accepting the database as it
     /// now is: for a privacy officer's explicit decision after investigating a break (breaks
     /// inside the database stay visible to [`Store::verify_chain`]).
@@ -258,6 +263,127 @@ pub enum Durability {
     Normal,
     /// `synchronous=FULL`: every acknowledged commit survives a power loss too.
     Full,
+    /// Group commit: commits are written as with [`Durability::Normal`], and a request is
+    /// acknowledged only after [`GroupSync::wait`] has flushed the checkpoint file and the
+    /// write-ahead log with one `fdatasync` each for every commit made before it started, so
+    /// concurrent requests share a flush. Acknowledged commits survive a power loss, as with
+    /// [`Durability::Full`]. The HTTP layer waits ([`Clinic::wait_durable`]); an in-process
+    /// embedder calls [`Clinic::wait_durable`] itself before treating a write as durable.
+    /// PostgreSQL treats it as `synchronous_commit=on`.
+    ///
+    /// [`Clinic::wait_durable`]: crate::Clinic::wait_durable
+    Group,
+}
+
+thread_local! {
+    /// The group-sync ticket of the last commit this thread made (0: none since taken).
+    static LAST_COMMIT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Takes the ticket of the last commit this thread made, if any.
+pub(crate) fn take_last_commit() -> u64 {
+    LAST_COMMIT.with(|c| c.replace(0))
+}
+
+/// Flushes committed-but-unsynced data for a group of commits at once (see
+/// [`Durability::Group`]). One flush runs at a time; a waiter whose commit an earlier flush
+/// already covered returns at once, and the others are covered by the next flush together.
+#[derive(Debug)]
+pub struct GroupSync {
+    /// Flushed in this order: the anchor before the log, so a crash between the two leaves the
+    /// checkpoint ahead (an announcement the database can still satisfy), never behind.
+    files: Vec<std::path::PathBuf>,
+    /// The directory holding them, flushed once (a newly created log needs its entry).
+    dir: Option<std::path::PathBuf>,
+    commits: std::sync::atomic::AtomicU64,
+    flushes: std::sync::atomic::AtomicU64,
+    state: std::sync::Mutex<SyncState>,
+    flushed: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct SyncState {
+    synced: u64,
+    flushing: bool,
+    dir_synced: bool,
+}
+
+impl GroupSync {
+    fn new(files: Vec<std::path::PathBuf>, dir: Option<std::path::PathBuf>) -> Self {
+        Self {
+            files,
+            dir,
+            commits: std::sync::atomic::AtomicU64::new(0),
+            flushes: std::sync::atomic::AtomicU64::new(0),
+            state: std::sync::Mutex::new(SyncState::default()),
+            flushed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Commits recorded and flushes done so far: the ratio is the group size.
+    pub fn counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (self.commits.load(SeqCst), self.flushes.load(SeqCst))
+    }
+
+    /// Records a commit and returns its ticket.
+    fn committed(&self) -> u64 {
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            .saturating_add(1)
+    }
+
+    /// Returns once the commit with `ticket` is flushed.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when a flush fails (the waiter's commit is then not known durable).
+    pub fn wait(&self, ticket: u64) -> Result<(), StoreError> {
+        let mut st = self.lock_state();
+        loop {
+            if st.synced >= ticket {
+                return Ok(());
+            }
+            if st.flushing {
+                st = self.flushed.wait(st).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            st.flushing = true;
+            let sync_dir = !st.dir_synced;
+            // Every commit counted so far is in the files: one flush covers them all.
+            let target = self.commits.load(std::sync::atomic::Ordering::SeqCst);
+            drop(st);
+            let result = self.flush(sync_dir);
+            st = self.lock_state();
+            st.flushing = false;
+            if result.is_ok() {
+                st.synced = st.synced.max(target);
+                st.dir_synced |= sync_dir;
+            }
+            self.flushed.notify_all();
+            result?;
+        }
+    }
+
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, SyncState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn flush(&self, sync_dir: bool) -> Result<(), StoreError> {
+        self.flushes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        for f in &self.files {
+            match std::fs::File::open(f) {
+                Ok(file) => file.sync_data()?,
+                // The log is created at the first write; nothing to flush before it exists.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if sync_dir && let Some(dir) = &self.dir {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
 }
 
 /// SQLite store: WAL mode, versioned migrations at open, one transaction per batch, a hash
@@ -272,6 +398,8 @@ pub struct SqliteStore {
     /// The head this store committed last (read from the database at open); kept so a commit
     /// does not re-read the chain, and so verification notices changes made while it runs.
     tip: ChainTip,
+    /// The group flusher ([`Durability::Group`] on a file database).
+    group: Option<std::sync::Arc<GroupSync>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -313,7 +441,24 @@ impl SqliteStore {
             Err(e) => return Err(e.into()),
         }
         let conn = Connection::open(path)?;
-        Self::init(conn, durability, anchor, key)
+        let group = (durability == Durability::Group).then(|| {
+            let mut wal = path.as_os_str().to_owned();
+            wal.push("-wal");
+            let mut files: Vec<std::path::PathBuf> =
+                anchor.file().map(Path::to_path_buf).into_iter().collect();
+            files.push(wal.into());
+            let dir = path.parent().map(|d| {
+                if d.as_os_str().is_empty() {
+                    std::path::PathBuf::from(".")
+                } else {
+                    d.to_path_buf()
+                }
+            });
+            std::sync::Arc::new(GroupSync::new(files, dir))
+        });
+        let mut store = Self::init(conn, durability, anchor, key)?;
+        store.group = group;
+        Ok(store)
     }
 
     /// An in-memory database (tests and demos) with a [`MemoryAnchor`] and the public
@@ -342,7 +487,8 @@ impl SqliteStore {
     ) -> Result<Self, StoreError> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let sync = match durability {
-            Durability::Normal => "NORMAL",
+            // Group commit flushes the log itself, for many commits at once.
+            Durability::Normal | Durability::Group => "NORMAL",
             Durability::Full => "FULL",
         };
         conn.pragma_update(None, "synchronous", sync)?;
@@ -353,6 +499,7 @@ impl SqliteStore {
             anchor,
             key,
             tip: ChainTip::EMPTY,
+            group: None,
         };
         store.migrate()?;
         store.tip = ChainTip::read(&store.conn)?;
@@ -609,7 +756,15 @@ impl Store for SqliteStore {
         if let Some((_, _, next)) = link {
             self.confirm(next);
         }
+        if let Some(group) = &self.group {
+            let ticket = group.committed();
+            LAST_COMMIT.with(|c| c.set(ticket));
+        }
         Ok(())
+    }
+
+    fn group_sync(&self) -> Option<std::sync::Arc<GroupSync>> {
+        self.group.clone()
     }
 
     fn verify_chain(&mut self) -> Result<ChainReport, StoreError> {
@@ -738,6 +893,38 @@ mod tests {
         assert_eq!(store.meta("k")?.as_deref(), Some("v"));
         drop(store);
         let _ = std::fs::remove_file(&path);
+        Ok(())
+    }
+
+    #[test]
+    fn group_commit_flushes_many_commits_at_once() -> Result<(), Box<dyn std::error::Error>> {
+        let path = std::env::temp_dir().join(format!("bedside-group-{}.db", uuid::Uuid::now_v7()));
+        let mut store = SqliteStore::open(&path, Durability::Group)?;
+        let group = store
+            .group_sync()
+            .ok_or("a file store in Group mode has a flusher")?;
+        let mut tickets = Vec::new();
+        for n in 0..20 {
+            store.commit(&Batch {
+                audit: vec![(n, format!("entry {n}"))],
+                ..Batch::default()
+            })?;
+            tickets.push(take_last_commit());
+        }
+        assert_eq!(tickets, (1..=20).collect::<Vec<u64>>());
+        // The last waiter's flush covers all twenty; the earlier tickets are then free.
+        group.wait(20)?;
+        for t in tickets {
+            group.wait(t)?;
+        }
+        assert_eq!(group.counts(), (20, 1));
+        assert_eq!(take_last_commit(), 0, "taken once");
+        drop(store);
+        for suffix in ["", "-wal", "-shm", ".checkpoint"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
         Ok(())
     }
 

@@ -219,7 +219,7 @@ impl PostgresStore {
         let mut client = Client::connect(url, NoTls)?;
         let sync = match durability {
             Durability::Normal => "off",
-            Durability::Full => "on",
+            Durability::Full | Durability::Group => "on",
         };
         client.batch_execute(&format!("SET synchronous_commit = {sync}"))?;
         // Migrate before preparing: the statements name the tables.
