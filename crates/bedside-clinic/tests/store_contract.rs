@@ -421,3 +421,39 @@ fn a_key_the_database_has_seen_fails_the_whole_batch() -> Res {
     }
     Ok(())
 }
+
+#[test]
+fn a_database_of_the_previous_schema_migrates_and_keeps_its_chain() -> Res {
+    for b in &backends("migrate").backends {
+        let anchor = MemoryAnchor::new();
+        let mut store = b.open(&anchor)?;
+        for n in 1..=5 {
+            store.commit(&command(n))?;
+        }
+        let before = store.verify_chain()?;
+        drop(store);
+        // Back to the schema before `unique_keys` (SQLite 3, PostgreSQL 1), data kept.
+        match b {
+            Backend::Sqlite(_) => b.tamper("DROP TABLE unique_keys; PRAGMA user_version = 3;")?,
+            Backend::Postgres(_) => b.tamper(
+                "DROP TABLE unique_keys; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+            )?,
+        }
+        let mut store = b.open(&anchor)?;
+        let after = store.verify_chain()?;
+        assert!(after.is_intact(), "{}: {:?}", b.name(), after.broken);
+        assert_eq!(after.head, before.head, "{}", b.name());
+        assert_eq!(store.load()?.commands.len(), 5, "{}", b.name());
+        // The migrated database enforces unique keys.
+        let keyed = Batch {
+            unique: vec![("payment-key".into(), "p/1".into())],
+            ..command(6)
+        };
+        store.commit(&keyed)?;
+        assert!(store.commit(&keyed).is_err(), "{}", b.name());
+        // And opening it again migrates nothing twice.
+        drop(store);
+        assert_eq!(b.open(&anchor)?.load()?.commands.len(), 6, "{}", b.name());
+    }
+    Ok(())
+}

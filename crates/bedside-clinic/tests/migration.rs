@@ -1,0 +1,67 @@
+//! A clinic written by the previous schema (SQLite 3: before `unique_keys`) opens on this
+//! build: the journal replays, the chain verifies, and the new constraint applies from then on.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+use bedside_clinic::{Clinic, ClinicConfig, Durability, PaymentRequest, SqliteStore, seed};
+use bedside_core::ManualClock;
+use std::sync::Arc;
+
+#[test]
+fn a_schema_3_clinic_reopens_with_everything() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::env::temp_dir().join(format!("bedside-migrate-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("clinic.db");
+    let clock = Arc::new(ManualClock::new("2026-06-08T13:00:00Z".parse()?));
+    let open = || -> Result<Clinic, Box<dyn std::error::Error>> {
+        let store = SqliteStore::open(&db, Durability::Normal)?;
+        Ok(Clinic::open(
+            Box::new(store),
+            clock.clone(),
+            ClinicConfig::default(),
+        )?)
+    };
+    let clinic = open()?;
+    let demo = seed::seed(&clinic)?;
+    let billing = seed::demo_staff("billing")?;
+    let patient = demo.patients[2].0;
+    let pay = PaymentRequest {
+        amount_minor: 300,
+        client_token: Some("before-upgrade".into()),
+        credit: true,
+    };
+    let first = clinic.pay(&billing, patient, &pay)?;
+    let balance = clinic.statement(&billing, patient)?["balance_minor"].clone();
+    drop(clinic);
+    // What the previous release left on disk.
+    let conn = rusqlite::Connection::open(&db)?;
+    conn.execute_batch("DROP TABLE unique_keys; PRAGMA user_version = 3;")?;
+    drop(conn);
+
+    let clinic = open()?;
+    assert_eq!(
+        clinic.statement(&billing, patient)?["balance_minor"],
+        balance
+    );
+    let privacy = seed::demo_staff("privacy-officer")?;
+    assert_eq!(clinic.verify_audit(&privacy)?["verified"], true);
+    // The key paid before the upgrade still answers the same (the services remember it).
+    assert_eq!(clinic.pay(&billing, patient, &pay)?, first);
+    // New keys are kept unique by the database too.
+    let after = PaymentRequest {
+        client_token: Some("after-upgrade".into()),
+        ..pay
+    };
+    clinic.pay(&billing, patient, &after)?;
+    let conn = rusqlite::Connection::open(&db)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let keys: i64 = conn.query_row("SELECT COUNT(*) FROM unique_keys", [], |r| r.get(0))?;
+    assert_eq!(version, bedside_clinic::store::SCHEMA_VERSION);
+    assert_eq!(
+        keys, 1,
+        "only the key paid after the upgrade is in the new table"
+    );
+    drop(conn);
+    drop(clinic);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
