@@ -1364,6 +1364,18 @@ async fn registration_names_periods_tokens_and_errors() -> TestResult {
         Some(1),
         "the duplicate went to staff"
     );
+    // Whoever registered as an existing patient got a new, empty record: the matcher's find
+    // gives that token nothing of the patient it resembles, nor the staff queue that names it.
+    let dup_t = dup["token"].as_str().ok_or("token")?;
+    let maria = api.id(0);
+    for (uri, want) in [
+        (format!("/v1/patients/{maria}"), 403),
+        (format!("/v1/patients/{maria}/appointments"), 403),
+        ("/v1/duplicates".to_string(), 403),
+    ] {
+        api.check(Some(dup_t), "GET", &uri, None, want, Unchanged)
+            .await?;
+    }
     // Tokens: 256 random bits in hex, nothing of the id in them.
     let token = fresh["token"].as_str().ok_or("token")?;
     let id = fresh["patient"].as_str().ok_or("id")?.replace('-', "");
