@@ -685,6 +685,53 @@ impl Billing {
     }
 }
 
+/// Stored audit lines as the text form `AuditLog` reads (one per line).
+fn audit_text(lines: &[String]) -> String {
+    let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+impl State {
+    /// Replays journaled commands (`first` commands precede them) at their recorded instants.
+    fn replay(
+        &mut self,
+        commands: &[(String, String, String)],
+        first: u64,
+        config: &ClinicConfig,
+    ) -> Result<(), ClinicError> {
+        for (i, (at, _kind, body)) in commands.iter().enumerate() {
+            let corrupt = |m: String| StoreError::Corrupt {
+                table: "commands",
+                message: format!("command {}: {m}", first + i as u64 + 1),
+            };
+            let at: Timestamp = at.parse().map_err(|_| corrupt("bad instant".into()))?;
+            let cmd: Command = serde_json::from_str(body).map_err(|e| corrupt(e.to_string()))?;
+            self.apply(&cmd, at, config)
+                .map_err(|e| corrupt(format!("does not replay: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Puts stored break-the-glass review items back in the queue, by audit sequence number.
+    fn enqueue_reviews(&mut self, reviews: Vec<(u64, String)>) {
+        for (seq, justification) in reviews {
+            // An entry's sequence number is its position in the chain.
+            let event = usize::try_from(seq)
+                .ok()
+                .and_then(|i| self.audit.entries().get(i))
+                .filter(|e| e.event.seq == seq)
+                .map(|e| e.event.clone());
+            if let Some(event) = event {
+                self.reviews.enqueue(&event, Sensitive::new(justification));
+            }
+        }
+    }
+}
+
 impl State {
     fn new(policy: &str) -> Result<Self, ClinicError> {
         let clock = Arc::new(ManualClock::new(Timestamp::UNIX_EPOCH));
@@ -2377,33 +2424,15 @@ impl Clinic {
     fn reload(inner: &mut Inner, config: &ClinicConfig) -> Result<(), ClinicError> {
         let loaded = inner.store.load()?;
         let mut state = State::new(&config.policy_json)?;
-        for (i, (at, _kind, body)) in loaded.commands.iter().enumerate() {
-            let corrupt = |m: String| StoreError::Corrupt {
-                table: "commands",
-                message: format!("command {}: {m}", i + 1),
-            };
-            let at: Timestamp = at.parse().map_err(|_| corrupt("bad instant".into()))?;
-            let cmd: Command = serde_json::from_str(body).map_err(|e| corrupt(e.to_string()))?;
-            state
-                .apply(&cmd, at, config)
-                .map_err(|e| corrupt(format!("does not replay: {e}")))?;
-        }
-        let mut text = String::new();
-        for line in &loaded.audit {
-            text.push_str(line);
-            text.push('\n');
-        }
-        state.audit = AuditLog::from_text(text.as_bytes()).map_err(|e| StoreError::Corrupt {
-            table: "audit",
-            message: e.to_string(),
-        })?;
-        for (seq, justification) in loaded.reviews {
-            if let Some(entry) = state.audit.entries().iter().find(|e| e.event.seq == seq) {
-                state
-                    .reviews
-                    .enqueue(&entry.event, Sensitive::new(justification));
+        state.replay(&loaded.commands, 0, config)?;
+        // The whole chain is re-verified from the rows.
+        state.audit = AuditLog::from_text(audit_text(&loaded.audit).as_bytes()).map_err(|e| {
+            StoreError::Corrupt {
+                table: "audit",
+                message: e.to_string(),
             }
-        }
+        })?;
+        state.enqueue_reviews(loaded.reviews);
         inner.state = state;
         inner.applied = loaded.commands.len() as u64;
         inner.behind = None;
@@ -2417,47 +2446,18 @@ impl Clinic {
         if tail.commands.is_empty() && tail.audit.is_empty() {
             return Ok(());
         }
-        for (i, (at, _kind, body)) in tail.commands.iter().enumerate() {
-            let corrupt = |m: String| StoreError::Corrupt {
-                table: "commands",
-                message: format!("command {}: {m}", inner.applied + i as u64 + 1),
-            };
-            let at: Timestamp = at.parse().map_err(|_| corrupt("bad instant".into()))?;
-            let cmd: Command = serde_json::from_str(body).map_err(|e| corrupt(e.to_string()))?;
-            inner
-                .state
-                .apply(&cmd, at, config)
-                .map_err(|e| corrupt(format!("does not replay: {e}")))?;
-        }
+        inner.state.replay(&tail.commands, inner.applied, config)?;
         inner.applied += tail.commands.len() as u64;
-        let mut text = String::new();
-        for line in &tail.audit {
-            text.push_str(line);
-            text.push('\n');
-        }
+        // The new entries must continue this process's chain.
         inner
             .state
             .audit
-            .extend_from_text(text.as_bytes())
+            .extend_from_text(audit_text(&tail.audit).as_bytes())
             .map_err(|e| StoreError::Corrupt {
                 table: "audit",
                 message: e.to_string(),
             })?;
-        for (seq, justification) in tail.reviews {
-            if let Some(entry) = inner
-                .state
-                .audit
-                .entries()
-                .iter()
-                .find(|e| e.event.seq == seq)
-            {
-                let event = entry.event.clone();
-                inner
-                    .state
-                    .reviews
-                    .enqueue(&event, Sensitive::new(justification));
-            }
-        }
+        inner.state.enqueue_reviews(tail.reviews);
         Ok(())
     }
 

@@ -63,6 +63,22 @@ pub(crate) const MIGRATIONS: [&str; 4] = [
     "CREATE TABLE unique_keys (kind TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (kind, key));",
 ];
 
+/// The migrations still to apply to a database at schema `found`, as (version after it, SQL);
+/// refuses a database written by a newer schema than `migrations` knows.
+pub(crate) fn pending_migrations(
+    found: i64,
+    migrations: &'static [&'static str],
+) -> Result<Vec<(i64, &'static str)>, StoreError> {
+    let supported = i64::try_from(migrations.len()).unwrap_or(i64::MAX);
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    Ok((1..=supported)
+        .zip(migrations.iter().copied())
+        .filter(|(to, _)| *to > found)
+        .collect())
+}
+
 /// An outbound message waiting in the outbox. `Debug` omits the address and text.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OutboxMessage {
@@ -518,17 +534,7 @@ impl SqliteStore {
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let found = self.schema_version()?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::SchemaTooNew {
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        for (index, sql) in MIGRATIONS.iter().enumerate() {
-            let to = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1);
-            if to <= found {
-                continue;
-            }
+        for (to, sql) in pending_migrations(found, &MIGRATIONS)? {
             // Each migration and its version bump commit together.
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
@@ -893,6 +899,21 @@ mod tests {
         assert_eq!(store.meta("k")?.as_deref(), Some("v"));
         drop(store);
         let _ = std::fs::remove_file(&path);
+        Ok(())
+    }
+
+    #[test]
+    fn schema_versions_count_their_migrations() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(usize::try_from(SCHEMA_VERSION)?, MIGRATIONS.len());
+        assert_eq!(
+            usize::try_from(PG_SCHEMA_VERSION)?,
+            postgres::migration_count()
+        );
+        assert_eq!(pending_migrations(2, &MIGRATIONS)?.len(), 2);
+        assert!(matches!(
+            pending_migrations(SCHEMA_VERSION + 1, &MIGRATIONS),
+            Err(StoreError::SchemaTooNew { .. })
+        ));
         Ok(())
     }
 

@@ -584,7 +584,10 @@ mod tests {
         let log = AuditLog::from_text(format!("{line}\n").as_bytes())?;
         // Another process's copy of the same old entry extends an empty log too.
         let mut caught_up = AuditLog::new();
-        assert_eq!(caught_up.extend_from_text(format!("{line}\n").as_bytes())?, 1);
+        assert_eq!(
+            caught_up.extend_from_text(format!("{line}\n").as_bytes())?,
+            1
+        );
         // Written back with today's spelling, it still verifies.
         let text = log.to_text();
         assert!(text.contains(VOICE_FIELD));

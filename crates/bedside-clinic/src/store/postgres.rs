@@ -339,22 +339,18 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// How many PostgreSQL migrations this build has (tests compare it with the version).
+#[cfg(test)]
+pub(super) fn migration_count() -> usize {
+    PG_MIGRATIONS.len()
+}
+
 fn migrate_locked(client: &mut Client) -> Result<(), StoreError> {
     client.batch_execute(
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     )?;
     let found = schema_version(client)?;
-    if found > PG_SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew {
-            found,
-            supported: PG_SCHEMA_VERSION,
-        });
-    }
-    for (index, sql) in PG_MIGRATIONS.iter().enumerate() {
-        let to = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1);
-        if to <= found {
-            continue;
-        }
+    for (to, sql) in super::pending_migrations(found, &PG_MIGRATIONS)? {
         let mut tx = client.transaction()?;
         tx.batch_execute(sql)?;
         tx.execute(
