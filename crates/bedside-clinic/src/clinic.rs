@@ -40,6 +40,10 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+mod snapshot;
+
+pub use snapshot::{STATE_SNAPSHOT_VERSION, SnapshotPosition};
+
 /// The clinic's consent policy (minimum necessary, right of access, proxies, break-the-glass).
 pub const DEFAULT_POLICY: &str = include_str!("policy.json");
 
@@ -66,6 +70,9 @@ pub struct ClinicConfig {
     pub default_max_units: u32,
     /// Most home-vitals uploads one patient may send per day (UTC); more get 429.
     pub vitals_uploads_per_day: u32,
+    /// Journaled commands after which [`Clinic::snapshot_due`] says a new state snapshot is
+    /// worth writing (start-up replays at most about this many commands after the newest).
+    pub snapshot_every: u64,
 }
 
 impl Default for ClinicConfig {
@@ -84,6 +91,7 @@ impl Default for ClinicConfig {
             ]),
             default_max_units: 4,
             vitals_uploads_per_day: 24,
+            snapshot_every: 20_000,
         }
     }
 }
@@ -487,7 +495,7 @@ pub enum SurveyAnswerValue {
 }
 
 /// A survey invitation sent after a visit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Invitation {
     patient: PatientId,
     provider: ProviderId,
@@ -496,7 +504,7 @@ struct Invitation {
 }
 
 /// A clinical note (kept by the clinic; the consent class is `clinical-notes`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Note {
     at: Timestamp,
     author: String,
@@ -504,7 +512,7 @@ struct Note {
 }
 
 /// A code sent to a number awaiting verification.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct PendingCode {
     phone: String,
     hash: String,
@@ -522,7 +530,7 @@ pub const PHONE_VERIFICATION: &str = "phone-verification";
 const CODE_TTL_MINUTES: i64 = 15;
 
 /// A proxy grant as the patient's access history shows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ProxyRecord {
     patient: PatientId,
     relationship: Relationship,
@@ -533,19 +541,31 @@ struct ProxyRecord {
 }
 
 /// A payment made under an idempotency key.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct PaymentRecord {
     amount_minor: i64,
     credit: bool,
     answer: Value,
 }
 
+/// Where a possible duplicate stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum DuplicateStatus {
+    /// Waiting for staff.
+    Pending,
+    /// Staff found the two records to be one person.
+    SamePerson,
+    /// Staff found two people.
+    DifferentPerson,
+}
+
 /// A possible duplicate registration waiting for staff.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct DuplicateCase {
     patient: PatientId,
     existing: PatientId,
-    status: &'static str,
+    status: DuplicateStatus,
     /// The posterior match probability (absent for cases found before the matcher).
     #[serde(skip_serializing_if = "Option::is_none")]
     score: Option<f64>,
@@ -593,6 +613,8 @@ struct Effects {
 /// The in-memory domain state, rebuilt from the journal at start-up.
 struct State {
     clock: Arc<ManualClock>,
+    /// The internal id sequence (seeded: replaying the same journal gives the same ids).
+    ids: Arc<SeededIdGenerator>,
     setup: Option<SetupSpec>,
     registry: PatientRegistry,
     schedule: Option<Schedule>,
@@ -685,6 +707,17 @@ impl Billing {
     }
 }
 
+/// The fee schedule a set-up brings.
+fn billing_desk_fees(spec: &SetupSpec) -> Result<bedside_ledger::FeeSchedule, ClinicError> {
+    let mut fees = bedside_ledger::FeeSchedule::new();
+    for line in &spec.fees {
+        let code = bedside_ledger::ProcedureCode::parse(&line.code)
+            .map_err(|e| ClinicError::domain("fee schedule", &e))?;
+        fees.set(code, None, usd(line.amount_minor), &line.description);
+    }
+    Ok(fees)
+}
+
 /// Stored audit lines as the text form `AuditLog` reads (one per line).
 fn audit_text(lines: &[String]) -> String {
     let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
@@ -709,7 +742,8 @@ impl State {
                 message: format!("command {}: {m}", first + i as u64 + 1),
             };
             let at: Timestamp = at.parse().map_err(|_| corrupt("bad instant".into()))?;
-            let cmd: Command = serde_json::from_str(body).map_err(|e| corrupt(e.to_string()))?;
+            let cmd: Command =
+                serde_json::from_str(body).map_err(|e| corrupt(crate::error::json_problem(&e)))?;
             self.apply(&cmd, at, config)
                 .map_err(|e| corrupt(format!("does not replay: {e}")))?;
         }
@@ -720,11 +754,7 @@ impl State {
     fn enqueue_reviews(&mut self, reviews: Vec<(u64, String)>) {
         for (seq, justification) in reviews {
             // An entry's sequence number is its position in the chain.
-            let event = usize::try_from(seq)
-                .ok()
-                .and_then(|i| self.audit.entries().get(i))
-                .filter(|e| e.event.seq == seq)
-                .map(|e| e.event.clone());
+            let event = self.audit.get(seq).map(|e| e.event.clone());
             if let Some(event) = event {
                 self.reviews.enqueue(&event, Sensitive::new(justification));
             }
@@ -740,7 +770,8 @@ impl State {
         let policy = Policy::from_json(policy)
             .map_err(|e| ClinicError::bad(format!("consent policy: {e}")))?;
         Ok(State {
-            registry: PatientRegistry::new(ids),
+            registry: PatientRegistry::new(ids.clone()),
+            ids,
             clock,
             setup: None,
             schedule: None,
@@ -891,13 +922,7 @@ impl State {
                     return Err(ClinicError::conflict("the clinic is already set up"));
                 }
                 let schedule = build_schedule(spec)?;
-                let mut fees = bedside_ledger::FeeSchedule::new();
-                for line in &spec.fees {
-                    let code = bedside_ledger::ProcedureCode::parse(&line.code)
-                        .map_err(|e| ClinicError::domain("fee schedule", &e))?;
-                    fees.set(code, None, usd(line.amount_minor), &line.description);
-                }
-                self.billing.fees = fees;
+                self.billing.fees = billing_desk_fees(spec)?;
                 self.schedule = Some(schedule);
                 self.setup = Some((**spec).clone());
             }
@@ -921,7 +946,7 @@ impl State {
                     self.duplicates.push(DuplicateCase {
                         patient: id,
                         existing: *existing,
-                        status: "pending",
+                        status: DuplicateStatus::Pending,
                         score: found.map(|m| m.score),
                         grade: found.map(|m| m.grade),
                         explanation: found.map(|m| m.explanation.clone()),
@@ -964,14 +989,14 @@ impl State {
                 let case = self
                     .duplicates
                     .iter_mut()
-                    .find(|c| c.patient == *patient && c.status == "pending")
+                    .find(|c| c.patient == *patient && c.status == DuplicateStatus::Pending)
                     .ok_or(ClinicError::NotFound {
                         kind: "duplicate case",
                     })?;
                 case.status = if *same_person {
-                    "same-person"
+                    DuplicateStatus::SamePerson
                 } else {
-                    "different-person"
+                    DuplicateStatus::DifferentPerson
                 };
                 fx.value = json!({ "patient": patient, "existing": case.existing,
                     "status": case.status });
@@ -2105,6 +2130,12 @@ struct Inner {
     /// Why this process could not catch up with commands other processes committed, if it
     /// could not: writes are refused until a later catch-up succeeds.
     behind: Option<String>,
+    /// The chain point the state snapshot this process started from vouches for (`None`:
+    /// it replayed the whole journal). Start-up verifies the chain after it only;
+    /// [`Clinic::verify_history`] verifies all of it.
+    restored_from: Option<crate::integrity::ChainPoint>,
+    /// The journal position of the newest snapshot this process wrote or started from.
+    snapshot_at: u64,
 }
 
 /// The clinic's lock, and on a shared store also the database's write lock, for one request.
@@ -2386,11 +2417,17 @@ impl Clinic {
             deferred: Batch::default(),
             applied: 0,
             behind: None,
+            restored_from: None,
+            snapshot_at: 0,
         };
         Self::reload(&mut inner, &config)?;
         // A break in the tamper-evident chain does not stop the clinic: it serves reads and
         // refuses writes until the privacy officer has investigated (`/v1/audit/verify`).
-        let report = inner.store.verify_chain()?;
+        // After a snapshot only the batches since it are re-read here; `verify_history` reads
+        // the rest (the server runs it in the background at once).
+        let report = inner
+            .store
+            .verify_chain_from(inner.restored_from.as_ref())?;
         if let Some(b) = &report.broken {
             eprintln!(
                 "clinic: integrity check failed ({b}); serving reads only, writes are refused"
@@ -2422,6 +2459,15 @@ impl Clinic {
     }
 
     fn reload(inner: &mut Inner, config: &ClinicConfig) -> Result<(), ClinicError> {
+        match Self::restore_snapshot(inner, config) {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            // A snapshot that fails its checks is reported and passed over, never trusted:
+            // the journal is the record.
+            Err(e) => eprintln!(
+                "clinic: the newest state snapshot was not used ({e}); replaying the whole journal"
+            ),
+        }
         let loaded = inner.store.load()?;
         let mut state = State::new(&config.policy_json)?;
         state.replay(&loaded.commands, 0, config)?;
@@ -2436,12 +2482,122 @@ impl Clinic {
         inner.state = state;
         inner.applied = loaded.commands.len() as u64;
         inner.behind = None;
+        inner.restored_from = None;
+        inner.snapshot_at = 0;
         Ok(())
+    }
+
+    /// Starts from the newest stored snapshot and replays only the journal after it. `false`
+    /// when there is none.
+    fn restore_snapshot(inner: &mut Inner, config: &ClinicConfig) -> Result<bool, ClinicError> {
+        let Some(stored) = inner.store.latest_snapshot()? else {
+            return Ok(false);
+        };
+        let snapshot: snapshot::StateSnapshot =
+            serde_json::from_str(&stored.body).map_err(|e| StoreError::Corrupt {
+                table: "snapshots",
+                message: format!(
+                    "snapshot at command {}: {}",
+                    stored.commands,
+                    crate::error::json_problem(&e)
+                ),
+            })?;
+        let position = snapshot.position();
+        if (position.commands, position.audit) != (stored.commands, stored.audit) {
+            return Err(StoreError::Corrupt {
+                table: "snapshots",
+                message: format!("snapshot at command {}: position mismatch", stored.commands),
+            }
+            .into());
+        }
+        let mut state = State::restore(snapshot, &config.policy_json)?;
+        let tail = inner.store.load_after(position.commands, position.audit)?;
+        state.replay(&tail.commands, position.commands, config)?;
+        state
+            .audit
+            .extend_from_text(audit_text(&tail.audit).as_bytes())
+            .map_err(|e| StoreError::Corrupt {
+                table: "audit",
+                message: e.to_string(),
+            })?;
+        state.enqueue_reviews(tail.reviews);
+        inner.state = state;
+        inner.applied = position.commands + tail.commands.len() as u64;
+        inner.behind = None;
+        inner.restored_from = Some(stored.chain);
+        inner.snapshot_at = position.commands;
+        Ok(true)
+    }
+
+    /// Whether this clinic started from a state snapshot (and so verified only the chain
+    /// after it; see [`Clinic::verify_history`]).
+    pub fn started_from_snapshot(&self) -> bool {
+        self.read().restored_from.is_some()
+    }
+
+    /// Whether enough commands were journaled since the newest snapshot this process knows
+    /// of for a new one to be worth writing ([`ClinicConfig::snapshot_every`]).
+    pub fn snapshot_due(&self) -> bool {
+        let inner = self.read();
+        inner.applied >= inner.snapshot_at + self.config.snapshot_every.max(1)
+    }
+
+    /// Writes a snapshot of the state at the current journal position (after writing any
+    /// deferred audit entries, so the snapshot holds exactly what is committed). Requests wait
+    /// while the state is serialised: about a second per 100,000 patients.
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when the store refuses the write (the journal is untouched).
+    pub fn write_snapshot(&self) -> Result<SnapshotPosition, ClinicError> {
+        let mut inner = self.lock();
+        let deferred = std::mem::take(&mut inner.deferred);
+        inner.store.commit(&deferred)?;
+        if let Some(why) = &inner.behind {
+            return Err(StoreError::Corrupt {
+                table: "snapshots",
+                message: format!("not written: {why}"),
+            }
+            .into());
+        }
+        let position = SnapshotPosition {
+            commands: inner.applied,
+            audit: inner.state.audit.len(),
+        };
+        let body = serde_json::to_string(&inner.state.snapshot(position)).map_err(|e| {
+            StoreError::Corrupt {
+                table: "snapshots",
+                message: crate::error::json_problem(&e),
+            }
+        })?;
+        inner
+            .store
+            .save_snapshot(position.commands, position.audit, &body)?;
+        inner.snapshot_at = position.commands;
+        Ok(position)
+    }
+
+    /// Re-reads and verifies the whole chain in the database, as start-up would without a
+    /// snapshot; a break puts the clinic in degraded mode (reads only). A clinic that started
+    /// from a snapshot verified only what followed it, so the server runs this once in the
+    /// background after start-up. Requests wait while it runs.
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when the database or the anchor cannot be read.
+    pub fn verify_history(&self) -> Result<Option<String>, ClinicError> {
+        let mut inner = self.lock();
+        let report = inner.store.verify_chain()?;
+        if let Some(b) = &report.broken {
+            eprintln!(
+                "clinic: integrity check failed ({b}); serving reads only, writes are refused"
+            );
+            inner.degraded = Some(b.to_string());
+        }
+        Ok(report.broken.map(|b| b.to_string()))
     }
 
     /// Applies what other processes committed since this one last looked (see [`Session`]).
     fn catch_up(inner: &mut Inner, config: &ClinicConfig) -> Result<(), ClinicError> {
-        let audit_len = inner.state.audit.entries().len() as u64;
+        let audit_len = inner.state.audit.len();
         let tail = inner.store.load_since(inner.applied, audit_len)?;
         if tail.commands.is_empty() && tail.audit.is_empty() {
             return Ok(());
@@ -3992,15 +4148,30 @@ impl Clinic {
                 })
             })
             .collect();
-        let disclosures: Vec<Value> = accounting(inner.state.audit.events(), patient, now)
+        // A clinic resumed from a snapshot holds only later entries; the rest are read back.
+        let first_held = inner.state.audit.first_held();
+        let mut older: Vec<bedside_consent::audit::AuditEntry> = Vec::new();
+        if first_held > 0 {
+            for line in inner
+                .store
+                .audit_mentioning(&patient.to_string(), first_held)?
+            {
+                let entry = serde_json::from_str::<bedside_consent::audit::AuditEntry>(&line)
+                    .map_err(|e| StoreError::Corrupt {
+                        table: "audit",
+                        message: crate::error::json_problem(&e),
+                    })?;
+                if entry.event.patient == patient {
+                    older.push(entry);
+                }
+            }
+        }
+        let all = || older.iter().chain(inner.state.audit.entries());
+        let disclosures: Vec<Value> = accounting(all().map(|e| &e.event), patient, now)
             .into_iter()
             .map(|d| json!({"at": d.at, "recipient": d.recipient, "purpose": d.purpose, "data": d.data}))
             .collect();
-        let accesses: Vec<Value> = inner
-            .state
-            .audit
-            .entries()
-            .iter()
+        let accesses: Vec<Value> = all()
             .filter(|e| e.event.patient == patient)
             .map(|e| json!({"seq": e.event.seq, "at": e.event.recorded, "actor": e.event.actor, "action": e.event.action, "outcome": e.event.outcome, "break_glass": e.event.break_glass}))
             .collect();
@@ -4019,7 +4190,7 @@ impl Clinic {
         let memory = inner.state.audit.verify().err().map(|e| e.to_string());
         let verified = report.broken.is_none() && memory.is_none();
         Ok(json!({
-            "events": inner.state.audit.entries().len(),
+            "events": inner.state.audit.len(),
             "batches": report.batches,
             "head": report.head,
             "verified": verified,

@@ -250,6 +250,17 @@ impl From<bedside_records::RegistryError> for ClinicError {
     }
 }
 
+/// What went wrong in a JSON parse, and where, without quoting any of the input (serde's own
+/// messages quote it, and input may carry personal data).
+pub(crate) fn json_problem(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "malformed JSON",
+        serde_json::error::Category::Data => "a field has the wrong type, is missing or is unknown",
+        serde_json::error::Category::Io => "unreadable input",
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
 #[cfg(test)]
 mod domain_mapping {
     use super::ClinicError;

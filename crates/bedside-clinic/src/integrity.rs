@@ -131,6 +131,10 @@ impl ChainKey {
     pub fn development() -> Self {
         Self(Self::DEVELOPMENT.to_vec())
     }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl fmt::Debug for ChainKey {

@@ -24,14 +24,14 @@ mod postgres;
 pub use postgres::{PG_SCHEMA_VERSION, PostgresStore};
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The schema version that introduced the batch chain (and seals older rows as batch 0).
 const CHAIN_VERSION: i64 = 3;
 
 /// Schema migrations, applied in order; `MIGRATIONS[i]` takes the schema from version `i` to
 /// `i + 1`. Never edit a released migration: append a new one.
-pub(crate) const MIGRATIONS: [&str; 4] = [
+pub(crate) const MIGRATIONS: [&str; 5] = [
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE commands (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL);
      CREATE TABLE audit (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);
@@ -61,7 +61,23 @@ pub(crate) const MIGRATIONS: [&str; 4] = [
     // gateway message ids), beside the services' own checks. Keys from before this version
     // are checked by the services only.
     "CREATE TABLE unique_keys (kind TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (kind, key));",
+    // Snapshots of the clinic's state (start-up replays only the journal after the newest),
+    // and batch indexes so verifying the chain from a snapshot reads only the rows after it.
+    "CREATE TABLE snapshots (
+        commands INTEGER PRIMARY KEY,
+        audit INTEGER NOT NULL,
+        batches INTEGER NOT NULL,
+        head TEXT NOT NULL,
+        body TEXT NOT NULL,
+        mac TEXT NOT NULL
+     );
+     CREATE INDEX commands_batch ON commands (batch, seq);
+     CREATE INDEX audit_batch ON audit (batch, seq);
+     CREATE INDEX reviews_batch ON reviews (batch, audit_seq);",
 ];
+
+/// Snapshots a store keeps; older ones are deleted when a newer one is written.
+pub(crate) const SNAPSHOTS_KEPT: i64 = 2;
 
 /// The migrations still to apply to a database at schema `found`, as (version after it, SQL);
 /// refuses a database written by a newer schema than `migrations` knows.
@@ -176,6 +192,86 @@ pub struct Loaded {
     pub reviews: Vec<(u64, String)>,
 }
 
+/// A stored snapshot of the clinic's state, authenticated by the store (see
+/// [`Store::latest_snapshot`]).
+#[derive(Clone)]
+pub struct StoredSnapshot {
+    /// Journaled commands it covers.
+    pub commands: u64,
+    /// Audit entries it covers.
+    pub audit: u64,
+    /// The chain position it was taken at; verifying from here covers everything after it.
+    pub chain: integrity::ChainPoint,
+    /// The clinic's serialized state.
+    pub body: String,
+}
+
+impl std::fmt::Debug for StoredSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSnapshot")
+            .field("commands", &self.commands)
+            .field("audit", &self.audit)
+            .field("chain", &self.chain)
+            .field("bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The tag a store writes beside a snapshot: HMAC-SHA256 under the chain key over its position,
+/// chain point and the SHA-256 of its body. Whoever can edit the database but not read the key
+/// cannot make a snapshot start-up accepts.
+pub(crate) fn snapshot_mac(
+    key: &ChainKey,
+    commands: u64,
+    audit: u64,
+    chain: &integrity::ChainPoint,
+    body: &str,
+) -> String {
+    use sha2::Digest;
+    let digest = integrity::hex(&sha2::Sha256::digest(body.as_bytes()));
+    let message = format!(
+        "bedside-state-snapshot-v1:{commands}:{audit}:{}:{}:{digest}",
+        chain.batches, chain.head
+    );
+    integrity::hex(&bedside_consent::audit::hmac_sha256(
+        key.bytes(),
+        message.as_bytes(),
+    ))
+}
+
+/// Checks a stored snapshot row: its tag, and that the batch it names still has the head it
+/// recorded (`stored_head`, `None` when that batch is gone).
+pub(crate) fn check_snapshot(
+    key: &ChainKey,
+    row: StoredSnapshot,
+    mac: &str,
+    stored_head: Option<&str>,
+) -> Result<StoredSnapshot, StoreError> {
+    let bad = |message: &str| StoreError::Corrupt {
+        table: "snapshots",
+        message: format!("snapshot at command {}: {message}", row.commands),
+    };
+    let expected = snapshot_mac(key, row.commands, row.audit, &row.chain, &row.body);
+    let same = expected.len() == mac.len()
+        && expected
+            .bytes()
+            .zip(mac.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same {
+        return Err(bad("its tag does not verify under the chain key"));
+    }
+    let head_ok = if row.chain.batches == 0 {
+        row.chain.head == integrity::hex(&integrity::GENESIS_HEAD)
+    } else {
+        stored_head == Some(row.chain.head.as_str())
+    };
+    if !head_ok {
+        return Err(bad("the chain no longer has the head it was taken at"));
+    }
+    Ok(row)
+}
+
 /// The persistence port. [`SqliteStore`] implements it; a PostgreSQL adapter would implement
 /// the same methods (see `docs/ARCHITECTURE.md`).
 pub trait Store: Send {
@@ -183,7 +279,40 @@ pub trait Store: Send {
     ///
     /// # Errors
     /// [`StoreError`] when the database cannot be read.
-    fn load(&mut self) -> Result<Loaded, StoreError>;
+    fn load(&mut self) -> Result<Loaded, StoreError> {
+        self.load_after(0, 0)
+    }
+    /// The journal rows after the first `commands`, and the audit entries and review items
+    /// from audit sequence number `audit` on, always read from the database (start-up after a
+    /// snapshot).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be read.
+    fn load_after(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError>;
+    /// Stores a snapshot of the clinic's state covering the first `commands` journaled
+    /// commands and `audit` audit entries, tagged with the store's current chain position
+    /// (the caller has committed everything the snapshot holds, and nothing else). Older
+    /// snapshots beyond the newest few are deleted; a snapshot at the same position already
+    /// stored is kept.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the write fails (the journal is untouched either way).
+    fn save_snapshot(&mut self, commands: u64, audit: u64, body: &str) -> Result<(), StoreError>;
+    /// The newest snapshot, if any, after checking its tag and that the chain still has the
+    /// head it was taken at.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] (table `snapshots`) when the newest snapshot fails those checks:
+    /// the caller then replays the whole journal; other [`StoreError`]s when the database
+    /// cannot be read.
+    fn latest_snapshot(&mut self) -> Result<Option<StoredSnapshot>, StoreError>;
+    /// Stored audit entries before sequence number `before` whose text mentions `needle` (a
+    /// patient id), in order: a clinic resumed from a snapshot holds only later entries in
+    /// memory. The caller parses them and keeps those that really concern the patient.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be read.
+    fn audit_mentioning(&mut self, needle: &str, before: u64) -> Result<Vec<String>, StoreError>;
     /// Writes a batch atomically.
     ///
     /// # Errors
@@ -225,7 +354,19 @@ pub trait Store: Send {
     ///
     /// # Errors
     /// [`StoreError`] when the database or the anchor cannot be read.
-    fn verify_chain(&mut self) -> Result<ChainReport, StoreError>;
+    fn verify_chain(&mut self) -> Result<ChainReport, StoreError> {
+        self.verify_chain_from(None)
+    }
+    /// As [`Store::verify_chain`], but trusting the chain up to `from` (a point a checked
+    /// snapshot vouches for) and re-reading only the batches after it: start-up's check. Rows
+    /// outside any batch are looked for only by the full check.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database or the anchor cannot be read.
+    fn verify_chain_from(
+        &mut self,
+        from: Option<&integrity::ChainPoint>,
+    ) -> Result<ChainReport, StoreError>;
     /// Whether other processes may write the same database. The clinic then holds
     /// [`Store::lock_writes`] while it serves a request and catches up with
     /// [`Store::load_since`] first, so every process applies every command in one order.
@@ -704,28 +845,111 @@ fn write_operational(tx: &Transaction<'_>, batch: &Batch) -> Result<(), StoreErr
 }
 
 impl Store for SqliteStore {
-    fn load(&mut self) -> Result<Loaded, StoreError> {
+    fn load_after(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
+        let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
+        let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
         let mut loaded = Loaded::default();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT at, kind, body FROM commands ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        // One read transaction, so the three tables agree.
+        let tx = self.conn.unchecked_transaction()?;
+        let mut stmt =
+            tx.prepare("SELECT at, kind, body FROM commands WHERE seq > ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([commands], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         for row in rows {
             loaded.commands.push(row?);
         }
-        let mut stmt = self.conn.prepare("SELECT entry FROM audit ORDER BY seq")?;
-        for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        let mut stmt = tx.prepare("SELECT entry FROM audit WHERE seq >= ?1 ORDER BY seq")?;
+        for row in stmt.query_map([audit], |r| r.get::<_, String>(0))? {
             loaded.audit.push(row?);
         }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT audit_seq, justification FROM reviews ORDER BY audit_seq")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let mut stmt = tx.prepare(
+            "SELECT audit_seq, justification FROM reviews WHERE audit_seq >= ?1 ORDER BY audit_seq",
+        )?;
+        for row in stmt.query_map([audit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })? {
             let (seq, text) = row?;
             let seq = u64::try_from(seq).map_err(|_| corrupt("reviews", "negative sequence"))?;
             loaded.reviews.push((seq, text));
         }
         Ok(loaded)
+    }
+
+    fn save_snapshot(&mut self, commands: u64, audit: u64, body: &str) -> Result<(), StoreError> {
+        let chain = self.tip.point();
+        let mac = snapshot_mac(&self.key, commands, audit, &chain, body);
+        let int = |v: u64, table| i64::try_from(v).map_err(|_| corrupt(table, "overflow"));
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO snapshots (commands, audit, batches, head, body, mac)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                int(commands, "snapshots")?,
+                int(audit, "snapshots")?,
+                int(chain.batches, "snapshots")?,
+                chain.head,
+                body,
+                mac
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM snapshots WHERE commands NOT IN
+             (SELECT commands FROM snapshots ORDER BY commands DESC LIMIT ?1)",
+            [SNAPSHOTS_KEPT],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn audit_mentioning(&mut self, needle: &str, before: u64) -> Result<Vec<String>, StoreError> {
+        let before = i64::try_from(before).map_err(|_| corrupt("audit", "overflow"))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT entry FROM audit WHERE seq < ?1 AND instr(entry, ?2) > 0 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![before, needle], |r| r.get::<_, String>(0))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
+    }
+
+    fn latest_snapshot(&mut self) -> Result<Option<StoredSnapshot>, StoreError> {
+        let row: Option<(i64, i64, i64, String, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT commands, audit, batches, head, body, mac FROM snapshots
+                 ORDER BY commands DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((commands, audit, batches, head, body, mac)) = row else {
+            return Ok(None);
+        };
+        let nat = |v: i64| u64::try_from(v).map_err(|_| corrupt("snapshots", "negative position"));
+        let row = StoredSnapshot {
+            commands: nat(commands)?,
+            audit: nat(audit)?,
+            chain: integrity::ChainPoint {
+                batches: nat(batches)?,
+                head,
+            },
+            body,
+        };
+        let stored_head: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT CAST(head AS TEXT) FROM batches WHERE seq = ?1",
+                [batches - 1],
+                |r| r.get(0),
+            )
+            .optional()?;
+        check_snapshot(&self.key, row, &mac, stored_head.as_deref()).map(Some)
     }
 
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
@@ -773,7 +997,10 @@ impl Store for SqliteStore {
         self.group.clone()
     }
 
-    fn verify_chain(&mut self) -> Result<ChainReport, StoreError> {
+    fn verify_chain_from(
+        &mut self,
+        from: Option<&integrity::ChainPoint>,
+    ) -> Result<ChainReport, StoreError> {
         let anchored = match self.anchor.read() {
             Ok(found) => Ok(found),
             Err(StoreError::Corrupt { .. }) => Err(BreakReason::MalformedAnchor),
@@ -784,7 +1011,10 @@ impl Store for SqliteStore {
             probes.push(signed.checkpoint.confirmed.batches);
             probes.extend(signed.checkpoint.pending.as_ref().map(|p| p.batches));
         }
-        let walk = integrity::walk(&self.conn, &probes)?;
+        let start = from
+            .and_then(ChainTip::from_point)
+            .unwrap_or(ChainTip::EMPTY);
+        let walk = integrity::walk(&self.conn, &probes, start)?;
         let broken = match walk.broken.clone() {
             Some(inside) => Some(inside),
             None => integrity::judge(&walk, anchored, &self.key, &self.tip),
@@ -909,7 +1139,7 @@ mod tests {
             usize::try_from(PG_SCHEMA_VERSION)?,
             postgres::migration_count()
         );
-        assert_eq!(pending_migrations(2, &MIGRATIONS)?.len(), 2);
+        assert_eq!(pending_migrations(2, &MIGRATIONS)?.len(), 3);
         assert!(matches!(
             pending_migrations(SCHEMA_VERSION + 1, &MIGRATIONS),
             Err(StoreError::SchemaTooNew { .. })

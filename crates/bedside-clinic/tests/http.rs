@@ -966,8 +966,32 @@ struct FailingStore {
 }
 
 impl Store for FailingStore {
-    fn load(&mut self) -> Result<bedside_clinic::store::Loaded, bedside_clinic::StoreError> {
-        self.inner.load()
+    fn load_after(
+        &mut self,
+        commands: u64,
+        audit: u64,
+    ) -> Result<bedside_clinic::store::Loaded, bedside_clinic::StoreError> {
+        self.inner.load_after(commands, audit)
+    }
+    fn save_snapshot(
+        &mut self,
+        commands: u64,
+        audit: u64,
+        body: &str,
+    ) -> Result<(), bedside_clinic::StoreError> {
+        self.inner.save_snapshot(commands, audit, body)
+    }
+    fn latest_snapshot(
+        &mut self,
+    ) -> Result<Option<bedside_clinic::store::StoredSnapshot>, bedside_clinic::StoreError> {
+        self.inner.latest_snapshot()
+    }
+    fn audit_mentioning(
+        &mut self,
+        needle: &str,
+        before: u64,
+    ) -> Result<Vec<String>, bedside_clinic::StoreError> {
+        self.inner.audit_mentioning(needle, before)
     }
     fn commit(
         &mut self,
@@ -1011,10 +1035,11 @@ impl Store for FailingStore {
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), bedside_clinic::StoreError> {
         self.inner.set_meta(key, value)
     }
-    fn verify_chain(
+    fn verify_chain_from(
         &mut self,
+        from: Option<&bedside_clinic::integrity::ChainPoint>,
     ) -> Result<bedside_clinic::integrity::ChainReport, bedside_clinic::StoreError> {
-        self.inner.verify_chain()
+        self.inner.verify_chain_from(from)
     }
     fn reanchor(&mut self) -> Result<(), bedside_clinic::StoreError> {
         self.inner.reanchor()
@@ -1143,8 +1168,32 @@ impl CountingProbe {
 }
 
 impl Store for CountingProbe {
-    fn load(&mut self) -> Result<bedside_clinic::store::Loaded, bedside_clinic::StoreError> {
-        self.inner.load()
+    fn load_after(
+        &mut self,
+        commands: u64,
+        audit: u64,
+    ) -> Result<bedside_clinic::store::Loaded, bedside_clinic::StoreError> {
+        self.inner.load_after(commands, audit)
+    }
+    fn save_snapshot(
+        &mut self,
+        commands: u64,
+        audit: u64,
+        body: &str,
+    ) -> Result<(), bedside_clinic::StoreError> {
+        self.inner.save_snapshot(commands, audit, body)
+    }
+    fn latest_snapshot(
+        &mut self,
+    ) -> Result<Option<bedside_clinic::store::StoredSnapshot>, bedside_clinic::StoreError> {
+        self.inner.latest_snapshot()
+    }
+    fn audit_mentioning(
+        &mut self,
+        needle: &str,
+        before: u64,
+    ) -> Result<Vec<String>, bedside_clinic::StoreError> {
+        self.inner.audit_mentioning(needle, before)
     }
     fn commit(
         &mut self,
@@ -1177,10 +1226,11 @@ impl Store for CountingProbe {
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), bedside_clinic::StoreError> {
         self.inner.set_meta(key, value)
     }
-    fn verify_chain(
+    fn verify_chain_from(
         &mut self,
+        from: Option<&bedside_clinic::integrity::ChainPoint>,
     ) -> Result<bedside_clinic::integrity::ChainReport, bedside_clinic::StoreError> {
-        self.inner.verify_chain()
+        self.inner.verify_chain_from(from)
     }
     fn reanchor(&mut self) -> Result<(), bedside_clinic::StoreError> {
         self.inner.reanchor()

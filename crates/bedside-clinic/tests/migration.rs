@@ -1,4 +1,4 @@
-//! A clinic written by the previous schema (SQLite 3: before `unique_keys`) opens on this
+//! A clinic written by an earlier schema (SQLite 3: before `unique_keys` and snapshots) opens on this
 //! build: the journal replays, the chain verifies, and the new constraint applies from then on.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
@@ -34,7 +34,11 @@ fn a_schema_3_clinic_reopens_with_everything() -> Result<(), Box<dyn std::error:
     drop(clinic);
     // What the previous release left on disk.
     let conn = rusqlite::Connection::open(&db)?;
-    conn.execute_batch("DROP TABLE unique_keys; PRAGMA user_version = 3;")?;
+    // (Schema 4 added `unique_keys`, schema 5 the snapshots table and batch indexes.)
+    conn.execute_batch(
+        "DROP TABLE unique_keys; DROP TABLE snapshots; DROP INDEX commands_batch;
+         DROP INDEX audit_batch; DROP INDEX reviews_batch; PRAGMA user_version = 3;",
+    )?;
     drop(conn);
 
     let clinic = open()?;

@@ -432,11 +432,16 @@ fn a_database_of_the_previous_schema_migrates_and_keeps_its_chain() -> Res {
         }
         let before = store.verify_chain()?;
         drop(store);
-        // Back to the schema before `unique_keys` (SQLite 3, PostgreSQL 1), data kept.
+        // Back to the schema before `unique_keys` and snapshots (SQLite 3, PostgreSQL 1),
+        // data kept.
         match b {
-            Backend::Sqlite(_) => b.tamper("DROP TABLE unique_keys; PRAGMA user_version = 3;")?,
+            Backend::Sqlite(_) => b.tamper(
+                "DROP TABLE unique_keys; DROP TABLE snapshots; DROP INDEX commands_batch;
+                 DROP INDEX audit_batch; DROP INDEX reviews_batch; PRAGMA user_version = 3;",
+            )?,
             Backend::Postgres(_) => b.tamper(
-                "DROP TABLE unique_keys; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+                "DROP TABLE unique_keys; DROP TABLE snapshots;
+                 UPDATE meta SET value = '1' WHERE key = 'schema_version';",
             )?,
         }
         let mut store = b.open(&anchor)?;
@@ -454,6 +459,56 @@ fn a_database_of_the_previous_schema_migrates_and_keeps_its_chain() -> Res {
         // And opening it again migrates nothing twice.
         drop(store);
         assert_eq!(b.open(&anchor)?.load()?.commands.len(), 6, "{}", b.name());
+    }
+    Ok(())
+}
+
+#[test]
+fn snapshots_are_authenticated_pruned_and_verified_from() -> Res {
+    for b in &backends("snapshots").backends {
+        let anchor = MemoryAnchor::new();
+        let mut store = b.open(&anchor)?;
+        assert!(store.latest_snapshot()?.is_none(), "{}", b.name());
+        for n in 1..=3 {
+            store.commit(&command(n))?;
+        }
+        store.save_snapshot(3, 0, "{\"state\":3}")?;
+        for n in 4..=6 {
+            store.commit(&command(n))?;
+        }
+        let found = store.latest_snapshot()?.ok_or("no snapshot")?;
+        assert_eq!((found.commands, found.audit), (3, 0), "{}", b.name());
+        assert_eq!(found.body, "{\"state\":3}", "{}", b.name());
+        assert_eq!(found.chain.batches, 3, "{}", b.name());
+        // The journal after it, and the chain verified from it.
+        assert_eq!(store.load_after(3, 0)?.commands.len(), 3, "{}", b.name());
+        let from = store.verify_chain_from(Some(&found.chain))?;
+        assert!(from.is_intact(), "{}: {:?}", b.name(), from.broken);
+        assert_eq!(from.head, store.verify_chain()?.head, "{}", b.name());
+        // Only the newest two are kept; the same position twice is one snapshot.
+        store.save_snapshot(6, 0, "{\"state\":6}")?;
+        store.save_snapshot(6, 0, "{\"state\":6}")?;
+        store.commit(&command(7))?;
+        store.save_snapshot(7, 0, "{\"state\":7}")?;
+        assert_eq!(
+            store.latest_snapshot()?.ok_or("none")?.commands,
+            7,
+            "{}",
+            b.name()
+        );
+        drop(store);
+        // An edited body fails its tag: start-up must not use it.
+        b.tamper("UPDATE snapshots SET body = '{\"state\":8}' WHERE commands = 7")?;
+        let mut store = b.open(&anchor)?;
+        assert!(store.latest_snapshot().is_err(), "{}", b.name());
+        drop(store);
+        // So does a snapshot whose batch head no longer matches the chain (the rows it
+        // vouches for were rewritten), even with its own fields intact.
+        b.tamper("DELETE FROM snapshots WHERE commands = 7")?;
+        b.tamper("UPDATE batches SET head = 'ff' WHERE seq = 5")?;
+        let mut store = b.open(&anchor)?;
+        assert!(store.latest_snapshot().is_err(), "{}", b.name());
+        assert!(!store.verify_chain()?.is_intact(), "{}", b.name());
     }
     Ok(())
 }

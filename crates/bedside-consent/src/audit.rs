@@ -249,9 +249,18 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
 }
 
 /// An append-only audit log.
+///
+/// A log either holds its whole chain, or was [resumed](AuditLog::resume) from a checkpoint
+/// and holds only the entries after it (the earlier ones stay wherever the checkpoint's
+/// owner keeps them, e.g. a database): sequence numbers, links and [`AuditLog::checkpoint`]
+/// then continue the full chain.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditLog {
     entries: Vec<AuditEntry>,
+    /// Entries before the first one held (0 unless resumed).
+    base: u64,
+    /// The hash of the last entry before the first one held (`None`: the genesis hash).
+    base_hash: Option<String>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -307,13 +316,60 @@ impl AuditLog {
         Self::default()
     }
 
+    /// A log continuing the chain that `checkpoint` is the head of, holding none of its
+    /// entries: the next one appended gets sequence number `checkpoint.len` and links to
+    /// `checkpoint.hash`. Verifying the earlier entries is the checkpoint owner's business
+    /// (read them with [`AuditLog::from_text`]).
+    ///
+    /// ```
+    /// use bedside_consent::audit::{AuditLog, Checkpoint};
+    /// let log = AuditLog::resume(Checkpoint { len: 41, hash: "ab".repeat(32) });
+    /// assert_eq!(log.len(), 41);
+    /// assert!(log.entries().is_empty());
+    /// assert_eq!(log.checkpoint().hash, "ab".repeat(32));
+    /// ```
+    pub fn resume(checkpoint: Checkpoint) -> Self {
+        AuditLog {
+            entries: Vec::new(),
+            base: checkpoint.len,
+            base_hash: Some(checkpoint.hash),
+        }
+    }
+
+    /// The number of entries in the whole chain, those before a resumed log's checkpoint
+    /// included.
+    pub fn len(&self) -> u64 {
+        self.base + self.entries.len() as u64
+    }
+
+    /// Whether the chain has no entry at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The sequence number of the first entry held in memory (0 unless resumed).
+    pub fn first_held(&self) -> u64 {
+        self.base
+    }
+
+    /// The entry with sequence number `seq`, if this log holds it.
+    pub fn get(&self, seq: u64) -> Option<&AuditEntry> {
+        let index = usize::try_from(seq.checked_sub(self.base)?).ok()?;
+        self.entries.get(index).filter(|e| e.event.seq == seq)
+    }
+
+    fn last_hash(&self) -> String {
+        self.entries
+            .last()
+            .map(|e| e.hash.clone())
+            .or_else(|| self.base_hash.clone())
+            .unwrap_or_else(|| hex(&GENESIS))
+    }
+
     /// Appends an event, setting its sequence number, and returns the entry.
     pub fn append(&mut self, mut event: AuditEvent) -> &AuditEntry {
-        event.seq = self.entries.len() as u64;
-        let prev = self
-            .entries
-            .last()
-            .map_or_else(|| hex(&GENESIS), |e| e.hash.clone());
+        event.seq = self.len();
+        let prev = self.last_hash();
         let hash = chain_hash(&prev, &event);
         self.entries.push(AuditEntry { prev, hash, event });
         let last = self.entries.len() - 1;
@@ -330,12 +386,13 @@ impl AuditLog {
         self.append(AuditEvent::from_decision(id, request, decision))
     }
 
-    /// The entries.
+    /// The entries held: the whole chain, or for a [resumed](AuditLog::resume) log those
+    /// after its checkpoint.
     pub fn entries(&self) -> &[AuditEntry] {
         &self.entries
     }
 
-    /// The events.
+    /// The events held (see [`AuditLog::entries`]).
     pub fn events(&self) -> impl Iterator<Item = &AuditEvent> {
         self.entries.iter().map(|e| &e.event)
     }
@@ -343,20 +400,18 @@ impl AuditLog {
     /// The current head.
     pub fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
-            len: self.entries.len() as u64,
-            hash: self
-                .entries
-                .last()
-                .map_or_else(|| hex(&GENESIS), |e| e.hash.clone()),
+            len: self.len(),
+            hash: self.last_hash(),
         }
     }
 
-    /// Verifies the chain.
+    /// Verifies the chain held: from genesis, or for a resumed log from its checkpoint.
     ///
     /// # Errors
     /// The first fault found.
     pub fn verify(&self) -> Result<(), ChainError> {
-        verify(&self.entries)
+        let prev = self.base_hash.clone().unwrap_or_else(|| hex(&GENESIS));
+        verify_from(self.base, prev, &self.entries)
     }
 
     /// Verifies the chain and that it still contains `checkpoint` (detects truncation and
@@ -365,14 +420,15 @@ impl AuditLog {
     /// # Errors
     /// The first fault found.
     pub fn verify_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), ChainError> {
-        verify(&self.entries)?;
+        self.verify()?;
         let index = usize::try_from(checkpoint.len).unwrap_or(usize::MAX);
-        let ok = match index.checked_sub(1) {
+        let ok = match checkpoint.len.checked_sub(1) {
             None => true,
-            Some(i) => self
-                .entries
-                .get(i)
-                .is_some_and(|e| e.hash == checkpoint.hash),
+            // A resumed log can check its own starting point, nothing before it.
+            Some(_) if checkpoint.len == self.base => {
+                self.base_hash.as_deref() == Some(checkpoint.hash.as_str())
+            }
+            Some(seq) => self.get(seq).is_some_and(|e| e.hash == checkpoint.hash),
         };
         if ok {
             Ok(())
@@ -400,7 +456,8 @@ impl AuditLog {
         self.verify_checkpoint(&signed.checkpoint)
     }
 
-    /// The text form: one canonical JSON entry per line, each line ending in `\n`.
+    /// The text form of the entries held: one canonical JSON entry per line, each line
+    /// ending in `\n`.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for e in &self.entries {
@@ -418,7 +475,10 @@ impl AuditLog {
     pub fn from_text(text: &[u8]) -> Result<Self, ChainError> {
         let entries = parse_lines(text)?;
         verify(&entries)?;
-        Ok(AuditLog { entries })
+        Ok(AuditLog {
+            entries,
+            ..AuditLog::default()
+        })
     }
 
     /// Appends entries written elsewhere (another process serving the same clinic) in their
@@ -429,13 +489,10 @@ impl AuditLog {
     /// The first fault, indexed from the first new line.
     pub fn extend_from_text(&mut self, text: &[u8]) -> Result<usize, ChainError> {
         let fresh = parse_lines(text)?;
-        let base = self.entries.len();
-        let mut prev = self
-            .entries
-            .last()
-            .map_or_else(|| hex(&GENESIS), |e| e.hash.clone());
+        let base = self.len();
+        let mut prev = self.last_hash();
         for (index, e) in fresh.iter().enumerate() {
-            let expected = (base + index) as u64;
+            let expected = base + index as u64;
             let fault = if e.event.seq < expected {
                 Some(ChainFault::Inserted)
             } else if e.event.seq > expected {
@@ -509,9 +566,13 @@ pub fn verify_serialized(text: &[u8]) -> Result<(), ChainError> {
 /// # Errors
 /// The first fault found, with its index.
 pub fn verify(entries: &[AuditEntry]) -> Result<(), ChainError> {
-    let mut prev = hex(&GENESIS);
+    verify_from(0, hex(&GENESIS), entries)
+}
+
+/// Verifies entries that continue a chain at sequence `first` from the hash `prev`.
+fn verify_from(first: u64, mut prev: String, entries: &[AuditEntry]) -> Result<(), ChainError> {
     for (index, e) in entries.iter().enumerate() {
-        let expected = index as u64;
+        let expected = first + index as u64;
         let seq = e.event.seq;
         if seq != expected {
             let fault = if seq > expected {
@@ -616,5 +677,61 @@ mod tests {
                 .map_err(|e| e.fault),
             Err(ChainFault::CheckpointMismatch)
         );
+    }
+
+    fn event(n: u128) -> AuditEvent {
+        let text = format!(
+            r#"{{"seq":0,"id":"00000000-0000-7000-8000-{n:012x}","recorded":"2026-06-10T09:00:00Z","actor":"patient:1","actor_kind":"patient","recipient":null,"patient":"00000000-0000-7000-8000-000000000002","action":"read","requested":["appointments"],"released":["appointments"],"purpose":"PATRQT","channel":"portal","outcome":"permit","deciding":"rule right-of-access","break_glass":false,"authorised_by_consent":false}}"#
+        );
+        match serde_json::from_str(&text) {
+            Ok(e) => e,
+            Err(e) => panic!("event parses: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_resumed_log_continues_the_chain_it_was_cut_from() -> Result<(), ChainError> {
+        let mut whole = AuditLog::new();
+        for n in 0..5 {
+            whole.append(event(n));
+        }
+        let cut = whole.checkpoint();
+        let mut resumed = AuditLog::resume(cut.clone());
+        for n in 5..8 {
+            whole.append(event(n));
+            resumed.append(event(n));
+        }
+        assert_eq!(resumed.entries(), &whole.entries()[5..]);
+        assert_eq!(resumed.checkpoint(), whole.checkpoint());
+        assert_eq!((resumed.len(), resumed.first_held()), (8, 5));
+        assert!(resumed.get(4).is_none());
+        assert_eq!(resumed.get(6), whole.get(6));
+        resumed.verify()?;
+        resumed.verify_checkpoint(&cut)?;
+        resumed.verify_checkpoint(&whole.checkpoint())?;
+        // Before its starting point a resumed log cannot vouch for anything.
+        let earlier = Checkpoint {
+            len: 2,
+            hash: whole.entries()[1].hash.clone(),
+        };
+        assert!(resumed.verify_checkpoint(&earlier).is_err());
+        // Another process's later entries extend it as they extend the whole log.
+        let mut more = AuditLog::resume(cut);
+        let tail: String = whole
+            .to_text()
+            .lines()
+            .skip(5)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(more.extend_from_text(tail.as_bytes())?, 3);
+        assert_eq!(more, resumed);
+        // A resumed log refuses entries that do not continue its checkpoint.
+        let mut wrong = AuditLog::resume(Checkpoint {
+            len: 5,
+            hash: "00".repeat(32),
+        });
+        assert!(wrong.extend_from_text(tail.as_bytes()).is_err());
+        assert!(!wrong.is_empty() && wrong.entries().is_empty());
+        Ok(())
     }
 }

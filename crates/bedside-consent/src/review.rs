@@ -48,8 +48,10 @@ pub struct ReviewItem {
     pub status: ReviewStatus,
 }
 
-/// Break-the-glass accesses awaiting post-hoc review.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Break-the-glass accesses awaiting post-hoc review. Serialises as its items, oldest first
+/// (a service's snapshot of its state).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ReviewQueue {
     items: Vec<ReviewItem>,
 }

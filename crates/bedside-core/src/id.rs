@@ -80,6 +80,12 @@ impl SeededIdGenerator {
     pub fn generate<I: TypedId>(&self) -> I {
         I::from_uuid(self.next_uuid())
     }
+
+    /// Where the sequence stands: a generator made with `new(clock, position)` goes on
+    /// exactly where this one is (a service saves it with a snapshot of its state).
+    pub fn position(&self) -> u64 {
+        self.state.load(Ordering::Relaxed)
+    }
 }
 
 /// One step of SplitMix64 (Steele, Lea and Flood, 2014): a tiny, well-distributed mixer that

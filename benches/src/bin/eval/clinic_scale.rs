@@ -24,7 +24,7 @@ pub fn commands() -> Vec<Command> {
     vec![
         Command {
             name: "clinic-startup",
-            about: "[--commands N] [--database sqlite|postgres]: journal N commands (registrations, discharges, vitals uploads) through the services, then time a restart and its memory",
+            about: "[--commands N] [--patients P] [--database sqlite|postgres]: journal N commands (P registrations, discharges, vitals uploads) through the services, then time a restart from the whole journal, a state snapshot, and a restart from the snapshot",
             run: startup,
         },
         Command {
@@ -174,6 +174,8 @@ fn startup(args: &[String]) -> ExitCode {
 
 fn startup_run(args: &[String]) -> Res<bool> {
     let target: u64 = flag(args, "--commands").map_or(Ok(20_000), |v| v.parse())?;
+    // Default: the mix of earlier runs, six registrations in ten commands.
+    let patients: u64 = flag(args, "--patients").map_or(Ok(target * 6 / 10), |v| v.parse())?;
     let database = flag(args, "--database").unwrap_or_else(|| "sqlite".into());
     let place = Place::new(&database)?;
     let clock = Arc::new(ManualClock::new("2026-06-08T13:00:00Z".parse()?));
@@ -181,62 +183,80 @@ fn startup_run(args: &[String]) -> Res<bool> {
     seed::seed(&clinic)?;
     let reception = seed::demo_staff("reception")?;
     let nurse = seed::demo_staff("nurse")?;
-    // Per ten commands: six registrations, two discharges, two vitals uploads of five readings.
+    // Registrations spread evenly over the run; each registered patient is discharged once;
+    // every other command is a home-vitals upload (two readings) by a discharged patient.
     let built = Instant::now();
     let mut commands = 0u64;
     let mut discharged: Vec<PatientId> = Vec::new();
     let mut registered: Vec<PatientId> = Vec::new();
     let mut n = 0u64;
     while commands < target {
-        match commands % 10 {
-            0..=5 => {
-                let v = clinic.register(&form(n), Some(&reception))?;
-                registered.push(patient_id(&v)?);
-                n += 1;
+        let due = (commands + 1) * patients / target.max(1);
+        if n < due.max(1) && n < patients {
+            let v = clinic.register(&form(n), Some(&reception))?;
+            registered.push(patient_id(&v)?);
+            n += 1;
+        } else if let Some(p) = registered.pop() {
+            clinic.discharge(&nurse, p)?;
+            discharged.push(p);
+        } else if !discharged.is_empty() {
+            let p = discharged[(mix(commands) % discharged.len() as u64) as usize];
+            clock.advance(chrono::TimeDelta::seconds(61));
+            let me = Principal::Patient { patient: p };
+            let at = clock.now();
+            let mut body = String::new();
+            for r in 0..2 {
+                let t = (at - chrono::TimeDelta::seconds(50 - r * 10)).to_rfc3339();
+                body.push_str(&format!(
+                    "{{\"patient\":\"{p}\",\"kind\":\"heart_rate\",\"at\":\"{t}\",\"value\":{},\"unit\":\"/min\",\"source\":\"app:scale\"}}\n",
+                    60 + r
+                ));
             }
-            6 | 7 => {
-                let Some(p) = registered.pop() else { continue };
-                clinic.discharge(&nurse, p)?;
-                discharged.push(p);
-            }
-            _ => {
-                let Some(&p) = discharged.get((commands as usize / 10) % discharged.len().max(1))
-                else {
-                    commands += 1;
-                    continue;
-                };
-                clock.advance(chrono::TimeDelta::seconds(61));
-                let me = Principal::Patient { patient: p };
-                let at = clock.now();
-                let mut body = String::new();
-                for r in 0..5 {
-                    let t = (at - chrono::TimeDelta::seconds(50 - r * 10)).to_rfc3339();
-                    body.push_str(&format!(
-                        "{{\"patient\":\"{p}\",\"kind\":\"heart_rate\",\"at\":\"{t}\",\"value\":{},\"unit\":\"/min\",\"source\":\"app:scale\"}}\n",
-                        60 + r
-                    ));
-                }
-                clinic.upload_vitals(&me, p, &body)?;
-            }
+            clinic.upload_vitals(&me, p, &body)?;
+        } else {
+            return Err("nothing to do: --patients must be at least 1".into());
         }
         commands += 1;
+        if commands.is_multiple_of(100_000) {
+            eprintln!(
+                "  {commands} commands, {n} patients, {:.0} s",
+                built.elapsed().as_secs_f64()
+            );
+        }
     }
     let build_seconds = built.elapsed().as_secs_f64();
     drop(clinic);
-    let rss_before = rss_bytes().unwrap_or(0);
-    let t = Instant::now();
-    let reopened = place.open(clock.clone())?;
-    let open_seconds = t.elapsed().as_secs_f64();
-    let rss_after = rss_bytes().unwrap_or(0);
-    assert!(reopened.is_set_up());
     let patients = n + 6;
-    let per_patient = rss_after.saturating_sub(rss_before) as f64 / patients as f64;
     println!(
         "built {commands} commands ({patients} patients) in {build_seconds:.1} s on {database}"
     );
+    // 1. The whole journal, as a clinic without a snapshot (or an older build) starts.
+    let rss_before = rss_bytes().unwrap_or(0);
+    let t = Instant::now();
+    let replayed = place.open(clock.clone())?;
+    let replay_seconds = t.elapsed().as_secs_f64();
+    let rss_after = rss_bytes().unwrap_or(0);
+    let per_patient = rss_after.saturating_sub(rss_before) as f64 / patients as f64;
+    // 2. A snapshot (what a running node writes every `snapshot_every` commands).
+    let t = Instant::now();
+    let at = replayed.write_snapshot()?;
+    let snapshot_seconds = t.elapsed().as_secs_f64();
+    drop(replayed);
+    // 3. Start-up from the snapshot, then the full chain check a node runs after it.
+    let t = Instant::now();
+    let reopened = place.open(clock.clone())?;
+    let open_seconds = t.elapsed().as_secs_f64();
+    assert!(reopened.is_set_up() && reopened.started_from_snapshot());
+    let t = Instant::now();
+    let broken = reopened.verify_history()?;
+    let verify_seconds = t.elapsed().as_secs_f64();
+    if let Some(b) = broken {
+        return Err(format!("the chain does not verify: {b}").into());
+    }
     println!(
-        "clinic-startup: {database}, {commands} journaled commands, {patients} patients: start-up {open_seconds:.2} s, +{:.0} MB resident ({per_patient:.0} B per patient); target <= 2 s",
-        rss_after.saturating_sub(rss_before) as f64 / 1e6
+        "clinic-startup: {database}, {commands} journaled commands, {patients} patients: start-up {open_seconds:.2} s from a snapshot ({replay_seconds:.2} s replaying the whole journal), +{:.0} MB resident ({per_patient:.0} B per patient); snapshot at command {} written in {snapshot_seconds:.2} s; full chain check {verify_seconds:.2} s in the background; target <= 2 s",
+        rss_after.saturating_sub(rss_before) as f64 / 1e6,
+        at.commands
     );
     Ok(open_seconds <= 2.0)
 }

@@ -76,6 +76,14 @@ impl ChainTip {
         head: GENESIS_HEAD,
     };
 
+    /// The tip a chain point names; `None` when its head is not a hash.
+    pub(crate) fn from_point(point: &ChainPoint) -> Option<ChainTip> {
+        Some(ChainTip {
+            batches: point.batches,
+            head: parse_hash(&point.head)?,
+        })
+    }
+
     pub(crate) fn point(&self) -> ChainPoint {
         ChainPoint {
             batches: self.batches,
@@ -131,20 +139,21 @@ impl ChainedTable {
         }
     }
 
-    /// Rows with an integer batch number, in the canonical order: `batch, key, texts…`.
+    /// Rows with an integer batch number from batch `?1` on, in the canonical order:
+    /// `batch, key, texts…`.
     fn select(self) -> &'static str {
         match self {
             ChainedTable::Commands => {
                 "SELECT batch, seq, at, kind, body FROM commands
-                 WHERE typeof(batch) = 'integer' ORDER BY batch, seq"
+                 WHERE typeof(batch) = 'integer' AND batch >= ?1 ORDER BY batch, seq"
             }
             ChainedTable::Audit => {
                 "SELECT batch, seq, entry FROM audit
-                 WHERE typeof(batch) = 'integer' ORDER BY batch, seq"
+                 WHERE typeof(batch) = 'integer' AND batch >= ?1 ORDER BY batch, seq"
             }
             ChainedTable::Reviews => {
                 "SELECT batch, audit_seq, justification FROM reviews
-                 WHERE typeof(batch) = 'integer' ORDER BY batch, audit_seq"
+                 WHERE typeof(batch) = 'integer' AND batch >= ?1 ORDER BY batch, audit_seq"
             }
         }
     }
@@ -273,22 +282,29 @@ pub(crate) struct Walk {
     pub(crate) broken: Option<ChainBreak>,
 }
 
-/// Re-reads every chained row and batch in one read transaction, recomputes each digest and
-/// head, and stops at the first break. Memory use is constant: the tables are streamed side by
-/// side in batch order.
-pub(crate) fn walk(conn: &Connection, probe_lengths: &[u64]) -> Result<Walk, StoreError> {
+/// Re-reads every chained row and batch from `from` on (the whole chain from
+/// [`ChainTip::EMPTY`]) in one read transaction, recomputes each digest and head, and stops at
+/// the first break. Memory use is constant: the tables are streamed side by side in batch
+/// order. Rows outside any batch are looked for only on a walk from the start.
+pub(crate) fn walk(
+    conn: &Connection,
+    probe_lengths: &[u64],
+    from: ChainTip,
+) -> Result<Walk, StoreError> {
     let tx = conn.unchecked_transaction()?;
     let stored: i64 = tx.query_row("SELECT COUNT(*) FROM batches", [], |r| r.get(0))?;
+    let first = i64::try_from(from.batches).unwrap_or(i64::MAX);
     let mut commands = tx.prepare(ChainedTable::Commands.select())?;
     let mut audit = tx.prepare(ChainedTable::Audit.select())?;
     let mut reviews = tx.prepare(ChainedTable::Reviews.select())?;
     let mut streams = [
-        TableStream::new(ChainedTable::Commands, SqliteRows(commands.query([])?)),
-        TableStream::new(ChainedTable::Audit, SqliteRows(audit.query([])?)),
-        TableStream::new(ChainedTable::Reviews, SqliteRows(reviews.query([])?)),
+        TableStream::new(ChainedTable::Commands, SqliteRows(commands.query([first])?)),
+        TableStream::new(ChainedTable::Audit, SqliteRows(audit.query([first])?)),
+        TableStream::new(ChainedTable::Reviews, SqliteRows(reviews.query([first])?)),
     ];
-    let mut batches = tx.prepare("SELECT seq, digest, head FROM batches ORDER BY seq")?;
-    let mut rows = batches.query([])?;
+    let mut batches =
+        tx.prepare("SELECT seq, digest, head FROM batches WHERE seq >= ?1 ORDER BY seq")?;
+    let mut rows = batches.query([first])?;
     let text = |v: ValueRef<'_>| match v {
         ValueRef::Text(t) => String::from_utf8(t.to_vec()).ok(),
         _ => None,
@@ -303,9 +319,9 @@ pub(crate) fn walk(conn: &Connection, probe_lengths: &[u64]) -> Result<Walk, Sto
             head: text(row.get_ref(2)?),
         }))
     };
-    let mut walked = walk_streams(&mut (), &mut streams, &mut next_batch, probe_lengths)?;
+    let mut walked = walk_streams(&mut (), &mut streams, &mut next_batch, probe_lengths, from)?;
     walked.stored = u64::try_from(stored).unwrap_or(0);
-    if walked.broken.is_none() {
+    if walked.broken.is_none() && from.batches == 0 {
         walked.broken = unchained(&tx, walked.tip.batches)?;
     }
     Ok(walked)
@@ -319,8 +335,9 @@ pub(crate) fn walk_streams<C: ?Sized, S: RecordSource<C>>(
     streams: &mut [TableStream<S>; 3],
     next_batch: &mut dyn FnMut() -> Result<Option<BatchRow>, StoreError>,
     probe_lengths: &[u64],
+    from: ChainTip,
 ) -> Result<Walk, StoreError> {
-    let mut tip = ChainTip::EMPTY;
+    let mut tip = from;
     let mut probes: Vec<ChainTip> = Vec::new();
     let mut broken = None;
     loop {
@@ -403,7 +420,11 @@ pub(crate) fn seal_genesis(tx: &Connection) -> Result<Option<ChainTip>, StoreErr
         let mut stmt = tx.prepare(table.select())?;
         // A malformed legacy row is left out here and fails batch 0's digest at verification,
         // which is the report it deserves.
-        TableStream::new(table, SqliteRows(stmt.query([])?)).hash_batch(&mut (), 0, &mut hasher)?;
+        TableStream::new(table, SqliteRows(stmt.query([0i64])?)).hash_batch(
+            &mut (),
+            0,
+            &mut hasher,
+        )?;
     }
     let digest = hasher.finish();
     let tip = ChainTip::EMPTY.append(&digest);

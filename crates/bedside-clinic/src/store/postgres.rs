@@ -24,11 +24,11 @@ use crate::integrity::{
 use postgres::{Client, NoTls, Transaction};
 
 /// The newest PostgreSQL schema version this build knows.
-pub const PG_SCHEMA_VERSION: i64 = 2;
+pub const PG_SCHEMA_VERSION: i64 = 3;
 
 /// PostgreSQL migrations; `PG_MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 /// Never edit a released migration: append a new one.
-const PG_MIGRATIONS: [&str; 2] = [
+const PG_MIGRATIONS: [&str; 3] = [
     "
     CREATE TABLE batches (seq BIGINT PRIMARY KEY, digest TEXT NOT NULL, head TEXT NOT NULL);
     CREATE TABLE commands (
@@ -59,6 +59,15 @@ const PG_MIGRATIONS: [&str; 2] = [
 ",
     // Keys the database itself keeps unique (see `Batch::unique`).
     "CREATE TABLE unique_keys (kind TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (kind, key));",
+    // Snapshots of the clinic's state (see `Store::save_snapshot`).
+    "CREATE TABLE snapshots (
+        commands BIGINT PRIMARY KEY,
+        audit BIGINT NOT NULL,
+        batches BIGINT NOT NULL,
+        head TEXT NOT NULL,
+        body TEXT NOT NULL,
+        mac TEXT NOT NULL
+    );",
 ];
 
 /// Advisory lock keys (arbitrary constants, "bedside" in ASCII plus a purpose digit).
@@ -447,26 +456,29 @@ struct Cursor {
 }
 
 impl Cursor {
-    fn open(tx: &mut Transaction<'_>, table: ChainedTable) -> Result<Self, StoreError> {
+    /// A cursor over the table's rows from batch `from` on.
+    fn open(tx: &mut Transaction<'_>, table: ChainedTable, from: u64) -> Result<Self, StoreError> {
         let (name, width, select) = match table {
             ChainedTable::Commands => (
                 "walk_commands",
                 3,
                 "SELECT batch, seq, at, kind, body FROM commands
-                 WHERE batch IS NOT NULL ORDER BY batch, seq",
+                 WHERE batch >= {from} ORDER BY batch, seq",
             ),
             ChainedTable::Audit => (
                 "walk_audit",
                 1,
-                "SELECT batch, seq, entry FROM audit WHERE batch IS NOT NULL ORDER BY batch, seq",
+                "SELECT batch, seq, entry FROM audit WHERE batch >= {from} ORDER BY batch, seq",
             ),
             ChainedTable::Reviews => (
                 "walk_reviews",
                 1,
                 "SELECT batch, audit_seq, justification FROM reviews
-                 WHERE batch IS NOT NULL ORDER BY batch, audit_seq",
+                 WHERE batch >= {from} ORDER BY batch, audit_seq",
             ),
         };
+        // `from` is an integer: formatting it in cannot inject anything.
+        let select = select.replace("{from}", &from.to_string());
         tx.batch_execute(&format!("DECLARE {name} NO SCROLL CURSOR FOR {select}"))?;
         Ok(Cursor {
             name,
@@ -504,7 +516,9 @@ impl<'c> RecordSource<&std::cell::RefCell<Transaction<'c>>> for Cursor {
 }
 
 impl Store for PostgresStore {
-    fn load(&mut self) -> Result<Loaded, StoreError> {
+    fn load_after(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
+        let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
+        let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
         let mut tx = self
             .client
             .build_transaction()
@@ -512,15 +526,21 @@ impl Store for PostgresStore {
             .read_only(true)
             .start()?;
         let mut loaded = Loaded::default();
-        for r in tx.query("SELECT at, kind, body FROM commands ORDER BY seq", &[])? {
+        for r in tx.query(
+            "SELECT at, kind, body FROM commands WHERE seq > $1 ORDER BY seq",
+            &[&commands],
+        )? {
             loaded.commands.push((r.get(0), r.get(1), r.get(2)));
         }
-        for r in tx.query("SELECT entry FROM audit ORDER BY seq", &[])? {
+        for r in tx.query(
+            "SELECT entry FROM audit WHERE seq >= $1 ORDER BY seq",
+            &[&audit],
+        )? {
             loaded.audit.push(r.get(0));
         }
         for r in tx.query(
-            "SELECT audit_seq, justification FROM reviews ORDER BY audit_seq",
-            &[],
+            "SELECT audit_seq, justification FROM reviews WHERE audit_seq >= $1 ORDER BY audit_seq",
+            &[&audit],
         )? {
             let seq = u64::try_from(r.get::<_, i64>(0))
                 .map_err(|_| corrupt("reviews", "negative sequence"))?;
@@ -528,6 +548,82 @@ impl Store for PostgresStore {
         }
         tx.commit()?;
         Ok(loaded)
+    }
+
+    fn save_snapshot(&mut self, commands: u64, audit: u64, body: &str) -> Result<(), StoreError> {
+        let int = |v: u64| i64::try_from(v).map_err(|_| corrupt("snapshots", "overflow"));
+        let (commands_i, audit_i) = (int(commands)?, int(audit)?);
+        let mut tx = self.client.transaction()?;
+        // The chain position as the database has it now (the caller holds the write lock and
+        // has applied everything up to it).
+        let tip = match tx.query_opt(
+            "SELECT seq, head FROM batches ORDER BY seq DESC LIMIT 1",
+            &[],
+        )? {
+            None => ChainTip::EMPTY,
+            Some(r) => ChainTip {
+                batches: u64::try_from(r.get::<_, i64>(0))
+                    .unwrap_or(0)
+                    .saturating_add(1),
+                head: integrity::parse_hash(r.get::<_, &str>(1)).unwrap_or(integrity::GENESIS_HEAD),
+            },
+        };
+        let chain = tip.point();
+        let mac = super::snapshot_mac(&self.key, commands, audit, &chain, body);
+        let batches = int(chain.batches)?;
+        tx.execute(
+            "INSERT INTO snapshots (commands, audit, batches, head, body, mac)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (commands) DO NOTHING",
+            &[&commands_i, &audit_i, &batches, &chain.head, &body, &mac],
+        )?;
+        tx.execute(
+            "DELETE FROM snapshots WHERE commands NOT IN
+             (SELECT commands FROM snapshots ORDER BY commands DESC LIMIT $1)",
+            &[&super::SNAPSHOTS_KEPT],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn audit_mentioning(&mut self, needle: &str, before: u64) -> Result<Vec<String>, StoreError> {
+        let before = i64::try_from(before).map_err(|_| corrupt("audit", "overflow"))?;
+        Ok(self
+            .client
+            .query(
+                "SELECT entry FROM audit WHERE seq < $1 AND strpos(entry, $2) > 0 ORDER BY seq",
+                &[&before, &needle],
+            )?
+            .into_iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn latest_snapshot(&mut self) -> Result<Option<super::StoredSnapshot>, StoreError> {
+        let Some(r) = self.client.query_opt(
+            "SELECT commands, audit, batches, head, body, mac FROM snapshots
+             ORDER BY commands DESC LIMIT 1",
+            &[],
+        )?
+        else {
+            return Ok(None);
+        };
+        let nat = |v: i64| u64::try_from(v).map_err(|_| corrupt("snapshots", "negative position"));
+        let batches: i64 = r.get(2);
+        let mac: String = r.get(5);
+        let row = super::StoredSnapshot {
+            commands: nat(r.get(0))?,
+            audit: nat(r.get(1))?,
+            chain: integrity::ChainPoint {
+                batches: nat(batches)?,
+                head: r.get(3),
+            },
+            body: r.get(4),
+        };
+        let stored_head: Option<String> = self
+            .client
+            .query_opt("SELECT head FROM batches WHERE seq = $1", &[&(batches - 1)])?
+            .map(|h| h.get(0));
+        super::check_snapshot(&self.key, row, &mac, stored_head.as_deref()).map(Some)
     }
 
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
@@ -611,7 +707,13 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    fn verify_chain(&mut self) -> Result<ChainReport, StoreError> {
+    fn verify_chain_from(
+        &mut self,
+        from: Option<&integrity::ChainPoint>,
+    ) -> Result<ChainReport, StoreError> {
+        let start = from
+            .and_then(ChainTip::from_point)
+            .unwrap_or(ChainTip::EMPTY);
         let anchored = match self.anchor.read() {
             Ok(found) => Ok(found),
             Err(StoreError::Corrupt { .. }) => Err(integrity::BreakReason::MalformedAnchor),
@@ -632,20 +734,22 @@ impl Store for PostgresStore {
         let mut streams = [
             TableStream::new(
                 ChainedTable::Commands,
-                Cursor::open(&mut tx, ChainedTable::Commands)?,
+                Cursor::open(&mut tx, ChainedTable::Commands, start.batches)?,
             ),
             TableStream::new(
                 ChainedTable::Audit,
-                Cursor::open(&mut tx, ChainedTable::Audit)?,
+                Cursor::open(&mut tx, ChainedTable::Audit, start.batches)?,
             ),
             TableStream::new(
                 ChainedTable::Reviews,
-                Cursor::open(&mut tx, ChainedTable::Reviews)?,
+                Cursor::open(&mut tx, ChainedTable::Reviews, start.batches)?,
             ),
         ];
-        tx.batch_execute(
-            "DECLARE walk_batches NO SCROLL CURSOR FOR SELECT seq, digest, head FROM batches ORDER BY seq",
-        )?;
+        tx.batch_execute(&format!(
+            "DECLARE walk_batches NO SCROLL CURSOR FOR
+             SELECT seq, digest, head FROM batches WHERE seq >= {} ORDER BY seq",
+            start.batches
+        ))?;
         let mut pending: std::collections::VecDeque<BatchRow> = Default::default();
         let mut exhausted = false;
         let tx_cell = std::cell::RefCell::new(tx);
@@ -664,10 +768,11 @@ impl Store for PostgresStore {
             Ok(pending.pop_front())
         };
         let mut ctx = &tx_cell;
-        let mut walk = integrity::walk_streams(&mut ctx, &mut streams, &mut next_batch, &probes)?;
+        let mut walk =
+            integrity::walk_streams(&mut ctx, &mut streams, &mut next_batch, &probes, start)?;
         let mut tx = tx_cell.into_inner();
         walk.stored = u64::try_from(stored).unwrap_or(0);
-        if walk.broken.is_none() {
+        if walk.broken.is_none() && start.batches == 0 {
             walk.broken = unchained(&mut tx, walk.tip.batches)?;
         }
         tx.commit()?;
@@ -729,36 +834,7 @@ impl Store for PostgresStore {
             self.tip_fresh = self.locks_held > 0;
             return Ok(Loaded::default());
         }
-        let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
-        let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
-        let mut tx = self
-            .client
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let mut loaded = Loaded::default();
-        for r in tx.query(
-            "SELECT at, kind, body FROM commands WHERE seq > $1 ORDER BY seq",
-            &[&commands],
-        )? {
-            loaded.commands.push((r.get(0), r.get(1), r.get(2)));
-        }
-        for r in tx.query(
-            "SELECT entry FROM audit WHERE seq >= $1 ORDER BY seq",
-            &[&audit],
-        )? {
-            loaded.audit.push(r.get(0));
-        }
-        for r in tx.query(
-            "SELECT audit_seq, justification FROM reviews WHERE audit_seq >= $1 ORDER BY audit_seq",
-            &[&audit],
-        )? {
-            let seq = u64::try_from(r.get::<_, i64>(0))
-                .map_err(|_| corrupt("reviews", "negative sequence"))?;
-            loaded.reviews.push((seq, r.get(1)));
-        }
-        tx.commit()?;
+        let loaded = self.load_after(commands, audit)?;
         // Only now: a failure above must make the next call read again. Under the write lock
         // nobody else moves the head, so it stays known until the lock is released.
         self.tip = tip;

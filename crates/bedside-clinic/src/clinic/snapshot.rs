@@ -1,0 +1,274 @@
+//! The clinic's state as one versioned, plain-data value, so start-up reads the newest
+//! snapshot and replays only the journal after it instead of the whole history.
+//!
+//! A snapshot is built from the domain crates' own snapshot APIs (`PatientRegistry`,
+//! `Schedule`, the consent `Engine`, `VitalsStore`, the ledger's journal, `ClaimBook`,
+//! `RemittancePoster`) plus the clinic's own maps, the id generator's position and the audit
+//! chain's head. It is taken at a journal position (commands applied, audit entries written)
+//! when nothing is deferred, so it is exactly the state that replaying that prefix of the
+//! journal builds; `tests/snapshot.rs` checks that against a full replay.
+//!
+//! Derived data is not stored: the match index and the SMS-identity index are rebuilt from
+//! the registry, the fee schedule from the set-up, the survey definition from the built-in.
+
+use super::{
+    Billing, DuplicateCase, Invitation, Note, PaymentRecord, PendingCode, ProxyRecord, State,
+    billing_desk_fees,
+};
+use crate::error::{ClinicError, StoreError};
+use bedside_consent::audit::Checkpoint;
+use bedside_consent::{AuditLog, Engine, Policy, ReviewQueue};
+use bedside_core::{
+    AppointmentId, ManualClock, PatientId, ProviderId, RelatedPersonId, SeededIdGenerator,
+    Timestamp,
+};
+use bedside_records::PatientRegistry;
+use bedside_schedule::{Schedule, ScheduleSnapshot};
+use bedside_vitals::{AlertBook, VitalsSnapshot, VitalsStore};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// The snapshot format this build writes and reads. A snapshot of another version is
+/// ignored (start-up then replays the journal), never misread.
+pub const STATE_SNAPSHOT_VERSION: u32 = 1;
+
+/// Where a snapshot stands in the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotPosition {
+    /// Journaled commands applied.
+    pub commands: u64,
+    /// Audit entries written.
+    pub audit: u64,
+}
+
+/// The clinic's whole in-memory state as plain data (see the module docs).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StateSnapshot {
+    version: u32,
+    position: SnapshotPosition,
+    /// The instant of the last command applied (the replay clock).
+    clock: Timestamp,
+    /// Where the internal id sequence stands.
+    ids: u64,
+    setup: Option<super::SetupSpec>,
+    registry: bedside_records::RegistrySnapshot,
+    schedule: Option<ScheduleSnapshot>,
+    engine: bedside_consent::EngineSnapshot,
+    audit: Checkpoint,
+    reviews: ReviewQueue,
+    vitals: VitalsSnapshot,
+    alerts: AlertBook,
+    discharged: BTreeMap<PatientId, Timestamp>,
+    confirmed: BTreeMap<AppointmentId, Timestamp>,
+    booked_providers: BTreeMap<PatientId, BTreeSet<ProviderId>>,
+    notes: BTreeMap<PatientId, Vec<Note>>,
+    duplicates: Vec<DuplicateCase>,
+    verified_phone: BTreeMap<PatientId, String>,
+    phone_codes: BTreeMap<PatientId, PendingCode>,
+    proxies: BTreeMap<RelatedPersonId, ProxyRecord>,
+    sms_seen: BTreeSet<String>,
+    payment_keys: Vec<(PatientId, String, PaymentRecord)>,
+    vitals_uploads: Vec<(PatientId, chrono::NaiveDate, u32)>,
+    sms_reminders: BTreeMap<AppointmentId, Vec<(String, Timestamp)>>,
+    invitations: BTreeMap<AppointmentId, Invitation>,
+    responses: Vec<bedside_survey::SurveyResponse>,
+    /// The ledger's own journal (its format of record), hex-encoded.
+    ledger: String,
+    claims: bedside_ledger::ClaimBookSnapshot,
+    poster: bedside_ledger::PosterSnapshot,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
+}
+
+fn sorted<K: Ord + Clone, V: Clone>(map: &HashMap<K, V>) -> BTreeMap<K, V> {
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn invalid(message: String) -> ClinicError {
+    StoreError::Corrupt {
+        table: "snapshots",
+        message,
+    }
+    .into()
+}
+
+impl State {
+    /// The state as plain data at `position` (the caller guarantees nothing is deferred).
+    pub(crate) fn snapshot(&self, position: SnapshotPosition) -> StateSnapshot {
+        let mut payment_keys: Vec<_> = self
+            .payment_keys
+            .iter()
+            .map(|((p, k), r)| (*p, k.clone(), r.clone()))
+            .collect();
+        payment_keys.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut vitals_uploads: Vec<_> = self
+            .vitals_uploads
+            .iter()
+            .map(|((p, d), n)| (*p, *d, *n))
+            .collect();
+        vitals_uploads.sort_unstable();
+        let mut ledger = Vec::new();
+        self.billing.books.ledger.write_journal(&mut ledger);
+        StateSnapshot {
+            version: STATE_SNAPSHOT_VERSION,
+            position,
+            clock: bedside_core::Clock::now(&*self.clock),
+            ids: self.ids.position(),
+            setup: self.setup.clone(),
+            registry: self.registry.snapshot(),
+            schedule: self.schedule.as_ref().map(Schedule::snapshot),
+            engine: self.engine.snapshot(),
+            audit: self.audit.checkpoint(),
+            reviews: self.reviews.clone(),
+            vitals: self.vitals.snapshot(),
+            alerts: self.alerts.clone(),
+            discharged: self.discharged.clone(),
+            confirmed: self.confirmed.clone(),
+            booked_providers: sorted(&self.booked_providers),
+            notes: sorted(&self.notes),
+            duplicates: self.duplicates.clone(),
+            verified_phone: sorted(&self.verified_phone),
+            phone_codes: sorted(&self.phone_codes),
+            proxies: self.proxies.clone(),
+            sms_seen: self.sms_seen.iter().cloned().collect(),
+            payment_keys,
+            vitals_uploads,
+            sms_reminders: sorted(&self.sms_reminders),
+            invitations: self.invitations.clone(),
+            responses: self.responses.clone(),
+            ledger: hex(&ledger),
+            claims: self.billing.claims.snapshot(),
+            poster: self.billing.poster.snapshot(),
+        }
+    }
+
+    /// The state a snapshot holds, its audit log resumed at the snapshot's head (earlier
+    /// entries stay in the store).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] (table `snapshots`) naming what does not restore.
+    pub(crate) fn restore(snapshot: StateSnapshot, policy: &str) -> Result<Self, ClinicError> {
+        if snapshot.version != STATE_SNAPSHOT_VERSION {
+            return Err(invalid(format!(
+                "snapshot version {} (this build reads {STATE_SNAPSHOT_VERSION})",
+                snapshot.version
+            )));
+        }
+        let mut state = State::new(policy)?;
+        let clock = Arc::new(ManualClock::new(snapshot.clock));
+        let ids = Arc::new(SeededIdGenerator::new(clock.clone(), snapshot.ids));
+        state.clock = clock;
+        state.ids = ids.clone();
+        state.setup = snapshot.setup;
+        state.registry = PatientRegistry::restore(ids, snapshot.registry)
+            .map_err(|e| invalid(format!("registry: {e}")))?;
+        state.schedule = snapshot
+            .schedule
+            .map(Schedule::restore)
+            .transpose()
+            .map_err(|e| invalid(format!("schedule: {e}")))?;
+        let policy = Policy::from_json(policy)
+            .map_err(|e| ClinicError::bad(format!("consent policy: {e}")))?;
+        state.engine = Engine::restore(policy, snapshot.engine)
+            .map_err(|e| invalid(format!("consent: {e}")))?;
+        state.audit = AuditLog::resume(snapshot.audit);
+        state.reviews = snapshot.reviews;
+        state.vitals =
+            VitalsStore::restore(snapshot.vitals).map_err(|e| invalid(format!("vitals: {e}")))?;
+        state.alerts = snapshot.alerts;
+        state.discharged = snapshot.discharged;
+        state.confirmed = snapshot.confirmed;
+        state.booked_providers = snapshot.booked_providers.into_iter().collect();
+        state.notes = snapshot.notes.into_iter().collect();
+        state.duplicates = snapshot.duplicates;
+        state.verified_phone = snapshot.verified_phone.into_iter().collect();
+        state.phone_codes = snapshot.phone_codes.into_iter().collect();
+        state.proxies = snapshot.proxies;
+        state.sms_seen = snapshot.sms_seen.into_iter().collect();
+        state.payment_keys = snapshot
+            .payment_keys
+            .into_iter()
+            .map(|(p, k, r)| ((p, k), r))
+            .collect();
+        state.vitals_uploads = snapshot
+            .vitals_uploads
+            .into_iter()
+            .map(|(p, d, n)| ((p, d), n))
+            .collect();
+        state.sms_reminders = snapshot.sms_reminders.into_iter().collect();
+        state.invitations = snapshot.invitations;
+        state.responses = snapshot.responses;
+        let journal = unhex(&snapshot.ledger).ok_or_else(|| invalid("ledger: not hex".into()))?;
+        let replayed = bedside_ledger::replay(&journal);
+        if let Some(e) = replayed.stopped {
+            return Err(invalid(format!("ledger: {e}")));
+        }
+        let books = bedside_ledger::Books::open_in(replayed.ledger, bedside_ledger::Currency::USD)
+            .map_err(|e| invalid(format!("books: {e}")))?;
+        let poster = bedside_ledger::RemittancePoster::restore(books.clinic, snapshot.poster);
+        state.billing = Billing {
+            books,
+            fees: match &state.setup {
+                Some(spec) => billing_desk_fees(spec)?,
+                None => bedside_ledger::FeeSchedule::new(),
+            },
+            claims: bedside_ledger::ClaimBook::restore(snapshot.claims),
+            poster,
+        };
+        // Derived indexes, rebuilt from the registry.
+        let patients: Vec<PatientId> = state.registry.patients().collect();
+        for id in patients {
+            state.index_match(id);
+            state.index_phones(id);
+        }
+        Ok(state)
+    }
+}
+
+impl StateSnapshot {
+    /// Where the snapshot stands.
+    pub(crate) fn position(&self) -> SnapshotPosition {
+        self.position
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_and_refuses_junk() {
+        let bytes = [0u8, 1, 0x7f, 0x80, 0xff];
+        assert_eq!(unhex(&hex(&bytes)).as_deref(), Some(&bytes[..]));
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
+    }
+}
