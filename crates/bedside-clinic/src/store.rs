@@ -289,15 +289,26 @@ pub trait Store: Send {
     /// # Errors
     /// [`StoreError`] when the database cannot be read.
     fn load_after(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError>;
+    /// The chain position after the last batch, as the database has it (read under the
+    /// write lock, it is the position of everything the caller has applied).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be read.
+    fn chain_point(&mut self) -> Result<integrity::ChainPoint, StoreError>;
     /// Stores a snapshot of the clinic's state covering the first `commands` journaled
-    /// commands and `audit` audit entries, tagged with the store's current chain position
-    /// (the caller has committed everything the snapshot holds, and nothing else). Older
-    /// snapshots beyond the newest few are deleted; a snapshot at the same position already
-    /// stored is kept.
+    /// commands and `audit` audit entries, taken when the chain stood at `chain` (from
+    /// [`Store::chain_point`] at the moment the state was copied). Older snapshots beyond the
+    /// newest few are deleted; a snapshot at the same position already stored is kept.
     ///
     /// # Errors
     /// [`StoreError`] when the write fails (the journal is untouched either way).
-    fn save_snapshot(&mut self, commands: u64, audit: u64, body: &str) -> Result<(), StoreError>;
+    fn save_snapshot(
+        &mut self,
+        commands: u64,
+        audit: u64,
+        chain: &integrity::ChainPoint,
+        body: &str,
+    ) -> Result<(), StoreError>;
     /// The newest snapshot, if any, after checking its tag and that the chain still has the
     /// head it was taken at.
     ///
@@ -874,9 +885,18 @@ impl Store for SqliteStore {
         Ok(loaded)
     }
 
-    fn save_snapshot(&mut self, commands: u64, audit: u64, body: &str) -> Result<(), StoreError> {
-        let chain = self.tip.point();
-        let mac = snapshot_mac(&self.key, commands, audit, &chain, body);
+    fn chain_point(&mut self) -> Result<integrity::ChainPoint, StoreError> {
+        Ok(self.tip.point())
+    }
+
+    fn save_snapshot(
+        &mut self,
+        commands: u64,
+        audit: u64,
+        chain: &integrity::ChainPoint,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let mac = snapshot_mac(&self.key, commands, audit, chain, body);
         let int = |v: u64, table| i64::try_from(v).map_err(|_| corrupt(table, "overflow"));
         let tx = self.conn.transaction()?;
         tx.execute(

@@ -973,13 +973,19 @@ impl Store for FailingStore {
     ) -> Result<bedside_clinic::store::Loaded, bedside_clinic::StoreError> {
         self.inner.load_after(commands, audit)
     }
+    fn chain_point(
+        &mut self,
+    ) -> Result<bedside_clinic::integrity::ChainPoint, bedside_clinic::StoreError> {
+        self.inner.chain_point()
+    }
     fn save_snapshot(
         &mut self,
         commands: u64,
         audit: u64,
+        chain: &bedside_clinic::integrity::ChainPoint,
         body: &str,
     ) -> Result<(), bedside_clinic::StoreError> {
-        self.inner.save_snapshot(commands, audit, body)
+        self.inner.save_snapshot(commands, audit, chain, body)
     }
     fn latest_snapshot(
         &mut self,
@@ -1175,13 +1181,19 @@ impl Store for CountingProbe {
     ) -> Result<bedside_clinic::store::Loaded, bedside_clinic::StoreError> {
         self.inner.load_after(commands, audit)
     }
+    fn chain_point(
+        &mut self,
+    ) -> Result<bedside_clinic::integrity::ChainPoint, bedside_clinic::StoreError> {
+        self.inner.chain_point()
+    }
     fn save_snapshot(
         &mut self,
         commands: u64,
         audit: u64,
+        chain: &bedside_clinic::integrity::ChainPoint,
         body: &str,
     ) -> Result<(), bedside_clinic::StoreError> {
-        self.inner.save_snapshot(commands, audit, body)
+        self.inner.save_snapshot(commands, audit, chain, body)
     }
     fn latest_snapshot(
         &mut self,

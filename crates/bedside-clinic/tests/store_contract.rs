@@ -472,7 +472,8 @@ fn snapshots_are_authenticated_pruned_and_verified_from() -> Res {
         for n in 1..=3 {
             store.commit(&command(n))?;
         }
-        store.save_snapshot(3, 0, "{\"state\":3}")?;
+        let point = store.chain_point()?;
+        store.save_snapshot(3, 0, &point, "{\"state\":3}")?;
         for n in 4..=6 {
             store.commit(&command(n))?;
         }
@@ -486,10 +487,12 @@ fn snapshots_are_authenticated_pruned_and_verified_from() -> Res {
         assert!(from.is_intact(), "{}: {:?}", b.name(), from.broken);
         assert_eq!(from.head, store.verify_chain()?.head, "{}", b.name());
         // Only the newest two are kept; the same position twice is one snapshot.
-        store.save_snapshot(6, 0, "{\"state\":6}")?;
-        store.save_snapshot(6, 0, "{\"state\":6}")?;
+        let point = store.chain_point()?;
+        store.save_snapshot(6, 0, &point, "{\"state\":6}")?;
+        store.save_snapshot(6, 0, &point, "{\"state\":6}")?;
         store.commit(&command(7))?;
-        store.save_snapshot(7, 0, "{\"state\":7}")?;
+        let point = store.chain_point()?;
+        store.save_snapshot(7, 0, &point, "{\"state\":7}")?;
         assert_eq!(
             store.latest_snapshot()?.ok_or("none")?.commands,
             7,

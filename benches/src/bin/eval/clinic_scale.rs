@@ -183,7 +183,7 @@ fn startup_run(args: &[String]) -> Res<bool> {
     seed::seed(&clinic)?;
     let reception = seed::demo_staff("reception")?;
     let nurse = seed::demo_staff("nurse")?;
-    // Registrations spread evenly over the run; each registered patient is discharged once;
+    // Registrations spread over the run; each registered patient is discharged once;
     // every other command is a home-vitals upload (two readings) by a discharged patient.
     let built = Instant::now();
     let mut commands = 0u64;
@@ -191,8 +191,9 @@ fn startup_run(args: &[String]) -> Res<bool> {
     let mut registered: Vec<PatientId> = Vec::new();
     let mut n = 0u64;
     while commands < target {
-        let due = (commands + 1) * patients / target.max(1);
-        if n < due.max(1) && n < patients {
+        // The first thousand register up front, so no patient meets the daily upload cap.
+        let due = ((commands + 1) * patients / target.max(1)).max(patients.min(1_000));
+        if n < due && n < patients {
             let v = clinic.register(&form(n), Some(&reception))?;
             registered.push(patient_id(&v)?);
             n += 1;

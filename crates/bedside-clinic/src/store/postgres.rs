@@ -550,26 +550,21 @@ impl Store for PostgresStore {
         Ok(loaded)
     }
 
-    fn save_snapshot(&mut self, commands: u64, audit: u64, body: &str) -> Result<(), StoreError> {
+    fn chain_point(&mut self) -> Result<integrity::ChainPoint, StoreError> {
+        Ok(read_tip_with(&mut self.client, &self.sql.tip)?.point())
+    }
+
+    fn save_snapshot(
+        &mut self,
+        commands: u64,
+        audit: u64,
+        chain: &integrity::ChainPoint,
+        body: &str,
+    ) -> Result<(), StoreError> {
         let int = |v: u64| i64::try_from(v).map_err(|_| corrupt("snapshots", "overflow"));
         let (commands_i, audit_i) = (int(commands)?, int(audit)?);
         let mut tx = self.client.transaction()?;
-        // The chain position as the database has it now (the caller holds the write lock and
-        // has applied everything up to it).
-        let tip = match tx.query_opt(
-            "SELECT seq, head FROM batches ORDER BY seq DESC LIMIT 1",
-            &[],
-        )? {
-            None => ChainTip::EMPTY,
-            Some(r) => ChainTip {
-                batches: u64::try_from(r.get::<_, i64>(0))
-                    .unwrap_or(0)
-                    .saturating_add(1),
-                head: integrity::parse_hash(r.get::<_, &str>(1)).unwrap_or(integrity::GENESIS_HEAD),
-            },
-        };
-        let chain = tip.point();
-        let mac = super::snapshot_mac(&self.key, commands, audit, &chain, body);
+        let mac = super::snapshot_mac(&self.key, commands, audit, chain, body);
         let batches = int(chain.batches)?;
         tx.execute(
             "INSERT INTO snapshots (commands, audit, batches, head, body, mac)
