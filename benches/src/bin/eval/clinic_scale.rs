@@ -157,16 +157,16 @@ fn patient_id(v: &serde_json::Value) -> Res<PatientId> {
 }
 
 fn startup(args: &[String]) -> ExitCode {
-    match startup_run(args) {
-        Ok(ok) => {
-            if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
-        }
+    exit("clinic-startup", startup_run(args))
+}
+
+/// 0 when the run met its target, 1 when it did not, 2 when it could not run.
+fn exit(name: &str, result: Res<bool>) -> ExitCode {
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("clinic-startup: {e}");
+            eprintln!("{name}: {e}");
             ExitCode::from(2)
         }
     }
@@ -263,19 +263,7 @@ fn startup_run(args: &[String]) -> Res<bool> {
 }
 
 fn registration(args: &[String]) -> ExitCode {
-    match registration_run(args) {
-        Ok(ok) => {
-            if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
-        }
-        Err(e) => {
-            eprintln!("clinic-registration: {e}");
-            ExitCode::from(2)
-        }
-    }
+    exit("clinic-registration", registration_run(args))
 }
 
 fn registration_run(args: &[String]) -> Res<bool> {

@@ -16,6 +16,7 @@ use super::{
     billing_desk_fees,
 };
 use crate::error::{ClinicError, StoreError};
+use crate::integrity::hex;
 use bedside_consent::audit::Checkpoint;
 use bedside_consent::{AuditLog, Engine, Policy, ReviewQueue};
 use bedside_core::{
@@ -77,16 +78,6 @@ pub(crate) struct StateSnapshot {
     ledger: String,
     claims: bedside_ledger::ClaimBookSnapshot,
     poster: bedside_ledger::PosterSnapshot,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {

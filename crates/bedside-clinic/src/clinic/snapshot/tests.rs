@@ -142,6 +142,20 @@ fn snapshot_plus_tail_is_the_full_replay_and_goes_on_identically() -> Res {
     let expected = state(&b)?;
     drop(b);
 
+    // An attacker with write access to the database edits the snapshot (a valid JSON change
+    // that would, say, drop a discharge): its tag fails, the clinic ignores it and replays the
+    // whole journal, and the state is what the journal says.
+    let conn = rusqlite::Connection::open(&db)?;
+    conn.execute(
+        "UPDATE snapshots SET body = replace(body, '\"discharged\":{', '\"discharged\":{}, \"x\":{')",
+        [],
+    )?;
+    drop(conn);
+    let forged = open(&db, &clock)?;
+    assert!(!forged.started_from_snapshot());
+    assert_eq!(state(&forged)?, expected);
+    drop(forged);
+
     // C: the whole journal again, snapshots gone (they are not chained: deleting them is
     // not a break).
     rusqlite::Connection::open(&db)?.execute("DELETE FROM snapshots", [])?;
