@@ -55,28 +55,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         language: Some("en".into()),
     };
     let noor = clinic.register(&form("Noor", "Haddad", "1993-02-11", "+12125550190"), None)?;
+    let bedside_clinic::clinic::RegistrationReply::Patient(noor) = noor else {
+        return Err("a self-registration answers with a token".into());
+    };
     println!(
-        "   a new patient registers online: possible duplicate = {}",
-        noor["possible_duplicate"]
+        "   a new patient registers online: phone verification {}",
+        noor.phone_verification
     );
     let again = clinic.register(
         &form("Maria", "Delgato", "1958-03-14", "+12125550191"),
         None,
     )?;
+    let new_id = again.patient();
+    let case = clinic
+        .duplicates(&reception)?
+        .into_iter()
+        .find(|c| c.patient == new_id)
+        .ok_or("the matcher queued no duplicate")?;
     println!(
-        "   someone registers as an existing patient with a typo: possible duplicate = {}",
-        again["possible_duplicate"]
+        "   someone registers as an existing patient with a typo: queued for staff, grade {:?}, score {:.3}",
+        case.grade,
+        case.score.unwrap_or_default()
     );
-    let new_id = again["patient"].as_str().ok_or("id")?.parse()?;
     let resolved = clinic.resolve_duplicate(&reception, new_id, true)?;
-    println!("   reception reviews the match: {}", resolved["status"]);
+    println!("   reception reviews the match: {:?}", resolved.status);
 
     println!("\n== 2. Self-service changes");
     let (grace, _) = demo.patients[4];
     let me = Principal::Patient { patient: grace };
-    let v = clinic.patient(&me, grace, None)?["version"]
-        .as_u64()
-        .unwrap_or(1) as u32;
+    let v = clinic.patient(&me, grace, None)?.version;
     let applied = clinic.change_profile(
         &me,
         grace,
@@ -88,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!(
         "   Grace sets quiet hours 21:00–08:00: applied as version {}",
-        applied["applied_version"]
+        applied.applied_version.unwrap_or_default()
     );
     let v = v + 1;
     let pending = clinic.change_profile(
@@ -105,22 +112,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!(
         "   she asks for a name change: pending request {}",
-        pending["pending_request"].is_string()
+        pending.pending_request.is_some()
     );
+    let request = pending.pending_request.ok_or("no request")?;
     refused(
         "Grace approving her own request",
-        clinic.approve_request(
-            &me,
-            pending["pending_request"].as_str().ok_or("id")?.parse()?,
-        ),
+        clinic.approve_request(&me, request),
     );
-    let approved = clinic.approve_request(
-        &reception,
-        pending["pending_request"].as_str().ok_or("id")?.parse()?,
-    )?;
+    let approved = clinic.approve_request(&reception, request)?;
     println!(
         "   reception approves after seeing the certificate: version {}",
-        approved["version"]
+        approved.version
     );
 
     println!("\n== 3. Online booking, reminders and SMS replies");
@@ -144,11 +146,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let r = clinic.inbound_sms(&gateway, "gw-1", "+12125550146", "C")?;
-    println!("   she replies \"C\": {}", r["intent"]);
+    println!("   she replies \"C\": {}", r.intent);
     let r = clinic.inbound_sms(&gateway, "gw-2", "+12125550146", "R")?;
     println!(
         "   she replies \"R\": {} new times offered by SMS",
-        r["result"]["options"].as_array().map_or(0, Vec::len)
+        r.result.and_then(|o| o.options).map_or(0, |o| o.len())
     );
     let start = option.period.start();
     let report = clinic.provider_unavailable(
@@ -158,14 +160,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!(
         "   her GP calls in sick: {} moved, {} left for staff, {} patients notified",
-        report["moved"].as_array().map_or(0, Vec::len),
-        report["unplaced"].as_array().map_or(0, Vec::len),
-        report["notified"]
+        report.moved.len(),
+        report.unplaced.len(),
+        report.notified
     );
     let r = clinic.inbound_sms(&gateway, "gw-3", "+12125550146", "STOP")?;
     println!(
         "   she replies \"STOP\": {}; pending SMS withdrawn: {}",
-        r["intent"],
+        r.intent,
         clinic
             .outbox(&me, Some("pending"), None)?
             .iter()
@@ -182,11 +184,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &["appointments".into(), "billing".into()],
         bedside::consent::Relationship::AdultChild,
     )?;
-    let daughter = clinic.authenticate(grant["token"].as_str().ok_or("token")?)?;
-    let n = clinic
-        .appointments(&daughter, maria)?
-        .as_array()
-        .map_or(0, Vec::len);
+    let token = grant.token.ok_or("no token")?;
+    let daughter = clinic.authenticate(token.expose())?;
+    let n = clinic.appointments(&daughter, maria)?.len();
     println!("   Maria's daughter (proxy for appointments and billing) sees {n} appointment(s)");
     refused(
         "the daughter reading clinical notes",
@@ -201,22 +201,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("   the emergency doctor breaks the glass: allowed, audited");
     println!(
         "   privacy officer's review queue: {} item(s)",
-        clinic.reviews(&privacy)?.as_array().map_or(0, Vec::len)
+        clinic.reviews(&privacy)?.len()
     );
     let acct = clinic.disclosures(&maria_p, maria)?;
     println!(
         "   Maria's accounting lists {} access decisions about her",
-        acct["accesses"].as_array().map_or(0, Vec::len)
+        acct.accesses.len()
     );
     println!(
         "   audit chain verified: {}",
-        clinic.verify_audit(&privacy)?["verified"]
+        clinic.verify_audit(&privacy)?.verified
     );
 
     println!("\n== 5. Visit, post-visit survey, manager report");
     let list = clinic.appointments(&maria_p, maria)?;
-    let visit: bedside::core::AppointmentId = list[0]["id"].as_str().ok_or("id")?.parse()?;
-    let at: bedside::core::Timestamp = list[0]["start"].as_str().ok_or("start")?.parse()?;
+    let first = list.first().ok_or("no appointment")?;
+    let (visit, at) = (first.id, first.start);
     clock.set(at - TimeDelta::minutes(5));
     clinic.check_in(&reception, visit)?;
     clock.set(at + TimeDelta::minutes(20));
@@ -224,7 +224,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "   Maria checked in and seen at {}; survey invitations planned: {}",
         local(at),
-        done["survey_invitations"]
+        done.survey_invitations
     );
     let answers = vec![
         (
@@ -253,14 +253,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = clinic.survey_report(&manager)?;
     println!(
         "   manager's report: {} invited, {} response(s); small cells are suppressed:",
-        report["invited"], report["responses"]
+        report.invited, report.responses
     );
-    for line in report["report"]
-        .as_str()
-        .unwrap_or_default()
-        .lines()
-        .take(12)
-    {
+    for line in report.report.lines().take(12) {
         println!("     {line}");
     }
 
@@ -269,7 +264,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let claim = clinic.charge_visit(&billing, visit, &["99214".into(), "93000".into()], None)?;
     println!(
         "   billing charges the visit: claim {} for {} cents",
-        claim["control_number"], claim["total_minor"]
+        claim.control_number, claim.total_minor
     );
     refused(
         "the proxy daughter charging a visit",
@@ -282,38 +277,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!(
         "   the insurer's 835 arrives: {} entries posted, {} claim matched",
-        posted["entries_applied"], posted["claims_matched"]
+        posted.entries_applied, posted.claims_matched
     );
     let statement = clinic.statement(&daughter, maria)?;
     println!(
         "   the daughter opens Maria's statement: {} cents due",
-        statement["amount_due_minor"]
+        statement.amount_due_minor
     );
-    for line in statement["text"]
-        .as_str()
-        .unwrap_or_default()
-        .lines()
-        .take(8)
-    {
+    for line in statement.text.lines().take(8) {
         println!("     {line}");
     }
     let paid = clinic.pay(
         &maria_p,
         maria,
         &bedside_clinic::PaymentRequest {
-            amount_minor: statement["amount_due_minor"].as_i64().unwrap_or(0),
+            amount_minor: statement.amount_due_minor,
             client_token: Some("statement-1".into()),
             credit: false,
         },
     )?;
     println!(
         "   Maria pays online: balance now {} cents",
-        paid["balance_minor"]
+        paid.balance_minor
     );
     let aging = clinic.aging(&billing)?;
     println!(
         "   aging: payers {} cents, patients {} cents outstanding",
-        aging["payers_total_minor"], aging["patients_total_minor"]
+        aging.payers_total_minor, aging.patients_total_minor
     );
 
     println!("\n== 7. Discharge, home vitals, nurse alert");
@@ -345,24 +335,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!(
         "   James uploads {} readings from home: {} accepted, {} new alert(s)",
-        up["records"], up["accepted"], up["new_alerts"]
+        up.records, up.accepted, up.new_alerts
     );
     let alerts = clinic.alerts(&nurse)?;
-    for a in alerts.as_array().into_iter().flatten() {
-        let text = |key: &str| a[key].as_str().unwrap_or("?").to_owned();
+    for a in &alerts {
         println!(
             "   nurse queue: severity {}, suggested response {}, rule {}: {}",
-            text("severity"),
-            text("response"),
-            text("rule"),
-            text("message")
+            a.severity, a.response, a.rule, a.message
         );
     }
-    if let Some(first) = alerts.as_array().and_then(|a| a.first()) {
-        clinic.acknowledge_alert(&nurse, first["alert"].as_str().ok_or("id")?.parse()?)?;
+    if let Some(first) = alerts.first() {
+        clinic.acknowledge_alert(&nurse, first.alert)?;
         println!(
             "   the nurse acknowledges the top alert; {} still open",
-            clinic.alerts(&nurse)?.as_array().map_or(0, Vec::len)
+            clinic.alerts(&nurse)?.len()
         );
     }
 

@@ -294,8 +294,7 @@ fn main() -> Result<(), BoxError> {
             "given": [format!("Load{i}")], "family": format!("Patient{i}"),
             "birth_date": format!("19{:02}-0{}-1{}", 30 + i % 60, 1 + i % 9, i % 10)
         }))?;
-        let v = clinic.register(&form, Some(&reception))?;
-        let id: bedside::core::PatientId = v["patient"].as_str().ok_or("id")?.parse()?;
+        let id = clinic.register(&form, Some(&reception))?.patient();
         patients.push((id, clinic.issue_token(&Principal::Patient { patient: id })?));
     }
     let jobs: Arc<Vec<(String, String, Vec<u8>)>> = Arc::new(

@@ -1,7 +1,5 @@
 //! [`ClinicError`]: every refusal of the clinic services, with its HTTP status and a stable code.
 
-use serde_json::{Value, json};
-
 /// Why a clinic command or query was refused.
 ///
 /// Messages never contain PHI: they name fields, ids of the caller's own request and rule
@@ -190,11 +188,12 @@ impl ClinicError {
         }
     }
 
-    /// The JSON body `{ "error": { "code", "message", "details" } }`.
-    pub fn to_json(&self) -> Value {
+    /// The error as the API reports it: serialised by the HTTP layer as
+    /// `{ "error": { "code", "message", "details" } }`.
+    pub fn body(&self) -> ErrorBody {
         let details = match self {
-            ClinicError::BadRequest { details, .. } => json!(details),
-            _ => json!([]),
+            ClinicError::BadRequest { details, .. } => details.clone(),
+            _ => Vec::new(),
         };
         // Storage errors are not described to the client: the cause is logged server-side.
         let message = match self {
@@ -203,13 +202,40 @@ impl ClinicError {
             }
             other => other.to_string(),
         };
-        let mut body =
-            json!({ "error": { "code": self.code(), "message": message, "details": details } });
-        if let ClinicError::AlreadyExists { existing, .. } = self {
-            body["error"]["existing"] = json!(existing);
+        let existing = match self {
+            ClinicError::AlreadyExists { existing, .. } => Some(existing.clone()),
+            _ => None,
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message,
+                details,
+                existing,
+            },
         }
-        body
     }
+}
+
+/// An error as the API reports it (see [`ClinicError::body`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The fields of an API error: no request values, no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code (`bad_request`, `not_found`, `conflict`, …).
+    pub code: &'static str,
+    /// A human-readable message.
+    pub message: String,
+    /// Every problem found, by field path (bad requests only).
+    pub details: Vec<String>,
+    /// The id of what already exists (`already_exists` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing: Option<String>,
 }
 
 impl From<bedside_schedule::ScheduleError> for ClinicError {

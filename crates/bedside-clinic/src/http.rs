@@ -19,8 +19,8 @@ use bedside_core::{
 };
 use bedside_records::history::ChangeRequestId;
 use bedside_schedule::SlotOption;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ impl IntoResponse for ClinicError {
             eprintln!("storage failure: {e}");
         }
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut response = (status, axum::Json(self.to_json())).into_response();
+        let mut response = (status, axum::Json(self.body())).into_response();
         if let ClinicError::LimitReached {
             retry_after_seconds,
             ..
@@ -52,11 +52,11 @@ impl IntoResponse for ClinicError {
 
 type ApiResult = Result<Response, ClinicError>;
 
-fn ok(value: Value) -> ApiResult {
+fn ok<T: Serialize>(value: T) -> ApiResult {
     Ok((StatusCode::OK, axum::Json(value)).into_response())
 }
 
-fn created(value: Value) -> ApiResult {
+fn created<T: Serialize>(value: T) -> ApiResult {
     Ok((StatusCode::CREATED, axum::Json(value)).into_response())
 }
 

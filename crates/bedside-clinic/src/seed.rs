@@ -9,9 +9,7 @@ use crate::clinic::{
 };
 use crate::error::ClinicError;
 use crate::store::Store;
-use bedside_core::{
-    AppointmentId, ManualClock, PatientId, ProviderId, Role, RoomId, StaffId, Timestamp,
-};
+use bedside_core::{ManualClock, PatientId, ProviderId, Role, RoomId, StaffId, Timestamp};
 use bedside_schedule::{AppointmentType, EncounterKind, GridConfig};
 use bedside_vitals::CarePlan;
 use chrono::{TimeDelta, TimeZone};
@@ -212,11 +210,7 @@ fn seed_people(clinic: &Clinic, far: Timestamp) -> Result<Demo, ClinicError> {
             sms_reminders: Some(true),
             language: Some(lang.to_string()),
         };
-        let value = clinic.register(&form, Some(&reception))?;
-        let patient: PatientId = value["patient"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| ClinicError::bad("registration returned no id"))?;
+        let patient = clinic.register(&form, Some(&reception))?.patient();
         let token = format!("demo-patient-{}", i + 1);
         clinic.store_token(&token, &Principal::Patient { patient }, far)?;
         patients.push((patient, token));
@@ -332,11 +326,9 @@ pub fn seed_demo(
             .next()
             .ok_or_else(|| ClinicError::conflict("no slot for the demo history"))?;
         let visit_start = slot.period.start();
-        let value = clinic.book(&scheduler, patient, slot, &format!("seed-history-{n}"))?;
-        let appointment: AppointmentId = value["appointment"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| ClinicError::bad("booking returned no id"))?;
+        let appointment = clinic
+            .book(&scheduler, patient, slot, &format!("seed-history-{n}"))?
+            .appointment;
         booked.push((appointment, visit_start));
         earliest = visit_start + TimeDelta::hours(2);
     }
@@ -351,10 +343,7 @@ pub fn seed_demo(
         clock.set(*visit_start + TimeDelta::hours(1));
         let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
         let claim = clinic.charge_visit(&billing, *appointment, &codes, None)?;
-        let control = claim["control_number"]
-            .as_str()
-            .ok_or_else(|| ClinicError::bad("charge returned no claim"))?
-            .to_string();
+        let control = claim.control_number;
         claims.push((control, *visit_start));
     }
 

@@ -39,9 +39,11 @@ async fn every_role_and_principal_kind_meets_the_declared_gate() -> TestResult {
     let router = http::router_with(clinic.clone(), &RateLimits::disabled());
     let (patient, patient_token) = demo.patients[0].clone();
     let me = Principal::Patient { patient };
-    let appointment = clinic.appointments(&me, patient)?[0]["id"]
-        .as_str()
+    let appointment = clinic
+        .appointments(&me, patient)?
+        .first()
         .ok_or("appointment")?
+        .id
         .to_string();
     let mut callers: Vec<(String, Option<String>, Option<Principal>, ClassSet)> =
         vec![("anonymous".into(), None, None, ClassSet::default())];
@@ -67,7 +69,7 @@ async fn every_role_and_principal_kind_meets_the_declared_gate() -> TestResult {
             &[class.to_string()],
             bedside_consent::Relationship::AdultChild,
         )?;
-        let token = v["token"].as_str().ok_or("token")?.to_string();
+        let token = v.token.ok_or("token")?.expose().clone();
         let who = clinic.authenticate(&token)?;
         let classes = ClassSet::default().with(DataClass::from_code(class).ok_or("class")?);
         callers.push((format!("proxy:{class}"), Some(token), Some(who), classes));

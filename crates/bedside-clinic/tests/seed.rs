@@ -1,9 +1,9 @@
 //! The demo seed's back-dated history: balances through the clinic's own services, and a
 //! journal that replays to the same books.
 
+use bedside_clinic::clinic::AgingView;
 use bedside_clinic::{Clinic, ClinicConfig, Durability, SqliteStore, seed};
 use bedside_core::{ManualClock, Timestamp};
-use serde_json::Value;
 use std::sync::Arc;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -14,12 +14,12 @@ const NOW: &str = "2026-06-08T13:00:00Z";
 fn books(
     clinic: &Clinic,
     demo: &seed::Demo,
-) -> Result<(Vec<i64>, Value), Box<dyn std::error::Error>> {
+) -> Result<(Vec<i64>, AgingView), Box<dyn std::error::Error>> {
     let billing = seed::demo_staff("billing")?;
     let mut balances = Vec::new();
     for (patient, _) in &demo.patients {
         let statement = clinic.statement(&billing, *patient)?;
-        balances.push(statement["balance_minor"].as_i64().ok_or("balance")?);
+        balances.push(statement.balance_minor);
     }
     Ok((balances, clinic.aging(&billing)?))
 }
@@ -44,13 +44,10 @@ fn seeded_demo_has_balances_and_replays_them() -> TestResult {
     // still with the payer.
     assert_eq!(balances, vec![0, 1_500, 0, 0, 4_600, 0]);
     assert_eq!(
-        (
-            aging["patients_total_minor"].as_i64(),
-            aging["payers_total_minor"].as_i64()
-        ),
-        (Some(6_100), Some(15_000))
+        (aging.patients_total_minor, aging.payers_total_minor),
+        (6_100, 15_000)
     );
-    assert!(aging["text"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(!aging.text.is_empty());
 
     // The statement a patient sees shows what they owe.
     let grace = clinic.statement(
@@ -59,19 +56,15 @@ fn seeded_demo_has_balances_and_replays_them() -> TestResult {
         },
         demo.patients[4].0,
     )?;
-    assert_eq!(grace["amount_due_minor"].as_i64(), Some(4_600));
+    assert_eq!(grace.amount_due_minor, 4_600);
 
     // The first four patients still have upcoming appointments after `now`.
     let reception = seed::demo_staff("reception")?;
     for (patient, _) in demo.patients.iter().take(4) {
         let list = clinic.appointments(&reception, *patient)?;
         let upcoming = list
-            .as_array()
-            .ok_or("array")?
             .iter()
-            .filter(|a| a["status"] == "booked")
-            .filter_map(|a| a["start"].as_str()?.parse::<Timestamp>().ok())
-            .filter(|s| *s > now)
+            .filter(|a| a.status == "booked" && a.start > now)
             .count();
         assert_eq!(upcoming, 1);
     }

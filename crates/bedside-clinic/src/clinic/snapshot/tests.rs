@@ -1,11 +1,13 @@
 //! A clinic started from a snapshot plus the journal after it is the clinic a full replay
 //! builds, and goes on identically.
 
-use crate::clinic::{Clinic, ClinicConfig, PaymentRequest, Registration, SlotSearch};
+use crate::clinic::{
+    AccessHistory, Clinic, ClinicConfig, PaymentRequest, Registration, RegistrationReply,
+    SlotSearch,
+};
 use crate::store::{Durability, SqliteStore, Store};
 use crate::{Principal, seed};
 use bedside_core::{ManualClock, PatientId, Timestamp};
-use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -47,8 +49,8 @@ fn form(n: u32) -> Registration {
     }
 }
 
-fn patient_of(v: &Value) -> Result<PatientId, Box<dyn std::error::Error>> {
-    Ok(v["patient"].as_str().ok_or("no patient")?.parse()?)
+fn patient_of(v: &RegistrationReply) -> Result<PatientId, Box<dyn std::error::Error>> {
+    Ok(v.patient())
 }
 
 /// Commands of every journey after the snapshot: registration, booking, payment, discharge
@@ -165,14 +167,7 @@ fn snapshot_plus_tail_is_the_full_replay_and_goes_on_identically() -> Res {
     assert_eq!(c.read().state.audit.first_held(), 0);
     // The same history, but for the entries the two reads of it added themselves.
     let full = c.disclosures(&me, watched)?;
-    let seqs = |v: &Value| -> Vec<u64> {
-        v["accesses"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a["seq"].as_u64())
-            .collect()
-    };
+    let seqs = |v: &AccessHistory| -> Vec<u64> { v.accesses.iter().map(|a| a.seq).collect() };
     let (from_b, from_c) = (seqs(&history), seqs(&full));
     assert!(from_b.len() >= 3, "{from_b:?}");
     assert_eq!(from_c[..from_b.len()], from_b[..]);
