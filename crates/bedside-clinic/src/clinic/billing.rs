@@ -180,48 +180,39 @@ pub struct Charge {
     pub by: Actor,
 }
 
-impl Apply for Charge {
-    type Reply = Charged;
-    fn apply(&self, st: &mut State, cx: &mut Cx<'_>) -> Result<Charged, ClinicError> {
-        let Charge {
-            appointment,
-            codes,
-            charge_ids,
-            claim,
-            units,
-            replaces,
-            by,
-        } = self;
-        let at = cx.at;
-        let ap = st
-            .schedule()?
-            .appointment(*appointment)
-            .ok_or(ClinicError::NotFound {
-                kind: "appointment",
-            })?
-            .clone();
-        if !matches!(
-            ap.status,
-            AppointmentStatus::Arrived | AppointmentStatus::Fulfilled
-        ) {
-            return Err(ClinicError::conflict("charges need a checked-in visit"));
-        }
-        if codes.is_empty() || codes.len() != charge_ids.len() || codes.len() > 20 {
+impl Charge {
+    /// The charges this command prices from the fee schedule, with every problem reported
+    /// together (nothing is priced when any is found).
+    fn price(
+        &self,
+        st: &State,
+        ap: &bedside_schedule::Appointment,
+    ) -> Result<Vec<bedside_ledger::Charge>, ClinicError> {
+        if self.codes.is_empty()
+            || self.codes.len() != self.charge_ids.len()
+            || self.codes.len() > 20
+        {
             return Err(ClinicError::bad("codes: 1 to 20 procedure codes"));
         }
-        let units: Vec<u32> = if units.is_empty() {
-            vec![1; codes.len()]
+        let units: Vec<u32> = if self.units.is_empty() {
+            vec![1; self.codes.len()]
         } else {
-            units.clone()
+            self.units.clone()
         };
-        if units.len() != codes.len() || units.contains(&0) {
+        if units.len() != self.codes.len() || units.contains(&0) {
             return Err(ClinicError::bad("codes: units do not match the codes"));
         }
         let zone = st.zone();
         let encounter = bedside_core::EncounterId::from_uuid(ap.id.as_uuid());
         let mut charges = Vec::new();
         let mut problems = Vec::new();
-        for (i, ((code, id), units)) in codes.iter().zip(charge_ids).zip(&units).enumerate() {
+        for (i, ((code, id), units)) in self
+            .codes
+            .iter()
+            .zip(&self.charge_ids)
+            .zip(&units)
+            .enumerate()
+        {
             let parsed = match bedside_ledger::ProcedureCode::parse(code) {
                 Ok(c) => c,
                 Err(_) => {
@@ -252,6 +243,35 @@ impl Apply for Charge {
                 details: problems,
             });
         }
+        Ok(charges)
+    }
+}
+
+impl Apply for Charge {
+    type Reply = Charged;
+    fn apply(&self, st: &mut State, cx: &mut Cx<'_>) -> Result<Charged, ClinicError> {
+        let Charge {
+            appointment,
+            claim,
+            replaces,
+            by,
+            ..
+        } = self;
+        let at = cx.at;
+        let ap = st
+            .schedule()?
+            .appointment(*appointment)
+            .ok_or(ClinicError::NotFound {
+                kind: "appointment",
+            })?
+            .clone();
+        if !matches!(
+            ap.status,
+            AppointmentStatus::Arrived | AppointmentStatus::Fulfilled
+        ) {
+            return Err(ClinicError::conflict("charges need a checked-in visit"));
+        }
+        let charges = self.price(st, &ap)?;
         // Check the claim can be built before touching the ledger, so a refusal leaves
         // nothing behind: the only failure left is a ledger fault on a fresh entry.
         let payer = st

@@ -109,6 +109,120 @@ pub struct NoteAdded {
     pub notes: usize,
 }
 
+impl ProfileChange {
+    /// The record with this change applied, after checking every field (all problems are
+    /// reported together; nothing is applied when any is found).
+    fn apply_to(&self, mut record: Patient, zone: chrono_tz::Tz) -> Result<Patient, ClinicError> {
+        use bedside_records::{HumanName, NameUse, RoutePreference};
+        let mut problems = Vec::new();
+        if let Some(a) = &self.address {
+            for (i, l) in a.lines.iter().enumerate() {
+                check_text(&format!("address.lines[{i}]"), l, &mut problems);
+            }
+            for (path, v) in [
+                ("address.city", &a.city),
+                ("address.postal_code", &a.postal_code),
+            ] {
+                if let Some(v) = v {
+                    check_text(path, v, &mut problems);
+                }
+            }
+        }
+        if let Some(n) = &self.name {
+            for (i, g) in n.given.iter().enumerate() {
+                check_text(&format!("name.given[{i}]"), g, &mut problems);
+            }
+            check_text("name.family", &n.family, &mut problems);
+        }
+        if !problems.is_empty() {
+            return Err(ClinicError::BadRequest {
+                message: format!("{} problem(s) in the change", problems.len()),
+                details: problems,
+            });
+        }
+        if let Some(a) = &self.address {
+            if a.lines.len() > 4 || a.lines.iter().any(|l| l.len() > 200) {
+                return Err(ClinicError::bad(
+                    "address.lines: at most 4 lines of 200 characters",
+                ));
+            }
+            record
+                .addresses
+                .retain(|x| x.use_ != Some(bedside_records::model::AddressUse::Home));
+            record.addresses.insert(
+                0,
+                bedside_records::model::Address {
+                    use_: Some(bedside_records::model::AddressUse::Home),
+                    lines: a.lines.iter().cloned().map(Sensitive::new).collect(),
+                    city: a.city.clone().map(Sensitive::new),
+                    postal_code: a.postal_code.clone().map(Sensitive::new),
+                    ..Default::default()
+                },
+            );
+        }
+        for (flag, channel) in [
+            (self.sms_reminders, Channel::Sms),
+            (self.email_reminders, Channel::Email),
+        ] {
+            let Some(on) = flag else { continue };
+            let mut routes: Vec<RoutePreference> = record
+                .preferences
+                .iter()
+                .find(|p| p.purpose == ContactPurpose::AppointmentReminders)
+                .map(|p| p.routes.clone())
+                .unwrap_or_default();
+            let mut found = false;
+            for r in &mut routes {
+                if r.route.channel == channel {
+                    r.state = if on {
+                        OptState::OptedIn
+                    } else {
+                        OptState::OptedOut
+                    };
+                    found = true;
+                }
+            }
+            if !found {
+                return Err(ClinicError::bad(format!(
+                    "{}_reminders: no {} address on file",
+                    channel.as_str(),
+                    channel.as_str()
+                )));
+            }
+            record.set_preference(ContactPurpose::AppointmentReminders, routes);
+        }
+        if let Some((start, end)) = &self.quiet_hours {
+            let parse = |s: &str| NaiveTime::parse_from_str(s, "%H:%M");
+            match (parse(start), parse(end)) {
+                (Ok(a), Ok(b)) => {
+                    record.quiet_hours = Some(bedside_core::QuietHours::new(zone, a, b));
+                }
+                _ => {
+                    return Err(ClinicError::bad(
+                        "quiet_hours: expected [\"HH:MM\", \"HH:MM\"]",
+                    ));
+                }
+            }
+        }
+        if let Some(n) = &self.name {
+            if n.family.trim().is_empty() || n.given.is_empty() {
+                return Err(ClinicError::bad("name: given and family are required"));
+            }
+            let given: Vec<&str> = n.given.iter().map(String::as_str).collect();
+            for old in &mut record.names {
+                if old.use_ == Some(NameUse::Official) {
+                    old.use_ = Some(NameUse::Old);
+                }
+            }
+            record.names.insert(
+                0,
+                HumanName::new(NameUse::Official, &given, n.family.trim()),
+            );
+        }
+        Ok(record)
+    }
+}
+
 /// Update a patient (self-service parts apply, identity parts become a request).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Update {
@@ -251,7 +365,6 @@ impl Clinic {
         patient: PatientId,
         change: &ProfileChange,
     ) -> Result<EditOutcome, ClinicError> {
-        use bedside_records::{HumanName, NameUse, RoutePreference};
         let mut inner = self.lock();
         self.permit_locked(
             &inner,
@@ -267,118 +380,13 @@ impl Clinic {
             &[DataClass::Contact],
             None,
         )?;
-        let mut record = inner
+        let record = inner
             .state
             .registry
             .version(patient, change.base_version)
             .map(|v| v.record.clone())
             .ok_or_else(|| ClinicError::conflict("unknown base_version"))?;
-        let mut problems = Vec::new();
-        if let Some(a) = &change.address {
-            for (i, l) in a.lines.iter().enumerate() {
-                check_text(&format!("address.lines[{i}]"), l, &mut problems);
-            }
-            for (path, v) in [
-                ("address.city", &a.city),
-                ("address.postal_code", &a.postal_code),
-            ] {
-                if let Some(v) = v {
-                    check_text(path, v, &mut problems);
-                }
-            }
-        }
-        if let Some(n) = &change.name {
-            for (i, g) in n.given.iter().enumerate() {
-                check_text(&format!("name.given[{i}]"), g, &mut problems);
-            }
-            check_text("name.family", &n.family, &mut problems);
-        }
-        if !problems.is_empty() {
-            return Err(ClinicError::BadRequest {
-                message: format!("{} problem(s) in the change", problems.len()),
-                details: problems,
-            });
-        }
-        if let Some(a) = &change.address {
-            if a.lines.len() > 4 || a.lines.iter().any(|l| l.len() > 200) {
-                return Err(ClinicError::bad(
-                    "address.lines: at most 4 lines of 200 characters",
-                ));
-            }
-            record
-                .addresses
-                .retain(|x| x.use_ != Some(bedside_records::model::AddressUse::Home));
-            record.addresses.insert(
-                0,
-                bedside_records::model::Address {
-                    use_: Some(bedside_records::model::AddressUse::Home),
-                    lines: a.lines.iter().cloned().map(Sensitive::new).collect(),
-                    city: a.city.clone().map(Sensitive::new),
-                    postal_code: a.postal_code.clone().map(Sensitive::new),
-                    ..Default::default()
-                },
-            );
-        }
-        for (flag, channel) in [
-            (change.sms_reminders, Channel::Sms),
-            (change.email_reminders, Channel::Email),
-        ] {
-            let Some(on) = flag else { continue };
-            let mut routes: Vec<RoutePreference> = record
-                .preferences
-                .iter()
-                .find(|p| p.purpose == ContactPurpose::AppointmentReminders)
-                .map(|p| p.routes.clone())
-                .unwrap_or_default();
-            let mut found = false;
-            for r in &mut routes {
-                if r.route.channel == channel {
-                    r.state = if on {
-                        OptState::OptedIn
-                    } else {
-                        OptState::OptedOut
-                    };
-                    found = true;
-                }
-            }
-            if !found {
-                return Err(ClinicError::bad(format!(
-                    "{}_reminders: no {} address on file",
-                    channel.as_str(),
-                    channel.as_str()
-                )));
-            }
-            record.set_preference(ContactPurpose::AppointmentReminders, routes);
-        }
-        if let Some((start, end)) = &change.quiet_hours {
-            let parse = |s: &str| NaiveTime::parse_from_str(s, "%H:%M");
-            match (parse(start), parse(end)) {
-                (Ok(a), Ok(b)) => {
-                    record.quiet_hours =
-                        Some(bedside_core::QuietHours::new(inner.state.zone(), a, b));
-                }
-                _ => {
-                    return Err(ClinicError::bad(
-                        "quiet_hours: expected [\"HH:MM\", \"HH:MM\"]",
-                    ));
-                }
-            }
-        }
-        if let Some(n) = &change.name {
-            if n.family.trim().is_empty() || n.given.is_empty() {
-                return Err(ClinicError::bad("name: given and family are required"));
-            }
-            let given: Vec<&str> = n.given.iter().map(String::as_str).collect();
-            for old in &mut record.names {
-                if old.use_ == Some(NameUse::Official) {
-                    old.use_ = Some(NameUse::Old);
-                }
-            }
-            record.names.insert(
-                0,
-                HumanName::new(NameUse::Official, &given, n.family.trim()),
-            );
-        }
+        let record = change.apply_to(record, inner.state.zone())?;
         let by = self.actor(principal);
         self.execute_locked(
             &mut inner,
