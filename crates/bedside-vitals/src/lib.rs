@@ -108,11 +108,12 @@
 //!
 //! # Persistence
 //!
-//! - [`VitalsStore`] has no serde form (its packed series, interned sources and hash indexes
-//!   are derived state). Store [`VitalsStore::snapshot`], a plain serde [`VitalsSnapshot`]
-//!   (settings, patients with zones, aliases, batches with their actors, every reading), and
-//!   reload it with [`VitalsStore::restore`], which rebuilds the indexes so de-duplication
-//!   works as before. The snapshot holds PHI; it is versioned ([`store::SNAPSHOT_VERSION`]).
+//! - [`VitalsStore`] has no serde form (its packed series and hash indexes are derived state).
+//!   Store [`VitalsStore::snapshot`], a serde [`VitalsSnapshot`] (settings, aliases, the
+//!   source, zone and actor tables, and the patients, batches and every reading packed into
+//!   compact bytes, exact to the bit), and reload it with [`VitalsStore::restore`], which
+//!   rebuilds the indexes so de-duplication works as before. The snapshot holds PHI; it is
+//!   versioned ([`store::SNAPSHOT_VERSION`]); `store::snapshot` documents the packed layout.
 //! - [`AlertBook`] derives `Serialize`/`Deserialize`: it is plain data (alerts and their
 //!   acknowledgements by id); serialise it as is. Re-running [`alert::evaluate`] after a
 //!   restore and merging gives the same ids, so nothing is duplicated and acknowledgements stay.

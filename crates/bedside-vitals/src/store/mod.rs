@@ -8,7 +8,7 @@ mod stats;
 pub use batch::{
     Batch, BatchReport, DEFAULT_MAX_RESOURCE_BYTES, IngestConfig, Outcome, Rejection, ThresholdHit,
 };
-pub use snapshot::{AliasSnapshot, PatientSnapshot, SNAPSHOT_VERSION, VitalsSnapshot};
+pub use snapshot::{AliasSnapshot, Packed, SNAPSHOT_VERSION, VitalsSnapshot};
 pub use stats::{DailyAggregate, Trend};
 
 use crate::error::{RejectReason, VitalsError};
