@@ -45,6 +45,7 @@ pub mod integrity;
 pub mod limits;
 pub mod notify;
 pub mod pgtest;
+pub mod phases;
 pub mod seed;
 pub mod server;
 pub mod store;

@@ -45,13 +45,16 @@ pub enum ClusterError {
     Io(#[from] std::io::Error),
 }
 
-/// A running throwaway cluster. Dropping it stops the server and deletes its directory.
+/// A running throwaway cluster. Dropping it stops the server and deletes its directory
+/// (unless it was started with [`TempCluster::start_kept`]).
 #[derive(Debug)]
 pub struct TempCluster {
     bin: PathBuf,
     dir: PathBuf,
     port: u16,
     as_postgres: bool,
+    /// Stopped but not deleted on drop ([`TempCluster::start_kept`]).
+    keep: bool,
 }
 
 /// Settings for [`TempCluster::start_with`].
@@ -107,13 +110,35 @@ impl TempCluster {
     /// # Errors
     /// [`ClusterError`] when PostgreSQL is missing or a step fails.
     pub fn start_with(options: &ClusterOptions) -> Result<Self, ClusterError> {
-        let bin = find_bin().ok_or(ClusterError::NotInstalled)?;
-        let as_postgres = is_root();
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("bedside-pg-{}-{n}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
+        let (cluster, _) = Self::start_in(dir, options, false)?;
+        Ok(cluster)
+    }
+
+    /// Starts a cluster kept in `dir` across runs (a benchmark's cached database): initialised
+    /// there on first use, started on a free port each time, stopped but not deleted on drop.
+    /// The flag is `true` when this call created the cluster (it holds no databases yet).
+    ///
+    /// # Errors
+    /// [`ClusterError`] when PostgreSQL is missing or a step fails.
+    pub fn start_kept(
+        dir: impl Into<PathBuf>,
+        options: &ClusterOptions,
+    ) -> Result<(Self, bool), ClusterError> {
+        Self::start_in(dir.into(), options, true)
+    }
+
+    fn start_in(
+        dir: PathBuf,
+        options: &ClusterOptions,
+        keep: bool,
+    ) -> Result<(Self, bool), ClusterError> {
+        let bin = find_bin().ok_or(ClusterError::NotInstalled)?;
+        let as_postgres = is_root();
         std::fs::create_dir_all(&dir)?;
         let port = free_port()?;
         let cluster = TempCluster {
@@ -121,6 +146,7 @@ impl TempCluster {
             dir,
             port,
             as_postgres,
+            keep,
         };
         if as_postgres {
             let status = Command::new("chown")
@@ -135,18 +161,21 @@ impl TempCluster {
             }
         }
         let data = cluster.data_dir();
-        cluster.run(
-            "initdb",
-            cluster.tool("initdb").arg("-D").arg(&data).args([
-                "-U",
-                "bedside",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ]),
-        )?;
+        let fresh = !data.join("PG_VERSION").is_file();
+        if fresh {
+            cluster.run(
+                "initdb",
+                cluster.tool("initdb").arg("-D").arg(&data).args([
+                    "-U",
+                    "bedside",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]),
+            )?;
+        }
         let durable = if options.durable { "on" } else { "off" };
         let server_options = format!(
             "-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync={durable} \
@@ -166,7 +195,7 @@ impl TempCluster {
                 .arg(cluster.dir.join("server.log"))
                 .args(["-o", &server_options, "-w", "-t", "60", "start"]),
         )?;
-        Ok(cluster)
+        Ok((cluster, fresh))
     }
 
     /// The loopback port the server listens on.
@@ -233,15 +262,20 @@ impl TempCluster {
 
 impl Drop for TempCluster {
     fn drop(&mut self) {
+        // A kept cluster is stopped cleanly (a checkpoint), so the next start needs no
+        // recovery; a throwaway one is about to be deleted.
+        let mode = if self.keep { "fast" } else { "immediate" };
         let _ = self
             .tool("pg_ctl")
             .arg("-D")
             .arg(self.data_dir())
-            .args(["-m", "immediate", "-w", "stop"])
+            .args(["-m", mode, "-w", "stop"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

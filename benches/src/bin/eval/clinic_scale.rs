@@ -6,8 +6,8 @@
 //! `examples/load.rs`.
 
 use super::Command;
-use bedside_clinic::integrity::{ChainKey, MemoryAnchor};
-use bedside_clinic::pgtest::TempCluster;
+use bedside_clinic::integrity::{ChainKey, FileAnchor, MemoryAnchor};
+use bedside_clinic::pgtest::{ClusterOptions, TempCluster};
 use bedside_clinic::{
     Clinic, ClinicConfig, Durability, PostgresStore, Principal, Registration, SqliteStore, Store,
     seed,
@@ -24,7 +24,7 @@ pub fn commands() -> Vec<Command> {
     vec![
         Command {
             name: "clinic-startup",
-            about: "[--commands N] [--patients P] [--database sqlite|postgres]: journal N commands (P registrations, discharges, vitals uploads) through the services, then time a restart from the whole journal, a state snapshot, and a restart from the snapshot",
+            about: "[--commands N] [--patients P] [--database sqlite|postgres] [--keep DIR]: journal N commands (P registrations, discharges, vitals uploads) through the services (or reuse those a run with --keep DIR built), then time a restart from the whole journal, a state snapshot, and a restart from the snapshot (its phases on stderr)",
             run: startup,
         },
         Command {
@@ -44,29 +44,62 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 struct Place {
     dir: std::path::PathBuf,
     url: Option<String>,
-    anchor: MemoryAnchor,
+    anchor: Anchoring,
+    /// `--keep DIR`: the database is kept (and reused) rather than deleted.
+    kept: bool,
+    /// Whether the database is new (nothing built in it yet).
+    fresh: bool,
     _cluster: Option<TempCluster>,
 }
 
+/// Where a PostgreSQL store's checkpoints go: memory for a throwaway database, a file in the
+/// kept directory otherwise (a kept database's chain must verify on the next run).
+enum Anchoring {
+    Memory(MemoryAnchor),
+    File(std::path::PathBuf),
+}
+
 impl Place {
-    fn new(database: &str) -> Res<Self> {
-        let dir = std::env::temp_dir().join(format!(
-            "bedside-scale-{}",
-            bedside_core::uuid::Uuid::now_v7()
-        ));
+    /// A throwaway place, or with `keep` one in that directory kept across runs.
+    fn new(database: &str, keep: Option<&str>) -> Res<Self> {
+        let kept = keep.is_some();
+        let dir = match keep {
+            Some(dir) => std::path::PathBuf::from(dir),
+            None => std::env::temp_dir().join(format!(
+                "bedside-scale-{}",
+                bedside_core::uuid::Uuid::now_v7()
+            )),
+        };
         std::fs::create_dir_all(&dir)?;
-        let (url, cluster) = match database {
-            "sqlite" => (None, None),
+        let (url, cluster, fresh) = match database {
+            "sqlite" => (None, None, !dir.join("clinic.db").exists()),
+            "postgres" if kept => {
+                let (c, fresh) =
+                    TempCluster::start_kept(dir.join("pg"), &ClusterOptions::default())?;
+                let url = if fresh {
+                    c.create_database("scale")?
+                } else {
+                    c.url("scale")
+                };
+                (Some(url), Some(c), fresh)
+            }
             "postgres" => {
                 let c = TempCluster::start()?;
-                (Some(c.create_database("scale")?), Some(c))
+                (Some(c.create_database("scale")?), Some(c), true)
             }
             other => return Err(format!("--database: sqlite or postgres, not `{other}`").into()),
+        };
+        let anchor = if kept {
+            Anchoring::File(dir.join("anchor"))
+        } else {
+            Anchoring::Memory(MemoryAnchor::new())
         };
         Ok(Place {
             dir,
             url,
-            anchor: MemoryAnchor::new(),
+            anchor,
+            kept,
+            fresh,
             _cluster: cluster,
         })
     }
@@ -80,7 +113,10 @@ impl Place {
             Some(url) => Box::new(PostgresStore::connect(
                 url,
                 Durability::Normal,
-                Box::new(self.anchor.clone()),
+                match &self.anchor {
+                    Anchoring::Memory(a) => Box::new(a.clone()),
+                    Anchoring::File(path) => Box::new(FileAnchor::new(path, Durability::Normal)),
+                },
                 ChainKey::development(),
             )?),
         })
@@ -89,11 +125,34 @@ impl Place {
     fn open(&self, clock: Arc<ManualClock>) -> Res<Clinic> {
         Ok(Clinic::open(self.store()?, clock, ClinicConfig::default())?)
     }
+
+    /// The marker a finished build leaves in a kept directory: what was built.
+    fn marker(&self) -> std::path::PathBuf {
+        self.dir.join("built")
+    }
+
+    /// Deletes the stored state snapshots, so a kept database starts the run as a freshly
+    /// built one does (replaying its whole journal) and the run times this build's format.
+    fn drop_snapshots(&self) -> Res<()> {
+        match &self.url {
+            None => {
+                rusqlite::Connection::open(self.dir.join("clinic.db"))?
+                    .execute("DELETE FROM snapshots", [])?;
+            }
+            Some(url) => {
+                postgres::Client::connect(url, postgres::NoTls)?
+                    .execute("DELETE FROM snapshots", &[])?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Drop for Place {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.kept {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -152,7 +211,10 @@ fn form(n: u64) -> Registration {
     }
 }
 
-fn patient_id(v: &serde_json::Value) -> Res<PatientId> {
+/// The patient a registration reply names (through its serde form, so the eval does not
+/// depend on the reply's Rust type).
+fn patient_id(reply: &impl serde::Serialize) -> Res<PatientId> {
+    let v = serde_json::to_value(reply)?;
     Ok(v["patient"].as_str().ok_or("no patient id")?.parse()?)
 }
 
@@ -177,14 +239,108 @@ fn startup_run(args: &[String]) -> Res<bool> {
     // Default: the mix of earlier runs, six registrations in ten commands.
     let patients: u64 = flag(args, "--patients").map_or(Ok(target * 6 / 10), |v| v.parse())?;
     let database = flag(args, "--database").unwrap_or_else(|| "sqlite".into());
-    let place = Place::new(&database)?;
-    let clock = Arc::new(ManualClock::new("2026-06-08T13:00:00Z".parse()?));
+    // `--keep DIR`: build the history once into DIR/<database>-<commands>-<patients> and reuse
+    // it on later runs with the same figures (building 1 M commands takes minutes on SQLite
+    // and about half an hour on PostgreSQL).
+    let keep = flag(args, "--keep").map(|dir| format!("{dir}/{database}-{target}-{patients}"));
+    let place = Place::new(&database, keep.as_deref())?;
+    let start: bedside_core::Timestamp = "2026-06-08T13:00:00Z".parse()?;
+    let clock = Arc::new(ManualClock::new(start));
+    let built = match std::fs::read_to_string(place.marker()) {
+        Ok(text) if !place.fresh => {
+            let mut words = text.split_whitespace();
+            let mut next = || words.next().ok_or("a malformed `built` marker");
+            let (commands, patients): (u64, u64) = (next()?.parse()?, next()?.parse()?);
+            clock.set(next()?.parse()?);
+            println!(
+                "reusing {commands} commands ({patients} patients) built in {} s on {database} in {}",
+                next()?,
+                place.dir.display()
+            );
+            place.drop_snapshots()?;
+            (commands, patients)
+        }
+        _ => {
+            let built = Instant::now();
+            let (commands, patients) = build(&place, &clock, target, patients)?;
+            let build_seconds = built.elapsed().as_secs_f64();
+            println!(
+                "built {commands} commands ({patients} patients) in {build_seconds:.1} s on {database}"
+            );
+            if place.kept {
+                std::fs::write(
+                    place.marker(),
+                    format!(
+                        "{commands} {patients} {} {build_seconds:.0}\n",
+                        clock.now().to_rfc3339()
+                    ),
+                )?;
+            }
+            (commands, patients)
+        }
+    };
+    let (commands, patients) = built;
+    // 1. The whole journal, as a clinic without a snapshot (or an older build) starts.
+    let rss_before = rss_bytes().unwrap_or(0);
+    let t = Instant::now();
+    let replayed = place.open(clock.clone())?;
+    let replay_seconds = t.elapsed().as_secs_f64();
+    let rss_after = rss_bytes().unwrap_or(0);
+    let per_patient = rss_after.saturating_sub(rss_before) as f64 / patients as f64;
+    // 2. A snapshot (what a running node writes every `snapshot_every` commands).
+    let t = Instant::now();
+    let at = replayed.write_snapshot()?;
+    let snapshot_seconds = t.elapsed().as_secs_f64();
+    drop(replayed);
+    // 3. Start-up from the snapshot, each phase timed, then the full chain check a node runs
+    // after it.
+    let rss_dropped = rss_bytes().unwrap_or(0);
+    let recording = bedside_clinic::phases::record();
+    let t = Instant::now();
+    let reopened = place.open(clock.clone())?;
+    let open_seconds = t.elapsed().as_secs_f64();
+    let phases = recording.finish();
+    let rss_reopened = rss_bytes().unwrap_or(0);
+    eprintln!("start-up from the snapshot, by phase (start, duration):");
+    for p in &phases {
+        eprintln!(
+            "  {:>7.3} s  {:>7.3} s  {}",
+            p.start.as_secs_f64(),
+            p.duration.as_secs_f64(),
+            p.name
+        );
+    }
+    assert!(reopened.is_set_up() && reopened.started_from_snapshot());
+    let t = Instant::now();
+    let broken = reopened.verify_history()?;
+    let verify_seconds = t.elapsed().as_secs_f64();
+    if let Some(b) = broken {
+        return Err(format!("the chain does not verify: {b}").into());
+    }
+    // Resident memory of the clinic started from the snapshot: what the process holds beyond
+    // what it held before the first start-up (the allocator may keep some of the replayed
+    // clinic's freed memory, so this is an upper bound).
+    let resident = rss_reopened.saturating_sub(rss_before);
+    println!(
+        "clinic-startup: {database}, {commands} journaled commands, {patients} patients: start-up {open_seconds:.2} s from a snapshot ({replay_seconds:.2} s replaying the whole journal), +{:.0} MB resident after the replay ({per_patient:.0} B per patient), +{:.0} MB after the start from the snapshot ({:.0} B per patient; {:.0} MB before it); snapshot at command {} written in {snapshot_seconds:.2} s; full chain check {verify_seconds:.2} s in the background; target <= 2 s",
+        rss_after.saturating_sub(rss_before) as f64 / 1e6,
+        resident as f64 / 1e6,
+        resident as f64 / patients as f64,
+        rss_dropped.saturating_sub(rss_before) as f64 / 1e6,
+        at.commands
+    );
+    Ok(open_seconds <= 2.0)
+}
+
+/// Journals `target` commands through the services: `patients` registrations spread over the
+/// run, each registered patient discharged once, every other command a home-vitals upload
+/// (two readings) by a discharged patient. Returns the commands and patients (the seed's
+/// included) journaled.
+fn build(place: &Place, clock: &Arc<ManualClock>, target: u64, patients: u64) -> Res<(u64, u64)> {
     let clinic = place.open(clock.clone())?;
     seed::seed(&clinic)?;
     let reception = seed::demo_staff("reception")?;
     let nurse = seed::demo_staff("nurse")?;
-    // Registrations spread over the run; each registered patient is discharged once;
-    // every other command is a home-vitals upload (two readings) by a discharged patient.
     let built = Instant::now();
     let mut commands = 0u64;
     let mut discharged: Vec<PatientId> = Vec::new();
@@ -225,41 +381,7 @@ fn startup_run(args: &[String]) -> Res<bool> {
             );
         }
     }
-    let build_seconds = built.elapsed().as_secs_f64();
-    drop(clinic);
-    let patients = n + 6;
-    println!(
-        "built {commands} commands ({patients} patients) in {build_seconds:.1} s on {database}"
-    );
-    // 1. The whole journal, as a clinic without a snapshot (or an older build) starts.
-    let rss_before = rss_bytes().unwrap_or(0);
-    let t = Instant::now();
-    let replayed = place.open(clock.clone())?;
-    let replay_seconds = t.elapsed().as_secs_f64();
-    let rss_after = rss_bytes().unwrap_or(0);
-    let per_patient = rss_after.saturating_sub(rss_before) as f64 / patients as f64;
-    // 2. A snapshot (what a running node writes every `snapshot_every` commands).
-    let t = Instant::now();
-    let at = replayed.write_snapshot()?;
-    let snapshot_seconds = t.elapsed().as_secs_f64();
-    drop(replayed);
-    // 3. Start-up from the snapshot, then the full chain check a node runs after it.
-    let t = Instant::now();
-    let reopened = place.open(clock.clone())?;
-    let open_seconds = t.elapsed().as_secs_f64();
-    assert!(reopened.is_set_up() && reopened.started_from_snapshot());
-    let t = Instant::now();
-    let broken = reopened.verify_history()?;
-    let verify_seconds = t.elapsed().as_secs_f64();
-    if let Some(b) = broken {
-        return Err(format!("the chain does not verify: {b}").into());
-    }
-    println!(
-        "clinic-startup: {database}, {commands} journaled commands, {patients} patients: start-up {open_seconds:.2} s from a snapshot ({replay_seconds:.2} s replaying the whole journal), +{:.0} MB resident ({per_patient:.0} B per patient); snapshot at command {} written in {snapshot_seconds:.2} s; full chain check {verify_seconds:.2} s in the background; target <= 2 s",
-        rss_after.saturating_sub(rss_before) as f64 / 1e6,
-        at.commands
-    );
-    Ok(open_seconds <= 2.0)
+    Ok((commands, n + 6))
 }
 
 fn registration(args: &[String]) -> ExitCode {
@@ -270,7 +392,7 @@ fn registration_run(args: &[String]) -> Res<bool> {
     let patients: u64 = flag(args, "--patients").map_or(Ok(100_000), |v| v.parse())?;
     let queries: u64 = flag(args, "--queries").map_or(Ok(2_000), |v| v.parse())?;
     let database = flag(args, "--database").unwrap_or_else(|| "sqlite".into());
-    let place = Place::new(&database)?;
+    let place = Place::new(&database, None)?;
     let clock = Arc::new(ManualClock::new("2026-06-08T13:00:00Z".parse()?));
     let clinic = place.open(clock)?;
     seed::seed(&clinic)?;
@@ -312,8 +434,7 @@ fn registration_run(args: &[String]) -> Res<bool> {
         }
     }
     let (mut caught, mut false_alarms) = (0u64, 0u64);
-    for case in clinic
-        .duplicates(&reception)?
+    for case in serde_json::to_value(clinic.duplicates(&reception)?)?
         .as_array()
         .into_iter()
         .flatten()

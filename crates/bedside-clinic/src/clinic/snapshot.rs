@@ -17,6 +17,7 @@ use super::{
 };
 use crate::error::{ClinicError, StoreError};
 use crate::integrity::hex;
+use crate::phases::time;
 use bedside_consent::audit::Checkpoint;
 use bedside_consent::{AuditLog, Engine, Policy, ReviewQueue};
 use bedside_core::{
@@ -176,21 +177,24 @@ impl State {
         state.clock = clock;
         state.ids = ids.clone();
         state.setup = snapshot.setup;
-        state.registry = PatientRegistry::restore(ids, snapshot.registry)
-            .map_err(|e| invalid(format!("registry: {e}")))?;
-        state.schedule = snapshot
-            .schedule
-            .map(Schedule::restore)
-            .transpose()
-            .map_err(|e| invalid(format!("schedule: {e}")))?;
+        state.registry = time("restore: registry", || {
+            PatientRegistry::restore(ids, snapshot.registry)
+        })
+        .map_err(|e| invalid(format!("registry: {e}")))?;
+        state.schedule = time("restore: schedule", || {
+            snapshot.schedule.map(Schedule::restore).transpose()
+        })
+        .map_err(|e| invalid(format!("schedule: {e}")))?;
         let policy = Policy::from_json(policy)
             .map_err(|e| ClinicError::bad(format!("consent policy: {e}")))?;
-        state.engine = Engine::restore(policy, snapshot.engine)
-            .map_err(|e| invalid(format!("consent: {e}")))?;
+        state.engine = time("restore: consent", || {
+            Engine::restore(policy, snapshot.engine)
+        })
+        .map_err(|e| invalid(format!("consent: {e}")))?;
         state.audit = AuditLog::resume(snapshot.audit);
         state.reviews = snapshot.reviews;
-        state.vitals =
-            VitalsStore::restore(snapshot.vitals).map_err(|e| invalid(format!("vitals: {e}")))?;
+        state.vitals = time("restore: vitals", || VitalsStore::restore(snapshot.vitals))
+            .map_err(|e| invalid(format!("vitals: {e}")))?;
         state.alerts = snapshot.alerts;
         state.discharged = snapshot.discharged;
         state.confirmed = snapshot.confirmed;
@@ -215,7 +219,9 @@ impl State {
         state.invitations = snapshot.invitations;
         state.responses = snapshot.responses;
         let journal = unhex(&snapshot.ledger).ok_or_else(|| invalid("ledger: not hex".into()))?;
-        let replayed = bedside_ledger::replay(&journal);
+        let replayed = time("restore: ledger replay", || {
+            bedside_ledger::replay(&journal)
+        });
         if let Some(e) = replayed.stopped {
             return Err(invalid(format!("ledger: {e}")));
         }
@@ -232,11 +238,13 @@ impl State {
             poster,
         };
         // Derived indexes, rebuilt from the registry.
-        let patients: Vec<PatientId> = state.registry.patients().collect();
-        for id in patients {
-            state.index_match(id);
-            state.index_phones(id);
-        }
+        time("restore: match and phone indexes", || {
+            let patients: Vec<PatientId> = state.registry.patients().collect();
+            for id in patients {
+                state.index_match(id);
+                state.index_phones(id);
+            }
+        });
         Ok(state)
     }
 }
