@@ -86,7 +86,15 @@ struct Inner {
     restored_from: Option<crate::integrity::ChainPoint>,
     /// The journal position of the newest snapshot this process wrote or started from.
     snapshot_at: u64,
+    /// Whether the last session left the database's write lock held for the next one (see
+    /// [`Session`]), and how many sessions in a row have been handed it.
+    held_over: bool,
+    handoffs: u32,
 }
+
+/// Sessions in a row that may inherit the database's write lock while more requests wait,
+/// before it is released so other nodes get their turn.
+const MAX_HANDOFFS: u32 = 32;
 
 /// The clinic's lock, and on a shared store also the database's write lock, for one request.
 ///
@@ -96,6 +104,10 @@ struct Inner {
 struct Session<'a> {
     guard: MutexGuard<'a, Inner>,
     write_locked: bool,
+    /// Requests waiting for the clinic's lock: while there are some, the write lock is handed
+    /// on instead of released, so a burst of requests shares one lock round trip and one
+    /// catch-up (group commit across requests, bounded by [`MAX_HANDOFFS`]).
+    waiting: &'a std::sync::atomic::AtomicUsize,
 }
 
 impl std::ops::Deref for Session<'_> {
@@ -118,12 +130,21 @@ impl Drop for Session<'_> {
         }
         let inner = &mut *self.guard;
         let deferred = std::mem::take(&mut inner.deferred);
-        if let Err(e) = inner.store.commit(&deferred) {
+        let written = inner.store.commit(&deferred);
+        if let Err(e) = &written {
             // The entries are lost with this process's copy of them; the next catch-up
             // rebuilds numbering from the database. Reported, never ignored.
             eprintln!("clinic: writing deferred audit entries failed: {e}");
             inner.behind = Some("deferred audit entries could not be written".into());
         }
+        let waiting = self.waiting.load(std::sync::atomic::Ordering::SeqCst) > 0;
+        if written.is_ok() && inner.behind.is_none() && waiting && inner.handoffs < MAX_HANDOFFS
+        {
+            inner.held_over = true;
+            inner.handoffs += 1;
+            return;
+        }
+        inner.handoffs = 0;
         if let Err(e) = inner.store.unlock_writes() {
             eprintln!("clinic: releasing the database write lock failed: {e}");
         }
@@ -138,6 +159,8 @@ pub struct Clinic {
     group: Option<Arc<crate::store::GroupSync>>,
     clock: Arc<dyn Clock>,
     config: ClinicConfig,
+    /// Threads waiting in [`Clinic::lock`].
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for Clinic {
@@ -168,6 +191,8 @@ impl Clinic {
             behind: None,
             restored_from: None,
             snapshot_at: 0,
+            held_over: false,
+            handoffs: 0,
         };
         Self::reload(&mut inner, &config)?;
         // A break in the tamper-evident chain does not stop the clinic: it serves reads and
@@ -189,6 +214,7 @@ impl Clinic {
             group,
             clock,
             config,
+            waiting: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -382,18 +408,29 @@ impl Clinic {
         if !deferred.is_empty() {
             inner.store.commit(&deferred)?;
         }
+        if std::mem::take(&mut inner.held_over) {
+            inner.store.unlock_writes()?;
+        }
         Ok(inner.store)
     }
 
     fn lock(&self) -> Session<'_> {
         // A panic while holding the lock cannot leave half-applied state behind (commands
         // are atomic and the store rolls back), so a poisoned lock is safe to reuse.
+        use std::sync::atomic::Ordering::SeqCst;
+        self.waiting.fetch_add(1, SeqCst);
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        self.waiting.fetch_sub(1, SeqCst);
         let mut write_locked = false;
         if guard.store.shared() {
-            match guard.store.lock_writes() {
-                Ok(()) => write_locked = true,
-                Err(e) => eprintln!("clinic: taking the database write lock failed: {e}"),
+            if std::mem::take(&mut guard.held_over) {
+                // Handed on by the previous session: still held, and nobody else has written.
+                write_locked = true;
+            } else {
+                match guard.store.lock_writes() {
+                    Ok(()) => write_locked = true,
+                    Err(e) => eprintln!("clinic: taking the database write lock failed: {e}"),
+                }
             }
             let inner = &mut *guard;
             match Self::catch_up(inner, &self.config) {
@@ -415,7 +452,31 @@ impl Clinic {
         Session {
             guard,
             write_locked,
+            waiting: &self.waiting,
         }
+    }
+
+    /// The clinic's lock and, on a shared store, what other processes committed — but not the
+    /// database's write lock: for checks that read the state and write nothing (a token, an
+    /// endpoint's permit). One round trip to learn the head, none while this process holds the
+    /// write lock.
+    ///
+    /// It does not count as waiting: a write lock handed on is only ever handed to a
+    /// [`Clinic::lock`] caller, which consumes it, so it is never held while the node idles.
+    fn fresh(&self) -> MutexGuard<'_, Inner> {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.store.shared() {
+            let inner = &mut *guard;
+            if let Err(e) = Self::catch_up(inner, &self.config) {
+                eprintln!("clinic: catching up with the database failed: {e}; writes are refused");
+                if Self::reload(inner, &self.config).is_err() {
+                    inner.behind = Some("state could not be rebuilt from the store".into());
+                } else {
+                    inner.behind = Some("catching up with the database failed".into());
+                }
+            }
+        }
+        guard
     }
 
     /// The clinic's lock alone, for reads that neither audit nor write (the public slot search
@@ -622,7 +683,7 @@ impl Clinic {
     /// # Errors
     /// [`ClinicError::Unauthenticated`] for an unknown or expired token.
     pub fn authenticate(&self, token: &str) -> Result<Principal, ClinicError> {
-        let mut inner = self.lock();
+        let mut inner = self.fresh();
         let row = inner
             .store
             .token(&hash_token(token))?

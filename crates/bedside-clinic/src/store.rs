@@ -445,7 +445,7 @@ pub enum Durability {
 
 thread_local! {
     /// The group-sync ticket of the last commit this thread made (0: none since taken).
-    static LAST_COMMIT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    pub(crate) static LAST_COMMIT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// Takes the ticket of the last commit this thread made, if any.
@@ -456,17 +456,33 @@ pub(crate) fn take_last_commit() -> u64 {
 /// Flushes committed-but-unsynced data for a group of commits at once (see
 /// [`Durability::Group`]). One flush runs at a time; a waiter whose commit an earlier flush
 /// already covered returns at once, and the others are covered by the next flush together.
-#[derive(Debug)]
 pub struct GroupSync {
     /// Flushed in this order: the anchor before the log, so a crash between the two leaves the
     /// checkpoint ahead (an announcement the database can still satisfy), never behind.
     files: Vec<std::path::PathBuf>,
     /// The directory holding them, flushed once (a newly created log needs its entry).
     dir: Option<std::path::PathBuf>,
+    /// A flush after the files': PostgreSQL's log, made durable by one synchronous commit
+    /// on a connection of its own (see `PostgresStore`).
+    then: Option<ExtraFlush>,
     commits: std::sync::atomic::AtomicU64,
     flushes: std::sync::atomic::AtomicU64,
     state: std::sync::Mutex<SyncState>,
     flushed: std::sync::Condvar,
+}
+
+/// A store's own flush, run by [`GroupSync`] after the files.
+pub(crate) type ExtraFlush = Box<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
+
+impl std::fmt::Debug for GroupSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (commits, flushes) = self.counts();
+        f.debug_struct("GroupSync")
+            .field("files", &self.files)
+            .field("commits", &commits)
+            .field("flushes", &flushes)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -478,9 +494,19 @@ struct SyncState {
 
 impl GroupSync {
     fn new(files: Vec<std::path::PathBuf>, dir: Option<std::path::PathBuf>) -> Self {
+        Self::with_flush(files, dir, None)
+    }
+
+    /// A flusher of `files` (and `dir` once) followed by `then`.
+    pub(crate) fn with_flush(
+        files: Vec<std::path::PathBuf>,
+        dir: Option<std::path::PathBuf>,
+        then: Option<ExtraFlush>,
+    ) -> Self {
         Self {
             files,
             dir,
+            then,
             commits: std::sync::atomic::AtomicU64::new(0),
             flushes: std::sync::atomic::AtomicU64::new(0),
             state: std::sync::Mutex::new(SyncState::default()),
@@ -495,7 +521,7 @@ impl GroupSync {
     }
 
     /// Records a commit and returns its ticket.
-    fn committed(&self) -> u64 {
+    pub(crate) fn committed(&self) -> u64 {
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             .saturating_add(1)
@@ -550,7 +576,10 @@ impl GroupSync {
         if sync_dir && let Some(dir) = &self.dir {
             std::fs::File::open(dir)?.sync_all()?;
         }
-        Ok(())
+        match &self.then {
+            Some(flush) => flush(),
+            None => Ok(()),
+        }
     }
 }
 
@@ -857,32 +886,35 @@ fn write_operational(tx: &Transaction<'_>, batch: &Batch) -> Result<(), StoreErr
 
 impl Store for SqliteStore {
     fn load_after(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
-        let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
-        let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
-        let mut loaded = Loaded::default();
-        // One read transaction, so the three tables agree.
-        let tx = self.conn.unchecked_transaction()?;
-        let mut stmt =
-            tx.prepare("SELECT at, kind, body FROM commands WHERE seq > ?1 ORDER BY seq")?;
-        let rows = stmt.query_map([commands], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        for row in rows {
-            loaded.commands.push(row?);
-        }
-        let mut stmt = tx.prepare("SELECT entry FROM audit WHERE seq >= ?1 ORDER BY seq")?;
-        for row in stmt.query_map([audit], |r| r.get::<_, String>(0))? {
-            loaded.audit.push(row?);
-        }
-        let mut stmt = tx.prepare(
+        crate::phases::time("journal read", || {
+            let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
+            let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
+            let mut loaded = Loaded::default();
+            // One read transaction, so the three tables agree.
+            let tx = self.conn.unchecked_transaction()?;
+            let mut stmt =
+                tx.prepare("SELECT at, kind, body FROM commands WHERE seq > ?1 ORDER BY seq")?;
+            let rows = stmt.query_map([commands], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            for row in rows {
+                loaded.commands.push(row?);
+            }
+            let mut stmt = tx.prepare("SELECT entry FROM audit WHERE seq >= ?1 ORDER BY seq")?;
+            for row in stmt.query_map([audit], |r| r.get::<_, String>(0))? {
+                loaded.audit.push(row?);
+            }
+            let mut stmt = tx.prepare(
             "SELECT audit_seq, justification FROM reviews WHERE audit_seq >= ?1 ORDER BY audit_seq",
         )?;
-        for row in stmt.query_map([audit], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })? {
-            let (seq, text) = row?;
-            let seq = u64::try_from(seq).map_err(|_| corrupt("reviews", "negative sequence"))?;
-            loaded.reviews.push((seq, text));
-        }
-        Ok(loaded)
+            for row in stmt.query_map([audit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })? {
+                let (seq, text) = row?;
+                let seq =
+                    u64::try_from(seq).map_err(|_| corrupt("reviews", "negative sequence"))?;
+                loaded.reviews.push((seq, text));
+            }
+            Ok(loaded)
+        })
     }
 
     fn chain_point(&mut self) -> Result<integrity::ChainPoint, StoreError> {
@@ -930,24 +962,26 @@ impl Store for SqliteStore {
     }
 
     fn latest_snapshot(&mut self) -> Result<Option<StoredSnapshot>, StoreError> {
-        let row: Option<(i64, i64, i64, String, String, String)> = self
-            .conn
-            .query_row(
-                "SELECT commands, audit, batches, head, body, mac FROM snapshots
+        let row: Option<(i64, i64, i64, String, String, String)> =
+            crate::phases::time("snapshot row read", || {
+                self.conn
+                    .query_row(
+                        "SELECT commands, audit, batches, head, body, mac FROM snapshots
                  ORDER BY commands DESC LIMIT 1",
-                [],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                },
-            )
-            .optional()?;
+                        [],
+                        |r| {
+                            Ok((
+                                r.get(0)?,
+                                r.get(1)?,
+                                r.get(2)?,
+                                r.get(3)?,
+                                r.get(4)?,
+                                r.get(5)?,
+                            ))
+                        },
+                    )
+                    .optional()
+            })?;
         let Some((commands, audit, batches, head, body, mac)) = row else {
             return Ok(None);
         };
@@ -969,7 +1003,10 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .optional()?;
-        check_snapshot(&self.key, row, &mac, stored_head.as_deref()).map(Some)
+        crate::phases::time("snapshot tag check", || {
+            check_snapshot(&self.key, row, &mac, stored_head.as_deref())
+        })
+        .map(Some)
     }
 
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
@@ -1021,28 +1058,30 @@ impl Store for SqliteStore {
         &mut self,
         from: Option<&integrity::ChainPoint>,
     ) -> Result<ChainReport, StoreError> {
-        let anchored = match self.anchor.read() {
-            Ok(found) => Ok(found),
-            Err(StoreError::Corrupt { .. }) => Err(BreakReason::MalformedAnchor),
-            Err(e) => return Err(e),
-        };
-        let mut probes = vec![self.tip.batches];
-        if let Ok(Some(signed)) = &anchored {
-            probes.push(signed.checkpoint.confirmed.batches);
-            probes.extend(signed.checkpoint.pending.as_ref().map(|p| p.batches));
-        }
-        let start = from
-            .and_then(ChainTip::from_point)
-            .unwrap_or(ChainTip::EMPTY);
-        let walk = integrity::walk(&self.conn, &probes, start)?;
-        let broken = match walk.broken.clone() {
-            Some(inside) => Some(inside),
-            None => integrity::judge(&walk, anchored, &self.key, &self.tip),
-        };
-        Ok(ChainReport {
-            batches: walk.stored,
-            head: integrity::hex(&walk.tip.head),
-            broken,
+        crate::phases::time("chain check", || {
+            let anchored = match self.anchor.read() {
+                Ok(found) => Ok(found),
+                Err(StoreError::Corrupt { .. }) => Err(BreakReason::MalformedAnchor),
+                Err(e) => return Err(e),
+            };
+            let mut probes = vec![self.tip.batches];
+            if let Ok(Some(signed)) = &anchored {
+                probes.push(signed.checkpoint.confirmed.batches);
+                probes.extend(signed.checkpoint.pending.as_ref().map(|p| p.batches));
+            }
+            let start = from
+                .and_then(ChainTip::from_point)
+                .unwrap_or(ChainTip::EMPTY);
+            let walk = integrity::walk(&self.conn, &probes, start)?;
+            let broken = match walk.broken.clone() {
+                Some(inside) => Some(inside),
+                None => integrity::judge(&walk, anchored, &self.key, &self.tip),
+            };
+            Ok(ChainReport {
+                batches: walk.stored,
+                head: integrity::hex(&walk.tip.head),
+                broken,
+            })
         })
     }
 

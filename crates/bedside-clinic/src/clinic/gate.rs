@@ -35,7 +35,7 @@ impl Clinic {
         principal: Option<&Principal>,
         subject: Option<PatientId>,
     ) -> Result<(), ClinicError> {
-        let inner = self.lock();
+        let inner = self.fresh();
         self.permit_locked(&inner, endpoint, principal, subject)
     }
 
@@ -63,7 +63,7 @@ impl Clinic {
         principal: &Principal,
         id: AppointmentId,
     ) -> Result<PatientId, ClinicError> {
-        let inner = self.lock();
+        let inner = self.fresh();
         self.permit_appointment_locked(&inner, endpoint, principal, id)
     }
 

@@ -116,56 +116,54 @@ pub struct PostgresStore {
     key: ChainKey,
     /// The head after this store's last commit or the last head it read.
     tip: ChainTip,
+    /// The group flusher ([`Durability::Group`]): commits are asynchronous under the write
+    /// lock, and a request is answered after one synchronous commit on a second connection
+    /// has flushed the log past it (with the anchor file first).
+    group: Option<std::sync::Arc<super::GroupSync>>,
 }
 
 /// Statements of the write path.
 #[derive(Clone)]
 struct Prepared {
-    insert_command: postgres::Statement,
-    insert_audit: postgres::Statement,
-    insert_review: postgres::Statement,
-    insert_batch: postgres::Statement,
-    insert_outbox: postgres::Statement,
-    upsert_token: postgres::Statement,
-    insert_unique: postgres::Statement,
-    withdraw_sms: postgres::Statement,
-    withdraw_reminders: postgres::Statement,
     tip: postgres::Statement,
+    /// The whole batch in one statement (one round trip, its own transaction).
+    write_all: postgres::Statement,
 }
+
+/// Every row of a batch written by one statement: data-modifying `WITH` clauses run once
+/// each, all or none, and none sees the others' rows, so the withdrawals touch only messages
+/// queued by earlier batches (a re-planned appointment withdraws its old reminders and queues
+/// new ones in the same batch).
+const WRITE_ALL: &str = "
+WITH
+ w_sms AS (UPDATE outbox SET status = 'withdrawn'
+           WHERE patient = ANY($11::text[]) AND channel = 'sms' AND status = 'pending'),
+ w_rem AS (UPDATE outbox SET status = 'withdrawn'
+           WHERE purpose = ANY($12::text[]) AND status = 'pending'),
+ cmd AS (INSERT INTO commands (seq, at, kind, body, batch)
+         SELECT (SELECT COALESCE(MAX(seq), 0) + 1 FROM commands), $1::text, $2::text, $3::text,
+                $4::bigint
+         WHERE $1::text IS NOT NULL),
+ aud AS (INSERT INTO audit (seq, entry, batch)
+         SELECT s, e, $4::bigint FROM unnest($5::bigint[], $6::text[]) AS t(s, e)),
+ rev AS (INSERT INTO reviews (audit_seq, justification, batch)
+         SELECT s, j, $4::bigint FROM unnest($7::bigint[], $8::text[]) AS t(s, j)),
+ bat AS (INSERT INTO batches (seq, digest, head)
+         SELECT $4::bigint, $9::text, $10::text WHERE $9::text IS NOT NULL),
+ outb AS (INSERT INTO outbox (created_at, send_at, patient, purpose, channel, address, body, status)
+          SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+                               $18::text[], $19::text[], $20::text[])),
+ tok AS (INSERT INTO tokens (hash, principal, expires_at)
+         SELECT * FROM unnest($21::text[], $22::text[], $23::text[])
+         ON CONFLICT (hash) DO UPDATE
+         SET principal = EXCLUDED.principal, expires_at = EXCLUDED.expires_at)
+INSERT INTO unique_keys (kind, key) SELECT * FROM unnest($24::text[], $25::text[])";
 
 impl Prepared {
     fn new(client: &mut Client) -> Result<Self, StoreError> {
         Ok(Prepared {
-            insert_command: client.prepare(
-                "INSERT INTO commands (seq, at, kind, body, batch)
-                 VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM commands), $1, $2, $3, $4)",
-            )?,
-            insert_audit: client
-                .prepare("INSERT INTO audit (seq, entry, batch) VALUES ($1, $2, $3)")?,
-            insert_review: client.prepare(
-                "INSERT INTO reviews (audit_seq, justification, batch) VALUES ($1, $2, $3)",
-            )?,
-            insert_batch: client
-                .prepare("INSERT INTO batches (seq, digest, head) VALUES ($1, $2, $3)")?,
-            insert_outbox: client.prepare(
-                "INSERT INTO outbox (created_at, send_at, patient, purpose, channel, address, body, status)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )?,
-            upsert_token: client.prepare(
-                "INSERT INTO tokens (hash, principal, expires_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (hash) DO UPDATE
-                 SET principal = EXCLUDED.principal, expires_at = EXCLUDED.expires_at",
-            )?,
-            insert_unique: client
-                .prepare("INSERT INTO unique_keys (kind, key) VALUES ($1, $2)")?,
-            withdraw_sms: client.prepare(
-                "UPDATE outbox SET status = 'withdrawn'
-                 WHERE patient = $1 AND channel = 'sms' AND status = 'pending'",
-            )?,
-            withdraw_reminders: client.prepare(
-                "UPDATE outbox SET status = 'withdrawn' WHERE purpose = $1 AND status = 'pending'",
-            )?,
             tip: client.prepare("SELECT seq, head FROM batches ORDER BY seq DESC LIMIT 1")?,
+            write_all: client.prepare(WRITE_ALL)?,
         })
     }
 }
@@ -229,10 +227,14 @@ impl PostgresStore {
     ) -> Result<Self, StoreError> {
         let mut client = Client::connect(url, NoTls)?;
         let sync = match durability {
-            Durability::Normal => "off",
-            Durability::Full | Durability::Group => "on",
+            Durability::Normal | Durability::Group => "off",
+            Durability::Full => "on",
         };
         client.batch_execute(&format!("SET synchronous_commit = {sync}"))?;
+        let group = match durability {
+            Durability::Group => Some(std::sync::Arc::new(group_flusher(url, &*anchor)?)),
+            Durability::Normal | Durability::Full => None,
+        };
         // Migrate before preparing: the statements name the tables.
         migrate(&mut client)?;
         let sql = Prepared::new(&mut client)?;
@@ -244,6 +246,7 @@ impl PostgresStore {
             anchor,
             key,
             tip: ChainTip::EMPTY,
+            group,
         };
         store.tip = read_tip(&mut store.client)?;
         Ok(store)
@@ -292,25 +295,14 @@ impl PostgresStore {
                 .write(&announcement(&tip, &next).sign(&self.key))?;
             Some((seq, digest, next))
         };
-        let sql = self.sql.clone();
-        let mut tx = self.client.transaction()?;
-        insert_chained(
-            &mut tx,
-            &sql,
-            &chained,
-            link.as_ref().map(|(seq, _, _)| *seq),
-        )?;
-        if let Some((seq, digest, next)) = &link {
-            tx.execute(
-                &sql.insert_batch,
-                &[seq, &integrity::hex(digest), &integrity::hex(&next.head)],
-            )?;
-        }
-        write_operational(&mut tx, &sql, batch)?;
-        if let Err(e) = tx.commit() {
+        if let Err(e) = write_all(&mut self.client, &self.sql, batch, &chained, link.as_ref()) {
             // Whether it committed is unknown: read the head again next time.
             self.tip_fresh = false;
-            return Err(e.into());
+            return Err(e);
+        }
+        if let Some(group) = &self.group {
+            let ticket = group.committed();
+            super::LAST_COMMIT.with(|c| c.set(ticket));
         }
         match link {
             Some((_, _, next)) => {
@@ -325,8 +317,107 @@ impl PostgresStore {
             }
             None => self.tip = tip,
         }
+        // Under the write lock the head this store just wrote stays the database's head.
+        self.tip_fresh = self.locks_held > 0;
         Ok(())
     }
+}
+
+/// Writes the batch with [`WRITE_ALL`]: one round trip, its own transaction.
+fn write_all(
+    client: &mut Client,
+    sql: &Prepared,
+    batch: &Batch,
+    chained: &Chained<'_>,
+    link: Option<&(i64, [u8; 32], ChainTip)>,
+) -> Result<(), StoreError> {
+    let (at, kind, body) = match chained.command {
+        Some((at, kind, body)) => (Some(at.as_str()), Some(kind.as_str()), Some(body.as_str())),
+        None => (None, None, None),
+    };
+    let seq = link.map(|(seq, _, _)| *seq);
+    let digest = link.map(|(_, digest, _)| integrity::hex(digest));
+    let head = link.map(|(_, _, next)| integrity::hex(&next.head));
+    let audit_seqs: Vec<i64> = chained.audit.iter().map(|(s, _)| *s).collect();
+    let audit: Vec<&str> = chained.audit.iter().map(|(_, e)| *e).collect();
+    let review_seqs: Vec<i64> = chained.reviews.iter().map(|(s, _)| *s).collect();
+    let reviews: Vec<&str> = chained.reviews.iter().map(|(_, t)| *t).collect();
+    let mut sms = Vec::new();
+    let mut purposes = Vec::new();
+    for reference in &batch.withdraw {
+        match reference.strip_prefix("sms:") {
+            Some(patient) => sms.push(patient.to_string()),
+            None => purposes.push(format!("appointment-reminders:{reference}")),
+        }
+    }
+    let column =
+        |f: fn(&OutboxMessage) -> &str| -> Vec<&str> { batch.outbox.iter().map(f).collect() };
+    let outbox = [
+        column(|m| &m.created_at),
+        column(|m| &m.send_at),
+        column(|m| &m.patient),
+        column(|m| &m.purpose),
+        column(|m| &m.channel),
+        column(|m| &m.address),
+        column(|m| &m.body),
+        column(|m| &m.status),
+    ];
+    let hashes: Vec<&str> = batch.tokens.iter().map(|t| t.hash.as_str()).collect();
+    let principals: Vec<&str> = batch.tokens.iter().map(|t| t.principal.as_str()).collect();
+    let expiries: Vec<&str> = batch.tokens.iter().map(|t| t.expires_at.as_str()).collect();
+    let kinds: Vec<&str> = batch.unique.iter().map(|(k, _)| k.as_str()).collect();
+    let keys: Vec<&str> = batch.unique.iter().map(|(_, k)| k.as_str()).collect();
+    client.execute(
+        &sql.write_all,
+        &[
+            &at,
+            &kind,
+            &body,
+            &seq,
+            &audit_seqs,
+            &audit,
+            &review_seqs,
+            &reviews,
+            &digest,
+            &head,
+            &sms,
+            &purposes,
+            &outbox[0],
+            &outbox[1],
+            &outbox[2],
+            &outbox[3],
+            &outbox[4],
+            &outbox[5],
+            &outbox[6],
+            &outbox[7],
+            &hashes,
+            &principals,
+            &expiries,
+            &kinds,
+            &keys,
+        ],
+    )?;
+    Ok(())
+}
+
+/// The group flusher of a [`Durability::Group`] store: the anchor file, then one synchronous
+/// commit on a connection of its own, which returns once the server's log is flushed past
+/// every commit made before it (the log is one sequence, so this covers the asynchronous
+/// commits of every connection).
+fn group_flusher(url: &str, anchor: &dyn Anchor) -> Result<super::GroupSync, StoreError> {
+    let mut client = Client::connect(url, NoTls)?;
+    client.batch_execute("SET synchronous_commit = on")?;
+    let flusher = std::sync::Mutex::new(Conn(Some(client)));
+    let files: Vec<std::path::PathBuf> =
+        anchor.file().map(|p| p.to_path_buf()).into_iter().collect();
+    let flush: super::ExtraFlush = Box::new(move || {
+        let mut conn = flusher.lock().unwrap_or_else(|p| p.into_inner());
+        // An id makes the transaction write a commit record, and a synchronous commit waits
+        // for the log to be flushed up to it.
+        conn.batch_execute("SELECT txid_current()")?;
+        Ok(())
+    });
+    Ok(super::GroupSync::with_flush(files, None, Some(flush)))
 }
 
 fn schema_version(client: &mut Client) -> Result<i64, StoreError> {
@@ -390,63 +481,6 @@ fn read_tip_with(client: &mut Client, stmt: &postgres::Statement) -> Result<Chai
             head: integrity::parse_hash(r.get::<_, &str>(1)).unwrap_or(integrity::GENESIS_HEAD),
         },
     })
-}
-
-fn insert_chained(
-    tx: &mut Transaction<'_>,
-    sql: &Prepared,
-    chained: &Chained<'_>,
-    batch: Option<i64>,
-) -> Result<(), StoreError> {
-    if let Some((at, kind, body)) = chained.command {
-        tx.execute(&sql.insert_command, &[at, kind, body, &batch])?;
-    }
-    for (seq, entry) in &chained.audit {
-        tx.execute(&sql.insert_audit, &[seq, entry, &batch])?;
-    }
-    for (seq, text) in &chained.reviews {
-        tx.execute(&sql.insert_review, &[seq, text, &batch])?;
-    }
-    Ok(())
-}
-
-fn write_operational(
-    tx: &mut Transaction<'_>,
-    sql: &Prepared,
-    batch: &Batch,
-) -> Result<(), StoreError> {
-    // Withdraw first: a re-planned appointment withdraws its old reminders and queues new ones
-    // in the same batch.
-    for reference in &batch.withdraw {
-        if let Some(patient) = reference.strip_prefix("sms:") {
-            tx.execute(&sql.withdraw_sms, &[&patient])?;
-        } else {
-            let purpose = format!("appointment-reminders:{reference}");
-            tx.execute(&sql.withdraw_reminders, &[&purpose])?;
-        }
-    }
-    for m in &batch.outbox {
-        tx.execute(
-            &sql.insert_outbox,
-            &[
-                &m.created_at,
-                &m.send_at,
-                &m.patient,
-                &m.purpose,
-                &m.channel,
-                &m.address,
-                &m.body,
-                &m.status,
-            ],
-        )?;
-    }
-    for t in &batch.tokens {
-        tx.execute(&sql.upsert_token, &[&t.hash, &t.principal, &t.expires_at])?;
-    }
-    for (kind, key) in &batch.unique {
-        tx.execute(&sql.insert_unique, &[kind, key])?;
-    }
-    Ok(())
 }
 
 /// A server-side cursor over one chained table, fetched [`FETCH`] rows at a time.
@@ -519,28 +553,29 @@ impl<'c> RecordSource<&std::cell::RefCell<Transaction<'c>>> for Cursor {
 
 impl Store for PostgresStore {
     fn load_after(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
-        let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
-        let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
-        let mut tx = self
-            .client
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let mut loaded = Loaded::default();
-        for r in tx.query(
-            "SELECT at, kind, body FROM commands WHERE seq > $1 ORDER BY seq",
-            &[&commands],
-        )? {
-            loaded.commands.push((r.get(0), r.get(1), r.get(2)));
-        }
-        for r in tx.query(
-            "SELECT entry FROM audit WHERE seq >= $1 ORDER BY seq",
-            &[&audit],
-        )? {
-            loaded.audit.push(r.get(0));
-        }
-        for r in tx.query(
+        crate::phases::time("journal read", || {
+            let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
+            let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
+            let mut tx = self
+                .client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let mut loaded = Loaded::default();
+            for r in tx.query(
+                "SELECT at, kind, body FROM commands WHERE seq > $1 ORDER BY seq",
+                &[&commands],
+            )? {
+                loaded.commands.push((r.get(0), r.get(1), r.get(2)));
+            }
+            for r in tx.query(
+                "SELECT entry FROM audit WHERE seq >= $1 ORDER BY seq",
+                &[&audit],
+            )? {
+                loaded.audit.push(r.get(0));
+            }
+            for r in tx.query(
             "SELECT audit_seq, justification FROM reviews WHERE audit_seq >= $1 ORDER BY audit_seq",
             &[&audit],
         )? {
@@ -548,8 +583,9 @@ impl Store for PostgresStore {
                 .map_err(|_| corrupt("reviews", "negative sequence"))?;
             loaded.reviews.push((seq, r.get(1)));
         }
-        tx.commit()?;
-        Ok(loaded)
+            tx.commit()?;
+            Ok(loaded)
+        })
     }
 
     fn chain_point(&mut self) -> Result<integrity::ChainPoint, StoreError> {
@@ -596,11 +632,13 @@ impl Store for PostgresStore {
     }
 
     fn latest_snapshot(&mut self) -> Result<Option<super::StoredSnapshot>, StoreError> {
-        let Some(r) = self.client.query_opt(
-            "SELECT commands, audit, batches, head, body, mac FROM snapshots
-             ORDER BY commands DESC LIMIT 1",
-            &[],
-        )?
+        let Some(r) = crate::phases::time("snapshot row read", || {
+            self.client.query_opt(
+                "SELECT commands, audit, batches, head, body, mac FROM snapshots
+                 ORDER BY commands DESC LIMIT 1",
+                &[],
+            )
+        })?
         else {
             return Ok(None);
         };
@@ -620,7 +658,10 @@ impl Store for PostgresStore {
             .client
             .query_opt("SELECT head FROM batches WHERE seq = $1", &[&(batches - 1)])?
             .map(|h| h.get(0));
-        super::check_snapshot(&self.key, row, &mac, stored_head.as_deref()).map(Some)
+        crate::phases::time("snapshot tag check", || {
+            super::check_snapshot(&self.key, row, &mac, stored_head.as_deref())
+        })
+        .map(Some)
     }
 
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
@@ -708,91 +749,97 @@ impl Store for PostgresStore {
         &mut self,
         from: Option<&integrity::ChainPoint>,
     ) -> Result<ChainReport, StoreError> {
-        let start = from
-            .and_then(ChainTip::from_point)
-            .unwrap_or(ChainTip::EMPTY);
-        let anchored = match self.anchor.read() {
-            Ok(found) => Ok(found),
-            Err(StoreError::Corrupt { .. }) => Err(integrity::BreakReason::MalformedAnchor),
-            Err(e) => return Err(e),
-        };
-        let mut probes = vec![self.tip.batches];
-        if let Ok(Some(signed)) = &anchored {
-            probes.push(signed.checkpoint.confirmed.batches);
-            probes.extend(signed.checkpoint.pending.as_ref().map(|p| p.batches));
-        }
-        let mut tx = self
-            .client
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let stored: i64 = tx.query_one("SELECT COUNT(*) FROM batches", &[])?.get(0);
-        let mut streams = [
-            TableStream::new(
-                ChainedTable::Commands,
-                Cursor::open(&mut tx, ChainedTable::Commands, start.batches)?,
-            ),
-            TableStream::new(
-                ChainedTable::Audit,
-                Cursor::open(&mut tx, ChainedTable::Audit, start.batches)?,
-            ),
-            TableStream::new(
-                ChainedTable::Reviews,
-                Cursor::open(&mut tx, ChainedTable::Reviews, start.batches)?,
-            ),
-        ];
-        tx.batch_execute(&format!(
-            "DECLARE walk_batches NO SCROLL CURSOR FOR
-             SELECT seq, digest, head FROM batches WHERE seq >= {} ORDER BY seq",
-            start.batches
-        ))?;
-        let mut pending: std::collections::VecDeque<BatchRow> = Default::default();
-        let mut exhausted = false;
-        let tx_cell = std::cell::RefCell::new(tx);
-        let mut next_batch = || -> Result<Option<BatchRow>, StoreError> {
-            if pending.is_empty() && !exhausted {
-                let rows = tx_cell
-                    .borrow_mut()
-                    .query(&format!("FETCH {FETCH} FROM walk_batches"), &[])?;
-                exhausted = rows.len() < FETCH;
-                pending.extend(rows.into_iter().map(|r| BatchRow {
-                    seq: r.get(0),
-                    digest: r.get(1),
-                    head: r.get(2),
-                }));
+        crate::phases::time("chain check", || {
+            let start = from
+                .and_then(ChainTip::from_point)
+                .unwrap_or(ChainTip::EMPTY);
+            let anchored = match self.anchor.read() {
+                Ok(found) => Ok(found),
+                Err(StoreError::Corrupt { .. }) => Err(integrity::BreakReason::MalformedAnchor),
+                Err(e) => return Err(e),
+            };
+            let mut probes = vec![self.tip.batches];
+            if let Ok(Some(signed)) = &anchored {
+                probes.push(signed.checkpoint.confirmed.batches);
+                probes.extend(signed.checkpoint.pending.as_ref().map(|p| p.batches));
             }
-            Ok(pending.pop_front())
-        };
-        let mut ctx = &tx_cell;
-        let mut walk =
-            integrity::walk_streams(&mut ctx, &mut streams, &mut next_batch, &probes, start)?;
-        let mut tx = tx_cell.into_inner();
-        walk.stored = u64::try_from(stored).unwrap_or(0);
-        if walk.broken.is_none() && start.batches == 0 {
-            walk.broken = unchained(&mut tx, walk.tip.batches)?;
-        }
-        tx.commit()?;
-        // Other processes advance the chain: judge against the newest head this process has
-        // seen, which is at least the one it last committed.
-        let remembered = if walk.tip.batches >= self.tip.batches {
-            walk.tip
-        } else {
-            self.tip
-        };
-        let broken = match walk.broken.clone() {
-            Some(inside) => Some(inside),
-            None => integrity::judge(&walk, anchored, &self.key, &remembered),
-        };
-        Ok(ChainReport {
-            batches: walk.stored,
-            head: integrity::hex(&walk.tip.head),
-            broken,
+            let mut tx = self
+                .client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let stored: i64 = tx.query_one("SELECT COUNT(*) FROM batches", &[])?.get(0);
+            let mut streams = [
+                TableStream::new(
+                    ChainedTable::Commands,
+                    Cursor::open(&mut tx, ChainedTable::Commands, start.batches)?,
+                ),
+                TableStream::new(
+                    ChainedTable::Audit,
+                    Cursor::open(&mut tx, ChainedTable::Audit, start.batches)?,
+                ),
+                TableStream::new(
+                    ChainedTable::Reviews,
+                    Cursor::open(&mut tx, ChainedTable::Reviews, start.batches)?,
+                ),
+            ];
+            tx.batch_execute(&format!(
+                "DECLARE walk_batches NO SCROLL CURSOR FOR
+             SELECT seq, digest, head FROM batches WHERE seq >= {} ORDER BY seq",
+                start.batches
+            ))?;
+            let mut pending: std::collections::VecDeque<BatchRow> = Default::default();
+            let mut exhausted = false;
+            let tx_cell = std::cell::RefCell::new(tx);
+            let mut next_batch = || -> Result<Option<BatchRow>, StoreError> {
+                if pending.is_empty() && !exhausted {
+                    let rows = tx_cell
+                        .borrow_mut()
+                        .query(&format!("FETCH {FETCH} FROM walk_batches"), &[])?;
+                    exhausted = rows.len() < FETCH;
+                    pending.extend(rows.into_iter().map(|r| BatchRow {
+                        seq: r.get(0),
+                        digest: r.get(1),
+                        head: r.get(2),
+                    }));
+                }
+                Ok(pending.pop_front())
+            };
+            let mut ctx = &tx_cell;
+            let mut walk =
+                integrity::walk_streams(&mut ctx, &mut streams, &mut next_batch, &probes, start)?;
+            let mut tx = tx_cell.into_inner();
+            walk.stored = u64::try_from(stored).unwrap_or(0);
+            if walk.broken.is_none() && start.batches == 0 {
+                walk.broken = unchained(&mut tx, walk.tip.batches)?;
+            }
+            tx.commit()?;
+            // Other processes advance the chain: judge against the newest head this process has
+            // seen, which is at least the one it last committed.
+            let remembered = if walk.tip.batches >= self.tip.batches {
+                walk.tip
+            } else {
+                self.tip
+            };
+            let broken = match walk.broken.clone() {
+                Some(inside) => Some(inside),
+                None => integrity::judge(&walk, anchored, &self.key, &remembered),
+            };
+            Ok(ChainReport {
+                batches: walk.stored,
+                head: integrity::hex(&walk.tip.head),
+                broken,
+            })
         })
     }
 
     fn shared(&self) -> bool {
         true
+    }
+
+    fn group_sync(&self) -> Option<std::sync::Arc<super::GroupSync>> {
+        self.group.clone()
     }
 
     fn lock_writes(&mut self) -> Result<(), StoreError> {
@@ -824,6 +871,11 @@ impl Store for PostgresStore {
     }
 
     fn load_since(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
+        // Under the write lock, with the head read or written since taking it, nobody else
+        // can have committed: no round trip at all.
+        if self.locks_held > 0 && self.tip_fresh {
+            return Ok(Loaded::default());
+        }
         // One round trip when nothing happened: every chained row arrives with a batch, so an
         // unchanged head means nothing new to read.
         let tip = read_tip_with(&mut self.client, &self.sql.tip)?;
