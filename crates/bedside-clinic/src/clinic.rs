@@ -110,6 +110,38 @@ struct Session<'a> {
     waiting: &'a std::sync::atomic::AtomicUsize,
 }
 
+/// The clinic's lock for a check that writes nothing ([`Clinic::fresh`]).
+struct Fresh<'a> {
+    guard: MutexGuard<'a, Inner>,
+    waiting: &'a std::sync::atomic::AtomicUsize,
+}
+
+impl std::ops::Deref for Fresh<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Fresh<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.guard
+    }
+}
+
+impl Drop for Fresh<'_> {
+    fn drop(&mut self) {
+        let inner = &mut *self.guard;
+        if inner.held_over && self.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            inner.held_over = false;
+            inner.handoffs = 0;
+            if let Err(e) = inner.store.unlock_writes() {
+                eprintln!("clinic: releasing the database write lock failed: {e}");
+            }
+        }
+    }
+}
+
 impl std::ops::Deref for Session<'_> {
     type Target = Inner;
     fn deref(&self) -> &Inner {
@@ -157,6 +189,8 @@ pub struct Clinic {
     /// The store's group flusher ([`Durability::Group`](crate::Durability::Group)), waited on
     /// outside the lock.
     group: Option<Arc<crate::store::GroupSync>>,
+    /// The store's concurrent token reader, used without the lock ([`Store::token_reader`]).
+    tokens: Option<Arc<dyn crate::store::TokenReader>>,
     clock: Arc<dyn Clock>,
     config: ClinicConfig,
     /// Threads waiting in [`Clinic::lock`].
@@ -209,9 +243,11 @@ impl Clinic {
             inner.degraded = Some(b.to_string());
         }
         let group = inner.store.group_sync();
+        let tokens = inner.store.token_reader();
         Ok(Clinic {
             inner: Mutex::new(inner),
             group,
+            tokens,
             clock,
             config,
             waiting: std::sync::atomic::AtomicUsize::new(0),
@@ -461,10 +497,14 @@ impl Clinic {
     /// endpoint's permit). One round trip to learn the head, none while this process holds the
     /// write lock.
     ///
-    /// It does not count as waiting: a write lock handed on is only ever handed to a
-    /// [`Clinic::lock`] caller, which consumes it, so it is never held while the node idles.
-    fn fresh(&self) -> MutexGuard<'_, Inner> {
+    /// It counts as waiting, so a session may hand the write lock on while such checks queue
+    /// (they come before the write of the same request); the last of them to leave with nobody
+    /// waiting releases a handed-on lock ([`Fresh`]'s drop), so it is never held while idle.
+    fn fresh(&self) -> Fresh<'_> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.waiting.fetch_add(1, SeqCst);
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        self.waiting.fetch_sub(1, SeqCst);
         if guard.store.shared() {
             let inner = &mut *guard;
             if let Err(e) = Self::catch_up(inner, &self.config) {
@@ -476,7 +516,10 @@ impl Clinic {
                 }
             }
         }
-        guard
+        Fresh {
+            guard,
+            waiting: &self.waiting,
+        }
     }
 
     /// The clinic's lock alone, for reads that neither audit nor write (the public slot search
@@ -683,11 +726,14 @@ impl Clinic {
     /// # Errors
     /// [`ClinicError::Unauthenticated`] for an unknown or expired token.
     pub fn authenticate(&self, token: &str) -> Result<Principal, ClinicError> {
-        let mut inner = self.fresh();
-        let row = inner
-            .store
-            .token(&hash_token(token))?
-            .ok_or(ClinicError::Unauthenticated)?;
+        let hash = hash_token(token);
+        // Beside the lock where the store offers it (a round trip each on PostgreSQL), so a
+        // token check does not wait behind another request's write, nor it behind this.
+        let row = match &self.tokens {
+            Some(reader) => reader.token(&hash)?,
+            None => self.fresh().store.token(&hash)?,
+        };
+        let row = row.ok_or(ClinicError::Unauthenticated)?;
         let expires: Timestamp = row
             .expires_at
             .parse()
@@ -700,7 +746,7 @@ impl Clinic {
             serde_json::from_str(&row.principal).map_err(|_| ClinicError::Unauthenticated)?;
         // A proxy's token lives only as long as its grant: revoked or expired, it stops at once.
         if matches!(principal, Principal::Proxy { .. })
-            && inner.state.proxy_classes(&principal, now).is_empty()
+            && self.fresh().state.proxy_classes(&principal, now).is_empty()
         {
             return Err(ClinicError::Unauthenticated);
         }

@@ -141,6 +141,15 @@ pub struct TokenRow {
     pub expires_at: String,
 }
 
+/// Looks tokens up concurrently with the store's own work (see [`Store::token_reader`]).
+pub trait TokenReader: Send + Sync {
+    /// Looks a token up by hash, as [`Store::token`] does.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be read.
+    fn token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError>;
+}
+
 /// Everything one command (or audited read) writes, in one transaction.
 ///
 /// The command, audit entries and review items are evidence and are chained (see
@@ -407,6 +416,13 @@ pub trait Store: Send {
     fn load_since(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
         let _ = (commands, audit);
         Ok(Loaded::default())
+    }
+    /// A token reader that works beside this store, for a store whose lookups cost a round
+    /// trip: the clinic then authenticates without holding its lock, so a request's token
+    /// check never waits behind another request's write. `None` (SQLite: a lookup is an
+    /// in-process index probe) looks tokens up through [`Store::token`] under the lock.
+    fn token_reader(&self) -> Option<std::sync::Arc<dyn TokenReader>> {
+        None
     }
     /// The group flusher of a store opened with [`Durability::Group`], shared with the clinic
     /// so requests wait for it outside the clinic's lock.

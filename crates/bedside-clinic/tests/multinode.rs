@@ -181,3 +181,70 @@ fn a_payment_key_is_honoured_once_across_nodes_and_a_restart_sees_everything() -
     assert!(late.verify_audit(&staff)?.verified);
     Ok(())
 }
+
+/// A node under a burst hands the database's write lock from request to request (group
+/// commit across requests), but once the burst is over it holds nothing: another node writes
+/// at once. A lock kept while idle would make the other node's write wait forever.
+#[test]
+fn a_burst_on_one_node_never_leaves_the_write_lock_held() -> Res {
+    let Some(c) = Cluster::start("the multi-node tests")? else {
+        return Ok(());
+    };
+    let a = c.node()?;
+    let demo = seed::seed(&a)?;
+    let b = c.node()?;
+    let reception = seed::demo_staff("reception")?;
+    for round in 0..8 {
+        // Eight threads each check a permit (no write lock) and register (the write lock),
+        // as HTTP requests do: gate first, then the write; then one more check.
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let (a, reception) = (a.clone(), reception.clone());
+                let subject = demo.patients[t % demo.patients.len()].0;
+                std::thread::spawn(move || -> Result<(), ClinicError> {
+                    for i in 0..10 {
+                        a.permit(
+                            bedside_clinic::access::Endpoint::ReadPatient,
+                            Some(&reception),
+                            Some(subject),
+                        )?;
+                        let form: bedside_clinic::Registration =
+                            serde_json::from_value(serde_json::json!({
+                                "given": [format!("Burst{round}x{t}x{i}")],
+                                "family": "Lockholder",
+                                "birth_date": format!("19{:02}-0{}-1{}", 40 + t, 1 + i % 9, round)
+                            }))
+                            .map_err(|e| ClinicError::bad(e.to_string()))?;
+                        a.register(&form, Some(&reception))?;
+                    }
+                    // Ending on a check that writes nothing, as a refused request does: the
+                    // last to leave may be it, holding a lock handed on to it.
+                    a.permit(
+                        bedside_clinic::access::Endpoint::ReadPatient,
+                        Some(&reception),
+                        Some(subject),
+                    )
+                    .map(|_| ())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap()?;
+        }
+        // Node a is idle now; node b's write must not wait for it.
+        let (done, finished) = std::sync::mpsc::channel();
+        let (b2, reception2) = (b.clone(), reception.clone());
+        std::thread::spawn(move || {
+            let form: bedside_clinic::Registration = serde_json::from_value(serde_json::json!({
+                "given": [format!("After{round}")], "family": "Othernode", "birth_date": "1977-07-07"
+            }))
+            .unwrap();
+            let _ = done.send(b2.register(&form, Some(&reception2)).map(|_| ()));
+        });
+        let written = finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .map_err(|_| format!("round {round}: node b's write waited 10 s for node a's lock"))?;
+        written?;
+    }
+    Ok(())
+}

@@ -120,6 +120,48 @@ pub struct PostgresStore {
     /// lock, and a request is answered after one synchronous commit on a second connection
     /// has flushed the log past it (with the anchor file first).
     group: Option<std::sync::Arc<super::GroupSync>>,
+    /// Token lookups on connections of their own ([`Store::token_reader`]).
+    tokens: std::sync::Arc<TokenPool>,
+}
+
+/// Connections for token lookups beside the store's own, opened on demand and kept for
+/// reuse (at most [`TokenPool::IDLE`] idle).
+struct TokenPool {
+    url: String,
+    idle: std::sync::Mutex<Vec<Conn>>,
+}
+
+impl TokenPool {
+    const IDLE: usize = 8;
+}
+
+impl super::TokenReader for TokenPool {
+    fn token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut conn = match taken {
+            Some(conn) => conn,
+            None => Conn(Some(Client::connect(&self.url, NoTls)?)),
+        };
+        let row = token_row(&mut conn, hash)?;
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < Self::IDLE {
+            idle.push(conn);
+        }
+        Ok(row)
+    }
+}
+
+fn token_row(client: &mut Client, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+    Ok(client
+        .query_opt(
+            "SELECT hash, principal, expires_at FROM tokens WHERE hash = $1",
+            &[&hash],
+        )?
+        .map(|r| TokenRow {
+            hash: r.get(0),
+            principal: r.get(1),
+            expires_at: r.get(2),
+        }))
 }
 
 /// Statements of the write path.
@@ -247,6 +289,10 @@ impl PostgresStore {
             key,
             tip: ChainTip::EMPTY,
             group,
+            tokens: std::sync::Arc::new(TokenPool {
+                url: url.to_owned(),
+                idle: std::sync::Mutex::new(Vec::new()),
+            }),
         };
         store.tip = read_tip(&mut store.client)?;
         Ok(store)
@@ -677,17 +723,11 @@ impl Store for PostgresStore {
     }
 
     fn token(&mut self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
-        Ok(self
-            .client
-            .query_opt(
-                "SELECT hash, principal, expires_at FROM tokens WHERE hash = $1",
-                &[&hash],
-            )?
-            .map(|r| TokenRow {
-                hash: r.get(0),
-                principal: r.get(1),
-                expires_at: r.get(2),
-            }))
+        token_row(&mut self.client, hash)
+    }
+
+    fn token_reader(&self) -> Option<std::sync::Arc<dyn super::TokenReader>> {
+        Some(self.tokens.clone())
     }
 
     fn outbox(
