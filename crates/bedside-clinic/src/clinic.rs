@@ -170,8 +170,7 @@ impl Drop for Session<'_> {
             inner.behind = Some("deferred audit entries could not be written".into());
         }
         let waiting = self.waiting.load(std::sync::atomic::Ordering::SeqCst) > 0;
-        if written.is_ok() && inner.behind.is_none() && waiting && inner.handoffs < MAX_HANDOFFS
-        {
+        if written.is_ok() && inner.behind.is_none() && waiting && inner.handoffs < MAX_HANDOFFS {
             inner.held_over = true;
             inner.handoffs += 1;
             return;
@@ -242,6 +241,7 @@ impl Clinic {
             );
             inner.degraded = Some(b.to_string());
         }
+        Self::fill_holds(&mut inner, &config)?;
         let group = inner.store.group_sync();
         let tokens = inner.store.token_reader();
         Ok(Clinic {
@@ -252,6 +252,41 @@ impl Clinic {
             config,
             waiting: std::sync::atomic::AtomicUsize::new(0),
         })
+    }
+
+    /// Fills the database's holds table (see [`crate::store::Hold`]) from the state, once, for
+    /// a store whose appointments were booked before the table existed. Under the write lock
+    /// and after catching up, so two nodes starting at once fill it once; each appointment's
+    /// holds are released before they are written, so a fill cut short is simply redone.
+    fn fill_holds(inner: &mut Inner, config: &ClinicConfig) -> Result<(), ClinicError> {
+        const FILLED: &str = "holds_filled";
+        if inner.store.meta(FILLED)?.is_some() {
+            return Ok(());
+        }
+        inner.store.lock_writes()?;
+        let mut fill = || -> Result<(), ClinicError> {
+            if inner.store.meta(FILLED)?.is_some() {
+                return Ok(());
+            }
+            if inner.store.shared() {
+                Self::catch_up(inner, config)?;
+            }
+            let holds = inner.state.all_holds();
+            let mut release: Vec<String> = holds.iter().map(|h| h.appointment.clone()).collect();
+            release.dedup();
+            inner.store.commit(&Batch {
+                release,
+                holds,
+                ..Batch::default()
+            })?;
+            inner.store.set_meta(FILLED, "1")?;
+            Ok(())
+        };
+        let filled = fill();
+        let unlocked = inner.store.unlock_writes();
+        filled?;
+        unlocked?;
+        Ok(())
     }
 
     /// Waits until every commit this thread made since the last call is durable. A no-op
@@ -626,7 +661,15 @@ impl Clinic {
         })?;
         let mut outbox = fx.outbox;
         outbox.extend(extra.outbox);
+        let release: Vec<String> = fx.occupancy.iter().map(ToString::to_string).collect();
+        let holds = fx
+            .occupancy
+            .iter()
+            .flat_map(|id| inner.state.holds_of(*id))
+            .collect();
         let batch = Batch {
+            release,
+            holds,
             command: Some((at.to_rfc3339(), command.kind().to_string(), body)),
             audit: deferred.audit,
             reviews: deferred.reviews,

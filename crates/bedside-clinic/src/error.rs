@@ -60,9 +60,10 @@ pub enum ClinicError {
     /// Occurs when the request body is larger than the configured limit.
     #[error("payload too large")]
     PayloadTooLarge,
-    /// Occurs when the database fails; the command was not applied.
+    /// Occurs when the database fails; the command was not applied. (A batch the database
+    /// refuses by one of its rules, [`StoreError::Conflict`], becomes [`ClinicError::Conflict`].)
     #[error("storage failure")]
-    Storage(#[from] StoreError),
+    Storage(StoreError),
     /// Occurs when the request's worker failed (a bug); nothing half-applied is kept, since
     /// commands are atomic.
     #[error("internal error")]
@@ -104,6 +105,22 @@ pub enum StoreError {
     /// Occurs when the file system refuses (data directory, notifier file).
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// Occurs when a batch breaks a rule the database keeps (a double booking): nothing of
+    /// it is stored, and retrying the same batch fails the same way.
+    #[error("refused by the database: {what}")]
+    Conflict {
+        /// What the database refused (`double booking`).
+        what: &'static str,
+    },
+}
+
+impl From<StoreError> for ClinicError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { what } => ClinicError::conflict(format!("refused: {what}")),
+            other => ClinicError::Storage(other),
+        }
+    }
 }
 
 impl ClinicError {

@@ -24,14 +24,14 @@ mod postgres;
 pub use postgres::{PG_SCHEMA_VERSION, PostgresStore};
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The schema version that introduced the batch chain (and seals older rows as batch 0).
 const CHAIN_VERSION: i64 = 3;
 
 /// Schema migrations, applied in order; `MIGRATIONS[i]` takes the schema from version `i` to
 /// `i + 1`. Never edit a released migration: append a new one.
-pub(crate) const MIGRATIONS: [&str; 5] = [
+pub(crate) const MIGRATIONS: [&str; 6] = [
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE commands (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL);
      CREATE TABLE audit (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);
@@ -74,6 +74,23 @@ pub(crate) const MIGRATIONS: [&str; 5] = [
      CREATE INDEX commands_batch ON commands (batch, seq);
      CREATE INDEX audit_batch ON audit (batch, seq);
      CREATE INDEX reviews_batch ON reviews (batch, audit_seq);",
+    // What each booked appointment occupies (provider, room, patient over its encounter),
+    // kept free of overlaps by the database itself (see [`Hold`]); filled from the state for
+    // appointments booked before this version by the clinic's first start on it.
+    "CREATE TABLE holds (
+        appointment TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        start_at INTEGER NOT NULL,
+        end_at INTEGER NOT NULL,
+        CHECK (start_at < end_at)
+     );
+     CREATE INDEX holds_appointment ON holds (appointment);
+     CREATE INDEX holds_resource ON holds (resource, start_at);
+     CREATE TRIGGER holds_no_overlap BEFORE INSERT ON holds
+     WHEN EXISTS (SELECT 1 FROM holds WHERE resource = NEW.resource
+                  AND start_at < NEW.end_at AND NEW.start_at < end_at)
+     BEGIN SELECT RAISE(ABORT, 'holds_no_overlap'); END;
+     DELETE FROM meta WHERE key = 'holds_filled';",
 ];
 
 /// Snapshots a store keeps; older ones are deleted when a newer one is written.
@@ -175,6 +192,27 @@ pub struct Batch {
     /// whole batch, so no process can apply the same request twice even if its own check
     /// missed it.
     pub unique: Vec<(String, String)>,
+    /// Appointments whose [`Hold`]s are dropped before `holds` are written (a cancelled or
+    /// moved appointment gives up what it occupied; a moved one holds again).
+    pub release: Vec<String>,
+    /// What booked appointments occupy. An overlap with another appointment's hold on the
+    /// same resource fails the whole batch with [`StoreError::Conflict`]: no process can
+    /// double-book a provider, room or patient even if its own state was stale.
+    pub holds: Vec<Hold>,
+}
+
+/// One resource an appointment occupies over its encounter (buffers excluded; designated
+/// overbooking holds nothing), as the database's double-booking constraint sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// The appointment id.
+    pub appointment: String,
+    /// `provider:<id>`, `room:<id>` or `patient:<id>`.
+    pub resource: String,
+    /// Start, Unix seconds.
+    pub start: i64,
+    /// End (exclusive), Unix seconds.
+    pub end: i64,
 }
 
 impl Batch {
@@ -187,6 +225,8 @@ impl Batch {
             && self.withdraw.is_empty()
             && self.tokens.is_empty()
             && self.unique.is_empty()
+            && self.release.is_empty()
+            && self.holds.is_empty()
     }
 }
 
@@ -897,6 +937,25 @@ fn write_operational(tx: &Transaction<'_>, batch: &Batch) -> Result<(), StoreErr
         tx.prepare_cached("INSERT INTO unique_keys (kind, key) VALUES (?1, ?2)")?
             .execute(params![kind, key])?;
     }
+    // Releases first: a moved appointment's new holds may overlap its old ones.
+    for appointment in &batch.release {
+        tx.prepare_cached("DELETE FROM holds WHERE appointment = ?1")?
+            .execute(params![appointment])?;
+    }
+    for h in &batch.holds {
+        tx.prepare_cached(
+            "INSERT INTO holds (appointment, resource, start_at, end_at) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![h.appointment, h.resource, h.start, h.end])
+        .map_err(|e| match &e {
+            rusqlite::Error::SqliteFailure(_, Some(m)) if m == "holds_no_overlap" => {
+                StoreError::Conflict {
+                    what: "double booking",
+                }
+            }
+            _ => StoreError::Sqlite(e),
+        })?;
+    }
     Ok(())
 }
 
@@ -1214,7 +1273,7 @@ mod tests {
             usize::try_from(PG_SCHEMA_VERSION)?,
             postgres::migration_count()
         );
-        assert_eq!(pending_migrations(2, &MIGRATIONS)?.len(), 3);
+        assert_eq!(pending_migrations(2, &MIGRATIONS)?.len(), 4);
         assert!(matches!(
             pending_migrations(SCHEMA_VERSION + 1, &MIGRATIONS),
             Err(StoreError::SchemaTooNew { .. })

@@ -31,13 +31,22 @@ fn a_schema_3_clinic_reopens_with_everything() -> Result<(), Box<dyn std::error:
     };
     let first = clinic.pay(&billing, patient, &pay)?;
     let balance = clinic.statement(&billing, patient)?.balance_minor;
+    // An appointment booked before the holds table existed.
+    let slots = clinic.find_slots(&bedside_clinic::SlotSearch {
+        appointment_type: "gp-visit".into(),
+        ..Default::default()
+    })?;
+    let booker = bedside_clinic::Principal::Patient { patient };
+    let booked = clinic.book(&booker, patient, slots[0].clone(), "before-upgrade")?;
     drop(clinic);
     // What the previous release left on disk.
     let conn = rusqlite::Connection::open(&db)?;
-    // (Schema 4 added `unique_keys`, schema 5 the snapshots table and batch indexes.)
+    // (Schema 4 added `unique_keys`, schema 5 the snapshots table and batch indexes, schema 6
+    // the holds.)
     conn.execute_batch(
         "DROP TABLE unique_keys; DROP TABLE snapshots; DROP INDEX commands_batch;
-         DROP INDEX audit_batch; DROP INDEX reviews_batch; PRAGMA user_version = 3;",
+         DROP INDEX audit_batch; DROP INDEX reviews_batch; DROP TABLE holds;
+         PRAGMA user_version = 3;",
     )?;
     drop(conn);
 
@@ -61,6 +70,13 @@ fn a_schema_3_clinic_reopens_with_everything() -> Result<(), Box<dyn std::error:
         keys, 1,
         "only the key paid after the upgrade is in the new table"
     );
+    // The appointment booked before the upgrade holds its provider and patient (and room).
+    let held: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM holds WHERE appointment = ?1",
+        [booked.appointment.to_string()],
+        |r| r.get(0),
+    )?;
+    assert!(held >= 2, "filled from the state at start-up: {held}");
     drop(conn);
     drop(clinic);
     let _ = std::fs::remove_dir_all(&dir);

@@ -7,7 +7,7 @@
 
 use bedside_clinic::integrity::{BreakReason, ChainKey, MemoryAnchor};
 use bedside_clinic::pgtest::TempCluster;
-use bedside_clinic::store::{Batch, OutboxMessage, TokenRow};
+use bedside_clinic::store::{Batch, Hold, OutboxMessage, TokenRow};
 use bedside_clinic::{Durability, PostgresStore, SqliteStore, Store};
 use std::path::PathBuf;
 
@@ -422,6 +422,124 @@ fn a_key_the_database_has_seen_fails_the_whole_batch() -> Res {
     Ok(())
 }
 
+fn hold(appointment: &str, resource: &str, start: i64, end: i64) -> Hold {
+    Hold {
+        appointment: appointment.into(),
+        resource: resource.into(),
+        start: 1_780_000_000 + start,
+        end: 1_780_000_000 + end,
+    }
+}
+
+/// The double-booking rule lives in the database: a batch whose hold overlaps another
+/// appointment's on the same resource is refused whole (the process's own state may be
+/// stale), while back-to-back holds, other resources, a release and a move are fine.
+#[test]
+fn the_database_refuses_a_double_booking_whatever_the_process_believes() -> Res {
+    for b in &backends("holds").backends {
+        let name = b.name();
+        let mut store = b.open(&MemoryAnchor::new())?;
+        let booked = |n: u32, holds: Vec<Hold>, release: Vec<&str>| Batch {
+            holds,
+            release: release.into_iter().map(String::from).collect(),
+            outbox: vec![message(
+                "p1",
+                "appointment-reminders:x",
+                "2026-06-02T09:00:00+00:00",
+            )],
+            ..command(n)
+        };
+        store.commit(&booked(
+            1,
+            vec![
+                hold("a1", "provider:1", 0, 900),
+                hold("a1", "patient:1", 0, 900),
+            ],
+            vec![],
+        ))?;
+        // Back to back, and the same time for another provider and patient: no overlap.
+        store.commit(&booked(
+            2,
+            vec![
+                hold("a2", "provider:1", 900, 1_800),
+                hold("a2", "patient:2", 900, 1_800),
+            ],
+            vec![],
+        ))?;
+        store.commit(&booked(
+            3,
+            vec![
+                hold("a3", "provider:2", 0, 900),
+                hold("a3", "patient:3", 0, 900),
+            ],
+            vec![],
+        ))?;
+        // Provider 1 at 10:05 for another patient: refused, and nothing of the batch kept.
+        let before = (
+            store.load()?.commands.len(),
+            store.outbox(None, None, 50)?.len(),
+        );
+        let clash = store.commit(&booked(
+            4,
+            vec![
+                hold("a4", "provider:1", 300, 1_200),
+                hold("a4", "patient:4", 300, 1_200),
+            ],
+            vec![],
+        ));
+        assert!(
+            matches!(clash, Err(bedside_clinic::StoreError::Conflict { .. })),
+            "{name}: {clash:?}"
+        );
+        let after = (
+            store.load()?.commands.len(),
+            store.outbox(None, None, 50)?.len(),
+        );
+        assert_eq!(before, after, "{name}: a refused batch leaves nothing");
+        // The same patient twice at once, with two providers: refused too.
+        let twice = store.commit(&booked(
+            4,
+            vec![
+                hold("a5", "provider:3", 0, 900),
+                hold("a5", "patient:1", 300, 600),
+            ],
+            vec![],
+        ));
+        assert!(twice.is_err(), "{name}");
+        // A move within its own time (release and hold again in one batch) is fine, and
+        // frees what it left: a2's old slot is then bookable.
+        store.commit(&booked(
+            4,
+            vec![
+                hold("a2", "provider:1", 1_200, 2_100),
+                hold("a2", "patient:2", 1_200, 2_100),
+            ],
+            vec!["a2"],
+        ))?;
+        store.commit(&booked(
+            5,
+            vec![
+                hold("a6", "provider:1", 900, 1_200),
+                hold("a6", "patient:6", 900, 1_200),
+            ],
+            vec![],
+        ))?;
+        // A cancellation releases: a1's time can be booked again.
+        store.commit(&booked(6, vec![], vec!["a1"]))?;
+        store.commit(&booked(
+            7,
+            vec![
+                hold("a7", "provider:1", 0, 900),
+                hold("a7", "patient:7", 0, 900),
+            ],
+            vec![],
+        ))?;
+        assert!(store.verify_chain()?.is_intact(), "{name}");
+        assert_eq!(store.load()?.commands.len(), 7, "{name}");
+    }
+    Ok(())
+}
+
 #[test]
 fn a_database_of_the_previous_schema_migrates_and_keeps_its_chain() -> Res {
     for b in &backends("migrate").backends {
@@ -437,10 +555,11 @@ fn a_database_of_the_previous_schema_migrates_and_keeps_its_chain() -> Res {
         match b {
             Backend::Sqlite(_) => b.tamper(
                 "DROP TABLE unique_keys; DROP TABLE snapshots; DROP INDEX commands_batch;
-                 DROP INDEX audit_batch; DROP INDEX reviews_batch; PRAGMA user_version = 3;",
+                 DROP INDEX audit_batch; DROP INDEX reviews_batch; DROP TABLE holds;
+                 PRAGMA user_version = 3;",
             )?,
             Backend::Postgres(_) => b.tamper(
-                "DROP TABLE unique_keys; DROP TABLE snapshots;
+                "DROP TABLE unique_keys; DROP TABLE snapshots; DROP TABLE holds;
                  UPDATE meta SET value = '1' WHERE key = 'schema_version';",
             )?,
         }
@@ -456,9 +575,19 @@ fn a_database_of_the_previous_schema_migrates_and_keeps_its_chain() -> Res {
         };
         store.commit(&keyed)?;
         assert!(store.commit(&keyed).is_err(), "{}", b.name());
+        // And keeps holds from overlapping.
+        store.commit(&Batch {
+            holds: vec![hold("a1", "provider:x", 0, 900)],
+            ..command(7)
+        })?;
+        let overlap = store.commit(&Batch {
+            holds: vec![hold("a2", "provider:x", 600, 1_500)],
+            ..command(8)
+        });
+        assert!(overlap.is_err(), "{}", b.name());
         // And opening it again migrates nothing twice.
         drop(store);
-        assert_eq!(b.open(&anchor)?.load()?.commands.len(), 6, "{}", b.name());
+        assert_eq!(b.open(&anchor)?.load()?.commands.len(), 7, "{}", b.name());
     }
     Ok(())
 }

@@ -166,6 +166,7 @@ impl Apply for Book {
         if fresh {
             fx.unique.push(("booking-token", client_token.clone()));
         }
+        fx.occupancy.push(booked);
         Ok(Booked {
             appointment: booked,
         })
@@ -191,6 +192,7 @@ impl Apply for Cancel {
             .cancel(&CancelRequest::new(*id, CancelReason::Patient), by, at)?;
         st.sms_reminders.remove(id);
         fx.withdraw.push(id.to_string());
+        fx.occupancy.push(*id);
         Ok(StatusChange {
             appointment: *id,
             status: AppointmentStatus::Cancelled.code(),
@@ -219,6 +221,7 @@ impl Apply for Reschedule {
         st.schedule_mut()?
             .reschedule(&RescheduleRequest::new(*id, option), by, at)?;
         fx.withdraw.push(id.to_string());
+        fx.occupancy.push(*id);
         fx.outbox = st.plan_reminders(*id, at, config)?;
         st.note_sms_reminders(*id, &fx.outbox);
         Ok(Rescheduled {
@@ -279,6 +282,7 @@ impl Apply for Unavailable {
         )?;
         for (id, _, _) in &report.moved {
             fx.withdraw.push(id.to_string());
+            fx.occupancy.push(*id);
             let planned = st.plan_reminders(*id, at, config)?;
             st.note_sms_reminders(*id, &planned);
             fx.outbox.extend(planned);
@@ -356,6 +360,46 @@ impl Apply for Complete {
 }
 
 impl State {
+    /// What appointment `id` occupies now, as the database's double-booking constraint sees
+    /// it: its provider, room and patient over the encounter while its status holds resources;
+    /// nothing when cancelled, unknown or placed in a designated overbooking session.
+    pub(super) fn holds_of(&self, id: AppointmentId) -> Vec<crate::store::Hold> {
+        let Some(ap) = self
+            .schedule
+            .as_ref()
+            .and_then(|s| s.appointment(id))
+            .filter(|a| a.status.holds_resources() && !a.overbooked)
+        else {
+            return Vec::new();
+        };
+        let (start, end) = (ap.period.start().timestamp(), ap.period.end().timestamp());
+        let mut resources = vec![
+            format!("provider:{}", ap.provider),
+            format!("patient:{}", ap.patient),
+        ];
+        resources.extend(ap.room.map(|r| format!("room:{r}")));
+        resources
+            .into_iter()
+            .map(|resource| crate::store::Hold {
+                appointment: id.to_string(),
+                resource,
+                start,
+                end,
+            })
+            .collect()
+    }
+
+    /// The holds of every appointment that occupies something: what a store that predates
+    /// the holds table is filled with.
+    pub(super) fn all_holds(&self) -> Vec<crate::store::Hold> {
+        let ids: Vec<AppointmentId> = self
+            .schedule
+            .iter()
+            .flat_map(|s| s.appointments().map(|a| a.id))
+            .collect();
+        ids.into_iter().flat_map(|id| self.holds_of(id)).collect()
+    }
+
     pub(super) fn confirm(&mut self, id: AppointmentId, at: Timestamp) -> Result<(), ClinicError> {
         let ap = self
             .schedule()?

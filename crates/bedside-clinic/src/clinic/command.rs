@@ -9,6 +9,9 @@ pub(super) struct Effects {
     pub(super) withdraw: Vec<String>,
     /// Keys the database must not have seen (see [`Batch::unique`]).
     pub(super) unique: Vec<(&'static str, String)>,
+    /// Appointments whose occupancy may have changed (booked, cancelled, moved): their
+    /// [`Hold`](crate::store::Hold)s are written again from the state after the command.
+    pub(super) occupancy: Vec<AppointmentId>,
     /// What to journal instead of the command as given (a vitals upload keeps only the
     /// records it stored).
     pub(super) journal: Option<Command>,

@@ -239,6 +239,7 @@ impl State {
                 )?;
                 self.sms_reminders.remove(appointment);
                 fx.withdraw.push(appointment.to_string());
+                fx.occupancy.push(*appointment);
                 SmsOutcome {
                     applied: true,
                     appointment: Some(*appointment),

@@ -24,11 +24,11 @@ use crate::integrity::{
 use postgres::{Client, NoTls, Transaction};
 
 /// The newest PostgreSQL schema version this build knows.
-pub const PG_SCHEMA_VERSION: i64 = 3;
+pub const PG_SCHEMA_VERSION: i64 = 4;
 
 /// PostgreSQL migrations; `PG_MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 /// Never edit a released migration: append a new one.
-const PG_MIGRATIONS: [&str; 3] = [
+const PG_MIGRATIONS: [&str; 4] = [
     "
     CREATE TABLE batches (seq BIGINT PRIMARY KEY, digest TEXT NOT NULL, head TEXT NOT NULL);
     CREATE TABLE commands (
@@ -70,6 +70,21 @@ const PG_MIGRATIONS: [&str; 3] = [
     );
     -- Stored out of line uncompressed: pglz on a 100 MB body costs seconds each way.
     ALTER TABLE snapshots ALTER COLUMN body SET STORAGE EXTERNAL;",
+    // What booked appointments occupy (see `Batch::holds`): no two holds of one resource
+    // overlap. Checked at commit, so a batch may release and re-hold in one statement.
+    // btree_gist (shipped with PostgreSQL, a trusted extension) lets the exclusion compare the
+    // resource by equality.
+    "CREATE EXTENSION IF NOT EXISTS btree_gist;
+    CREATE TABLE holds (
+        appointment TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        during TSTZRANGE NOT NULL CHECK (NOT isempty(during)),
+        CONSTRAINT holds_no_overlap EXCLUDE USING gist (resource WITH =, during WITH &&)
+            DEFERRABLE INITIALLY DEFERRED
+    );
+    CREATE INDEX holds_appointment ON holds (appointment);
+    -- Filled from the state by the next start (`holds_filled` marks it done).
+    DELETE FROM meta WHERE key = 'holds_filled';",
 ];
 
 /// Advisory lock keys (arbitrary constants, "bedside" in ASCII plus a purpose digit).
@@ -198,7 +213,11 @@ WITH
  tok AS (INSERT INTO tokens (hash, principal, expires_at)
          SELECT * FROM unnest($21::text[], $22::text[], $23::text[])
          ON CONFLICT (hash) DO UPDATE
-         SET principal = EXCLUDED.principal, expires_at = EXCLUDED.expires_at)
+         SET principal = EXCLUDED.principal, expires_at = EXCLUDED.expires_at),
+ rel AS (DELETE FROM holds WHERE appointment = ANY($26::text[])),
+ hld AS (INSERT INTO holds (appointment, resource, during)
+         SELECT a, r, tstzrange(to_timestamp(s), to_timestamp(e))
+         FROM unnest($27::text[], $28::text[], $29::bigint[], $30::bigint[]) AS t(a, r, s, e))
 INSERT INTO unique_keys (kind, key) SELECT * FROM unnest($24::text[], $25::text[])";
 
 impl Prepared {
@@ -413,7 +432,12 @@ fn write_all(
     let expiries: Vec<&str> = batch.tokens.iter().map(|t| t.expires_at.as_str()).collect();
     let kinds: Vec<&str> = batch.unique.iter().map(|(k, _)| k.as_str()).collect();
     let keys: Vec<&str> = batch.unique.iter().map(|(_, k)| k.as_str()).collect();
-    client.execute(
+    let released: Vec<&str> = batch.release.iter().map(String::as_str).collect();
+    let held: Vec<&str> = batch.holds.iter().map(|h| h.appointment.as_str()).collect();
+    let resources: Vec<&str> = batch.holds.iter().map(|h| h.resource.as_str()).collect();
+    let starts: Vec<i64> = batch.holds.iter().map(|h| h.start).collect();
+    let ends: Vec<i64> = batch.holds.iter().map(|h| h.end).collect();
+    let written = client.execute(
         &sql.write_all,
         &[
             &at,
@@ -441,9 +465,27 @@ fn write_all(
             &expiries,
             &kinds,
             &keys,
+            &released,
+            &held,
+            &resources,
+            &starts,
+            &ends,
         ],
-    )?;
-    Ok(())
+    );
+    match written {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_db_error().is_some_and(|db| {
+                db.code() == &postgres::error::SqlState::EXCLUSION_VIOLATION
+                    && db.constraint() == Some("holds_no_overlap")
+            }) =>
+        {
+            Err(StoreError::Conflict {
+                what: "double booking",
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The group flusher of a [`Durability::Group`] store: the anchor file, then one synchronous
