@@ -85,10 +85,10 @@ pub(crate) const MIGRATIONS: [&str; 6] = [
         CHECK (start_at < end_at)
      );
      CREATE INDEX holds_appointment ON holds (appointment);
-     CREATE INDEX holds_resource ON holds (resource, start_at);
+     CREATE INDEX holds_resource ON holds (resource, end_at);
      CREATE TRIGGER holds_no_overlap BEFORE INSERT ON holds
      WHEN EXISTS (SELECT 1 FROM holds WHERE resource = NEW.resource
-                  AND start_at < NEW.end_at AND NEW.start_at < end_at)
+                  AND end_at > NEW.start_at AND start_at < NEW.end_at)
      BEGIN SELECT RAISE(ABORT, 'holds_no_overlap'); END;
      DELETE FROM meta WHERE key = 'holds_filled';",
 ];
