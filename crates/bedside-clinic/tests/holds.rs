@@ -18,7 +18,11 @@ type Res = Result<(), Box<dyn std::error::Error>>;
 
 enum Place {
     Sqlite(std::path::PathBuf),
-    Postgres(String, TempCluster),
+    /// The database's URL, and its cluster (kept only to be stopped when the place drops).
+    Postgres(
+        String,
+        #[allow(dead_code, reason = "held for its drop")] TempCluster,
+    ),
 }
 
 impl Place {

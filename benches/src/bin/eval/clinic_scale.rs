@@ -328,7 +328,9 @@ fn startup_run(args: &[String]) -> Res<bool> {
     let open_seconds = t.elapsed().as_secs_f64();
     let phases = recording.finish();
     let rss_reopened = rss_bytes().unwrap_or(0);
-    eprintln!("database settled in {settled:.1} s; start-up from the snapshot, by phase (start, duration):");
+    eprintln!(
+        "database settled in {settled:.1} s; start-up from the snapshot, by phase (start, duration):"
+    );
     for p in &phases {
         eprintln!(
             "  {:>7.3} s  {:>7.3} s  {}",
