@@ -113,7 +113,7 @@
 //!   source, zone and actor tables, and the patients, batches and every reading packed into
 //!   compact bytes, exact to the bit), and reload it with [`VitalsStore::restore`], which
 //!   rebuilds the indexes so de-duplication works as before. The snapshot holds PHI; it is
-//!   versioned ([`store::SNAPSHOT_VERSION`]); `store::snapshot` documents the packed layout.
+//!   versioned ([`store::SNAPSHOT_VERSION`]); [`store::Packed`] documents the packed layout.
 //! - [`AlertBook`] derives `Serialize`/`Deserialize`: it is plain data (alerts and their
 //!   acknowledgements by id); serialise it as is. Re-running [`alert::evaluate`] after a
 //!   restore and merging gives the same ids, so nothing is duplicated and acknowledgements stay.

@@ -2,36 +2,6 @@
 //! ([`VitalsSnapshot`]) and [`VitalsStore::restore`] rebuilds the store, with its packed series
 //! and lookup indexes, from it. The store itself has no serde form: its hash indexes and
 //! per-series caches are derived state, not data of record.
-//!
-//! # Format (version 2)
-//!
-//! The small tables are plain serde data: the settings, the aliases, the interned reading
-//! sources (a reading names its source by number), the patients' time zones and the batch
-//! senders other than patients, each by number. Everything that grows with the history — the
-//! patients, the batches and every reading — is one packed byte string ([`Packed`], base64 in
-//! JSON), because as JSON objects the readings were 300 bytes each and most of a clinic's
-//! snapshot (a 1.6 M-reading store was 410 MB of JSON; packed it is about 30 MB).
-//!
-//! Integers are LEB128 varints (`u`), signed ones zigzag-encoded first (`i`). In order:
-//!
-//! ```text
-//! u batches;  per batch:   u label length, label (UTF-8),
-//!                          sender: 0x00 + patient UUID (16 bytes) | 0x01 + u actor number,
-//!                          i seconds since the previous batch's, u subsecond nanoseconds
-//! u patients; per patient: patient UUID (16 bytes), u zone number, u mask of non-empty kinds
-//!                          (bit = VitalKind::index), then per kind in the mask, in index order:
-//!                          u readings, then per reading (oldest first):
-//!   i ms since the previous reading's instant (the first: since the epoch)
-//!   i UTC offset in minutes (i16::MIN: the reading is dated, not timed)
-//!   value flags: 2 bits each for v0, v1, mean (bits 0-1, 2-3, 4-5):
-//!     0 NaN (absent), 1 an integer (then i), 2 any other f64 (then its 8 bytes, little end)
-//!   u source number, i batch number minus the previous reading's, u record,
-//!   context byte, unit byte
-//! ```
-//!
-//! Values are exact: a canonical NaN, an integer-valued `f64` (not `-0.0`) of at most 2^53, or
-//! the raw bits. Restore checks every number it uses as an index, the codes, the order of each
-//! series and that nothing is left over; a damaged snapshot is an error, never a panic.
 
 use super::{Batch, IngestConfig, PatientEntry, Stored, VitalsStore};
 use crate::error::VitalsError;
@@ -50,7 +20,7 @@ use std::collections::HashMap;
 pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// Everything a [`VitalsStore`] holds: settings, tables, and the patients, batches and readings
-/// packed (see the [module docs](self) for the layout). It contains PHI (readings, alias
+/// packed (see [`Packed`] for the layout). It contains PHI (readings, alias
 /// references, batch labels): store it where patient records are stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VitalsSnapshot {
@@ -81,6 +51,36 @@ pub struct AliasSnapshot {
 
 /// The packed part of a [`VitalsSnapshot`]: bytes, serialised as one base64 string (standard
 /// alphabet, padded). `Debug` shows only the length: the bytes are PHI.
+///
+/// # Layout (format version 2)
+///
+/// The small tables are plain serde data: the settings, the aliases, the interned reading
+/// sources (a reading names its source by number), the patients' time zones and the batch
+/// senders other than patients, each by number. Everything that grows with the history — the
+/// patients, the batches and every reading — is one packed byte string ([`Packed`], base64 in
+/// JSON), because as JSON objects the readings were 300 bytes each and most of a clinic's
+/// snapshot (a 1.6 M-reading store was 410 MB of JSON; packed it is about 30 MB).
+///
+/// Integers are LEB128 varints (`u`), signed ones zigzag-encoded first (`i`). In order:
+///
+/// ```text
+/// u batches;  per batch:   u label length, label (UTF-8),
+///                          sender: 0x00 + patient UUID (16 bytes) | 0x01 + u actor number,
+///                          i seconds since the previous batch's, u subsecond nanoseconds
+/// u patients; per patient: patient UUID (16 bytes), u zone number, u mask of non-empty kinds
+///                          (bit = VitalKind::index), then per kind in the mask, in index order:
+///                          u readings, then per reading (oldest first):
+///   i ms since the previous reading's instant (the first: since the epoch)
+///   i UTC offset in minutes (i16::MIN: the reading is dated, not timed)
+///   value flags: 2 bits each for v0, v1, mean (bits 0-1, 2-3, 4-5):
+///     0 NaN (absent), 1 an integer (then i), 2 any other f64 (then its 8 bytes, little end)
+///   u source number, i batch number minus the previous reading's, u record,
+///   context byte, unit byte
+/// ```
+///
+/// Values are exact: a canonical NaN, an integer-valued `f64` (not `-0.0`) of at most 2^53, or
+/// the raw bits. Restore checks every number it uses as an index, the codes, the order of each
+/// series and that nothing is left over; a damaged snapshot is an error, never a panic.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Packed(Vec<u8>);
 
