@@ -177,78 +177,80 @@ impl State {
         std::thread::scope(|scope| {
             let restoring =
                 scope.spawn(move || time("restore: vitals", || VitalsStore::restore(vitals)));
-                let mut state = State::new(policy)?;
-                let clock = Arc::new(ManualClock::new(snapshot.clock));
-                let ids = Arc::new(SeededIdGenerator::new(clock.clone(), snapshot.ids));
-                state.clock = clock;
-                state.ids = ids.clone();
-                state.setup = snapshot.setup;
-                state.registry = time("restore: registry", || {
-                    PatientRegistry::restore(ids, snapshot.registry)
-                })
-                .map_err(|e| invalid(format!("registry: {e}")))?;
-                state.schedule = time("restore: schedule", || {
-                    snapshot.schedule.map(Schedule::restore).transpose()
-                })
-                .map_err(|e| invalid(format!("schedule: {e}")))?;
-                let policy = Policy::from_json(policy)
-                    .map_err(|e| ClinicError::bad(format!("consent policy: {e}")))?;
-                state.engine = time("restore: consent", || {
-                    Engine::restore(policy, snapshot.engine)
-                })
-                .map_err(|e| invalid(format!("consent: {e}")))?;
-                state.audit = AuditLog::resume(snapshot.audit);
-                state.reviews = snapshot.reviews;
-                state.alerts = snapshot.alerts;
-                state.discharged = snapshot.discharged;
-                state.confirmed = snapshot.confirmed;
-                state.booked_providers = snapshot.booked_providers.into_iter().collect();
-                state.notes = snapshot.notes.into_iter().collect();
-                state.duplicates = snapshot.duplicates;
-                state.verified_phone = snapshot.verified_phone.into_iter().collect();
-                state.phone_codes = snapshot.phone_codes.into_iter().collect();
-                state.proxies = snapshot.proxies;
-                state.sms_seen = snapshot.sms_seen.into_iter().collect();
-                state.payment_keys = snapshot
-                    .payment_keys
-                    .into_iter()
-                    .map(|(p, k, r)| ((p, k), r))
-                    .collect();
-                state.vitals_uploads = snapshot
-                    .vitals_uploads
-                    .into_iter()
-                    .map(|(p, d, n)| ((p, d), n))
-                    .collect();
-                state.sms_reminders = snapshot.sms_reminders.into_iter().collect();
-                state.invitations = snapshot.invitations;
-                state.responses = snapshot.responses;
-                let journal = unhex(&snapshot.ledger).ok_or_else(|| invalid("ledger: not hex".into()))?;
-                let replayed = time("restore: ledger replay", || {
-                    bedside_ledger::replay(&journal)
-                });
-                if let Some(e) = replayed.stopped {
-                    return Err(invalid(format!("ledger: {e}")));
-                }
-                let books = bedside_ledger::Books::open_in(replayed.ledger, bedside_ledger::Currency::USD)
+            let mut state = State::new(policy)?;
+            let clock = Arc::new(ManualClock::new(snapshot.clock));
+            let ids = Arc::new(SeededIdGenerator::new(clock.clone(), snapshot.ids));
+            state.clock = clock;
+            state.ids = ids.clone();
+            state.setup = snapshot.setup;
+            state.registry = time("restore: registry", || {
+                PatientRegistry::restore(ids, snapshot.registry)
+            })
+            .map_err(|e| invalid(format!("registry: {e}")))?;
+            state.schedule = time("restore: schedule", || {
+                snapshot.schedule.map(Schedule::restore).transpose()
+            })
+            .map_err(|e| invalid(format!("schedule: {e}")))?;
+            let policy = Policy::from_json(policy)
+                .map_err(|e| ClinicError::bad(format!("consent policy: {e}")))?;
+            state.engine = time("restore: consent", || {
+                Engine::restore(policy, snapshot.engine)
+            })
+            .map_err(|e| invalid(format!("consent: {e}")))?;
+            state.audit = AuditLog::resume(snapshot.audit);
+            state.reviews = snapshot.reviews;
+            state.alerts = snapshot.alerts;
+            state.discharged = snapshot.discharged;
+            state.confirmed = snapshot.confirmed;
+            state.booked_providers = snapshot.booked_providers.into_iter().collect();
+            state.notes = snapshot.notes.into_iter().collect();
+            state.duplicates = snapshot.duplicates;
+            state.verified_phone = snapshot.verified_phone.into_iter().collect();
+            state.phone_codes = snapshot.phone_codes.into_iter().collect();
+            state.proxies = snapshot.proxies;
+            state.sms_seen = snapshot.sms_seen.into_iter().collect();
+            state.payment_keys = snapshot
+                .payment_keys
+                .into_iter()
+                .map(|(p, k, r)| ((p, k), r))
+                .collect();
+            state.vitals_uploads = snapshot
+                .vitals_uploads
+                .into_iter()
+                .map(|(p, d, n)| ((p, d), n))
+                .collect();
+            state.sms_reminders = snapshot.sms_reminders.into_iter().collect();
+            state.invitations = snapshot.invitations;
+            state.responses = snapshot.responses;
+            let journal =
+                unhex(&snapshot.ledger).ok_or_else(|| invalid("ledger: not hex".into()))?;
+            let replayed = time("restore: ledger replay", || {
+                bedside_ledger::replay(&journal)
+            });
+            if let Some(e) = replayed.stopped {
+                return Err(invalid(format!("ledger: {e}")));
+            }
+            let books =
+                bedside_ledger::Books::open_in(replayed.ledger, bedside_ledger::Currency::USD)
                     .map_err(|e| invalid(format!("books: {e}")))?;
-                let poster = bedside_ledger::RemittancePoster::restore(books.clinic, snapshot.poster);
-                state.billing = Billing {
-                    books,
-                    fees: match &state.setup {
-                        Some(spec) => billing_desk_fees(spec)?,
-                        None => bedside_ledger::FeeSchedule::new(),
-                    },
-                    claims: bedside_ledger::ClaimBook::restore(snapshot.claims),
-                    poster,
-                };
-                // Derived indexes, rebuilt from the registry.
-                time("restore: match and phone indexes", || {
-                    let patients: Vec<PatientId> = state.registry.patients().collect();
-                    for id in patients {
-                        state.index_match(id);
-                        state.index_phones(id);
-                    }
-                });
+            let poster = bedside_ledger::RemittancePoster::restore(books.clinic, snapshot.poster);
+            state.billing = Billing {
+                books,
+                fees: match &state.setup {
+                    Some(spec) => billing_desk_fees(spec)?,
+                    None => bedside_ledger::FeeSchedule::new(),
+                },
+                claims: bedside_ledger::ClaimBook::restore(snapshot.claims),
+                poster,
+            };
+            // Derived indexes, rebuilt from the registry.
+            time("restore: match and phone indexes", || {
+                let patients: Vec<PatientId> = state.registry.patients().collect();
+                for id in patients {
+                    state.index_match(id);
+                    state.index_phones(id);
+                }
+            });
             state.vitals = restoring
                 .join()
                 .map_err(|_| invalid("vitals: the restoring thread panicked".into()))?
