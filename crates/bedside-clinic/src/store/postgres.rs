@@ -639,17 +639,21 @@ impl<'c> RecordSource<&std::cell::RefCell<Transaction<'c>>> for Cursor {
     }
 }
 
+/// A read-only transaction on one snapshot of the database, so the tables it reads agree.
+fn read_snapshot(client: &mut Client) -> Result<Transaction<'_>, postgres::Error> {
+    client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+}
+
 impl Store for PostgresStore {
     fn load_after(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
         crate::phases::time("journal read", || {
             let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
             let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
-            let mut tx = self
-                .client
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
+            let mut tx = read_snapshot(&mut self.client)?;
             let mut loaded = Loaded::default();
             for r in tx.query(
                 "SELECT at, kind, body FROM commands WHERE seq > $1 ORDER BY seq",
@@ -845,12 +849,7 @@ impl Store for PostgresStore {
                 probes.push(signed.checkpoint.confirmed.batches);
                 probes.extend(signed.checkpoint.pending.as_ref().map(|p| p.batches));
             }
-            let mut tx = self
-                .client
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
+            let mut tx = read_snapshot(&mut self.client)?;
             let stored: i64 = tx.query_one("SELECT COUNT(*) FROM batches", &[])?.get(0);
             let mut streams = [
                 TableStream::new(
