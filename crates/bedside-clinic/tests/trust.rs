@@ -1604,3 +1604,54 @@ async fn the_journal_keeps_stored_readings_not_raw_uploads() -> TestResult {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// Holds (issue 14): one patient cannot be in two places, and a taken provider time cannot be
+/// taken again by anyone — refused with 409 and nothing changed. (The database's own
+/// enforcement, against a writer that bypassed this process, is `tests/holds.rs`.)
+#[tokio::test]
+async fn one_time_is_booked_once_per_provider_and_per_patient() -> TestResult {
+    let api = Api::new()?;
+    let (grace, grace_t) = (api.id(4), api.token(4));
+    let (henry, henry_t) = (api.id(5), api.token(5));
+    let g = Some(grace_t.as_str());
+    let slots = api.slots("gp-visit", "2026-06-15T13:00:00Z").await?;
+    let first = slots.first().ok_or("no slot")?.clone();
+    let twin = slots
+        .iter()
+        .find(|o| o["provider"] != first["provider"] && o["period"] == first["period"])
+        .ok_or("no second provider at the same time")?
+        .clone();
+    let book = format!("/v1/patients/{grace}/appointments");
+    api.check(
+        g,
+        "POST",
+        &book,
+        Some(json!({"option": first, "client_token": "hold-1"})),
+        201,
+        Changed,
+    )
+    .await?;
+    let rows: Vec<(Option<&str>, String, Value, u16, Effect)> = vec![
+        // The same patient at the same time with another provider.
+        (
+            g,
+            book.clone(),
+            json!({"option": twin, "client_token": "hold-2"}),
+            409,
+            Unchanged,
+        ),
+        // The taken provider time, for another patient.
+        (
+            Some(henry_t.as_str()),
+            format!("/v1/patients/{henry}/appointments"),
+            json!({"option": first, "client_token": "hold-3"}),
+            409,
+            Unchanged,
+        ),
+    ];
+    for (who, uri, body, want, effect) in rows {
+        api.check(who, "POST", &uri, Some(body), want, effect)
+            .await?;
+    }
+    Ok(())
+}
