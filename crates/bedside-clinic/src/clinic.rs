@@ -468,6 +468,17 @@ impl Clinic {
         Ok(())
     }
 
+    /// Every journaled command, in order, exactly as stored: `(instant, kind, body)` (for
+    /// backups, inspection and the journal-format tests; bodies carry PHI, so this is never
+    /// served over HTTP).
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when the store cannot be read.
+    pub fn export_journal(&self) -> Result<Vec<(String, String, String)>, ClinicError> {
+        let mut inner = self.lock();
+        Ok(inner.store.load_after(0, i64::MAX as u64)?.commands)
+    }
+
     /// Closes the clinic and hands back its store (so it can be reopened with another
     /// clock, as the demo seed does after writing its back-dated history).
     ///

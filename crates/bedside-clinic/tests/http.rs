@@ -90,6 +90,23 @@ impl Api {
         let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         self.raw(method, uri, token, &[], bytes).await
     }
+
+    /// Writes this journey's journal to `tests/data/journal/<name>.tsv` when
+    /// `BEDSIDE_RECORD_JOURNALS` is set: the fixtures `tests/journal_format.rs` replays. One
+    /// command per line, `instant TAB kind TAB body`, bodies exactly as stored.
+    fn record_journal(&self, name: &str) -> TestResult {
+        if std::env::var_os("BEDSIDE_RECORD_JOURNALS").is_none() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for (at, kind, body) in self.clinic.export_journal()? {
+            text.push_str(&format!("{at}\t{kind}\t{body}\n"));
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/journal");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(format!("{name}.tsv")), text)?;
+        Ok(())
+    }
 }
 
 fn local_hour(at: &str) -> Result<u32, Box<dyn std::error::Error>> {
@@ -339,6 +356,7 @@ async fn journey_online_booking_reminders_and_sms_replies() -> TestResult {
     let sent = api.clinic.deliver_due(&notifier)?;
     assert_eq!(sent, notifier.sent().len());
     assert!(sent > 0);
+    api.record_journal("online_booking_reminders_and_sms_replies")?;
     Ok(())
 }
 
@@ -485,6 +503,7 @@ async fn journey_consent_proxy_break_glass_and_disclosures() -> TestResult {
         .call("GET", "/v1/audit/verify", Some("demo-privacy"), None)
         .await?;
     assert_eq!((status, v["verified"].as_bool()), (200, Some(true)));
+    api.record_journal("consent_proxy_break_glass_and_disclosures")?;
     Ok(())
 }
 
@@ -589,6 +608,7 @@ async fn journey_self_service_and_name_change_request() -> TestResult {
         .await?;
     assert_eq!(me["resource"]["name"][0]["family"], "Mensah");
     assert_eq!(me["pending_requests"], 0);
+    api.record_journal("self_service_and_name_change_request")?;
     Ok(())
 }
 
@@ -708,6 +728,7 @@ async fn journey_self_registration_with_duplicate_check() -> TestResult {
         )
         .await?;
     assert_eq!(status, 404);
+    api.record_journal("self_registration_with_duplicate_check")?;
     Ok(())
 }
 
@@ -841,6 +862,7 @@ async fn journey_discharge_vitals_alert_and_acknowledgement() -> TestResult {
         .call("GET", "/v1/alerts", Some("demo-nurse"), None)
         .await?;
     assert_eq!(queue.as_array().map(Vec::len), Some(open - 1));
+    api.record_journal("discharge_vitals_alert_and_acknowledgement")?;
     Ok(())
 }
 
@@ -1460,6 +1482,7 @@ async fn journey_post_visit_survey_and_manager_report() -> TestResult {
         !text.contains("Friendly front desk"),
         "free text must not reach the report"
     );
+    api.record_journal("post_visit_survey_and_manager_report")?;
     Ok(())
 }
 
@@ -1641,6 +1664,7 @@ async fn journey_charges_claim_remittance_statement_payment() -> TestResult {
     );
     let (status, _) = api.call("GET", "/v1/billing/aging", t, None).await?;
     assert_eq!(status, 403);
+    api.record_journal("charges_claim_remittance_statement_payment")?;
     Ok(())
 }
 
@@ -1737,5 +1761,6 @@ async fn reschedule_and_cancel_move_the_reminders() -> TestResult {
         .call("POST", &format!("/v1/appointments/{ap}/cancel"), t, None)
         .await?;
     assert_eq!(status, 409);
+    api.record_journal("reschedule_and_cancel_move_the_reminders")?;
     Ok(())
 }

@@ -239,6 +239,22 @@ impl Api {
         Ok(value)
     }
 
+    /// Writes this test's journal to `tests/data/journal/<name>.tsv` when
+    /// `BEDSIDE_RECORD_JOURNALS` is set (see `tests/journal_format.rs`).
+    fn record_journal(&self, name: &str) -> Res<()> {
+        if std::env::var_os("BEDSIDE_RECORD_JOURNALS").is_none() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for (at, kind, body) in self.clinic.export_journal()? {
+            text.push_str(&format!("{at}\t{kind}\t{body}\n"));
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/journal");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(format!("{name}.tsv")), text)?;
+        Ok(())
+    }
+
     fn now(&self) -> Timestamp {
         self.clock.now()
     }
@@ -505,6 +521,7 @@ async fn proxies_act_within_their_classes_and_revocation_is_immediate() -> TestR
                 && p["revoked_at"].is_string()
                 && p["granted_at"].is_string())
     );
+    api.record_journal("trust_proxies")?;
     Ok(())
 }
 
@@ -910,6 +927,7 @@ async fn sms_identity_is_verified_shared_numbers_ask_and_replays_do_nothing() ->
         )
         .await?;
     assert_eq!(stop["result"]["patients"], 2, "{stop}");
+    api.record_journal("trust_sms_identity")?;
     Ok(())
 }
 
@@ -1145,6 +1163,7 @@ async fn money_is_billed_once_paid_once_and_remitted_once() -> TestResult {
         api.check(who, "POST", &uri, Some(body), want, effect)
             .await?;
     }
+    api.record_journal("trust_money")?;
     Ok(())
 }
 
