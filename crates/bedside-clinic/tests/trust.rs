@@ -1347,6 +1347,10 @@ async fn vitals_uploads_are_parsed_bounded_and_limited() -> TestResult {
         (status, body["error"]["code"].as_str()),
         (429, Some("rate_limited"))
     );
+    // The next UTC day starts a new count (only the latest day's count is kept).
+    api.clock.advance(TimeDelta::days(1));
+    let (status, r) = post(line(&james, "2026-06-09T11:00:00Z", 81)).await?;
+    assert_eq!((status, r["accepted"].as_u64()), (200, Some(1)), "{r}");
     Ok(())
 }
 

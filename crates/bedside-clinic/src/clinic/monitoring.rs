@@ -141,9 +141,15 @@ impl Apply for Vitals {
         plan.monitoring_start = Some(since);
         let window = Period::new(since, at.max(since) + TimeDelta::seconds(1))
             .map_err(|e| ClinicError::domain("monitoring window", &e))?;
-        *st.vitals_uploads
-            .entry((*patient, at.date_naive()))
-            .or_default() += 1;
+        let day = at.date_naive();
+        let uploads = st.vitals_uploads.entry(*patient).or_insert((day, 0));
+        match uploads.0.cmp(&day) {
+            std::cmp::Ordering::Less => *uploads = (day, 1),
+            std::cmp::Ordering::Equal => uploads.1 += 1,
+            // An upload taken in at an earlier instant than the last (another node's clock)
+            // counts towards a day that no longer limits anything.
+            std::cmp::Ordering::Greater => {}
+        }
         let kept: BTreeSet<u32> = report.accepted_records.iter().copied().collect();
         let mut stored = String::new();
         for (i, line) in body.expose().split('\n').enumerate() {
@@ -273,9 +279,9 @@ impl Clinic {
         let today = inner
             .state
             .vitals_uploads
-            .get(&(patient, now.date_naive()))
-            .copied()
-            .unwrap_or(0);
+            .get(&patient)
+            .filter(|(day, _)| *day == now.date_naive())
+            .map_or(0, |(_, count)| *count);
         if today >= self.config.vitals_uploads_per_day {
             let midnight = (now.date_naive() + chrono::Days::new(1))
                 .and_time(NaiveTime::MIN)

@@ -121,7 +121,7 @@ impl State {
         let mut vitals_uploads: Vec<_> = self
             .vitals_uploads
             .iter()
-            .map(|((p, d), n)| (*p, *d, *n))
+            .map(|(p, (d, n))| (*p, *d, *n))
             .collect();
         vitals_uploads.sort_unstable();
         let mut ledger = Vec::new();
@@ -214,11 +214,13 @@ impl State {
                 .into_iter()
                 .map(|(p, k, r)| ((p, k), r))
                 .collect();
-            state.vitals_uploads = snapshot
-                .vitals_uploads
-                .into_iter()
-                .map(|(p, d, n)| ((p, d), n))
-                .collect();
+            // (Snapshots written before only the latest day was kept list every day.)
+            for (p, d, n) in snapshot.vitals_uploads {
+                let latest = state.vitals_uploads.entry(p).or_insert((d, n));
+                if d > latest.0 {
+                    *latest = (d, n);
+                }
+            }
             state.sms_reminders = snapshot.sms_reminders.into_iter().collect();
             state.invitations = snapshot.invitations;
             state.responses = snapshot.responses;

@@ -39,8 +39,9 @@ pub(super) struct State {
     pub(super) sms_seen: HashSet<String>,
     /// Payments by (patient, idempotency key): the request and the first answer.
     pub(super) payment_keys: HashMap<(PatientId, String), PaymentRecord>,
-    /// Home-vitals uploads per patient per UTC day.
-    pub(super) vitals_uploads: HashMap<(PatientId, chrono::NaiveDate), u32>,
+    /// Home-vitals uploads per patient on the latest UTC day they uploaded (only today's
+    /// count limits anything, so earlier days are not kept).
+    pub(super) vitals_uploads: HashMap<PatientId, (chrono::NaiveDate, u32)>,
     /// When each appointment's SMS reminders go out, and to which number, so a reply on a
     /// shared number can be matched to the reminder it answers.
     pub(super) sms_reminders: HashMap<AppointmentId, Vec<(String, Timestamp)>>,
