@@ -30,8 +30,10 @@ pub struct CoverageClass {
     /// The class type (coverage-class system).
     pub type_: CodeableConcept,
     /// The value (group number, plan id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Elements not modelled.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
@@ -49,32 +51,46 @@ pub struct Coverage {
     /// FHIR logical id.
     pub logical_id: LogicalId,
     /// Business identifiers of the coverage (policy or certificate numbers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identifiers: Vec<Identifier>,
     /// `status` code (`active`, `cancelled`, `draft`, `entered-in-error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Coverage type (e.g. v3-ActCode `EHCPOL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<CodeableConcept>,
     /// The party who owns the policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_holder: Option<Reference>,
     /// The subscriber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriber: Option<Reference>,
     /// The member id on the card (FHIR `subscriberId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_id: Option<Sensitive<String>>,
     /// The beneficiary (the patient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beneficiary: Option<Reference>,
     /// Dependent number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dependent: Option<String>,
     /// Beneficiary's relationship to the subscriber (`self`, `spouse`, `child`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relationship: Option<CodeableConcept>,
     /// When the coverage is in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<FhirPeriod>,
     /// The payers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub payor: Vec<Reference>,
     /// Group, plan and other classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<CoverageClass>,
     /// Order of application (1 = primary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<u32>,
     /// Network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
     /// Elements not modelled.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]

@@ -77,16 +77,22 @@ pub enum IdentifierUse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identifier {
     /// `use`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_: Option<IdentifierUse>,
     /// The identifier type as coded (v2-0203).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<CodeableConcept>,
     /// The namespace URI of the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
     /// The identifier itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Sensitive<String>>,
     /// When the identifier was or is valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<FhirPeriod>,
     /// The assigning authority (for an MRN, the organisation that issued it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigner: Option<Reference>,
     /// Elements not modelled.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
@@ -151,18 +157,25 @@ pub enum NameUse {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HumanName {
     /// `use`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_: Option<NameUse>,
     /// The full name as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<Sensitive<String>>,
     /// Family name (surname).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<Sensitive<String>>,
     /// Given names, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub given: Vec<Sensitive<String>>,
     /// Prefixes such as `Dr`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prefix: Vec<Sensitive<String>>,
     /// Suffixes such as `MSc`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suffix: Vec<Sensitive<String>>,
     /// When the name was in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<FhirPeriod>,
     /// Elements not modelled.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
@@ -248,24 +261,34 @@ pub enum AddressType {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Address {
     /// `use`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_: Option<AddressUse>,
     /// `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<AddressType>,
     /// The address as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<Sensitive<String>>,
     /// Street lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<Sensitive<String>>,
     /// City or town.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<Sensitive<String>>,
     /// District or county.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub district: Option<Sensitive<String>>,
     /// State, province or region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<Sensitive<String>>,
     /// Postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<Sensitive<String>>,
     /// Country (ISO 3166 code or name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// When the address was in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<FhirPeriod>,
     /// Elements not modelled.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]

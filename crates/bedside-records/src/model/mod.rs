@@ -203,18 +203,25 @@ fn is_emergency(relationship: &[CodeableConcept]) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatientContact {
     /// The relationship (v2-0131 `C` marks the emergency contact).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub relationship: Vec<CodeableConcept>,
     /// The contact's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<HumanName>,
     /// How to reach them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub telecom: Vec<ContactPoint>,
     /// Their address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
     /// Their gender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<AdministrativeGender>,
     /// The organisation, for an organisational contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<Reference>,
     /// When the contact is valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<FhirPeriod>,
     /// Elements not modelled.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
@@ -254,24 +261,33 @@ pub struct RelatedPerson {
     /// FHIR logical id.
     pub logical_id: LogicalId,
     /// Whether the record is in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// The patient this person is related to.
     pub patient: Reference,
     /// Relationship codes (v3 RoleCode or v2-0131).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub relationship: Vec<CodeableConcept>,
     /// Names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<HumanName>,
     /// Telecom.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub telecom: Vec<ContactPoint>,
     /// Gender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<AdministrativeGender>,
     /// Birth date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<Sensitive<PartialDate>>,
     /// Addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<Address>,
     /// When the relationship holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<FhirPeriod>,
     /// What this person may do for the patient (empty: not a proxy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proxy_scopes: Vec<ProxyScope>,
     /// Elements not modelled.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
@@ -330,6 +346,7 @@ impl RelatedPerson {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GeneralPractitioners {
     /// FHIR `Patient.generalPractitioner`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub general_practitioners: Vec<Reference>,
 }
 
@@ -401,44 +418,63 @@ pub struct Patient {
     /// FHIR logical id.
     pub logical_id: LogicalId,
     /// Whether the record is in active use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Identifiers (MRNs, national ids, member ids, licences, passports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identifiers: Vec<Identifier>,
     /// Names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<HumanName>,
     /// Birth date, possibly partial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<Sensitive<PartialDate>>,
     /// Administrative gender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<AdministrativeGender>,
     /// Deceased flag or date-time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deceased: Option<Deceased>,
     /// Marital status (v3-MaritalStatus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marital_status: Option<CodeableConcept>,
     /// Whether the patient is part of a multiple birth, or their birth order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiple_birth: Option<MultipleBirth>,
     /// Addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<Address>,
     /// Phones, e-mail addresses and other telecom.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub telecom: Vec<ContactPoint>,
     /// Languages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub communication: Vec<Communication>,
     /// Whether an interpreter is needed (FHIR extension `patient-interpreterRequired`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interpreter_needed: Option<bool>,
     /// Ordered contact routes per purpose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preferences: Vec<ContactPreference>,
     /// When interruptive messages must not be sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet_hours: Option<QuietHours>,
     /// Contact parties, including emergency contacts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contacts: Vec<PatientContact>,
     /// Related persons and proxies (separate FHIR resources).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related_persons: Vec<RelatedPerson>,
     /// Insurance coverages (separate FHIR resources).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coverages: Vec<Coverage>,
     /// Care team.
     pub care_team: GeneralPractitioners,
     /// The organisation that is the custodian of the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managing_organization: Option<Reference>,
     /// Links to other patient records for the same person (duplicates, replacements).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<PatientLink>,
     /// Elements not modelled.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]

@@ -53,14 +53,19 @@ pub enum Verification {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactPoint {
     /// `system`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<TelecomSystem>,
     /// The number or address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Sensitive<String>>,
     /// `use`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_: Option<TelecomUse>,
     /// Preference order, 1 = most preferred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank: Option<u32>,
     /// When the route was in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<FhirPeriod>,
     /// Whether the route was confirmed (a Bedside extension in FHIR).
     pub verification: Verification,
@@ -105,6 +110,7 @@ pub struct Communication {
     /// The language, as coded (BCP-47 in `urn:ietf:bcp:47`).
     pub language: CodeableConcept,
     /// Whether this is the preferred language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred: Option<bool>,
     /// Elements not modelled.
     #[serde(default, skip_serializing_if = "Unmodelled::is_empty")]
@@ -221,5 +227,6 @@ pub struct ContactPreference {
     /// The purpose.
     pub purpose: ContactPurpose,
     /// Routes in order of preference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<RoutePreference>,
 }
