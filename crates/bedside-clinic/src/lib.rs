@@ -42,6 +42,7 @@ pub mod clinic;
 pub mod error;
 pub mod http;
 pub mod integrity;
+pub mod journal;
 pub mod limits;
 pub mod notify;
 pub mod pgtest;

@@ -5,8 +5,11 @@
 use super::*;
 use serde_json::Value;
 
-/// Every fixture journal: (file name, rows of (instant, kind, body)).
-pub(crate) fn fixtures() -> Vec<(String, Vec<(String, String, String)>)> {
+/// One fixture journal: (file name, rows of (instant, kind, body)).
+pub(crate) type Fixture = (String, Vec<(String, String, String)>);
+
+/// Every fixture journal.
+pub(crate) fn fixtures() -> Vec<Fixture> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/journal");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("fixture journals")
@@ -27,7 +30,11 @@ pub(crate) fn fixtures() -> Vec<(String, Vec<(String, String, String)>)> {
                     (next(), next(), next())
                 })
                 .collect();
-            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
             (name, rows)
         })
         .collect()
@@ -119,10 +126,13 @@ fn format_2_bodies_read_back_to_the_same_body() {
         for (i, (_, _, body)) in rows.iter().enumerate() {
             let at = format!("{file} line {}", i + 1);
             let stored = encode(&decode(body).expect("format 1")).expect("encode");
-            let again = encode(&decode(&stored).unwrap_or_else(|e| panic!("{at}: {e}")))
-                .expect("encode");
+            let again =
+                encode(&decode(&stored).unwrap_or_else(|e| panic!("{at}: {e}"))).expect("encode");
             assert_eq!(again, stored, "{at}");
-            assert!(stored.len() <= body.len() + 6, "{at}: format 2 is not larger");
+            assert!(
+                stored.len() <= body.len() + 6,
+                "{at}: format 2 is not larger"
+            );
         }
     }
 }
