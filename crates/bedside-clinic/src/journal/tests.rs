@@ -42,7 +42,7 @@ pub(crate) fn fixtures() -> Vec<Fixture> {
 
 /// A JSON value without the fields a format-2 body may leave out (`null`, `[]`, `{}`) and
 /// without the version field.
-fn essential(value: Value) -> Value {
+pub(crate) fn essential(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()

@@ -116,7 +116,8 @@ impl PeriodRecord {
     pub(crate) fn read(self, field: &str) -> Result<Period, JournalError> {
         let start = instant(&self.start, field)?;
         let end = instant(&self.end, field)?;
-        Period::new(start, end).map_err(|_| invalid(field, "a period that ends after it starts"))
+        Period::new(start, end)
+            .map_err(|_| invalid(field, "a period that does not end before it starts"))
     }
 }
 

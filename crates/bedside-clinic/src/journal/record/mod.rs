@@ -21,6 +21,8 @@ pub mod patient;
 pub mod people;
 pub mod registration;
 pub mod setup;
+#[cfg(test)]
+mod tests;
 pub mod visits;
 
 use super::JournalError;
