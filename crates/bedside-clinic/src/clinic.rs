@@ -49,6 +49,8 @@ mod messaging;
 mod monitoring;
 mod records;
 mod registration;
+#[cfg(test)]
+mod replay_tests;
 mod snapshot;
 mod state;
 mod surveys;
@@ -666,7 +668,7 @@ impl Clinic {
         };
         let command: Command = command.into();
         let journaled = fx.journal.as_ref().unwrap_or(&command);
-        let body = serde_json::to_string(journaled).map_err(|e| StoreError::Corrupt {
+        let body = crate::journal::encode(journaled).map_err(|e| StoreError::Corrupt {
             table: "commands",
             message: e.to_string(),
         })?;

@@ -34,7 +34,7 @@ use crate::clinic::Command;
 
 pub mod record;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// The format this build writes.
 pub const FORMAT: u32 = 2;
