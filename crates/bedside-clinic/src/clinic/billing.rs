@@ -93,14 +93,14 @@ pub(super) struct Billing {
 /// Who charged or recorded a payment journaled before the actor was recorded.
 pub(super) fn billing_desk() -> Actor {
     Actor::System {
-        component: "billing-desk".into(),
+        component: crate::journal::record::billing::BILLING_DESK.into(),
     }
 }
 
 /// Who posted a remittance journaled before the poster was recorded.
 pub(super) fn remittance_importer() -> Actor {
     Actor::System {
-        component: "remittance-import".into(),
+        component: crate::journal::record::billing::REMITTANCE_IMPORTER.into(),
     }
 }
 

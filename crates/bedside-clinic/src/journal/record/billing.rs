@@ -7,12 +7,12 @@ use crate::journal::JournalError;
 use bedside_core::Sensitive;
 use serde::{Deserialize, Serialize};
 
-/// Who charged or recorded a payment in journals written before it was recorded (the same
-/// actor `clinic::billing` names the billing desk).
-const BILLING_DESK: &str = "billing-desk";
+/// Who charged or recorded a payment in journals written before it was recorded (the
+/// clinic's billing desk).
+pub(crate) const BILLING_DESK: &str = "billing-desk";
 
 /// Who posted a remittance in journals written before it was recorded.
-const REMITTANCE_IMPORTER: &str = "remittance-import";
+pub(crate) const REMITTANCE_IMPORTER: &str = "remittance-import";
 
 fn actor_or(by: Option<ActorRecord>, component: &str) -> Result<bedside_core::Actor, JournalError> {
     by.unwrap_or_else(|| system_actor(component)).try_into()
