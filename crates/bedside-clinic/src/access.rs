@@ -98,12 +98,25 @@ pub enum Endpoint {
     Pay,
     Aging,
     Outbox,
+    FhirMetadata,
+    FhirReadPatient,
+    FhirVreadPatient,
+    FhirPatientHistory,
+    FhirSearchPatient,
 }
 
 const FRONT_DESK: &[&str] = &["reception", "scheduler"];
 const REGISTRARS: &[&str] = &["reception", "scheduler", "admin"];
 const CARE: &[&str] = &["clinician", "nurse"];
 const ALL_BUT_SECRETS: &[DataClass] = &[];
+/// Who may read a patient's record, in the JSON API and the FHIR face alike.
+const RECORD_READERS: &[Caller] = &[
+    Patient,
+    Proxy(&[C::Demographics, C::Contact]),
+    Staff(&["reception", "scheduler", "clinician", "nurse"]),
+];
+/// The classes a read of the record asks the consent engine about.
+const RECORD_CLASSES: &[DataClass] = &[C::Demographics, C::Contact];
 
 use Caller::{Anyone, Patient, Proxy, Staff};
 use DataClass as C;
@@ -152,6 +165,11 @@ impl Endpoint {
         Endpoint::Pay,
         Endpoint::Aging,
         Endpoint::Outbox,
+        Endpoint::FhirMetadata,
+        Endpoint::FhirReadPatient,
+        Endpoint::FhirVreadPatient,
+        Endpoint::FhirPatientHistory,
+        Endpoint::FhirSearchPatient,
     ];
 
     /// The declaration: method, route, callers, consent classes.
@@ -192,12 +210,8 @@ impl Endpoint {
             Endpoint::ReadPatient => r(
                 "GET",
                 "/v1/patients/{id}",
-                &[
-                    Patient,
-                    Proxy(&[C::Demographics, C::Contact]),
-                    Staff(&["reception", "scheduler", "clinician", "nurse"]),
-                ],
-                &[C::Demographics, C::Contact],
+                RECORD_READERS,
+                RECORD_CLASSES,
                 "`X-Break-Glass` honoured for clinicians only",
             ),
             Endpoint::ChangeProfile => r(
@@ -416,6 +430,41 @@ impl Endpoint {
                 ],
                 &[],
                 "staff name a `patient` and see only their role's messages",
+            ),
+            Endpoint::FhirMetadata => r(
+                "GET",
+                "/fhir/metadata",
+                &[Anyone],
+                &[],
+                "the CapabilityStatement, generated from the FHIR route table",
+            ),
+            Endpoint::FhirReadPatient => r(
+                "GET",
+                "/fhir/Patient/{id}",
+                RECORD_READERS,
+                RECORD_CLASSES,
+                "the JSON read's service; another patient's id is 404",
+            ),
+            Endpoint::FhirVreadPatient => r(
+                "GET",
+                "/fhir/Patient/{id}/_history/{vid}",
+                RECORD_READERS,
+                RECORD_CLASSES,
+                "",
+            ),
+            Endpoint::FhirPatientHistory => r(
+                "GET",
+                "/fhir/Patient/{id}/_history",
+                RECORD_READERS,
+                RECORD_CLASSES,
+                "",
+            ),
+            Endpoint::FhirSearchPatient => r(
+                "GET",
+                "/fhir/Patient",
+                RECORD_READERS,
+                RECORD_CLASSES,
+                "results the caller may not see are left out; patients and proxies find only their own record",
             ),
         }
     }

@@ -47,6 +47,7 @@ mod config;
 mod gate;
 mod messaging;
 mod monitoring;
+mod patient_search;
 mod records;
 mod registration;
 #[cfg(test)]
@@ -63,6 +64,7 @@ use command::{Apply, Cx, Effects};
 pub use config::*;
 pub use messaging::*;
 pub use monitoring::*;
+pub use patient_search::*;
 pub use records::*;
 pub use registration::*;
 pub use snapshot::{STATE_SNAPSHOT_VERSION, SnapshotPosition};

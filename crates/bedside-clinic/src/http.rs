@@ -1,6 +1,6 @@
 //! The HTTP JSON API (axum). Every handler authenticates, parses its input itself (so every
 //! refusal is the JSON error shape, never a 500 and never an echo of the input), and calls
-//! the [`Clinic`] services. See `docs/API.md`.
+//! the [`Clinic`] services. See `docs/API.md`. The FHIR face under `/fhir` is [`crate::fhir`].
 
 use crate::access::Endpoint;
 use crate::auth::Principal;
@@ -70,11 +70,13 @@ pub fn router(clinic: Arc<Clinic>) -> Router {
 pub fn router_with(clinic: Arc<Clinic>, limits: &RateLimits) -> Router {
     // `/health` sits with the authenticated group so monitors are not held to the strict
     // anonymous limit.
+    let (fhir_anonymous, fhir_authenticated) = crate::fhir::routes(clinic.clone());
     let anonymous = Router::new()
         .route("/v1/register", post(self_register))
         .route("/v1/slots", get(slots))
         .route("/v1/providers", get(providers))
-        .with_state(clinic.clone());
+        .with_state(clinic.clone())
+        .merge(fhir_anonymous);
     let authenticated = Router::new()
         .route("/health", get(health))
         .route("/v1/patients", post(staff_register))
@@ -116,12 +118,18 @@ pub fn router_with(clinic: Arc<Clinic>, limits: &RateLimits) -> Router {
         .route("/v1/outbox", get(outbox))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(clinic);
+        .with_state(clinic)
+        // After the JSON API's method fallback, so the FHIR routes keep their own.
+        .merge(fhir_authenticated);
     crate::limits::apply(anonymous, authenticated, limits)
 }
 
-async fn not_found() -> ApiResult {
-    Err(ClinicError::NotFound { kind: "route" })
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path == "/fhir" || path.starts_with("/fhir/") {
+        return crate::fhir::unknown_route();
+    }
+    ClinicError::NotFound { kind: "route" }.into_response()
 }
 
 async fn method_not_allowed() -> Response {
@@ -129,7 +137,7 @@ async fn method_not_allowed() -> Response {
     (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
 }
 
-fn principal(clinic: &Clinic, headers: &HeaderMap) -> Result<Principal, ClinicError> {
+pub(crate) fn principal(clinic: &Clinic, headers: &HeaderMap) -> Result<Principal, ClinicError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -171,7 +179,7 @@ fn gate_appointment(
 
 /// Runs `f` on a blocking thread: every store call (SQLite, PostgreSQL, fsync) and every wait
 /// for the clinic's lock happens there, never on the async runtime's threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     clinic: Shared,
     f: impl FnOnce(&Clinic) -> Result<T, ClinicError> + Send + 'static,
 ) -> Result<T, ClinicError> {
@@ -242,7 +250,7 @@ fn parse_id<T: std::str::FromStr>(raw: &str, kind: &str) -> Result<T, ClinicErro
         .map_err(|_| ClinicError::bad(format!("{kind}: expected a UUID")))
 }
 
-fn break_glass(headers: &HeaderMap) -> Result<Option<String>, ClinicError> {
+pub(crate) fn break_glass(headers: &HeaderMap) -> Result<Option<String>, ClinicError> {
     match headers.get("x-break-glass") {
         None => Ok(None),
         Some(v) => {
@@ -261,7 +269,7 @@ fn break_glass(headers: &HeaderMap) -> Result<Option<String>, ClinicError> {
 }
 
 /// Minimal `a=b&c=d` parsing with percent-decoding.
-fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ClinicError> {
+pub(crate) fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ClinicError> {
     let mut out = Vec::new();
     for part in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));

@@ -40,6 +40,7 @@ pub mod access;
 pub mod auth;
 pub mod clinic;
 pub mod error;
+pub mod fhir;
 pub mod http;
 pub mod integrity;
 pub mod journal;

@@ -78,17 +78,20 @@ async fn every_role_and_principal_kind_meets_the_declared_gate() -> TestResult {
     for endpoint in Endpoint::ALL {
         let rule = endpoint.rule();
         let by_appointment = rule.path.starts_with("/v1/appointments/");
+        let by_patient =
+            rule.path.starts_with("/v1/patients/") || rule.path.starts_with("/fhir/Patient/");
         let path = rule
             .path
             .replace(
                 "{proxy}",
                 &RelatedPersonId::from_uuid(uuid::Uuid::now_v7()).to_string(),
             )
+            .replace("{vid}", "1")
             .replace(
                 "{id}",
                 &if by_appointment {
                     appointment.clone()
-                } else if rule.path.starts_with("/v1/patients/") {
+                } else if by_patient {
                     patient.to_string()
                 } else if rule.path.starts_with("/v1/providers/") {
                     demo.providers[0].to_string()
@@ -103,7 +106,7 @@ async fn every_role_and_principal_kind_meets_the_declared_gate() -> TestResult {
         } else {
             path
         };
-        let subject = rule.path.starts_with("/v1/patients/") || by_appointment;
+        let subject = by_patient || by_appointment;
         for (name, token, who, classes) in &callers {
             let expected = access::permit(
                 *endpoint,
@@ -125,7 +128,9 @@ async fn every_role_and_principal_kind_meets_the_declared_gate() -> TestResult {
             match expected {
                 Some(want) => assert_eq!(status, want, "{} {path} as {name}: {body}", rule.method),
                 None => {
-                    let consent = body["error"]["message"] == "forbidden: consent";
+                    // The JSON API's error shape, or the FHIR face's OperationOutcome.
+                    let consent = body["error"]["message"] == "forbidden: consent"
+                        || body["issue"][0]["diagnostics"] == "forbidden: consent";
                     assert!(
                         !matches!(status, 401 | 403) || consent,
                         "{} {path} as {name} is declared allowed but got {status}: {body}",

@@ -157,31 +157,13 @@ impl Clinic {
         self.decide(inner, principal, &ask)
     }
 
-    pub(super) fn decide(
-        &self,
-        inner: &mut Inner,
-        principal: &Principal,
-        ask: &Ask<'_>,
-    ) -> Result<(), ClinicError> {
-        let Ask {
-            patient,
-            action,
-            classes,
-            break_glass,
-            audit,
-        } = *ask;
-        let defer = audit == AuditWrite::WithNextCommand;
-        // Do not reveal whether a patient id exists to a patient or proxy for another: both
-        // get this same answer.
-        if principal.acting_for().is_some_and(|p| p != patient) {
-            return Err(ClinicError::forbidden("own record only"));
-        }
-        if inner.state.registry.current(patient).is_none() {
-            return Err(ClinicError::NotFound { kind: "patient" });
-        }
+    /// The consent engine's question for `ask` by `principal`, at the clinic's now.
+    fn consent_request(&self, principal: &Principal, ask: &Ask<'_>) -> Request {
         // Break-the-glass is a clinician's emergency access; anyone else's header is ignored
         // (no emergency purpose, nothing queued for review).
-        let break_glass = break_glass.filter(|_| principal.has_any_role(&[Role::CLINICIAN]));
+        let break_glass = ask
+            .break_glass
+            .filter(|_| principal.has_any_role(&[Role::CLINICIAN]));
         let actor = self.actor(principal);
         let (purpose, channel) = match principal {
             Principal::Patient { .. } => (ConsentPurpose::Patrqt, AccessChannel::Portal),
@@ -200,8 +182,8 @@ impl Clinic {
             }
         };
         let now = self.now();
-        let mut request = Request::new(actor, patient, action, purpose, now)
-            .classes(classes.iter().copied())
+        let mut request = Request::new(actor, ask.patient, ask.action, purpose, now)
+            .classes(ask.classes.iter().copied())
             .channel(channel);
         if let Some(j) = break_glass {
             request = request.break_glass(BreakGlass {
@@ -209,6 +191,64 @@ impl Clinic {
                 started_at: now,
             });
         }
+        request
+    }
+
+    /// Whether the consent engine would permit `principal` to read `classes` of `patient`,
+    /// without recording anything: a search uses it to leave out what the caller may not see
+    /// and to count what it may; every record it then returns goes through
+    /// [`Self::authorize`], which records the decision.
+    pub(super) fn would_read(
+        &self,
+        inner: &Inner,
+        principal: &Principal,
+        patient: PatientId,
+        classes: &[DataClass],
+    ) -> bool {
+        if principal.acting_for().is_some_and(|p| p != patient)
+            || inner.state.registry.current(patient).is_none()
+        {
+            return false;
+        }
+        let ask = Ask {
+            patient,
+            action: Action::Read,
+            classes,
+            break_glass: None,
+            audit: AuditWrite::Now,
+        };
+        let decision = inner
+            .state
+            .engine
+            .decide(&self.consent_request(principal, &ask));
+        decision.is_permit() && classes.iter().all(|c| decision.permitted.contains(*c))
+    }
+
+    pub(super) fn decide(
+        &self,
+        inner: &mut Inner,
+        principal: &Principal,
+        ask: &Ask<'_>,
+    ) -> Result<(), ClinicError> {
+        let Ask {
+            patient,
+            action: _,
+            classes,
+            break_glass,
+            audit,
+        } = *ask;
+        let defer = audit == AuditWrite::WithNextCommand;
+        // Do not reveal whether a patient id exists to a patient or proxy for another: both
+        // get this same answer.
+        if principal.acting_for().is_some_and(|p| p != patient) {
+            return Err(ClinicError::forbidden("own record only"));
+        }
+        if inner.state.registry.current(patient).is_none() {
+            return Err(ClinicError::NotFound { kind: "patient" });
+        }
+        // Only a clinician's justification is queued for review (see `consent_request`).
+        let break_glass = break_glass.filter(|_| principal.has_any_role(&[Role::CLINICIAN]));
+        let request = self.consent_request(principal, ask);
         let decision = inner.state.engine.decide(&request);
         let event_id = bedside_core::AuditEventId::from_uuid(uuid::Uuid::now_v7());
         let entry = inner

@@ -519,3 +519,97 @@ macro_rules! redacted_debug {
     )*};
 }
 redacted_debug!(Registration, ProfileChange, AddressChange, NameChange);
+
+/// One version of a patient's record as a reader sees it (history and version reads);
+/// serialised with the record as a FHIR R4 `Patient` under `resource`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatientVersionView {
+    /// The patient.
+    pub patient: PatientId,
+    /// The version number (1 for the registration, then consecutive).
+    pub version: u32,
+    /// When this version took effect.
+    pub at: Timestamp,
+    /// The record as of this version.
+    #[serde(rename = "resource", serialize_with = "as_fhir")]
+    pub record: Patient,
+}
+
+impl Clinic {
+    /// Every version of the patient's record, oldest first, through the same gate and consent
+    /// decision (one audit entry) as [`Clinic::patient`].
+    ///
+    /// # Errors
+    /// As [`Clinic::patient`].
+    pub fn patient_history(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        break_glass: Option<&str>,
+    ) -> Result<Vec<PatientVersionView>, ClinicError> {
+        let mut inner = self.lock();
+        self.permit_locked(
+            &inner,
+            Endpoint::FhirPatientHistory,
+            Some(principal),
+            Some(patient),
+        )?;
+        self.authorize(
+            &mut inner,
+            principal,
+            patient,
+            Action::Read,
+            &[DataClass::Demographics, DataClass::Contact],
+            break_glass,
+        )?;
+        let history = inner.state.registry.history(patient);
+        Ok(history.iter().map(|v| version_view(patient, v)).collect())
+    }
+
+    /// One version of the patient's record, through the same gate and consent decision as
+    /// [`Clinic::patient`].
+    ///
+    /// # Errors
+    /// As [`Clinic::patient`]; not found for a version that does not exist.
+    pub fn patient_version(
+        &self,
+        principal: &Principal,
+        patient: PatientId,
+        version: u32,
+        break_glass: Option<&str>,
+    ) -> Result<PatientVersionView, ClinicError> {
+        let mut inner = self.lock();
+        self.permit_locked(
+            &inner,
+            Endpoint::FhirVreadPatient,
+            Some(principal),
+            Some(patient),
+        )?;
+        self.authorize(
+            &mut inner,
+            principal,
+            patient,
+            Action::Read,
+            &[DataClass::Demographics, DataClass::Contact],
+            break_glass,
+        )?;
+        inner
+            .state
+            .registry
+            .version(patient, version)
+            .map(|v| version_view(patient, v))
+            .ok_or(ClinicError::NotFound { kind: "version" })
+    }
+}
+
+pub(super) fn version_view(
+    patient: PatientId,
+    v: &bedside_records::history::Version,
+) -> PatientVersionView {
+    PatientVersionView {
+        patient,
+        version: v.number,
+        at: v.at,
+        record: v.record.clone(),
+    }
+}
