@@ -29,8 +29,12 @@ use std::sync::Arc;
 /// The content type of every FHIR answer.
 pub const FHIR_JSON: &str = "application/fhir+json; fhirVersion=4.0";
 
-/// The FHIR version served.
-pub const FHIR_VERSION: &str = "4.0.1";
+/// The FHIR version the CapabilityStatement declares: R4. Written `4.0.0`, the release's
+/// code, rather than its technical correction `4.0.1`: the official R4 JSON Schema's
+/// `fhirVersion` enumeration stops at `4.0.0`, and what this server writes must pass every
+/// validator (`.ci/run` checks it with three); clients match `4.0` either way, as the media
+/// type's `fhirVersion=4.0` does.
+pub const FHIR_VERSION: &str = "4.0.0";
 
 /// One FHIR interaction the server implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

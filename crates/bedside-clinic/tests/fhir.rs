@@ -160,7 +160,7 @@ async fn metadata_describes_exactly_what_is_served() -> TestResult {
     assert_eq!(cs["resourceType"], "CapabilityStatement");
     assert_eq!(
         (&cs["status"], &cs["kind"], &cs["fhirVersion"]),
-        (&json!("active"), &json!("instance"), &json!("4.0.1"))
+        (&json!("active"), &json!("instance"), &json!("4.0.0"))
     );
     assert_eq!(cs["format"], json!(["json"]));
     assert_eq!(cs["rest"][0]["mode"], "server");
