@@ -343,16 +343,7 @@ impl Clinic {
         let Some(stored) = inner.store.latest_snapshot()? else {
             return Ok(false);
         };
-        let snapshot: snapshot::StateSnapshot =
-            serde_json::from_str(&stored.body).map_err(|e| StoreError::Corrupt {
-                table: "snapshots",
-                message: format!(
-                    "snapshot at command {}: {}",
-                    stored.commands,
-                    crate::error::json_problem(&e)
-                ),
-            })?;
-        let position = snapshot.position();
+        let (mut state, position) = State::restore_stored(&stored.body, &config.policy_json)?;
         if (position.commands, position.audit) != (stored.commands, stored.audit) {
             return Err(StoreError::Corrupt {
                 table: "snapshots",
@@ -360,7 +351,6 @@ impl Clinic {
             }
             .into());
         }
-        let mut state = State::restore(snapshot, &config.policy_json)?;
         let tail = inner.store.load_after(position.commands, position.audit)?;
         state.replay(&tail.commands, position.commands, config)?;
         state
@@ -418,11 +408,7 @@ impl Clinic {
         let chain = inner.store.chain_point()?;
         let copy = inner.state.snapshot(position);
         drop(inner);
-        let body = serde_json::to_string(&copy).map_err(|e| StoreError::Corrupt {
-            table: "snapshots",
-            message: crate::error::json_problem(&e),
-        })?;
-        drop(copy);
+        let body = copy.to_stored()?;
         let mut inner = self.lock();
         inner
             .store

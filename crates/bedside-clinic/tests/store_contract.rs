@@ -629,6 +629,29 @@ fn snapshots_are_authenticated_pruned_and_verified_from() -> Res {
             b.name()
         );
         drop(store);
+        if let Backend::Postgres(_) = b {
+            // PostgreSQL stores the body packed (LZ4): a packed body edited, cut short, or
+            // claiming more than LZ4 can expand to is refused like an edited one.
+            for edit in [
+                "set_byte(packed, length(packed) - 1, 255)",
+                "substring(packed from 1 for 9)",
+                "'\\xffffff7f00'::bytea",
+            ] {
+                b.tamper("CREATE TABLE IF NOT EXISTS kept AS SELECT packed FROM snapshots WHERE commands = 7")?;
+                b.tamper(&format!(
+                    "UPDATE snapshots SET packed = {edit} WHERE commands = 7"
+                ))?;
+                let mut store = b.open(&anchor)?;
+                assert!(store.latest_snapshot().is_err(), "{edit}");
+                drop(store);
+                b.tamper(
+                    "UPDATE snapshots SET packed = (SELECT packed FROM kept) WHERE commands = 7",
+                )?;
+            }
+            let mut store = b.open(&anchor)?;
+            assert_eq!(store.latest_snapshot()?.ok_or("none")?.commands, 7);
+            drop(store);
+        }
         // An edited body fails its tag: start-up must not use it.
         b.tamper("UPDATE snapshots SET body = '{\"state\":8}' WHERE commands = 7")?;
         let mut store = b.open(&anchor)?;

@@ -31,9 +31,17 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-/// The snapshot format this build writes and reads. A snapshot of another version is
-/// ignored (start-up then replays the journal), never misread.
-pub const STATE_SNAPSHOT_VERSION: u32 = 1;
+/// The snapshot format this build writes. Version 2 stores the vitals section after the
+/// rest, on a line of its own, so the two parse on two cores; version 1 (vitals inside) is
+/// still read. A snapshot of another version is ignored (start-up then replays the journal),
+/// never misread.
+pub const STATE_SNAPSHOT_VERSION: u32 = 2;
+
+/// The first line of a version-2 snapshot (a version-1 snapshot starts with `{`).
+pub(crate) const V2_HEADER: &str = "bedside-snapshot 2\n";
+
+/// The versions this build reads.
+const READS: [u32; 2] = [1, STATE_SNAPSHOT_VERSION];
 
 /// Where a snapshot stands in the journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +67,10 @@ pub(crate) struct StateSnapshot {
     engine: bedside_consent::EngineSnapshot,
     audit: Checkpoint,
     reviews: ReviewQueue,
-    vitals: VitalsSnapshot,
+    /// The vitals store: inside the value in version 1 (and in memory), after it in the
+    /// stored text of version 2 (see [`StateSnapshot::to_stored`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vitals: Option<VitalsSnapshot>,
     alerts: AlertBook,
     discharged: BTreeMap<PatientId, Timestamp>,
     confirmed: BTreeMap<AppointmentId, Timestamp>,
@@ -137,7 +148,7 @@ impl State {
             engine: self.engine.snapshot(),
             audit: self.audit.checkpoint(),
             reviews: self.reviews.clone(),
-            vitals: self.vitals.snapshot(),
+            vitals: Some(self.vitals.snapshot()),
             alerts: self.alerts.clone(),
             discharged: self.discharged.clone(),
             confirmed: self.confirmed.clone(),
@@ -159,24 +170,70 @@ impl State {
         }
     }
 
-    /// The state a snapshot holds, its audit log resumed at the snapshot's head (earlier
-    /// entries stay in the store).
+    /// The state a stored snapshot ([`StateSnapshot::to_stored`]) holds, and its position;
+    /// the audit log resumes at the snapshot's head (earlier entries stay in the store).
+    ///
+    /// The vitals section (the largest) is parsed and restored on the other core from the
+    /// start, while the rest is parsed and restored and the match and phone indexes are
+    /// rebuilt here.
     ///
     /// # Errors
-    /// [`StoreError::Corrupt`] (table `snapshots`) naming what does not restore.
-    pub(crate) fn restore(snapshot: StateSnapshot, policy: &str) -> Result<Self, ClinicError> {
-        if snapshot.version != STATE_SNAPSHOT_VERSION {
-            return Err(invalid(format!(
-                "snapshot version {} (this build reads {STATE_SNAPSHOT_VERSION})",
-                snapshot.version
-            )));
-        }
-        // The vitals store (the largest section) restores on the other core while the rest
-        // restores and the match and phone indexes are rebuilt here.
-        let vitals = snapshot.vitals;
+    /// [`StoreError::Corrupt`] (table `snapshots`) naming what does not restore (never
+    /// quoting the body).
+    pub(crate) fn restore_stored(
+        body: &str,
+        policy: &str,
+    ) -> Result<(Self, SnapshotPosition), ClinicError> {
+        // Version 2: the header line, the vitals line, the rest. Version 1: one JSON value.
+        let (state_text, vitals_text) = match body.strip_prefix(V2_HEADER) {
+            Some(rest) => match rest.split_once('\n') {
+                Some((vitals, state)) => (state, Some(vitals)),
+                None => return Err(invalid("snapshot: the vitals line is not ended".into())),
+            },
+            None => (body, None),
+        };
+        let json = |what: &str, e: serde_json::Error| {
+            invalid(format!("{what}: {}", crate::error::json_problem(&e)))
+        };
         std::thread::scope(|scope| {
-            let restoring =
-                scope.spawn(move || time("restore: vitals", || VitalsStore::restore(vitals)));
+            let early = vitals_text.map(|text| {
+                scope.spawn(move || {
+                    time("restore: vitals", || {
+                        let vitals = serde_json::from_str(text).map_err(|e| json("vitals", e))?;
+                        VitalsStore::restore(vitals).map_err(|e| invalid(format!("vitals: {e}")))
+                    })
+                })
+            });
+            let mut snapshot: StateSnapshot =
+                time("snapshot parse", || serde_json::from_str(state_text))
+                    .map_err(|e| json("snapshot", e))?;
+            if !READS.contains(&snapshot.version) {
+                return Err(invalid(format!(
+                    "snapshot version {} (this build reads {READS:?})",
+                    snapshot.version
+                )));
+            }
+            let restoring = match (early, snapshot.vitals.take()) {
+                (Some(restoring), None) => restoring,
+                (None, Some(vitals)) => scope.spawn(move || {
+                    time("restore: vitals", || {
+                        VitalsStore::restore(vitals).map_err(|e| invalid(format!("vitals: {e}")))
+                    })
+                }),
+                _ => return Err(invalid("vitals: missing, or given twice".into())),
+            };
+            let position = snapshot.position;
+            let mut state = Self::restore_rest(snapshot, policy)?;
+            state.vitals = restoring
+                .join()
+                .map_err(|_| invalid("vitals: the restoring thread panicked".into()))??;
+            Ok((state, position))
+        })
+    }
+
+    /// Everything but the vitals store, from a parsed snapshot.
+    fn restore_rest(snapshot: StateSnapshot, policy: &str) -> Result<Self, ClinicError> {
+        {
             let mut state = State::new(policy)?;
             let clock = Arc::new(ManualClock::new(snapshot.clock));
             let ids = Arc::new(SeededIdGenerator::new(clock.clone(), snapshot.ids));
@@ -253,19 +310,37 @@ impl State {
                     state.index_phones(id);
                 }
             });
-            state.vitals = restoring
-                .join()
-                .map_err(|_| invalid("vitals: the restoring thread panicked".into()))?
-                .map_err(|e| invalid(format!("vitals: {e}")))?;
             Ok(state)
-        })
+        }
     }
 }
 
 impl StateSnapshot {
-    /// Where the snapshot stands.
-    pub(crate) fn position(&self) -> SnapshotPosition {
-        self.position
+    /// The stored text (version 2): the line [`V2_HEADER`], the vitals section's JSON on one
+    /// line, then the rest of the snapshot's JSON. The vitals section is compact JSON built
+    /// from numbers and base64 text only, so it holds no raw newline, and finding where it
+    /// ends costs one `memchr`, not a parse. (The rest may hold newlines: FHIR elements the
+    /// model does not cover are kept as the JSON they arrived in.)
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when a section does not serialise (never for a state the
+    /// clinic built).
+    pub(crate) fn to_stored(mut self) -> Result<String, ClinicError> {
+        let json = |e: serde_json::Error| invalid(crate::error::json_problem(&e));
+        let vitals = self
+            .vitals
+            .take()
+            .ok_or_else(|| invalid("vitals: not in the snapshot".into()))?;
+        self.version = STATE_SNAPSHOT_VERSION;
+        let mut body = V2_HEADER.as_bytes().to_vec();
+        serde_json::to_writer(&mut body, &vitals).map_err(json)?;
+        drop(vitals);
+        if body[V2_HEADER.len()..].contains(&b'\n') {
+            return Err(invalid("vitals: a raw newline in the section".into()));
+        }
+        body.push(b'\n');
+        serde_json::to_writer(&mut body, &self).map_err(json)?;
+        String::from_utf8(body).map_err(|_| invalid("snapshot: not UTF-8".into()))
     }
 }
 

@@ -24,11 +24,11 @@ use crate::integrity::{
 use postgres::{Client, NoTls, Transaction};
 
 /// The newest PostgreSQL schema version this build knows.
-pub const PG_SCHEMA_VERSION: i64 = 4;
+pub const PG_SCHEMA_VERSION: i64 = 5;
 
 /// PostgreSQL migrations; `PG_MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 /// Never edit a released migration: append a new one.
-const PG_MIGRATIONS: [&str; 4] = [
+const PG_MIGRATIONS: [&str; 5] = [
     "
     CREATE TABLE batches (seq BIGINT PRIMARY KEY, digest TEXT NOT NULL, head TEXT NOT NULL);
     CREATE TABLE commands (
@@ -85,11 +85,32 @@ const PG_MIGRATIONS: [&str; 4] = [
     CREATE INDEX holds_appointment ON holds (appointment);
     -- Filled from the state by the next start (`holds_filled` marks it done).
     DELETE FROM meta WHERE key = 'holds_filled';",
+    // Snapshot bodies stored LZ4-compressed (`packed`, see `pack`): a third of the bytes to
+    // read back at start-up and to write to the log. Rows written before keep `body`.
+    "ALTER TABLE snapshots ALTER COLUMN body DROP NOT NULL;
+    ALTER TABLE snapshots ADD COLUMN packed BYTEA;
+    ALTER TABLE snapshots ALTER COLUMN packed SET STORAGE EXTERNAL;",
 ];
 
 /// Advisory lock keys (arbitrary constants, "bedside" in ASCII plus a purpose digit).
 const MIGRATE_LOCK: i64 = 0x6265_6473_6964_6501;
 const WRITE_LOCK: i64 = 0x6265_6473_6964_6502;
+
+/// The body of a packed snapshot (LZ4 block, its length first). The length is checked against
+/// what LZ4 can expand to before anything is allocated, so an edited row cannot make the
+/// reader allocate gigabytes; the snapshot's tag is checked on the text afterwards.
+fn unpack(packed: &[u8]) -> Result<String, StoreError> {
+    /// LZ4 expands a block at most about 255-fold.
+    const MAX_RATIO: usize = 255;
+    let bad = || corrupt("snapshots", "the packed body does not decompress");
+    let (len, block) = packed.split_first_chunk::<4>().ok_or_else(bad)?;
+    let len = usize::try_from(u32::from_le_bytes(*len)).map_err(|_| bad())?;
+    if len > block.len().saturating_mul(MAX_RATIO) {
+        return Err(bad());
+    }
+    let bytes = lz4_flex::block::decompress(block, len).map_err(|_| bad())?;
+    String::from_utf8(bytes).map_err(|_| corrupt("snapshots", "the packed body is not text"))
+}
 
 /// Rows fetched per round trip while verifying the chain.
 const FETCH: usize = 2_000;
@@ -696,10 +717,11 @@ impl Store for PostgresStore {
         let mut tx = self.client.transaction()?;
         let mac = super::snapshot_mac(&self.key, commands, audit, chain, body);
         let batches = int(chain.batches)?;
+        let packed = lz4_flex::block::compress_prepend_size(body.as_bytes());
         tx.execute(
-            "INSERT INTO snapshots (commands, audit, batches, head, body, mac)
+            "INSERT INTO snapshots (commands, audit, batches, head, packed, mac)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (commands) DO NOTHING",
-            &[&commands_i, &audit_i, &batches, &chain.head, &body, &mac],
+            &[&commands_i, &audit_i, &batches, &chain.head, &packed, &mac],
         )?;
         tx.execute(
             "DELETE FROM snapshots WHERE commands NOT IN
@@ -726,7 +748,7 @@ impl Store for PostgresStore {
     fn latest_snapshot(&mut self) -> Result<Option<super::StoredSnapshot>, StoreError> {
         let Some(r) = crate::phases::time("snapshot row read", || {
             self.client.query_opt(
-                "SELECT commands, audit, batches, head, body, mac FROM snapshots
+                "SELECT commands, audit, batches, head, body, packed, mac FROM snapshots
                  ORDER BY commands DESC LIMIT 1",
                 &[],
             )
@@ -736,7 +758,14 @@ impl Store for PostgresStore {
         };
         let nat = |v: i64| u64::try_from(v).map_err(|_| corrupt("snapshots", "negative position"));
         let batches: i64 = r.get(2);
-        let mac: String = r.get(5);
+        let mac: String = r.get(6);
+        // A body in plain text (written before schema 5, or edited by hand) wins over a
+        // packed one; either way the tag decides whether it is used.
+        let body = match (r.get::<_, Option<String>>(4), r.get::<_, Option<&[u8]>>(5)) {
+            (Some(body), _) => body,
+            (None, Some(packed)) => crate::phases::time("snapshot decompress", || unpack(packed))?,
+            (None, None) => return Err(corrupt("snapshots", "a snapshot without a body")),
+        };
         let row = super::StoredSnapshot {
             commands: nat(r.get(0))?,
             audit: nat(r.get(1))?,
@@ -744,7 +773,7 @@ impl Store for PostgresStore {
                 batches: nat(batches)?,
                 head: r.get(3),
             },
-            body: r.get(4),
+            body,
         };
         let stored_head: Option<String> = self
             .client

@@ -177,3 +177,74 @@ fn snapshot_plus_tail_is_the_full_replay_and_goes_on_identically() -> Res {
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+/// The demo clinic, replayed, and its state as a snapshot value.
+fn demo_snapshot() -> Result<(super::StateSnapshot, String), Box<dyn std::error::Error>> {
+    let dir = std::env::temp_dir().join(format!("bedside-snapv-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("clinic.db");
+    let store: Box<dyn Store> = Box::new(SqliteStore::open(&db, Durability::Normal)?);
+    let (store, demo) = seed::seed_demo(store, ClinicConfig::default(), now())?;
+    drop(store);
+    let clock = Arc::new(ManualClock::new(now()));
+    let clinic = open(&db, &clock)?;
+    // A vitals upload, so the vitals section holds readings.
+    let patient = demo.patients[0].0;
+    let nurse = seed::demo_staff("nurse")?;
+    clinic.discharge(&nurse, patient)?;
+    let reading = format!(
+        "{{\"patient\":\"{patient}\",\"kind\":\"heart_rate\",\"at\":\"2026-06-08T12:55:00Z\",\"value\":72,\"unit\":\"/min\",\"source\":\"app:test\"}}\n"
+    );
+    clinic.upload_vitals(&Principal::Patient { patient }, patient, &reading)?;
+    let text = state(&clinic)?;
+    let inner = clinic.read();
+    let position = super::SnapshotPosition {
+        commands: inner.applied,
+        audit: inner.state.audit.len(),
+    };
+    let snapshot = inner.state.snapshot(position);
+    drop(inner);
+    drop(clinic);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((snapshot, text))
+}
+
+#[test]
+fn both_stored_versions_restore_to_the_same_state() -> Res {
+    let policy = ClinicConfig::default().policy_json;
+    let (snapshot, text) = demo_snapshot()?;
+    // Version 1: one JSON value with the vitals inside.
+    // (Edited as text: the ledger's ids are 128-bit numbers a `Value` cannot hold.)
+    let current = format!("{{\"version\":{},", super::STATE_SNAPSHOT_VERSION);
+    assert!(text.starts_with(&current), "the version first");
+    let v1 = text.replacen(&current, "{\"version\":1,", 1);
+    assert!(v1.contains(",\"vitals\":{"), "the vitals are in the value");
+    let v2 = snapshot.to_stored()?;
+    assert!(v2.starts_with(super::V2_HEADER), "the header line first");
+    for body in [&v1, &v2] {
+        let (restored, position) = super::State::restore_stored(body, &policy)?;
+        assert_eq!(
+            serde_json::to_string(&restored.snapshot(position))?,
+            text,
+            "a stored snapshot restores to the state it was taken from"
+        );
+    }
+    // Vitals in neither or both places, a newer version, a cut body: refused, never guessed.
+    let rest = v2.strip_prefix(super::V2_HEADER).ok_or("header")?;
+    let (vitals_part, state_part) = rest.split_once('\n').ok_or("two parts")?;
+    let header = super::V2_HEADER;
+    let newer = state_part.replacen("\"version\":2", "\"version\":3", 1);
+    for (case, body) in [
+        ("no vitals", state_part.to_string()),
+        ("vitals twice", format!("{header}{vitals_part}\n{v1}")),
+        ("newer version", format!("{header}{vitals_part}\n{newer}")),
+        ("vitals line not ended", format!("{header}{vitals_part}")),
+        ("cut short", v2[..v2.len() - 10].to_string()),
+    ] {
+        assert!(
+            super::State::restore_stored(&body, &policy).is_err(),
+            "{case}"
+        );
+    }
+    Ok(())
+}
