@@ -408,7 +408,7 @@ impl Clinic {
         let chain = inner.store.chain_point()?;
         let copy = inner.state.snapshot(position);
         drop(inner);
-        let body = copy.to_stored()?;
+        let body = copy.into_stored()?;
         let mut inner = self.lock();
         inner
             .store
