@@ -68,7 +68,7 @@ pub(crate) struct StateSnapshot {
     audit: Checkpoint,
     reviews: ReviewQueue,
     /// The vitals store: inside the value in version 1 (and in memory), after it in the
-    /// stored text of version 2 (see [`StateSnapshot::to_stored`]).
+    /// stored text of version 2 (see [`StateSnapshot::into_stored`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     vitals: Option<VitalsSnapshot>,
     alerts: AlertBook,
@@ -170,7 +170,7 @@ impl State {
         }
     }
 
-    /// The state a stored snapshot ([`StateSnapshot::to_stored`]) holds, and its position;
+    /// The state a stored snapshot ([`StateSnapshot::into_stored`]) holds, and its position;
     /// the audit log resumes at the snapshot's head (earlier entries stay in the store).
     ///
     /// The vitals section (the largest) is parsed and restored on the other core from the
@@ -325,7 +325,7 @@ impl StateSnapshot {
     /// # Errors
     /// [`StoreError::Corrupt`] when a section does not serialise (never for a state the
     /// clinic built).
-    pub(crate) fn to_stored(mut self) -> Result<String, ClinicError> {
+    pub(crate) fn into_stored(mut self) -> Result<String, ClinicError> {
         let json = |e: serde_json::Error| invalid(crate::error::json_problem(&e));
         let vitals = self
             .vitals

@@ -219,7 +219,7 @@ fn both_stored_versions_restore_to_the_same_state() -> Res {
     assert!(text.starts_with(&current), "the version first");
     let v1 = text.replacen(&current, "{\"version\":1,", 1);
     assert!(v1.contains(",\"vitals\":{"), "the vitals are in the value");
-    let v2 = snapshot.to_stored()?;
+    let v2 = snapshot.into_stored()?;
     assert!(v2.starts_with(super::V2_HEADER), "the header line first");
     for body in [&v1, &v2] {
         let (restored, position) = super::State::restore_stored(body, &policy)?;
