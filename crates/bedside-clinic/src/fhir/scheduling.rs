@@ -151,7 +151,11 @@ pub(super) async fn search_schedule(
     .await?;
     let total = schedules.len();
     let resources = schedules.iter().map(|s| s.to_json()).collect();
-    let self_url = format!("{base}/Schedule?{}", applied.join("&"));
+    let self_url = if applied.is_empty() {
+        format!("{base}/Schedule")
+    } else {
+        format!("{base}/Schedule?{}", applied.join("&"))
+    };
     Ok(resource_response(
         StatusCode::OK,
         None,
