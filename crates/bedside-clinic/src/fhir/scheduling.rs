@@ -4,9 +4,9 @@
 //! A `Schedule` is public, like the JSON API's provider directory: one per provider, its id
 //! the provider's, planning over the next
 //! [`SCHEDULE_HORIZON_DAYS`](crate::clinic::SCHEDULE_HORIZON_DAYS) days. An `Appointment`
-//! is read through [`Clinic::appointments`], so the gate, the consent decision and the audit
-//! entry are the JSON API's; a patient or proxy sees only their own, and another patient's
-//! appointment id is 404 like a missing one.
+//! is read through [`Clinic::appointments`](crate::Clinic::appointments), so the gate, the
+//! consent decision and the audit entry are the JSON API's; a patient or proxy sees only
+//! their own, and another patient's appointment id is 404 like a missing one.
 
 use super::search::{DEFAULT_COUNT, MAX_OFFSET, encode, nameable, number};
 use super::{FhirResult, Shared, base_url, prefers_lenient, resource_response};
