@@ -466,3 +466,46 @@ async fn bad_parameters_are_400_outcomes_that_never_echo_the_value() -> TestResu
     }
     Ok(())
 }
+
+/// An access decision without what differs from one decision to the next.
+fn decision(entry: &Value) -> Value {
+    let mut entry = entry.clone();
+    if let Some(map) = entry.as_object_mut() {
+        map.retain(|k, _| !matches!(k.as_str(), "at" | "event" | "seq" | "id" | "event_id"));
+    }
+    entry
+}
+
+#[tokio::test]
+async fn a_fhir_appointment_read_is_audited_exactly_like_the_json_list() -> TestResult {
+    let api = Api::new()?;
+    let (me, t) = (api.id(0), api.token(0));
+    let id = api
+        .appointment_ids(0)
+        .await?
+        .first()
+        .cloned()
+        .ok_or("seeded")?;
+    let accesses = || async {
+        let (_, body) = api
+            .get(&format!("/v1/patients/{me}/disclosures"), Some(&t))
+            .await?;
+        Res::Ok(body["accesses"].as_array().cloned().unwrap_or_default())
+    };
+    let before = accesses().await?;
+    let uri = format!("/v1/patients/{me}/appointments");
+    assert_eq!(api.get(&uri, Some("demo-reception")).await?.0, 200);
+    let after_json = accesses().await?;
+    let uri = format!("/fhir/Appointment/{id}");
+    assert_eq!(api.get(&uri, Some("demo-reception")).await?.0, 200);
+    let after_fhir = accesses().await?;
+    let uri = format!("/fhir/Appointment?patient={me}");
+    assert_eq!(api.get(&uri, Some("demo-reception")).await?.0, 200);
+    let after_search = accesses().await?;
+    let strip = |s: &[Value]| s.iter().map(decision).collect::<Vec<_>>();
+    let json_list = strip(&after_json[before.len()..]);
+    assert!(json_list.len() >= 2, "the read and the disclosures call");
+    assert_eq!(strip(&after_fhir[after_json.len()..]), json_list);
+    assert_eq!(strip(&after_search[after_fhir.len()..]), json_list);
+    Ok(())
+}
