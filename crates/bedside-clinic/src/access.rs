@@ -103,6 +103,10 @@ pub enum Endpoint {
     FhirVreadPatient,
     FhirPatientHistory,
     FhirSearchPatient,
+    FhirReadSchedule,
+    FhirSearchSchedule,
+    FhirReadAppointment,
+    FhirSearchAppointment,
 }
 
 const FRONT_DESK: &[&str] = &["reception", "scheduler"];
@@ -113,6 +117,12 @@ const ALL_BUT_SECRETS: &[DataClass] = &[];
 const RECORD_READERS: &[Caller] = &[
     Patient,
     Proxy(&[C::Demographics, C::Contact]),
+    Staff(&["reception", "scheduler", "clinician", "nurse"]),
+];
+/// Who may read a patient's appointments, in the JSON API and the FHIR face alike.
+const APPOINTMENT_READERS: &[Caller] = &[
+    Patient,
+    Proxy(&[C::Appointments]),
     Staff(&["reception", "scheduler", "clinician", "nurse"]),
 ];
 /// The classes a read of the record asks the consent engine about.
@@ -170,6 +180,10 @@ impl Endpoint {
         Endpoint::FhirVreadPatient,
         Endpoint::FhirPatientHistory,
         Endpoint::FhirSearchPatient,
+        Endpoint::FhirReadSchedule,
+        Endpoint::FhirSearchSchedule,
+        Endpoint::FhirReadAppointment,
+        Endpoint::FhirSearchAppointment,
     ];
 
     /// The declaration: method, route, callers, consent classes.
@@ -261,11 +275,7 @@ impl Endpoint {
             Endpoint::Appointments => r(
                 "GET",
                 "/v1/patients/{id}/appointments",
-                &[
-                    Patient,
-                    Proxy(&[C::Appointments]),
-                    Staff(&["reception", "scheduler", "clinician", "nurse"]),
-                ],
+                APPOINTMENT_READERS,
                 &[C::Appointments],
                 "",
             ),
@@ -465,6 +475,28 @@ impl Endpoint {
                 RECORD_READERS,
                 RECORD_CLASSES,
                 "results the caller may not see are left out; patients and proxies find only their own record",
+            ),
+            Endpoint::FhirReadSchedule => r(
+                "GET",
+                "/fhir/Schedule/{id}",
+                &[Anyone],
+                &[],
+                "one per provider (public, like `/v1/providers`)",
+            ),
+            Endpoint::FhirSearchSchedule => r("GET", "/fhir/Schedule", &[Anyone], &[], ""),
+            Endpoint::FhirReadAppointment => r(
+                "GET",
+                "/fhir/Appointment/{id}",
+                APPOINTMENT_READERS,
+                &[C::Appointments],
+                "the JSON appointments service; another patient's appointment is 404",
+            ),
+            Endpoint::FhirSearchAppointment => r(
+                "GET",
+                "/fhir/Appointment",
+                APPOINTMENT_READERS,
+                &[C::Appointments],
+                "staff name a `patient`; patients and proxies find only their own",
             ),
         }
     }

@@ -52,6 +52,7 @@ mod records;
 mod registration;
 #[cfg(test)]
 mod replay_tests;
+mod scheduling_resources;
 mod snapshot;
 mod state;
 mod surveys;
@@ -67,6 +68,7 @@ pub use monitoring::*;
 pub use patient_search::*;
 pub use records::*;
 pub use registration::*;
+pub use scheduling_resources::*;
 pub use snapshot::{STATE_SNAPSHOT_VERSION, SnapshotPosition};
 use state::{State, audit_text};
 pub use surveys::*;

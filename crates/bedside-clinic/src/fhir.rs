@@ -1,5 +1,6 @@
-//! The FHIR R4 face of the clinic, under `/fhir`: a CapabilityStatement and `Patient` read,
-//! vread, history and search, in `application/fhir+json`.
+//! The FHIR R4 face of the clinic, under `/fhir`: a CapabilityStatement, `Patient` read,
+//! vread, history and search, and `Schedule` and `Appointment` read and search
+//! ([`scheduling`]), in `application/fhir+json`.
 //!
 //! One table, [`INTERACTIONS`], lists what is implemented: the router is built from it and
 //! `GET /fhir/metadata` describes it, so the two cannot drift. Who may call each interaction
@@ -10,6 +11,7 @@
 //! an `OperationOutcome` ([`outcome`]).
 
 pub mod outcome;
+pub mod scheduling;
 pub mod search;
 
 use crate::access::Endpoint;
@@ -75,10 +77,30 @@ pub const INTERACTIONS: &[Interaction] = &[
         resource: Some("Patient"),
         code: "search-type",
     },
+    Interaction {
+        endpoint: Endpoint::FhirReadSchedule,
+        resource: Some("Schedule"),
+        code: "read",
+    },
+    Interaction {
+        endpoint: Endpoint::FhirSearchSchedule,
+        resource: Some("Schedule"),
+        code: "search-type",
+    },
+    Interaction {
+        endpoint: Endpoint::FhirReadAppointment,
+        resource: Some("Appointment"),
+        code: "read",
+    },
+    Interaction {
+        endpoint: Endpoint::FhirSearchAppointment,
+        resource: Some("Appointment"),
+        code: "search-type",
+    },
 ];
 
-type Shared = Arc<Clinic>;
-type FhirResult = Result<Response, Refusal>;
+pub(crate) type Shared = Arc<Clinic>;
+pub(crate) type FhirResult = Result<Response, Refusal>;
 
 /// The FHIR routes: those anyone may call and those that need a token, for the router to put
 /// under the matching rate limits. Every route answers an unsupported method with a 405
@@ -109,6 +131,10 @@ fn handler(endpoint: Endpoint) -> MethodRouter<Shared> {
         Endpoint::FhirVreadPatient => get(vread_patient),
         Endpoint::FhirPatientHistory => get(patient_history),
         Endpoint::FhirSearchPatient => get(search_patient),
+        Endpoint::FhirReadSchedule => get(scheduling::read_schedule),
+        Endpoint::FhirSearchSchedule => get(scheduling::search_schedule),
+        Endpoint::FhirReadAppointment => get(scheduling::read_appointment),
+        Endpoint::FhirSearchAppointment => get(scheduling::search_appointment),
         _ => MethodRouter::new(),
     }
 }
@@ -137,7 +163,7 @@ pub fn resource_response(status: StatusCode, version: Option<u32>, body: &Value)
 
 /// The server's base URL for absolute references: `http://` and the `Host` header when it
 /// looks like a host name (anything else would be echoed input), else `localhost`.
-fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -194,7 +220,20 @@ async fn metadata(State(clinic): State<Shared>, headers: HeaderMap) -> FhirResul
     Ok(resource_response(StatusCode::OK, None, &statement))
 }
 
-/// The CapabilityStatement of [`INTERACTIONS`] and [`search::PATIENT_PARAMS`].
+/// The search parameters of resource type `t`: name, type, definition.
+fn search_params(t: &str) -> Vec<scheduling::ParamDecl> {
+    match t {
+        "Patient" => search::PATIENT_PARAMS
+            .iter()
+            .map(|d| (d.code, d.type_, d.definition))
+            .collect(),
+        "Schedule" => scheduling::SCHEDULE_PARAMS.to_vec(),
+        "Appointment" => scheduling::APPOINTMENT_PARAMS.to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// The CapabilityStatement of [`INTERACTIONS`] and each type's search parameters.
 pub fn capability_statement(base: &str, date: Timestamp) -> Value {
     let mut types: Vec<&str> = INTERACTIONS.iter().filter_map(|i| i.resource).collect();
     types.dedup();
@@ -203,17 +242,25 @@ pub fn capability_statement(base: &str, date: Timestamp) -> Value {
         .map(|t| {
             let of_type = || INTERACTIONS.iter().filter(|i| i.resource == Some(t));
             let interactions: Vec<Value> = of_type().map(|i| json!({"code": i.code})).collect();
+            // A `Schedule` has no versions; patients and appointments carry `versionId`.
+            let versioning = if *t == "Schedule" {
+                "no-version"
+            } else {
+                "versioned"
+            };
             let mut r = json!({
                 "type": t,
                 "profile": format!("http://hl7.org/fhir/StructureDefinition/{t}"),
                 "interaction": interactions,
-                "versioning": "versioned",
+                "versioning": versioning,
                 "readHistory": of_type().any(|i| i.code == "vread"),
             });
-            if of_type().any(|i| i.code == "search-type") && *t == "Patient" {
-                r["searchParam"] = search::PATIENT_PARAMS
+            if of_type().any(|i| i.code == "search-type") {
+                r["searchParam"] = search_params(t)
                     .iter()
-                    .map(|d| json!({"name": d.code, "definition": d.definition, "type": d.type_}))
+                    .map(|(name, type_, definition)| {
+                        json!({"name": name, "definition": definition, "type": type_})
+                    })
                     .collect();
             }
             r
@@ -328,7 +375,7 @@ async fn patient_history(
 }
 
 /// Whether the request asks for lenient handling of unknown search parameters.
-fn prefers_lenient(headers: &HeaderMap) -> bool {
+pub(crate) fn prefers_lenient(headers: &HeaderMap) -> bool {
     headers
         .get_all("prefer")
         .iter()

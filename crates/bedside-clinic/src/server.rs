@@ -225,6 +225,7 @@ async fn serve(
     );
     println!("Try:");
     println!("  curl http://{addr}/health");
+    println!("  curl -s http://{addr}/fhir/metadata");
     println!("  curl 'http://{addr}/v1/slots?appointment_type=gp-visit&limit=3'");
     println!(
         "  curl -H 'Authorization: Bearer demo-patient-1' http://{addr}/v1/patients/{}/appointments",

@@ -77,7 +77,8 @@ async fn every_role_and_principal_kind_meets_the_declared_gate() -> TestResult {
     let mut checked = 0;
     for endpoint in Endpoint::ALL {
         let rule = endpoint.rule();
-        let by_appointment = rule.path.starts_with("/v1/appointments/");
+        let by_appointment = rule.path.starts_with("/v1/appointments/")
+            || rule.path.starts_with("/fhir/Appointment/");
         let by_patient =
             rule.path.starts_with("/v1/patients/") || rule.path.starts_with("/fhir/Patient/");
         let path = rule

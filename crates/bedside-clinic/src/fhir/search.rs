@@ -121,7 +121,7 @@ pub struct SearchQuery {
 
 /// A parameter name safe to repeat in an error: short, and only the characters search
 /// parameter names and modifiers use.
-fn nameable(name: &str) -> bool {
+pub(super) fn nameable(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 40
         && name
@@ -129,7 +129,7 @@ fn nameable(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.'))
 }
 
-fn number(value: &str, name: &str, max: usize) -> Result<usize, ClinicError> {
+pub(super) fn number(value: &str, name: &str, max: usize) -> Result<usize, ClinicError> {
     value
         .parse::<usize>()
         .ok()
@@ -185,7 +185,7 @@ pub fn parse(pairs: Vec<(String, String)>, lenient: bool) -> Result<SearchQuery,
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-fn encode(s: &str) -> String {
+pub(super) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
