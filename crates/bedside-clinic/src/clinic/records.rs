@@ -328,18 +328,11 @@ impl Clinic {
         break_glass: Option<&str>,
     ) -> Result<PatientView, ClinicError> {
         let mut inner = self.lock();
-        self.permit_locked(
-            &inner,
-            Endpoint::ReadPatient,
-            Some(principal),
-            Some(patient),
-        )?;
-        self.authorize(
+        self.authorize_record_read(
             &mut inner,
+            Endpoint::ReadPatient,
             principal,
             patient,
-            Action::Read,
-            &[DataClass::Demographics, DataClass::Contact],
             break_glass,
         )?;
         let v = inner
@@ -548,18 +541,11 @@ impl Clinic {
         break_glass: Option<&str>,
     ) -> Result<Vec<PatientVersionView>, ClinicError> {
         let mut inner = self.lock();
-        self.permit_locked(
-            &inner,
-            Endpoint::FhirPatientHistory,
-            Some(principal),
-            Some(patient),
-        )?;
-        self.authorize(
+        self.authorize_record_read(
             &mut inner,
+            Endpoint::FhirPatientHistory,
             principal,
             patient,
-            Action::Read,
-            &[DataClass::Demographics, DataClass::Contact],
             break_glass,
         )?;
         let history = inner.state.registry.history(patient);
@@ -579,18 +565,11 @@ impl Clinic {
         break_glass: Option<&str>,
     ) -> Result<PatientVersionView, ClinicError> {
         let mut inner = self.lock();
-        self.permit_locked(
-            &inner,
-            Endpoint::FhirVreadPatient,
-            Some(principal),
-            Some(patient),
-        )?;
-        self.authorize(
+        self.authorize_record_read(
             &mut inner,
+            Endpoint::FhirVreadPatient,
             principal,
             patient,
-            Action::Read,
-            &[DataClass::Demographics, DataClass::Contact],
             break_glass,
         )?;
         inner
@@ -611,5 +590,29 @@ pub(super) fn version_view(
         version: v.number,
         at: v.at,
         record: v.record.clone(),
+    }
+}
+
+impl Clinic {
+    /// The gate and the audited consent decision every read of a patient's record takes
+    /// (the JSON read, and FHIR's read, vread and history): the endpoint's permit, then
+    /// demographics and contact details through the consent engine.
+    fn authorize_record_read(
+        &self,
+        inner: &mut Session<'_>,
+        endpoint: Endpoint,
+        principal: &Principal,
+        patient: PatientId,
+        break_glass: Option<&str>,
+    ) -> Result<(), ClinicError> {
+        self.permit_locked(inner, endpoint, Some(principal), Some(patient))?;
+        self.authorize(
+            inner,
+            principal,
+            patient,
+            Action::Read,
+            &[DataClass::Demographics, DataClass::Contact],
+            break_glass,
+        )
     }
 }
