@@ -114,12 +114,15 @@ struct Session<'a> {
     /// on instead of released, so a burst of requests shares one lock round trip and one
     /// catch-up (group commit across requests, bounded by [`MAX_HANDOFFS`]).
     waiting: &'a std::sync::atomic::AtomicUsize,
+    /// For rebuilding memory when the store lost held-back batches ([`Store::take_lost`]).
+    config: &'a ClinicConfig,
 }
 
 /// The clinic's lock for a check that writes nothing ([`Clinic::fresh`]).
 struct Fresh<'a> {
     guard: MutexGuard<'a, Inner>,
     waiting: &'a std::sync::atomic::AtomicUsize,
+    config: &'a ClinicConfig,
 }
 
 impl std::ops::Deref for Fresh<'_> {
@@ -144,6 +147,7 @@ impl Drop for Fresh<'_> {
             if let Err(e) = inner.store.unlock_writes() {
                 eprintln!("clinic: releasing the database write lock failed: {e}");
             }
+            Clinic::recover_lost(inner, self.config);
         }
     }
 }
@@ -185,6 +189,7 @@ impl Drop for Session<'_> {
         if let Err(e) = inner.store.unlock_writes() {
             eprintln!("clinic: releasing the database write lock failed: {e}");
         }
+        Clinic::recover_lost(inner, self.config);
     }
 }
 
@@ -303,14 +308,16 @@ impl Clinic {
     /// # Errors
     /// [`ClinicError::Storage`] when the flush fails: the write is then not known durable.
     pub fn wait_durable(&self) -> Result<(), ClinicError> {
-        let ticket = crate::store::take_last_commit();
+        let (first, last) = crate::store::take_commits();
         match &self.group {
-            Some(group) if ticket > 0 => Ok(group.wait(ticket)?),
+            Some(group) if last > 0 => Ok(group.wait_for(first, last)?),
             _ => Ok(()),
         }
     }
 
     fn reload(inner: &mut Inner, config: &ClinicConfig) -> Result<(), ClinicError> {
+        // Memory is rebuilt from the store as it is: whatever it lost is accounted for.
+        inner.store.take_lost();
         match Self::restore_snapshot(inner, config) {
             Ok(true) => return Ok(()),
             Ok(false) => {}
@@ -495,6 +502,7 @@ impl Clinic {
         self.waiting.fetch_add(1, SeqCst);
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         self.waiting.fetch_sub(1, SeqCst);
+        Self::recover_lost(&mut guard, &self.config);
         let mut write_locked = false;
         if guard.store.shared() {
             if std::mem::take(&mut guard.held_over) {
@@ -527,6 +535,7 @@ impl Clinic {
             guard,
             write_locked,
             waiting: &self.waiting,
+            config: &self.config,
         }
     }
 
@@ -543,6 +552,7 @@ impl Clinic {
         self.waiting.fetch_add(1, SeqCst);
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         self.waiting.fetch_sub(1, SeqCst);
+        Self::recover_lost(&mut guard, &self.config);
         if guard.store.shared() {
             let inner = &mut *guard;
             if let Err(e) = Self::catch_up(inner, &self.config) {
@@ -557,6 +567,7 @@ impl Clinic {
         Fresh {
             guard,
             waiting: &self.waiting,
+            config: &self.config,
         }
     }
 
@@ -581,6 +592,7 @@ impl Clinic {
             return Ok(());
         }
         let inner = &mut *guard;
+        Self::recover_lost(inner, &self.config);
         if let Err(e) = Self::catch_up(inner, &self.config) {
             if let Err(again) = Self::reload(inner, &self.config) {
                 inner.behind = Some("state could not be rebuilt from the store".into());
@@ -692,6 +704,20 @@ impl Clinic {
         }
         inner.applied += 1;
         Ok(reply)
+    }
+
+    /// Rebuilds memory when the store lost batches it had accepted and held back (a failed
+    /// group write, [`Store::take_lost`]); their requests are told by the group flush. If even
+    /// that fails, the clinic stops accepting writes.
+    fn recover_lost(inner: &mut Inner, config: &ClinicConfig) {
+        if !inner.store.take_lost() {
+            return;
+        }
+        eprintln!("clinic: a group of commits was not written; rebuilding state from the store");
+        if Self::reload(inner, config).is_err() {
+            eprintln!("clinic: rebuilding state after a lost group failed; writes are refused");
+            inner.degraded = Some("state could not be rebuilt from the store".into());
+        }
     }
 
     /// Rebuilds memory from the store after a failed commit; if even that fails, the clinic

@@ -123,6 +123,33 @@ impl From<StoreError> for ClinicError {
     }
 }
 
+impl StoreError {
+    /// A copy of this error for each request of a failed group write (the wrapped client
+    /// errors are not `Clone`; their text is kept, which never holds row values).
+    pub(crate) fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::Sqlite(e) => StoreError::Corrupt {
+                table: "sqlite",
+                message: e.to_string(),
+            },
+            StoreError::Postgres { code, message } => StoreError::Postgres {
+                code: code.clone(),
+                message: message.clone(),
+            },
+            StoreError::Corrupt { table, message } => StoreError::Corrupt {
+                table,
+                message: message.clone(),
+            },
+            StoreError::SchemaTooNew { found, supported } => StoreError::SchemaTooNew {
+                found: *found,
+                supported: *supported,
+            },
+            StoreError::Io(e) => StoreError::Io(std::io::Error::new(e.kind(), e.to_string())),
+            StoreError::Conflict { what } => StoreError::Conflict { what },
+        }
+    }
+}
+
 impl ClinicError {
     /// Maps a domain crate's error by its [`ErrorKind`](bedside_core::ErrorKind), never by
     /// its text: invalid input is 400, a state conflict 409, a missing record 404, a refusal

@@ -464,6 +464,13 @@ pub trait Store: Send {
     fn token_reader(&self) -> Option<std::sync::Arc<dyn TokenReader>> {
         None
     }
+    /// Whether batches this store accepted from [`Store::commit`] and held back were lost
+    /// since the last call: a group write failed after the commits had returned, so the
+    /// caller's memory is ahead of the database and must be rebuilt. Their requests learn it
+    /// from [`GroupSync::wait_for`]. A store that writes every batch at once never loses one.
+    fn take_lost(&mut self) -> bool {
+        false
+    }
     /// The group flusher of a store opened with [`Durability::Group`], shared with the clinic
     /// so requests wait for it outside the clinic's lock.
     fn group_sync(&self) -> Option<std::sync::Arc<GroupSync>> {
@@ -500,13 +507,22 @@ pub enum Durability {
 }
 
 thread_local! {
-    /// The group-sync ticket of the last commit this thread made (0: none since taken).
-    pub(crate) static LAST_COMMIT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// The group-sync tickets of the first and last commits this thread made since they were
+    /// last taken (0: none).
+    static COMMITS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
 }
 
-/// Takes the ticket of the last commit this thread made, if any.
-pub(crate) fn take_last_commit() -> u64 {
-    LAST_COMMIT.with(|c| c.replace(0))
+/// Notes that this thread made the commit with `ticket`.
+pub(crate) fn note_commit(ticket: u64) {
+    COMMITS.with(|c| {
+        let (first, _) = c.get();
+        c.set((if first == 0 { ticket } else { first }, ticket));
+    });
+}
+
+/// Takes the tickets of the first and last commits this thread made, if any (`(0, 0)`: none).
+pub(crate) fn take_commits() -> (u64, u64) {
+    COMMITS.with(|c| c.replace((0, 0)))
 }
 
 /// Flushes committed-but-unsynced data for a group of commits at once (see
@@ -544,9 +560,19 @@ impl std::fmt::Debug for GroupSync {
 #[derive(Debug, Default)]
 struct SyncState {
     synced: u64,
+    /// The last ticket whose batch is in the database (a store may hold batches back and
+    /// write them as a group; see [`GroupSync::written`]).
+    written: u64,
+    /// Ticket ranges whose batches were never written, and why (newest last, at most
+    /// [`FAILURES_KEPT`]).
+    failed: std::collections::VecDeque<(u64, u64, StoreError)>,
     flushing: bool,
     dir_synced: bool,
 }
+
+/// Failed ticket ranges remembered for requests still to wait: one range per failed group,
+/// and a waiter asks right after its commit, so a few suffice.
+const FAILURES_KEPT: usize = 256;
 
 impl GroupSync {
     fn new(files: Vec<std::path::PathBuf>, dir: Option<std::path::PathBuf>) -> Self {
@@ -576,11 +602,39 @@ impl GroupSync {
         (self.commits.load(SeqCst), self.flushes.load(SeqCst))
     }
 
-    /// Records a commit and returns its ticket.
+    /// Records a commit already in the database and returns its ticket.
     pub(crate) fn committed(&self) -> u64 {
+        let ticket = self.reserve();
+        self.written(ticket);
+        ticket
+    }
+
+    /// A ticket for a commit its store holds back, to be reported with
+    /// [`GroupSync::written`] or [`GroupSync::failed`].
+    pub(crate) fn reserve(&self) -> u64 {
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             .saturating_add(1)
+    }
+
+    /// Every commit up to `ticket` is in the database: waiters may flush it.
+    pub(crate) fn written(&self, ticket: u64) {
+        let mut st = self.lock_state();
+        st.written = st.written.max(ticket);
+        drop(st);
+        self.flushed.notify_all();
+    }
+
+    /// The commits `first..=last` were never written: their waiters get `error`.
+    pub(crate) fn failed(&self, first: u64, last: u64, error: &StoreError) {
+        let mut st = self.lock_state();
+        st.written = st.written.max(last);
+        if st.failed.len() == FAILURES_KEPT {
+            st.failed.pop_front();
+        }
+        st.failed.push_back((first, last, error.duplicate()));
+        drop(st);
+        self.flushed.notify_all();
     }
 
     /// Returns once the commit with `ticket` is flushed.
@@ -588,19 +642,31 @@ impl GroupSync {
     /// # Errors
     /// [`StoreError::Io`] when a flush fails (the waiter's commit is then not known durable).
     pub fn wait(&self, ticket: u64) -> Result<(), StoreError> {
+        self.wait_for(ticket, ticket)
+    }
+
+    /// Returns once the commits `first..=last` are written and flushed.
+    ///
+    /// # Errors
+    /// The store's error when any of them was never written (a held-back group failed, as a
+    /// whole); [`StoreError::Io`] when a flush fails.
+    pub fn wait_for(&self, first: u64, last: u64) -> Result<(), StoreError> {
         let mut st = self.lock_state();
         loop {
-            if st.synced >= ticket {
+            if let Some((_, _, e)) = st.failed.iter().find(|(a, b, _)| *a <= last && first <= *b) {
+                return Err(e.duplicate());
+            }
+            if st.synced >= last {
                 return Ok(());
             }
-            if st.flushing {
+            if st.flushing || st.written < last {
                 st = self.flushed.wait(st).unwrap_or_else(|p| p.into_inner());
                 continue;
             }
             st.flushing = true;
             let sync_dir = !st.dir_synced;
-            // Every commit counted so far is in the files: one flush covers them all.
-            let target = self.commits.load(std::sync::atomic::Ordering::SeqCst);
+            // Every commit written so far is in the files: one flush covers them all.
+            let target = st.written;
             drop(st);
             let result = self.flush(sync_dir);
             st = self.lock_state();
@@ -1119,8 +1185,7 @@ impl Store for SqliteStore {
             self.confirm(next);
         }
         if let Some(group) = &self.group {
-            let ticket = group.committed();
-            LAST_COMMIT.with(|c| c.set(ticket));
+            note_commit(group.committed());
         }
         Ok(())
     }
@@ -1294,7 +1359,7 @@ mod tests {
                 audit: vec![(n, format!("entry {n}"))],
                 ..Batch::default()
             })?;
-            tickets.push(take_last_commit());
+            tickets.push(take_commits().1);
         }
         assert_eq!(tickets, (1..=20).collect::<Vec<u64>>());
         // The last waiter's flush covers all twenty; the earlier tickets are then free.
@@ -1303,7 +1368,7 @@ mod tests {
             group.wait(t)?;
         }
         assert_eq!(group.counts(), (20, 1));
-        assert_eq!(take_last_commit(), 0, "taken once");
+        assert_eq!(take_commits(), (0, 0), "taken once");
         drop(store);
         for suffix in ["", "-wal", "-shm", ".checkpoint"] {
             let mut p = path.clone().into_os_string();

@@ -25,9 +25,23 @@ impl Drop for Node {
     }
 }
 
+/// How a node makes commits durable.
+#[derive(Clone, Copy)]
+enum Commits {
+    /// The default: each commit written at once, asynchronously flushed.
+    Default,
+    /// `--fsync`: group commit, where a burst's batches are written together when the write
+    /// lock is released and each answer waits for the shared flush.
+    Grouped,
+}
+
 /// Starts a node and waits for its "listening on" line.
-fn start(data_dir: &std::path::Path, url: &str) -> Res<Node> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bedside-clinic"))
+fn start(data_dir: &std::path::Path, url: &str, commits: Commits) -> Res<Node> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bedside-clinic"));
+    if let Commits::Grouped = commits {
+        command.arg("--fsync");
+    }
+    let mut child = command
         .arg("--data-dir")
         .arg(data_dir)
         .args([
@@ -125,9 +139,11 @@ fn three_nodes_serve_one_clinic_and_survive_a_kill() -> Res {
     let dir = std::env::temp_dir().join(format!("bedside-nodes-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir)?;
     // The first node seeds the demo clinic; the others join it (same checkpoint and key).
-    let mut nodes = vec![start(&dir, &url)?];
-    nodes.push(start(&dir, &url)?);
-    nodes.push(start(&dir, &url)?);
+    // Both ways of committing on one database; the node killed below (the second) groups its
+    // commits, so what it acknowledged had waited for its group's write and flush.
+    let mut nodes = vec![start(&dir, &url, Commits::Default)?];
+    nodes.push(start(&dir, &url, Commits::Grouped)?);
+    nodes.push(start(&dir, &url, Commits::Grouped)?);
     let agent = agent();
     // Patients register on different nodes.
     let mut people = Vec::new();

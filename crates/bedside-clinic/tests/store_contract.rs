@@ -667,3 +667,183 @@ fn snapshots_are_authenticated_pruned_and_verified_from() -> Res {
     }
     Ok(())
 }
+
+impl Backend {
+    /// The store with group commit ([`Durability::Group`]): on PostgreSQL, batches committed
+    /// under the write lock are held back and written together when it is released.
+    fn open_grouped(
+        &self,
+        anchor: &MemoryAnchor,
+    ) -> Result<Box<dyn Store>, Box<dyn std::error::Error>> {
+        let key = ChainKey::development();
+        Ok(match self {
+            Backend::Sqlite(path) => Box::new(SqliteStore::open_with(
+                path,
+                Durability::Group,
+                Box::new(anchor.clone()),
+                key,
+            )?),
+            Backend::Postgres(url) => Box::new(PostgresStore::connect(
+                url,
+                Durability::Group,
+                Box::new(anchor.clone()),
+                key,
+            )?),
+        })
+    }
+}
+
+/// Batches committed in a row under the write lock leave what committing them one by one
+/// leaves, however a store groups them: a later batch withdraws an earlier one's reminder,
+/// moves its appointment and lets another appointment take the time it gave up, and a token
+/// written twice keeps its last principal. Nothing is visible to another process before the
+/// lock is released, and every commit is flushed once waited for.
+#[test]
+fn commits_under_one_write_lock_read_back_as_if_written_one_by_one() -> Res {
+    for b in &backends("grouped").backends {
+        let name = b.name();
+        let anchor = MemoryAnchor::new();
+        let mut store = b.open_grouped(&anchor)?;
+        let group = store.group_sync().ok_or("group commit has a flusher")?;
+        let token = |principal: &str| TokenRow {
+            hash: "h1".into(),
+            principal: principal.into(),
+            expires_at: "2026-07-01T00:00:00+00:00".into(),
+        };
+        let mut notice = message("p2", "notice", "2026-06-02T09:00:00+00:00");
+        notice.body = "Notice".into();
+        let batches = [
+            Batch {
+                outbox: vec![
+                    message(
+                        "p1",
+                        "appointment-reminders:a1",
+                        "2026-06-02T09:00:00+00:00",
+                    ),
+                    notice,
+                ],
+                holds: vec![hold("a1", "provider:1", 0, 900)],
+                release: vec!["a1".into()],
+                tokens: vec![token("one")],
+                ..command(1)
+            },
+            Batch {
+                withdraw: vec!["a1".into()],
+                outbox: vec![message(
+                    "p1",
+                    "appointment-reminders:a1",
+                    "2026-06-03T09:00:00+00:00",
+                )],
+                holds: vec![hold("a1", "provider:1", 3_600, 4_500)],
+                release: vec!["a1".into()],
+                ..command(2)
+            },
+            Batch {
+                withdraw: vec!["sms:p2".into()],
+                tokens: vec![token("two")],
+                ..Batch::default()
+            },
+            Batch {
+                holds: vec![hold("a2", "provider:1", 0, 900)],
+                release: vec!["a2".into()],
+                ..command(3)
+            },
+        ];
+        store.lock_writes()?;
+        for batch in &batches {
+            store.commit(batch)?;
+        }
+        if let Backend::Postgres(_) = b {
+            let mut other = b.open(&anchor)?;
+            assert!(other.load()?.commands.is_empty(), "{name}: held back");
+        }
+        store.unlock_writes()?;
+        assert!(!store.take_lost(), "{name}");
+        group.wait_for(1, 4)?;
+        let loaded = store.load()?;
+        let bodies: Vec<&str> = loaded.commands.iter().map(|c| c.2.as_str()).collect();
+        assert_eq!(bodies, ["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"], "{name}");
+        let statuses: Vec<(String, String)> = store
+            .outbox(None, None, 10)?
+            .into_iter()
+            .map(|m| (m.send_at, m.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("2026-06-02T09:00:00+00:00".into(), "withdrawn".into()),
+                ("2026-06-02T09:00:00+00:00".into(), "withdrawn".into()),
+                ("2026-06-03T09:00:00+00:00".into(), "pending".into()),
+            ],
+            "{name}"
+        );
+        assert_eq!(store.token("h1")?.map(|t| t.principal), Some("two".into()));
+        // a1 holds its new time and a2 the time a1 gave up: both refuse a third appointment.
+        for taken in [0, 3_600] {
+            let clash = Batch {
+                holds: vec![hold("a3", "provider:1", taken, taken + 900)],
+                ..command(9)
+            };
+            assert!(
+                matches!(
+                    store.commit(&clash),
+                    Err(bedside_clinic::StoreError::Conflict { .. })
+                ),
+                "{name}: {taken}"
+            );
+        }
+        let report = store.verify_chain()?;
+        assert!(report.is_intact(), "{name}: {:?}", report.broken);
+        assert_eq!(report.batches, 3, "{name}");
+    }
+    Ok(())
+}
+
+/// A group is written whole or not at all: when one of its batches breaks a rule the
+/// database keeps, none is stored, every request of the group is told so, the store reports
+/// the loss so the clinic rebuilds its memory, and the next commit goes through.
+#[test]
+fn a_group_that_breaks_a_rule_is_lost_whole_and_reported_to_every_request() -> Res {
+    let fixture = backends("grouped-fail");
+    let Some(b) = fixture
+        .backends
+        .iter()
+        .find(|b| matches!(b, Backend::Postgres(_)))
+    else {
+        return Ok(());
+    };
+    let anchor = MemoryAnchor::new();
+    let mut store = b.open_grouped(&anchor)?;
+    let group = store.group_sync().ok_or("group commit has a flusher")?;
+    store.lock_writes()?;
+    store.commit(&Batch {
+        holds: vec![hold("a1", "provider:1", 0, 900)],
+        ..command(1)
+    })?;
+    // A second appointment at the same time: the process's state was wrong, the database
+    // is not.
+    store.commit(&Batch {
+        holds: vec![hold("a2", "provider:1", 0, 900)],
+        ..command(2)
+    })?;
+    let unlocked = store.unlock_writes();
+    assert!(
+        matches!(unlocked, Err(bedside_clinic::StoreError::Conflict { .. })),
+        "{unlocked:?}"
+    );
+    assert!(store.take_lost(), "the loss is reported");
+    assert!(!store.take_lost(), "once");
+    for ticket in [1, 2] {
+        assert!(matches!(
+            group.wait_for(ticket, ticket),
+            Err(bedside_clinic::StoreError::Conflict { .. })
+        ));
+    }
+    assert!(store.load()?.commands.is_empty());
+    assert!(store.verify_chain()?.is_intact());
+    store.commit(&command(3))?;
+    group.wait_for(3, 3)?;
+    assert_eq!(store.load()?.commands.len(), 1);
+    assert!(store.verify_chain()?.is_intact());
+    Ok(())
+}

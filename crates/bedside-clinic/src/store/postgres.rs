@@ -23,6 +23,8 @@ use crate::integrity::{
 };
 use postgres::{Client, NoTls, Transaction};
 
+mod group;
+
 /// The newest PostgreSQL schema version this build knows.
 pub const PG_SCHEMA_VERSION: i64 = 5;
 
@@ -158,6 +160,20 @@ pub struct PostgresStore {
     group: Option<std::sync::Arc<super::GroupSync>>,
     /// Token lookups on connections of their own ([`Store::token_reader`]).
     tokens: std::sync::Arc<TokenPool>,
+    /// Batches accepted and not yet written, in order (group commit, see [`Pending`]).
+    pending: Vec<Pending>,
+    /// Whether held-back batches failed to be written since [`Store::take_lost`] last asked.
+    lost: bool,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Requests may be waiting for these: written, or failed and recorded as failed for
+        // them, never left pending.
+        if let Err(e) = self.write_pending() {
+            eprintln!("postgres store: writing the last group at close failed: {e}");
+        }
+    }
 }
 
 /// Connections for token lookups beside the store's own, opened on demand and kept for
@@ -204,48 +220,15 @@ fn token_row(client: &mut Client, hash: &str) -> Result<Option<TokenRow>, StoreE
 #[derive(Clone)]
 struct Prepared {
     tip: postgres::Statement,
-    /// The whole batch in one statement (one round trip, its own transaction).
-    write_all: postgres::Statement,
+    /// A group of batches in one statement (one round trip, its own transaction).
+    write_group: postgres::Statement,
 }
-
-/// Every row of a batch written by one statement: data-modifying `WITH` clauses run once
-/// each, all or none, and none sees the others' rows, so the withdrawals touch only messages
-/// queued by earlier batches (a re-planned appointment withdraws its old reminders and queues
-/// new ones in the same batch).
-const WRITE_ALL: &str = "
-WITH
- w_sms AS (UPDATE outbox SET status = 'withdrawn'
-           WHERE patient = ANY($11::text[]) AND channel = 'sms' AND status = 'pending'),
- w_rem AS (UPDATE outbox SET status = 'withdrawn'
-           WHERE purpose = ANY($12::text[]) AND status = 'pending'),
- cmd AS (INSERT INTO commands (seq, at, kind, body, batch)
-         SELECT (SELECT COALESCE(MAX(seq), 0) + 1 FROM commands), $1::text, $2::text, $3::text,
-                $4::bigint
-         WHERE $1::text IS NOT NULL),
- aud AS (INSERT INTO audit (seq, entry, batch)
-         SELECT s, e, $4::bigint FROM unnest($5::bigint[], $6::text[]) AS t(s, e)),
- rev AS (INSERT INTO reviews (audit_seq, justification, batch)
-         SELECT s, j, $4::bigint FROM unnest($7::bigint[], $8::text[]) AS t(s, j)),
- bat AS (INSERT INTO batches (seq, digest, head)
-         SELECT $4::bigint, $9::text, $10::text WHERE $9::text IS NOT NULL),
- outb AS (INSERT INTO outbox (created_at, send_at, patient, purpose, channel, address, body, status)
-          SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-                               $18::text[], $19::text[], $20::text[])),
- tok AS (INSERT INTO tokens (hash, principal, expires_at)
-         SELECT * FROM unnest($21::text[], $22::text[], $23::text[])
-         ON CONFLICT (hash) DO UPDATE
-         SET principal = EXCLUDED.principal, expires_at = EXCLUDED.expires_at),
- rel AS (DELETE FROM holds WHERE appointment = ANY($26::text[])),
- hld AS (INSERT INTO holds (appointment, resource, during)
-         SELECT a, r, tstzrange(to_timestamp(s), to_timestamp(e))
-         FROM unnest($27::text[], $28::text[], $29::bigint[], $30::bigint[]) AS t(a, r, s, e))
-INSERT INTO unique_keys (kind, key) SELECT * FROM unnest($24::text[], $25::text[])";
 
 impl Prepared {
     fn new(client: &mut Client) -> Result<Self, StoreError> {
         Ok(Prepared {
             tip: client.prepare("SELECT seq, head FROM batches ORDER BY seq DESC LIMIT 1")?,
-            write_all: client.prepare(WRITE_ALL)?,
+            write_group: client.prepare(group::WRITE_GROUP)?,
         })
     }
 }
@@ -333,6 +316,8 @@ impl PostgresStore {
                 url: url.to_owned(),
                 idle: std::sync::Mutex::new(Vec::new()),
             }),
+            pending: Vec::new(),
+            lost: false,
         };
         store.tip = read_tip(&mut store.client)?;
         Ok(store)
@@ -359,9 +344,13 @@ impl PostgresStore {
         schema_version(&mut self.client)
     }
 
-    /// Writes `batch` with the write lock held (announce, commit, confirm).
-    fn commit_locked(&mut self, batch: &Batch) -> Result<(), StoreError> {
-        let chained = Chained::of(batch)?;
+    /// Writes `batches` in order with the write lock held (announce, commit, confirm): one
+    /// statement and one transaction, so all of them are stored or none.
+    fn write_locked(&mut self, batches: &[&Batch]) -> Result<(), StoreError> {
+        let chained = batches
+            .iter()
+            .map(|b| Chained::of(b))
+            .collect::<Result<Vec<_>, _>>()?;
         // Another process may have committed since this one last looked: the chain continues
         // from the database's head, not from memory (unless this process holds the lock and
         // has seen the head since taking it).
@@ -370,127 +359,111 @@ impl PostgresStore {
         } else {
             read_tip_with(&mut self.client, &self.sql.tip)?
         };
-        let link = if chained.is_empty() {
-            None
-        } else {
-            let seq =
-                i64::try_from(tip.batches).map_err(|_| corrupt("batches", "sequence overflow"))?;
-            let digest = chained.digest();
-            let next = tip.append(&digest);
+        let (links, next) = group::links(tip, &chained)?;
+        let chains = next.batches != tip.batches;
+        if chains {
+            // One announcement covers the group: the database holds all of it or none.
             self.anchor
                 .write(&announcement(&tip, &next).sign(&self.key))?;
-            Some((seq, digest, next))
-        };
-        if let Err(e) = write_all(&mut self.client, &self.sql, batch, &chained, link.as_ref()) {
+        }
+        let rows = group::GroupRows::of(batches, &chained, &links);
+        if let Err(e) = write_group(&mut self.client, &self.sql, &rows) {
             // Whether it committed is unknown: read the head again next time.
             self.tip_fresh = false;
             return Err(e);
         }
-        if let Some(group) = &self.group {
-            let ticket = group.committed();
-            super::LAST_COMMIT.with(|c| c.set(ticket));
-        }
-        match link {
-            Some((_, _, next)) => {
-                self.tip = next;
-                let confirmed = Checkpoint {
-                    confirmed: next.point(),
-                    pending: None,
-                };
-                // As in the SQLite store: a failed confirmation leaves an announcement that
-                // still accepts the database as it now is.
-                let _ = self.anchor.confirm(&confirmed.sign(&self.key));
-            }
-            None => self.tip = tip,
+        self.tip = next;
+        if chains {
+            let confirmed = Checkpoint {
+                confirmed: next.point(),
+                pending: None,
+            };
+            // As in the SQLite store: a failed confirmation leaves an announcement that
+            // still accepts the database as it now is.
+            let _ = self.anchor.confirm(&confirmed.sign(&self.key));
         }
         // Under the write lock the head this store just wrote stays the database's head.
         self.tip_fresh = self.locks_held > 0;
         Ok(())
     }
+
+    /// Writes the batches [`Store::commit`] accepted and held back (see [`Pending`]), as one
+    /// group. A failure is recorded against their tickets, so each waiting request learns
+    /// its write was lost, and marks the clinic's memory as ahead of the database
+    /// ([`Store::take_lost`]).
+    fn write_pending(&mut self) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.pending);
+        let (Some(first), Some(last)) = (pending.first(), pending.last()) else {
+            return Ok(());
+        };
+        let tickets = (first.ticket, last.ticket);
+        let batches: Vec<&Batch> = pending.iter().map(|p| &p.batch).collect();
+        let written = self.write_locked(&batches);
+        if let Some(group) = &self.group {
+            match &written {
+                Ok(()) => group.written(tickets.1),
+                Err(e) => group.failed(tickets.0, tickets.1, e),
+            }
+        }
+        if written.is_err() {
+            self.lost = true;
+        }
+        written
+    }
 }
 
-/// Writes the batch with [`WRITE_ALL`]: one round trip, its own transaction.
-fn write_all(
+/// A batch [`Store::commit`] accepted under the write lock with [`Durability::Group`] and
+/// holds back until the lock is released, another read needs the database, or
+/// [`group::MAX_GROUP`] are waiting: its request is answered only after the group flush,
+/// which waits for it to be written ([`super::GroupSync::wait`]).
+struct Pending {
+    batch: Batch,
+    ticket: u64,
+}
+
+/// Writes a group's rows with [`group::WRITE_GROUP`]: one round trip, its own transaction.
+fn write_group(
     client: &mut Client,
     sql: &Prepared,
-    batch: &Batch,
-    chained: &Chained<'_>,
-    link: Option<&(i64, [u8; 32], ChainTip)>,
+    rows: &group::GroupRows<'_>,
 ) -> Result<(), StoreError> {
-    let (at, kind, body) = match chained.command {
-        Some((at, kind, body)) => (Some(at.as_str()), Some(kind.as_str()), Some(body.as_str())),
-        None => (None, None, None),
-    };
-    let seq = link.map(|(seq, _, _)| *seq);
-    let digest = link.map(|(_, digest, _)| integrity::hex(digest));
-    let head = link.map(|(_, _, next)| integrity::hex(&next.head));
-    let audit_seqs: Vec<i64> = chained.audit.iter().map(|(s, _)| *s).collect();
-    let audit: Vec<&str> = chained.audit.iter().map(|(_, e)| *e).collect();
-    let review_seqs: Vec<i64> = chained.reviews.iter().map(|(s, _)| *s).collect();
-    let reviews: Vec<&str> = chained.reviews.iter().map(|(_, t)| *t).collect();
-    let mut sms = Vec::new();
-    let mut purposes = Vec::new();
-    for reference in &batch.withdraw {
-        match reference.strip_prefix("sms:") {
-            Some(patient) => sms.push(patient.to_string()),
-            None => purposes.push(format!("appointment-reminders:{reference}")),
-        }
-    }
-    let column =
-        |f: fn(&OutboxMessage) -> &str| -> Vec<&str> { batch.outbox.iter().map(f).collect() };
-    let outbox = [
-        column(|m| &m.created_at),
-        column(|m| &m.send_at),
-        column(|m| &m.patient),
-        column(|m| &m.purpose),
-        column(|m| &m.channel),
-        column(|m| &m.address),
-        column(|m| &m.body),
-        column(|m| &m.status),
-    ];
-    let hashes: Vec<&str> = batch.tokens.iter().map(|t| t.hash.as_str()).collect();
-    let principals: Vec<&str> = batch.tokens.iter().map(|t| t.principal.as_str()).collect();
-    let expiries: Vec<&str> = batch.tokens.iter().map(|t| t.expires_at.as_str()).collect();
-    let kinds: Vec<&str> = batch.unique.iter().map(|(k, _)| k.as_str()).collect();
-    let keys: Vec<&str> = batch.unique.iter().map(|(_, k)| k.as_str()).collect();
-    let released: Vec<&str> = batch.release.iter().map(String::as_str).collect();
-    let held: Vec<&str> = batch.holds.iter().map(|h| h.appointment.as_str()).collect();
-    let resources: Vec<&str> = batch.holds.iter().map(|h| h.resource.as_str()).collect();
-    let starts: Vec<i64> = batch.holds.iter().map(|h| h.start).collect();
-    let ends: Vec<i64> = batch.holds.iter().map(|h| h.end).collect();
+    let r = rows;
     let written = client.execute(
-        &sql.write_all,
+        &sql.write_group,
         &[
-            &at,
-            &kind,
-            &body,
-            &seq,
-            &audit_seqs,
-            &audit,
-            &review_seqs,
-            &reviews,
-            &digest,
-            &head,
-            &sms,
-            &purposes,
-            &outbox[0],
-            &outbox[1],
-            &outbox[2],
-            &outbox[3],
-            &outbox[4],
-            &outbox[5],
-            &outbox[6],
-            &outbox[7],
-            &hashes,
-            &principals,
-            &expiries,
-            &kinds,
-            &keys,
-            &released,
-            &held,
-            &resources,
-            &starts,
-            &ends,
+            &r.command_at,
+            &r.command_kind,
+            &r.command_body,
+            &r.command_batch,
+            &r.audit_seq,
+            &r.audit_entry,
+            &r.audit_batch,
+            &r.review_seq,
+            &r.review_text,
+            &r.review_batch,
+            &r.batch_seq,
+            &r.batch_digest,
+            &r.batch_head,
+            &r.withdraw_sms,
+            &r.withdraw_purposes,
+            &r.outbox[0],
+            &r.outbox[1],
+            &r.outbox[2],
+            &r.outbox[3],
+            &r.outbox[4],
+            &r.outbox[5],
+            &r.outbox[6],
+            &r.outbox[7],
+            &r.token_hash,
+            &r.token_principal,
+            &r.token_expires,
+            &r.unique_kind,
+            &r.unique_key,
+            &r.release,
+            &r.hold_appointment,
+            &r.hold_resource,
+            &r.hold_start,
+            &r.hold_end,
         ],
     );
     match written {
@@ -671,6 +644,8 @@ fn read_snapshot(client: &mut Client) -> Result<Transaction<'_>, postgres::Error
 
 impl Store for PostgresStore {
     fn load_after(&mut self, commands: u64, audit: u64) -> Result<Loaded, StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         crate::phases::time("journal read", || {
             let commands = i64::try_from(commands).map_err(|_| corrupt("commands", "overflow"))?;
             let audit = i64::try_from(audit).map_err(|_| corrupt("audit", "overflow"))?;
@@ -702,6 +677,8 @@ impl Store for PostgresStore {
     }
 
     fn chain_point(&mut self) -> Result<integrity::ChainPoint, StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         Ok(read_tip_with(&mut self.client, &self.sql.tip)?.point())
     }
 
@@ -712,6 +689,8 @@ impl Store for PostgresStore {
         chain: &integrity::ChainPoint,
         body: &str,
     ) -> Result<(), StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         let int = |v: u64| i64::try_from(v).map_err(|_| corrupt("snapshots", "overflow"));
         let (commands_i, audit_i) = (int(commands)?, int(audit)?);
         let mut tx = self.client.transaction()?;
@@ -733,6 +712,8 @@ impl Store for PostgresStore {
     }
 
     fn audit_mentioning(&mut self, needle: &str, before: u64) -> Result<Vec<String>, StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         let before = i64::try_from(before).map_err(|_| corrupt("audit", "overflow"))?;
         Ok(self
             .client
@@ -746,6 +727,8 @@ impl Store for PostgresStore {
     }
 
     fn latest_snapshot(&mut self) -> Result<Option<super::StoredSnapshot>, StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         let Some(r) = crate::phases::time("snapshot row read", || {
             self.client.query_opt(
                 "SELECT commands, audit, batches, head, body, packed, mac FROM snapshots
@@ -789,15 +772,42 @@ impl Store for PostgresStore {
         if batch.is_empty() {
             return Ok(());
         }
+        // Group commit under the write lock: the request is answered after the shared flush
+        // anyway, so its rows wait for the others' and go in one statement with them.
+        if let Some(group) = &self.group
+            && self.locks_held > 0
+        {
+            let ticket = group.reserve();
+            super::note_commit(ticket);
+            self.pending.push(Pending {
+                batch: batch.clone(),
+                ticket,
+            });
+            if self.pending.len() >= group::MAX_GROUP {
+                self.write_pending()?;
+            }
+            return Ok(());
+        }
         self.lock_writes()?;
-        let result = self.commit_locked(batch);
+        let result = self.write_locked(&[batch]);
+        if result.is_ok()
+            && let Some(group) = &self.group
+        {
+            super::note_commit(group.committed());
+        }
         let unlocked = self.unlock_writes();
         result?;
         unlocked?;
         Ok(())
     }
 
+    fn take_lost(&mut self) -> bool {
+        std::mem::take(&mut self.lost)
+    }
+
     fn token(&mut self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         token_row(&mut self.client, hash)
     }
 
@@ -811,6 +821,8 @@ impl Store for PostgresStore {
         patient: Option<&str>,
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self.client.query(
             "SELECT id, created_at, send_at, patient, purpose, channel, address, body, status
@@ -836,6 +848,8 @@ impl Store for PostgresStore {
     }
 
     fn mark_sent(&mut self, ids: &[i64], at: &str) -> Result<(), StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         self.client.execute(
             "UPDATE outbox SET status = 'sent', sent_at = $2
              WHERE id = ANY($1) AND status = 'pending'",
@@ -845,6 +859,8 @@ impl Store for PostgresStore {
     }
 
     fn meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         Ok(self
             .client
             .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?
@@ -852,6 +868,8 @@ impl Store for PostgresStore {
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         self.client.execute(
             "INSERT INTO meta (key, value) VALUES ($1, $2)
              ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
@@ -864,6 +882,8 @@ impl Store for PostgresStore {
         &mut self,
         from: Option<&integrity::ChainPoint>,
     ) -> Result<ChainReport, StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         crate::phases::time("chain check", || {
             let start = from
                 .and_then(ChainTip::from_point)
@@ -967,11 +987,13 @@ impl Store for PostgresStore {
         match self.locks_held {
             0 => Ok(()),
             1 => {
+                // Held-back batches are written before another process may write.
+                let written = self.write_pending();
                 self.locks_held = 0;
                 self.tip_fresh = false;
                 self.client
                     .execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK])?;
-                Ok(())
+                written
             }
             _ => {
                 self.locks_held -= 1;
@@ -986,6 +1008,7 @@ impl Store for PostgresStore {
         if self.locks_held > 0 && self.tip_fresh {
             return Ok(Loaded::default());
         }
+        self.write_pending()?;
         // One round trip when nothing happened: every chained row arrives with a batch, so an
         // unchanged head means nothing new to read.
         let tip = read_tip_with(&mut self.client, &self.sql.tip)?;
@@ -1002,6 +1025,8 @@ impl Store for PostgresStore {
     }
 
     fn reanchor(&mut self) -> Result<(), StoreError> {
+        // What this process committed is in the database before it is read.
+        self.write_pending()?;
         let tip = read_tip(&mut self.client)?;
         let checkpoint = Checkpoint {
             confirmed: tip.point(),
