@@ -8,6 +8,9 @@
 //!
 //! The table runs on the embedded SQLite store by default and on PostgreSQL (a throwaway
 //! cluster per test) with `BEDSIDE_TEST_STORE=postgres`, as `.ci/run` does a second time.
+//! There it runs with group commit (`--fsync`, [`Durability::Group`]), the mode in which a
+//! write is held back and answered only once its group is written and flushed, so every row
+//! is also checked against that path; the multi-node test covers the default mode.
 
 use axum::Router;
 use axum::body::Body;
@@ -82,7 +85,7 @@ impl Api {
                     Some(url) => Box::new(
                         PostgresStore::connect(
                             &url,
-                            Durability::Normal,
+                            Durability::Group,
                             Box::new(MemoryAnchor::new()),
                             ChainKey::development(),
                         )
