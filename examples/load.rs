@@ -5,7 +5,7 @@
 //! clinic, then drives it with keep-alive HTTP/1.1 clients (`ureq`) from several threads.
 //!
 //! `cargo run --release --example load [-- --threads N] [--fsync] [--database URL|postgres]
-//! [--nodes N]`
+//! [--nodes N] [--only slots|booking|vitals]`
 //!
 //! - `--fsync`: every acknowledged commit flushed, by group commit (`Durability::Group`:
 //!   one flush of the log for all commits waiting; PostgreSQL `synchronous_commit=on`);
@@ -14,6 +14,7 @@
 //!   `postgresql` package); `--database postgres://…`: an existing database (emptied first).
 //! - `--nodes N` (PostgreSQL only): N clinic nodes, each its own `Clinic` with its own
 //!   connection and HTTP server, on one database; the client threads spread requests over them.
+//! - `--only PHASE`: run one phase (the vitals phase books first, untimed), e.g. to profile it.
 
 use bedside::core::SystemClock;
 use bedside_clinic::integrity::{ChainKey, MemoryAnchor};
@@ -172,6 +173,7 @@ fn main() -> Result<(), BoxError> {
     let mut durability = Durability::Normal;
     let mut database: Option<String> = None;
     let mut node_count = 1;
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -180,6 +182,7 @@ fn main() -> Result<(), BoxError> {
             "--fsync-each" => durability = Durability::Full,
             "--database" => database = Some(args.next().ok_or("--database needs a URL")?),
             "--nodes" => node_count = args.next().ok_or("--nodes needs a number")?.parse()?,
+            "--only" => only = Some(args.next().ok_or("--only needs a phase")?),
             other => return Err(format!("unknown argument `{other}`").into()),
         }
     }
@@ -250,17 +253,29 @@ fn main() -> Result<(), BoxError> {
     };
     println!("clinic on {nodes:?}, {threads} client threads, {durability:?} durability, {store}");
 
+    if let Some(phase) = &only
+        && !["slots", "booking", "vitals"].contains(&phase.as_str())
+    {
+        return Err(format!("--only: no phase `{phase}` (slots, booking or vitals)").into());
+    }
+    let runs = |phase: &str| only.as_deref().is_none_or(|o| o == phase);
+
     // 1. Slot search.
-    let mut s = drive("slot search", &nodes, threads, 20_000, |i| {
-        let kind = ["gp-visit", "gp-follow-up", "cardio-follow-up"][i % 3];
-        (
-            "GET".into(),
-            format!("/v1/slots?appointment_type={kind}&limit=5"),
-            None,
-            Vec::new(),
-        )
-    })?;
-    s.print(None);
+    if runs("slots") {
+        let mut s = drive("slot search", &nodes, threads, 20_000, |i| {
+            let kind = ["gp-visit", "gp-follow-up", "cardio-follow-up"][i % 3];
+            (
+                "GET".into(),
+                format!("/v1/slots?appointment_type={kind}&limit=5"),
+                None,
+                Vec::new(),
+            )
+        })?;
+        s.print(None);
+    }
+    if only.as_deref() == Some("slots") {
+        return Ok(());
+    }
 
     // 2. Booking: distinct open options (found in-process, not timed), one new patient each.
     let mut options = Vec::new();
@@ -323,8 +338,15 @@ fn main() -> Result<(), BoxError> {
             body.clone(),
         )
     })?;
-    s.print(None);
+    if runs("booking") {
+        s.print(None);
+    }
     clinic.check_invariants()?;
+    if !runs("vitals") {
+        drop(runtime);
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
 
     // 3. Vitals upload: 100 discharged patients, 1,000 readings per upload.
     let nurse = seed::demo_staff("nurse")?;

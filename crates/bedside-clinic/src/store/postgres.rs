@@ -180,8 +180,13 @@ impl Drop for PostgresStore {
 /// reuse (at most [`TokenPool::IDLE`] idle).
 struct TokenPool {
     url: String,
-    idle: std::sync::Mutex<Vec<Conn>>,
+    /// Idle connections with the lookup prepared on each (an unprepared query costs a second
+    /// round trip and a parse every time).
+    idle: std::sync::Mutex<Vec<(Conn, postgres::Statement)>>,
 }
+
+/// The token lookup.
+const TOKEN_SQL: &str = "SELECT hash, principal, expires_at FROM tokens WHERE hash = $1";
 
 impl TokenPool {
     const IDLE: usize = 8;
@@ -190,30 +195,33 @@ impl TokenPool {
 impl super::TokenReader for TokenPool {
     fn token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
         let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut conn = match taken {
-            Some(conn) => conn,
-            None => Conn(Some(Client::connect(&self.url, NoTls)?)),
+        let (mut conn, lookup) = match taken {
+            Some(idle) => idle,
+            None => {
+                let mut conn = Conn(Some(Client::connect(&self.url, NoTls)?));
+                let lookup = conn.prepare(TOKEN_SQL)?;
+                (conn, lookup)
+            }
         };
-        let row = token_row(&mut conn, hash)?;
+        let row = conn.query_opt(&lookup, &[&hash])?.map(token_from_row);
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < Self::IDLE {
-            idle.push(conn);
+            idle.push((conn, lookup));
         }
         Ok(row)
     }
 }
 
+fn token_from_row(r: postgres::Row) -> TokenRow {
+    TokenRow {
+        hash: r.get(0),
+        principal: r.get(1),
+        expires_at: r.get(2),
+    }
+}
+
 fn token_row(client: &mut Client, hash: &str) -> Result<Option<TokenRow>, StoreError> {
-    Ok(client
-        .query_opt(
-            "SELECT hash, principal, expires_at FROM tokens WHERE hash = $1",
-            &[&hash],
-        )?
-        .map(|r| TokenRow {
-            hash: r.get(0),
-            principal: r.get(1),
-            expires_at: r.get(2),
-        }))
+    Ok(client.query_opt(TOKEN_SQL, &[&hash])?.map(token_from_row))
 }
 
 /// Statements of the write path.
@@ -222,6 +230,9 @@ struct Prepared {
     tip: postgres::Statement,
     /// A group of batches in one statement (one round trip, its own transaction).
     write_group: postgres::Statement,
+    /// The write lock's take and release: prepared, so each is one round trip, not two.
+    lock: postgres::Statement,
+    unlock: postgres::Statement,
 }
 
 impl Prepared {
@@ -229,6 +240,8 @@ impl Prepared {
         Ok(Prepared {
             tip: client.prepare("SELECT seq, head FROM batches ORDER BY seq DESC LIMIT 1")?,
             write_group: client.prepare(group::WRITE_GROUP)?,
+            lock: client.prepare("SELECT pg_advisory_lock($1)")?,
+            unlock: client.prepare("SELECT pg_advisory_unlock($1)")?,
         })
     }
 }
@@ -975,8 +988,7 @@ impl Store for PostgresStore {
     fn lock_writes(&mut self) -> Result<(), StoreError> {
         // Reentrant: only the outermost call talks to the database.
         if self.locks_held == 0 {
-            self.client
-                .execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
+            self.client.execute(&self.sql.lock, &[&WRITE_LOCK])?;
             self.tip_fresh = false;
         }
         self.locks_held += 1;
@@ -991,8 +1003,7 @@ impl Store for PostgresStore {
                 let written = self.write_pending();
                 self.locks_held = 0;
                 self.tip_fresh = false;
-                self.client
-                    .execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK])?;
+                self.client.execute(&self.sql.unlock, &[&WRITE_LOCK])?;
                 written
             }
             _ => {
