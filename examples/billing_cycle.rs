@@ -143,7 +143,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 at("2026-01-20T10:00:00Z")?,
             )?;
             println!(
-                "835 import {round}: {} new entries, {} already posted; deductible {}, coinsurance {}, copay {}",
+                "835 import {round}: ledger entries new {}, already posted {}; patient share: deductible {}, coinsurance {}, copay {}",
                 summary.entries_applied,
                 summary.entries_replayed,
                 summary.deductible.format_human(),

@@ -235,7 +235,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report =
         schedule.repair_unavailable(&RepairRequest::new(providers[0], sick), &desk, now)?;
     println!(
-        "\nSick day repaired: {} moved, {} unplaced, {} patients to notify",
+        "\nSick day repaired: appointments moved {}, left unplaced {}; patients to notify {}",
         report.moved.len(),
         report.unplaced.len(),
         report.notify.len()
@@ -337,7 +337,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &mut IterationBudget(5_000),
     )?;
     println!(
-        "\nOptimiser: {} waitlisted requests placed, {} left; soft cost {} (lower bound {})",
+        "\nOptimiser: waitlisted requests placed {}, left {}; soft-constraint cost {} (0: none broken; the solver's lower bound is {})",
         plan.proposals.len(),
         plan.unplaced.len(),
         plan.score.soft,

@@ -160,8 +160,8 @@ impl bedside_core::DomainError for ConsentError {
             ConsentError::UnknownCode { .. }
             | ConsentError::MalformedPolicy { .. }
             | ConsentError::InvalidPolicy { .. }
-            | ConsentError::InvalidConsent { .. }
-            | ConsentError::Fhir(_) => ErrorKind::Invalid,
+            | ConsentError::InvalidConsent { .. } => ErrorKind::Invalid,
+            ConsentError::Fhir(e) => e.kind(),
             ConsentError::ConsentNotFound { .. } => ErrorKind::NotFound,
         }
     }
@@ -179,6 +179,10 @@ mod tests {
         let missing = ConsentError::ConsentNotFound { id: "x".into() };
         assert_eq!(missing.kind(), ErrorKind::NotFound);
         assert_eq!(missing.kind().http_status(), 404);
+        // A FHIR import error keeps its own kind: over a size limit is not merely invalid.
+        let root = bedside_fhir::ElementPath::root("Consent");
+        let big = bedside_fhir::FhirError::new(root, bedside_fhir::Problem::TooLarge { limit: 1 });
+        assert_eq!(ConsentError::Fhir(big).kind(), ErrorKind::LimitExceeded);
     }
 
     #[test]

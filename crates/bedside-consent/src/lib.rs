@@ -79,8 +79,8 @@
 //!   the embedder's own records (bookings, assignments); the change is attributed there.
 //! - [`Engine::add_proxy_grant`] / [`Engine::revoke_proxy_grants`]: the engine mirrors grants
 //!   recorded, with their author, on the patient record (`RelatedPerson`).
-//! - [`AuditLog::append`] / [`AuditLog::record`]: the event itself names the actor of the
-//!   audited request.
+//! - [`AuditLog::append`] / [`AuditLog::record`] / [`AuditLog::extend_from_text`]: the event
+//!   itself names the actor of the audited request.
 //! - [`ReviewQueue::enqueue`] / [`ReviewQueue::resolve`]: the queued event names its actor; the
 //!   finding names its reviewer.
 //! - [`Engine::consents_mut`]: access to the store, whose mutations take the actor.

@@ -11,7 +11,8 @@
 //!   clock. [`Period`] is a half-open `[start, end)` interval; [`PartialDate`] is a FHIR-style
 //!   date known to the year, month or day.
 //! - [`Coding`] and [`CodeableConcept`], with the code systems in [`code::system`].
-//! - [`Actor`]: who did something. Every mutating operation takes one.
+//! - [`Actor`]: who did something. Every change a person makes takes one (each crate's
+//!   "Attribution" section lists the mutations that do not, and why).
 //! - [`Channel`], [`ContactRoute`], [`QuietHours`] and [`Language`] for outreach.
 //! - [`Sensitive`]: holds PHI and prints `<redacted>`.
 //! - [`Confidentiality`]: the HL7 v3 level (`N`, `R`, `V`) records label and consent decides on.

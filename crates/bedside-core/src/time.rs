@@ -1,7 +1,9 @@
 //! Time: the injectable [`Clock`], half-open [`Period`]s and FHIR-style [`PartialDate`]s.
 //!
 //! Instants are `chrono::DateTime<Utc>` everywhere; clinic-local times use `chrono_tz::Tz`.
-//! Domain crates never read the system clock: they receive a `&dyn Clock`.
+//! Domain crates never read a clock: their operations take the instant as `at: Timestamp`.
+//! [`Clock`] is for the composing layer (a service reads a [`SystemClock`], tests use
+//! [`ManualClock`]) and for [`crate::SeededIdGenerator`], whose UUID v7 ids embed a time.
 
 use crate::error::CoreError;
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};

@@ -242,9 +242,50 @@ impl FhirError {
     }
 }
 
+/// Every FHIR importer's error classifies like the domain crates' errors, so a service maps it
+/// to a status by kind: input over a [`crate::Limits`] bound is
+/// [`ErrorKind::LimitExceeded`](bedside_core::ErrorKind::LimitExceeded) (as the X12 reader's
+/// size limits are), everything else is
+/// [`ErrorKind::Invalid`](bedside_core::ErrorKind::Invalid): the same input fails again.
+impl bedside_core::DomainError for FhirError {
+    fn kind(&self) -> bedside_core::ErrorKind {
+        use bedside_core::ErrorKind;
+        match self.problem {
+            Problem::TooLarge { .. } | Problem::TooDeep { .. } | Problem::TooMany { .. } => {
+                ErrorKind::LimitExceeded
+            }
+            Problem::NotJson { .. }
+            | Problem::Missing
+            | Problem::WrongType { .. }
+            | Problem::Invalid { .. }
+            | Problem::WrongResourceType { .. }
+            | Problem::Unresolved
+            | Problem::Rejected { .. } => ErrorKind::Invalid,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_say_limit_or_invalid() {
+        use bedside_core::{DomainError, ErrorKind};
+        let at = ElementPath::root("Patient");
+        let cases = [
+            (Problem::TooLarge { limit: 1 }, ErrorKind::LimitExceeded),
+            (Problem::TooDeep { limit: 1 }, ErrorKind::LimitExceeded),
+            (Problem::TooMany { limit: 1 }, ErrorKind::LimitExceeded),
+            (Problem::NotJson { line: 1, column: 1 }, ErrorKind::Invalid),
+            (Problem::Missing, ErrorKind::Invalid),
+            (Problem::Unresolved, ErrorKind::Invalid),
+            (Problem::Rejected { reason: "r" }, ErrorKind::Invalid),
+        ];
+        for (problem, kind) in cases {
+            assert_eq!(FhirError::new(at.clone(), problem).kind(), kind);
+        }
+    }
 
     #[test]
     fn paths_print_names_and_indexes_but_never_foreign_keys() {

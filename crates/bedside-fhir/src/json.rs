@@ -6,6 +6,11 @@
 //! methods instead report it as an error, for elements a domain cannot do without). [`Writer`]
 //! writes the modelled elements and merges the unmodelled ones back, so a round trip loses
 //! nothing by construction.
+//!
+//! This file is over 800 lines and not split further: [`Reader`] and [`Writer`] are the two
+//! halves of one round trip over the [`Unmodelled`] map they share, with a read and a write
+//! method of the same name per FHIR datatype, so one can be read against the other; about
+//! 100 lines are tests.
 
 use crate::datatypes::{
     Extension, Identifier, Meta, Money, Narrative, Period, Quantity, Reference,

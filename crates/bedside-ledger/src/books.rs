@@ -29,6 +29,52 @@ pub struct ClinicAccounts {
 }
 
 /// A ledger plus its chart of accounts.
+///
+/// A self-pay visit: the charge is priced from the fee schedule and captured on the patient's
+/// receivable, the patient pays at the desk, and the receivable is settled. For the insured
+/// cycle (claim, 835 remittance, statement) see [`crate::RemittancePoster`].
+///
+/// ```
+/// use bedside_core::{Actor, EncounterId, PatientId, ProviderId, Sensitive};
+/// use bedside_ledger::{
+///     BillTo, Books, ChargeId, ChargeRequest, Currency, FeeSchedule, Money, PatientPayment,
+///     PaymentId, PaymentMethod, ProcedureCode,
+/// };
+/// use uuid::Uuid;
+///
+/// let usd = |minor| Money::new(minor, Currency::USD);
+/// let patient = PatientId::from_uuid(Uuid::from_u128(1));
+/// let desk = Actor::system("billing-desk");
+/// let mut books = Books::open(Currency::USD)?;
+/// let mut fees = FeeSchedule::new();
+/// fees.set(ProcedureCode::parse("99213")?, None, usd(12_000), "Office visit");
+/// let request = ChargeRequest::new(
+///     patient,
+///     EncounterId::from_uuid(Uuid::from_u128(2)),
+///     ProcedureCode::parse("99213")?,
+///     chrono::NaiveDate::from_ymd_opt(2026, 3, 2).ok_or("date")?,
+///     ProviderId::from_uuid(Uuid::from_u128(3)),
+/// );
+/// let charge = fees.price(ChargeId::from_uuid(Uuid::from_u128(4)), request)?;
+/// books.capture_charge(&charge, BillTo::SelfPay, &desk, "2026-03-02T15:00:00Z".parse()?)?;
+/// let receivable = books.patient_account(patient)?;
+/// assert_eq!(books.ledger.balance(receivable).map(|b| b.posted), Some(usd(12_000)));
+///
+/// books.record_patient_payment(
+///     &PatientPayment {
+///         id: PaymentId::from_uuid(Uuid::from_u128(5)),
+///         patient,
+///         amount: usd(12_000),
+///         method: PaymentMethod::Card { reference: Sensitive::new("ch_1".into()) },
+///         received_at: "2026-03-02T15:05:00Z".parse()?,
+///     },
+///     &desk,
+/// )?;
+/// assert_eq!(books.ledger.balance(receivable).map(|b| b.posted), Some(usd(0)));
+/// assert_eq!(books.patient_payments(patient)?, usd(12_000));
+/// assert!(books.ledger.trial_balance().is_zero());
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Books {
     /// The ledger.

@@ -397,6 +397,12 @@ impl Claim {
 }
 
 /// All claims, indexed by id, control number and encounter.
+///
+/// A claim is built from captured charges ([`ClaimBook::build`]), moved through its
+/// lifecycle ([`ClaimBook::transition`]) and decided by the payer's remittance, which
+/// [`crate::RemittancePoster::post_and_record`] (an 835) or
+/// [`crate::RemittancePoster::post_manual`] (a paper EOB) records on it; the poster's
+/// documentation shows the whole cycle, from charge to statement.
 #[derive(Debug, Clone, Default)]
 pub struct ClaimBook {
     claims: HashMap<ClaimId, Claim>,

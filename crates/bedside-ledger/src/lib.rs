@@ -66,7 +66,9 @@
 //!   embedder stores, not ledger postings (a plan's instalments are paid through
 //!   [`Books::record_patient_payment`]);
 //! - [`ClaimBook::restore`], [`RemittancePoster::restore`], [`Books::open_in`]: reloading
-//!   stored state (see "Persistence").
+//!   stored state (see "Persistence");
+//! - [`x12::sim`] ([`x12::sim::PayerSimulator::enrol`], `receive`, `remit`): test support
+//!   that plays the payer, outside the clinic's books.
 //!
 //! # Persistence
 //!

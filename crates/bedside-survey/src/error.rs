@@ -36,7 +36,8 @@ impl bedside_core::DomainError for SurveyError {
     fn kind(&self) -> bedside_core::ErrorKind {
         use bedside_core::ErrorKind;
         match self {
-            SurveyError::Json { .. } | SurveyError::Fhir(_) => ErrorKind::Invalid,
+            SurveyError::Json { .. } => ErrorKind::Invalid,
+            SurveyError::Fhir(e) => e.kind(),
             SurveyError::InvalidTransition { .. } => ErrorKind::Conflict,
         }
     }

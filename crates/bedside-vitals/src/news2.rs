@@ -83,6 +83,25 @@ pub enum News2Parameter {
 }
 
 /// One observation set. `None` means not measured.
+///
+/// Start from [`News2Input::new`] (nothing measured, SpO2 scale 1) and add what was measured;
+/// the fields stay public for pattern matching and serde.
+///
+/// ```
+/// use bedside_vitals::news2::{Consciousness, News2Band, News2Input, score};
+///
+/// let set = News2Input::new()
+///     .with_respiration_rate(22.0)
+///     .with_spo2(93.0)
+///     .on_air()
+///     .with_systolic(115.0)
+///     .with_pulse(95.0)
+///     .with_consciousness(Consciousness::Alert)
+///     .with_temperature_c(38.5);
+/// let news2 = score(&set);
+/// // 2 (breathing) + 2 (SpO2) + 0 (air) + 0 (systolic) + 1 (pulse) + 0 (alert) + 1 (38.5 °C)
+/// assert_eq!((news2.total, news2.band, news2.complete), (6, News2Band::Medium, true));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct News2Input {
     /// Breaths per minute.
@@ -101,6 +120,69 @@ pub struct News2Input {
     pub consciousness: Option<Consciousness>,
     /// Temperature, °C.
     pub temperature_c: Option<f64>,
+}
+
+impl News2Input {
+    /// An observation set with nothing measured yet, on SpO2 scale 1.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Breaths per minute.
+    pub fn with_respiration_rate(mut self, per_minute: f64) -> Self {
+        self.respiration_rate = Some(per_minute);
+        self
+    }
+
+    /// SpO2, percent. Say whether the patient breathes air or oxygen with
+    /// [`News2Input::on_air`] or [`News2Input::on_oxygen`]; on scale 2 an unknown status
+    /// leaves SpO2 of 93% or more unscored.
+    pub fn with_spo2(mut self, percent: f64) -> Self {
+        self.spo2 = Some(percent);
+        self
+    }
+
+    /// The SpO2 scale (scale 2 only for a prescribed 88–92% target).
+    pub fn with_scale(mut self, scale: SpO2Scale) -> Self {
+        self.scale = scale;
+        self
+    }
+
+    /// Breathing air (scores 0).
+    pub fn on_air(mut self) -> Self {
+        self.on_oxygen = Some(false);
+        self
+    }
+
+    /// On supplemental oxygen (scores 2).
+    pub fn on_oxygen(mut self) -> Self {
+        self.on_oxygen = Some(true);
+        self
+    }
+
+    /// Systolic pressure, mmHg.
+    pub fn with_systolic(mut self, mm_hg: f64) -> Self {
+        self.systolic = Some(mm_hg);
+        self
+    }
+
+    /// Pulse per minute.
+    pub fn with_pulse(mut self, per_minute: f64) -> Self {
+        self.pulse = Some(per_minute);
+        self
+    }
+
+    /// Level of consciousness (ACVPU).
+    pub fn with_consciousness(mut self, level: Consciousness) -> Self {
+        self.consciousness = Some(level);
+        self
+    }
+
+    /// Temperature, °C.
+    pub fn with_temperature_c(mut self, celsius: f64) -> Self {
+        self.temperature_c = Some(celsius);
+        self
+    }
 }
 
 /// The clinical-risk band.
@@ -319,6 +401,35 @@ mod tests {
             (0, News2Band::Low, false, true)
         );
         assert_eq!(s.response(), crate::alert::Response::Routine);
+    }
+
+    #[test]
+    fn the_builder_sets_what_the_fields_say() {
+        let built = News2Input::new()
+            .with_respiration_rate(16.0)
+            .with_spo2(97.0)
+            .with_scale(SpO2Scale::Scale2)
+            .on_oxygen()
+            .with_systolic(120.0)
+            .with_pulse(70.0)
+            .with_consciousness(Consciousness::Alert)
+            .with_temperature_c(37.0);
+        let literal = News2Input {
+            respiration_rate: Some(16.0),
+            spo2: Some(97.0),
+            scale: SpO2Scale::Scale2,
+            on_oxygen: Some(true),
+            systolic: Some(120.0),
+            pulse: Some(70.0),
+            consciousness: Some(Consciousness::Alert),
+            temperature_c: Some(37.0),
+        };
+        assert_eq!(built, literal);
+        assert_eq!(
+            News2Input::new().on_oxygen().on_air().on_oxygen,
+            Some(false)
+        );
+        assert_eq!(News2Input::new(), News2Input::default());
     }
 
     #[test]
