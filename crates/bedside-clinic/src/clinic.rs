@@ -53,6 +53,7 @@ mod registration;
 #[cfg(test)]
 mod replay_tests;
 mod scheduling_resources;
+mod search_index;
 mod snapshot;
 mod state;
 mod surveys;

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+pub(super) type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// The subcommands this module registers.
 pub fn commands() -> Vec<Command> {
@@ -35,13 +35,13 @@ pub fn commands() -> Vec<Command> {
     ]
 }
 
-fn flag(args: &[String], name: &str) -> Option<String> {
+pub(super) fn flag(args: &[String], name: &str) -> Option<String> {
     let i = args.iter().position(|a| a == name)?;
     args.get(i + 1).cloned()
 }
 
 /// Where the clinic lives for one run; the cluster (if any) lives as long as this.
-struct Place {
+pub(super) struct Place {
     dir: std::path::PathBuf,
     url: Option<String>,
     anchor: Anchoring,
@@ -61,7 +61,7 @@ enum Anchoring {
 
 impl Place {
     /// A throwaway place, or with `keep` one in that directory kept across runs.
-    fn new(database: &str, keep: Option<&str>) -> Res<Self> {
+    pub(super) fn new(database: &str, keep: Option<&str>) -> Res<Self> {
         let kept = keep.is_some();
         let dir = match keep {
             Some(dir) => std::path::PathBuf::from(dir),
@@ -122,7 +122,7 @@ impl Place {
         })
     }
 
-    fn open(&self, clock: Arc<ManualClock>) -> Res<Clinic> {
+    pub(super) fn open(&self, clock: Arc<ManualClock>) -> Res<Clinic> {
         Ok(Clinic::open(self.store()?, clock, ClinicConfig::default())?)
     }
 
@@ -210,7 +210,7 @@ fn mix(n: u64) -> u64 {
 
 /// A registration form for synthetic person `n`: a three- or four-syllable family name, one of
 /// forty given names, a birth date between 1930 and 2009.
-fn form(n: u64) -> Registration {
+pub(super) fn form(n: u64) -> Registration {
     let h = mix(n);
     let syllables = 3 + (h % 2) as usize;
     let mut family = String::new();
@@ -239,7 +239,7 @@ fn form(n: u64) -> Registration {
 
 /// The patient a registration reply names (through its serde form, so the eval does not
 /// depend on the reply's Rust type).
-fn patient_id(reply: &impl serde::Serialize) -> Res<PatientId> {
+pub(super) fn patient_id(reply: &impl serde::Serialize) -> Res<PatientId> {
     let v = serde_json::to_value(reply)?;
     Ok(v["patient"].as_str().ok_or("no patient id")?.parse()?)
 }
@@ -249,7 +249,7 @@ fn startup(args: &[String]) -> ExitCode {
 }
 
 /// 0 when the run met its target, 1 when it did not, 2 when it could not run.
-fn exit(name: &str, result: Res<bool>) -> ExitCode {
+pub(super) fn exit(name: &str, result: Res<bool>) -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -16,6 +16,7 @@ mod ids;
 mod clinic;
 #[cfg(feature = "clinic")]
 mod clinic_scale;
+mod clinic_search;
 #[cfg(feature = "consent")]
 mod consent;
 #[cfg(feature = "ledger")]
@@ -66,6 +67,7 @@ fn commands() -> Vec<Command> {
     all.extend(clinic::commands());
     #[cfg(feature = "clinic")]
     all.extend(clinic_scale::commands());
+    all.extend(clinic_search::commands());
     all
 }
 

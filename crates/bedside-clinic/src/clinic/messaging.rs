@@ -187,6 +187,7 @@ impl State {
             Ok(_) | Err(bedside_records::RegistryError::NoChange) => {}
             Err(e) => return Err(e.into()),
         }
+        self.index_match(patient);
         fx.withdraw.push(format!("sms:{patient}"));
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! matched against the current records, and filtered by what the caller may read.
 
 use super::records::version_view;
+use super::search_index::SearchIndex;
 use super::*;
 
 /// A criterion of a patient search, named after the FHIR R4 search parameter it implements.
@@ -109,6 +110,18 @@ impl PatientSearch {
                 .iter()
                 .any(|v| param_matches(*param, v.expose(), record))
         })
+    }
+
+    /// The patients the most selective indexed criterion can match (a superset of the
+    /// search's matches, sorted), or `None` when no criterion is indexed (no criteria).
+    fn indexed_candidates(&self, index: &SearchIndex) -> Option<Vec<PatientId>> {
+        self.criteria
+            .iter()
+            .filter_map(|(param, values)| {
+                let values: Vec<&str> = values.iter().map(|v| v.expose().as_str()).collect();
+                index.candidates(*param, &values)
+            })
+            .min_by_key(Vec::len)
     }
 
     /// The patient ids the search names with `_id`, if it names any (every `_id` criterion
@@ -224,7 +237,25 @@ impl Clinic {
                 ids.dedup();
                 ids
             }
-            (None, None) => inner.state.registry.patients().collect(),
+            (None, None) => {
+                let state = &mut inner.state;
+                let registry = &state.registry;
+                let index = state.search.get_or_insert_with(|| {
+                    SearchIndex::build(
+                        registry
+                            .patients()
+                            .filter_map(|id| registry.current(id).map(|r| (id, r))),
+                    )
+                });
+                match search.indexed_candidates(index) {
+                    Some(ids) => ids,
+                    None => {
+                        let mut all: Vec<PatientId> = registry.patients().collect();
+                        all.sort();
+                        all
+                    }
+                }
+            }
         };
         let visible: Vec<PatientId> = candidates
             .into_iter()

@@ -368,6 +368,7 @@ impl Apply for SetPhone {
             Ok(_) | Err(bedside_records::RegistryError::NoChange) => {}
             Err(e) => return Err(e.into()),
         }
+        st.index_match(*patient);
         st.set_phone_state(*patient, *verified, code.as_ref());
         Ok(PhoneState {
             patient: *patient,

@@ -29,6 +29,9 @@ pub(super) struct State {
     /// Every current record, indexed for registration-time duplicate matching (the same
     /// Fellegi–Sunter model and thresholds as `bedside-records`' matcher and the `febrl` eval).
     pub(super) matches: MatchIndex,
+    /// Every current record under each FHIR search parameter; built by the first patient
+    /// search, then kept current by [`State::index_match`].
+    pub(super) search: Option<super::search_index::SearchIndex>,
     /// Each patient's verified mobile number.
     pub(super) verified_phone: HashMap<PatientId, String>,
     /// Codes sent to numbers awaiting verification.
@@ -142,6 +145,7 @@ impl State {
                 let config = MatcherConfig::default();
                 MatchIndex::new(Model::untrained(config.thresholds), config)
             },
+            search: None,
             verified_phone: HashMap::new(),
             phone_codes: HashMap::new(),
             proxies: BTreeMap::new(),
@@ -198,10 +202,15 @@ impl State {
         }
     }
 
-    /// Re-indexes a patient's current record for duplicate matching.
+    /// Re-indexes a patient's current record for duplicate matching and, once the search
+    /// index is built, for patient search: every change to a record calls it.
     pub(super) fn index_match(&mut self, id: PatientId) {
-        if let Some(p) = self.registry.current(id) {
+        let current = self.registry.current(id);
+        if let Some(p) = current {
             self.matches.upsert(id, &MatchRecord::from(p));
+        }
+        if let Some(search) = &mut self.search {
+            search.update(id, current);
         }
     }
 
