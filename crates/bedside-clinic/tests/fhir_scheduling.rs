@@ -45,9 +45,31 @@ async fn metadata_lists_the_scheduling_resources_and_they_answer() -> TestResult
             ),
             (
                 "Appointment".into(),
-                s(&["read", "search-type"]),
-                s(&["patient", "status"])
+                s(&["read", "search-type", "update"]),
+                s(&["patient", "status", "date", "practitioner"])
             ),
+            (
+                "Slot".into(),
+                s(&["search-type"]),
+                s(&["schedule", "start", "status", "service-type"])
+            ),
+        ]
+    );
+    // The IHE scheduling operations, with their canonical definitions.
+    let appointment = &resources[2];
+    let operations: Vec<(&str, &str)> = appointment["operation"]
+        .as_array()
+        .ok_or("operations")?
+        .iter()
+        .filter_map(|o| Some((o["name"].as_str()?, o["definition"].as_str()?)))
+        .collect();
+    let ihe = "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-";
+    assert_eq!(
+        operations,
+        [
+            ("find", format!("{ihe}find").as_str()),
+            ("hold", format!("{ihe}hold").as_str()),
+            ("book", format!("{ihe}book").as_str()),
         ]
     );
     assert_eq!(listed[0].0, "Patient");
@@ -125,10 +147,10 @@ async fn who_may_read_which_appointment_and_reads_change_nothing() -> TestResult
         let (status, body) = api.fetch(uri, *who).await?;
         assert_eq!(status, *want, "GET {uri} as {who:?}: {body}");
     }
-    // Writes are not part of this slice: 405.
+    // Writes other than the update that cancels are not served: 405.
     for (method, uri) in [
         ("POST", "/fhir/Appointment".to_string()),
-        ("PUT", read(mine)),
+        ("PATCH", read(mine)),
         ("DELETE", read(mine)),
         ("POST", schedule(&provider)),
     ] {
@@ -291,7 +313,26 @@ async fn bad_parameters_are_400_outcomes_that_never_echo_the_value() -> TestResu
     let rows: &[(&str, &str)] = &[
         ("/fhir/Appointment?patient=Zebulon", "patient"),
         ("/fhir/Appointment?status=Zebulon", "status"),
-        ("/fhir/Appointment?date=Zebulon", "`date`"),
+        ("/fhir/Appointment?date=Zebulon", "date"),
+        ("/fhir/Appointment?date=neZebulon", "date"),
+        ("/fhir/Appointment?practitioner=Zebulon", "practitioner"),
+        ("/fhir/Appointment?_sort=Zebulon", "_sort"),
+        ("/fhir/Appointment?nickname=Zebulon", "`nickname`"),
+        ("/fhir/Slot?service-type=gp-visit&start=Zebulon", "start"),
+        (
+            "/fhir/Slot?service-type=gp-visit&schedule=Zebulon",
+            "schedule",
+        ),
+        ("/fhir/Slot?service-type=gp-visit&status=Zebulon", "status"),
+        ("/fhir/Slot?start=ge2026-06-09", "service-type"),
+        (
+            "/fhir/Appointment/$find?start=Zebulon&service-type=gp-visit",
+            "start",
+        ),
+        (
+            "/fhir/Appointment/$find?practitioner=Zebulon&service-type=gp-visit",
+            "practitioner",
+        ),
         ("/fhir/Appointment?_count=Zebulon", "_count"),
         (
             "/fhir/Appointment?Zebulon%20Smith=1",
@@ -301,7 +342,11 @@ async fn bad_parameters_are_400_outcomes_that_never_echo_the_value() -> TestResu
         ("/fhir/Schedule?Zebulon=1", "`Zebulon`"),
     ];
     for (uri, names) in rows {
-        let uri = format!("{uri}&patient={me}").replacen("&", "?", usize::from(!uri.contains('?')));
+        let uri = if uri.starts_with("/fhir/Appointment?") {
+            format!("{uri}&patient={me}")
+        } else {
+            uri.to_string()
+        };
         let (status, body) = api.fetch(&uri, Some("demo-scheduler")).await?;
         assert_eq!(status, 400, "{uri}: {body}");
         assert_eq!(body["issue"][0]["code"], "invalid");
