@@ -251,6 +251,15 @@ async fn find_hold_book_and_replay() -> TestResult {
         .await?;
     assert_eq!((again.status, &again.body["id"]), (200, &json!(id)));
     assert_eq!(api.appointments_of(0)?, now, "one booking");
+    // Reminders are planned as for every booking, once.
+    let patient = api.clinic.authenticate(&t0)?;
+    let reminders = api
+        .clinic
+        .outbox(&patient, None, Some(api.demo.patients[0].0))?
+        .into_iter()
+        .filter(|m| m.purpose == format!("appointment-reminders:{id}"))
+        .count();
+    assert!(reminders > 0, "reminders planned");
     // Reading it back is the JSON API's appointment.
     let read = api
         .get(&format!("/fhir/Appointment/{id}"), Some(&t0))

@@ -134,10 +134,11 @@ fn parse_slot_query(pairs: Vec<(String, String)>, lenient: bool) -> Result<SlotQ
                 }
                 q.search.appointment_type = service_type(&value).to_string();
             }
-            _ if lenient => {}
+            // Ignored, and so left out of the links.
+            _ if lenient => continue,
             other => return Err(unknown(other)),
         }
-        if !matches!(name.as_str(), "_count" | "_offset") && nameable(&name) {
+        if !matches!(name.as_str(), "_count" | "_offset") && !value.is_empty() {
             q.applied
                 .push(format!("{}={}", encode(&name), encode(&value)));
         }
