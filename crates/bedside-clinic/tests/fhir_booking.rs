@@ -204,6 +204,16 @@ async fn find_hold_book_and_replay() -> TestResult {
             .any(|p| p["actor"]["reference"] == json!(format!("Patient/{me}")))
     );
     let slot = first["id"].as_str().ok_or("id")?.to_string();
+    // `$find` names a patient only for a caller who may book for them.
+    let q = format!("/fhir/Appointment/$find?service-type=gp-visit&patient=Patient/{me}");
+    assert_eq!(api.get(&q, Some(&t1)).await?.status, 404);
+    assert_eq!(api.get(&q, None).await?.status, 401);
+    assert_eq!(api.get(&q, Some("demo-billing")).await?.status, 403);
+    let anonymous = api
+        .get("/fhir/Appointment/$find?service-type=gp-visit", None)
+        .await?;
+    assert_eq!(anonymous.status, 200);
+    assert!(!anonymous.body.to_string().contains("Patient/"));
     // Hold it: pending, named by the hold; the slot is no longer offered to anyone.
     let held = api
         .post(
