@@ -107,6 +107,11 @@ pub enum Endpoint {
     FhirSearchSchedule,
     FhirReadAppointment,
     FhirSearchAppointment,
+    FhirSearchSlot,
+    FhirFind,
+    FhirHold,
+    FhirBook,
+    FhirUpdateAppointment,
 }
 
 const FRONT_DESK: &[&str] = &["reception", "scheduler"];
@@ -125,6 +130,8 @@ const APPOINTMENT_READERS: &[Caller] = &[
     Proxy(&[C::Appointments]),
     Staff(&["reception", "scheduler", "clinician", "nurse"]),
 ];
+/// Who may book, hold or cancel for a patient, in the JSON API and the FHIR face alike.
+const BOOKERS: &[Caller] = &[Patient, Proxy(&[C::Appointments]), Staff(FRONT_DESK)];
 /// The classes a read of the record asks the consent engine about.
 const RECORD_CLASSES: &[DataClass] = &[C::Demographics, C::Contact];
 
@@ -184,6 +191,11 @@ impl Endpoint {
         Endpoint::FhirSearchSchedule,
         Endpoint::FhirReadAppointment,
         Endpoint::FhirSearchAppointment,
+        Endpoint::FhirSearchSlot,
+        Endpoint::FhirFind,
+        Endpoint::FhirHold,
+        Endpoint::FhirBook,
+        Endpoint::FhirUpdateAppointment,
     ];
 
     /// The declaration: method, route, callers, consent classes.
@@ -497,6 +509,41 @@ impl Endpoint {
                 APPOINTMENT_READERS,
                 &[C::Appointments],
                 "staff name a `patient`; patients and proxies find only their own",
+            ),
+            Endpoint::FhirSearchSlot => r(
+                "GET",
+                "/fhir/Slot",
+                &[Anyone],
+                &[],
+                "free slots from the slot search (public, like `/v1/slots`)",
+            ),
+            Endpoint::FhirFind => r(
+                "GET",
+                "/fhir/Appointment/$find",
+                &[Anyone],
+                &[],
+                "proposed appointments (public); a `patient` needs a token that may book for them",
+            ),
+            Endpoint::FhirHold => r(
+                "POST",
+                "/fhir/Appointment/$hold",
+                BOOKERS,
+                &[C::Appointments],
+                "the slot must be one the slot search offers; held for 10 minutes of the clinic clock",
+            ),
+            Endpoint::FhirBook => r(
+                "POST",
+                "/fhir/Appointment/$book",
+                BOOKERS,
+                &[C::Appointments],
+                "a slot or a live hold; idempotent by `Idempotency-Key`",
+            ),
+            Endpoint::FhirUpdateAppointment => r(
+                "PUT",
+                "/fhir/Appointment/{id}",
+                BOOKERS,
+                &[C::Appointments],
+                "only `status: cancelled` (the cancel service); any other change is 422",
             ),
         }
     }

@@ -1,6 +1,7 @@
 //! The FHIR R4 face of the clinic, under `/fhir`: a CapabilityStatement, `Patient` read,
-//! vread, history and search, and `Schedule` and `Appointment` read and search
-//! ([`scheduling`]), in `application/fhir+json`.
+//! vread, history and search, `Schedule` and `Appointment` read and search
+//! ([`scheduling`]), and `Slot` search, `Appointment/$find`, `$hold`, `$book` and cancel by
+//! update ([`booking`]), in `application/fhir+json`.
 //!
 //! One table, [`INTERACTIONS`], lists what is implemented: the router is built from it and
 //! `GET /fhir/metadata` describes it, so the two cannot drift. Who may call each interaction
@@ -10,6 +11,8 @@
 //! module adds only the server's envelope (`id`, `meta`, bundles, outcomes). Every refusal is
 //! an `OperationOutcome` ([`outcome`]).
 
+pub mod booking;
+pub mod dates;
 pub mod outcome;
 pub mod scheduling;
 pub mod search;
@@ -21,7 +24,7 @@ use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post, put};
 use bedside_core::{PatientId, Timestamp};
 use bedside_records::Patient;
 use outcome::Refusal;
@@ -45,9 +48,20 @@ pub struct Interaction {
     pub endpoint: Endpoint,
     /// The resource type, or `None` for a system-level interaction.
     pub resource: Option<&'static str>,
-    /// The R4 interaction code (`read`, `vread`, `history-instance`, `search-type`) or, for
+    /// The R4 interaction code (`read`, `vread`, `update`, `history-instance`,
+    /// `search-type`), `operation` for an operation (named by [`operation`]), or, for
     /// `capabilities`, the system interaction that has no code in a CapabilityStatement.
     pub code: &'static str,
+}
+
+/// The name and canonical definition of an operation interaction.
+pub fn operation(endpoint: Endpoint) -> Option<(&'static str, &'static str)> {
+    match endpoint {
+        Endpoint::FhirFind => Some(("find", booking::FIND_DEFINITION)),
+        Endpoint::FhirHold => Some(("hold", booking::HOLD_DEFINITION)),
+        Endpoint::FhirBook => Some(("book", booking::BOOK_DEFINITION)),
+        _ => None,
+    }
 }
 
 /// Everything the FHIR face implements: the router and the CapabilityStatement both read it.
@@ -97,6 +111,31 @@ pub const INTERACTIONS: &[Interaction] = &[
         resource: Some("Appointment"),
         code: "search-type",
     },
+    Interaction {
+        endpoint: Endpoint::FhirUpdateAppointment,
+        resource: Some("Appointment"),
+        code: "update",
+    },
+    Interaction {
+        endpoint: Endpoint::FhirFind,
+        resource: Some("Appointment"),
+        code: "operation",
+    },
+    Interaction {
+        endpoint: Endpoint::FhirHold,
+        resource: Some("Appointment"),
+        code: "operation",
+    },
+    Interaction {
+        endpoint: Endpoint::FhirBook,
+        resource: Some("Appointment"),
+        code: "operation",
+    },
+    Interaction {
+        endpoint: Endpoint::FhirSearchSlot,
+        resource: Some("Slot"),
+        code: "search-type",
+    },
 ];
 
 pub(crate) type Shared = Arc<Clinic>;
@@ -106,15 +145,27 @@ pub(crate) type FhirResult = Result<Response, Refusal>;
 /// under the matching rate limits. Every route answers an unsupported method with a 405
 /// `OperationOutcome`.
 pub fn routes(clinic: Arc<Clinic>) -> (Router, Router) {
-    let mut anonymous = Router::new();
-    let mut authenticated = Router::new();
+    // Interactions sharing a path (an appointment's read and update) share one route.
+    let mut paths: Vec<(&'static str, bool, MethodRouter<Shared>)> = Vec::new();
     for i in INTERACTIONS {
         let rule = i.endpoint.rule();
-        let route = handler(i.endpoint).fallback(method_not_allowed);
-        if rule.callers.contains(&crate::access::Caller::Anyone) {
-            anonymous = anonymous.route(rule.path, route);
+        let anyone = rule.callers.contains(&crate::access::Caller::Anyone);
+        match paths
+            .iter_mut()
+            .find(|(p, a, _)| *p == rule.path && *a == anyone)
+        {
+            Some((_, _, route)) => *route = std::mem::take(route).merge(handler(i.endpoint)),
+            None => paths.push((rule.path, anyone, handler(i.endpoint))),
+        }
+    }
+    let mut anonymous = Router::new();
+    let mut authenticated = Router::new();
+    for (path, anyone, route) in paths {
+        let route = route.fallback(method_not_allowed);
+        if anyone {
+            anonymous = anonymous.route(path, route);
         } else {
-            authenticated = authenticated.route(rule.path, route);
+            authenticated = authenticated.route(path, route);
         }
     }
     (
@@ -123,7 +174,7 @@ pub fn routes(clinic: Arc<Clinic>) -> (Router, Router) {
     )
 }
 
-/// The handler of an interaction (every one in [`INTERACTIONS`] is a `GET`).
+/// The handler of an interaction, on its declared method.
 fn handler(endpoint: Endpoint) -> MethodRouter<Shared> {
     match endpoint {
         Endpoint::FhirMetadata => get(metadata),
@@ -135,6 +186,11 @@ fn handler(endpoint: Endpoint) -> MethodRouter<Shared> {
         Endpoint::FhirSearchSchedule => get(scheduling::search_schedule),
         Endpoint::FhirReadAppointment => get(scheduling::read_appointment),
         Endpoint::FhirSearchAppointment => get(scheduling::search_appointment),
+        Endpoint::FhirUpdateAppointment => put(booking::update_appointment),
+        Endpoint::FhirFind => get(booking::find),
+        Endpoint::FhirHold => post(booking::hold),
+        Endpoint::FhirBook => post(booking::book),
+        Endpoint::FhirSearchSlot => get(booking::search_slot),
         _ => MethodRouter::new(),
     }
 }
@@ -229,6 +285,7 @@ fn search_params(t: &str) -> Vec<scheduling::ParamDecl> {
             .collect(),
         "Schedule" => scheduling::SCHEDULE_PARAMS.to_vec(),
         "Appointment" => scheduling::APPOINTMENT_PARAMS.to_vec(),
+        "Slot" => booking::SLOT_PARAMS.to_vec(),
         _ => Vec::new(),
     }
 }
@@ -241,9 +298,17 @@ pub fn capability_statement(base: &str, date: Timestamp) -> Value {
         .iter()
         .map(|t| {
             let of_type = || INTERACTIONS.iter().filter(|i| i.resource == Some(t));
-            let interactions: Vec<Value> = of_type().map(|i| json!({"code": i.code})).collect();
-            // A `Schedule` has no versions; patients and appointments carry `versionId`.
-            let versioning = if *t == "Schedule" {
+            let interactions: Vec<Value> = of_type()
+                .filter(|i| i.code != "operation")
+                .map(|i| json!({"code": i.code}))
+                .collect();
+            let operations: Vec<Value> = of_type()
+                .filter_map(|i| operation(i.endpoint))
+                .map(|(name, definition)| json!({"name": name, "definition": definition}))
+                .collect();
+            // Schedules and slots have no versions; patients and appointments carry
+            // `versionId`.
+            let versioning = if matches!(*t, "Schedule" | "Slot") {
                 "no-version"
             } else {
                 "versioned"
@@ -255,6 +320,12 @@ pub fn capability_statement(base: &str, date: Timestamp) -> Value {
                 "versioning": versioning,
                 "readHistory": of_type().any(|i| i.code == "vread"),
             });
+            if !operations.is_empty() {
+                r["operation"] = Value::Array(operations);
+            }
+            if of_type().any(|i| i.code == "update") {
+                r["updateCreate"] = Value::Bool(false);
+            }
             if of_type().any(|i| i.code == "search-type") {
                 r["searchParam"] = search_params(t)
                     .iter()

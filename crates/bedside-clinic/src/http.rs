@@ -220,14 +220,14 @@ async fn gate_appointment_async(
     .await
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ClinicError> {
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ClinicError> {
     axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ClinicError::PayloadTooLarge)
 }
 
 /// Parses JSON without echoing any of the input in the error.
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ClinicError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ClinicError> {
     serde_json::from_slice(bytes).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {

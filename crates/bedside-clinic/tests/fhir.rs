@@ -6,150 +6,11 @@
 //! With `BEDSIDE_FHIR_OUT=DIR` every resource received is written to `DIR/*.json`, for
 //! `../shared/tools/fhir-validate/fhir-validate DIR` (as `.ci/run` does).
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::Request;
-use bedside_clinic::limits::RateLimits;
-use bedside_clinic::seed::{self, Demo};
-use bedside_clinic::{Clinic, ClinicConfig, SqliteStore, http};
-use bedside_core::ManualClock;
-use http_body_util::BodyExt;
+mod common;
+
+use common::{Api, BASE, Res, TestResult};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tower::ServiceExt;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
-
-const FHIR_JSON: &str = "application/fhir+json; fhirVersion=4.0";
-const BASE: &str = "http://localhost/fhir";
-
-static WRITTEN: AtomicUsize = AtomicUsize::new(0);
-
-struct Api {
-    router: Router,
-    demo: Demo,
-}
-
-/// One answer: status, `ETag`, body.
-struct Answer {
-    status: u16,
-    etag: Option<String>,
-    body: Value,
-}
-
-impl Api {
-    fn new() -> Res<Self> {
-        let clock = Arc::new(ManualClock::new("2026-06-08T13:00:00Z".parse()?));
-        let clinic = Arc::new(Clinic::open(
-            Box::new(SqliteStore::in_memory()?),
-            clock,
-            ClinicConfig::default(),
-        )?);
-        let demo = seed::seed(&clinic)?;
-        let router = http::router_with(clinic, &RateLimits::disabled());
-        Ok(Api { router, demo })
-    }
-
-    fn id(&self, i: usize) -> String {
-        self.demo.patients[i].0.to_string()
-    }
-
-    fn token(&self, i: usize) -> String {
-        self.demo.patients[i].1.clone()
-    }
-
-    async fn send(
-        &self,
-        method: &str,
-        uri: &str,
-        token: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> Res<Answer> {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let response = self
-            .router
-            .clone()
-            .oneshot(req.body(Body::from(body))?)
-            .await?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let etag = header("etag");
-        let content_type = header("content-type");
-        let bytes = response.into_body().collect().await?.to_bytes();
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if uri.starts_with("/fhir") {
-            assert_eq!(content_type.as_deref(), Some(FHIR_JSON), "{method} {uri}");
-            assert_ne!(status, 500, "{method} {uri}: {body}");
-            if status >= 400 {
-                assert_eq!(body["resourceType"], "OperationOutcome", "{method} {uri}");
-            }
-            keep(&body)?;
-        }
-        Ok(Answer { status, etag, body })
-    }
-
-    async fn get(&self, uri: &str, token: Option<&str>) -> Res<Answer> {
-        self.send("GET", uri, token, &[], None).await
-    }
-
-    /// A proxy of patient `i` holding `classes`; its token.
-    async fn grant(&self, i: usize, classes: &[&str]) -> Res<String> {
-        let a = self
-            .send(
-                "POST",
-                &format!("/v1/patients/{}/proxies", self.id(i)),
-                Some(&self.token(i)),
-                &[],
-                Some(json!({"classes": classes, "relationship": "adult-child"})),
-            )
-            .await?;
-        assert_eq!(a.status, 201, "{}", a.body);
-        Ok(a.body["token"].as_str().ok_or("token")?.to_string())
-    }
-
-    /// The patient ids of a searchset bundle's entries, in order.
-    fn ids(bundle: &Value) -> Vec<String> {
-        bundle["entry"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["resource"]["id"].as_str().map(str::to_string))
-            .collect()
-    }
-}
-
-/// Writes a received resource under `BEDSIDE_FHIR_OUT`, when set.
-fn keep(body: &Value) -> Res<()> {
-    let (Ok(dir), Some(kind)) = (
-        std::env::var("BEDSIDE_FHIR_OUT"),
-        body["resourceType"].as_str(),
-    ) else {
-        return Ok(());
-    };
-    std::fs::create_dir_all(&dir)?;
-    let n = WRITTEN.fetch_add(1, Ordering::SeqCst);
-    let path =
-        std::path::Path::new(&dir).join(format!("{}-{n:04}-{kind}.json", std::process::id()));
-    std::fs::write(path, serde_json::to_vec_pretty(body)?)?;
-    Ok(())
-}
 
 #[tokio::test]
 async fn metadata_describes_exactly_what_is_served() -> TestResult {
@@ -307,7 +168,7 @@ async fn who_may_read_what_through_fhir() -> TestResult {
         .get("/fhir/Patient?_count=100", Some("demo-clinician"))
         .await?;
     assert_eq!(found.status, 200);
-    let found: BTreeSet<String> = Api::ids(&found.body).into_iter().collect();
+    let found: BTreeSet<String> = common::ids(&found.body).into_iter().collect();
     assert_eq!(found, readable);
     Ok(())
 }
@@ -362,7 +223,7 @@ async fn search_parameters_find_what_they_should() -> TestResult {
         assert_eq!(a.body["type"], "searchset");
         let mut want: Vec<String> = want.iter().map(|i| ids[*i].clone()).collect();
         want.sort();
-        let mut got = Api::ids(&a.body);
+        let mut got = common::ids(&a.body);
         got.sort();
         assert_eq!(got, want, "{query} as {who}");
         assert_eq!(a.body["total"], json!(want.len()), "{query}");
@@ -385,7 +246,7 @@ async fn paging_walks_next_to_the_end_and_summary_counts() -> TestResult {
         let a = api.get(&uri, Some("demo-reception")).await?;
         assert_eq!(a.status, 200, "{uri}");
         assert_eq!(a.body["total"], 6);
-        let page = Api::ids(&a.body);
+        let page = common::ids(&a.body);
         assert!(page.len() <= 2 && !page.is_empty(), "{uri}");
         seen.extend(page);
         pages += 1;
@@ -422,7 +283,7 @@ async fn paging_walks_next_to_the_end_and_summary_counts() -> TestResult {
         .get("/fhir/Patient?_count=2&_offset=40", Some("demo-reception"))
         .await?;
     assert_eq!((a.status, &a.body["total"]), (200, &json!(6)));
-    assert!(Api::ids(&a.body).is_empty());
+    assert!(common::ids(&a.body).is_empty());
     Ok(())
 }
 

@@ -6,168 +6,15 @@
 //! With `BEDSIDE_FHIR_OUT=DIR` every resource received is written to `DIR/*.json`, for
 //! `../shared/tools/fhir-validate/fhir-validate DIR` (as `.ci/run` does).
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::Request;
-use bedside_clinic::limits::RateLimits;
-use bedside_clinic::seed::{self, Demo};
-use bedside_clinic::{Clinic, ClinicConfig, SqliteStore, http};
-use bedside_core::ManualClock;
-use http_body_util::BodyExt;
+mod common;
+
+use common::{Api, BASE, Res, TestResult, ids, listed};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tower::ServiceExt;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
-
-const FHIR_JSON: &str = "application/fhir+json; fhirVersion=4.0";
-const BASE: &str = "http://localhost/fhir";
-
-static WRITTEN: AtomicUsize = AtomicUsize::new(0);
-
-struct Api {
-    router: Router,
-    demo: Demo,
-}
-
-impl Api {
-    fn new() -> Res<Self> {
-        let clock = Arc::new(ManualClock::new("2026-06-08T13:00:00Z".parse()?));
-        let clinic = Arc::new(Clinic::open(
-            Box::new(SqliteStore::in_memory()?),
-            clock,
-            ClinicConfig::default(),
-        )?);
-        let demo = seed::seed(&clinic)?;
-        let router = http::router_with(clinic, &RateLimits::disabled());
-        Ok(Api { router, demo })
-    }
-
-    fn id(&self, i: usize) -> String {
-        self.demo.patients[i].0.to_string()
-    }
-
-    fn token(&self, i: usize) -> String {
-        self.demo.patients[i].1.clone()
-    }
-
-    async fn send(
-        &self,
-        method: &str,
-        uri: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Res<(u16, Value)> {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let response = self
-            .router
-            .clone()
-            .oneshot(req.body(Body::from(body))?)
-            .await?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let bytes = response.into_body().collect().await?.to_bytes();
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if uri.starts_with("/fhir") {
-            assert_eq!(content_type.as_deref(), Some(FHIR_JSON), "{method} {uri}");
-            assert_ne!(status, 500, "{method} {uri}: {body}");
-            if status >= 400 {
-                assert_eq!(body["resourceType"], "OperationOutcome", "{method} {uri}");
-            }
-            keep(&body)?;
-        }
-        Ok((status, body))
-    }
-
-    async fn get(&self, uri: &str, token: Option<&str>) -> Res<(u16, Value)> {
-        self.send("GET", uri, token, None).await
-    }
-
-    /// A proxy of patient `i` holding `classes`; its token.
-    async fn grant(&self, i: usize, classes: &[&str]) -> Res<String> {
-        let (status, body) = self
-            .send(
-                "POST",
-                &format!("/v1/patients/{}/proxies", self.id(i)),
-                Some(&self.token(i)),
-                Some(json!({"classes": classes, "relationship": "adult-child"})),
-            )
-            .await?;
-        assert_eq!(status, 201, "{body}");
-        Ok(body["token"].as_str().ok_or("token")?.to_string())
-    }
-
-    /// Every patient's appointments through the JSON API, as the scheduler sees them.
-    async fn all_appointments(&self) -> Res<Vec<Value>> {
-        let mut all = Vec::new();
-        for i in 0..self.demo.patients.len() {
-            let uri = format!("/v1/patients/{}/appointments", self.id(i));
-            let (status, body) = self.get(&uri, Some("demo-scheduler")).await?;
-            assert_eq!(status, 200, "{body}");
-            all.push(body);
-        }
-        Ok(all)
-    }
-
-    /// The ids of patient `i`'s appointments through the JSON API.
-    async fn appointment_ids(&self, i: usize) -> Res<Vec<String>> {
-        let uri = format!("/v1/patients/{}/appointments", self.id(i));
-        let (_, body) = self.get(&uri, Some("demo-scheduler")).await?;
-        Ok(listed(&body)
-            .iter()
-            .filter_map(|a| a["id"].as_str().map(str::to_string))
-            .collect())
-    }
-}
-
-/// The array of a JSON API list answer (bare or under `appointments`).
-fn listed(body: &Value) -> Vec<Value> {
-    body.as_array()
-        .or_else(|| body["appointments"].as_array())
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// The resource ids of a searchset bundle's entries, in order.
-fn ids(bundle: &Value) -> Vec<String> {
-    bundle["entry"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["resource"]["id"].as_str().map(str::to_string))
-        .collect()
-}
-
-/// Writes a received resource under `BEDSIDE_FHIR_OUT`, when set.
-fn keep(body: &Value) -> Res<()> {
-    let (Ok(dir), Some(kind)) = (
-        std::env::var("BEDSIDE_FHIR_OUT"),
-        body["resourceType"].as_str(),
-    ) else {
-        return Ok(());
-    };
-    std::fs::create_dir_all(&dir)?;
-    let n = WRITTEN.fetch_add(1, Ordering::SeqCst);
-    let path =
-        std::path::Path::new(&dir).join(format!("{}-sched-{n:04}-{kind}.json", std::process::id()));
-    std::fs::write(path, serde_json::to_vec_pretty(body)?)?;
-    Ok(())
-}
 
 #[tokio::test]
 async fn metadata_lists_the_scheduling_resources_and_they_answer() -> TestResult {
     let api = Api::new()?;
-    let (status, cs) = api.get("/fhir/metadata", None).await?;
+    let (status, cs) = api.fetch("/fhir/metadata", None).await?;
     assert_eq!(status, 200);
     let resources = cs["rest"][0]["resource"].as_array().ok_or("resources")?;
     let listed: Vec<(String, Vec<String>, Vec<String>)> = resources
@@ -198,9 +45,31 @@ async fn metadata_lists_the_scheduling_resources_and_they_answer() -> TestResult
             ),
             (
                 "Appointment".into(),
-                s(&["read", "search-type"]),
-                s(&["patient", "status"])
+                s(&["read", "search-type", "update"]),
+                s(&["patient", "status", "date", "practitioner"])
             ),
+            (
+                "Slot".into(),
+                s(&["search-type"]),
+                s(&["schedule", "start", "status", "service-type"])
+            ),
+        ]
+    );
+    // The IHE scheduling operations, with their canonical definitions.
+    let appointment = &resources[2];
+    let operations: Vec<(&str, &str)> = appointment["operation"]
+        .as_array()
+        .ok_or("operations")?
+        .iter()
+        .filter_map(|o| Some((o["name"].as_str()?, o["definition"].as_str()?)))
+        .collect();
+    let ihe = "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-";
+    assert_eq!(
+        operations,
+        [
+            ("find", format!("{ihe}find").as_str()),
+            ("hold", format!("{ihe}hold").as_str()),
+            ("book", format!("{ihe}book").as_str()),
         ]
     );
     assert_eq!(listed[0].0, "Patient");
@@ -275,17 +144,17 @@ async fn who_may_read_which_appointment_and_reads_change_nothing() -> TestResult
         ),
     ];
     for (who, uri, want) in &rows {
-        let (status, body) = api.get(uri, *who).await?;
+        let (status, body) = api.fetch(uri, *who).await?;
         assert_eq!(status, *want, "GET {uri} as {who:?}: {body}");
     }
-    // Writes are not part of this slice: 405.
+    // Writes other than the update that cancels are not served: 405.
     for (method, uri) in [
         ("POST", "/fhir/Appointment".to_string()),
-        ("PUT", read(mine)),
+        ("PATCH", read(mine)),
         ("DELETE", read(mine)),
         ("POST", schedule(&provider)),
     ] {
-        let (status, _) = api.send(method, &uri, Some(&p0), Some(json!({}))).await?;
+        let (status, _) = api.call(method, &uri, Some(&p0), Some(json!({}))).await?;
         assert_eq!(status, 405, "{method} {uri}");
     }
     // Nothing the reads did changed an appointment.
@@ -297,7 +166,7 @@ async fn who_may_read_which_appointment_and_reads_change_nothing() -> TestResult
 async fn an_appointment_is_the_json_apis_appointment() -> TestResult {
     let api = Api::new()?;
     let (_, listed_json) = api
-        .get(
+        .fetch(
             &format!("/v1/patients/{}/appointments", api.id(3)),
             Some(&api.token(3)),
         )
@@ -305,7 +174,7 @@ async fn an_appointment_is_the_json_apis_appointment() -> TestResult {
     let ap = listed(&listed_json).first().cloned().ok_or("seeded")?;
     let id = ap["id"].as_str().ok_or("id")?;
     let (status, fhir) = api
-        .get(&format!("/fhir/Appointment/{id}"), Some(&api.token(3)))
+        .fetch(&format!("/fhir/Appointment/{id}"), Some(&api.token(3)))
         .await?;
     assert_eq!(status, 200, "{fhir}");
     assert_eq!(fhir["resourceType"], "Appointment");
@@ -345,7 +214,7 @@ async fn appointment_search_filters_and_pages() -> TestResult {
         .enumerate()
     {
         let (_, slots) = api
-            .get(
+            .fetch(
                 &format!("/v1/slots?appointment_type=gp-visit&limit=1&from={from}"),
                 None,
             )
@@ -356,7 +225,7 @@ async fn appointment_search_filters_and_pages() -> TestResult {
             .cloned()
             .ok_or("slot")?;
         let (status, body) = api
-            .send(
+            .call(
                 "POST",
                 &format!("/v1/patients/{me}/appointments"),
                 Some("demo-scheduler"),
@@ -371,7 +240,7 @@ async fn appointment_search_filters_and_pages() -> TestResult {
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
-        let (status, body) = api.get(&uri, Some("demo-scheduler")).await?;
+        let (status, body) = api.fetch(&uri, Some("demo-scheduler")).await?;
         assert_eq!(status, 200, "{uri}: {body}");
         assert_eq!(
             (&body["type"], &body["total"]),
@@ -401,7 +270,7 @@ async fn appointment_search_filters_and_pages() -> TestResult {
         ("status=cancelled,booked", 3),
     ] {
         let (status, body) = api
-            .get(
+            .fetch(
                 &format!("/fhir/Appointment?patient={me}&{query}"),
                 Some(&api.token(0)),
             )
@@ -414,20 +283,20 @@ async fn appointment_search_filters_and_pages() -> TestResult {
     }
     // A patient asking for another patient finds nothing, like a patient with none.
     let (_, body) = api
-        .get(
+        .fetch(
             &format!("/fhir/Appointment?patient={}", api.id(1)),
             Some(&api.token(0)),
         )
         .await?;
     assert_eq!(body["total"], 0);
-    let (_, body) = api.get("/fhir/Appointment", Some(&api.token(5))).await?;
+    let (_, body) = api.fetch("/fhir/Appointment", Some(&api.token(5))).await?;
     assert_eq!(body["total"], 0);
     // Schedule search by actor: one per provider.
-    let (_, all) = api.get("/fhir/Schedule", None).await?;
+    let (_, all) = api.fetch("/fhir/Schedule", None).await?;
     assert_eq!(all["total"], json!(api.demo.providers.len()));
     let p = api.demo.providers[1].to_string();
     let (_, one) = api
-        .get(&format!("/fhir/Schedule?actor=Practitioner/{p}"), None)
+        .fetch(&format!("/fhir/Schedule?actor=Practitioner/{p}"), None)
         .await?;
     assert_eq!(ids(&one), vec![p.clone()]);
     assert_eq!(
@@ -444,7 +313,26 @@ async fn bad_parameters_are_400_outcomes_that_never_echo_the_value() -> TestResu
     let rows: &[(&str, &str)] = &[
         ("/fhir/Appointment?patient=Zebulon", "patient"),
         ("/fhir/Appointment?status=Zebulon", "status"),
-        ("/fhir/Appointment?date=Zebulon", "`date`"),
+        ("/fhir/Appointment?date=Zebulon", "date"),
+        ("/fhir/Appointment?date=neZebulon", "date"),
+        ("/fhir/Appointment?practitioner=Zebulon", "practitioner"),
+        ("/fhir/Appointment?_sort=Zebulon", "_sort"),
+        ("/fhir/Appointment?nickname=Zebulon", "`nickname`"),
+        ("/fhir/Slot?service-type=gp-visit&start=Zebulon", "start"),
+        (
+            "/fhir/Slot?service-type=gp-visit&schedule=Zebulon",
+            "schedule",
+        ),
+        ("/fhir/Slot?service-type=gp-visit&status=Zebulon", "status"),
+        ("/fhir/Slot?start=ge2026-06-09", "service-type"),
+        (
+            "/fhir/Appointment/$find?start=Zebulon&service-type=gp-visit",
+            "start",
+        ),
+        (
+            "/fhir/Appointment/$find?practitioner=Zebulon&service-type=gp-visit",
+            "practitioner",
+        ),
         ("/fhir/Appointment?_count=Zebulon", "_count"),
         (
             "/fhir/Appointment?Zebulon%20Smith=1",
@@ -454,8 +342,12 @@ async fn bad_parameters_are_400_outcomes_that_never_echo_the_value() -> TestResu
         ("/fhir/Schedule?Zebulon=1", "`Zebulon`"),
     ];
     for (uri, names) in rows {
-        let uri = format!("{uri}&patient={me}").replacen("&", "?", usize::from(!uri.contains('?')));
-        let (status, body) = api.get(&uri, Some("demo-scheduler")).await?;
+        let uri = if uri.starts_with("/fhir/Appointment?") {
+            format!("{uri}&patient={me}")
+        } else {
+            uri.to_string()
+        };
+        let (status, body) = api.fetch(&uri, Some("demo-scheduler")).await?;
         assert_eq!(status, 400, "{uri}: {body}");
         assert_eq!(body["issue"][0]["code"], "invalid");
         let text = body["issue"][0]["diagnostics"].as_str().ok_or("text")?;
@@ -488,19 +380,19 @@ async fn a_fhir_appointment_read_is_audited_exactly_like_the_json_list() -> Test
         .ok_or("seeded")?;
     let accesses = || async {
         let (_, body) = api
-            .get(&format!("/v1/patients/{me}/disclosures"), Some(&t))
+            .fetch(&format!("/v1/patients/{me}/disclosures"), Some(&t))
             .await?;
         Res::Ok(body["accesses"].as_array().cloned().unwrap_or_default())
     };
     let before = accesses().await?;
     let uri = format!("/v1/patients/{me}/appointments");
-    assert_eq!(api.get(&uri, Some("demo-reception")).await?.0, 200);
+    assert_eq!(api.fetch(&uri, Some("demo-reception")).await?.0, 200);
     let after_json = accesses().await?;
     let uri = format!("/fhir/Appointment/{id}");
-    assert_eq!(api.get(&uri, Some("demo-reception")).await?.0, 200);
+    assert_eq!(api.fetch(&uri, Some("demo-reception")).await?.0, 200);
     let after_fhir = accesses().await?;
     let uri = format!("/fhir/Appointment?patient={me}");
-    assert_eq!(api.get(&uri, Some("demo-reception")).await?.0, 200);
+    assert_eq!(api.fetch(&uri, Some("demo-reception")).await?.0, 200);
     let after_search = accesses().await?;
     let strip = |s: &[Value]| s.iter().map(decision).collect::<Vec<_>>();
     let json_list = strip(&after_json[before.len()..]);

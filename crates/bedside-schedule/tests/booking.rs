@@ -109,6 +109,11 @@ fn holds_block_others_and_expire() {
         .find_slots(&query(&c, "derm-proc", Some(bob)))
         .unwrap();
     assert!(bobs.iter().all(|o| !o.period.overlaps(&first.period)));
+    // The hold reads back as placed; it lapses at its expiry, not before.
+    let snapshot = c.schedule.hold_of(hold).unwrap();
+    assert_eq!((snapshot.patient, &snapshot.option), (alice, &first));
+    assert!(!c.schedule.has_lapsed_holds(c.now + TimeDelta::minutes(9)));
+    assert!(c.schedule.has_lapsed_holds(c.now + TimeDelta::minutes(10)));
     // After expiry the hold cannot be booked and the option is free again.
     let later = c.now + TimeDelta::minutes(11);
     let appt: AppointmentId = c.ids.generate();
@@ -140,6 +145,9 @@ fn holds_block_others_and_expire() {
         id
     );
     assert_eq!(c.schedule.appointments().count(), 1);
+    // Released when it lapsed, booked when it became an appointment: neither reads back.
+    assert!(c.schedule.hold_of(hold).is_none() && c.schedule.hold_of(hold2).is_none());
+    assert!(!c.schedule.has_lapsed_holds(later));
     c.schedule.check_invariants().unwrap();
 }
 

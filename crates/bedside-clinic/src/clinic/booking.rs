@@ -582,7 +582,7 @@ impl Clinic {
             .with_limit(limit)
             .booked_by_patient(now);
         let inner = self.read();
-        Ok(inner.state.schedule()?.find_slots(&query)?)
+        Ok(inner.state.schedule_at(now)?.find_slots(&query)?)
     }
 
     /// Books a slot for a patient (the patient themself, a proxy with the appointments
@@ -667,7 +667,7 @@ impl Clinic {
         } else {
             query.booked_by_patient(now)
         };
-        let offered = inner.state.schedule()?.find_slots(&query)?;
+        let offered = inner.state.schedule_at(now)?.find_slots(&query)?;
         let same = |o: &&SlotOption| o.provider == option.provider && o.period == option.period;
         offered
             .iter()

@@ -124,4 +124,8 @@ commands! {
     Payment(Payment) = "payment",
     /// A nurse acknowledges an alert.
     AckAlert(AckAlert) = "ack_alert",
+    /// Hold an option for a patient until the hold lapses (FHIR `$hold`).
+    PlaceHold(PlaceHold) = "hold",
+    /// Book a held option (FHIR `$book` of a hold).
+    BookHold(BookHold) = "book_hold",
 }

@@ -84,3 +84,145 @@ impl Clinic {
             .collect())
     }
 }
+
+/// A free slot the FHIR face serves: its id ([`Clinic::slot_option`] reads it back), the
+/// option, and its FHIR export.
+#[derive(Debug, Clone)]
+pub struct ServedSlot {
+    /// The slot's id: `{type}.{start as YYYYMMDDHHMM, UTC}.{provider index}.{room index or x}`.
+    pub id: String,
+    /// The option it stands for.
+    pub option: SlotOption,
+    /// The `Slot` resource (without its id).
+    pub resource: bedside_schedule::fhir::FhirSlot,
+}
+
+/// Longest FHIR id (R4: 1 to 64 of `A-Z a-z 0-9 - .`).
+const MAX_FHIR_ID: usize = 64;
+
+/// The id of `option` in `schedule`, when it fits a FHIR id.
+fn slot_id(schedule: &Schedule, option: &SlotOption) -> Option<String> {
+    let provider = schedule
+        .providers()
+        .iter()
+        .position(|p| p.id == option.provider)?;
+    let room = match option.room {
+        Some(r) => schedule.rooms().iter().position(|x| x.id == r)?.to_string(),
+        None => "x".into(),
+    };
+    let start = option.period.start().format("%Y%m%d%H%M");
+    let id = format!("{}.{start}.{provider}.{room}", option.appointment_type);
+    let fhir_id = id.len() <= MAX_FHIR_ID
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'));
+    fhir_id.then_some(id)
+}
+
+fn served(s: &Schedule, option: SlotOption) -> Option<ServedSlot> {
+    let id = slot_id(s, &option)?;
+    let resource = bedside_schedule::fhir::slot_to_fhir(s, &option)?;
+    Some(ServedSlot {
+        id,
+        option,
+        resource,
+    })
+}
+
+impl Clinic {
+    /// Free slots as FHIR `Slot`s with stable ids: [`Clinic::find_slots`] (the same booking
+    /// window and rules as `/v1/slots`), each named so that [`Clinic::slot_option`] finds the
+    /// option again. An option whose id would not fit a FHIR id (an appointment type code
+    /// too long for one) is left out.
+    ///
+    /// # Errors
+    /// As [`Clinic::find_slots`].
+    pub fn slot_resources(&self, search: &SlotSearch) -> Result<Vec<ServedSlot>, ClinicError> {
+        let options = self.find_slots(search)?;
+        let inner = self.read();
+        let s = inner.state.schedule()?;
+        Ok(options
+            .into_iter()
+            .filter_map(|option| served(s, option))
+            .collect())
+    }
+
+    /// The served form of one option (a held or booked one, say), when it has a FHIR id.
+    ///
+    /// # Errors
+    /// [`ClinicError::Storage`] when the schedule is not loaded.
+    pub fn served_slot(&self, option: SlotOption) -> Result<Option<ServedSlot>, ClinicError> {
+        let inner = self.read();
+        Ok(served(inner.state.schedule()?, option))
+    }
+
+    /// The option a slot id of [`Clinic::slot_resources`] names. Only its shape is checked
+    /// here: booking and holding re-derive the option from the slot search, so an edited id
+    /// (another start, provider or room, a time in the past) names nothing bookable.
+    ///
+    /// # Errors
+    /// Bad request for what is not a slot id; conflict for one that names no provider, room
+    /// or appointment type of this clinic (as for an option the search never offered).
+    pub fn slot_option(&self, id: &str) -> Result<SlotOption, ClinicError> {
+        let malformed = || ClinicError::bad("slot: not a slot id of this server");
+        let not_offered = || ClinicError::conflict("option: not offered by the slot search");
+        if id.len() > MAX_FHIR_ID {
+            return Err(malformed());
+        }
+        let mut parts = id.rsplitn(4, '.');
+        let (Some(room), Some(provider), Some(start), Some(kind)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed());
+        };
+        let start = chrono::NaiveDateTime::parse_from_str(start, "%Y%m%d%H%M")
+            .map_err(|_| malformed())?
+            .and_utc();
+        let provider: usize = provider.parse().map_err(|_| malformed())?;
+        let room: Option<usize> = match room {
+            "x" => None,
+            r => Some(r.parse().map_err(|_| malformed())?),
+        };
+        let inner = self.read();
+        let s = inner.state.schedule()?;
+        let t = s.appointment_type(kind).ok_or_else(not_offered)?;
+        let provider = s.providers().get(provider).ok_or_else(not_offered)?.id;
+        let room = match room {
+            Some(i) => Some(s.rooms().get(i).ok_or_else(not_offered)?.id),
+            None => None,
+        };
+        let end = start
+            .checked_add_signed(TimeDelta::minutes(i64::from(t.duration_minutes)))
+            .ok_or_else(not_offered)?;
+        Ok(SlotOption {
+            appointment_type: t.code.clone(),
+            provider,
+            room,
+            equipment: None,
+            period: Period::new(start, end).map_err(|_| not_offered())?,
+            score: 0,
+        })
+    }
+
+    /// Cancels appointment `id` if it is still at `version` (the FHIR face's update, whose
+    /// comparison and `If-Match` were made against that version): the check and the
+    /// cancellation happen under one lock, so nothing can change in between.
+    ///
+    /// # Errors
+    /// As [`Clinic::cancel`]; conflict when the appointment is no longer at `version`.
+    pub fn cancel_at_version(
+        &self,
+        principal: &Principal,
+        id: AppointmentId,
+        version: u32,
+    ) -> Result<StatusChange, ClinicError> {
+        let mut inner = self.lock();
+        self.permit_appointment_locked(&inner, Endpoint::Cancel, principal, id)?;
+        let current = inner.state.schedule()?.appointment(id).map(|a| a.version);
+        if current != Some(version) {
+            return Err(ClinicError::conflict("version conflict"));
+        }
+        let by = self.actor(principal);
+        self.execute_locked(&mut inner, Cancel { id, by })
+    }
+}

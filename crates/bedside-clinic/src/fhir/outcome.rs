@@ -18,6 +18,11 @@ pub enum Refusal {
     MethodNotAllowed,
     /// No such route: an unknown resource type or operation.
     UnknownRoute,
+    /// `If-Match` names a version the resource is no longer at (412).
+    PreconditionFailed,
+    /// A well-formed request this server does not carry out (422): an update that changes
+    /// more than the one thing updates may change.
+    Unprocessable(&'static str),
 }
 
 impl From<ClinicError> for Refusal {
@@ -49,6 +54,20 @@ fn classify(refusal: &Refusal) -> (StatusCode, &'static str, String) {
                 StatusCode::NOT_FOUND,
                 "not-supported",
                 "unknown resource type or operation (see /fhir/metadata)".into(),
+            );
+        }
+        Refusal::PreconditionFailed => {
+            return (
+                StatusCode::PRECONDITION_FAILED,
+                "conflict",
+                "If-Match: the resource is at another version".into(),
+            );
+        }
+        Refusal::Unprocessable(why) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "business-rule",
+                (*why).to_string(),
             );
         }
         Refusal::Clinic(e) => e,

@@ -1,4 +1,5 @@
-//! `Schedule` (read, search `actor`) and `Appointment` (read, search `patient`, `status`):
+//! `Schedule` (read, search `actor`) and `Appointment` (read, search `patient`, `status`,
+//! `date`, `practitioner`, `_sort` on the start):
 //! resources exported by `bedside-schedule`'s FHIR layer, through the clinic's services.
 //!
 //! A `Schedule` is public, like the JSON API's provider directory: one per provider, its id
@@ -8,6 +9,7 @@
 //! consent decision and the audit entry are the JSON API's; a patient or proxy sees only
 //! their own, and another patient's appointment id is 404 like a missing one.
 
+use super::dates::DateBound;
 use super::search::{DEFAULT_COUNT, MAX_OFFSET, encode, nameable, number};
 use super::{FhirResult, Shared, base_url, prefers_lenient, resource_response};
 use crate::access::Endpoint;
@@ -17,6 +19,7 @@ use crate::http::{blocking, principal, query_pairs};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use bedside_core::{AppointmentId, PatientId, ProviderId};
+use bedside_schedule::fhir::FhirAppointment;
 use serde_json::{Value, json};
 
 /// A search parameter as the CapabilityStatement lists it: name, type, definition.
@@ -41,10 +44,20 @@ pub const APPOINTMENT_PARAMS: &[ParamDecl] = &[
         "token",
         "http://hl7.org/fhir/SearchParameter/Appointment-status",
     ),
+    (
+        "date",
+        "date",
+        "http://hl7.org/fhir/SearchParameter/Appointment-date",
+    ),
+    (
+        "practitioner",
+        "reference",
+        "http://hl7.org/fhir/SearchParameter/Appointment-practitioner",
+    ),
 ];
 
 /// The id of a `Type/{id}` reference (or a bare id), when it parses as a UUID.
-fn reference<T: std::str::FromStr>(value: &str, kind: &str) -> Option<T> {
+pub(super) fn reference<T: std::str::FromStr>(value: &str, kind: &str) -> Option<T> {
     let id = value
         .strip_prefix(kind)
         .and_then(|r| r.strip_prefix('/'))
@@ -53,7 +66,7 @@ fn reference<T: std::str::FromStr>(value: &str, kind: &str) -> Option<T> {
 }
 
 /// The refusal of a parameter this search does not know, naming it only when that is safe.
-fn unknown(name: &str) -> ClinicError {
+pub(super) fn unknown(name: &str) -> ClinicError {
     if nameable(name) {
         ClinicError::bad(format!("unknown or unsupported search parameter `{name}`"))
     } else {
@@ -62,7 +75,7 @@ fn unknown(name: &str) -> ClinicError {
 }
 
 /// A `searchset` bundle of `resources` (already one page), with its links.
-fn searchset(
+pub(super) fn searchset(
     base: &str,
     self_url: String,
     next_url: Option<String>,
@@ -177,11 +190,7 @@ pub(super) async fn read_appointment(
         c.appointment_resource(Endpoint::FhirReadAppointment, &who, id)
     })
     .await?;
-    let version = appointment
-        .meta
-        .as_ref()
-        .and_then(|m| m.version_id.as_deref())
-        .and_then(|v| v.parse().ok());
+    let version = version_of(&appointment);
     Ok(resource_response(
         StatusCode::OK,
         version,
@@ -189,10 +198,25 @@ pub(super) async fn read_appointment(
     ))
 }
 
+/// An appointment's version (`meta.versionId`), for its `ETag`.
+pub(super) fn version_of(appointment: &FhirAppointment) -> Option<u32> {
+    appointment
+        .meta
+        .as_ref()
+        .and_then(|m| m.version_id.as_deref())
+        .and_then(|v| v.parse().ok())
+}
+
 /// A parsed Appointment search.
 struct AppointmentQuery {
     patient: Option<PatientId>,
     statuses: Option<Vec<String>>,
+    /// `date` criteria on the start, all of which must hold.
+    dates: Vec<DateBound>,
+    /// `practitioner`: any of these.
+    practitioners: Option<Vec<ProviderId>>,
+    /// `_sort=-date`: newest start first (else oldest first, also for `_sort=date`).
+    newest_first: bool,
     applied: Vec<String>,
     count: usize,
     offset: usize,
@@ -205,6 +229,9 @@ fn parse_appointment_query(
     let mut q = AppointmentQuery {
         patient: None,
         statuses: None,
+        dates: Vec::new(),
+        practitioners: None,
+        newest_first: false,
         applied: Vec::new(),
         count: DEFAULT_COUNT,
         offset: 0,
@@ -213,7 +240,28 @@ fn parse_appointment_query(
         match name.as_str() {
             "_count" => q.count = number(&value, "_count", usize::MAX)?.min(MAX_SEARCH_PAGE),
             "_offset" => q.offset = number(&value, "_offset", MAX_OFFSET)?,
-            "patient" | "status" if value.is_empty() => {}
+            "patient" | "status" | "date" | "practitioner" | "_sort" if value.is_empty() => {}
+            "date" => {
+                q.dates.push(DateBound::parse("date", &value)?);
+                q.applied.push(format!("date={}", encode(&value)));
+            }
+            "practitioner" => {
+                let ids = value
+                    .split(',')
+                    .map(|v| reference::<ProviderId>(v, "Practitioner"))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| ClinicError::bad("practitioner: expected Practitioner/{id}"))?;
+                q.practitioners.get_or_insert_with(Vec::new).extend(ids);
+                q.applied.push(format!("practitioner={}", encode(&value)));
+            }
+            "_sort" => {
+                q.newest_first = match value.as_str() {
+                    "date" => false,
+                    "-date" => true,
+                    _ => return Err(ClinicError::bad("_sort: only `date` and `-date`")),
+                };
+                q.applied.push(format!("_sort={}", encode(&value)));
+            }
             "patient" => {
                 let id = reference::<PatientId>(&value, "Patient")
                     .ok_or_else(|| ClinicError::bad("patient: expected Patient/{id}"))?;
@@ -271,6 +319,27 @@ pub(super) async fn search_appointment(
         if let Some(statuses) = &q.statuses {
             found.retain(|a| statuses.iter().any(|s| s == a.status.code()));
         }
+        let mut found: Vec<Value> = found.iter().map(FhirAppointment::to_json).collect();
+        found.retain(|a| {
+            let start = a["start"]
+                .as_str()
+                .and_then(|t| t.parse::<bedside_core::Timestamp>().ok());
+            let dated =
+                q.dates.is_empty() || start.is_some_and(|t| q.dates.iter().all(|d| d.matches(t)));
+            let by = |p: &ProviderId| {
+                let wanted = format!("Practitioner/{p}");
+                a["participant"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|x| x["actor"]["reference"] == wanted.as_str())
+            };
+            dated && q.practitioners.as_ref().is_none_or(|ps| ps.iter().any(by))
+        });
+        // Oldest start first already (`appointment_resources`); `-date` reverses it.
+        if q.newest_first {
+            found.reverse();
+        }
         Ok((q, found))
     })
     .await?;
@@ -283,12 +352,7 @@ pub(super) async fn search_appointment(
     };
     let end = q.offset.saturating_add(q.count);
     let next = (q.count > 0 && end < total).then(|| url(end));
-    let page = found
-        .iter()
-        .skip(q.offset)
-        .take(q.count)
-        .map(|a| a.to_json())
-        .collect();
+    let page = found.iter().skip(q.offset).take(q.count).cloned().collect();
     Ok(resource_response(
         StatusCode::OK,
         None,

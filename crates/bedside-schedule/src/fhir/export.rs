@@ -285,37 +285,42 @@ pub fn free_slots_to_fhir(
     let q = SlotQuery::new(appointment_type, horizon.start(), horizon.end())
         .with_providers(vec![p.id])
         .with_limit(limit);
-    let kind = schedule.appointment_type(appointment_type);
     Ok(schedule
         .find_slots(&q)?
-        .into_iter()
-        .filter_map(|o| {
-            let mut appointment_type = None;
-            let mut specialty = Vec::new();
-            if let Some(t) = kind {
-                describe_type(&mut appointment_type, &mut specialty, t);
-            }
-            Some(FhirSlot {
-                id: None,
-                meta: None,
-                text: None,
-                identifier: Vec::new(),
-                service_category: Vec::new(),
-                service_type: bedside_concept("appointment-type", &o.appointment_type)
-                    .into_iter()
-                    .collect(),
-                specialty,
-                appointment_type,
-                schedule: Reference::relative("Schedule", p.id),
-                status: SlotStatus::Free,
-                start: instant(o.period.start())?,
-                end: instant(o.period.end())?,
-                overbooked: None,
-                comment: None,
-                unmodelled: Unmodelled::default(),
-            })
-        })
+        .iter()
+        .filter_map(|o| slot_to_fhir(schedule, o))
         .collect())
+}
+
+/// Exports one option of [`Schedule::find_slots`] as a FHIR `Slot` with status `free`: its
+/// provider's [`provider_schedule_to_fhir`] schedule, the appointment type as `serviceType`,
+/// and what the schedule knows of the type (`appointmentType`, `specialty`). No `id`: the
+/// embedder names slots. `None` when a time is out of FHIR's range.
+pub fn slot_to_fhir(schedule: &Schedule, o: &crate::SlotOption) -> Option<FhirSlot> {
+    let mut appointment_type = None;
+    let mut specialty = Vec::new();
+    if let Some(t) = schedule.appointment_type(&o.appointment_type) {
+        describe_type(&mut appointment_type, &mut specialty, t);
+    }
+    Some(FhirSlot {
+        id: None,
+        meta: None,
+        text: None,
+        identifier: Vec::new(),
+        service_category: Vec::new(),
+        service_type: bedside_concept("appointment-type", &o.appointment_type)
+            .into_iter()
+            .collect(),
+        specialty,
+        appointment_type,
+        schedule: Reference::relative("Schedule", o.provider),
+        status: SlotStatus::Free,
+        start: instant(o.period.start())?,
+        end: instant(o.period.end())?,
+        overbooked: None,
+        comment: None,
+        unmodelled: Unmodelled::default(),
+    })
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ mod read;
 pub use bedside_fhir::FhirError;
 pub use export::{
     appointment_to_fhir, free_slots_to_fhir, provider_schedule_to_fhir,
-    schedule_appointment_to_fhir,
+    schedule_appointment_to_fhir, slot_to_fhir,
 };
 pub use read::{import, import_bytes};
 

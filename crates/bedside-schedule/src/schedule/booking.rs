@@ -186,6 +186,24 @@ impl Schedule {
         }
     }
 
+    /// Hold `id` as plain data, while it occupies its option (live, or lapsed but not yet
+    /// released by a command that expires holds).
+    pub fn hold_of(&self, id: HoldId) -> Option<HoldSnapshot> {
+        self.holds.get(&id).map(|h| HoldSnapshot {
+            id,
+            option: h.option.clone(),
+            patient: h.patient,
+            expires_at: h.expires_at,
+        })
+    }
+
+    /// Whether a hold that lapsed by `at` still occupies its option: a read-only search at
+    /// `at` then sees it busy until [`Schedule::expire_holds`] (which every booking and hold
+    /// calls first) releases it.
+    pub fn has_lapsed_holds(&self, at: Timestamp) -> bool {
+        self.holds.values().any(|h| h.expires_at <= at)
+    }
+
     /// Holds an option for a patient until the request's `expires_at` (FHIR `$hold`): nobody
     /// else can take it meanwhile. Holds that expired by `at` are released first.
     ///

@@ -111,6 +111,12 @@ pub enum Entry {
     /// `ack_alert`.
     #[serde(rename = "ack_alert")]
     AckAlert(commands::AckAlertRecord),
+    /// `hold`.
+    #[serde(rename = "hold")]
+    PlaceHold(visits::PlaceHoldRecord),
+    /// `book_hold`.
+    #[serde(rename = "book_hold")]
+    BookHold(visits::BookHoldRecord),
 }
 
 /// A stored body as this build writes it: the format first, then the entry.
@@ -153,6 +159,8 @@ impl TryFrom<Entry> for Command {
             Entry::Remittance(r) => Command::Remittance(r.try_into()?),
             Entry::Payment(r) => Command::Payment(r.try_into()?),
             Entry::AckAlert(r) => Command::AckAlert(r.try_into()?),
+            Entry::PlaceHold(r) => Command::PlaceHold(r.try_into()?),
+            Entry::BookHold(r) => Command::BookHold(r.try_into()?),
         })
     }
 }
@@ -186,6 +194,8 @@ impl From<&Command> for Entry {
             Command::Remittance(c) => Entry::Remittance(c.into()),
             Command::Payment(c) => Entry::Payment(c.into()),
             Command::AckAlert(c) => Entry::AckAlert(c.into()),
+            Command::PlaceHold(c) => Entry::PlaceHold(c.into()),
+            Command::BookHold(c) => Entry::BookHold(c.into()),
         }
     }
 }

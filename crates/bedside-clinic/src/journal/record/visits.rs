@@ -1,11 +1,11 @@
 //! Visits: `book`, `cancel`, `reschedule`, `confirm`, `unavailable`, `check_in`,
 //! `complete`, and the SMS replies about them (`inbound_sms`, `stop_sms`).
 
-use super::common::{PeriodRecord, id, id_text, id_texts, ids, opt_id};
+use super::common::{PeriodRecord, id, id_text, id_texts, ids, instant, instant_text, opt_id};
 use super::people::ActorRecord;
 use crate::clinic::{
-    Book, Cancel, CheckIn, Complete, Confirm, InboundSms, Reschedule, SmsAction, StopSms,
-    Unavailable,
+    Book, BookHold, Cancel, CheckIn, Complete, Confirm, InboundSms, PlaceHold, Reschedule,
+    SmsAction, StopSms, Unavailable,
 };
 use crate::journal::JournalError;
 use bedside_schedule::SlotOption;
@@ -104,6 +104,100 @@ impl From<&Book> for BookRecord {
         } = c;
         Self {
             option: option.into(),
+            patient: id_text(patient),
+            client_token: client_token.clone(),
+            id: id_text(id),
+            by: by.into(),
+        }
+    }
+}
+
+/// `hold`: an option held for a patient until it lapses.
+#[derive(Serialize, Deserialize)]
+pub struct PlaceHoldRecord {
+    /// The option held.
+    pub option: SlotRecord,
+    /// The patient.
+    pub patient: String,
+    /// The hold.
+    pub id: String,
+    /// When it lapses.
+    pub expires_at: String,
+    /// Who.
+    pub by: ActorRecord,
+}
+
+impl TryFrom<PlaceHoldRecord> for PlaceHold {
+    type Error = JournalError;
+    fn try_from(r: PlaceHoldRecord) -> Result<Self, JournalError> {
+        Ok(PlaceHold {
+            option: r.option.try_into()?,
+            patient: id(&r.patient, "patient")?,
+            id: id(&r.id, "id")?,
+            expires_at: instant(&r.expires_at, "expires_at")?,
+            by: r.by.try_into()?,
+        })
+    }
+}
+
+impl From<&PlaceHold> for PlaceHoldRecord {
+    fn from(c: &PlaceHold) -> Self {
+        let PlaceHold {
+            option,
+            patient,
+            id,
+            expires_at,
+            by,
+        } = c;
+        Self {
+            option: option.into(),
+            patient: id_text(patient),
+            id: id_text(id),
+            expires_at: instant_text(expires_at),
+            by: by.into(),
+        }
+    }
+}
+
+/// `book_hold`: a held option booked.
+#[derive(Serialize, Deserialize)]
+pub struct BookHoldRecord {
+    /// The hold.
+    pub hold: String,
+    /// The patient.
+    pub patient: String,
+    /// Idempotency token.
+    pub client_token: String,
+    /// The new appointment.
+    pub id: String,
+    /// Who.
+    pub by: ActorRecord,
+}
+
+impl TryFrom<BookHoldRecord> for BookHold {
+    type Error = JournalError;
+    fn try_from(r: BookHoldRecord) -> Result<Self, JournalError> {
+        Ok(BookHold {
+            hold: id(&r.hold, "hold")?,
+            patient: id(&r.patient, "patient")?,
+            client_token: r.client_token,
+            id: id(&r.id, "id")?,
+            by: r.by.try_into()?,
+        })
+    }
+}
+
+impl From<&BookHold> for BookHoldRecord {
+    fn from(c: &BookHold) -> Self {
+        let BookHold {
+            hold,
+            patient,
+            client_token,
+            id,
+            by,
+        } = c;
+        Self {
+            hold: id_text(hold),
             patient: id_text(patient),
             client_token: client_token.clone(),
             id: id_text(id),
