@@ -124,4 +124,8 @@ commands! {
     Payment(Payment) = "payment",
     /// A nurse acknowledges an alert.
     AckAlert(AckAlert) = "ack_alert",
+    /// Sign-in codes were sent to a number (none for an unknown number).
+    SignInCode(SignInCode) = "sign_in_code",
+    /// A sign-in code was entered: the patient it signed in, or a counted wrong attempt.
+    SignIn(SignIn) = "sign_in",
 }

@@ -21,6 +21,7 @@ pub mod patient;
 pub mod people;
 pub mod registration;
 pub mod setup;
+pub mod sign_in;
 #[cfg(test)]
 mod tests;
 pub mod visits;
@@ -111,6 +112,12 @@ pub enum Entry {
     /// `ack_alert`.
     #[serde(rename = "ack_alert")]
     AckAlert(commands::AckAlertRecord),
+    /// `sign_in_code`.
+    #[serde(rename = "sign_in_code")]
+    SignInCode(sign_in::SignInCodeRecord),
+    /// `sign_in`.
+    #[serde(rename = "sign_in")]
+    SignIn(sign_in::SignInRecord),
 }
 
 /// A stored body as this build writes it: the format first, then the entry.
@@ -153,6 +160,8 @@ impl TryFrom<Entry> for Command {
             Entry::Remittance(r) => Command::Remittance(r.try_into()?),
             Entry::Payment(r) => Command::Payment(r.try_into()?),
             Entry::AckAlert(r) => Command::AckAlert(r.try_into()?),
+            Entry::SignInCode(r) => Command::SignInCode(r.try_into()?),
+            Entry::SignIn(r) => Command::SignIn(r.try_into()?),
         })
     }
 }
@@ -186,6 +195,8 @@ impl From<&Command> for Entry {
             Command::Remittance(c) => Entry::Remittance(c.into()),
             Command::Payment(c) => Entry::Payment(c.into()),
             Command::AckAlert(c) => Entry::AckAlert(c.into()),
+            Command::SignInCode(c) => Entry::SignInCode(c.into()),
+            Command::SignIn(c) => Entry::SignIn(c.into()),
         }
     }
 }
