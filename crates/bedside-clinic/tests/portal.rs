@@ -335,6 +335,12 @@ async fn sign_in_book_reschedule_cancel_and_sign_out() -> TestResult {
         !found.body.contains("2026, 09:"),
         "morning times in an afternoon search"
     );
+    // No day: the next two weeks.
+    let any_day = james
+        .get("/portal/book?type=gp-visit&day=&part=morning")
+        .await?;
+    assert_eq!(any_day.status, 200, "{}", any_day.body);
+    assert!(any_day.body.contains("/portal/book/confirm?type=gp-visit"));
     let confirm_link = found.link("/portal/book/confirm?")?;
     let confirm = james.get(&confirm_link).await?;
     assert_eq!(confirm.status, 200);

@@ -4,7 +4,7 @@
 use super::account::current;
 use super::*;
 use crate::auth::os_random;
-use crate::clinic::{AppointmentView, MAX_SLOT_RESULTS, ProviderListing, SlotSearch};
+use crate::clinic::{AppointmentView, ProviderListing, SlotSearch};
 use crate::http::{blocking, query_pairs};
 use axum::extract::{Path, RawQuery, State};
 use bedside_core::{AppointmentId, Period, ProviderId, RoomId, Timestamp};
@@ -277,7 +277,7 @@ fn check_search(
     t: &'static Text,
     d: &Directory,
     s: &Search,
-) -> Result<(SlotSearch, Option<bool>), Vec<FieldError>> {
+) -> Result<CheckedSearch, Vec<FieldError>> {
     let mut errors = Vec::new();
     let Some(kind) = d.types.iter().find(|k| k.code == s.visit_type) else {
         errors.push(FieldError {
@@ -306,21 +306,17 @@ fn check_search(
         },
     };
     let today = d.now.with_timezone(&d.zone).date_naive();
-    let day = NaiveDate::parse_from_str(&s.day, "%Y-%m-%d")
-        .ok()
-        .filter(|day| *day >= today && (*day - today).num_days() <= MAX_DAYS_AHEAD);
-    let window = day.and_then(|day| {
-        let start = d
-            .zone
-            .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
-            .earliest()?;
-        let end = d
-            .zone
-            .from_local_datetime(&day.succ_opt()?.and_hms_opt(0, 0, 0)?)
-            .earliest()?;
-        Some((start.to_utc(), end.to_utc()))
-    });
-    if window.is_none() {
+    // No day: each of the next two weeks' days.
+    let days: Vec<NaiveDate> = if s.day.is_empty() {
+        today.iter_days().take(14).collect()
+    } else {
+        NaiveDate::parse_from_str(&s.day, "%Y-%m-%d")
+            .ok()
+            .filter(|day| *day >= today && (*day - today).num_days() <= MAX_DAYS_AHEAD)
+            .into_iter()
+            .collect()
+    };
+    if days.is_empty() {
         errors.push(FieldError {
             field: "day",
             message: t.invalid_day,
@@ -331,19 +327,46 @@ fn check_search(
         "afternoon" => Some(false),
         _ => None,
     };
-    match window {
-        Some((from, to)) if errors.is_empty() => Ok((
-            SlotSearch {
-                appointment_type: kind.code.clone(),
-                from: Some(from),
-                to: Some(to),
-                provider,
-                limit: Some(MAX_SLOT_RESULTS),
-            },
-            morning,
-        )),
-        _ => Err(errors),
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    Ok(CheckedSearch {
+        base: SlotSearch {
+            appointment_type: kind.code.clone(),
+            from: None,
+            to: None,
+            provider,
+            limit: Some(SHOWN_OPTIONS),
+        },
+        days,
+        morning,
+    })
+}
+
+/// A search that passed its checks: the days to look at and the part of the day.
+struct CheckedSearch {
+    base: SlotSearch,
+    days: Vec<NaiveDate>,
+    /// `Some(true)` mornings (before noon), `Some(false)` afternoons, `None` all day.
+    morning: Option<bool>,
+}
+
+/// The instants of a local day's part: from its first minute to its last second.
+fn part_window(
+    zone: chrono_tz::Tz,
+    day: NaiveDate,
+    morning: Option<bool>,
+) -> Option<(Timestamp, Timestamp)> {
+    let (from_hour, to) = match morning {
+        Some(true) => (0, day.and_hms_opt(12, 0, 0)?),
+        Some(false) => (12, day.succ_opt()?.and_hms_opt(0, 0, 0)?),
+        None => (0, day.succ_opt()?.and_hms_opt(0, 0, 0)?),
+    };
+    let from = zone
+        .from_local_datetime(&day.and_hms_opt(from_hour, 0, 0)?)
+        .earliest()?;
+    let to = zone.from_local_datetime(&to).earliest()?;
+    Some((from.to_utc(), to.to_utc() - chrono::TimeDelta::seconds(1)))
 }
 
 /// The search form (`fixed_type`: a reschedule keeps the visit type).
@@ -356,11 +379,6 @@ fn search_form(
     errors: &[FieldError],
 ) -> Markup {
     let err = |f: &str| errors.iter().find(|e| e.field == f);
-    let day = if s.day.is_empty() {
-        d.now.with_timezone(&d.zone).format("%Y-%m-%d").to_string()
-    } else {
-        s.day.clone()
-    };
     html! {
         (error_summary(t, errors))
         form method="get" action=(action) novalidate {
@@ -393,8 +411,9 @@ fn search_form(
                     }
                 }
             }
-            (Input { id: "day", label: t.day, hint: Some(t.day_hint), value: &day,
-                kind: "text", autocomplete: "off", required: true, inputmode: Some("numeric") }
+            (Input { id: "day", label: &format!("{} ({})", t.day, t.optional), hint: Some(t.day_hint),
+                value: &s.day, kind: "text", autocomplete: "off", required: false,
+                inputmode: Some("numeric") }
                 .render(errors))
             fieldset.radios {
                 legend { (t.part_of_day) }
@@ -495,22 +514,31 @@ fn options_list(
     }
 }
 
-/// Runs a checked search: the options of the chosen part of the day, earliest first.
+/// Runs a checked search day by day: the options of the chosen part of the day, earliest
+/// first, at most [`SHOWN_OPTIONS`].
 fn run_search(
     c: &Clinic,
-    search: &SlotSearch,
-    morning: Option<bool>,
+    search: &CheckedSearch,
     zone: chrono_tz::Tz,
 ) -> Result<Vec<SlotOption>, ClinicError> {
-    let mut options: Vec<SlotOption> = c
-        .find_slots(search)?
-        .into_iter()
-        .filter(|o| {
-            let hour = o.period.start().with_timezone(&zone).hour();
-            morning.is_none_or(|m| (hour < 12) == m)
-        })
-        .collect();
-    options.sort_by_key(|o| (o.period.start(), o.provider));
+    let mut options: Vec<SlotOption> = Vec::new();
+    for day in &search.days {
+        if options.len() >= SHOWN_OPTIONS {
+            break;
+        }
+        let Some((from, to)) = part_window(zone, *day, search.morning) else {
+            continue;
+        };
+        if to <= c.now() {
+            continue;
+        }
+        let mut q = search.base.clone();
+        q.from = Some(from);
+        q.to = Some(to);
+        let mut found = c.find_slots(&q)?;
+        found.sort_by_key(|o| (o.period.start(), o.provider));
+        options.extend(found);
+    }
     options.truncate(SHOWN_OPTIONS);
     Ok(options)
 }
@@ -532,7 +560,7 @@ pub(crate) async fn search(
         let outcome = match &asked {
             None => None,
             Some(search) => Some(match check_search(t, &d, search) {
-                Ok((q, morning)) => Ok(run_search(c, &q, morning, d.zone)?),
+                Ok(q) => Ok(run_search(c, &q, d.zone)?),
                 Err(errors) => Err(errors),
             }),
         };
@@ -911,7 +939,7 @@ pub(crate) async fn reschedule_page(
         let d = directory(c);
         let outcome = if searched {
             Some(match check_search(t, &d, &v) {
-                Ok((q, morning)) => Ok(run_search(c, &q, morning, d.zone)?),
+                Ok(q) => Ok(run_search(c, &q, d.zone)?),
                 Err(errors) => Err(errors),
             })
         } else {
