@@ -5,7 +5,7 @@
 //! - **Templates**: [`maud`] macros, checked at compile time, escaping every interpolation.
 //! - **Sessions**: the `bedside_session` cookie holds a patient bearer token issued by the
 //!   clinic's token machinery (stored only as SHA-256, valid on every node, expiring after
-//!   [`SESSION_TTL_HOURS`](crate::clinic::SESSION_TTL_HOURS)); `HttpOnly`, `SameSite=Strict`,
+//!   [`SESSION_TTL_HOURS`]); `HttpOnly`, `SameSite=Strict`,
 //!   `Path=/portal`, `Max-Age`, and `Secure` when [`PortalConfig::secure_cookies`] is set
 //!   (`BEDSIDE_PORTAL_SECURE_COOKIES=1`). Signing out expires the token in the store.
 //! - **CSRF**: every form carries SHA-256 of a label and the session token (before sign-in,

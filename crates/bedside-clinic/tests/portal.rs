@@ -18,6 +18,8 @@ use tower::ServiceExt;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 type Error = Box<dyn std::error::Error>;
+/// An attacker row: what it tries, the URI, the form, the status wanted.
+type Row<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, u16);
 
 /// Monday 8 June 2026, 09:00 in New York.
 const START: &str = "2026-06-08T13:00:00Z";
@@ -716,7 +718,7 @@ async fn attacker_rows_are_refused_and_change_nothing() -> TestResult {
     let provider = portal.demo.providers[0].to_string();
     let cancel_maria = format!("/portal/appointments/{maria_appointment}/cancel");
     let cancel_james = format!("/portal/appointments/{james_appointment}/cancel");
-    let rows: Vec<(&str, String, Vec<(&str, &str)>, u16)> = vec![
+    let rows: Vec<Row> = vec![
         ("no CSRF token", cancel_james.clone(), vec![], 403),
         (
             "another session's CSRF token",
@@ -976,5 +978,34 @@ async fn rendered_pages_are_pinned() -> TestResult {
     let mut maria = portal.browser();
     let home = maria.sign_in(MARIA).await?;
     insta::assert_snapshot!("maria_home_page", redact(&home.body));
+    Ok(())
+}
+
+#[tokio::test]
+async fn sign_in_posts_are_rate_limited() -> TestResult {
+    // The default limits: sign-in shares the anonymous per-address bucket (10, then 1 every
+    // 6 s). In-process there is no peer address, so every request shares one bucket.
+    let mut portal = Portal::new()?;
+    portal.router = http::router(portal.clinic.clone());
+    let mut b = portal.browser();
+    let csrf = b.get("/portal/sign-in").await?.field("csrf")?;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let page = b
+            .post(
+                "/portal/sign-in",
+                &[("csrf", &csrf), ("phone", "+12125550999")],
+            )
+            .await?;
+        statuses.push(page.status);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[10..], [429, 429]);
+    // Pages are not under the anonymous limit.
+    assert_eq!(b.get("/portal/sign-in").await?.status, 200);
     Ok(())
 }

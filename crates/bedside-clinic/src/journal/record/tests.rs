@@ -224,6 +224,6 @@ fn the_sign_in_commands_round_trip_in_format_2() {
     }
     // A bad id is refused by field name, without quoting it.
     let bad = r#"{"v":2,"kind":"sign_in","patients":["Maria Garcia"]}"#;
-    let e = decode(bad).err().expect("refused").to_string();
+    let e = decode(bad).expect_err("refused").to_string();
     assert!(e.contains("patients") && !e.contains("Maria"), "{e}");
 }
