@@ -32,6 +32,7 @@ mod account;
 mod appointments;
 pub mod i18n;
 pub mod ics;
+mod records;
 
 use i18n::{Lang, Text};
 
@@ -107,6 +108,8 @@ pub fn routes(clinic: Arc<Clinic>, config: PortalConfig) -> (Router, Router) {
             "/portal/book/confirm",
             get(appointments::confirm_page).post(appointments::book),
         )
+        .route("/portal/records", get(records::show))
+        .route("/portal/records/address", post(records::save_address))
         .route("/portal/appointments", get(appointments::list))
         .route("/portal/appointments/{id}", get(appointments::detail))
         .route(
@@ -395,6 +398,7 @@ pub(crate) fn layout(lang: Lang, title: &str, session: Option<&Session>, body: M
                                 li { a href="/portal/home" { (t.nav_home) } }
                                 li { a href="/portal/book" { (t.nav_book) } }
                                 li { a href="/portal/appointments" { (t.nav_appointments) } }
+                                li { a href="/portal/records" { (t.nav_records) } }
                                 li {
                                     form method="post" action="/portal/sign-out" {
                                         (csrf_field(&s.csrf()))

@@ -1009,3 +1009,118 @@ async fn sign_in_posts_are_rate_limited() -> TestResult {
     assert_eq!(b.get("/portal/sign-in").await?.status, 200);
     Ok(())
 }
+
+#[tokio::test]
+async fn my_record_shows_demographics_and_saves_the_address() -> TestResult {
+    let portal = Portal::new()?;
+    let mut james = portal.browser();
+    james.sign_in(JAMES).await?;
+    let page = james.get("/portal/records").await?;
+    assert_eq!(page.status, 200);
+    for shown in [
+        "James Robert Whitfield",
+        "1971-11-02",
+        JAMES,
+        "<label for=\"street\">",
+    ] {
+        assert!(page.body.contains(shown), "{shown}: {}", page.body);
+    }
+    assert!(page.body.contains("Not on file"), "no e-mail on file");
+    let csrf = page.field("csrf")?;
+    let version = page.field("base_version")?;
+
+    // Attacker and bad-input rows: each refused, the record unchanged.
+    let long = "x".repeat(201);
+    let stale = (version.parse::<u32>()? + 1).to_string();
+    let rows: Vec<Row> = vec![
+        (
+            "no CSRF token",
+            "/portal/records/address".into(),
+            vec![("base_version", &version), ("street", "1 Evil St")],
+            403,
+        ),
+        (
+            "a stale version",
+            "/portal/records/address".into(),
+            vec![
+                ("csrf", &csrf),
+                ("base_version", &stale),
+                ("street", "1 Main St"),
+            ],
+            409,
+        ),
+        (
+            "a control character",
+            "/portal/records/address".into(),
+            vec![
+                ("csrf", &csrf),
+                ("base_version", &version),
+                ("street", "1 Main\u{7}St"),
+            ],
+            400,
+        ),
+        (
+            "a street too long",
+            "/portal/records/address".into(),
+            vec![
+                ("csrf", &csrf),
+                ("base_version", &version),
+                ("street", &long),
+            ],
+            400,
+        ),
+    ];
+    for (what, uri, form, status) in rows {
+        let journal = portal.journal_len()?;
+        let page = james.post(&uri, &form).await?;
+        assert_eq!(page.status, status, "{what}: {}", page.body);
+        assert_eq!(portal.journal_len()?, journal, "{what}: nothing journaled");
+        if status != 403 {
+            assert!(
+                page.body.contains("<a href=\"#street\">"),
+                "{what}: error summary"
+            );
+            assert!(
+                page.body.contains("id=\"street\" name=\"street\""),
+                "{what}"
+            );
+        }
+    }
+    let saved = james
+        .post(
+            "/portal/records/address",
+            &[
+                ("csrf", &csrf),
+                ("base_version", &version),
+                ("street", "12 Elm Street"),
+                ("city", "New York"),
+                ("postal_code", "10001"),
+            ],
+        )
+        .await?;
+    assert_eq!(
+        (saved.status, saved.location()),
+        (303, "/portal/records?notice=saved"),
+        "{}",
+        saved.body
+    );
+    let page = james.get(saved.location()).await?;
+    assert!(page.body.contains("Your address is saved."));
+    assert!(page.body.contains("value=\"12 Elm Street\""));
+    assert!(page.body.contains("value=\"New York\""));
+    // The same form again is stale now: refused, nothing changed.
+    let journal = portal.journal_len()?;
+    let again = james
+        .post(
+            "/portal/records/address",
+            &[
+                ("csrf", &csrf),
+                ("base_version", &version),
+                ("street", "13 Elm Street"),
+            ],
+        )
+        .await?;
+    assert_eq!(again.status, 409);
+    assert_eq!(portal.journal_len()?, journal);
+    Ok(())
+}

@@ -281,6 +281,25 @@ test('the portal in a real browser', { timeout: 150_000 }, async (t) => {
       await axe(page, 'appointments (after cancel)');
     });
 
+    await t.test('my record: demographics and the address, with an error state', async () => {
+      await go(page, 'my record', () => page.locator('nav').getByRole('link', { name: 'My record' }).click());
+      assert.match(await page.locator('main').innerText(), /Ana Lucía Esperanza Maximiliana Moreno-Castellanos/);
+      assert.match(await page.locator('main').innerText(), /1984-03-02/);
+      await axe(page, 'my record');
+      await page.getByLabel('Street and number').fill('12 Elm Street');
+      await page.getByLabel('Postal code').fill('1'.repeat(21));
+      await go(page, 'my record (errors)', () => page.getByRole('button', { name: 'Save the address' }).click());
+      assert.equal(await page.getByLabel('Postal code').getAttribute('aria-invalid'), 'true');
+      await axe(page, 'my record with an error');
+      await page.getByLabel('Postal code').fill('10001');
+      await page.getByLabel('City').fill('New York');
+      await go(page, 'my record (saved)', () => page.getByRole('button', { name: 'Save the address' }).click());
+      assert.match(await page.locator('.notice').innerText(), /Your address is saved/);
+      assert.equal(await page.getByLabel('Street and number').inputValue(), '12 Elm Street');
+      await axe(page, 'my record (saved)');
+      await fits320(page, 'my record');
+    });
+
     await t.test('a keyboard-only booking (Tab, Enter and Space)', async () => {
       await page.goto(`${clinic.base}/portal/home`);
       await tabTo(page, 'a[href="/portal/book"]');
