@@ -33,6 +33,7 @@ mod appointments;
 pub mod i18n;
 pub mod ics;
 mod records;
+mod search;
 
 use i18n::{Lang, Text};
 
