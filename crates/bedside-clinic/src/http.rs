@@ -71,12 +71,16 @@ pub fn router_with(clinic: Arc<Clinic>, limits: &RateLimits) -> Router {
     // `/health` sits with the authenticated group so monitors are not held to the strict
     // anonymous limit.
     let (fhir_anonymous, fhir_authenticated) = crate::fhir::routes(clinic.clone());
+    // The patient portal's sign-in and registration posts share the anonymous limit.
+    let (portal_anonymous, portal) =
+        crate::portal::routes(clinic.clone(), crate::portal::PortalConfig::from_env());
     let anonymous = Router::new()
         .route("/v1/register", post(self_register))
         .route("/v1/slots", get(slots))
         .route("/v1/providers", get(providers))
         .with_state(clinic.clone())
-        .merge(fhir_anonymous);
+        .merge(fhir_anonymous)
+        .merge(portal_anonymous);
     let authenticated = Router::new()
         .route("/health", get(health))
         .route("/v1/patients", post(staff_register))
@@ -120,7 +124,8 @@ pub fn router_with(clinic: Arc<Clinic>, limits: &RateLimits) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(clinic)
         // After the JSON API's method fallback, so the FHIR routes keep their own.
-        .merge(fhir_authenticated);
+        .merge(fhir_authenticated)
+        .merge(portal);
     crate::limits::apply(anonymous, authenticated, limits)
 }
 

@@ -48,6 +48,7 @@ pub mod limits;
 pub mod notify;
 pub mod pgtest;
 pub mod phases;
+pub mod portal;
 pub mod seed;
 pub mod server;
 pub mod store;

@@ -215,6 +215,9 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     let addr = listener.local_addr()?;
     println!("Bedside clinic listening on http://{addr}");
+    println!(
+        "  patient portal: http://{addr}/portal (demo: sign in with +12125550143; the code is texted to the outbox deliveries file below)"
+    );
     match &args.database {
         None => println!("  database: {}", db.display()),
         Some(_) => println!("  database: PostgreSQL (BEDSIDE_DATABASE_URL / --database)"),

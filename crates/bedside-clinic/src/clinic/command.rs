@@ -128,4 +128,8 @@ commands! {
     PlaceHold(PlaceHold) = "hold",
     /// Book a held option (FHIR `$book` of a hold).
     BookHold(BookHold) = "book_hold",
+    /// Sign-in codes were sent to a number (none for an unknown number).
+    SignInCode(SignInCode) = "sign_in_code",
+    /// A sign-in code was entered: the patient it signed in, or a counted wrong attempt.
+    SignIn(SignIn) = "sign_in",
 }

@@ -537,7 +537,8 @@ impl Clinic {
         let patient_side = !matches!(principal, Principal::Staff { .. });
         Ok(all
             .into_iter()
-            .filter(|m| m.purpose != PHONE_VERIFICATION)
+            // One-time codes reach the phone only: whoever reads the outbox could sign in.
+            .filter(|m| m.purpose != PHONE_VERIFICATION && m.purpose != SIGN_IN_CODE)
             .filter(|m| !(patient_side && m.channel == "internal"))
             .filter(|m| {
                 matches!(principal, Principal::Patient { .. })

@@ -79,6 +79,9 @@ pub(crate) struct StateSnapshot {
     duplicates: Vec<DuplicateCase>,
     verified_phone: BTreeMap<PatientId, String>,
     phone_codes: BTreeMap<PatientId, PendingCode>,
+    /// Absent in snapshots written before portal sign-in existed.
+    #[serde(default)]
+    sign_in_codes: BTreeMap<PatientId, PendingCode>,
     proxies: BTreeMap<RelatedPersonId, ProxyRecord>,
     sms_seen: BTreeSet<String>,
     payment_keys: Vec<(PatientId, String, PaymentRecord)>,
@@ -157,6 +160,7 @@ impl State {
             duplicates: self.duplicates.clone(),
             verified_phone: sorted(&self.verified_phone),
             phone_codes: sorted(&self.phone_codes),
+            sign_in_codes: sorted(&self.sign_in_codes),
             proxies: self.proxies.clone(),
             sms_seen: self.sms_seen.iter().cloned().collect(),
             payment_keys,
@@ -264,6 +268,7 @@ impl State {
             state.duplicates = snapshot.duplicates;
             state.verified_phone = snapshot.verified_phone.into_iter().collect();
             state.phone_codes = snapshot.phone_codes.into_iter().collect();
+            state.sign_in_codes = snapshot.sign_in_codes.into_iter().collect();
             state.proxies = snapshot.proxies;
             state.sms_seen = snapshot.sms_seen.into_iter().collect();
             state.payment_keys = snapshot

@@ -36,6 +36,8 @@ pub(super) struct State {
     pub(super) verified_phone: HashMap<PatientId, String>,
     /// Codes sent to numbers awaiting verification.
     pub(super) phone_codes: HashMap<PatientId, PendingCode>,
+    /// Portal sign-in codes sent to verified numbers.
+    pub(super) sign_in_codes: HashMap<PatientId, PendingCode>,
     /// Every proxy ever granted, revoked ones included (the access history shows both).
     pub(super) proxies: BTreeMap<RelatedPersonId, ProxyRecord>,
     /// Gateway message ids of inbound SMS already handled.
@@ -148,6 +150,7 @@ impl State {
             search: None,
             verified_phone: HashMap::new(),
             phone_codes: HashMap::new(),
+            sign_in_codes: HashMap::new(),
             proxies: BTreeMap::new(),
             sms_seen: HashSet::new(),
             payment_keys: HashMap::new(),

@@ -21,6 +21,7 @@ pub mod patient;
 pub mod people;
 pub mod registration;
 pub mod setup;
+pub mod sign_in;
 #[cfg(test)]
 mod tests;
 pub mod visits;
@@ -117,6 +118,12 @@ pub enum Entry {
     /// `book_hold`.
     #[serde(rename = "book_hold")]
     BookHold(visits::BookHoldRecord),
+    /// `sign_in_code`.
+    #[serde(rename = "sign_in_code")]
+    SignInCode(sign_in::SignInCodeRecord),
+    /// `sign_in`.
+    #[serde(rename = "sign_in")]
+    SignIn(sign_in::SignInRecord),
 }
 
 /// A stored body as this build writes it: the format first, then the entry.
@@ -161,6 +168,8 @@ impl TryFrom<Entry> for Command {
             Entry::AckAlert(r) => Command::AckAlert(r.try_into()?),
             Entry::PlaceHold(r) => Command::PlaceHold(r.try_into()?),
             Entry::BookHold(r) => Command::BookHold(r.try_into()?),
+            Entry::SignInCode(r) => Command::SignInCode(r.try_into()?),
+            Entry::SignIn(r) => Command::SignIn(r.try_into()?),
         })
     }
 }
@@ -196,6 +205,8 @@ impl From<&Command> for Entry {
             Command::AckAlert(c) => Entry::AckAlert(c.into()),
             Command::PlaceHold(c) => Entry::PlaceHold(c.into()),
             Command::BookHold(c) => Entry::BookHold(c.into()),
+            Command::SignInCode(c) => Entry::SignInCode(c.into()),
+            Command::SignIn(c) => Entry::SignIn(c.into()),
         }
     }
 }

@@ -179,7 +179,7 @@ pub struct PhoneCodeRecord {
 }
 
 impl PhoneCodeRecord {
-    fn read(self, field: &str) -> Result<PhoneCode, JournalError> {
+    pub(super) fn read(self, field: &str) -> Result<PhoneCode, JournalError> {
         Ok(PhoneCode {
             hash: self.hash,
             expires_at: instant(&self.expires_at, field)?,

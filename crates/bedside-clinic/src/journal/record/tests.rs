@@ -214,3 +214,49 @@ fn the_hold_kinds_survive_a_trip_through_their_records_and_are_pinned() {
     );
     check_invalid(&bodies[1].replace(hold, "Maria-Garcia"), "hold", "Maria");
 }
+
+#[test]
+fn the_sign_in_commands_round_trip_in_format_2() {
+    use crate::clinic::{PhoneCode, SignIn, SignInCode, SignInCodeEntry};
+    use crate::journal::encode;
+    let patient: bedside_core::PatientId = PATIENT.parse().expect("id");
+    let code = SignInCode {
+        codes: vec![SignInCodeEntry {
+            patient,
+            code: PhoneCode {
+                hash: "ab".repeat(32),
+                expires_at: "2026-06-08T13:15:00Z".parse().expect("instant"),
+            },
+        }],
+    };
+    let unknown = SignInCode { codes: Vec::new() };
+    let failed = SignIn {
+        patients: vec![patient],
+        signed_in: None,
+    };
+    let signed_in = SignIn {
+        patients: vec![patient],
+        signed_in: Some(patient),
+    };
+    let expected = [
+        format!(
+            r#"{{"v":2,"kind":"sign_in_code","codes":[{{"patient":"{PATIENT}","code":{{"hash":"{}","expires_at":"2026-06-08T13:15:00Z"}}}}]}}"#,
+            "ab".repeat(32)
+        ),
+        r#"{"v":2,"kind":"sign_in_code"}"#.to_string(),
+        format!(r#"{{"v":2,"kind":"sign_in","patients":["{PATIENT}"]}}"#),
+        format!(r#"{{"v":2,"kind":"sign_in","patients":["{PATIENT}"],"signed_in":"{PATIENT}"}}"#),
+    ];
+    let commands: [Command; 4] = [code.into(), unknown.into(), failed.into(), signed_in.into()];
+    for (command, want) in commands.iter().zip(expected) {
+        let stored = encode(command).expect("encode");
+        assert_eq!(stored, want);
+        let back = decode(&stored).expect("decode");
+        assert_eq!(derived(&back), derived(command));
+        assert_eq!(back.kind(), command.kind());
+    }
+    // A bad id is refused by field name, without quoting it.
+    let bad = r#"{"v":2,"kind":"sign_in","patients":["Maria Garcia"]}"#;
+    let e = decode(bad).expect_err("refused").to_string();
+    assert!(e.contains("patients") && !e.contains("Maria"), "{e}");
+}
