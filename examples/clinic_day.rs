@@ -6,7 +6,7 @@
 //! Run with `cargo run --example clinic_day`.
 
 use bedside::core::{ManualClock, Role};
-use bedside_clinic::clinic::{NameChange, ProfileChange, SurveyAnswerValue};
+use bedside_clinic::clinic::{DuplicateVerdict, NameChange, ProfileChange, SurveyAnswerValue};
 use bedside_clinic::{
     Clinic, ClinicConfig, Durability, MemoryNotifier, Principal, Registration, SlotSearch,
     SqliteStore, seed,
@@ -77,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         case.grade,
         case.score.unwrap_or_default()
     );
-    let resolved = clinic.resolve_duplicate(&reception, new_id, true)?;
+    let resolved = clinic.resolve_duplicate(&reception, new_id, DuplicateVerdict::SamePerson)?;
     println!("   reception reviews the match: {:?}", resolved.status);
 
     println!("\n== 2. Self-service changes");

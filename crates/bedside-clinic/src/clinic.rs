@@ -5,6 +5,9 @@
 //! store transaction. Should the transaction fail, the state is rebuilt from the store, so
 //! memory never runs ahead of disk. Every read of patient data asks the consent engine with the
 //! caller's actor and purpose and appends the decision to the audit chain before answering.
+//!
+//! This file is over 800 lines: the lock and session machinery and the one `execute` path every
+//! command takes, which only make sense together; the journeys are in the submodules.
 
 use crate::access::{self, Endpoint};
 use crate::auth::{Principal, hash_token, new_code, new_token};

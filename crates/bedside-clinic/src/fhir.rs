@@ -445,14 +445,19 @@ async fn patient_history(
     Ok(resource_response(StatusCode::OK, None, &bundle))
 }
 
-/// Whether the request asks for lenient handling of unknown search parameters.
-pub(crate) fn prefers_lenient(headers: &HeaderMap) -> bool {
-    headers
+/// How the request asks unknown search parameters to be handled (`Prefer: handling=…`).
+pub(crate) fn handling(headers: &HeaderMap) -> search::Handling {
+    let lenient = headers
         .get_all("prefer")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split([',', ';']))
-        .any(|p| p.trim().eq_ignore_ascii_case("handling=lenient"))
+        .any(|p| p.trim().eq_ignore_ascii_case("handling=lenient"));
+    if lenient {
+        search::Handling::Lenient
+    } else {
+        search::Handling::Strict
+    }
 }
 
 async fn search_patient(
@@ -461,12 +466,12 @@ async fn search_patient(
     RawQuery(query): RawQuery,
 ) -> FhirResult {
     let base = base_url(&headers);
-    let lenient = prefers_lenient(&headers);
+    let handling = handling(&headers);
     let (q, page) = blocking(clinic, move |c| {
         let who = principal(c, &headers)?;
         // The gate before the query is read, as for every endpoint.
         c.permit(Endpoint::FhirSearchPatient, Some(&who), who.acting_for())?;
-        let q = search::parse(query_pairs(query.as_deref())?, lenient)?;
+        let q = search::parse(query_pairs(query.as_deref())?, handling)?;
         let count = if q.summary_count { 0 } else { q.count };
         let page = c.search_patients(&who, &q.search, q.offset, count)?;
         Ok((q, page))

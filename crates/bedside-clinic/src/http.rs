@@ -1,10 +1,15 @@
 //! The HTTP JSON API (axum). Every handler authenticates, parses its input itself (so every
 //! refusal is the JSON error shape, never a 500 and never an echo of the input), and calls
 //! the [`Clinic`] services. See `docs/API.md`. The FHIR face under `/fhir` is [`crate::fhir`].
+//!
+//! This file is over 800 lines: one short handler per JSON endpoint, kept beside the router
+//! that names them so a route and its handler read together.
 
 use crate::access::Endpoint;
 use crate::auth::Principal;
-use crate::clinic::{Clinic, PaymentRequest, ProfileChange, Registration, SlotSearch};
+use crate::clinic::{
+    Clinic, DuplicateVerdict, PaymentRequest, ProfileChange, Registration, SlotSearch,
+};
 use crate::error::ClinicError;
 use crate::limits::RateLimits;
 use axum::Router;
@@ -590,7 +595,12 @@ async fn resolve_duplicate(
     let id: PatientId = parse_id(&id, "patient")?;
     let b: ResolveBody = parse_json(&read_body(body, MAX_JSON_BYTES).await?)?;
     blocking(clinic, move |c| {
-        ok(c.resolve_duplicate(&who, id, b.same_person)?)
+        let verdict = if b.same_person {
+            DuplicateVerdict::SamePerson
+        } else {
+            DuplicateVerdict::DifferentPeople
+        };
+        ok(c.resolve_duplicate(&who, id, verdict)?)
     })
     .await
 }

@@ -75,6 +75,8 @@ fn args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
 ///
 /// # Errors
 /// A bad argument, or a store, seed or listener failure at start-up.
+// Not split: start-up in order (arguments, store, clinic, seed, listener, background tasks,
+// banner); each step is short and reads top to bottom.
 pub fn run(arguments: impl Iterator<Item = String>) -> Result<(), Box<dyn std::error::Error>> {
     let args = args(arguments)?;
     // Opening the store, replaying and seeding are blocking work: done before the async

@@ -1,5 +1,8 @@
 //! Booking: the slot search, booking, moving and cancelling appointments, visits, and the
 //! reminders a booking plans.
+//!
+//! This file is just over 800 lines: the booking journey's services and commands, which share
+//! the re-derivation of options.
 
 use super::*;
 

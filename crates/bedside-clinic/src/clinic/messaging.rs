@@ -193,6 +193,8 @@ impl State {
     }
 
     /// Applies what an inbound SMS was decided to mean.
+    // Not split: one arm per SMS action, each short, sharing the decision's bookkeeping
+    // around them.
     pub(super) fn apply_sms(
         &mut self,
         action: &SmsAction,

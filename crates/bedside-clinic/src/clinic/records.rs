@@ -112,6 +112,7 @@ pub struct NoteAdded {
 impl ProfileChange {
     /// The record with this change applied, after checking every field (all problems are
     /// reported together; nothing is applied when any is found).
+    // Not split: one step per editable field, in the order a change lists them.
     fn apply_to(&self, mut record: Patient, zone: chrono_tz::Tz) -> Result<Patient, ClinicError> {
         use bedside_records::{HumanName, NameUse, RoutePreference};
         let mut problems = Vec::new();

@@ -88,6 +88,8 @@ impl Registration {
     ///
     /// # Errors
     /// [`ClinicError::BadRequest`] listing every field problem (paths only).
+    // Not split: every field is checked and every problem collected before the record is
+    // built, as one list the caller gets whole.
     pub fn to_patient(&self, id: PatientId) -> Result<Patient, ClinicError> {
         use bedside_records::{
             ContactPoint, HumanName, NameUse, RoutePreference, TelecomSystem, TelecomUse,
@@ -683,15 +685,24 @@ impl Clinic {
         &self,
         principal: &Principal,
         patient: PatientId,
-        same_person: bool,
+        verdict: DuplicateVerdict,
     ) -> Result<DuplicateCase, ClinicError> {
         Self::staff_gate(Endpoint::ResolveDuplicate, principal)?;
         self.run(ResolveDuplicate {
             patient,
-            same_person,
+            same_person: verdict == DuplicateVerdict::SamePerson,
             by: self.actor(principal),
         })
     }
+}
+
+/// What staff decided about a possible duplicate ([`Clinic::resolve_duplicate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateVerdict {
+    /// The new registration is the existing patient.
+    SamePerson,
+    /// They are two people.
+    DifferentPeople,
 }
 /// The hash kept for a one-time code: SHA-256 of the patient id and the code.
 pub(super) fn code_hash(patient: PatientId, code: &str) -> String {

@@ -13,8 +13,9 @@
 use super::dates::DateBound;
 use super::outcome::Refusal;
 use super::scheduling::{reference, searchset, unknown};
+use super::search::Handling;
 use super::search::{DEFAULT_COUNT, MAX_OFFSET, encode, nameable, number};
-use super::{FhirResult, Shared, base_url, prefers_lenient, resource_response};
+use super::{FhirResult, Shared, base_url, handling, resource_response};
 use crate::access::Endpoint;
 use crate::auth::Principal;
 use crate::clinic::{Clinic, MAX_SLOT_RESULTS, ServedSlot, SlotSearch};
@@ -94,7 +95,10 @@ struct SlotQuery {
     offset: usize,
 }
 
-fn parse_slot_query(pairs: Vec<(String, String)>, lenient: bool) -> Result<SlotQuery, ClinicError> {
+fn parse_slot_query(
+    pairs: Vec<(String, String)>,
+    handling: Handling,
+) -> Result<SlotQuery, ClinicError> {
     let mut q = SlotQuery {
         search: SlotSearch {
             limit: Some(MAX_SLOT_RESULTS),
@@ -135,7 +139,7 @@ fn parse_slot_query(pairs: Vec<(String, String)>, lenient: bool) -> Result<SlotQ
                 q.search.appointment_type = service_type(&value).to_string();
             }
             // Ignored, and so left out of the links.
-            _ if lenient => continue,
+            _ if handling == Handling::Lenient => continue,
             other => return Err(unknown(other)),
         }
         if !matches!(name.as_str(), "_count" | "_offset") && !value.is_empty() {
@@ -223,10 +227,10 @@ pub(super) async fn search_slot(
     RawQuery(query): RawQuery,
 ) -> FhirResult {
     let base = base_url(&headers);
-    let lenient = prefers_lenient(&headers);
+    let handling = handling(&headers);
     let (q, slots) = blocking(clinic, move |c| {
         c.permit(Endpoint::FhirSearchSlot, None, None)?;
-        let q = parse_slot_query(query_pairs(query.as_deref())?, lenient)?;
+        let q = parse_slot_query(query_pairs(query.as_deref())?, handling)?;
         let slots = if q.none {
             Vec::new()
         } else {
@@ -280,7 +284,7 @@ pub(super) async fn find(
     RawQuery(query): RawQuery,
 ) -> FhirResult {
     let base = base_url(&headers);
-    let lenient = prefers_lenient(&headers);
+    let handling = handling(&headers);
     let (applied, count, slots, patient) = blocking(clinic, move |c| {
         let who = optional_principal(c, &headers)?;
         c.permit(Endpoint::FhirFind, who.as_ref(), None)?;
@@ -316,7 +320,7 @@ pub(super) async fn find(
                             .ok_or_else(|| ClinicError::bad("patient: expected Patient/{id}"))?,
                     );
                 }
-                _ if lenient => continue,
+                _ if handling == Handling::Lenient => continue,
                 other => return Err(unknown(other)),
             }
             if name != "_count" {

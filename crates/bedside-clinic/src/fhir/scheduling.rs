@@ -10,8 +10,9 @@
 //! their own, and another patient's appointment id is 404 like a missing one.
 
 use super::dates::DateBound;
+use super::search::Handling;
 use super::search::{DEFAULT_COUNT, MAX_OFFSET, encode, nameable, number};
-use super::{FhirResult, Shared, base_url, prefers_lenient, resource_response};
+use super::{FhirResult, Shared, base_url, handling, resource_response};
 use crate::access::Endpoint;
 use crate::clinic::MAX_SEARCH_PAGE;
 use crate::error::ClinicError;
@@ -130,7 +131,7 @@ pub(super) async fn search_schedule(
     RawQuery(query): RawQuery,
 ) -> FhirResult {
     let base = base_url(&headers);
-    let lenient = prefers_lenient(&headers);
+    let handling = handling(&headers);
     let (applied, schedules) = blocking(clinic, move |c| {
         c.permit(Endpoint::FhirSearchSchedule, None, None)?;
         let mut actors: Option<Vec<ProviderId>> = None;
@@ -147,7 +148,7 @@ pub(super) async fn search_schedule(
                     actors.get_or_insert_with(Vec::new).extend(ids);
                     applied.push(format!("actor={}", encode(&value)));
                 }
-                _ if lenient => {}
+                _ if handling == Handling::Lenient => {}
                 other => return Err(unknown(other)),
             }
         }
@@ -224,7 +225,7 @@ struct AppointmentQuery {
 
 fn parse_appointment_query(
     pairs: Vec<(String, String)>,
-    lenient: bool,
+    handling: Handling,
 ) -> Result<AppointmentQuery, ClinicError> {
     let mut q = AppointmentQuery {
         patient: None,
@@ -284,7 +285,7 @@ fn parse_appointment_query(
                 q.statuses.get_or_insert_with(Vec::new).extend(codes);
                 q.applied.push(format!("status={}", encode(&value)));
             }
-            _ if lenient => {}
+            _ if handling == Handling::Lenient => {}
             other => return Err(unknown(other)),
         }
     }
@@ -297,7 +298,7 @@ pub(super) async fn search_appointment(
     RawQuery(query): RawQuery,
 ) -> FhirResult {
     let base = base_url(&headers);
-    let lenient = prefers_lenient(&headers);
+    let handling = handling(&headers);
     let (q, found) = blocking(clinic, move |c| {
         let who = principal(c, &headers)?;
         // The gate before the query is read, as for every endpoint.
@@ -306,7 +307,7 @@ pub(super) async fn search_appointment(
             Some(&who),
             who.acting_for(),
         )?;
-        let q = parse_appointment_query(query_pairs(query.as_deref())?, lenient)?;
+        let q = parse_appointment_query(query_pairs(query.as_deref())?, handling)?;
         let patient = match (who.acting_for(), q.patient) {
             // A patient or proxy finds only their own, whatever they ask: another patient's
             // id finds nothing, exactly like a missing one.

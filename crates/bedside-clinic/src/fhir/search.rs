@@ -137,13 +137,24 @@ pub(super) fn number(value: &str, name: &str, max: usize) -> Result<usize, Clini
         .ok_or_else(|| ClinicError::bad(format!("{name}: expected a number from 0 to {max}")))
 }
 
+/// What a search does with a parameter the server does not support: FHIR's `Prefer:
+/// handling=strict` (the default here) refuses the search, `handling=lenient` ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Handling {
+    /// Refuse the search, naming the parameter.
+    #[default]
+    Strict,
+    /// Ignore the parameter (and leave it out of the `self` link).
+    Lenient,
+}
+
 /// Parses a Patient search query. Unknown parameters (modifiers included) are refused, naming
-/// the parameter, unless `lenient` (`Prefer: handling=lenient`), which ignores them. Empty
+/// the parameter, unless [`Handling::Lenient`] (`Prefer: handling=lenient`), which ignores them. Empty
 /// values are ignored, as FHIR says.
 ///
 /// # Errors
 /// [`ClinicError::BadRequest`] naming the parameter, never its value.
-pub fn parse(pairs: Vec<(String, String)>, lenient: bool) -> Result<SearchQuery, ClinicError> {
+pub fn parse(pairs: Vec<(String, String)>, handling: Handling) -> Result<SearchQuery, ClinicError> {
     let mut q = SearchQuery {
         search: PatientSearch::new(),
         applied: Vec::new(),
@@ -171,7 +182,7 @@ pub fn parse(pairs: Vec<(String, String)>, lenient: bool) -> Result<SearchQuery,
                     q.search.add(d.param, d.code, &values)?;
                     q.applied.push((name.clone(), value));
                 }
-                None if lenient => {}
+                None if handling == Handling::Lenient => {}
                 None if nameable(code) => {
                     return Err(ClinicError::bad(format!(
                         "unknown or unsupported search parameter `{code}`"
@@ -269,11 +280,11 @@ mod tests {
             ("_count", "Peggy", "_count"),
         ];
         for (name, value, wanted) in cases {
-            let got = parse(vec![(name.to_string(), value.to_string())], false);
+            let got = parse(vec![(name.to_string(), value.to_string())], Handling::Strict);
             let text = got.err().map(|e| e.to_string()).unwrap_or_default();
             assert!(text.contains(wanted), "{name}: {text}");
             assert!(!text.contains("Peggy"), "{name}: {text}");
         }
-        assert!(parse(vec![("nickname".into(), "Peggy".into())], true).is_ok());
+        assert!(parse(vec![("nickname".into(), "Peggy".into())], Handling::Lenient).is_ok());
     }
 }

@@ -12,6 +12,9 @@
 //! The client is the blocking [`postgres`] crate (the synchronous face of `tokio-postgres`,
 //! same maintainers): the store port is synchronous, like `rusqlite`, and the backend calls it
 //! from blocking threads, never from the async runtime.
+//!
+//! This file is over 800 lines: one method per [`Store`] method on one connection, plus the
+//! migrations; the group write is apart in `group`.
 
 use super::{
     Batch, Chained, Durability, Loaded, OutboxMessage, Store, TokenRow, announcement, corrupt,
