@@ -280,7 +280,10 @@ mod tests {
             ("_count", "Peggy", "_count"),
         ];
         for (name, value, wanted) in cases {
-            let got = parse(vec![(name.to_string(), value.to_string())], Handling::Strict);
+            let got = parse(
+                vec![(name.to_string(), value.to_string())],
+                Handling::Strict,
+            );
             let text = got.err().map(|e| e.to_string()).unwrap_or_default();
             assert!(text.contains(wanted), "{name}: {text}");
             assert!(!text.contains("Peggy"), "{name}: {text}");
