@@ -54,6 +54,13 @@ pub enum JournalError {
          backend before opening this database"
     )]
     UnknownFormat(u64),
+    /// The body names a command kind this build does not know (a newer build wrote it in a
+    /// format this one reads).
+    #[error(
+        "journal command kind is not one this build knows: upgrade the backend before \
+         opening this database"
+    )]
+    UnknownKind,
     /// The body parsed but a value in it is not valid (an id, an instant, a code).
     #[error("journal body: {0}")]
     Invalid(String),
@@ -100,7 +107,16 @@ pub fn decode(body: &str) -> Result<Command, JournalError> {
     format_of(body)?;
     // Formats 1 and 2 differ only in the version field and in which empty fields are
     // spelled out; the records read both.
-    let entry: record::Entry = serde_json::from_str(body).map_err(|e| malformed(&e))?;
+    let entry: record::Entry = serde_json::from_str(body).map_err(|e| {
+        #[derive(serde::Deserialize)]
+        struct Kind {
+            kind: String,
+        }
+        match serde_json::from_str::<Kind>(body) {
+            Ok(k) if !Command::KINDS.contains(&k.kind.as_str()) => JournalError::UnknownKind,
+            _ => malformed(&e),
+        }
+    })?;
     Command::try_from(entry)
 }
 

@@ -46,6 +46,9 @@ macro_rules! commands {
         }
 
         impl Command {
+            /// Every command kind this build knows, as journaled.
+            pub const KINDS: &'static [&'static str] = &[$($kind,)*];
+
             /// The command's kind, as journaled.
             pub fn kind(&self) -> &'static str {
                 match self {

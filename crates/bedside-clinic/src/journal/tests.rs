@@ -153,6 +153,33 @@ fn unknown_formats_and_bad_bodies_are_refused_without_quoting_them() {
         let e = decode(body).expect_err(body).to_string();
         assert!(!e.contains("Maria") && !e.contains("1984"), "{e}");
     }
+    // A kind a newer build added, in a format this one reads: upgrade, not "malformed"; a
+    // known kind with a bad field stays malformed.
+    let future = r#"{"v":2,"kind":"teleport","patient":"Maria Garcia"}"#;
+    assert_eq!(decode(future).err(), Some(JournalError::UnknownKind));
+    assert!(JournalError::UnknownKind.to_string().contains("upgrade"));
+    let bad = r#"{"v":2,"kind":"discharge","patient":7}"#;
+    assert!(matches!(decode(bad), Err(JournalError::Malformed(_))));
+}
+
+/// The command table names each kind once, the kinds added within format 2 included (an
+/// older build reports those as unknown kinds, asking for an upgrade).
+#[test]
+fn the_command_table_lists_every_kind_once() {
+    let mut kinds = Command::KINDS.to_vec();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(kinds.len(), Command::KINDS.len(), "a kind named twice");
+    for kind in [
+        "setup",
+        "book",
+        "hold",
+        "book_hold",
+        "sign_in_code",
+        "sign_in",
+    ] {
+        assert!(Command::KINDS.contains(&kind), "{kind}");
+    }
 }
 
 #[test]
