@@ -147,8 +147,6 @@ impl Apply for Book {
             by,
         } = self;
         let at = cx.at;
-        let config = cx.config;
-        let fx = &mut cx.fx;
         if st.registry.current(*patient).is_none() {
             return Err(ClinicError::NotFound { kind: "patient" });
         }
@@ -159,15 +157,38 @@ impl Apply for Book {
             by,
             at,
         )?;
-        st.booked_providers
-            .entry(*patient)
+        st.booked(
+            *patient,
+            option.provider,
+            booked,
+            fresh.then_some(client_token),
+            cx,
+        )
+    }
+}
+
+impl State {
+    /// What every new booking does after the schedule took it (a slot or a hold): the
+    /// provider joins the patient's care team, reminders are planned, a fresh client token
+    /// is claimed in the database, and the appointment's holds are written.
+    pub(super) fn booked(
+        &mut self,
+        patient: PatientId,
+        provider: ProviderId,
+        booked: AppointmentId,
+        fresh_token: Option<&String>,
+        cx: &mut Cx<'_>,
+    ) -> Result<Booked, ClinicError> {
+        self.booked_providers
+            .entry(patient)
             .or_default()
-            .insert(option.provider);
-        st.sync_care_team(*patient);
-        fx.outbox = st.plan_reminders(booked, at, config)?;
-        st.note_sms_reminders(booked, &fx.outbox);
-        if fresh {
-            fx.unique.push(("booking-token", client_token.clone()));
+            .insert(provider);
+        self.sync_care_team(patient);
+        let fx = &mut cx.fx;
+        fx.outbox = self.plan_reminders(booked, cx.at, cx.config)?;
+        self.note_sms_reminders(booked, &fx.outbox);
+        if let Some(token) = fresh_token {
+            fx.unique.push(("booking-token", token.clone()));
         }
         fx.occupancy.push(booked);
         Ok(Booked {

@@ -97,7 +97,6 @@ impl Apply for BookHold {
             by,
         } = self;
         let at = cx.at;
-        let config = cx.config;
         if st.registry.current(*patient).is_none() {
             return Err(ClinicError::NotFound { kind: "patient" });
         }
@@ -123,21 +122,13 @@ impl Apply for BookHold {
             .ok_or(ClinicError::NotFound {
                 kind: "appointment",
             })?;
-        st.booked_providers
-            .entry(*patient)
-            .or_default()
-            .insert(provider);
-        st.sync_care_team(*patient);
-        let fx = &mut cx.fx;
-        fx.outbox = st.plan_reminders(booked, at, config)?;
-        st.note_sms_reminders(booked, &fx.outbox);
-        if fresh {
-            fx.unique.push(("booking-token", client_token.clone()));
-        }
-        fx.occupancy.push(booked);
-        Ok(Booked {
-            appointment: booked,
-        })
+        st.booked(
+            *patient,
+            provider,
+            booked,
+            fresh.then_some(client_token),
+            cx,
+        )
     }
 }
 

@@ -566,13 +566,7 @@ pub(crate) async fn cancel(
         Err(r) => return r,
     };
     let Ok(id) = id.parse::<AppointmentId>() else {
-        return error_page(
-            s.lang,
-            &ClinicError::NotFound {
-                kind: "appointment",
-            },
-            Some(&s),
-        );
+        return no_such_appointment(&s);
     };
     let principal = s.principal.clone();
     match blocking(p.clinic.clone(), move |c| c.cancel(&principal, id)).await {
@@ -655,13 +649,7 @@ pub(crate) async fn reschedule(
         Err(r) => return r,
     };
     let Ok(id) = id.parse::<AppointmentId>() else {
-        return error_page(
-            s.lang,
-            &ClinicError::NotFound {
-                kind: "appointment",
-            },
-            Some(&s),
-        );
+        return no_such_appointment(&s);
     };
     let Some(option) = read_option(|k| form.get(k).to_string()) else {
         return error_page(s.lang, &ClinicError::bad("option"), Some(&s));
@@ -679,4 +667,15 @@ pub(crate) async fn reschedule(
         Err(ClinicError::Conflict { .. }) => slot_gone(&s),
         Err(e) => error_page(s.lang, &e, Some(&s)),
     }
+}
+
+/// The page an appointment id that is not one gets: not found, like someone else's.
+fn no_such_appointment(s: &Session) -> Response {
+    error_page(
+        s.lang,
+        &ClinicError::NotFound {
+            kind: "appointment",
+        },
+        Some(s),
+    )
 }
